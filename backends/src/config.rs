@@ -1,0 +1,156 @@
+//! Runtime configuration of the stand-in, from environment variables, and
+//! the `/config.json` that tells the app where its backends live.
+
+use axum::{extract::State, http::header, response::IntoResponse, Json};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+use crate::AppState;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to bind; always loopback unless told otherwise.
+    pub bind: std::net::SocketAddr,
+    /// Where SQLite and keys live (`$BUERGERAMT_DATA`, default `./data`).
+    pub data_dir: PathBuf,
+    /// The built app (`$BUERGERAMT_DIST`, default `./dist`).
+    pub dist_dir: PathBuf,
+    /// Public origin of this server, e.g. `http://127.0.0.1:8080`.
+    pub public_url: String,
+    /// What `/config.json` hands to the app.
+    pub app: AppConfig,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// The document served as `/config.json`. Point the app at real backends by
+/// changing these base URLs (see README), no rebuild needed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AppConfig {
+    /// PVOG Suchdienst base URL.
+    pub pvog: String,
+    /// OpenID Connect issuer (BundID broker).
+    pub idp: String,
+    /// FIT-Connect Submission API base URL.
+    pub fitconnect: String,
+    /// Postbox (ZBP) base URL.
+    pub zbp: String,
+    /// OIDC client id of the app.
+    pub client_id: String,
+    /// OIDC redirect URI of the app.
+    pub redirect_uri: String,
+}
+
+impl AppConfig {
+    fn local(public_url: &str) -> Self {
+        Self {
+            pvog: format!("{public_url}/pvog"),
+            idp: format!("{public_url}/idp"),
+            fitconnect: format!("{public_url}/fitconnect"),
+            zbp: format!("{public_url}/zbp"),
+            client_id: "buergeramt-app".into(),
+            redirect_uri: format!("{public_url}/anmelden/rueckkehr"),
+        }
+    }
+
+    /// Origins (scheme://host:port) of all backends, for the CSP's connect-src.
+    pub fn origins(&self) -> Vec<String> {
+        let mut out: Vec<String> = [&self.pvog, &self.idp, &self.fitconnect, &self.zbp]
+            .iter()
+            .filter_map(|u| origin_of(u))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// `https://host:1234/path` → `https://host:1234`; `None` for relative or odd URLs.
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let host = rest.split(['/', '?', '#']).next()?;
+    if host.is_empty() {
+        return None;
+    }
+    Some(format!("{scheme}://{host}"))
+}
+
+impl Config {
+    /// Reads `PORT`, `BUERGERAMT_DATA`, `BUERGERAMT_DIST`, `BUERGERAMT_PUBLIC_URL`
+    /// and `BUERGERAMT_APP_CONFIG` (a JSON file replacing the default `/config.json`).
+    pub fn from_env() -> anyhow::Result<Self> {
+        let port: u16 = match std::env::var("PORT") {
+            Ok(p) => p
+                .parse()
+                .map_err(|_| anyhow::anyhow!("PORT must be a number, got {p:?}"))?,
+            Err(_) => 8080,
+        };
+        let bind_ip = std::env::var("BUERGERAMT_BIND").unwrap_or_else(|_| "127.0.0.1".into());
+        let bind = format!("{bind_ip}:{port}").parse()?;
+        let public_url = std::env::var("BUERGERAMT_PUBLIC_URL")
+            .unwrap_or_else(|_| format!("http://127.0.0.1:{port}"));
+        let public_url = public_url.trim_end_matches('/').to_string();
+        let app = match std::env::var("BUERGERAMT_APP_CONFIG") {
+            Ok(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| anyhow::anyhow!("cannot read {path}: {e}"))?;
+                serde_json::from_str(&text)
+                    .map_err(|e| anyhow::anyhow!("{path} is not a valid app config: {e}"))?
+            }
+            Err(_) => AppConfig::local(&public_url),
+        };
+        Ok(Self {
+            bind,
+            data_dir: std::env::var_os("BUERGERAMT_DATA")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("data")),
+            dist_dir: std::env::var_os("BUERGERAMT_DIST")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("dist")),
+            public_url,
+            app,
+            max_body_bytes: 30 * 1024 * 1024,
+        })
+    }
+
+    /// A configuration for tests: given directories, a fixed origin.
+    pub fn for_tests(data_dir: PathBuf, dist_dir: PathBuf) -> Self {
+        let public_url = "http://127.0.0.1:8080".to_string();
+        Self {
+            bind: ([127, 0, 0, 1], 0).into(),
+            data_dir,
+            dist_dir,
+            app: AppConfig::local(&public_url),
+            public_url,
+            max_body_bytes: 30 * 1024 * 1024,
+        }
+    }
+}
+
+/// `GET /config.json`
+pub async fn app_config(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CACHE_CONTROL, "no-cache")],
+        Json(state.config.app.clone()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_extracted_and_deduplicated() {
+        let app = AppConfig::local("http://127.0.0.1:8080");
+        assert_eq!(app.origins(), vec!["http://127.0.0.1:8080".to_string()]);
+        assert_eq!(
+            origin_of("https://a.example/x?y"),
+            Some("https://a.example".into())
+        );
+        assert_eq!(origin_of("/relative"), None);
+        assert_eq!(origin_of("javascript://x"), None);
+    }
+}

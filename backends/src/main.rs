@@ -1,0 +1,30 @@
+//! `buergeramt-backends`: serves the app and the stand-in backends on one origin.
+
+use backends::{app, AppState, Config};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let config = Config::from_env()?;
+    let bind = config.bind;
+    let public = config.public_url.clone();
+    let state = AppState::open(config)?;
+    let router = app(state)?;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+    // The e2e harness reads this line to learn the port when PORT=0.
+    let local = listener.local_addr()?;
+    println!("Bürgeramt läuft auf {public} (listening on {local})");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! HTTP to the backends. One module per backend; nothing outside `api/`
+//! talks to the network. Every failure is a typed [`ApiError`]; the UI turns
+//! it into a German sentence that says what to do (`components::error`).
+
+pub mod config;
+
+use serde::de::DeserializeOwned;
+
+/// What can go wrong when talking to a backend.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApiError {
+    /// No answer at all: offline, DNS, connection dropped, CORS.
+    #[error("network error: {0}")]
+    Network(String),
+    /// The server answered with an error status.
+    #[error("HTTP status {status}")]
+    Status {
+        status: u16,
+        /// Seconds from a `Retry-After` header (429/503).
+        retry_after: Option<u32>,
+    },
+    /// The answer was not what we expected (malformed JSON, wrong shape).
+    #[error("unexpected response: {0}")]
+    Decode(String),
+}
+
+impl ApiError {
+    /// What the citizen should be told, as an i18n-independent kind.
+    pub fn kind(&self) -> crate::domain::errors::ErrorKind {
+        use crate::domain::errors::ErrorKind;
+        match self {
+            ApiError::Network(_) => ErrorKind::Offline,
+            ApiError::Status { status, .. } => ErrorKind::from_status(*status),
+            ApiError::Decode(_) => ErrorKind::BadAnswer,
+        }
+    }
+}
+
+/// GET a JSON document.
+pub async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
+    let resp = gloo_net::http::Request::get(url)
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    if !resp.ok() {
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.trim().parse().ok());
+        return Err(ApiError::Status {
+            status: resp.status(),
+            retry_after,
+        });
+    }
+    let text = resp
+        .text()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    serde_json::from_str(&text).map_err(|e| ApiError::Decode(e.to_string()))
+}

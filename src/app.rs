@@ -1,0 +1,75 @@
+//! Routes and context: the i18n provider, the runtime config, the shell
+//! (skip link, header, main, footer) and focus management on navigation.
+
+use leptos::prelude::*;
+use leptos_router::{
+    components::{Route, Router, Routes},
+    hooks::use_location,
+    path,
+};
+
+use crate::components::layout::{SiteFooter, SiteHeader, SkipLink};
+use crate::i18n::I18nContextProvider;
+use crate::pages;
+
+/// The runtime configuration (`/config.json`), loaded once at start.
+#[derive(Clone, Copy)]
+pub struct ConfigContext(
+    pub LocalResource<Result<crate::domain::config::AppConfig, crate::api::ApiError>>,
+);
+
+#[component]
+pub fn App() -> impl IntoView {
+    let config = LocalResource::new(crate::api::config::load);
+    provide_context(ConfigContext(config));
+    view! {
+        <I18nContextProvider>
+            <Router>
+                <Shell />
+            </Router>
+        </I18nContextProvider>
+    }
+}
+
+/// Every route in one place, so a newcomer sees the whole site at a glance.
+#[component]
+fn Shell() -> impl IntoView {
+    focus_heading_after_navigation();
+    view! {
+        <SkipLink />
+        <SiteHeader />
+        <main id="inhalt" class="site-main kern-container" tabindex="-1">
+            <Routes fallback=pages::not_found::NotFound>
+                <Route path=path!("/") view=pages::home::Home />
+                <Route path=path!("/suche") view=pages::search::Search />
+                <Route path=path!("/antraege") view=pages::applications::Applications />
+                <Route path=path!("/postfach") view=pages::postbox::Postbox />
+                <Route path=path!("/anmelden") view=pages::login::Login />
+                <Route path=path!("/hilfe") view=pages::help::Help />
+                <Route path=path!("/glossar") view=pages::glossary::Glossary />
+                <Route path=path!("/leichte-sprache") view=pages::easy_language::EasyLanguage />
+                <Route path=path!("/gebaerdensprache") view=pages::sign_language::SignLanguage />
+                <Route path=path!("/barrierefreiheit") view=pages::accessibility::Accessibility />
+                <Route path=path!("/datenschutz") view=pages::privacy::Privacy />
+                <Route path=path!("/impressum") view=pages::imprint::Imprint />
+            </Routes>
+        </main>
+        <SiteFooter />
+    }
+}
+
+/// After every client-side navigation (not the first load, so the skip link
+/// stays first in the tab order), move focus to the new page's `h1`.
+fn focus_heading_after_navigation() {
+    let location = use_location();
+    let first = StoredValue::new(true);
+    Effect::new(move |_| {
+        let _path = location.pathname.get();
+        let _query = location.search.get();
+        if first.get_value() {
+            first.set_value(false);
+            return;
+        }
+        crate::components::page::focus_heading_soon();
+    });
+}

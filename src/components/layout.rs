@@ -1,0 +1,96 @@
+//! The shell around every page: skip link, header with navigation, footer.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::i18n::*;
+
+/// First focusable element: jumps past the header to `<main>`.
+#[component]
+pub fn SkipLink() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <a class="skip-link" href="#inhalt">
+            {t!(i18n, common.skip_link)}
+        </a>
+    }
+}
+
+/// KERN Kopfzeile, site name, main navigation and the language switch.
+#[component]
+pub fn SiteHeader() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <header class="site-header">
+            <div class="kern-kopfzeile">
+                <div class="kern-container">
+                    <div class="kern-kopfzeile__content">
+                        <span class="kern-kopfzeile__flagge" aria-hidden="true"></span>
+                        <span class="kern-kopfzeile__label">{t!(i18n, common.official_site)}</span>
+                    </div>
+                </div>
+            </div>
+            <div class="site-header__bar">
+                <div class="kern-container site-header__inner">
+                    <A href="/" attr:class="site-header__brand">
+                        <span class="site-header__logo" aria-hidden="true"></span>
+                        <span class="site-header__name">{t!(i18n, common.site_name)}</span>
+                    </A>
+                    <LanguageSwitch />
+                </div>
+                <nav class="kern-container site-nav" aria-label=move || t_string!(i18n, common.nav_label)>
+                    <ul class="site-nav__list">
+                        <li><A href="/suche">{t!(i18n, common.nav_search)}</A></li>
+                        <li><A href="/antraege">{t!(i18n, common.nav_applications)}</A></li>
+                        <li><A href="/postfach">{t!(i18n, common.nav_postbox)}</A></li>
+                        <li><A href="/anmelden">{t!(i18n, common.nav_login)}</A></li>
+                    </ul>
+                </nav>
+            </div>
+        </header>
+    }
+}
+
+/// Switches between German and English; the current page and its state stay.
+#[component]
+pub fn LanguageSwitch() -> impl IntoView {
+    let i18n = use_i18n();
+    let other = move || match i18n.get_locale() {
+        Locale::de => Locale::en,
+        Locale::en => Locale::de,
+    };
+    view! {
+        <button
+            type="button"
+            class="kern-btn kern-btn--tertiary language-switch"
+            lang=move || other().as_str()
+            on:click=move |_| i18n.set_locale(other())
+        >
+            <span class="kern-icon kern-icon--language" aria-hidden="true"></span>
+            <span class="kern-label">{t!(i18n, common.lang_switch)}</span>
+        </button>
+    }
+}
+
+#[component]
+pub fn SiteFooter() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <footer class="site-footer">
+            <div class="kern-container">
+                <nav aria-label=move || t_string!(i18n, common.footer_label)>
+                    <ul class="site-footer__links">
+                        <li><A href="/hilfe">{t!(i18n, common.footer_help)}</A></li>
+                        <li><A href="/glossar">{t!(i18n, common.footer_glossary)}</A></li>
+                        <li><A href="/leichte-sprache">{t!(i18n, common.footer_easy)}</A></li>
+                        <li><A href="/gebaerdensprache">{t!(i18n, common.footer_sign)}</A></li>
+                        <li><A href="/barrierefreiheit">{t!(i18n, common.footer_a11y)}</A></li>
+                        <li><A href="/datenschutz">{t!(i18n, common.footer_privacy)}</A></li>
+                        <li><A href="/impressum">{t!(i18n, common.footer_imprint)}</A></li>
+                    </ul>
+                </nav>
+                <p class="kern-body kern-body--small site-footer__note">{t!(i18n, common.footer_note)}</p>
+            </div>
+        </footer>
+    }
+}

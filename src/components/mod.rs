@@ -1,0 +1,7 @@
+//! Reusable, KERN-styled pieces.
+
+pub mod error;
+pub mod fatal;
+pub mod layout;
+pub mod page;
+pub mod search_form;

@@ -1,0 +1,5 @@
+//! Pure logic, no browser: tested natively with `cargo test`.
+
+pub mod config;
+pub mod errors;
+pub mod title;

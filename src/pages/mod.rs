@@ -1,0 +1,15 @@
+//! One module per route (see `app.rs` for the route table).
+
+pub mod accessibility;
+pub mod applications;
+pub mod easy_language;
+pub mod glossary;
+pub mod help;
+pub mod home;
+pub mod imprint;
+pub mod login;
+pub mod not_found;
+pub mod postbox;
+pub mod privacy;
+pub mod search;
+pub mod sign_language;
