@@ -9,7 +9,7 @@ use leptos_router::{
 };
 
 use crate::components::layout::{SiteFooter, SiteHeader, SkipLink};
-use crate::i18n::I18nContextProvider;
+use crate::components::locale::LocaleProvider;
 use crate::pages;
 
 /// The runtime configuration (`/config.json`), loaded once at start.
@@ -23,11 +23,11 @@ pub fn App() -> impl IntoView {
     let config = LocalResource::new(crate::api::config::load);
     provide_context(ConfigContext(config));
     view! {
-        <I18nContextProvider>
+        <LocaleProvider>
             <Router>
                 <Shell />
             </Router>
-        </I18nContextProvider>
+        </LocaleProvider>
     }
 }
 

@@ -16,6 +16,16 @@ pub fn install_panic_hook() {
 /// Replaces the body with the "Es ist ein Fehler aufgetreten" page in the
 /// document's language. Safe to call more than once.
 pub fn show_fatal_page() {
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
+        render_fatal_page(&body);
+    }
+}
+
+/// Renders the fatal page into `host`, replacing its content.
+pub fn render_fatal_page(host: &web_sys::HtmlElement) {
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
@@ -37,7 +47,7 @@ pub fn show_fatal_page() {
         .and_then(|w| w.location().href().ok())
         .unwrap_or_else(|| "/".into());
 
-    let Some(body) = doc.body() else { return };
+    let body = host;
     body.set_text_content(None);
     let build = || -> Result<(), wasm_bindgen::JsValue> {
         let main = doc.create_element("main")?;

@@ -9,8 +9,20 @@ use crate::i18n::*;
 #[component]
 pub fn SkipLink() -> impl IntoView {
     let i18n = use_i18n();
+    // The router would treat the fragment link as a navigation, so focus
+    // `<main>` ourselves; without wasm the plain link still works.
+    let jump = move |ev: leptos::ev::MouseEvent| {
+        let main = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("inhalt"))
+            .and_then(|el| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el).ok());
+        if let Some(main) = main {
+            ev.prevent_default();
+            let _ = main.focus();
+        }
+    };
     view! {
-        <a class="skip-link" href="#inhalt">
+        <a class="skip-link" href="#inhalt" on:click=jump>
             {t!(i18n, common.skip_link)}
         </a>
     }
@@ -64,7 +76,7 @@ pub fn LanguageSwitch() -> impl IntoView {
             type="button"
             class="kern-btn kern-btn--tertiary language-switch"
             lang=move || other().as_str()
-            on:click=move |_| i18n.set_locale(other())
+            on:click=move |_| crate::components::locale::switch_language(i18n, other())
         >
             <span class="kern-icon kern-icon--language" aria-hidden="true"></span>
             <span class="kern-label">{t!(i18n, common.lang_switch)}</span>

@@ -3,5 +3,6 @@
 pub mod error;
 pub mod fatal;
 pub mod layout;
+pub mod locale;
 pub mod page;
 pub mod search_form;

@@ -2,4 +2,5 @@
 
 pub mod config;
 pub mod errors;
+pub mod lang;
 pub mod title;

@@ -1,0 +1,49 @@
+# Bürgeramt: the two commands are `make run` and `make test`.
+# Everything they need is installed by `make setup` (idempotent, seconds when present).
+
+SHELL := /bin/bash
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+PORT ?= 8080
+
+.PHONY: setup build run dev test e2e bench fmt lint clean-data
+
+setup:
+	@scripts/setup.sh
+
+## Release build of the app into dist/ (Trunk, offline, wasm-opt -Oz).
+build: setup
+	trunk build --release --offline
+
+## Build everything, then serve app + stand-in backends on http://127.0.0.1:$(PORT)/ (data kept in ./data).
+run: build
+	cargo build --release -p backends
+	PORT=$(PORT) ./target/release/buergeramt-backends
+
+## Development: backends on :8080, trunk serve with live reload on :8081 (proxying the backends).
+dev: setup
+	cargo build -p backends
+	PORT=8080 ./target/debug/buergeramt-backends & \
+	  trap "kill $$!" EXIT; trunk serve --offline
+
+## fmt, clippy, native tests, browser tests (wasm-bindgen-test), end-to-end (Playwright + axe).
+test: setup
+	@scripts/test.sh
+
+## Only the Playwright end-to-end suite (builds what it needs).
+e2e: setup
+	@scripts/test.sh e2e
+
+## Sizes of every dist asset (raw, gzip, brotli) and the first-load total.
+bench: build
+	cargo run --release -q -p backends --bin bench -- dist
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p buergeramt --target wasm32-unknown-unknown -- -D warnings
+
+## Forget all local data (accounts, submissions, postbox) of `make run`.
+clean-data:
+	rm -rf data

@@ -1,0 +1,123 @@
+//! Browser tests of the shell (wasm-bindgen-test in headless Chromium).
+#![cfg(target_arch = "wasm32")]
+
+use buergeramt::components::layout::{SiteFooter, SiteHeader, SkipLink};
+use buergeramt::components::locale::LocaleProvider;
+use leptos::prelude::*;
+use leptos_router::components::Router;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Lets pending reactive updates and effects run.
+async fn next_tick() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 10)
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+/// Mounts skip link, header and footer into a fresh element, German by default.
+fn mount_shell() -> web_sys::HtmlElement {
+    let window = web_sys::window().unwrap();
+    window.local_storage().unwrap().unwrap().clear().unwrap();
+    let doc = window.document().unwrap();
+    let host: web_sys::HtmlElement = doc.create_element("div").unwrap().unchecked_into();
+    doc.body().unwrap().append_child(&host).unwrap();
+    let handle = leptos::mount::mount_to(host.clone(), || {
+        view! {
+            <LocaleProvider>
+                <Router>
+                    <SkipLink />
+                    <SiteHeader />
+                    <SiteFooter />
+                </Router>
+            </LocaleProvider>
+        }
+    });
+    handle.forget();
+    host
+}
+
+fn texts(host: &web_sys::HtmlElement, selector: &str) -> Vec<String> {
+    let list = host.query_selector_all(selector).unwrap();
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .map(|n| n.text_content().unwrap_or_default().trim().to_string())
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn header_navigation_footer_and_skip_link_render_in_german() {
+    let host = mount_shell();
+    next_tick().await;
+
+    let skip = host.query_selector("a.skip-link").unwrap().unwrap();
+    assert_eq!(skip.get_attribute("href").as_deref(), Some("#inhalt"));
+    assert_eq!(skip.text_content().unwrap().trim(), "Zum Inhalt springen");
+
+    let nav = host
+        .query_selector("nav[aria-label='Hauptnavigation']")
+        .unwrap()
+        .expect("main navigation with an accessible name");
+    let nav: web_sys::HtmlElement = nav.unchecked_into();
+    assert_eq!(
+        texts(&nav, "a"),
+        ["Leistungen finden", "Meine Anträge", "Postfach", "Anmelden"]
+    );
+
+    assert_eq!(
+        texts(&host, "footer a"),
+        [
+            "Hilfe (FAQ)",
+            "Glossar",
+            "Leichte Sprache",
+            "Gebärdensprache",
+            "Barrierefreiheit",
+            "Datenschutz",
+            "Impressum"
+        ]
+    );
+    assert_eq!(texts(&host, ".site-header__name"), ["Bürgeramt NRW"]);
+    host.remove();
+}
+
+#[wasm_bindgen_test]
+async fn language_switch_turns_the_shell_english() {
+    let host = mount_shell();
+    next_tick().await;
+    let button: web_sys::HtmlElement = host
+        .query_selector("button.language-switch")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(button.get_attribute("lang").as_deref(), Some("en"));
+    button.click();
+    let stored = web_sys::window()
+        .unwrap()
+        .local_storage()
+        .unwrap()
+        .unwrap()
+        .get_item("buergeramt.sprache")
+        .unwrap();
+    assert_eq!(stored.as_deref(), Some("en"), "the choice is remembered");
+    next_tick().await;
+    let nav_links = texts(&host, "nav[aria-label] a");
+    assert!(
+        nav_links.iter().any(|t| t == "Find services"),
+        "navigation is English after the switch: {nav_links:?}"
+    );
+    let html_lang = web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .document_element()
+        .unwrap()
+        .get_attribute("lang");
+    assert_eq!(html_lang.as_deref(), Some("en"), "<html lang> follows");
+    host.remove();
+}
