@@ -112,7 +112,9 @@ impl Config {
         let session_seconds = match std::env::var("BUERGERAMT_SESSION_SECONDS") {
             Ok(v) => match v.trim().parse::<u64>() {
                 Ok(n) if n > 0 => n,
-                _ => anyhow::bail!("BUERGERAMT_SESSION_SECONDS must be a positive number, got {v:?}"),
+                _ => {
+                    anyhow::bail!("BUERGERAMT_SESSION_SECONDS must be a positive number, got {v:?}")
+                }
             },
             Err(_) => DEFAULT_SESSION_SECONDS,
         };

@@ -93,7 +93,11 @@ pub async fn authorize(
     }
     // 1. Client and redirect URI: errors here never redirect.
     let client_id = params.get("client_id").copied().unwrap_or("").to_string();
-    let redirect_uri = params.get("redirect_uri").copied().unwrap_or("").to_string();
+    let redirect_uri = params
+        .get("redirect_uri")
+        .copied()
+        .unwrap_or("")
+        .to_string();
     if client_id.is_empty() {
         return refuse("Es fehlt die Kennung der Anwendung (client_id).");
     }
@@ -129,15 +133,26 @@ pub async fn authorize(
     };
     match params.get("response_type").copied() {
         Some("code") => {}
-        Some(_) => return back("unsupported_response_type", "only response_type=code is supported"),
+        Some(_) => {
+            return back(
+                "unsupported_response_type",
+                "only response_type=code is supported",
+            )
+        }
         None => return back("invalid_request", "response_type is missing"),
     }
     if state_param.is_empty() || state_param.len() > 512 {
-        return back("invalid_request", "state is required (at most 512 characters)");
+        return back(
+            "invalid_request",
+            "state is required (at most 512 characters)",
+        );
     }
     let nonce = params.get("nonce").copied().unwrap_or("");
     if nonce.is_empty() || nonce.len() > 512 {
-        return back("invalid_request", "nonce is required (at most 512 characters)");
+        return back(
+            "invalid_request",
+            "nonce is required (at most 512 characters)",
+        );
     }
     let scope = params.get("scope").copied().unwrap_or("");
     let scopes: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
@@ -152,7 +167,10 @@ pub async fn authorize(
         return back("invalid_request", "code_challenge is required (PKCE)");
     }
     if !valid_pkce_value(challenge, false) {
-        return back("invalid_request", "code_challenge must be 43 to 128 base64url characters");
+        return back(
+            "invalid_request",
+            "code_challenge must be 43 to 128 base64url characters",
+        );
     }
     match params.get("code_challenge_method").copied() {
         Some("S256") => {}
@@ -163,17 +181,20 @@ pub async fn authorize(
         None | Some("") => TrustLevel::Level1,
         Some(v) => match v.parse::<TrustLevel>() {
             Ok(l) => l,
-            Err(_) => {
-                return back(
-                    "invalid_request",
-                    "acr_values must be one of STORK-QAA-Level-1, STORK-QAA-Level-3, STORK-QAA-Level-4",
-                )
-            }
+            Err(_) => return back(
+                "invalid_request",
+                "acr_values must be one of STORK-QAA-Level-1, STORK-QAA-Level-3, STORK-QAA-Level-4",
+            ),
         },
     };
     match params.get("prompt").copied() {
         None | Some("") | Some("login") => {}
-        Some("none") => return back("login_required", "no single sign-on: the citizen must log in"),
+        Some("none") => {
+            return back(
+                "login_required",
+                "no single sign-on: the citizen must log in",
+            )
+        }
         Some(_) => return back("invalid_request", "prompt may only be login"),
     }
     // 3. A login transaction, bound to this browser by a cookie.
@@ -233,7 +254,11 @@ async fn active(
         pages::error_page(&css(site), status, title, text)
     };
     if tx_id.len() > 64 {
-        return Err(restart("Anmeldung nicht gefunden", "Diese Anmeldung ist unbekannt.", StatusCode::NOT_FOUND));
+        return Err(restart(
+            "Anmeldung nicht gefunden",
+            "Diese Anmeldung ist unbekannt.",
+            StatusCode::NOT_FOUND,
+        ));
     }
     let id = tx_id.to_string();
     let tx = match state.db.call(move |conn| store::get_tx(conn, &id)).await {
@@ -335,7 +360,12 @@ async fn render_login(
             })
             .collect(),
     };
-    pages::page(status, &css(site), "Anmelden mit BundID", &pages::login_page(&view))
+    pages::page(
+        status,
+        &css(site),
+        "Anmelden mit BundID",
+        &pages::login_page(&view),
+    )
 }
 
 fn minutes_left(until: i64, now: i64) -> i64 {
@@ -436,7 +466,15 @@ pub async fn password_login(
         ))
     };
     if username.is_empty() || password.is_empty() || username.len() > 64 || password.len() > 256 {
-        return render_login(&state, &site, &a, wrong(), &username, StatusCode::UNAUTHORIZED).await;
+        return render_login(
+            &state,
+            &site,
+            &a,
+            wrong(),
+            &username,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
     }
     let u = username.clone();
     let account = match state.db.call(move |conn| store::account(conn, &u)).await {
@@ -445,7 +483,15 @@ pub async fn password_login(
     };
     let now = now_secs();
     let Some(account) = account else {
-        return render_login(&state, &site, &a, wrong(), &username, StatusCode::UNAUTHORIZED).await;
+        return render_login(
+            &state,
+            &site,
+            &a,
+            wrong(),
+            &username,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
     };
     if account.locked_until > now {
         let notice = alert(
@@ -456,14 +502,29 @@ pub async fn password_login(
                 minutes_left(account.locked_until, now)
             ),
         );
-        return render_login(&state, &site, &a, Some(notice), &username, StatusCode::TOO_MANY_REQUESTS).await;
+        return render_login(
+            &state,
+            &site,
+            &a,
+            Some(notice),
+            &username,
+            StatusCode::TOO_MANY_REQUESTS,
+        )
+        .await;
     }
     if !super::verify_password_async(password, account.password_hash).await {
         let u = username.clone();
         let locked = state
             .db
             .call(move |conn| {
-                store::record_failure(conn, LockTable::Accounts, &u, now, MAX_PASSWORD_FAILURES, LOCK_SECS)
+                store::record_failure(
+                    conn,
+                    LockTable::Accounts,
+                    &u,
+                    now,
+                    MAX_PASSWORD_FAILURES,
+                    LOCK_SECS,
+                )
             })
             .await;
         return match locked {
@@ -476,9 +537,27 @@ pub async fn password_login(
                         minutes_left(until, now)
                     ),
                 );
-                render_login(&state, &site, &a, Some(notice), &username, StatusCode::TOO_MANY_REQUESTS).await
+                render_login(
+                    &state,
+                    &site,
+                    &a,
+                    Some(notice),
+                    &username,
+                    StatusCode::TOO_MANY_REQUESTS,
+                )
+                .await
             }
-            Ok(None) => render_login(&state, &site, &a, wrong(), &username, StatusCode::UNAUTHORIZED).await,
+            Ok(None) => {
+                render_login(
+                    &state,
+                    &site,
+                    &a,
+                    wrong(),
+                    &username,
+                    StatusCode::UNAUTHORIZED,
+                )
+                .await
+            }
             Err(e) => internal(&site, e),
         };
     }
@@ -490,7 +569,15 @@ pub async fn password_login(
     {
         return internal(&site, e);
     }
-    finish(&state, &idp, &site, &a, account.citizen_id, LoginMethod::Password).await
+    finish(
+        &state,
+        &idp,
+        &site,
+        &a,
+        account.citizen_id,
+        LoginMethod::Password,
+    )
+    .await
 }
 
 /// `POST /idp/login/{tx}/elster`
@@ -517,7 +604,11 @@ pub async fn elster_login(
         Err(e) => return internal(&site, e),
     };
     let Some(cert) = certs.into_iter().find(|c| c.cert_id == cert_id) else {
-        let notice = alert(Kind::Danger, "Kein Zertifikat gewählt", "Bitte wählen Sie ein Test-Zertifikat aus der Liste.");
+        let notice = alert(
+            Kind::Danger,
+            "Kein Zertifikat gewählt",
+            "Bitte wählen Sie ein Test-Zertifikat aus der Liste.",
+        );
         return render_login(&state, &site, &a, Some(notice), "", StatusCode::BAD_REQUEST).await;
     };
     let now = now_secs();
@@ -530,14 +621,29 @@ pub async fn elster_login(
                 minutes_left(cert.locked_until, now)
             ),
         );
-        return render_login(&state, &site, &a, Some(notice), "", StatusCode::TOO_MANY_REQUESTS).await;
+        return render_login(
+            &state,
+            &site,
+            &a,
+            Some(notice),
+            "",
+            StatusCode::TOO_MANY_REQUESTS,
+        )
+        .await;
     }
     if pin.is_empty() || pin.len() > 64 || !super::verify_password_async(pin, cert.pin_hash).await {
         let id = cert.cert_id.clone();
         let locked = state
             .db
             .call(move |conn| {
-                store::record_failure(conn, LockTable::Elster, &id, now, MAX_PASSWORD_FAILURES, LOCK_SECS)
+                store::record_failure(
+                    conn,
+                    LockTable::Elster,
+                    &id,
+                    now,
+                    MAX_PASSWORD_FAILURES,
+                    LOCK_SECS,
+                )
             })
             .await;
         let (status, text) = match locked {
@@ -562,7 +668,15 @@ pub async fn elster_login(
     {
         return internal(&site, e);
     }
-    finish(&state, &idp, &site, &a, cert.citizen_id, LoginMethod::Elster).await
+    finish(
+        &state,
+        &idp,
+        &site,
+        &a,
+        cert.citizen_id,
+        LoginMethod::Elster,
+    )
+    .await
 }
 
 /// `GET /idp/login/{tx}/eid?card=…`: what will be read, and the PIN entry.
@@ -597,7 +711,11 @@ async fn render_eid(
         Err(e) => return internal(site, e),
     };
     let Some(card) = cards.into_iter().find(|c| c.card_id == card_id) else {
-        let notice = alert(Kind::Danger, "Kein Ausweis gewählt", "Bitte wählen Sie einen Test-Ausweis aus der Liste.");
+        let notice = alert(
+            Kind::Danger,
+            "Kein Ausweis gewählt",
+            "Bitte wählen Sie einen Test-Ausweis aus der Liste.",
+        );
         return render_login(state, site, a, Some(notice), "", StatusCode::BAD_REQUEST).await;
     };
     let view = pages::EidView {
@@ -613,7 +731,12 @@ async fn render_eid(
     } else {
         status
     };
-    pages::page(status, &css(site), "Mit dem Online-Ausweis anmelden", &pages::eid_page(&view))
+    pages::page(
+        status,
+        &css(site),
+        "Mit dem Online-Ausweis anmelden",
+        &pages::eid_page(&view),
+    )
 }
 
 /// `POST /idp/login/{tx}/eid`
@@ -648,11 +771,23 @@ pub async fn eid_login(
             "Die PIN hat 6 Ziffern",
             "Bitte geben Sie die 6-stellige PIN ein. Ist Ihr Ausweis neu, ändern Sie zuerst die 5-stellige Transport-PIN in der AusweisApp.",
         );
-        return render_eid(&state, &site, &a, &card_id, Some(notice), StatusCode::BAD_REQUEST).await;
+        return render_eid(
+            &state,
+            &site,
+            &a,
+            &card_id,
+            Some(notice),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
     }
     if !super::verify_password_async(pin, card.pin_hash).await {
         let id = card.card_id.clone();
-        let count = match state.db.call(move |conn| store::eid_wrong_pin(conn, &id)).await {
+        let count = match state
+            .db
+            .call(move |conn| store::eid_wrong_pin(conn, &id))
+            .await
+        {
             Ok(n) => n,
             Err(e) => return internal(&site, e),
         };
@@ -665,10 +800,22 @@ pub async fn eid_login(
             "Die PIN ist falsch",
             &format!("Sie haben noch {left} Versuch(e). Nach dem dritten falschen Versuch wird die PIN gesperrt."),
         );
-        return render_eid(&state, &site, &a, &card_id, Some(notice), StatusCode::UNAUTHORIZED).await;
+        return render_eid(
+            &state,
+            &site,
+            &a,
+            &card_id,
+            Some(notice),
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
     }
     let id = card.card_id.clone();
-    if let Err(e) = state.db.call(move |conn| store::eid_pin_ok(conn, &id)).await {
+    if let Err(e) = state
+        .db
+        .call(move |conn| store::eid_pin_ok(conn, &id))
+        .await
+    {
         return internal(&site, e);
     }
     finish(&state, &idp, &site, &a, card.citizen_id, LoginMethod::Eid).await
@@ -706,7 +853,12 @@ fn show_register(
         notice,
         values,
     };
-    pages::page(status, &css(site), "Basiskonto registrieren", &pages::register_page(&view))
+    pages::page(
+        status,
+        &css(site),
+        "Basiskonto registrieren",
+        &pages::register_page(&view),
+    )
 }
 
 /// `POST /idp/login/{tx}/register`: creates a Basis account and logs in.
@@ -730,7 +882,11 @@ pub async fn register(
         .iter()
         .map(|(name, ..)| {
             let v = field(&f, name);
-            let v = if *name == "password" { v.to_string() } else { v.trim().to_string() };
+            let v = if *name == "password" {
+                v.to_string()
+            } else {
+                v.trim().to_string()
+            };
             (*name, v)
         })
         .collect();
@@ -744,8 +900,18 @@ pub async fn register(
     let username = get("username").to_lowercase();
     let problems = validate_registration(&username, get, now_secs());
     if !problems.is_empty() {
-        let notice = alert(Kind::Danger, "Bitte prüfen Sie Ihre Angaben", &problems.join(" "));
-        return show_register(&site, &a, Some(notice), &values, StatusCode::UNPROCESSABLE_ENTITY);
+        let notice = alert(
+            Kind::Danger,
+            "Bitte prüfen Sie Ihre Angaben",
+            &problems.join(" "),
+        );
+        return show_register(
+            &site,
+            &a,
+            Some(notice),
+            &values,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
     }
     let password = get("password").to_string();
     let hash = match tokio::task::spawn_blocking(move || super::hash_password(&password)).await {
@@ -771,7 +937,9 @@ pub async fn register(
         })
         .await;
     match created {
-        Ok(Some(citizen_id)) => finish(&state, &idp, &site, &a, citizen_id, LoginMethod::Password).await,
+        Ok(Some(citizen_id)) => {
+            finish(&state, &idp, &site, &a, citizen_id, LoginMethod::Password).await
+        }
         Ok(None) => {
             let notice = alert(
                 Kind::Danger,
@@ -792,9 +960,9 @@ pub fn validate_registration<'a>(
 ) -> Vec<String> {
     let mut p = Vec::new();
     let name_ok = (3..=64).contains(&username.len())
-        && username
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_'));
+        && username.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_')
+        });
     if !name_ok {
         p.push("Der Benutzername muss 3 bis 64 Zeichen lang sein und darf nur Kleinbuchstaben, Ziffern, Punkt, Bindestrich und Unterstrich enthalten.".to_string());
     }
@@ -810,7 +978,9 @@ pub fn validate_registration<'a>(
     ] {
         let v = get(name);
         if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
-            p.push(format!("Bitte geben Sie „{label}“ an (höchstens {max} Zeichen)."));
+            p.push(format!(
+                "Bitte geben Sie „{label}“ an (höchstens {max} Zeichen)."
+            ));
         }
     }
     match parse_date(get("birthdate")) {
@@ -822,7 +992,9 @@ pub fn validate_registration<'a>(
         p.push("Die Postleitzahl hat 5 Ziffern.".to_string());
     }
     if !plausible_mail(get("mail")) {
-        p.push("Bitte geben Sie eine gültige E-Mail-Adresse an, z. B. name@example.org.".to_string());
+        p.push(
+            "Bitte geben Sie eine gültige E-Mail-Adresse an, z. B. name@example.org.".to_string(),
+        );
     }
     p
 }
@@ -853,7 +1025,20 @@ pub fn parse_date(s: &str) -> Option<i64> {
         return None;
     }
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let dim = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let dim = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if d < 1 || d > dim[(m - 1) as usize] {
         return None;
     }

@@ -96,7 +96,8 @@ impl LoginMethod {
         }
     }
 
-    pub const ALL: [LoginMethod; 3] = [LoginMethod::Password, LoginMethod::Elster, LoginMethod::Eid];
+    pub const ALL: [LoginMethod; 3] =
+        [LoginMethod::Password, LoginMethod::Elster, LoginMethod::Eid];
 }
 
 /// What the provider module shares between its handlers.
@@ -135,10 +136,16 @@ pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
             get(login::register_page).post(login::register),
         )
         .route("/login/{tx}/elster", post(login::elster_login))
-        .route("/login/{tx}/eid", get(login::eid_page).post(login::eid_login))
+        .route(
+            "/login/{tx}/eid",
+            get(login::eid_page).post(login::eid_login),
+        )
         .route("/token", post(oidc::token))
         .route("/userinfo", get(oidc::userinfo))
-        .route("/end_session", get(oidc::end_session_get).post(oidc::end_session_post))
+        .route(
+            "/end_session",
+            get(oidc::end_session_get).post(oidc::end_session_post),
+        )
         .route("/static/idp.css", get(pages::stylesheet))
         .fallback(error::not_found)
         .layer(Extension(idp)))
@@ -306,8 +313,8 @@ pub(crate) fn s256(verifier: &str) -> String {
 /// Argon2id hash (PHC string) of a password or PIN.
 pub(crate) fn hash_password(password: &str) -> anyhow::Result<String> {
     use argon2::password_hash::{PasswordHasher, SaltString};
-    let salt = SaltString::encode_b64(&random_bytes::<16>())
-        .map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    let salt =
+        SaltString::encode_b64(&random_bytes::<16>()).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
     argon2::Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -382,7 +389,10 @@ mod tests {
             s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
-        assert!(valid_pkce_value("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", false));
+        assert!(valid_pkce_value(
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            false
+        ));
         assert!(!valid_pkce_value("short", false));
         assert!(!valid_pkce_value(&"a".repeat(129), false));
         assert!(!valid_pkce_value(&format!("{}=", "a".repeat(43)), false));

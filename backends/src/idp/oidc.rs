@@ -53,7 +53,16 @@ fn no_store(mut resp: Response) -> Response {
 pub async fn discovery(Extension(idp): Extension<Arc<Idp>>) -> Response {
     let iss = &idp.issuer;
     let claims: Vec<&str> = [
-        "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid",
+        "sub",
+        "iss",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "acr",
+        "amr",
+        "sid",
     ]
     .into_iter()
     .chain(ATTRIBUTES.iter().map(|(n, _)| *n))
@@ -186,7 +195,10 @@ async fn token_inner(
     let mut p: HashMap<String, String> = HashMap::new();
     for (k, v) in pairs {
         if p.contains_key(&k) {
-            return Err(OAuthError::new("invalid_request", format!("parameter {k} repeated")));
+            return Err(OAuthError::new(
+                "invalid_request",
+                format!("parameter {k} repeated"),
+            ));
         }
         p.insert(k, v);
     }
@@ -206,7 +218,15 @@ async fn token_inner(
     }
     match get("grant_type") {
         "authorization_code" => {
-            exchange_code(state, idp, &client_id, get("code"), get("redirect_uri"), get("code_verifier")).await
+            exchange_code(
+                state,
+                idp,
+                &client_id,
+                get("code"),
+                get("redirect_uri"),
+                get("code_verifier"),
+            )
+            .await
         }
         "refresh_token" => refresh(state, idp, &client_id, get("refresh_token")).await,
         "" => Err(OAuthError::new("invalid_request", "grant_type is required")),
@@ -229,7 +249,10 @@ async fn exchange_code(
         return Err(OAuthError::new("invalid_request", "code is required"));
     }
     if verifier.is_empty() {
-        return Err(OAuthError::new("invalid_request", "code_verifier is required (PKCE)"));
+        return Err(OAuthError::new(
+            "invalid_request",
+            "code_verifier is required (PKCE)",
+        ));
     }
     let now = now_secs();
     let lifetime = idp.session_seconds;
@@ -252,7 +275,9 @@ async fn exchange_code(
                     store::revoke_session(&tx, sid)?;
                 }
                 tx.commit()?;
-                return Ok(Err("the authorization code was already used; tokens issued from it are revoked"));
+                return Ok(Err(
+                    "the authorization code was already used; tokens issued from it are revoked",
+                ));
             }
             let problem = check_code(&row, now, &client_id, &redirect_uri, &verifier);
             if let Some(p) = problem {
@@ -280,7 +305,8 @@ async fn exchange_code(
         })
         .await
         .map_err(OAuthError::internal)?;
-    let (access, refresh, session, sub) = outcome.map_err(|m| OAuthError::new("invalid_grant", m))?;
+    let (access, refresh, session, sub) =
+        outcome.map_err(|m| OAuthError::new("invalid_grant", m))?;
     let Some(session) = session else {
         return Err(OAuthError::internal("session vanished"));
     };
@@ -353,7 +379,10 @@ async fn refresh(
     refresh_token: &str,
 ) -> Result<Response, OAuthError> {
     if refresh_token.is_empty() || refresh_token.len() > 128 {
-        return Err(OAuthError::new("invalid_request", "refresh_token is required"));
+        return Err(OAuthError::new(
+            "invalid_request",
+            "refresh_token is required",
+        ));
     }
     let now = now_secs();
     let lifetime = idp.session_seconds;
@@ -372,7 +401,9 @@ async fn refresh(
                 // A rotated-away token came back: treat as stolen, end the session.
                 store::revoke_session(&tx, &s.id)?;
                 tx.commit()?;
-                return Ok(Err("the refresh token was already used; the session is revoked"));
+                return Ok(Err(
+                    "the refresh token was already used; the session is revoked",
+                ));
             }
             if s.revoked || s.expires_at <= now || t.expires_at <= now {
                 return Ok(Err("the session has ended; please log in again"));
@@ -381,7 +412,9 @@ async fn refresh(
                 return Ok(Err("the refresh token belongs to another client"));
             }
             if s.refreshes >= MAX_REFRESHES {
-                return Ok(Err("the session cannot be extended any further; please log in again"));
+                return Ok(Err(
+                    "the session cannot be extended any further; please log in again",
+                ));
             }
             let expires_at = now + lifetime;
             store::extend_session(&tx, &s.id, expires_at)?;
@@ -393,7 +426,8 @@ async fn refresh(
         })
         .await
         .map_err(OAuthError::internal)?;
-    let (access, refresh, session, sub) = outcome.map_err(|m| OAuthError::new("invalid_grant", m))?;
+    let (access, refresh, session, sub) =
+        outcome.map_err(|m| OAuthError::new("invalid_grant", m))?;
     let Some(session) = session else {
         return Err(OAuthError::internal("session vanished"));
     };
@@ -594,7 +628,10 @@ async fn end_session(
             }
         }
     }
-    no_store(super::pages::logged_out_page(&site.stylesheets(), had_session))
+    no_store(super::pages::logged_out_page(
+        &site.stylesheets(),
+        had_session,
+    ))
 }
 
 #[cfg(test)]

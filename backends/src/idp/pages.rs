@@ -162,7 +162,14 @@ fn hidden_csrf(csrf: &str) -> String {
     )
 }
 
-fn text_input(id: &str, label: &str, kind: &str, autocomplete: &str, extra: &str, value: &str) -> String {
+fn text_input(
+    id: &str,
+    label: &str,
+    kind: &str,
+    autocomplete: &str,
+    extra: &str,
+    value: &str,
+) -> String {
     format!(
         "<div class=\"kern-form-input\"><label class=\"kern-label\" for=\"{id}\">{}</label>\
 <input class=\"kern-form-input__input\" id=\"{id}\" name=\"{id}\" type=\"{kind}\" autocomplete=\"{autocomplete}\" value=\"{}\" {extra}></div>",
@@ -442,9 +449,17 @@ Ihre Angaben sind selbst erklärt; für Leistungen mit höherem Vertrauensniveau
 
 pub fn logged_out_page(stylesheets: &[String], had_session: bool) -> Response {
     let text = if had_session {
-        alert(Kind::Success, "Sie sind abgemeldet", "Ihre Anmeldung wurde beendet. Sie können dieses Fenster schließen.")
+        alert(
+            Kind::Success,
+            "Sie sind abgemeldet",
+            "Ihre Anmeldung wurde beendet. Sie können dieses Fenster schließen.",
+        )
     } else {
-        alert(Kind::Info, "Keine aktive Anmeldung", "Es war keine Anmeldung aktiv, die beendet werden musste.")
+        alert(
+            Kind::Info,
+            "Keine aktive Anmeldung",
+            "Es war keine Anmeldung aktiv, die beendet werden musste.",
+        )
     };
     page(StatusCode::OK, stylesheets, "Abmeldung", &text)
 }

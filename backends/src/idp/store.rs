@@ -210,11 +210,16 @@ pub fn citizen_ids(conn: &Connection, citizen_id: i64) -> rusqlite::Result<Citiz
 }
 
 /// All stored attributes as (source, name, value).
-pub fn attributes(conn: &Connection, citizen_id: i64) -> rusqlite::Result<Vec<(String, String, String)>> {
+pub fn attributes(
+    conn: &Connection,
+    citizen_id: i64,
+) -> rusqlite::Result<Vec<(String, String, String)>> {
     let mut stmt = conn.prepare(
         "SELECT source, name, value FROM idp_attributes WHERE citizen_id = ?1 ORDER BY source, name",
     )?;
-    let rows = stmt.query_map(params![citizen_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let rows = stmt.query_map(params![citizen_id], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?;
     rows.collect()
 }
 
@@ -264,8 +269,12 @@ pub fn record_failure(
 
 pub fn clear_failures(conn: &Connection, table: LockTable, key: &str) -> rusqlite::Result<()> {
     let sql = match table {
-        LockTable::Accounts => "UPDATE idp_accounts SET failed = 0, locked_until = 0 WHERE username = ?1",
-        LockTable::Elster => "UPDATE idp_elster_certs SET failed = 0, locked_until = 0 WHERE cert_id = ?1",
+        LockTable::Accounts => {
+            "UPDATE idp_accounts SET failed = 0, locked_until = 0 WHERE username = ?1"
+        }
+        LockTable::Elster => {
+            "UPDATE idp_elster_certs SET failed = 0, locked_until = 0 WHERE cert_id = ?1"
+        }
     };
     conn.execute(sql, params![key])?;
     Ok(())
@@ -550,7 +559,11 @@ pub fn take_code(conn: &Connection, code: &str) -> rusqlite::Result<Option<CodeR
     Ok(row)
 }
 
-pub fn link_code_to_session(conn: &Connection, code: &str, session_id: &str) -> rusqlite::Result<()> {
+pub fn link_code_to_session(
+    conn: &Connection,
+    code: &str,
+    session_id: &str,
+) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE idp_codes SET session_id = ?2 WHERE code_hash = ?1",
         params![hash_secret(code), session_id],
@@ -620,7 +633,10 @@ pub fn session(conn: &Connection, id: &str) -> rusqlite::Result<Option<SessionRo
 
 /// Revokes a session and every token issued in it.
 pub fn revoke_session(conn: &Connection, id: &str) -> rusqlite::Result<()> {
-    conn.execute("UPDATE idp_sessions SET revoked = 1 WHERE id = ?1", params![id])?;
+    conn.execute(
+        "UPDATE idp_sessions SET revoked = 1 WHERE id = ?1",
+        params![id],
+    )?;
     conn.execute(
         "UPDATE idp_tokens SET revoked = 1 WHERE session_id = ?1",
         params![id],
