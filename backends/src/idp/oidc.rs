@@ -81,7 +81,7 @@ pub async fn discovery(Extension(idp): Extension<Arc<Idp>>) -> Response {
             "grant_types_supported": ["authorization_code", "refresh_token"],
             "code_challenge_methods_supported": ["S256"],
             "acr_values_supported": TrustLevel::ALL.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
-            "subject_types_supported": ["pairwise"],
+            "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "token_endpoint_auth_methods_supported": ["none"],
             "scopes_supported": super::login::SCOPES,
@@ -663,6 +663,37 @@ mod tests {
         assert_eq!(get("documentType").value, "ID");
         assert_eq!(get("bPK2").value, "s");
         assert_eq!(get("mailboxUuid").oid, "urn:oid:2.5.4.18");
+    }
+
+    fn code_row(expires_at: i64) -> CodeRow {
+        CodeRow {
+            client_id: "app".into(),
+            redirect_uri: "https://x/cb".into(),
+            scope: "openid".into(),
+            nonce: "n".into(),
+            code_challenge: s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            citizen_id: 1,
+            method: "password".into(),
+            acr: "STORK-QAA-Level-1".into(),
+            auth_time: 0,
+            expires_at,
+            used: false,
+            session_id: None,
+        }
+    }
+
+    #[test]
+    fn codes_expire_and_must_match_client_uri_and_verifier() {
+        let v = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let row = code_row(1_000 + super::super::CODE_TTL_SECS);
+        assert_eq!(check_code(&row, 1_000, "app", "https://x/cb", v), None);
+        assert!(
+            check_code(&row, 1_060, "app", "https://x/cb", v).is_some(),
+            "expired after 60 s"
+        );
+        assert!(check_code(&row, 1_000, "other", "https://x/cb", v).is_some());
+        assert!(check_code(&row, 1_000, "app", "https://x/cb/", v).is_some());
+        assert!(check_code(&row, 1_000, "app", "https://x/cb", "short").is_some());
     }
 
     #[test]
