@@ -337,7 +337,7 @@ pub struct CertRow {
 
 pub fn elster_certs(conn: &Connection) -> rusqlite::Result<Vec<CertRow>> {
     let mut stmt = conn.prepare(
-        "SELECT cert_id, label, citizen_id, pin_hash, locked_until FROM idp_elster_certs ORDER BY label",
+        "SELECT cert_id, label, citizen_id, pin_hash, locked_until FROM idp_elster_certs ORDER BY cert_id",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok(CertRow {
@@ -361,7 +361,7 @@ pub struct CardRow {
 
 pub fn eid_cards(conn: &Connection) -> rusqlite::Result<Vec<CardRow>> {
     let mut stmt = conn.prepare(
-        "SELECT card_id, label, citizen_id, pin_hash, wrong_pins FROM idp_eid_cards ORDER BY label",
+        "SELECT card_id, label, citizen_id, pin_hash, wrong_pins FROM idp_eid_cards ORDER BY card_id",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok(CardRow {
@@ -483,6 +483,17 @@ pub fn complete_tx(
     let Some(login) = get_tx(&t, tx_id)? else {
         return Ok(None);
     };
+    // Housekeeping: forget codes and sessions that ended more than a day ago
+    // (their tokens go with them).
+    let horizon = now - 24 * 3600;
+    t.execute(
+        "DELETE FROM idp_codes WHERE expires_at < ?1",
+        params![horizon],
+    )?;
+    t.execute(
+        "DELETE FROM idp_sessions WHERE expires_at < ?1",
+        params![horizon],
+    )?;
     let code = random_token();
     t.execute(
         "INSERT INTO idp_codes (code_hash, client_id, redirect_uri, scope, nonce, code_challenge,
