@@ -590,6 +590,11 @@ async fn bad_authorize_requests_are_refused_before_any_login_page() {
         assert!(query_param(&loc, "code").is_none());
         assert!(r.headers.get(header::SET_COOKIE).is_none());
     }
+    let r = get(&app, &authorize_uri(&[("prompt", "none")], &[]), None, None).await;
+    assert_eq!(
+        query_param(&r.location(), "error").as_deref(),
+        Some("login_required")
+    );
     let r = get(
         &app,
         &authorize_uri(&[("code_challenge_method", "plain")], &[]),
@@ -764,6 +769,20 @@ async fn five_wrong_passwords_lock_the_account() {
         "locked even with the right password"
     );
     assert!(r.body.contains("Minuten gesperrt"));
+    // Unknown usernames get the same answer as wrong passwords.
+    let r = post(
+        &app,
+        &url,
+        Some(&l.cookie),
+        &[
+            ("csrf", &l.csrf),
+            ("username", "niemand"),
+            ("password", "egal-egal"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.body.contains("Benutzername oder Passwort ist falsch"));
     // Other accounts are unaffected.
     let r = post(
         &app,

@@ -368,6 +368,14 @@ async fn render_login(
     )
 }
 
+/// An argon2 hash of nothing in particular, to verify against for unknown usernames.
+fn dummy_hash() -> Option<&'static str> {
+    static DUMMY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    DUMMY
+        .get_or_init(|| super::hash_password(&random_token()).ok())
+        .as_deref()
+}
+
 fn minutes_left(until: i64, now: i64) -> i64 {
     ((until - now) + 59) / 60
 }
@@ -483,6 +491,11 @@ pub async fn password_login(
     };
     let now = now_secs();
     let Some(account) = account else {
+        // Spend the same time as for a real account, so response times do
+        // not tell which usernames exist.
+        if let Some(dummy) = dummy_hash() {
+            super::verify_password_async(password, dummy.to_string()).await;
+        }
         return render_login(
             &state,
             &site,
