@@ -7,6 +7,9 @@ use std::path::PathBuf;
 
 use crate::AppState;
 
+/// Default login-session lifetime: 30 minutes.
+pub const DEFAULT_SESSION_SECONDS: u64 = 1800;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Address to bind; always loopback unless told otherwise.
@@ -21,6 +24,10 @@ pub struct Config {
     pub app: AppConfig,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Lifetime of a login session (and its access tokens) in seconds; a
+    /// refresh extends the session by this much (`$BUERGERAMT_SESSION_SECONDS`,
+    /// default 1800).
+    pub session_seconds: u64,
 }
 
 /// The document served as `/config.json`. Point the app at real backends by
@@ -102,6 +109,15 @@ impl Config {
             }
             Err(_) => AppConfig::local(&public_url),
         };
+        let session_seconds = match std::env::var("BUERGERAMT_SESSION_SECONDS") {
+            Ok(v) => match v.trim().parse::<u64>() {
+                Ok(n) if n > 0 => n,
+                _ => {
+                    anyhow::bail!("BUERGERAMT_SESSION_SECONDS must be a positive number, got {v:?}")
+                }
+            },
+            Err(_) => DEFAULT_SESSION_SECONDS,
+        };
         Ok(Self {
             bind,
             data_dir: std::env::var_os("BUERGERAMT_DATA")
@@ -113,6 +129,7 @@ impl Config {
             public_url,
             app,
             max_body_bytes: 30 * 1024 * 1024,
+            session_seconds,
         })
     }
 
@@ -126,6 +143,7 @@ impl Config {
             app: AppConfig::local(&public_url),
             public_url,
             max_body_bytes: 30 * 1024 * 1024,
+            session_seconds: DEFAULT_SESSION_SECONDS,
         }
     }
 }

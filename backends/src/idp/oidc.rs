@@ -1,0 +1,708 @@
+//! The protocol endpoints: discovery, JWKS, token, userinfo, end_session.
+
+use axum::{
+    extract::{rejection::FormRejection, rejection::QueryRejection, Form, Query, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Extension, Json,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::store::{self, CodeRow, SessionRow};
+use super::{
+    now_secs, principal, s256, valid_pkce_value, with_query, Idp, LoginMethod, TokenProblem,
+    TrustLevel, MAX_REFRESHES,
+};
+use crate::static_files::Site;
+use crate::AppState;
+
+/// The attributes of BundID with their OIDs, in the order they are listed.
+pub const ATTRIBUTES: &[(&str, &str)] = &[
+    ("givenName", "urn:oid:2.5.4.42"),
+    ("surname", "urn:oid:2.5.4.4"),
+    ("birthdate", "urn:oid:1.2.40.0.10.2.1.1.55"),
+    ("placeOfBirth", "urn:oid:1.3.6.1.5.5.7.9.2"),
+    ("birthName", "urn:oid:1.2.40.0.10.2.1.1.225566"),
+    ("nationality", "urn:oid:1.2.40.0.10.2.1.1.225577"),
+    ("postalAddress", "urn:oid:2.5.4.16"),
+    ("postalCode", "urn:oid:2.5.4.17"),
+    ("localityName", "urn:oid:2.5.4.7"),
+    ("country", "urn:oid:1.2.40.0.10.2.1.1.225599"),
+    ("mail", "urn:oid:0.9.2342.19200300.100.1.3"),
+    ("telephoneNumber", "urn:oid:2.5.4.20"),
+    ("gender", "urn:oid:1.3.6.1.4.1.33592.1.3.5"),
+    ("personalTitle", "urn:oid:0.9.2342.19200300.100.1.40"),
+    ("bPK2", "urn:oid:1.3.6.1.4.1.25484.494450.3"),
+    ("mailboxUuid", "urn:oid:2.5.4.18"),
+    ("documentType", "urn:oid:1.2.40.0.10.2.1.1.552255"),
+];
+
+fn no_store(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    resp
+}
+
+// ---------------------------------------------------------------- discovery
+
+/// `GET /idp/.well-known/openid-configuration`
+pub async fn discovery(Extension(idp): Extension<Arc<Idp>>) -> Response {
+    let iss = &idp.issuer;
+    let claims: Vec<&str> = [
+        "sub",
+        "iss",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "acr",
+        "amr",
+        "sid",
+    ]
+    .into_iter()
+    .chain(ATTRIBUTES.iter().map(|(n, _)| *n))
+    .collect();
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        Json(json!({
+            "issuer": iss,
+            "authorization_endpoint": format!("{iss}/authorize"),
+            "token_endpoint": format!("{iss}/token"),
+            "userinfo_endpoint": format!("{iss}/userinfo"),
+            "end_session_endpoint": format!("{iss}/end_session"),
+            "jwks_uri": format!("{iss}/jwks"),
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "code_challenge_methods_supported": ["S256"],
+            "acr_values_supported": TrustLevel::ALL.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": ["none"],
+            "scopes_supported": super::login::SCOPES,
+            "claims_supported": claims,
+            "prompt_values_supported": ["login"],
+            "authorization_response_iss_parameter_supported": true,
+            "claims_parameter_supported": false,
+            "request_parameter_supported": false,
+            "ui_locales_supported": ["de"],
+        })),
+    )
+        .into_response()
+}
+
+/// `GET /idp/jwks`
+pub async fn jwks(Extension(idp): Extension<Arc<Idp>>) -> Response {
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        Json(idp.key.jwks()),
+    )
+        .into_response()
+}
+
+// ---------------------------------------------------------------- token
+
+/// An OAuth 2.0 error answer of the token endpoint (RFC 6749 §5.2); it also
+/// carries `message` like every other error of the stand-in.
+struct OAuthError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+impl OAuthError {
+    fn new(error: &'static str, description: impl Into<String>) -> Self {
+        let status = if error == "invalid_client" {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        Self {
+            status,
+            error,
+            description: description.into(),
+        }
+    }
+
+    fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(%detail, "idp token endpoint failed");
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            error: "server_error",
+            description: "internal error".into(),
+        }
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        no_store(
+            (
+                self.status,
+                Json(json!({
+                    "error": self.error,
+                    "error_description": self.description,
+                    "message": self.description,
+                })),
+            )
+                .into_response(),
+        )
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct IdClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub auth_time: i64,
+    pub nonce: String,
+    pub acr: String,
+    pub amr: Vec<String>,
+    pub sid: String,
+}
+
+/// `POST /idp/token`
+pub async fn token(
+    State(state): State<AppState>,
+    Extension(idp): Extension<Arc<Idp>>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    match token_inner(&state, &idp, form).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn token_inner(
+    state: &AppState,
+    idp: &Idp,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Result<Response, OAuthError> {
+    let Ok(Form(pairs)) = form else {
+        return Err(OAuthError::new(
+            "invalid_request",
+            "expected an application/x-www-form-urlencoded body",
+        ));
+    };
+    let mut p: HashMap<String, String> = HashMap::new();
+    for (k, v) in pairs {
+        if p.contains_key(&k) {
+            return Err(OAuthError::new(
+                "invalid_request",
+                format!("parameter {k} repeated"),
+            ));
+        }
+        p.insert(k, v);
+    }
+    let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
+    let client_id = get("client_id").to_string();
+    if client_id.is_empty() {
+        return Err(OAuthError::new("invalid_request", "client_id is required"));
+    }
+    let c = client_id.clone();
+    let known = state
+        .db
+        .call(move |conn| store::client_exists(conn, &c))
+        .await
+        .map_err(OAuthError::internal)?;
+    if !known {
+        return Err(OAuthError::new("invalid_client", "unknown client"));
+    }
+    match get("grant_type") {
+        "authorization_code" => {
+            exchange_code(
+                state,
+                idp,
+                &client_id,
+                get("code"),
+                get("redirect_uri"),
+                get("code_verifier"),
+            )
+            .await
+        }
+        "refresh_token" => refresh(state, idp, &client_id, get("refresh_token")).await,
+        "" => Err(OAuthError::new("invalid_request", "grant_type is required")),
+        _ => Err(OAuthError::new(
+            "unsupported_grant_type",
+            "only authorization_code and refresh_token are supported",
+        )),
+    }
+}
+
+async fn exchange_code(
+    state: &AppState,
+    idp: &Idp,
+    client_id: &str,
+    code: &str,
+    redirect_uri: &str,
+    verifier: &str,
+) -> Result<Response, OAuthError> {
+    if code.is_empty() || code.len() > 128 {
+        return Err(OAuthError::new("invalid_request", "code is required"));
+    }
+    if verifier.is_empty() {
+        return Err(OAuthError::new(
+            "invalid_request",
+            "code_verifier is required (PKCE)",
+        ));
+    }
+    let now = now_secs();
+    let lifetime = idp.session_seconds;
+    let (code, client_id, redirect_uri, verifier) = (
+        code.to_string(),
+        client_id.to_string(),
+        redirect_uri.to_string(),
+        verifier.to_string(),
+    );
+    let outcome = state
+        .db
+        .call(move |conn| {
+            let tx = conn.transaction()?;
+            let Some(row) = store::take_code(&tx, &code)? else {
+                return Ok(Err("the authorization code is unknown"));
+            };
+            if row.used {
+                // Replay: the code was redeemed before. Revoke what it gave.
+                if let Some(sid) = &row.session_id {
+                    store::revoke_session(&tx, sid)?;
+                }
+                tx.commit()?;
+                return Ok(Err(
+                    "the authorization code was already used; tokens issued from it are revoked",
+                ));
+            }
+            let problem = check_code(&row, now, &client_id, &redirect_uri, &verifier);
+            if let Some(p) = problem {
+                tx.commit()?;
+                return Ok(Err(p));
+            }
+            let expires_at = now + lifetime;
+            let sid = store::create_session(
+                &tx,
+                row.citizen_id,
+                &row.client_id,
+                &row.scope,
+                &row.nonce,
+                &row.method,
+                &row.acr,
+                row.auth_time,
+                expires_at,
+            )?;
+            store::link_code_to_session(&tx, &code, &sid)?;
+            let (access, refresh) = store::issue_tokens(&tx, &sid, expires_at)?;
+            let session = store::session(&tx, &sid)?;
+            let ids = store::citizen_ids(&tx, row.citizen_id)?;
+            tx.commit()?;
+            Ok(Ok((access, refresh, session, ids.sub)))
+        })
+        .await
+        .map_err(OAuthError::internal)?;
+    let (access, refresh, session, sub) =
+        outcome.map_err(|m| OAuthError::new("invalid_grant", m))?;
+    let Some(session) = session else {
+        return Err(OAuthError::internal("session vanished"));
+    };
+    token_response(idp, &session, &sub, &access, &refresh, now)
+}
+
+fn check_code(
+    row: &CodeRow,
+    now: i64,
+    client_id: &str,
+    redirect_uri: &str,
+    verifier: &str,
+) -> Option<&'static str> {
+    if row.expires_at <= now {
+        return Some("the authorization code has expired");
+    }
+    if row.client_id != client_id {
+        return Some("the code was issued to another client");
+    }
+    if row.redirect_uri != redirect_uri {
+        return Some("redirect_uri does not match the authorization request");
+    }
+    if !valid_pkce_value(verifier, true) || s256(verifier) != row.code_challenge {
+        return Some("code_verifier does not match the code_challenge");
+    }
+    None
+}
+
+fn token_response(
+    idp: &Idp,
+    s: &SessionRow,
+    sub: &str,
+    access: &str,
+    refresh: &str,
+    now: i64,
+) -> Result<Response, OAuthError> {
+    let amr = LoginMethod::parse(&s.method)
+        .map(|m| m.amr().iter().map(|a| a.to_string()).collect())
+        .unwrap_or_default();
+    let claims = IdClaims {
+        iss: idp.issuer.clone(),
+        sub: sub.to_string(),
+        aud: s.client_id.clone(),
+        exp: s.expires_at,
+        iat: now,
+        auth_time: s.auth_time,
+        nonce: s.nonce.clone(),
+        acr: s.acr.clone(),
+        amr,
+        sid: s.id.clone(),
+    };
+    let id_token = idp.key.sign(&claims).map_err(OAuthError::internal)?;
+    Ok(no_store(
+        Json(json!({
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": (s.expires_at - now).max(0),
+            "refresh_token": refresh,
+            "id_token": id_token,
+            "scope": s.scope,
+        }))
+        .into_response(),
+    ))
+}
+
+async fn refresh(
+    state: &AppState,
+    idp: &Idp,
+    client_id: &str,
+    refresh_token: &str,
+) -> Result<Response, OAuthError> {
+    if refresh_token.is_empty() || refresh_token.len() > 128 {
+        return Err(OAuthError::new(
+            "invalid_request",
+            "refresh_token is required",
+        ));
+    }
+    let now = now_secs();
+    let lifetime = idp.session_seconds;
+    let (token, client_id) = (refresh_token.to_string(), client_id.to_string());
+    let outcome = state
+        .db
+        .call(move |conn| {
+            let tx = conn.transaction()?;
+            let Some(t) = store::token(&tx, &token, "refresh")? else {
+                return Ok(Err("the refresh token is unknown"));
+            };
+            let Some(s) = store::session(&tx, &t.session_id)? else {
+                return Ok(Err("the refresh token is unknown"));
+            };
+            if t.revoked {
+                // A rotated-away token came back: treat as stolen, end the session.
+                store::revoke_session(&tx, &s.id)?;
+                tx.commit()?;
+                return Ok(Err(
+                    "the refresh token was already used; the session is revoked",
+                ));
+            }
+            if s.revoked || s.expires_at <= now || t.expires_at <= now {
+                return Ok(Err("the session has ended; please log in again"));
+            }
+            if s.client_id != client_id {
+                return Ok(Err("the refresh token belongs to another client"));
+            }
+            if s.refreshes >= MAX_REFRESHES {
+                return Ok(Err(
+                    "the session cannot be extended any further; please log in again",
+                ));
+            }
+            let expires_at = now + lifetime;
+            store::extend_session(&tx, &s.id, expires_at)?;
+            let (access, refresh) = store::issue_tokens(&tx, &s.id, expires_at)?;
+            let session = store::session(&tx, &s.id)?;
+            let ids = store::citizen_ids(&tx, s.citizen_id)?;
+            tx.commit()?;
+            Ok(Ok((access, refresh, session, ids.sub)))
+        })
+        .await
+        .map_err(OAuthError::internal)?;
+    let (access, refresh, session, sub) =
+        outcome.map_err(|m| OAuthError::new("invalid_grant", m))?;
+    let Some(session) = session else {
+        return Err(OAuthError::internal("session vanished"));
+    };
+    token_response(idp, &session, &sub, &access, &refresh, now)
+}
+
+// ---------------------------------------------------------------- userinfo
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq, Clone)]
+pub struct Attribute {
+    pub name: String,
+    pub oid: String,
+    pub value: String,
+    /// `verified` or `self-declared`
+    pub trust: String,
+    /// `eid`, `elster` or `account`
+    pub source: String,
+}
+
+/// The citizen's attributes as released after a login with `method`: data
+/// read from the card (eID) or from ELSTER is verified and wins; whatever
+/// only the account has is self-declared.
+pub fn attributes_for(
+    stored: &[(String, String, String)],
+    method: LoginMethod,
+    sub: &str,
+    mailbox_uuid: &str,
+) -> Vec<Attribute> {
+    let preferred: &[&str] = match method {
+        LoginMethod::Eid => &["eid", "account"],
+        LoginMethod::Elster => &["elster", "account"],
+        LoginMethod::Password => &["account"],
+    };
+    let mut out = Vec::new();
+    for (name, oid) in ATTRIBUTES {
+        let (value, source) = match *name {
+            "bPK2" => (sub.to_string(), "account"),
+            "mailboxUuid" => (mailbox_uuid.to_string(), "account"),
+            _ => {
+                let found = preferred.iter().find_map(|src| {
+                    stored
+                        .iter()
+                        .find(|(s, n, _)| s == src && n == name)
+                        .map(|(s, _, v)| (v.clone(), s.as_str()))
+                });
+                match found {
+                    Some((v, s)) => (
+                        v,
+                        match s {
+                            "eid" => "eid",
+                            "elster" => "elster",
+                            _ => "account",
+                        },
+                    ),
+                    None => continue,
+                }
+            }
+        };
+        // Identifiers the provider issues itself are verified by nature.
+        let trust = if source != "account" || matches!(*name, "bPK2" | "mailboxUuid") {
+            "verified"
+        } else {
+            "self-declared"
+        };
+        out.push(Attribute {
+            name: name.to_string(),
+            oid: oid.to_string(),
+            value,
+            trust: trust.to_string(),
+            source: source.to_string(),
+        });
+    }
+    out
+}
+
+fn unauthorized(problem: TokenProblem) -> Response {
+    let challenge = match problem {
+        TokenProblem::Missing => "Bearer realm=\"buergeramt-idp\"".to_string(),
+        TokenProblem::Invalid => {
+            "Bearer realm=\"buergeramt-idp\", error=\"invalid_token\", error_description=\"the access token is unknown, expired or revoked\"".to_string()
+        }
+    };
+    let mut resp = (
+        StatusCode::UNAUTHORIZED,
+        Json(json!({
+            "error": if problem == TokenProblem::Missing { "unauthorized" } else { "invalid_token" },
+            "message": problem.to_string(),
+        })),
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    no_store(resp)
+}
+
+/// `GET /idp/userinfo`
+pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let (p, citizen_id) = match principal(&state, &headers).await {
+        Ok(Ok(v)) => v,
+        Ok(Err(problem)) => return unauthorized(problem),
+        Err(e) => return e.into_response(),
+    };
+    let stored = match state
+        .db
+        .call(move |conn| store::attributes(conn, citizen_id))
+        .await
+    {
+        Ok(s) => s,
+        Err(e) => return crate::ApiError::from(e).into_response(),
+    };
+    let attributes = attributes_for(&stored, p.method, &p.sub, &p.mailbox_uuid);
+    no_store(
+        Json(json!({
+            "sub": p.sub,
+            "acr": p.acr,
+            "auth_time": p.auth_time,
+            "method": p.method.as_str(),
+            "mailboxUuid": p.mailbox_uuid,
+            "attributes": attributes,
+        }))
+        .into_response(),
+    )
+}
+
+// ---------------------------------------------------------------- end_session
+
+/// `GET /idp/end_session`
+pub async fn end_session_get(
+    State(state): State<AppState>,
+    Extension(idp): Extension<Arc<Idp>>,
+    Extension(site): Extension<Arc<Site>>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Response {
+    let params = query.map(|Query(q)| q).unwrap_or_default();
+    end_session(&state, &idp, &site, params).await
+}
+
+/// `POST /idp/end_session`
+pub async fn end_session_post(
+    State(state): State<AppState>,
+    Extension(idp): Extension<Arc<Idp>>,
+    Extension(site): Extension<Arc<Site>>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let params = form.map(|Form(f)| f).unwrap_or_default();
+    end_session(&state, &idp, &site, params).await
+}
+
+async fn end_session(
+    state: &AppState,
+    idp: &Idp,
+    site: &Site,
+    params: HashMap<String, String>,
+) -> Response {
+    let get = |k: &str| params.get(k).map(String::as_str).unwrap_or("");
+    let claims: Option<IdClaims> = match get("id_token_hint") {
+        "" => None,
+        hint => idp.key.verify_ignoring_expiry(hint, &idp.issuer).ok(),
+    };
+    let mut had_session = false;
+    let mut client_id = get("client_id").to_string();
+    if let Some(c) = &claims {
+        if !client_id.is_empty() && client_id != c.aud {
+            client_id.clear();
+        } else {
+            client_id = c.aud.clone();
+        }
+        let sid = c.sid.clone();
+        match state
+            .db
+            .call(move |conn| {
+                let active = store::session(conn, &sid)?.is_some_and(|s| !s.revoked);
+                store::revoke_session(conn, &sid)?;
+                Ok(active)
+            })
+            .await
+        {
+            Ok(active) => had_session = active,
+            Err(e) => return crate::ApiError::from(e).into_response(),
+        }
+    }
+    let target = get("post_logout_redirect_uri").to_string();
+    if !target.is_empty() && !client_id.is_empty() {
+        let (c, t) = (client_id.clone(), target.clone());
+        let registered = state
+            .db
+            .call(move |conn| store::uri_registered(conn, &c, "post_logout", &t))
+            .await
+            .unwrap_or(false);
+        if registered {
+            let location = match get("state") {
+                "" => target,
+                s => with_query(&target, &[("state", s)]),
+            };
+            if let Ok(v) = HeaderValue::from_str(&location) {
+                return no_store((StatusCode::SEE_OTHER, [(header::LOCATION, v)]).into_response());
+            }
+        }
+    }
+    no_store(super::pages::logged_out_page(
+        &site.stylesheets(),
+        had_session,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored() -> Vec<(String, String, String)> {
+        [
+            ("account", "givenName", "Erika"),
+            ("account", "mail", "e@example.org"),
+            ("account", "postalAddress", "Heidestr. 17"),
+            ("eid", "givenName", "Erika"),
+            ("eid", "postalAddress", "Heidestraße 17"),
+            ("eid", "documentType", "ID"),
+        ]
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect()
+    }
+
+    #[test]
+    fn eid_data_wins_and_is_verified() {
+        let a = attributes_for(&stored(), LoginMethod::Eid, "s", "m");
+        let get = |n: &str| a.iter().find(|x| x.name == n).unwrap().clone();
+        assert_eq!(get("postalAddress").value, "Heidestraße 17");
+        assert_eq!(get("postalAddress").trust, "verified");
+        assert_eq!(get("postalAddress").source, "eid");
+        assert_eq!(get("mail").trust, "self-declared");
+        assert_eq!(get("documentType").value, "ID");
+        assert_eq!(get("bPK2").value, "s");
+        assert_eq!(get("mailboxUuid").oid, "urn:oid:2.5.4.18");
+    }
+
+    fn code_row(expires_at: i64) -> CodeRow {
+        CodeRow {
+            client_id: "app".into(),
+            redirect_uri: "https://x/cb".into(),
+            scope: "openid".into(),
+            nonce: "n".into(),
+            code_challenge: s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            citizen_id: 1,
+            method: "password".into(),
+            acr: "STORK-QAA-Level-1".into(),
+            auth_time: 0,
+            expires_at,
+            used: false,
+            session_id: None,
+        }
+    }
+
+    #[test]
+    fn codes_expire_and_must_match_client_uri_and_verifier() {
+        let v = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let row = code_row(1_000 + super::super::CODE_TTL_SECS);
+        assert_eq!(check_code(&row, 1_000, "app", "https://x/cb", v), None);
+        assert!(
+            check_code(&row, 1_060, "app", "https://x/cb", v).is_some(),
+            "expired after 60 s"
+        );
+        assert!(check_code(&row, 1_000, "other", "https://x/cb", v).is_some());
+        assert!(check_code(&row, 1_000, "app", "https://x/cb/", v).is_some());
+        assert!(check_code(&row, 1_000, "app", "https://x/cb", "short").is_some());
+    }
+
+    #[test]
+    fn password_login_releases_only_account_data() {
+        let a = attributes_for(&stored(), LoginMethod::Password, "s", "m");
+        assert!(a.iter().all(|x| x.source == "account"));
+        let addr = a.iter().find(|x| x.name == "postalAddress").unwrap();
+        assert_eq!(addr.value, "Heidestr. 17");
+        assert_eq!(addr.trust, "self-declared");
+        assert!(a.iter().all(|x| x.name != "documentType"));
+    }
+}

@@ -1,0 +1,465 @@
+//! Server-rendered HTML of the login pages, styled with the app's KERN
+//! stylesheets (from dist/index.html) plus a small own stylesheet. No inline
+//! scripts or style attributes: the CSP forbids them. Every dynamic value is
+//! escaped.
+
+use axum::{
+    http::{header, StatusCode},
+    response::{Html, IntoResponse, Response},
+};
+
+use super::{LoginMethod, TrustLevel};
+
+/// The provider's own CSS (layout only; KERN does the rest when present).
+const IDP_CSS: &str = "\
+body{margin:0;font-family:system-ui,sans-serif;line-height:1.5;color:#1b1b1b;background:#fff}
+.idp-header{border-bottom:4px solid #0d4a8f;padding:1rem}
+.idp-header p{margin:0;font-weight:700}
+.idp-main{max-width:46rem;margin:0 auto;padding:1rem 1rem 4rem}
+.idp-section{margin:2rem 0;padding:1.5rem;border:1px solid #c7c7c7;border-radius:4px}
+.idp-form>*+*{margin-top:1rem}
+.idp-form input[type=text],.idp-form input[type=password],.idp-form input[type=email],.idp-form input[type=date],.idp-form input[type=tel]{display:block;min-height:44px;width:100%;max-width:28rem;box-sizing:border-box}
+.idp-form button,.idp-main .kern-btn{min-height:44px;min-width:44px}
+.idp-form .kern-form-check{min-height:44px;display:flex;align-items:center;gap:.5rem}
+.idp-skip{position:absolute;left:-10000px}
+.idp-skip:focus{position:static}
+.idp-alert{border-left:6px solid #0d4a8f;padding:.75rem 1rem;margin:1rem 0;background:#f2f6fb}
+.idp-alert.kern-alert--danger{border-left-color:#b00020;background:#fdf1f3}
+.idp-alert.kern-alert--success{border-left-color:#1b7a3a;background:#eff8f2}
+.idp-alert.kern-alert--warning{border-left-color:#a35b00;background:#fff7ec}
+.idp-muted{color:#555}
+";
+
+/// `GET /idp/static/idp.css`
+pub async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        IDP_CSS,
+    )
+        .into_response()
+}
+
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// An HTML page answer with `no-store` caching.
+pub fn page(status: StatusCode, stylesheets: &[String], title: &str, body: &str) -> Response {
+    let mut links = String::new();
+    for href in stylesheets {
+        links.push_str(&format!(
+            "<link rel=\"stylesheet\" href=\"{}\">\n",
+            escape(href)
+        ));
+    }
+    let html = format!(
+        "<!doctype html>\n<html lang=\"de\">\n<head>\n<meta charset=\"utf-8\">\n\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+<meta name=\"robots\" content=\"noindex\">\n\
+<title>{title} – BundID (Testumgebung)</title>\n{links}<link rel=\"stylesheet\" href=\"/idp/static/idp.css\">\n</head>\n<body>\n\
+<a class=\"kern-link idp-skip\" href=\"#inhalt\">Zum Inhalt springen</a>\n\
+<header class=\"idp-header\"><p>BundID – Testumgebung des Bürgeramts NRW</p>\
+<p class=\"kern-body kern-body--small idp-muted\">Simulierte Anmeldung: keine echten Konten, Zertifikate oder Ausweise.</p></header>\n\
+<main id=\"inhalt\" class=\"idp-main\">\n<h1 class=\"kern-heading-x-large\">{title}</h1>\n{body}\n</main>\n</body>\n</html>\n",
+        title = escape(title),
+    );
+    (
+        status,
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+        ],
+        Html(html),
+    )
+        .into_response()
+}
+
+#[derive(Clone, Copy)]
+pub enum Kind {
+    Info,
+    Success,
+    Danger,
+}
+
+/// A KERN alert. `title` and `text` are plain text.
+pub fn alert(kind: Kind, title: &str, text: &str) -> String {
+    let (class, role) = match kind {
+        Kind::Info => ("kern-alert--info", "status"),
+        Kind::Success => ("kern-alert--success", "status"),
+        Kind::Danger => ("kern-alert--danger", "alert"),
+    };
+    format!(
+        "<div class=\"kern-alert {class} idp-alert\" role=\"{role}\">\
+<div class=\"kern-alert__header\"><p class=\"kern-title\">{}</p></div>\
+<div class=\"kern-alert__body\"><p class=\"kern-body\">{}</p></div></div>",
+        escape(title),
+        escape(text)
+    )
+}
+
+pub fn error_page(stylesheets: &[String], status: StatusCode, title: &str, text: &str) -> Response {
+    let body = format!(
+        "{}<p class=\"kern-body\">Bitte kehren Sie zur Anwendung zurück und starten Sie die Anmeldung erneut.</p>",
+        alert(Kind::Danger, title, text)
+    );
+    page(status, stylesheets, "Anmeldung nicht möglich", &body)
+}
+
+/// Methods that reach `needed`, in the order shown.
+pub fn sufficient_methods(needed: TrustLevel) -> Vec<LoginMethod> {
+    LoginMethod::ALL
+        .into_iter()
+        .filter(|m| m.level().satisfies(needed))
+        .collect()
+}
+
+fn method_anchor(m: LoginMethod) -> &'static str {
+    match m {
+        LoginMethod::Password => "passwort",
+        LoginMethod::Elster => "elster",
+        LoginMethod::Eid => "ausweis",
+    }
+}
+
+fn names(methods: &[LoginMethod]) -> String {
+    methods
+        .iter()
+        .map(|m| m.german_name())
+        .collect::<Vec<_>>()
+        .join(" oder ")
+}
+
+/// "Für diese Leistung brauchen Sie mindestens: …"
+pub fn level_box(needed: TrustLevel) -> String {
+    format!(
+        "<div class=\"kern-alert kern-alert--info idp-alert\" role=\"note\">\
+<div class=\"kern-alert__header\"><p class=\"kern-title\">Für diese Leistung brauchen Sie mindestens: Vertrauensniveau „{}“ ({})</p></div>\
+<div class=\"kern-alert__body\"><p class=\"kern-body\">Dafür reicht die Anmeldung mit: {}.</p></div></div>",
+        escape(needed.german_name()),
+        needed.as_str(),
+        escape(&names(&sufficient_methods(needed)))
+    )
+}
+
+fn hidden_csrf(csrf: &str) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+        escape(csrf)
+    )
+}
+
+fn text_input(
+    id: &str,
+    label: &str,
+    kind: &str,
+    autocomplete: &str,
+    extra: &str,
+    value: &str,
+) -> String {
+    format!(
+        "<div class=\"kern-form-input\"><label class=\"kern-label\" for=\"{id}\">{}</label>\
+<input class=\"kern-form-input__input\" id=\"{id}\" name=\"{id}\" type=\"{kind}\" autocomplete=\"{autocomplete}\" value=\"{}\" {extra}></div>",
+        escape(label),
+        escape(value)
+    )
+}
+
+fn submit(label: &str) -> String {
+    format!(
+        "<button class=\"kern-btn kern-btn--primary\" type=\"submit\"><span class=\"kern-label\">{}</span></button>",
+        escape(label)
+    )
+}
+
+pub struct CertChoice {
+    pub id: String,
+    pub label: String,
+    pub locked_minutes: Option<i64>,
+}
+
+pub struct CardChoice {
+    pub id: String,
+    pub label: String,
+    pub blocked: bool,
+}
+
+pub struct LoginView<'a> {
+    pub tx: &'a str,
+    pub csrf: &'a str,
+    pub needed: TrustLevel,
+    pub notice: Option<String>,
+    pub username: &'a str,
+    pub certs: Vec<CertChoice>,
+    pub cards: Vec<CardChoice>,
+}
+
+/// The login page with the three methods.
+pub fn login_page(v: &LoginView<'_>) -> String {
+    let mut body = String::new();
+    body.push_str(
+        "<p class=\"kern-body\">Die Anwendung „Bürgeramt NRW“ möchte Sie anmelden. Wählen Sie, wie Sie sich ausweisen.</p>",
+    );
+    body.push_str(&level_box(v.needed));
+    if let Some(n) = &v.notice {
+        body.push_str(n);
+    }
+    let tx = escape(v.tx);
+    for m in LoginMethod::ALL {
+        let anchor = method_anchor(m);
+        body.push_str(&format!(
+            "<section class=\"idp-section\" id=\"{anchor}\" aria-labelledby=\"{anchor}-titel\">\
+<h2 class=\"kern-heading-medium\" id=\"{anchor}-titel\">{}</h2>\
+<p class=\"kern-body kern-body--small idp-muted\">Vertrauensniveau: {} ({})</p>",
+            escape(m.german_name()),
+            escape(m.level().german_name()),
+            m.level().as_str()
+        ));
+        if !m.level().satisfies(v.needed) {
+            body.push_str(&format!(
+                "<p class=\"kern-body\">Reicht für diese Leistung nicht aus. Bitte wählen Sie: {}.</p></section>",
+                escape(&names(&sufficient_methods(v.needed)))
+            ));
+            continue;
+        }
+        match m {
+            LoginMethod::Password => {
+                body.push_str(&format!(
+                    "<form class=\"idp-form\" method=\"post\" action=\"/idp/login/{tx}/password\">{}{}{}{}</form>\
+<p class=\"kern-body\"><a class=\"kern-link\" href=\"/idp/login/{tx}/register\">Noch kein Konto? Neues Basiskonto registrieren</a></p>",
+                    hidden_csrf(v.csrf),
+                    text_input("username", "Benutzername", "text", "username", "required maxlength=\"64\"", v.username),
+                    text_input("password", "Passwort", "password", "current-password", "required maxlength=\"256\"", ""),
+                    submit("Mit Passwort anmelden"),
+                ));
+            }
+            LoginMethod::Elster => {
+                let mut radios = String::new();
+                for (i, c) in v.certs.iter().enumerate() {
+                    let note = match c.locked_minutes {
+                        Some(min) => format!(" (gesperrt, noch etwa {min} Minuten)"),
+                        None => String::new(),
+                    };
+                    radios.push_str(&format!(
+                        "<div class=\"kern-form-check\"><input class=\"kern-form-check__radio\" type=\"radio\" id=\"cert-{i}\" name=\"cert\" value=\"{}\" required>\
+<label class=\"kern-label\" for=\"cert-{i}\">{}{}</label></div>",
+                        escape(&c.id),
+                        escape(&c.label),
+                        escape(&note)
+                    ));
+                }
+                body.push_str(&format!(
+                    "<form class=\"idp-form\" method=\"post\" action=\"/idp/login/{tx}/elster\">{}\
+<fieldset class=\"kern-fieldset\"><legend class=\"kern-label\">Test-Zertifikat auswählen</legend><div class=\"kern-fieldset__body\">{radios}</div></fieldset>{}{}</form>",
+                    hidden_csrf(v.csrf),
+                    text_input("pin", "PIN (Passwort) des Zertifikats", "password", "off", "required maxlength=\"64\"", ""),
+                    submit("Mit ELSTER-Zertifikat anmelden"),
+                ));
+            }
+            LoginMethod::Eid => {
+                let mut radios = String::new();
+                for (i, c) in v.cards.iter().enumerate() {
+                    let note = if c.blocked { " (PIN gesperrt)" } else { "" };
+                    radios.push_str(&format!(
+                        "<div class=\"kern-form-check\"><input class=\"kern-form-check__radio\" type=\"radio\" id=\"card-{i}\" name=\"card\" value=\"{}\" required>\
+<label class=\"kern-label\" for=\"card-{i}\">{}{}</label></div>",
+                        escape(&c.id),
+                        escape(&c.label),
+                        note
+                    ));
+                }
+                body.push_str(&format!(
+                    "<p class=\"kern-body\">Wie mit der AusweisApp: Sie legen Ihren Ausweis auf (hier: wählen ihn aus), sehen, welche Daten gelesen werden, und geben Ihre 6-stellige PIN ein.</p>\
+<form class=\"idp-form\" method=\"get\" action=\"/idp/login/{tx}/eid\">\
+<fieldset class=\"kern-fieldset\"><legend class=\"kern-label\">Test-Ausweis auswählen</legend><div class=\"kern-fieldset__body\">{radios}</div></fieldset>{}</form>",
+                    submit("Ausweis auslesen"),
+                ));
+            }
+        }
+        body.push_str("</section>");
+    }
+    body
+}
+
+/// Fields the (simulated) eID server reads from the card.
+pub const EID_FIELDS: &[&str] = &[
+    "Vorname(n)",
+    "Familienname",
+    "Geburtsname",
+    "Doktorgrad",
+    "Geburtsdatum",
+    "Geburtsort",
+    "Anschrift",
+    "Staatsangehörigkeit",
+    "Dokumentart",
+    "Pseudonym (dienste- und kartenspezifisches Kennzeichen)",
+];
+
+pub struct EidView<'a> {
+    pub tx: &'a str,
+    pub csrf: &'a str,
+    pub card_id: &'a str,
+    pub card_label: &'a str,
+    pub remaining: i64,
+    pub notice: Option<String>,
+}
+
+/// The AusweisApp-like page: what is read, then the PIN.
+pub fn eid_page(v: &EidView<'_>) -> String {
+    let tx = escape(v.tx);
+    let mut body = format!(
+        "<p class=\"kern-body\">Ausweis: <strong>{}</strong></p>",
+        escape(v.card_label)
+    );
+    if let Some(n) = &v.notice {
+        body.push_str(n);
+    }
+    if v.remaining <= 0 {
+        body.push_str(&blocked_explanation());
+        body.push_str(&format!(
+            "<p class=\"kern-body\"><a class=\"kern-link\" href=\"/idp/login/{tx}#ausweis\">Zurück zur Auswahl der Anmeldung</a></p>"
+        ));
+        return body;
+    }
+    body.push_str(
+        "<dl class=\"kern-description-list\">\
+<div class=\"kern-description-list-item\"><dt class=\"kern-description-list-item__key\">Anbieter</dt><dd class=\"kern-description-list-item__value\">Bürgeramt NRW (Testumgebung)</dd></div>\
+<div class=\"kern-description-list-item\"><dt class=\"kern-description-list-item__key\">Zweck</dt><dd class=\"kern-description-list-item__value\">Anmeldung für eine Verwaltungsleistung</dd></div></dl>\
+<h2 class=\"kern-heading-medium\">Folgende Daten werden übermittelt</h2><ul class=\"kern-list kern-list--bullet\">",
+    );
+    for f in EID_FIELDS {
+        body.push_str(&format!("<li>{}</li>", escape(f)));
+    }
+    body.push_str("</ul>");
+    body.push_str(&format!(
+        "<form class=\"idp-form\" method=\"post\" action=\"/idp/login/{tx}/eid\">{}\
+<input type=\"hidden\" name=\"card\" value=\"{}\">\
+<div class=\"kern-form-input\"><label class=\"kern-label\" for=\"pin\">6-stellige PIN</label>\
+<p class=\"kern-hint\" id=\"pin-hinweis\">Noch {} Versuch(e). Nach drei falschen Eingaben wird die PIN gesperrt.</p>\
+<input class=\"kern-form-input__input kern-form-input__input--width-4\" id=\"pin\" name=\"pin\" type=\"password\" inputmode=\"numeric\" autocomplete=\"off\" pattern=\"[0-9]{{6}}\" maxlength=\"6\" required aria-describedby=\"pin-hinweis\"></div>\
+{}</form>\
+<p class=\"kern-body\"><a class=\"kern-link\" href=\"/idp/login/{tx}#ausweis\">Abbrechen und zur Auswahl der Anmeldung zurückkehren</a></p>",
+        hidden_csrf(v.csrf),
+        escape(v.card_id),
+        v.remaining,
+        submit("Identifizieren"),
+    ));
+    body
+}
+
+pub fn blocked_explanation() -> String {
+    alert(
+        Kind::Danger,
+        "Die PIN dieses Ausweises ist gesperrt",
+        "Die PIN wurde dreimal falsch eingegeben. Sie können die Sperre mit Ihrer PUK aus dem PIN-Brief in der AusweisApp aufheben. \
+Haben Sie keine PUK mehr, kann Ihr Bürgerbüro eine neue PIN setzen. Bis dahin melden Sie sich bitte auf anderem Weg an.",
+    )
+}
+
+/// Refusal: the chosen method does not reach the needed level.
+pub fn level_refused(tx: &str, chosen: LoginMethod, needed: TrustLevel) -> String {
+    let tx = escape(tx);
+    let mut body = alert(
+        Kind::Danger,
+        "Diese Anmeldeart reicht für die Leistung nicht aus",
+        &format!(
+            "Mit {} erreichen Sie das Vertrauensniveau „{}“. Diese Leistung verlangt mindestens „{}“ ({}).",
+            chosen.german_name(),
+            chosen.level().german_name(),
+            needed.german_name(),
+            needed.as_str()
+        ),
+    );
+    body.push_str("<h2 class=\"kern-heading-medium\">Melden Sie sich stattdessen an mit</h2><ul class=\"kern-list kern-list--bullet\">");
+    for m in sufficient_methods(needed) {
+        body.push_str(&format!(
+            "<li><a class=\"kern-link\" href=\"/idp/login/{tx}#{}\">Anmelden mit {}</a></li>",
+            method_anchor(m),
+            escape(m.german_name())
+        ));
+    }
+    body.push_str("</ul>");
+    body
+}
+
+pub struct RegisterView<'a> {
+    pub tx: &'a str,
+    pub csrf: &'a str,
+    pub notice: Option<String>,
+    pub values: &'a [(&'a str, String)],
+}
+
+/// Fields of the registration form: (name, label, type, autocomplete, extra).
+pub const REGISTER_FIELDS: &[(&str, &str, &str, &str, &str)] = &[
+    ("username", "Benutzername (3 bis 64 Zeichen: Kleinbuchstaben, Ziffern, Punkt, Bindestrich, Unterstrich)", "text", "username", "required minlength=\"3\" maxlength=\"64\""),
+    ("password", "Passwort (mindestens 10 Zeichen)", "password", "new-password", "required minlength=\"10\" maxlength=\"256\""),
+    ("givenName", "Vorname(n)", "text", "given-name", "required maxlength=\"100\""),
+    ("surname", "Familienname", "text", "family-name", "required maxlength=\"100\""),
+    ("birthdate", "Geburtsdatum", "date", "bday", "required"),
+    ("postalAddress", "Straße und Hausnummer", "text", "street-address", "required maxlength=\"200\""),
+    ("postalCode", "Postleitzahl", "text", "postal-code", "required inputmode=\"numeric\" pattern=\"[0-9]{5}\" maxlength=\"5\""),
+    ("localityName", "Ort", "text", "address-level2", "required maxlength=\"100\""),
+    ("mail", "E-Mail-Adresse", "email", "email", "required maxlength=\"254\""),
+];
+
+pub fn register_page(v: &RegisterView<'_>) -> String {
+    let tx = escape(v.tx);
+    let mut body = String::from(
+        "<p class=\"kern-body\">Ein Basiskonto erreicht das Vertrauensniveau „Basisregistrierung (niedrig)“. \
+Ihre Angaben sind selbst erklärt; für Leistungen mit höherem Vertrauensniveau weisen Sie sich später mit ELSTER oder dem Online-Ausweis aus.</p>",
+    );
+    if let Some(n) = &v.notice {
+        body.push_str(n);
+    }
+    let mut fields = String::new();
+    for (name, label, kind, auto, extra) in REGISTER_FIELDS {
+        let value = if *name == "password" {
+            ""
+        } else {
+            v.values
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or("")
+        };
+        fields.push_str(&text_input(name, label, kind, auto, extra, value));
+    }
+    body.push_str(&format!(
+        "<form class=\"idp-form\" method=\"post\" action=\"/idp/login/{tx}/register\">{}\
+<fieldset class=\"kern-fieldset\"><legend class=\"kern-label\">Ihre Angaben</legend><div class=\"kern-fieldset__body\">{fields}</div></fieldset>{}</form>\
+<p class=\"kern-body\"><a class=\"kern-link\" href=\"/idp/login/{tx}\">Zurück zur Anmeldung</a></p>",
+        hidden_csrf(v.csrf),
+        submit("Konto anlegen und anmelden"),
+    ));
+    body
+}
+
+pub fn logged_out_page(stylesheets: &[String], had_session: bool) -> Response {
+    let text = if had_session {
+        alert(
+            Kind::Success,
+            "Sie sind abgemeldet",
+            "Ihre Anmeldung wurde beendet. Sie können dieses Fenster schließen.",
+        )
+    } else {
+        alert(
+            Kind::Info,
+            "Keine aktive Anmeldung",
+            "Es war keine Anmeldung aktiv, die beendet werden musste.",
+        )
+    };
+    page(StatusCode::OK, stylesheets, "Abmeldung", &text)
+}
