@@ -4,6 +4,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 PORT ?= 8080
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 
 .PHONY: setup build run dev test e2e bench fmt lint clean-data
 
@@ -17,12 +18,12 @@ build: setup
 ## Build everything, then serve app + stand-in backends on http://127.0.0.1:$(PORT)/ (data kept in ./data).
 run: build
 	cargo build --release -p backends
-	PORT=$(PORT) ./target/release/buergeramt-backends
+	PORT=$(PORT) $(TARGET_DIR)/release/buergeramt-backends
 
 ## Development: backends on :8080, trunk serve with live reload on :8081 (proxying the backends).
 dev: setup
 	cargo build -p backends
-	PORT=8080 ./target/debug/buergeramt-backends & \
+	PORT=8080 $(TARGET_DIR)/debug/buergeramt-backends & \
 	  trap "kill $$!" EXIT; trunk serve --offline
 
 ## fmt, clippy, native tests, browser tests (wasm-bindgen-test), end-to-end (Playwright + axe).

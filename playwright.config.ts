@@ -48,7 +48,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: './target/debug/buergeramt-backends',
+    command: `${process.env.CARGO_TARGET_DIR ?? 'target'}/debug/buergeramt-backends`,
     url: `${baseURL}/healthz`,
     reuseExistingServer: false,
     timeout: 120_000,

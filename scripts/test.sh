@@ -29,7 +29,9 @@ fi
 
 step "5/5 Playwright end-to-end (fresh server, free port, temporary data)"
 trunk build --release --offline
-cargo build -p backends
+cargo build -p backends --bins
+# Size budget (sizes are deterministic; timings stay in `make bench`).
+"${CARGO_TARGET_DIR:-target}/debug/bench" dist --check budget.json | tail -2
 npx playwright test
 
 printf '\n\033[1mAll checks passed in %ss.\033[0m\n' "$(( $(date +%s) - timer_start ))"
