@@ -265,7 +265,7 @@ const STOPWORDS: [&str; 28] = [
 ];
 
 const TEXT_BOOST_NAME: Score = 6.0;
-const TEXT_BOOST_SYNONYMS: Score = 5.0;
+const TEXT_BOOST_SYNONYMS: Score = 6.0;
 const TEXT_BOOST_ENGLISH: Score = 2.0;
 const TEXT_BOOST_SUMMARY: Score = 1.0;
 const TEXT_BOOST_BODY: Score = 0.5;
@@ -288,7 +288,16 @@ impl SearchIndex {
         let f = Fields {
             id: sb.add_text_field("id", STRING | STORED),
             name: sb.add_text_field("name", text("de_fold", full)),
-            synonyms: sb.add_text_field("synonyms", text("de_fold", full)),
+            // A synonym hit counts once, whatever the length of the list.
+            synonyms: sb.add_text_field(
+                "synonyms",
+                TextOptions::default().set_indexing_options(
+                    TextFieldIndexing::default()
+                        .set_tokenizer("de_fold")
+                        .set_index_option(IndexRecordOption::Basic)
+                        .set_fieldnorms(false),
+                ),
+            ),
             summary: sb.add_text_field("summary", text("de_fold", full)),
             body: sb.add_text_field("body", text("de_fold", full)),
             english: sb.add_text_field("english", text("de_fold", full)),
