@@ -142,12 +142,6 @@ impl Catalog {
         Vec::new()
     }
 
-    /// All organisation units at a place (for counts and docs).
-    pub fn authorities_of(&self, place: &Place) -> impl Iterator<Item = &Authority> {
-        let ars = place.ars.clone();
-        self.authorities.iter().filter(move |a| a.ars == ars)
-    }
-
     /// The online service for `service` at `place`, if there is one.
     pub fn online_at(&self, service_id: &str, place: &Place) -> Option<&OnlineService> {
         [place.ars.as_str(), ARS_LAND, ARS_BUND]
@@ -157,21 +151,6 @@ impl Catalog {
                     .get(&(service_id.to_string(), ars.to_string()))
             })
             .map(|&i| &self.online_services[i])
-    }
-
-    /// ARS values where a service is online (`*` stands for everywhere).
-    pub fn online_places(&self, service_id: &str) -> Vec<String> {
-        self.online_services
-            .iter()
-            .filter(|o| o.service_id == service_id)
-            .map(|o| {
-                if o.ars == ARS_LAND || o.ars == ARS_BUND {
-                    "*".to_string()
-                } else {
-                    o.ars.clone()
-                }
-            })
-            .collect()
     }
 
     /// Adds `n` generated services (for search benchmarks only).

@@ -264,6 +264,9 @@ const STOPWORDS: [&str; 28] = [
     "zum", "zur", "mit",
 ];
 
+/// Words of a query that are used at most.
+const MAX_WORDS: usize = 12;
+
 const TEXT_BOOST_NAME: Score = 6.0;
 const TEXT_BOOST_SYNONYMS: Score = 6.0;
 const TEXT_BOOST_ENGLISH: Score = 2.0;
@@ -459,6 +462,8 @@ impl SearchIndex {
         let words: Vec<String> = analyze(&req.q)
             .into_iter()
             .filter(|w| !STOPWORDS.contains(&w.as_str()))
+            // Bounds the work per request; real queries are a few words.
+            .take(MAX_WORDS)
             .collect();
         let size = req.size.max(1);
         let offset = req.page.saturating_mul(size);
