@@ -90,6 +90,7 @@ async fn measure(label: &str, synthetic: usize, rounds: usize) -> anyhow::Result
     let qs = queries();
     let mut index_samples = Vec::new();
     let mut http_samples = Vec::new();
+    let mut slowest: Vec<(Duration, &str)> = Vec::new();
     let router = pvog::routes(p.clone()).with_state(backends::AppState {
         config: Arc::new(backends::Config::for_tests(
             std::env::temp_dir(),
@@ -123,8 +124,14 @@ async fn measure(label: &str, synthetic: usize, rounds: usize) -> anyhow::Result
                 // round 0 warms caches
                 index_samples.push(d);
                 http_samples.push(dh);
+                slowest.push((d, q));
             }
         }
+    }
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
+    slowest.dedup_by(|a, b| a.1 == b.1);
+    for (d, q) in slowest.iter().take(5) {
+        eprintln!("  slow: {:>8.0} µs  {q:?}", d.as_secs_f64() * 1e6);
     }
     Ok(vec![
         Row {
