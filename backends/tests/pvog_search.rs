@@ -44,6 +44,9 @@ async fn obvious_answer_comes_first() {
         ("Gewerbe anmelden", GEWERBE),
         ("briefwahl", WAHLSCHEIN),
         ("wohnsitz anmelden", WOHNSITZ),
+        ("Müll", "99103001001000"),
+        ("Personalausweis verloren", "99088001002000"),
+        ("hund anmelden", HUNDESTEUER),
     ];
     let mut failures = Vec::new();
     for (q, want) in cases {
