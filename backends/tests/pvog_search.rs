@@ -1,0 +1,218 @@
+//! Search quality of the PVOG stand-in: obvious answers first, typos, umlauts,
+//! compounds, synonyms, suggestions, filters, paging.
+
+mod pvog_common;
+use pvog_common::*;
+
+const WOHNSITZ: &str = "99115001001000";
+const PERSO: &str = "99088001001000";
+const REISEPASS: &str = "99085001012000";
+const FAHRZEUG: &str = "99036002001000";
+const VERWARNGELD: &str = "99105003001000";
+const HUNDESTEUER: &str = "99089005001000";
+const BAFOEG: &str = "99009001001000";
+const FUEHRUNGSZEUGNIS: &str = "99063001001000";
+const KINDERGELD: &str = "99041001001000";
+const GEWERBE: &str = "99050012104000";
+const WAHLSCHEIN: &str = "99096001001000";
+
+async fn first(q: &str) -> String {
+    let page = search(KOELN, q, "").await;
+    ids(&page)
+        .first()
+        .cloned()
+        .unwrap_or_else(|| panic!("no result for {q:?}"))
+}
+
+#[tokio::test]
+async fn obvious_answer_comes_first() {
+    let cases = [
+        ("perso", PERSO),
+        ("Personalausweis", PERSO),
+        ("reisepass", REISEPASS),
+        ("ummelden", WOHNSITZ),
+        ("Umzug", WOHNSITZ),
+        ("kfz", FAHRZEUG),
+        ("Auto anmelden", FAHRZEUG),
+        ("knöllchen", VERWARNGELD),
+        ("hundesteuer", HUNDESTEUER),
+        ("Hundemarke", HUNDESTEUER),
+        ("bafög", BAFOEG),
+        ("führungszeugnis", FUEHRUNGSZEUGNIS),
+        ("kindergeld", KINDERGELD),
+        ("gewerbe", GEWERBE),
+        ("Gewerbe anmelden", GEWERBE),
+        ("briefwahl", WAHLSCHEIN),
+        ("wohnsitz anmelden", WOHNSITZ),
+        ("Müll", "99103001001000"),
+        ("Personalausweis verloren", "99088001002000"),
+        ("hund anmelden", HUNDESTEUER),
+    ];
+    let mut failures = Vec::new();
+    for (q, want) in cases {
+        let got = first(q).await;
+        if got != want {
+            failures.push(format!("{q:?}: expected {want}, got {got}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[tokio::test]
+async fn typos_are_forgiven() {
+    assert_eq!(first("Reisepas").await, REISEPASS);
+    assert_eq!(first("Personalausweiss").await, PERSO);
+    assert_eq!(first("Kindergld").await, KINDERGELD);
+    let page = search(KOELN, "Fuehrerschien", "").await;
+    let top = names(&page);
+    assert!(
+        top.first().is_some_and(|n| n.contains("Führerschein")),
+        "{top:?}"
+    );
+}
+
+#[tokio::test]
+async fn umlauts_and_sharp_s_fold_both_ways() {
+    for (a, b) in [
+        ("Führerschein", "Fuehrerschein"),
+        ("Straßen", "Strassen"),
+        ("Straßenverkehrsamt", "Strassenverkehrsamt"),
+        ("Bafög", "Bafoeg"),
+        ("Knöllchen", "Knoellchen"),
+    ] {
+        let x = ids(&search(KOELN, a, "&size=50").await);
+        let y = ids(&search(KOELN, b, "&size=50").await);
+        assert!(!x.is_empty(), "{a} finds something");
+        assert_eq!(x, y, "{a} and {b} give the same results");
+    }
+    // "Strasse" also reaches services whose names say "Straßen…".
+    let names = names(&search(KOELN, "Strasse", "&size=50").await);
+    assert!(names.iter().any(|n| n.contains("Straße")), "{names:?}");
+}
+
+#[tokio::test]
+async fn compound_parts_are_found() {
+    let hund = ids(&search(KOELN, "hund", "&size=50").await);
+    assert!(hund.contains(&HUNDESTEUER.to_string()));
+    let steuer = ids(&search(KOELN, "steuer", "&size=50").await);
+    assert!(steuer.contains(&HUNDESTEUER.to_string()), "{steuer:?}");
+    let ausweis = ids(&search(KOELN, "ausweis", "&size=50").await);
+    assert!(ausweis.contains(&PERSO.to_string()));
+    let pass = ids(&search(KOELN, "pass", "&size=50").await);
+    assert!(pass.contains(&REISEPASS.to_string()));
+}
+
+#[tokio::test]
+async fn english_names_are_searchable() {
+    assert_eq!(first("passport").await, REISEPASS);
+    let page = search(KOELN, "passport", "&lang=en").await;
+    assert_eq!(page["content"][0]["name"], "Apply for a passport");
+    assert_eq!(page["content"][0]["lang"], "en");
+}
+
+#[tokio::test]
+async fn suggestion_for_few_results() {
+    let page = search(KOELN, "Hundesteuerr", "").await;
+    assert_eq!(page["suggestion"], "hundesteuer", "{page}");
+    let page = search(KOELN, "Persnalausweis", "").await;
+    assert_eq!(page["suggestion"], "personalausweis", "{page}");
+    // A clean query with many results needs no suggestion.
+    let page = search(KOELN, "Reisepass", "").await;
+    assert!(page["suggestion"].is_null());
+    // Nonsense: nothing found, nothing to suggest.
+    let page = search(KOELN, "qxzjvw", "").await;
+    assert_eq!(page["totalElements"], 0);
+    assert!(page["suggestion"].is_null());
+}
+
+#[tokio::test]
+async fn empty_query_is_ordered_by_popularity() {
+    let page = search(KOELN, "", "&size=5").await;
+    let ids = ids(&page);
+    assert_eq!(ids[0], WOHNSITZ);
+    assert_eq!(ids[1], PERSO);
+    assert!(page["totalElements"].as_u64().unwrap() >= 80);
+}
+
+#[tokio::test]
+async fn paging_is_consistent() {
+    let all = search(KOELN, "", "&size=100").await;
+    let total = all["totalElements"].as_u64().unwrap();
+    let p0 = search(KOELN, "", "&size=10&page=0").await;
+    let p1 = search(KOELN, "", "&size=10&page=1").await;
+    assert_eq!(p1["number"], 1);
+    assert_eq!(p1["size"], 10);
+    assert_eq!(p0["totalPages"], total.div_ceil(10));
+    let a = ids(&p0);
+    let b = ids(&p1);
+    assert_eq!(a.len(), 10);
+    assert!(a.iter().all(|x| !b.contains(x)), "pages do not overlap");
+    let full = ids(&all);
+    assert_eq!(&full[..10], &a[..]);
+    assert_eq!(&full[10..20], &b[..]);
+    let beyond = search(KOELN, "", "&size=10&page=999").await;
+    assert!(ids(&beyond).is_empty());
+    assert_eq!(beyond["totalElements"], total);
+}
+
+#[tokio::test]
+async fn filters_restrict_results() {
+    let all = search(KOELN, "", "&size=100").await["totalElements"]
+        .as_u64()
+        .unwrap();
+
+    let online = search(KOELN, "", "&size=100&online=true").await;
+    let n = online["totalElements"].as_u64().unwrap();
+    assert!(n > 0 && n < all);
+    for c in online["content"].as_array().unwrap() {
+        assert_eq!(c["online"], true, "{c}");
+        assert!(c["trustLevel"]
+            .as_str()
+            .unwrap()
+            .starts_with("STORK-QAA-Level-"));
+    }
+    let perso = search(KOELN, "perso", "&online=true").await;
+    assert_eq!(ids(&perso)[0], PERSO, "Personalausweis is online in Köln");
+
+    let business = search(KOELN, "", "&size=100&audience=business").await;
+    assert!(business["totalElements"].as_u64().unwrap() > 5);
+    for c in business["content"].as_array().unwrap() {
+        assert!(c["audience"]
+            .as_array()
+            .unwrap()
+            .contains(&"business".into()));
+    }
+    let bund = search(KOELN, "", "&size=100&level=bund").await;
+    assert!(bund["totalElements"].as_u64().unwrap() > 5);
+    for c in bund["content"].as_array().unwrap() {
+        assert_eq!(c["level"], "bund");
+    }
+    let hund = search(KOELN, "", "&size=100&lebenslage=hund").await;
+    assert!(ids(&hund).contains(&HUNDESTEUER.to_string()));
+    for c in hund["content"].as_array().unwrap() {
+        assert!(c["lebenslagen"]
+            .as_array()
+            .unwrap()
+            .contains(&"hund".into()));
+    }
+    // Filters combine with a query.
+    let q = search(KOELN, "steuer", "&size=100&level=kommune&audience=business").await;
+    for c in q["content"].as_array().unwrap() {
+        assert_eq!(c["level"], "kommune");
+    }
+}
+
+#[tokio::test]
+async fn online_status_depends_on_the_place() {
+    // A federal service online everywhere, a municipal one at some places only.
+    let k = search(KOELN, "Führungszeugnis", "").await;
+    assert_eq!(k["content"][0]["online"], true);
+    assert_eq!(k["content"][0]["trustLevel"], "STORK-QAA-Level-4");
+    let mut differs = false;
+    let koeln_online = search(KOELN, "", "&size=100&online=true").await["totalElements"].clone();
+    for ars in ["051110000000", "059130000000", HILDEN, "053820060060"] {
+        let n = search(ars, "", "&size=100&online=true").await["totalElements"].clone();
+        differs |= n != koeln_online;
+    }
+    assert!(differs, "online offers differ between places");
+}
