@@ -49,6 +49,15 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$LOCK_SUM" ]; then
   echo "$LOCK_SUM" > "$STAMP"
 fi
 
+# C libraries for -sys crates (OpenSSL: the identity provider's RSA keys).
+if ! dpkg -s libssl-dev pkg-config >/dev/null 2>&1; then
+  say "installing libssl-dev and pkg-config"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libssl-dev pkg-config
+fi
+
 # Debian's Chromium and its driver, for browser tests (never Playwright's own download).
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   say "installing Debian's chromium and chromium-driver"
