@@ -285,7 +285,7 @@ pub fn Glossary() -> impl IntoView {
                     <h2 id=letter_anchor(letter) class="kern-heading-medium">{letter.to_string()}</h2>
                     <dl class="kern-description-list kern-description-list--col glossary-list">{items}</dl>
                     <p class="kern-body kern-body--small">
-                        <a class="kern-link" href=format!("#{INDEX_ID}") target="_self">
+                        <a class="kern-link content-backlink" href=format!("#{INDEX_ID}") target="_self">
                             {t!(i18n, glossary.back_to_index)}
                         </a>
                     </p>
