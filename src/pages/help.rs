@@ -310,9 +310,11 @@ fn answer_levels() -> AnyView {
     let i18n = use_i18n();
     view! {
         <p class="kern-body">{t!(i18n, help.a_levels_1)}</p>
-        <div class="kern-table-responsive">
+        // On narrow screens the table scrolls sideways; the focusable,
+        // named region lets keyboard users scroll it too.
+        <div class="kern-table-responsive" tabindex="0" role="region" aria-labelledby="vertrauensniveau-tabelle">
             <table class="kern-table">
-                <caption class="kern-title">{t!(i18n, help.levels_caption)}</caption>
+                <caption id="vertrauensniveau-tabelle" class="kern-title">{t!(i18n, help.levels_caption)}</caption>
                 <thead>
                     <tr class="kern-table__row">
                         <th scope="col" class="kern-table__header">{t!(i18n, help.levels_col_level)}</th>
