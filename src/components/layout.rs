@@ -92,13 +92,13 @@ pub fn SiteFooter() -> impl IntoView {
             <div class="kern-container">
                 <nav aria-label=move || t_string!(i18n, common.footer_label)>
                     <ul class="site-footer__links">
-                        <li><A href="/hilfe">{t!(i18n, common.footer_help)}</A></li>
-                        <li><A href="/glossar">{t!(i18n, common.footer_glossary)}</A></li>
-                        <li><A href="/leichte-sprache">{t!(i18n, common.footer_easy)}</A></li>
-                        <li><A href="/gebaerdensprache">{t!(i18n, common.footer_sign)}</A></li>
-                        <li><A href="/barrierefreiheit">{t!(i18n, common.footer_a11y)}</A></li>
-                        <li><A href="/datenschutz">{t!(i18n, common.footer_privacy)}</A></li>
-                        <li><A href="/impressum">{t!(i18n, common.footer_imprint)}</A></li>
+                        <li><A href="/hilfe" attr:class="kern-link">{t!(i18n, common.footer_help)}</A></li>
+                        <li><A href="/glossar" attr:class="kern-link">{t!(i18n, common.footer_glossary)}</A></li>
+                        <li><A href="/leichte-sprache" attr:class="kern-link">{t!(i18n, common.footer_easy)}</A></li>
+                        <li><A href="/gebaerdensprache" attr:class="kern-link">{t!(i18n, common.footer_sign)}</A></li>
+                        <li><A href="/barrierefreiheit" attr:class="kern-link">{t!(i18n, common.footer_a11y)}</A></li>
+                        <li><A href="/datenschutz" attr:class="kern-link">{t!(i18n, common.footer_privacy)}</A></li>
+                        <li><A href="/impressum" attr:class="kern-link">{t!(i18n, common.footer_imprint)}</A></li>
                     </ul>
                 </nav>
                 <p class="kern-body kern-body--small site-footer__note">{t!(i18n, common.footer_note)}</p>
