@@ -332,7 +332,7 @@ fn NoResults(page: SearchPage, params: SearchParams, go: Callback<SearchParams>)
             <p class="kern-body kern-body--large no-results__suggestion">
                 {t!(i18n, search.did_you_mean)} " "
                 <A href=href attr:class="kern-link">{s.clone()}</A>
-                " ?"
+                "?"
             </p>
         }
     });
