@@ -60,7 +60,7 @@ test.describe('Leistungen finden', () => {
     await page.getByRole('searchbox', { name: 'Wonach suchen Sie?' }).pressSequentially('perso', { delay: 40 });
     // Results as you type; the URL follows (replace, not push).
     await expect(page).toHaveURL(/[?&]q=perso(&|$)/);
-    await expect(page.getByRole('status').filter({ hasText: /\d+ Leistungen? gefunden/ })).toBeVisible();
+    await expect(page.getByRole('status').filter({ hasText: /\d+ Leistung(en)? gefunden/ })).toBeVisible();
     const first = results(page).getByRole('listitem').first();
     await expect(first.getByRole('link')).toHaveText(/Personalausweis/);
     await expect(first.getByText('Online möglich')).toBeVisible();
@@ -148,7 +148,7 @@ test.describe('Leistungen finden', () => {
     await tile.click();
     await expect(page).toHaveURL(/\/lebenslagen\/[a-z0-9-]+$/);
     await expect(page.getByRole('heading', { level: 1 })).toHaveText(name);
-    await expect(page.getByRole('heading', { level: 2 })).toHaveText(/Leistungen? gefunden/);
+    await expect(page.getByRole('heading', { level: 2 })).toHaveText(/Leistung(en)? gefunden/);
     await expect(page.getByRole('main').getByRole('heading', { level: 3 }).first().getByRole('link')).toHaveAttribute('href', /^\/leistungen\//);
     await expectNoAxeViolations(page);
   });
