@@ -42,6 +42,9 @@ fn Shell() -> impl IntoView {
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=path!("/") view=pages::home::Home />
                 <Route path=path!("/suche") view=pages::search::Search />
+                <Route path=path!("/leistungen/:id") view=pages::service::Service />
+                <Route path=path!("/lebenslagen/:slug") view=pages::life_situation::LifeSituation />
+                <Route path=path!("/uebersicht") view=pages::overview::Overview />
                 <Route path=path!("/antraege") view=pages::applications::Applications />
                 <Route path=path!("/postfach") view=pages::postbox::Postbox />
                 <Route path=path!("/anmelden") view=pages::login::Login />

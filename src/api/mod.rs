@@ -3,6 +3,7 @@
 //! it into a German sentence that says what to do (`components::error`).
 
 pub mod config;
+pub mod pvog;
 
 use serde::de::DeserializeOwned;
 
@@ -38,8 +39,18 @@ impl ApiError {
 
 /// GET a JSON document.
 pub async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
+    get_json_abortable(url, None).await
+}
+
+/// GET a JSON document; aborting `signal` cancels the request (used to drop
+/// stale search-as-you-type requests).
+pub async fn get_json_abortable<T: DeserializeOwned>(
+    url: &str,
+    signal: Option<&web_sys::AbortSignal>,
+) -> Result<T, ApiError> {
     let resp = gloo_net::http::Request::get(url)
         .header("Accept", "application/json")
+        .abort_signal(signal)
         .send()
         .await
         .map_err(|e| ApiError::Network(e.to_string()))?;

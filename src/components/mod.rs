@@ -1,8 +1,15 @@
 //! Reusable, KERN-styled pieces.
 
+pub mod authority_card;
+pub mod debounce;
 pub mod error;
 pub mod fatal;
 pub mod layout;
 pub mod locale;
 pub mod page;
+pub mod place_picker;
 pub mod search_form;
+pub mod service_card;
+pub mod tile_map;
+pub mod trust_badge;
+pub mod url;

@@ -3,4 +3,9 @@
 pub mod config;
 pub mod errors;
 pub mod lang;
+pub mod opening_hours;
+pub mod place;
+pub mod pvog;
+pub mod search_url;
 pub mod title;
+pub mod trust;

@@ -1,17 +1,120 @@
-//! `/`: the start page.
+//! `/`: the start page: search field, "Wo wohnen Sie?", Lebenslagen tiles,
+//! the most used services and the ways in for Leichte Sprache and
+//! Gebärdensprache.
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 
+use crate::api::pvog;
+use crate::app::ConfigContext;
+use crate::components::authority_card::Loading;
+use crate::components::error::ErrorNotice;
 use crate::components::page::PageHeading;
+use crate::components::place_picker::{load_place, PlacePicker};
 use crate::components::search_form::SearchForm;
+use crate::components::service_card::ServiceCard;
+use crate::domain::search_url::{life_situation_url, SearchParams};
 use crate::i18n::*;
+
+/// How many popular services the start page shows.
+const POPULAR: usize = 6;
 
 #[component]
 pub fn Home() -> impl IntoView {
     let i18n = use_i18n();
+    let config = use_context::<ConfigContext>();
+    let place = RwSignal::new(load_place());
+
+    let life = LocalResource::new(move || {
+        let lang = i18n.get_locale().as_str();
+        async move {
+            let base = pvog::base(config).await?;
+            pvog::life_situations(&base, lang).await
+        }
+    });
+    let popular = LocalResource::new(move || {
+        let lang = i18n.get_locale().as_str();
+        let params = SearchParams {
+            ort: place.get().map(|p| p.ars),
+            ..Default::default()
+        };
+        async move {
+            let base = pvog::base(config).await?;
+            pvog::search(&base, &params, lang, None).await
+        }
+    });
+
     view! {
         <PageHeading title=Signal::derive(move || t_string!(i18n, pages.home_title).to_string()) />
         <p class="kern-body kern-body--large">{t!(i18n, pages.home_intro)}</p>
         <SearchForm />
+        <section class="home-section" aria-labelledby="ort-heading">
+            <h2 class="kern-heading-medium" id="ort-heading">{t!(i18n, search.place_heading)}</h2>
+            <PlacePicker place=place />
+        </section>
+        <section class="home-section" id="lebenslagen" aria-labelledby="lebenslagen-heading">
+            <h2 class="kern-heading-medium" id="lebenslagen-heading">{t!(i18n, search.life_heading)}</h2>
+            <Suspense fallback=move || view! { <Loading /> }>
+                {move || Suspend::new(async move {
+                    match life.await {
+                        Ok(list) => view! {
+                            <ul class="tile-list">
+                                {list.into_iter().map(|l| view! {
+                                    <li class="tile-list__item">
+                                        <A href=life_situation_url(&l.slug) attr:class="tile">
+                                            <span class="tile__name">{l.name.clone()}</span>
+                                            {(!l.description.is_empty()).then(|| view! {
+                                                <span class="tile__text">{l.description.clone()}</span>
+                                            })}
+                                        </A>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+        <section class="home-section" aria-labelledby="beliebt-heading">
+            <h2 class="kern-heading-medium" id="beliebt-heading">{t!(i18n, search.popular_heading)}</h2>
+            <Transition fallback=move || view! { <Loading /> }>
+                {move || Suspend::new(async move {
+                    match popular.await {
+                        Ok(page) => {
+                            let ort = place.get_untracked().map(|p| p.ars);
+                            view! {
+                                <ul class="service-list">
+                                    {page.content.into_iter().take(POPULAR).map(|s| view! {
+                                        <ServiceCard service=s ort=ort.clone() heading_level=3 />
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <p class="kern-body">
+                <A href="/uebersicht" attr:class="kern-link">{t!(i18n, search.overview_link)}</A>
+            </p>
+        </section>
+        <section class="home-section" aria-labelledby="zugang-heading">
+            <h2 class="kern-heading-medium" id="zugang-heading">{t!(i18n, search.access_heading)}</h2>
+            <ul class="access-links">
+                <li>
+                    <A href="/leichte-sprache" attr:class="access-link">
+                        <span class="kern-icon kern-icon--easy-language kern-icon--large" aria-hidden="true"></span>
+                        <span class="kern-label">{t!(i18n, search.access_easy)}</span>
+                    </A>
+                </li>
+                <li>
+                    <A href="/gebaerdensprache" attr:class="access-link">
+                        <span class="kern-icon kern-icon--sign-language kern-icon--large" aria-hidden="true"></span>
+                        <span class="kern-label">{t!(i18n, search.access_sign)}</span>
+                    </A>
+                </li>
+            </ul>
+        </section>
     }
 }

@@ -1,0 +1,169 @@
+// Issue 3: finding a service. Runs against the stand-in backends (seeded
+// PVOG data: Köln = ARS 053150000000). Accessible locators only.
+import type { Locator, Page } from '@playwright/test';
+import { test, expect, expectNoAxeViolations } from './fixtures';
+
+const KOELN_ARS = '053150000000';
+
+/** Presses Tab until `target` has focus (fails after `max` presses). */
+async function tabTo(page: Page, target: Locator, max = 60): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    if (await target.evaluate((el) => el === document.activeElement).catch(() => false)) {
+      return;
+    }
+  }
+  throw new Error(`could not reach ${target} with Tab`);
+}
+
+/** Chooses Köln in the "Wo wohnen Sie?" picker on the current page. */
+async function chooseKoeln(page: Page): Promise<void> {
+  await page.getByLabel('Wo wohnen Sie?').fill('Köln');
+  await expect(page.getByRole('status').filter({ hasText: /Orte? gefunden/ })).toBeVisible();
+  await page.getByRole('button', { name: /^Köln\b/ }).first().click();
+  await expect(page.getByText(/Ihr Ort:\s*Köln/)).toBeVisible();
+}
+
+const results = (page: Page) => page.getByRole('list', { name: 'Suchergebnisse' });
+
+test.describe('Leistungen finden', () => {
+  test('start page: search, place, Lebenslagen, popular services, accessible ways in', async ({ page }) => {
+    await page.goto('/');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Was möchten Sie erledigen?');
+    await expect(page.getByRole('search')).toBeVisible();
+    await expect(page.getByLabel('Wo wohnen Sie?')).toBeVisible();
+    const life = page.getByRole('region', { name: 'Lebenslagen' });
+    await expect(life.getByRole('link').first()).toHaveAttribute('href', /^\/lebenslagen\/[a-z0-9-]+$/);
+    const popular = page.getByRole('region', { name: 'Häufig gesucht' });
+    await expect(popular.getByRole('listitem')).toHaveCount(6);
+    await expect(page.getByRole('link', { name: 'Informationen in Leichter Sprache' })).toHaveAttribute('href', '/leichte-sprache');
+    await expect(page.getByRole('link', { name: 'Informationen in Gebärdensprache' })).toHaveAttribute('href', '/gebaerdensprache');
+    await expectNoAxeViolations(page);
+  });
+
+  test('place is remembered on the device', async ({ page }) => {
+    await page.goto('/');
+    await chooseKoeln(page);
+    const stored = await page.evaluate(() => localStorage.getItem('buergeramt.ort'));
+    expect(JSON.parse(stored ?? '{}')).toEqual({ ars: KOELN_ARS, name: 'Köln' });
+    await page.reload();
+    await expect(page.getByText(/Ihr Ort:\s*Köln/)).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Ort ändern' })).toBeVisible();
+  });
+
+  test('"perso" in Köln: Personalausweis first, then the Köln authority', async ({ page }) => {
+    await page.goto('/');
+    await chooseKoeln(page);
+    await page.goto('/suche');
+    // The remembered place goes into the URL.
+    await expect(page).toHaveURL(new RegExp(`ort=${KOELN_ARS}`));
+    await page.getByRole('searchbox', { name: 'Wonach suchen Sie?' }).pressSequentially('perso', { delay: 40 });
+    // Results as you type; the URL follows (replace, not push).
+    await expect(page).toHaveURL(/[?&]q=perso(&|$)/);
+    await expect(page.getByRole('status').filter({ hasText: /\d+ Leistung(en)? gefunden/ })).toBeVisible();
+    const first = results(page).getByRole('listitem').first();
+    await expect(first.getByRole('link')).toHaveText(/Personalausweis/);
+    await expect(first.getByText('Online möglich')).toBeVisible();
+    await expectNoAxeViolations(page);
+
+    await first.getByRole('link').click();
+    await expect(page).toHaveURL(new RegExp(`/leistungen/[^?]+\\?ort=${KOELN_ARS}`));
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(/Personalausweis/);
+    const authority = page.getByRole('region', { name: 'Zuständige Stelle' });
+    await expect(authority.getByRole('heading', { level: 3 })).toBeVisible();
+    await expect(authority.getByText(/Köln/).first()).toBeVisible();
+    await expect(authority.locator('a[href^="tel:"]').first()).toBeVisible();
+    await expect(authority.locator('a[href^="mailto:"]').first()).toBeVisible();
+    await expect(authority.getByText(/^Jetzt (geöffnet|geschlossen)/)).toBeVisible();
+    await expect(authority.getByRole('table', { name: 'Öffnungszeiten nach Wochentag' })).toBeVisible();
+    const online = page.getByRole('region', { name: 'Online beantragen' });
+    await expect(online.getByText('Online möglich')).toBeVisible();
+    await expect(online.getByText(/Benutzername und Passwort genügt|ELSTER-Zertifikat oder Online-Ausweis|Online-Ausweis nötig/)).toBeVisible();
+    await expect(online.getByRole('link', { name: 'Online beantragen' })).toHaveAttribute('href', /^\/antrag\//);
+    await expectNoAxeViolations(page);
+  });
+
+  test('the same journey by keyboard alone', async ({ page }) => {
+    await page.goto('/');
+    const placeInput = page.getByLabel('Wo wohnen Sie?');
+    await tabTo(page, placeInput);
+    await page.keyboard.type('Köln', { delay: 30 });
+    const koeln = page.getByRole('button', { name: /^Köln\b/ }).first();
+    await expect(koeln).toBeVisible();
+    await tabTo(page, koeln, 10);
+    await page.keyboard.press('Enter');
+    await expect(page.getByText(/Ihr Ort:\s*Köln/)).toBeVisible();
+
+    // Back to the search field at the top (Shift+Tab would also do; start over from the skip link).
+    await page.goto('/suche');
+    const field = page.getByRole('searchbox', { name: 'Wonach suchen Sie?' });
+    await tabTo(page, field);
+    await page.keyboard.type('perso', { delay: 40 });
+    const firstLink = results(page).getByRole('listitem').first().getByRole('link');
+    await expect(firstLink).toHaveText(/Personalausweis/);
+    await tabTo(page, firstLink);
+    await page.keyboard.press('Enter');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(/Personalausweis/);
+    await expect(page.getByRole('heading', { level: 1 })).toBeFocused();
+    const authority = page.getByRole('region', { name: 'Zuständige Stelle' });
+    await expect(authority.locator('a[href^="tel:"]').first()).toBeVisible();
+  });
+
+  test('filters are a fieldset and live in the URL', async ({ page }) => {
+    await page.goto(`/suche?q=ausweis&ort=${KOELN_ARS}`);
+    const filters = page.getByRole('group', { name: 'Ergebnisse eingrenzen' });
+    await filters.getByLabel('Nur Leistungen, die ich online beantragen kann').check();
+    await expect(page).toHaveURL(/online=1/);
+    await filters.getByRole('radio', { name: 'Für Unternehmen' }).check();
+    await expect(page).toHaveURL(/zielgruppe=unternehmen/);
+    await filters.getByRole('radio', { name: 'Bund', exact: true }).check();
+    await expect(page).toHaveURL(/ebene=bund/);
+    await page.reload();
+    await expect(filters.getByLabel('Nur Leistungen, die ich online beantragen kann')).toBeChecked();
+    await expect(filters.getByRole('radio', { name: 'Für Unternehmen' })).toBeChecked();
+  });
+
+  test('no results: help, tips and ways out', async ({ page }) => {
+    await page.goto(`/suche?q=xqzvwk&ort=${KOELN_ARS}`);
+    await expect(page.getByRole('status').filter({ hasText: 'Keine Leistungen gefunden' })).toBeVisible();
+    await expect(page.getByRole('heading', { name: 'Zu Ihrer Suche haben wir keine Leistung gefunden' })).toBeVisible();
+    await expect(page.getByText('Prüfen Sie die Schreibweise.')).toBeVisible();
+    await expect(page.getByRole('link', { name: 'Hilfe zur Suche und häufige Fragen' })).toHaveAttribute('href', '/hilfe');
+    await expect(page.getByRole('link', { name: 'Leistungen nach Lebenslagen ansehen' })).toBeVisible();
+    await expectNoAxeViolations(page);
+  });
+
+  test('a typo offers "Meinten Sie …?"', async ({ page }) => {
+    await page.goto(`/suche?q=personalauswies&ort=${KOELN_ARS}`);
+    const suggestion = page.getByText('Meinten Sie').getByRole('link');
+    // Either the search forgives the typo or it offers the correction.
+    const first = results(page).getByRole('listitem').first().getByRole('link');
+    await expect(first.or(suggestion).first()).toBeVisible();
+  });
+
+  test('Lebenslage page lists its services', async ({ page }) => {
+    await page.goto('/');
+    const tile = page.getByRole('region', { name: 'Lebenslagen' }).getByRole('link').first();
+    const name = (await tile.locator('.tile__name').textContent())?.trim() ?? '';
+    await tile.click();
+    await expect(page).toHaveURL(/\/lebenslagen\/[a-z0-9-]+$/);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(name);
+    await expect(page.getByRole('heading', { level: 2 })).toHaveText(/Leistung(en)? gefunden/);
+    await expect(page.getByRole('main').getByRole('heading', { level: 3 }).first().getByRole('link')).toHaveAttribute('href', /^\/leistungen\//);
+    await expectNoAxeViolations(page);
+  });
+
+  test('overview: tile map with legend, table and places per service', async ({ page }) => {
+    await page.goto('/uebersicht');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(/Übersicht/);
+    await expect(page.getByRole('img', { name: /Karte der 53 Kreise/ })).toBeVisible();
+    await expect(page.getByText('80 bis 100 Prozent')).toBeVisible();
+    const table = page.getByRole('table', { name: 'Online-Leistungen je Kreis und kreisfreier Stadt' });
+    await expect(table.getByRole('row')).toHaveCount(54); // header + 53 regions
+    await expect(table.getByRole('rowheader', { name: 'Köln', exact: true })).toBeVisible();
+    const select = page.getByLabel('Leistung auswählen');
+    await expect(select).toBeVisible();
+    await expect(page.getByText(/An \d+ Orten online möglich\./)).toBeVisible();
+    await expectNoAxeViolations(page);
+  });
+});
