@@ -409,3 +409,16 @@ async fn editorial_html_is_sanitised_everywhere() {
     assert!(html.contains("<ul><li>"), "{html}");
     assert!(!html.contains("javascript"), "{html}");
 }
+
+#[tokio::test]
+async fn nrw_as_a_whole_is_a_valid_place_before_one_is_chosen() {
+    let (status, v) = get("/pvog/v7/servicedescriptions/050000000000?q=&size=6").await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["content"].as_array().unwrap().len(), 6);
+    let (status, v) = get(&format!(
+        "/pvog/v6/servicedescriptions/{PERSO}/detail?ars=050000000000"
+    ))
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["location"]["name"], "Nordrhein-Westfalen");
+}

@@ -36,23 +36,38 @@ pub fn PageHeading(
 
 /// Focus the page's `h1` once it is rendered. Pages that load data render
 /// their heading a little later, so try for a few animation frames.
+///
+/// The navigation effect may run before the router has swapped the page, so
+/// the heading present now (the old page's) is remembered and skipped until a
+/// new one appears; after about half a second the current one is taken.
 pub fn focus_heading_soon() {
-    try_focus(30);
+    try_focus(30, current_heading());
 }
 
-fn try_focus(frames_left: u32) {
+fn current_heading() -> Option<web_sys::HtmlElement> {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector("main h1").ok().flatten())
+        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+}
+
+fn try_focus(frames_left: u32, old: Option<web_sys::HtmlElement>) {
     let Some(window) = web_sys::window() else {
         return;
     };
-    let focused = window
-        .document()
-        .and_then(|d| d.query_selector("main h1").ok().flatten())
-        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
-        .map(|h1| h1.focus().is_ok())
-        .unwrap_or(false);
-    if focused || frames_left == 0 {
+    if let Some(h1) = current_heading() {
+        let is_new = match &old {
+            Some(o) => !o.is_connected() || !o.is_same_node(Some(&h1)),
+            None => true,
+        };
+        if is_new || frames_left == 0 {
+            let _ = h1.focus();
+            return;
+        }
+    }
+    if frames_left == 0 {
         return;
     }
-    let cb = Closure::once_into_js(move || try_focus(frames_left - 1));
+    let cb = Closure::once_into_js(move || try_focus(frames_left - 1, old));
     let _ = window.request_animation_frame(cb.unchecked_ref());
 }

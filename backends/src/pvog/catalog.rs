@@ -9,6 +9,10 @@ use super::model::{
 };
 
 pub struct Catalog {
+    /// NRW as a whole (ARS `050000000000`): the place of a search or detail
+    /// view before the citizen has chosen where they live. Only state- and
+    /// federal-wide online services count as online there.
+    pub land: Place,
     pub services: Vec<Service>,
     pub places: Vec<Place>,
     pub authorities: Vec<Authority>,
@@ -35,6 +39,18 @@ impl Catalog {
             lebenslagen,
         } = data;
         let mut c = Catalog {
+            land: Place {
+                ars: ARS_LAND.to_string(),
+                ags: "05000000".to_string(),
+                name: "Nordrhein-Westfalen".to_string(),
+                kind: "Land".to_string(),
+                zip: String::new(),
+                zips: Vec::new(),
+                district: None,
+                district_ars: None,
+                tile: None,
+                large: false,
+            },
             services: Vec::new(),
             places,
             authorities,
@@ -96,6 +112,9 @@ impl Catalog {
 
     /// The place for a 12-digit ARS (canonical or AGS-padded), if known.
     pub fn place(&self, ars: &str) -> Option<&Place> {
+        if ars == ARS_LAND {
+            return Some(&self.land);
+        }
         let ars = self.padded_ars.get(ars).map(String::as_str).unwrap_or(ars);
         self.place_by_ars.get(ars).map(|&i| &self.places[i])
     }
