@@ -23,7 +23,7 @@ run: build
 ## Development: backends on :8080, trunk serve with live reload on :8081 (proxying the backends).
 dev: setup
 	cargo build -p backends
-	PORT=8080 $(TARGET_DIR)/debug/buergeramt-backends & \
+	PORT=8080 BUERGERAMT_PUBLIC_URL=http://127.0.0.1:8081 $(TARGET_DIR)/debug/buergeramt-backends & \
 	  trap "kill $$!" EXIT; trunk serve --offline
 
 ## fmt, clippy, native tests, browser tests (wasm-bindgen-test), end-to-end (Playwright + axe).
