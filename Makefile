@@ -34,9 +34,12 @@ test: setup
 e2e: setup
 	@scripts/test.sh e2e
 
-## Sizes of every dist asset (raw, gzip, brotli) and the first-load total.
+## Sizes of every dist asset (raw, gzip, brotli), the first-load total, and
+## search latency at the stand-in (p50/p95/p99, 200 fixed queries, seed and +5,000 synthetic).
 bench: build
-	cargo run --release -q -p backends --bin bench -- dist
+	cargo build --release -q -p backends --bins
+	$(TARGET_DIR)/release/bench dist
+	$(TARGET_DIR)/release/search-bench
 
 fmt:
 	cargo fmt --all
