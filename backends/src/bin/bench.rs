@@ -16,11 +16,11 @@ struct Row {
     first_load: bool,
 }
 
-fn collect(dir: &Path, base: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for e in std::fs::read_dir(dir)? {
         let p = e?.path();
         if p.is_dir() {
-            collect(&p, base, out)?;
+            collect(&p, out)?;
         } else {
             let name = p.to_string_lossy();
             if !name.ends_with(".br") && !name.ends_with(".gz") {
@@ -67,7 +67,7 @@ fn main() -> anyhow::Result<()> {
     let first = first_load_paths(&index);
 
     let mut files = Vec::new();
-    collect(&dist, &dist, &mut files)?;
+    collect(&dist, &mut files)?;
     let mut rows = Vec::new();
     for path in files {
         let rel = path
@@ -86,7 +86,7 @@ fn main() -> anyhow::Result<()> {
             name: rel,
         });
     }
-    rows.sort_by(|a, b| b.brotli.cmp(&a.brotli));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.brotli));
 
     println!(
         "{:<48} {:>11} {:>11} {:>11}  first load",
