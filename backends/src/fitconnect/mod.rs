@@ -24,7 +24,7 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::error::extract::{Json, Path, Query};
+use crate::error::extract::{Path, Query};
 use crate::idp::TrustLevel;
 use crate::{error, ApiError, AppState};
 
@@ -228,6 +228,24 @@ struct ServiceType {
     identifier: String,
 }
 
+/// Parses a JSON body after authentication (so a missing token is a 401, not a 400).
+fn json_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if ct.split(';').next().map(str::trim) != Some("application/json") {
+        return Err(ApiError::BadRequest(
+            "Content-Type must be application/json".into(),
+        ));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+}
+
 /// A lower-case UUID like `3f2a…-…`.
 pub fn is_uuid(s: &str) -> bool {
     let b = s.as_bytes();
@@ -242,9 +260,10 @@ pub fn is_uuid(s: &str) -> bool {
 async fn announce(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Json(body): Json<AnnounceBody>,
+    body: Bytes,
 ) -> Result<Response, FitError> {
     let citizen = crate::idp::authenticate(&state, &headers).await?;
+    let body: AnnounceBody = json_body(&headers, &body)?;
     let d = destinations::by_id(&body.destination_id)
         .map_err(internal)?
         .ok_or_else(|| ApiError::Unprocessable("unknown destinationId".into()))?;
@@ -405,9 +424,10 @@ async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Json(body): Json<SubmitBody>,
+    body: Bytes,
 ) -> Result<Response, FitError> {
     let citizen = crate::idp::authenticate(&state, &headers).await?;
+    let body: SubmitBody = json_body(&headers, &body)?;
     if body.encrypted_metadata.len() > MAX_DATA_JWE_BYTES
         || body.encrypted_data.len() > MAX_DATA_JWE_BYTES
     {
