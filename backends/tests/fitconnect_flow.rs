@@ -1399,3 +1399,76 @@ fn every_schema_has_the_ui_layer() {
     }
     assert!(attachments >= 6);
 }
+
+#[tokio::test]
+async fn idempotency_is_per_citizen_and_bodies_are_limited() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _) = open(dir.path());
+    let (dest, jwk, _) = discover(&app, HUND, HILDEN).await;
+    let erika = erika_basis(&app).await;
+    let max = login(&app, How::Password("max.beispiel", "Beispiel-Basis-1")).await;
+    let a = announce(&app, &erika, &dest, HUND, &[ATT1], Some("same-key")).await;
+    let b = announce(&app, &max, &dest, HUND, &[ATT1], Some("same-key")).await;
+    assert_eq!(a.status, StatusCode::CREATED);
+    assert_eq!(b.status, StatusCode::CREATED);
+    assert_ne!(a.json()["submissionId"], b.json()["submissionId"]);
+    let r = announce(&app, &erika, &dest, HUND, &[], Some("")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    // An attachment JWE above 16 MiB is refused with 413.
+    let sub = a.json()["submissionId"].as_str().unwrap().to_string();
+    let big = vec![b'A'; 16 * 1024 * 1024 + 1];
+    let r = put_attachment(&app, &erika, &sub, ATT1, String::from_utf8(big).unwrap()).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    assert_eq!(r.json()["error"], "payload_too_large");
+    // A 3 MiB scan is fine (above axum's 2 MB default body limit).
+    let scan = vec![0x5au8; 3 * 1024 * 1024];
+    let r = put_attachment(
+        &app,
+        &erika,
+        &sub,
+        ATT1,
+        encrypt_for(&jwk, &scan, "image/png"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    // A file of another type than the field accepts is rejected by the authority.
+    let data = serde_json::to_vec(&hund_data(true)).unwrap();
+    let gif = b"GIF89a not allowed";
+    let meta = serde_json::to_vec(&metadata(
+        &format!("{BASE}/schemas/hundesteuer-anmelden.schema.json"),
+        &data,
+        &[(ATT1, gif, "image/gif", "hund.gif")],
+    ))
+    .unwrap();
+    let r = put_attachment(
+        &app,
+        &erika,
+        &sub,
+        ATT1,
+        encrypt_for(&jwk, gif, "image/gif"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = submit(
+        &app,
+        &erika,
+        &sub,
+        &encrypt_for(&jwk, &meta, "application/json"),
+        &encrypt_for(&jwk, &data, "application/json"),
+    )
+    .await;
+    assert_eq!(r.json()["status"], "rejected", "{}", r.body);
+    let events = verified_events(&app, &erika, a.json()["caseId"].as_str().unwrap()).await;
+    let last = events.last().unwrap();
+    assert_eq!(event_type(last), "reject-submission");
+    let problems =
+        &last["events"]["https://schema.fitko.de/fit-connect/events/reject-submission"]["problems"];
+    assert!(
+        problems[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("file type"),
+        "{problems}"
+    );
+}

@@ -14,7 +14,7 @@ pub mod keys;
 mod store;
 
 use axum::{
-    body::Bytes,
+    body::{Body, Bytes},
     extract::State,
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
@@ -228,6 +228,13 @@ struct ServiceType {
     identifier: String,
 }
 
+/// Reads a request body of at most `limit` bytes (413 as JSON beyond).
+async fn read_limited(body: Body, limit: usize) -> Result<Bytes, FitError> {
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| FitError::TooLarge(limit))
+}
+
 /// Parses a JSON body after authentication (so a missing token is a 401, not a 400).
 fn json_body<T: serde::de::DeserializeOwned>(
     headers: &HeaderMap,
@@ -260,9 +267,10 @@ pub fn is_uuid(s: &str) -> bool {
 async fn announce(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, FitError> {
     let citizen = crate::idp::authenticate(&state, &headers).await?;
+    let body = read_limited(body, 64 * 1024).await?;
     let body: AnnounceBody = json_body(&headers, &body)?;
     let d = destinations::by_id(&body.destination_id)
         .map_err(internal)?
@@ -362,7 +370,7 @@ async fn upload_attachment(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((id, attachment_id)): Path<(String, String)>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, FitError> {
     let citizen = crate::idp::authenticate(&state, &headers).await?;
     let ct = headers
@@ -372,9 +380,7 @@ async fn upload_attachment(
     if ct.split(';').next().map(str::trim) != Some("application/jose") {
         return Err(ApiError::BadRequest("Content-Type must be application/jose".into()).into());
     }
-    if body.len() > MAX_ATTACHMENT_JWE_BYTES {
-        return Err(FitError::TooLarge(MAX_ATTACHMENT_JWE_BYTES));
-    }
+    let body = read_limited(body, MAX_ATTACHMENT_JWE_BYTES).await?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| {
             ApiError::BadRequest("the body must be a JWE in compact serialisation".into())
@@ -424,9 +430,10 @@ async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, FitError> {
     let citizen = crate::idp::authenticate(&state, &headers).await?;
+    let body = read_limited(body, 2 * MAX_DATA_JWE_BYTES + 1024).await?;
     let body: SubmitBody = json_body(&headers, &body)?;
     if body.encrypted_metadata.len() > MAX_DATA_JWE_BYTES
         || body.encrypted_data.len() > MAX_DATA_JWE_BYTES
