@@ -383,6 +383,7 @@ pub async fn decrypted(
 
 /// Accepts a `submitted` submission: `accept-submission` with the JWE tags.
 pub async fn accept(state: &AppState, submission_id: &str) -> Result<(), ApiError> {
+    super::load_keys(state).await?;
     let s = store::get(state, submission_id).await?;
     if s.status != "submitted" {
         return Err(ApiError::Conflict(format!(
@@ -412,6 +413,7 @@ pub async fn reject(
     submission_id: &str,
     problems: Vec<Problem>,
 ) -> Result<(), ApiError> {
+    super::load_keys(state).await?;
     let s = store::get(state, submission_id).await?;
     if s.status != "submitted" {
         return Err(ApiError::Conflict(format!(

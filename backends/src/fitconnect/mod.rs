@@ -104,6 +104,16 @@ impl IntoResponse for FitError {
     }
 }
 
+/// The authority's keys, loaded off the async threads (the first call may
+/// generate two RSA 4096 keys, which takes a moment).
+pub async fn load_keys(state: &AppState) -> Result<std::sync::Arc<keys::Keys>, ApiError> {
+    let dir = state.config.data_dir.clone();
+    tokio::task::spawn_blocking(move || keys::keys(&dir))
+        .await
+        .map_err(internal)?
+        .map_err(internal)
+}
+
 fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::Internal(e.to_string())
 }
@@ -141,7 +151,7 @@ async fn routes(
         )
         .into());
     }
-    let keys = keys::keys(&state.config.data_dir).map_err(internal)?;
+    let keys = load_keys(&state).await?;
     let base = base_url(&state);
     let found: Vec<Value> = destinations::all()
         .map_err(internal)?
@@ -157,7 +167,7 @@ async fn routes(
 
 /// `GET /.well-known/jwks.json`: the key that signs the event log.
 async fn jwks(State(state): State<AppState>) -> Result<Response, FitError> {
-    let keys = keys::keys(&state.config.data_dir).map_err(internal)?;
+    let keys = load_keys(&state).await?;
     Ok((
         [(header::CACHE_CONTROL, "public, max-age=300")],
         axum::Json(keys.signing_jwks()),
@@ -193,7 +203,7 @@ async fn destination(
     let d = destinations::by_id(&id)
         .map_err(internal)?
         .ok_or(ApiError::NotFound)?;
-    let keys = keys::keys(&state.config.data_dir).map_err(internal)?;
+    let keys = load_keys(&state).await?;
     Ok(axum::Json(d.destination_json(&base_url(&state), &keys)).into_response())
 }
 
@@ -205,7 +215,7 @@ async fn destination_key(
     destinations::by_id(&id)
         .map_err(internal)?
         .ok_or(ApiError::NotFound)?;
-    let keys = keys::keys(&state.config.data_dir).map_err(internal)?;
+    let keys = load_keys(&state).await?;
     if kid != keys.encryption.kid {
         return Err(ApiError::NotFound.into());
     }
@@ -270,6 +280,7 @@ async fn announce(
     body: Body,
 ) -> Result<Response, FitError> {
     let citizen = crate::idp::authenticate(&state, &headers).await?;
+    load_keys(&state).await?;
     let body = read_limited(body, 64 * 1024).await?;
     let body: AnnounceBody = json_body(&headers, &body)?;
     let d = destinations::by_id(&body.destination_id)
@@ -380,6 +391,7 @@ async fn upload_attachment(
     if ct.split(';').next().map(str::trim) != Some("application/jose") {
         return Err(ApiError::BadRequest("Content-Type must be application/jose".into()).into());
     }
+    let keys = load_keys(&state).await?;
     let body = read_limited(body, MAX_ATTACHMENT_JWE_BYTES).await?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| {
@@ -387,7 +399,7 @@ async fn upload_attachment(
         })?
         .trim()
         .to_string();
-    check_jwe(&state, &text, "attachment")?;
+    check_jwe(&keys, &text, "attachment")?;
     let s = store::owned(&state, &id, &citizen.sub).await?;
     if !s.announced.contains(&attachment_id) {
         return Err(ApiError::NotFound.into());
@@ -404,10 +416,9 @@ async fn upload_attachment(
 }
 
 /// Structure and key check of a JWE on the way in (no decryption here).
-fn check_jwe(state: &AppState, text: &str, what: &str) -> Result<(), FitError> {
+fn check_jwe(keys: &keys::Keys, text: &str, what: &str) -> Result<(), FitError> {
     let parsed = jwe::parse(text)
         .map_err(|e| ApiError::BadRequest(format!("the {what} is not an acceptable JWE: {e}")))?;
-    let keys = keys::keys(&state.config.data_dir).map_err(internal)?;
     if parsed.header.kid != keys.encryption.kid {
         return Err(ApiError::BadRequest(format!(
             "the {what} was encrypted for an unknown key {:?}",
@@ -433,6 +444,7 @@ async fn submit(
     body: Body,
 ) -> Result<Response, FitError> {
     let citizen = crate::idp::authenticate(&state, &headers).await?;
+    let keys = load_keys(&state).await?;
     let body = read_limited(body, 2 * MAX_DATA_JWE_BYTES + 1024).await?;
     let body: SubmitBody = json_body(&headers, &body)?;
     if body.encrypted_metadata.len() > MAX_DATA_JWE_BYTES
@@ -440,8 +452,8 @@ async fn submit(
     {
         return Err(FitError::TooLarge(MAX_DATA_JWE_BYTES));
     }
-    check_jwe(&state, &body.encrypted_metadata, "metadata")?;
-    check_jwe(&state, &body.encrypted_data, "data")?;
+    check_jwe(&keys, &body.encrypted_metadata, "metadata")?;
+    check_jwe(&keys, &body.encrypted_data, "data")?;
     let s = store::owned(&state, &id, &citizen.sub).await?;
     if s.status != "incomplete" {
         let same = s.encrypted_metadata.as_deref() == Some(body.encrypted_metadata.as_str())
