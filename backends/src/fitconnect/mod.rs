@@ -1,10 +1,536 @@
-//! FIT-Connect-shaped submission API: routes, destinations and keys, announce, attachments, submit, event log.
+//! FIT-Connect-shaped submission API: routes, destinations and keys, announce,
+//! attachments, submit, event log, and the receiving authority's side
+//! (decrypt, check, accept or reject). Shapes: `docs/backends.md` §3.
+//!
+//! Only ciphertext is stored: the JWE strings exactly as the citizen's device
+//! produced them. The authority side decrypts on demand ([`decrypted`]) and
+//! never writes the plaintext back.
 
-use axum::Router;
+pub mod authority;
+pub mod destinations;
+pub mod forms;
+pub mod jwe;
+pub mod keys;
+mod store;
 
-use crate::{error, AppState};
+use axum::{
+    body::{Body, Bytes},
+    extract::State,
+    http::{header, HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post, put},
+    Router,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::extract::{Path, Query};
+use crate::idp::TrustLevel;
+use crate::{error, ApiError, AppState};
+
+pub use authority::{accept, decrypted, reject, DecryptedSubmission, Problem};
+
+/// Largest JWE accepted for one attachment (a 10 MiB file is about 13.4 MiB as JWE).
+pub const MAX_ATTACHMENT_JWE_BYTES: usize = 16 * 1024 * 1024;
+/// Largest JWE accepted for the data or the metadata.
+pub const MAX_DATA_JWE_BYTES: usize = 2 * 1024 * 1024;
+/// Most attachments one submission may announce.
+pub const MAX_ATTACHMENTS: usize = 20;
+/// Event type URI prefix.
+pub const EVENT_PREFIX: &str = "https://schema.fitko.de/fit-connect/events/";
 
 /// Routes under `/fitconnect`.
-pub fn router(_state: &AppState) -> anyhow::Result<Router<AppState>> {
-    Ok(Router::new().fallback(error::not_found))
+pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
+    store::migrate(&state.db)?;
+    // The RSA 4096 keys are loaded (or generated, about a second) on first
+    // use, so servers and tests that never touch FIT-Connect do not pay.
+    destinations::all().map_err(anyhow::Error::msg)?;
+    Ok(Router::new()
+        .route("/routes", get(routes))
+        .route("/.well-known/jwks.json", get(jwks))
+        .route("/schemas/{file}", get(schema_file))
+        .route("/v1/destinations/{id}", get(destination))
+        .route("/v1/destinations/{id}/keys/{kid}", get(destination_key))
+        .route("/v1/submissions", post(announce))
+        .route("/v1/submissions/{id}", get(status).put(submit))
+        .route(
+            "/v1/submissions/{id}/attachments/{attachment_id}",
+            put(upload_attachment),
+        )
+        .route("/v1/cases/{case_id}/events", get(events))
+        .fallback(error::not_found))
+}
+
+/// Errors beyond [`ApiError`]: the level a service needs, and body size.
+#[derive(Debug, thiserror::Error)]
+pub enum FitError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error("this service needs trust level {needed} ({}), the login reached {have}", needed.german_name())]
+    Level {
+        needed: TrustLevel,
+        have: TrustLevel,
+    },
+    #[error("the body is larger than {0} bytes")]
+    TooLarge(usize),
+}
+
+impl From<crate::db::DbError> for FitError {
+    fn from(e: crate::db::DbError) -> Self {
+        FitError::Api(e.into())
+    }
+}
+
+impl IntoResponse for FitError {
+    fn into_response(self) -> Response {
+        let message = self.to_string();
+        match self {
+            FitError::Api(e) => e.into_response(),
+            FitError::Level { needed, .. } => (
+                StatusCode::FORBIDDEN,
+                axum::Json(json!({
+                    "error": "insufficient_level",
+                    "message": message,
+                    "requiredLevel": needed.as_str(),
+                })),
+            )
+                .into_response(),
+            FitError::TooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                axum::Json(json!({"error": "payload_too_large", "message": message})),
+            )
+                .into_response(),
+        }
+    }
+}
+
+/// The authority's keys, loaded off the async threads (the first call may
+/// generate two RSA 4096 keys, which takes a moment).
+pub async fn load_keys(state: &AppState) -> Result<std::sync::Arc<keys::Keys>, ApiError> {
+    let dir = state.config.data_dir.clone();
+    tokio::task::spawn_blocking(move || keys::keys(&dir))
+        .await
+        .map_err(internal)?
+        .map_err(internal)
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::Internal(e.to_string())
+}
+
+/// Base URL of this API as the app sees it (for `schemaUri`, `submissionUrl`).
+pub fn base_url(state: &AppState) -> String {
+    state
+        .config
+        .app
+        .fitconnect
+        .trim_end_matches('/')
+        .to_string()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RouteQuery {
+    leika_key: Option<String>,
+    ars: Option<String>,
+}
+
+/// `GET /routes?leikaKey=&ars=`
+async fn routes(
+    State(state): State<AppState>,
+    Query(q): Query<RouteQuery>,
+) -> Result<Response, FitError> {
+    let leika = q.leika_key.unwrap_or_default();
+    let ars = q.ars.unwrap_or_default();
+    if leika.len() != 14 || !leika.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::BadRequest("leikaKey must be a 14-digit LeiKa key".into()).into());
+    }
+    if ars.len() != 12 || !ars.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::BadRequest(
+            "ars must be a 12-digit Amtlicher Regionalschlüssel".into(),
+        )
+        .into());
+    }
+    let keys = load_keys(&state).await?;
+    let base = base_url(&state);
+    let found: Vec<Value> = destinations::all()
+        .map_err(internal)?
+        .iter()
+        .filter(|d| d.leika == leika && d.serves(&ars))
+        .map(|d| d.route_json(&base, &keys))
+        .collect();
+    Ok(axum::Json(
+        json!({"count": found.len(), "totalCount": found.len(), "offset": 0, "routes": found}),
+    )
+    .into_response())
+}
+
+/// `GET /.well-known/jwks.json`: the key that signs the event log.
+async fn jwks(State(state): State<AppState>) -> Result<Response, FitError> {
+    let keys = load_keys(&state).await?;
+    Ok((
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        axum::Json(keys.signing_jwks()),
+    )
+        .into_response())
+}
+
+/// `GET /schemas/<slug>.schema.json`
+async fn schema_file(Path(file): Path<String>) -> Result<Response, FitError> {
+    let slug = file
+        .strip_suffix(".schema.json")
+        .ok_or(ApiError::NotFound)?;
+    let form = forms::all()
+        .map_err(internal)?
+        .iter()
+        .find(|f| f.slug == slug)
+        .ok_or(ApiError::NotFound)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/schema+json"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        form.text,
+    )
+        .into_response())
+}
+
+/// `GET /v1/destinations/{id}`
+async fn destination(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, FitError> {
+    let d = destinations::by_id(&id)
+        .map_err(internal)?
+        .ok_or(ApiError::NotFound)?;
+    let keys = load_keys(&state).await?;
+    Ok(axum::Json(d.destination_json(&base_url(&state), &keys)).into_response())
+}
+
+/// `GET /v1/destinations/{id}/keys/{kid}`
+async fn destination_key(
+    State(state): State<AppState>,
+    Path((id, kid)): Path<(String, String)>,
+) -> Result<Response, FitError> {
+    destinations::by_id(&id)
+        .map_err(internal)?
+        .ok_or(ApiError::NotFound)?;
+    let keys = load_keys(&state).await?;
+    if kid != keys.encryption.kid {
+        return Err(ApiError::NotFound.into());
+    }
+    Ok(axum::Json(keys.encryption_jwk()).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AnnounceBody {
+    destination_id: String,
+    #[serde(default)]
+    announced_attachments: Vec<String>,
+    service_type: ServiceType,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServiceType {
+    name: String,
+    identifier: String,
+}
+
+/// Reads a request body of at most `limit` bytes (413 as JSON beyond).
+async fn read_limited(body: Body, limit: usize) -> Result<Bytes, FitError> {
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| FitError::TooLarge(limit))
+}
+
+/// Parses a JSON body after authentication (so a missing token is a 401, not a 400).
+fn json_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if ct.split(';').next().map(str::trim) != Some("application/json") {
+        return Err(ApiError::BadRequest(
+            "Content-Type must be application/json".into(),
+        ));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+}
+
+/// A lower-case UUID like `3f2a…-…`.
+pub fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_digit() || (b'a'..=b'f').contains(c),
+        })
+}
+
+/// `POST /v1/submissions`: announce a submission.
+async fn announce(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, FitError> {
+    let citizen = crate::idp::authenticate(&state, &headers).await?;
+    load_keys(&state).await?;
+    let body = read_limited(body, 64 * 1024).await?;
+    let body: AnnounceBody = json_body(&headers, &body)?;
+    let d = destinations::by_id(&body.destination_id)
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::Unprocessable("unknown destinationId".into()))?;
+    if body.service_type.identifier != d.identifier() {
+        return Err(ApiError::Unprocessable(format!(
+            "destination {} does not offer {}; it offers {}",
+            d.id,
+            body.service_type.identifier,
+            d.identifier()
+        ))
+        .into());
+    }
+    if body.service_type.name.trim().is_empty() || body.service_type.name.len() > 300 {
+        return Err(
+            ApiError::BadRequest("serviceType.name must be 1 to 300 characters".into()).into(),
+        );
+    }
+    if body.announced_attachments.len() > MAX_ATTACHMENTS {
+        return Err(ApiError::BadRequest(format!(
+            "at most {MAX_ATTACHMENTS} attachments may be announced"
+        ))
+        .into());
+    }
+    let mut seen = std::collections::HashSet::new();
+    for a in &body.announced_attachments {
+        if !is_uuid(a) {
+            return Err(ApiError::BadRequest(format!("{a:?} is not a lower-case UUID")).into());
+        }
+        if !seen.insert(a) {
+            return Err(ApiError::BadRequest(format!("attachment {a} announced twice")).into());
+        }
+    }
+    if !citizen.acr.satisfies(d.form.level) {
+        return Err(FitError::Level {
+            needed: d.form.level,
+            have: citizen.acr,
+        });
+    }
+    let idempotency_key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => {
+            let k = v.to_str().unwrap_or("").trim();
+            if k.is_empty() || k.len() > 200 {
+                return Err(ApiError::BadRequest(
+                    "Idempotency-Key must be 1 to 200 visible ASCII characters".into(),
+                )
+                .into());
+            }
+            Some(k.to_string())
+        }
+    };
+    let new = store::NewSubmission {
+        citizen: citizen.sub.clone(),
+        destination_id: d.id.clone(),
+        leika: d.leika.clone(),
+        service_name: body.service_type.name.trim().to_string(),
+        announced: body.announced_attachments.clone(),
+        idempotency_key,
+    };
+    let outcome = store::announce(&state, new).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({
+            "submissionId": outcome.submission_id,
+            "caseId": outcome.case_id,
+            "destinationId": d.id,
+        })),
+    )
+        .into_response())
+}
+
+/// `GET /v1/submissions/{id}`
+async fn status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, FitError> {
+    let citizen = crate::idp::authenticate(&state, &headers).await?;
+    let s = store::owned(&state, &id, &citizen.sub).await?;
+    Ok(axum::Json(json!({
+        "submissionId": s.id,
+        "caseId": s.case_id,
+        "destinationId": s.destination_id,
+        "serviceType": {"name": s.service_name, "identifier": format!("urn:de:fim:leika:leistung:{}", s.leika)},
+        "status": s.status,
+        "announcedAttachments": s.announced,
+        "uploadedAttachments": s.uploaded,
+        "createdAt": s.created_at,
+        "submittedAt": s.submitted_at,
+    }))
+    .into_response())
+}
+
+/// `PUT /v1/submissions/{id}/attachments/{attachment_id}` (body: JWE, `application/jose`).
+async fn upload_attachment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, attachment_id)): Path<(String, String)>,
+    body: Body,
+) -> Result<Response, FitError> {
+    let citizen = crate::idp::authenticate(&state, &headers).await?;
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if ct.split(';').next().map(str::trim) != Some("application/jose") {
+        return Err(ApiError::BadRequest("Content-Type must be application/jose".into()).into());
+    }
+    let keys = load_keys(&state).await?;
+    let body = read_limited(body, MAX_ATTACHMENT_JWE_BYTES).await?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| {
+            ApiError::BadRequest("the body must be a JWE in compact serialisation".into())
+        })?
+        .trim()
+        .to_string();
+    check_jwe(&keys, &text, "attachment")?;
+    let s = store::owned(&state, &id, &citizen.sub).await?;
+    if !s.announced.contains(&attachment_id) {
+        return Err(ApiError::NotFound.into());
+    }
+    if s.status != "incomplete" {
+        return Err(ApiError::Conflict(format!(
+            "the submission is {}; attachments can no longer change",
+            s.status
+        ))
+        .into());
+    }
+    store::put_attachment(&state, &id, &attachment_id, text).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Structure and key check of a JWE on the way in (no decryption here).
+fn check_jwe(keys: &keys::Keys, text: &str, what: &str) -> Result<(), FitError> {
+    let parsed = jwe::parse(text)
+        .map_err(|e| ApiError::BadRequest(format!("the {what} is not an acceptable JWE: {e}")))?;
+    if parsed.header.kid != keys.encryption.kid {
+        return Err(ApiError::BadRequest(format!(
+            "the {what} was encrypted for an unknown key {:?}",
+            parsed.header.kid
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SubmitBody {
+    encrypted_metadata: String,
+    encrypted_data: String,
+}
+
+/// `PUT /v1/submissions/{id}`: hand in metadata and data (both JWE).
+async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, FitError> {
+    let citizen = crate::idp::authenticate(&state, &headers).await?;
+    let keys = load_keys(&state).await?;
+    let body = read_limited(body, 2 * MAX_DATA_JWE_BYTES + 1024).await?;
+    let body: SubmitBody = json_body(&headers, &body)?;
+    if body.encrypted_metadata.len() > MAX_DATA_JWE_BYTES
+        || body.encrypted_data.len() > MAX_DATA_JWE_BYTES
+    {
+        return Err(FitError::TooLarge(MAX_DATA_JWE_BYTES));
+    }
+    check_jwe(&keys, &body.encrypted_metadata, "metadata")?;
+    check_jwe(&keys, &body.encrypted_data, "data")?;
+    let s = store::owned(&state, &id, &citizen.sub).await?;
+    if s.status != "incomplete" {
+        let same = s.encrypted_metadata.as_deref() == Some(body.encrypted_metadata.as_str())
+            && s.encrypted_data.as_deref() == Some(body.encrypted_data.as_str());
+        if same {
+            return Ok(submit_answer(&s.id, &s.case_id, &s.status));
+        }
+        return Err(ApiError::Conflict(format!("the submission is already {}", s.status)).into());
+    }
+    let missing: Vec<&String> = s
+        .announced
+        .iter()
+        .filter(|a| !s.uploaded.contains(a))
+        .collect();
+    if !missing.is_empty() {
+        return Err(ApiError::Unprocessable(format!(
+            "announced attachments not uploaded yet: {}",
+            missing
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .into());
+    }
+    let won = store::submit(
+        &state,
+        &id,
+        body.encrypted_metadata.clone(),
+        body.encrypted_data.clone(),
+    )
+    .await?;
+    if !won {
+        // A concurrent identical request got there first.
+        let s = store::owned(&state, &id, &citizen.sub).await?;
+        let same = s.encrypted_metadata.as_deref() == Some(body.encrypted_metadata.as_str())
+            && s.encrypted_data.as_deref() == Some(body.encrypted_data.as_str());
+        if same {
+            return Ok(submit_answer(&s.id, &s.case_id, &s.status));
+        }
+        return Err(ApiError::Conflict(format!("the submission is already {}", s.status)).into());
+    }
+    authority::record_submit(&state, &s).await?;
+    let status = authority::validate_on_submit(&state, &id).await?;
+    Ok(submit_answer(&s.id, &s.case_id, &status))
+}
+
+fn submit_answer(id: &str, case_id: &str, status: &str) -> Response {
+    (
+        StatusCode::ACCEPTED,
+        axum::Json(json!({"submissionId": id, "caseId": case_id, "status": status})),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct EventQuery {
+    offset: Option<u64>,
+    limit: Option<u64>,
+}
+
+/// `GET /v1/cases/{case_id}/events?offset=&limit=`
+async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(case_id): Path<String>,
+    Query(q): Query<EventQuery>,
+) -> Result<Response, FitError> {
+    let citizen = crate::idp::authenticate(&state, &headers).await?;
+    let offset = q.offset.unwrap_or(0);
+    let limit = q.limit.unwrap_or(100).clamp(1, 500);
+    let (total, log) = store::events(&state, &case_id, &citizen.sub, offset, limit).await?;
+    Ok(axum::Json(json!({
+        "offset": offset,
+        "count": log.len(),
+        "totalCount": total,
+        "eventLog": log,
+    }))
+    .into_response())
 }

@@ -1,0 +1,217 @@
+//! Destinations: one per form and responsible authority level, built from
+//! the forms and the PVOG seed (`backends/seed/pvog/services.json`: the
+//! authority type, the level `kommune`/`bund` and, if the service is online
+//! only in some places, `online.regions`).
+//!
+//! A destination serves the ARS (12 digits) that start with one of its
+//! regions once that region's trailing zeros are dropped: `050000000000`
+//! (all of NRW) for municipal services, `000000000000` (everywhere) for
+//! federal ones, or the listed regions (e.g. `053150000000` Köln).
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::sync::OnceLock;
+
+use super::forms::{self, Form};
+use super::keys::Keys;
+
+const PVOG_SERVICES: &str = include_str!("../../seed/pvog/services.json");
+
+#[derive(Deserialize)]
+struct SeedFile {
+    services: Vec<SeedService>,
+}
+
+#[derive(Deserialize)]
+struct SeedService {
+    leika: String,
+    name: String,
+    level: String,
+    authority: String,
+    online: Option<SeedOnline>,
+}
+
+#[derive(Deserialize)]
+struct SeedOnline {
+    #[serde(default)]
+    regions: Vec<String>,
+}
+
+/// A receiving authority for one service at one level.
+#[derive(Debug, Clone)]
+pub struct Destination {
+    pub id: String,
+    pub leika: String,
+    pub name: String,
+    /// `kommune`, `land` or `bund` (the PVOG seed's level).
+    pub level: String,
+    pub authority: String,
+    pub regions: Vec<String>,
+    pub form: &'static Form,
+}
+
+/// All destinations.
+pub fn all() -> Result<&'static [Destination], String> {
+    static ALL: OnceLock<Result<Vec<Destination>, String>> = OnceLock::new();
+    ALL.get_or_init(build).as_deref().map_err(Clone::clone)
+}
+
+/// The destination with this id.
+pub fn by_id(id: &str) -> Result<Option<&'static Destination>, String> {
+    Ok(all()?.iter().find(|d| d.id == id))
+}
+
+fn build() -> Result<Vec<Destination>, String> {
+    let seed: SeedFile =
+        serde_json::from_str(PVOG_SERVICES).map_err(|e| format!("PVOG services seed: {e}"))?;
+    let mut out = Vec::new();
+    for form in forms::all()? {
+        let svc = seed
+            .services
+            .iter()
+            .find(|s| s.leika == form.leika)
+            .ok_or_else(|| {
+                format!(
+                    "form {}: LeiKa {} is not in the PVOG seed",
+                    form.slug, form.leika
+                )
+            })?;
+        let regions = match svc.online.as_ref().map(|o| o.regions.clone()) {
+            Some(r) if !r.is_empty() => r,
+            _ if svc.level == "bund" => vec!["000000000000".to_string()],
+            _ => vec!["050000000000".to_string()],
+        };
+        let level_name = match svc.level.as_str() {
+            "kommune" => "kommunal",
+            "land" => "Land NRW",
+            "bund" => "Bund",
+            other => other,
+        };
+        out.push(Destination {
+            id: uuid_from(&format!(
+                "buergeramt-destination:{}:{}",
+                svc.leika, svc.level
+            )),
+            leika: svc.leika.clone(),
+            name: format!("{} ({}) – {}", svc.authority, level_name, svc.name),
+            level: svc.level.clone(),
+            authority: svc.authority.clone(),
+            regions,
+            form,
+        });
+    }
+    Ok(out)
+}
+
+/// A stable UUID (version 5 layout) from a name.
+fn uuid_from(name: &str) -> String {
+    let h = Sha256::digest(name.as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&h[..16]);
+    b[6] = (b[6] & 0x0f) | 0x50;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+impl Destination {
+    /// `urn:de:fim:leika:leistung:<key>`
+    pub fn identifier(&self) -> String {
+        format!("urn:de:fim:leika:leistung:{}", self.leika)
+    }
+
+    /// Whether this destination is responsible for the 12-digit `ars`.
+    pub fn serves(&self, ars: &str) -> bool {
+        self.regions
+            .iter()
+            .any(|r| ars.starts_with(r.trim_end_matches('0')))
+    }
+
+    pub fn schema_uri(&self, base: &str) -> String {
+        format!("{base}/schemas/{}.schema.json", self.form.slug)
+    }
+
+    fn submission_schemas(&self, base: &str) -> Value {
+        json!([{"schemaUri": self.schema_uri(base), "mimeType": "application/json"}])
+    }
+
+    fn reply_channels() -> Value {
+        json!({"idBundMailbox": {}, "eMail": {"usePgp": false}})
+    }
+
+    /// One entry of `GET /routes`.
+    pub fn route_json(&self, base: &str, keys: &Keys) -> Value {
+        json!({
+            "destinationId": self.id,
+            "destinationName": self.name,
+            "destinationParameters": {
+                "status": "active",
+                "submissionUrl": base,
+                "submissionSchemas": self.submission_schemas(base),
+                "encryptionKid": keys.encryption.kid,
+                "publicKeys": {"keys": [keys.encryption_jwk()]},
+                "metadataVersions": ["1.2.0"],
+                "replyChannels": Self::reply_channels(),
+                "trustLevel": self.form.level.as_str(),
+                "serviceName": self.form.title,
+            },
+        })
+    }
+
+    /// `GET /v1/destinations/{id}`.
+    pub fn destination_json(&self, base: &str, keys: &Keys) -> Value {
+        json!({
+            "destinationId": self.id,
+            "destinationName": self.name,
+            "status": "active",
+            "encryptionKid": keys.encryption.kid,
+            "metadataVersions": ["1.2.0"],
+            "services": [{
+                "identifier": self.identifier(),
+                "submissionSchemas": self.submission_schemas(base),
+                "regions": self.regions,
+            }],
+            "replyChannels": Self::reply_channels(),
+            "trustLevel": self.form.level.as_str(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_form_has_a_destination_with_a_stable_uuid() {
+        let all = all().unwrap();
+        assert_eq!(all.len(), 6);
+        for d in all {
+            assert!(super::super::is_uuid(&d.id), "{}", d.id);
+            assert_eq!(
+                d.id,
+                uuid_from(&format!("buergeramt-destination:{}:{}", d.leika, d.level))
+            );
+        }
+    }
+
+    #[test]
+    fn regions_match_by_prefix() {
+        let all = all().unwrap();
+        let wohnsitz = all.iter().find(|d| d.leika == "99115001001000").unwrap();
+        assert!(wohnsitz.serves("053150000000"));
+        assert!(!wohnsitz.serves("051580016016"));
+        let hund = all.iter().find(|d| d.leika == "99089005001000").unwrap();
+        assert!(hund.serves("051580016016"));
+        assert!(!hund.serves("091620000000"));
+        let fz = all.iter().find(|d| d.leika == "99063001001000").unwrap();
+        assert!(fz.serves("091620000000"));
+    }
+}

@@ -1,0 +1,173 @@
+//! The authority's two RSA 4096 key pairs, generated with OpenSSL at first
+//! start and kept as PKCS#1 PEM files (mode 0600) in the data directory:
+//!
+//! * `fitconnect-encryption-key.pem`: citizens' devices wrap content keys
+//!   for it (`RSA-OAEP-256`); published as a JWK with `key_ops: ["wrapKey"]`.
+//! * `fitconnect-signing-key.pem`: signs the event log (SETs, `PS512`);
+//!   published at `/fitconnect/.well-known/jwks.json`.
+//!
+//! `kid` is the RFC 7638 thumbprint, so it survives restarts.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use openssl::hash::MessageDigest;
+use openssl::pkey::{PKey, Private};
+use openssl::rsa::{Padding, Rsa};
+use openssl::sign::{RsaPssSaltlen, Signer};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+pub const ENCRYPTION_KEY_FILE: &str = "fitconnect-encryption-key.pem";
+pub const SIGNING_KEY_FILE: &str = "fitconnect-signing-key.pem";
+pub const KEY_BITS: u32 = 4096;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("cannot read or write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a usable RSA 4096 key: {detail}")]
+    Invalid { path: PathBuf, detail: String },
+    #[error("openssl: {0}")]
+    OpenSsl(#[from] openssl::error::ErrorStack),
+}
+
+/// One key pair with its public JWK members.
+pub struct KeyPair {
+    pub private: PKey<Private>,
+    pub kid: String,
+    pub n: String,
+    pub e: String,
+}
+
+impl KeyPair {
+    fn load_or_create(path: &Path) -> Result<Self, KeyError> {
+        let pem = if path.exists() {
+            std::fs::read(path).map_err(|source| KeyError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?
+        } else {
+            let rsa = Rsa::generate(KEY_BITS)?;
+            let pem = rsa.private_key_to_pem()?;
+            write_private(path, &pem)?;
+            tracing::info!(path = %path.display(), "generated a FIT-Connect key");
+            pem
+        };
+        let invalid = |detail: String| KeyError::Invalid {
+            path: path.to_path_buf(),
+            detail,
+        };
+        let rsa = Rsa::private_key_from_pem(&pem).map_err(|e| invalid(e.to_string()))?;
+        rsa.check_key().map_err(|e| invalid(e.to_string()))?;
+        if rsa.size() * 8 != KEY_BITS {
+            return Err(invalid(format!("{} bits", rsa.size() * 8)));
+        }
+        let n = URL_SAFE_NO_PAD.encode(rsa.n().to_vec());
+        let e = URL_SAFE_NO_PAD.encode(rsa.e().to_vec());
+        let canonical = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
+        let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
+        Ok(Self {
+            private: PKey::from_rsa(rsa)?,
+            kid,
+            n,
+            e,
+        })
+    }
+}
+
+/// Both key pairs of the (single, simulated) receiving authority.
+pub struct Keys {
+    pub encryption: KeyPair,
+    pub signing: KeyPair,
+}
+
+impl Keys {
+    /// The encryption key as a public JWK.
+    pub fn encryption_jwk(&self) -> serde_json::Value {
+        serde_json::json!({
+            "kty": "RSA",
+            "key_ops": ["wrapKey"],
+            "alg": "RSA-OAEP-256",
+            "kid": self.encryption.kid,
+            "n": self.encryption.n,
+            "e": self.encryption.e,
+        })
+    }
+
+    /// The signing key as a JWK set.
+    pub fn signing_jwks(&self) -> serde_json::Value {
+        serde_json::json!({"keys": [{
+            "kty": "RSA",
+            "use": "sig",
+            "key_ops": ["verify"],
+            "alg": "PS512",
+            "kid": self.signing.kid,
+            "n": self.signing.n,
+            "e": self.signing.e,
+        }]})
+    }
+
+    /// A compact JWS, `PS512` (RSASSA-PSS, SHA-512, MGF1-SHA-512, 64-byte salt).
+    pub fn sign_set(&self, claims: &serde_json::Value) -> Result<String, KeyError> {
+        let header = serde_json::json!({
+            "alg": "PS512",
+            "typ": "secevent+jwt",
+            "kid": self.signing.kid,
+        });
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let mut signer = Signer::new(MessageDigest::sha512(), &self.signing.private)?;
+        signer.set_rsa_padding(Padding::PKCS1_PSS)?;
+        signer.set_rsa_pss_saltlen(RsaPssSaltlen::DIGEST_LENGTH)?;
+        signer.set_rsa_mgf1_md(MessageDigest::sha512())?;
+        signer.update(input.as_bytes())?;
+        let sig = signer.sign_to_vec()?;
+        Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig)))
+    }
+}
+
+/// The keys of the data directory, loaded (or generated) once per process.
+pub fn keys(data_dir: &Path) -> Result<Arc<Keys>, KeyError> {
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Arc<Keys>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    // A poisoned lock only means another thread panicked while loading; the map is still usable.
+    let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(k) = map.get(data_dir) {
+        return Ok(k.clone());
+    }
+    let keys = Arc::new(Keys {
+        encryption: KeyPair::load_or_create(&data_dir.join(ENCRYPTION_KEY_FILE))?,
+        signing: KeyPair::load_or_create(&data_dir.join(SIGNING_KEY_FILE))?,
+    });
+    map.insert(data_dir.to_path_buf(), keys.clone());
+    Ok(keys)
+}
+
+fn write_private(path: &Path, pem: &[u8]) -> Result<(), KeyError> {
+    let io = |source| KeyError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let tmp = path.with_extension("pem.tmp");
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&tmp).map_err(io)?;
+    f.write_all(pem).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(io)
+}
