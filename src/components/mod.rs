@@ -6,3 +6,5 @@ pub mod layout;
 pub mod locale;
 pub mod page;
 pub mod search_form;
+pub mod session;
+pub mod trust_badge;

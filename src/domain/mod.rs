@@ -3,4 +3,8 @@
 pub mod config;
 pub mod errors;
 pub mod lang;
+pub mod oidc;
+pub mod pkce;
+pub mod session;
 pub mod title;
+pub mod trust;

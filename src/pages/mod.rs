@@ -1,6 +1,7 @@
 //! One module per route (see `app.rs` for the route table).
 
 pub mod accessibility;
+pub mod account;
 pub mod applications;
 pub mod easy_language;
 pub mod glossary;
@@ -8,6 +9,7 @@ pub mod help;
 pub mod home;
 pub mod imprint;
 pub mod login;
+pub mod login_callback;
 pub mod not_found;
 pub mod postbox;
 pub mod privacy;
