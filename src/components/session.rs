@@ -87,9 +87,14 @@ pub fn auth_error_text(i18n: leptos_i18n::I18nContext<Locale>, e: &AuthError) ->
 }
 
 /// Starts a login at `level`, returning to `return_to`; errors land in `error`.
-pub fn begin_login(level: TrustLevel, return_to: String, error: RwSignal<Option<AuthError>>) {
-    // Read the context now: the async block runs outside the owner.
-    let ctx = use_context::<ConfigContext>();
+/// `ctx` is read by the caller while rendering (event handlers run outside
+/// the reactive owner).
+pub fn begin_login(
+    ctx: Option<ConfigContext>,
+    level: TrustLevel,
+    return_to: String,
+    error: RwSignal<Option<AuthError>>,
+) {
     leptos::task::spawn_local(async move {
         let Some(ctx) = ctx else {
             return;
@@ -116,6 +121,7 @@ pub fn LoginButton(
     let i18n = use_i18n();
     let error = RwSignal::new(None::<AuthError>);
     let busy = RwSignal::new(false);
+    let cfg_ctx = use_context::<ConfigContext>();
     let class = if secondary {
         "kern-btn kern-btn--secondary"
     } else {
@@ -128,7 +134,7 @@ pub fn LoginButton(
         busy.set(true);
         error.set(None);
         let target = return_to.clone().unwrap_or_else(current_path);
-        begin_login(level, target, error);
+        begin_login(cfg_ctx, level, target, error);
     };
     Effect::new(move |_| {
         if error.with(Option::is_some) {
@@ -409,7 +415,15 @@ fn SessionDialog() -> impl IntoView {
                     problem.set(None);
                     auth.session.set(Some(s));
                 }
-                None => problem.set(Some(DialogProblem::ExtendFailed)),
+                None => {
+                    problem.set(Some(DialogProblem::ExtendFailed));
+                    // The browser may have closed it on Escape: show the problem.
+                    if let Some(d) = dialog_ref.get_untracked() {
+                        if !d.open() {
+                            let _ = d.show_modal();
+                        }
+                    }
+                }
             }
             busy.set(false);
         });
@@ -427,7 +441,7 @@ fn SessionDialog() -> impl IntoView {
     };
     let dismiss_ended = move || auth.ended.set(None);
     let login_again = move |level: TrustLevel| {
-        begin_login(level, current_path(), login_error);
+        begin_login(cfg_ctx, level, current_path(), login_error);
     };
 
     // Escape: stay logged in (warning) or close (ended). Chrome may close
