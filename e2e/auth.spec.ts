@@ -269,6 +269,7 @@ test.describe('short sessions', () => {
     });
     let log = '';
     server.stderr?.on('data', (d) => (log += d.toString()));
+    server.on('exit', (code, signal) => console.log(`short-session server exited: ${code} ${signal} ${log.slice(-2000)}`));
     let last = '';
     for (let i = 0; i < 200; i++) {
       try {

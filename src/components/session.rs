@@ -350,6 +350,7 @@ fn SessionDialog() -> impl IntoView {
     let problem = RwSignal::new(None::<DialogProblem>);
     let login_error = RwSignal::new(None::<AuthError>);
     let cfg_ctx = use_context::<ConfigContext>();
+    let closed_by_us = StoredValue::new(false);
 
     let warning_remaining = Memo::new(move |_| {
         auth.session.with(|s| {
@@ -358,7 +359,9 @@ fn SessionDialog() -> impl IntoView {
                     Phase::Warning { remaining } => {
                         Some(announced_remaining(remaining, s.lifetime))
                     }
-                    _ => None,
+                    // Until the provider's effect clears it: no flicker.
+                    Phase::Expired => Some(0),
+                    Phase::Active { .. } => None,
                 })
         })
     });
@@ -384,6 +387,7 @@ fn SessionDialog() -> impl IntoView {
                 }
                 None => {
                     if d.open() {
+                        closed_by_us.set_value(true);
                         d.close();
                     }
                     problem.set(None);
@@ -454,10 +458,22 @@ fn SessionDialog() -> impl IntoView {
             None => {}
         }
     };
-    let on_close = move |_| match mode.get_untracked() {
-        Some(DialogMode::Warning) => extend(),
-        Some(DialogMode::Ended(_)) => dismiss_ended(),
-        None => {}
+    // Only a close the citizen caused counts: ours (mode went away) are
+    // flagged, and a close event arriving after the dialog was reopened
+    // (warning → ended in one tick) is stale.
+    let on_close = move |_| {
+        if closed_by_us.get_value() {
+            closed_by_us.set_value(false);
+            return;
+        }
+        if dialog_ref.get_untracked().is_some_and(|d| d.open()) {
+            return;
+        }
+        match mode.get_untracked() {
+            Some(DialogMode::Warning) => extend(),
+            Some(DialogMode::Ended(_)) => dismiss_ended(),
+            None => {}
+        }
     };
 
     let title = move || match mode.get() {
