@@ -35,7 +35,7 @@ fn expected(nonce: &str) -> Expected<'_> {
         issuer: "http://127.0.0.1:8080/idp",
         client_id: "buergeramt-app",
         nonce,
-        now: 1_764_367_300,
+        now: 1_764_367_400,
     }
 }
 
