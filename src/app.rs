@@ -75,6 +75,13 @@ fn focus_heading_after_navigation() {
             first.set_value(false);
             return;
         }
-        crate::components::page::focus_heading_soon();
+        // Let the new route render first (it may come a tick after the
+        // location changes), then focus its heading.
+        let cb = wasm_bindgen::closure::Closure::once_into_js(
+            crate::components::page::focus_heading_soon,
+        );
+        if let Some(w) = web_sys::window() {
+            let _ = w.request_animation_frame(wasm_bindgen::JsCast::unchecked_ref(&cb));
+        }
     });
 }
