@@ -10,6 +10,7 @@ use leptos_router::{
 
 use crate::components::layout::{SiteFooter, SiteHeader, SkipLink};
 use crate::components::locale::LocaleProvider;
+use crate::components::session::AuthProvider;
 use crate::pages;
 
 /// The runtime configuration (`/config.json`), loaded once at start.
@@ -25,7 +26,9 @@ pub fn App() -> impl IntoView {
     view! {
         <LocaleProvider>
             <Router>
-                <Shell />
+                <AuthProvider>
+                    <Shell />
+                </AuthProvider>
             </Router>
         </LocaleProvider>
     }
@@ -48,6 +51,8 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/antraege") view=pages::applications::Applications />
                 <Route path=path!("/postfach") view=pages::postbox::Postbox />
                 <Route path=path!("/anmelden") view=pages::login::Login />
+                <Route path=path!("/anmelden/rueckkehr") view=pages::login_callback::LoginCallback />
+                <Route path=path!("/konto") view=pages::account::Account />
                 <Route path=path!("/hilfe") view=pages::help::Help />
                 <Route path=path!("/glossar") view=pages::glossary::Glossary />
                 <Route path=path!("/leichte-sprache") view=pages::easy_language::EasyLanguage />
@@ -73,6 +78,8 @@ fn focus_heading_after_navigation() {
             first.set_value(false);
             return;
         }
+        // The new route may render a tick after the location changes;
+        // focus_heading_soon waits for the new heading.
         crate::components::page::focus_heading_soon();
     });
 }

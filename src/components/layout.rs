@@ -3,6 +3,9 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::components::session::use_auth;
+use crate::components::trust_badge::TrustBadge;
+use crate::domain::trust::TrustLevel;
 use crate::i18n::*;
 
 /// First focusable element: jumps past the header to `<main>`.
@@ -32,6 +35,9 @@ pub fn SkipLink() -> impl IntoView {
 #[component]
 pub fn SiteHeader() -> impl IntoView {
     let i18n = use_i18n();
+    let auth = use_auth();
+    let logged_in = move || auth.session.with(Option::is_some);
+    let level = Signal::derive(move || auth.level().unwrap_or(TrustLevel::Level1));
     view! {
         <header class="site-header">
             <div class="kern-kopfzeile">
@@ -48,6 +54,14 @@ pub fn SiteHeader() -> impl IntoView {
                         <span class="site-header__logo" aria-hidden="true"></span>
                         <span class="site-header__name">{t!(i18n, common.site_name)}</span>
                     </A>
+                    <Show when=logged_in>
+                        <p class="site-header__user">
+                            <span class="kern-sr-only">{t!(i18n, auth.logged_in_as)}" "</span>
+                            <span class="site-header__user-name">{move || auth.display_name().unwrap_or_default()}</span>
+                            " "
+                            <TrustBadge level=level />
+                        </p>
+                    </Show>
                     <LanguageSwitch />
                 </div>
                 <nav class="kern-container site-nav" aria-label=move || t_string!(i18n, common.nav_label)>
@@ -55,7 +69,14 @@ pub fn SiteHeader() -> impl IntoView {
                         <li><A href="/suche">{t!(i18n, common.nav_search)}</A></li>
                         <li><A href="/antraege">{t!(i18n, common.nav_applications)}</A></li>
                         <li><A href="/postfach">{t!(i18n, common.nav_postbox)}</A></li>
-                        <li><A href="/anmelden">{t!(i18n, common.nav_login)}</A></li>
+                        <li>
+                            <Show
+                                when=logged_in
+                                fallback=move || view! { <A href="/anmelden">{t!(i18n, common.nav_login)}</A> }
+                            >
+                                <A href="/konto">{t!(i18n, common.nav_account)}</A>
+                            </Show>
+                        </li>
                     </ul>
                 </nav>
             </div>

@@ -10,6 +10,7 @@ pub mod page;
 pub mod place_picker;
 pub mod search_form;
 pub mod service_card;
+pub mod session;
 pub mod tile_map;
 pub mod trust_badge;
 pub mod url;

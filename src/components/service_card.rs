@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::components::trust_badge::{level_text, OnlineBadge, TrustBadge};
+use crate::components::trust_badge::{level_text, LoginNeededBadge, OnlineBadge};
 use crate::domain::pvog::ServiceSummary;
 use crate::domain::search_url::service_url;
 use crate::i18n::*;
@@ -37,7 +37,7 @@ pub fn ServiceCard(
                         .then(|| view! { <p class="kern-body">{service.summary.clone()}</p> })}
                     <p class="service-card__badges">
                         <OnlineBadge online=service.online />
-                        {trust.map(|l| view! { <TrustBadge level=l /> })}
+                        {trust.map(|l| view! { <LoginNeededBadge level=l /> })}
                         {move || {
                             level
                                 .as_deref()

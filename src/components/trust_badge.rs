@@ -1,18 +1,54 @@
-//! Badges on a service: the login it needs online (trust level), whether it
-//! is online at all, and the level of administration. The text carries the
-//! meaning; colour and icon only repeat it.
+//! Badges about trust levels and services:
+//! * [`TrustBadge`]: the citizen's current level ("hoch", read out as
+//!   "Vertrauensniveau: hoch"),
+//! * [`LoginNeededBadge`]: the login a service needs online,
+//! * [`OnlineBadge`] and [`level_text`]: whether a service is online, and its
+//!   level of administration.
+//!
+//! The text carries the meaning; colour and icon only repeat it.
 
 use leptos::prelude::*;
 
 use crate::domain::trust::TrustLevel;
 use crate::i18n::*;
 
+/// The plain word for a level ("niedrig", "substanziell", "hoch").
+pub fn level_word(i18n: leptos_i18n::I18nContext<Locale>, level: TrustLevel) -> String {
+    match level {
+        TrustLevel::Level1 => t_string!(i18n, auth.level_low),
+        TrustLevel::Level3 => t_string!(i18n, auth.level_substantial),
+        TrustLevel::Level4 => t_string!(i18n, auth.level_high),
+    }
+    .to_string()
+}
+
+#[component]
+pub fn TrustBadge(#[prop(into)] level: Signal<TrustLevel>) -> impl IntoView {
+    let i18n = use_i18n();
+    let class = move || {
+        let tone = match level.get() {
+            TrustLevel::Level1 => "kern-badge--info",
+            TrustLevel::Level3 => "kern-badge--warning",
+            TrustLevel::Level4 => "kern-badge--success",
+        };
+        format!("kern-badge {tone} trust-badge")
+    };
+    view! {
+        <span class=class data-level=move || level.get().as_acr()>
+            <span class="kern-sr-only">
+                {t!(i18n, auth.badge_label, level = move || level_word(i18n, level.get()))}
+            </span>
+            <span class="kern-label" aria-hidden="true">{move || level_word(i18n, level.get())}</span>
+        </span>
+    }
+}
+
 /// The plain-language badge text of a trust level.
 pub fn trust_text(i18n: leptos_i18n::I18nContext<Locale>, level: TrustLevel) -> String {
     match level {
-        TrustLevel::Basic => t_string!(i18n, search.trust_basic),
-        TrustLevel::Substantial => t_string!(i18n, search.trust_substantial),
-        TrustLevel::High => t_string!(i18n, search.trust_high),
+        TrustLevel::Level1 => t_string!(i18n, search.trust_basic),
+        TrustLevel::Level3 => t_string!(i18n, search.trust_substantial),
+        TrustLevel::Level4 => t_string!(i18n, search.trust_high),
     }
     .to_string()
 }
@@ -20,15 +56,16 @@ pub fn trust_text(i18n: leptos_i18n::I18nContext<Locale>, level: TrustLevel) -> 
 /// What the citizen needs for a trust level, in plain words.
 pub fn needs_text(i18n: leptos_i18n::I18nContext<Locale>, level: TrustLevel) -> String {
     match level {
-        TrustLevel::Basic => t_string!(i18n, search.needs_basic),
-        TrustLevel::Substantial => t_string!(i18n, search.needs_substantial),
-        TrustLevel::High => t_string!(i18n, search.needs_high),
+        TrustLevel::Level1 => t_string!(i18n, search.needs_basic),
+        TrustLevel::Level3 => t_string!(i18n, search.needs_substantial),
+        TrustLevel::Level4 => t_string!(i18n, search.needs_high),
     }
     .to_string()
 }
 
+/// The login a service needs online ("Online-Ausweis nötig").
 #[component]
-pub fn TrustBadge(level: TrustLevel) -> impl IntoView {
+pub fn LoginNeededBadge(level: TrustLevel) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <span class=format!("kern-badge kern-badge--info trust-badge {}", level.css_modifier())>

@@ -3,9 +3,12 @@
 pub mod config;
 pub mod errors;
 pub mod lang;
+pub mod oidc;
 pub mod opening_hours;
+pub mod pkce;
 pub mod place;
 pub mod pvog;
 pub mod search_url;
+pub mod session;
 pub mod title;
 pub mod trust;

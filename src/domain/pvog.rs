@@ -411,7 +411,7 @@ mod tests {
         }"#;
         let p: SearchPage = serde_json::from_str(json).unwrap();
         assert_eq!(p.total_elements, 3);
-        assert_eq!(p.content[0].trust(), Some(TrustLevel::High));
+        assert_eq!(p.content[0].trust(), Some(TrustLevel::Level4));
         assert!(p.content[0].online);
         assert!(!p.has_next());
         assert!(!p.has_previous());
@@ -471,7 +471,10 @@ mod tests {
         assert_eq!(d.details[0].text, "<p>sanitised HTML</p>");
         assert_eq!(d.lebenslagen[0].slug, "umzug");
         assert_eq!(d.responsible_organisation().unwrap().id, "L100012.OE.2");
-        assert_eq!(d.online_service().unwrap().trust(), Some(TrustLevel::Basic));
+        assert_eq!(
+            d.online_service().unwrap().trust(),
+            Some(TrustLevel::Level1)
+        );
         assert_eq!(d.location.unwrap().name, "Köln");
     }
 

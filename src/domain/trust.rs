@@ -1,78 +1,110 @@
-//! Trust levels (Vertrauensniveau) of BundID logins and what each means for
-//! the citizen. Ordered: a higher level satisfies every lower one.
+//! Trust levels (Vertrauensniveau) as BundID reports them in `acr`:
+//! `STORK-QAA-Level-1` (niedrig), `-3` (substanziell), `-4` (hoch).
 
-/// The login a service needs online.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+use std::fmt;
+
+/// Ordered from weakest to strongest: `Level1 < Level3 < Level4`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum TrustLevel {
-    /// Basisregistrierung: username and password (STORK-QAA-Level-1).
-    Basic,
-    /// substanziell: ELSTER certificate (STORK-QAA-Level-3).
-    Substantial,
-    /// hoch: Online-Ausweis (STORK-QAA-Level-4).
-    High,
+    /// Username and password (Basisregistrierung): "niedrig".
+    #[serde(rename = "STORK-QAA-Level-1")]
+    Level1,
+    /// ELSTER certificate: "substanziell".
+    #[serde(rename = "STORK-QAA-Level-3")]
+    Level3,
+    /// Online-Ausweis (eID): "hoch".
+    #[serde(rename = "STORK-QAA-Level-4")]
+    Level4,
 }
 
-impl TrustLevel {
-    /// All levels, lowest first.
-    pub const ALL: [TrustLevel; 3] = [TrustLevel::Basic, TrustLevel::Substantial, TrustLevel::High];
+/// The text was not one of the three `STORK-QAA-Level-N` values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown trust level {0:?}")]
+pub struct UnknownLevel(pub String);
 
-    /// Parses `STORK-QAA-Level-1|3|4` (also without prefix, any case).
-    /// Level 2 is not used by BundID; it is treated as the next level up,
-    /// so the citizen is never told that too little is enough.
+impl TrustLevel {
+    /// All levels, weakest first.
+    pub const ALL: [TrustLevel; 3] = [TrustLevel::Level1, TrustLevel::Level3, TrustLevel::Level4];
+
+    /// The `acr` / `acr_values` form.
+    pub fn as_acr(self) -> &'static str {
+        match self {
+            TrustLevel::Level1 => "STORK-QAA-Level-1",
+            TrustLevel::Level3 => "STORK-QAA-Level-3",
+            TrustLevel::Level4 => "STORK-QAA-Level-4",
+        }
+    }
+
+    /// Parses `STORK-QAA-Level-1|3|4` (surrounding whitespace ignored).
+    pub fn parse(s: &str) -> Result<Self, UnknownLevel> {
+        match s.trim() {
+            "STORK-QAA-Level-1" => Ok(TrustLevel::Level1),
+            "STORK-QAA-Level-3" => Ok(TrustLevel::Level3),
+            "STORK-QAA-Level-4" => Ok(TrustLevel::Level4),
+            other => Err(UnknownLevel(other.chars().take(40).collect())),
+        }
+    }
+
+    /// A stable, language-independent key for the plain-language words
+    /// ("niedrig", "substanziell", "hoch"); the UI maps it to i18n keys.
+    pub fn plain_key(self) -> &'static str {
+        match self {
+            TrustLevel::Level1 => "low",
+            TrustLevel::Level3 => "substantial",
+            TrustLevel::Level4 => "high",
+        }
+    }
+
+    /// Lenient reading of catalogue data (editorial systems write
+    /// "STORK-QAA-Level-4", "Level-4", "4" or "hoch"); `None` if unreadable.
+    /// Level-2 does not exist in BundID and counts as substantial. For `acr`
+    /// from the identity provider use the strict [`TrustLevel::parse`].
     pub fn from_stork(s: &str) -> Option<Self> {
-        let s = s.trim();
-        let lower = s.to_ascii_lowercase();
+        let lower = s.trim().to_ascii_lowercase();
         let digit = lower
             .strip_prefix("stork-qaa-level-")
             .or_else(|| lower.strip_prefix("level-"))
             .unwrap_or(&lower);
         match digit {
-            "1" | "niedrig" | "basisregistrierung" => Some(TrustLevel::Basic),
-            "2" | "3" | "substanziell" => Some(TrustLevel::Substantial),
-            "4" | "hoch" => Some(TrustLevel::High),
+            "1" | "niedrig" | "basisregistrierung" => Some(TrustLevel::Level1),
+            "2" | "3" | "substanziell" => Some(TrustLevel::Level3),
+            "4" | "hoch" => Some(TrustLevel::Level4),
             _ => None,
         }
     }
 
-    /// The `acr_values` string for this level.
-    pub fn stork(self) -> &'static str {
-        match self {
-            TrustLevel::Basic => "STORK-QAA-Level-1",
-            TrustLevel::Substantial => "STORK-QAA-Level-3",
-            TrustLevel::High => "STORK-QAA-Level-4",
-        }
-    }
-
-    /// Does a login at `self` allow a service that needs `needed`?
-    pub fn satisfies(self, needed: TrustLevel) -> bool {
-        self >= needed
-    }
-
-    /// The i18n key (namespace `search`) of the badge text.
-    pub fn badge_key(self) -> &'static str {
-        match self {
-            TrustLevel::Basic => "trust_basic",
-            TrustLevel::Substantial => "trust_substantial",
-            TrustLevel::High => "trust_high",
-        }
-    }
-
-    /// The i18n key (namespace `search`) of "what you need" for this level.
-    pub fn needs_key(self) -> &'static str {
-        match self {
-            TrustLevel::Basic => "needs_basic",
-            TrustLevel::Substantial => "needs_substantial",
-            TrustLevel::High => "needs_high",
-        }
-    }
-
-    /// A CSS modifier for the badge (the text carries the meaning, not the colour).
+    /// CSS modifier of the service badge.
     pub fn css_modifier(self) -> &'static str {
         match self {
-            TrustLevel::Basic => "trust-badge--basic",
-            TrustLevel::Substantial => "trust-badge--substantial",
-            TrustLevel::High => "trust-badge--high",
+            TrustLevel::Level1 => "trust-badge--basic",
+            TrustLevel::Level3 => "trust-badge--substantial",
+            TrustLevel::Level4 => "trust-badge--high",
         }
+    }
+
+    /// Does this level satisfy a service that needs `required`?
+    pub fn satisfies(self, required: TrustLevel) -> bool {
+        self >= required
+    }
+
+    /// The levels above this one (what a step-up could unlock).
+    pub fn higher(self) -> impl Iterator<Item = TrustLevel> {
+        TrustLevel::ALL.into_iter().filter(move |l| *l > self)
+    }
+}
+
+impl fmt::Display for TrustLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_acr())
+    }
+}
+
+impl std::str::FromStr for TrustLevel {
+    type Err = UnknownLevel;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TrustLevel::parse(s)
     }
 }
 
@@ -81,81 +113,65 @@ mod tests {
     use super::*;
 
     #[test]
-    fn levels_are_ordered() {
-        assert!(TrustLevel::Basic < TrustLevel::Substantial);
-        assert!(TrustLevel::Substantial < TrustLevel::High);
-        assert!(TrustLevel::High.satisfies(TrustLevel::Basic));
-        assert!(TrustLevel::High.satisfies(TrustLevel::High));
-        assert!(!TrustLevel::Substantial.satisfies(TrustLevel::High));
-        assert!(!TrustLevel::Basic.satisfies(TrustLevel::Substantial));
-        assert_eq!(TrustLevel::ALL.iter().max(), Some(&TrustLevel::High));
+    fn order_is_low_substantial_high() {
+        assert!(TrustLevel::Level1 < TrustLevel::Level3);
+        assert!(TrustLevel::Level3 < TrustLevel::Level4);
+        assert!(TrustLevel::Level4.satisfies(TrustLevel::Level3));
+        assert!(TrustLevel::Level3.satisfies(TrustLevel::Level3));
+        assert!(!TrustLevel::Level1.satisfies(TrustLevel::Level3));
+        assert!(!TrustLevel::Level3.satisfies(TrustLevel::Level4));
     }
 
     #[test]
-    fn parses_stork_strings() {
+    fn parse_and_format_round_trip() {
+        for l in TrustLevel::ALL {
+            assert_eq!(TrustLevel::parse(l.as_acr()), Ok(l));
+            assert_eq!(l.to_string().parse::<TrustLevel>(), Ok(l));
+        }
         assert_eq!(
-            TrustLevel::from_stork("STORK-QAA-Level-1"),
-            Some(TrustLevel::Basic)
+            TrustLevel::parse(" STORK-QAA-Level-4 "),
+            Ok(TrustLevel::Level4)
         );
+    }
+
+    #[test]
+    fn unknown_levels_are_refused() {
+        for bad in ["", "STORK-QAA-Level-2", "stork-qaa-level-1", "Level-4", "4"] {
+            assert!(TrustLevel::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn plain_keys_and_higher_levels() {
+        assert_eq!(TrustLevel::Level1.plain_key(), "low");
+        assert_eq!(TrustLevel::Level3.plain_key(), "substantial");
+        assert_eq!(TrustLevel::Level4.plain_key(), "high");
+        assert_eq!(
+            TrustLevel::Level1.higher().collect::<Vec<_>>(),
+            [TrustLevel::Level3, TrustLevel::Level4]
+        );
+        assert_eq!(TrustLevel::Level4.higher().count(), 0);
+    }
+
+    #[test]
+    fn catalogue_levels_are_read_leniently() {
         assert_eq!(
             TrustLevel::from_stork("stork-qaa-level-3"),
-            Some(TrustLevel::Substantial)
+            Some(TrustLevel::Level3)
         );
         assert_eq!(
             TrustLevel::from_stork(" STORK-QAA-Level-4 "),
-            Some(TrustLevel::High)
+            Some(TrustLevel::Level4)
         );
         assert_eq!(
             TrustLevel::from_stork("STORK-QAA-Level-2"),
-            Some(TrustLevel::Substantial)
+            Some(TrustLevel::Level3)
         );
-        assert_eq!(TrustLevel::from_stork("hoch"), Some(TrustLevel::High));
+        assert_eq!(TrustLevel::from_stork("hoch"), Some(TrustLevel::Level4));
         assert_eq!(TrustLevel::from_stork("STORK-QAA-Level-9"), None);
         assert_eq!(TrustLevel::from_stork(""), None);
-    }
-
-    #[test]
-    fn round_trips_and_keys() {
         for l in TrustLevel::ALL {
-            assert_eq!(TrustLevel::from_stork(l.stork()), Some(l));
+            assert_eq!(TrustLevel::from_stork(l.as_acr()), Some(l));
         }
-        assert_eq!(TrustLevel::Basic.badge_key(), "trust_basic");
-        assert_eq!(TrustLevel::Substantial.badge_key(), "trust_substantial");
-        assert_eq!(TrustLevel::High.badge_key(), "trust_high");
-        assert_eq!(TrustLevel::High.needs_key(), "needs_high");
-        let keys: std::collections::HashSet<_> =
-            TrustLevel::ALL.iter().map(|l| l.css_modifier()).collect();
-        assert_eq!(keys.len(), 3);
-    }
-}
-
-#[cfg(test)]
-mod locale_tests {
-    use super::TrustLevel;
-
-    /// The keys the domain names exist in both languages, with the texts
-    /// UX.md asks for in German.
-    #[test]
-    fn badge_and_needs_keys_exist_in_both_locales() {
-        let de: serde_json::Value =
-            serde_json::from_str(include_str!("../../locales/de/search.json")).unwrap();
-        let en: serde_json::Value =
-            serde_json::from_str(include_str!("../../locales/en/search.json")).unwrap();
-        for l in TrustLevel::ALL {
-            for key in [l.badge_key(), l.needs_key()] {
-                assert!(de[key].is_string(), "de missing {key}");
-                assert!(en[key].is_string(), "en missing {key}");
-            }
-        }
-        assert_eq!(de["trust_basic"], "Benutzername und Passwort genügt");
-        assert_eq!(
-            de["trust_substantial"],
-            "ELSTER-Zertifikat oder Online-Ausweis"
-        );
-        assert_eq!(de["trust_high"], "Online-Ausweis nötig");
-        let high = de["needs_high"].as_str().unwrap();
-        assert!(
-            high.contains("6-stellige PIN") && high.contains("NFC") && high.contains("AusweisApp")
-        );
     }
 }

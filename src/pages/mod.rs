@@ -1,6 +1,7 @@
 //! One module per route (see `app.rs` for the route table).
 
 pub mod accessibility;
+pub mod account;
 pub mod applications;
 pub mod easy_language;
 pub mod glossary;
@@ -9,6 +10,7 @@ pub mod home;
 pub mod imprint;
 pub mod life_situation;
 pub mod login;
+pub mod login_callback;
 pub mod not_found;
 pub mod overview;
 pub mod postbox;

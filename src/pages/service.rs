@@ -13,7 +13,7 @@ use crate::components::authority_card::{AuthorityCard, Loading};
 use crate::components::error::ErrorNotice;
 use crate::components::page::PageHeading;
 use crate::components::place_picker::{load_place, PlacePicker};
-use crate::components::trust_badge::{level_text, needs_text, OnlineBadge, TrustBadge};
+use crate::components::trust_badge::{level_text, needs_text, LoginNeededBadge, OnlineBadge};
 use crate::components::url::replace_url;
 use crate::domain::place::Place;
 use crate::domain::pvog::ServiceDetail;
@@ -134,7 +134,7 @@ fn ServiceBody(
                     <h2 class="kern-heading-medium" id="online-heading">{t!(i18n, search.online_heading)}</h2>
                     <p class="service-card__badges">
                         <OnlineBadge online=true />
-                        {trust.map(|l| view! { <TrustBadge level=l /> })}
+                        {trust.map(|l| view! { <LoginNeededBadge level=l /> })}
                     </p>
                     <p class="kern-body">{t!(i18n, search.online_here, place = place_name.clone())}</p>
                     {trust.map(|l| view! {

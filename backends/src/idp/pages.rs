@@ -70,6 +70,7 @@ pub fn page(status: StatusCode, stylesheets: &[String], title: &str, body: &str)
         "<!doctype html>\n<html lang=\"de\">\n<head>\n<meta charset=\"utf-8\">\n\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
 <meta name=\"robots\" content=\"noindex\">\n\
+<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\n\
 <title>{title} – BundID (Testumgebung)</title>\n{links}<link rel=\"stylesheet\" href=\"/idp/static/idp.css\">\n</head>\n<body>\n\
 <a class=\"kern-link idp-skip\" href=\"#inhalt\">Zum Inhalt springen</a>\n\
 <header class=\"idp-header\"><p>BundID – Testumgebung des Bürgeramts NRW</p>\

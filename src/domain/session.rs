@@ -1,0 +1,297 @@
+//! The login session in pure terms: what is kept for the tab, the citizen's
+//! attributes, and the timing of the "session ends soon" warning
+//! (WCAG 2.2.1 Timing Adjustable).
+
+use serde::{Deserialize, Serialize};
+
+use super::trust::TrustLevel;
+
+/// Warn this many seconds before the end of a normal session.
+pub const WARN_LEAD_SECS: i64 = 120;
+/// Sessions shorter than this are warned at a quarter of their lifetime.
+pub const SHORT_SESSION_SECS: i64 = 480;
+/// The announced remaining time changes in steps of this many seconds, so a
+/// screen reader is not interrupted every second.
+pub const ANNOUNCE_STEP_SECS: i64 = 15;
+/// How often the provider lets a login be extended (the stand-in: 24).
+pub const MAX_EXTENSIONS: u32 = 24;
+
+/// How long before the end the warning appears, for a session of `lifetime`
+/// seconds: two minutes, or a quarter of the lifetime for short sessions.
+pub fn warn_lead(lifetime: i64) -> i64 {
+    if lifetime < SHORT_SESSION_SECS {
+        (lifetime / 4).max(1)
+    } else {
+        WARN_LEAD_SECS
+    }
+}
+
+/// Where a session stands at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Nothing to say yet; the warning is due in `warn_in` seconds.
+    Active { warn_in: i64 },
+    /// The warning is due: `remaining` seconds left.
+    Warning { remaining: i64 },
+    /// Over.
+    Expired,
+}
+
+/// The phase at `now` of a session ending at `expires_at` (both in seconds).
+pub fn phase(expires_at: i64, lifetime: i64, now: i64) -> Phase {
+    let remaining = expires_at - now;
+    if remaining <= 0 {
+        return Phase::Expired;
+    }
+    let lead = warn_lead(lifetime);
+    if remaining <= lead {
+        Phase::Warning { remaining }
+    } else {
+        Phase::Active {
+            warn_in: remaining - lead,
+        }
+    }
+}
+
+/// The remaining time as announced: rounded up to 15-second steps (never
+/// more than the warning lead), so the live text changes at most every 15 s.
+pub fn announced_remaining(remaining: i64, lifetime: i64) -> i64 {
+    if remaining <= 0 {
+        return 0;
+    }
+    let stepped = (remaining + ANNOUNCE_STEP_SECS - 1) / ANNOUNCE_STEP_SECS * ANNOUNCE_STEP_SECS;
+    stepped.min(warn_lead(lifetime).max(remaining))
+}
+
+/// Minutes and seconds for a text like "1 Minute und 45 Sekunden".
+pub fn minutes_seconds(secs: i64) -> (i64, i64) {
+    let secs = secs.max(0);
+    (secs / 60, secs % 60)
+}
+
+/// May the citizen extend once more?
+pub fn can_extend(extensions: u32) -> bool {
+    extensions < MAX_EXTENSIONS
+}
+
+/// One attribute as the provider's userinfo lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attribute {
+    pub name: String,
+    #[serde(default)]
+    pub oid: Option<String>,
+    pub value: String,
+    /// `verified` or `self-declared`.
+    pub trust: String,
+    /// `eid`, `elster` or `account`.
+    pub source: String,
+}
+
+/// Where an attribute comes from and whether it was checked, in the terms
+/// the account page explains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provenance {
+    /// Read from the Online-Ausweis, verified.
+    EidVerified,
+    /// From the ELSTER certificate, verified.
+    ElsterVerified,
+    /// Issued by the provider itself (pseudonym, postbox handle).
+    Issued,
+    /// Typed in by the citizen.
+    SelfDeclared,
+}
+
+impl Attribute {
+    pub fn provenance(&self) -> Provenance {
+        match (self.trust.as_str(), self.source.as_str()) {
+            ("verified", "eid") => Provenance::EidVerified,
+            ("verified", "elster") => Provenance::ElsterVerified,
+            ("verified", _) => Provenance::Issued,
+            _ => Provenance::SelfDeclared,
+        }
+    }
+}
+
+/// The provider's `userinfo` answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub sub: String,
+    #[serde(default)]
+    pub acr: Option<String>,
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default, rename = "mailboxUuid")]
+    pub mailbox_uuid: Option<String>,
+    #[serde(default)]
+    pub attributes: Vec<Attribute>,
+}
+
+impl UserInfo {
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.value.as_str())
+    }
+
+    /// "Erika Mustermann", or whatever part of the name exists.
+    pub fn display_name(&self) -> Option<String> {
+        let parts: Vec<&str> = [self.attribute("givenName"), self.attribute("surname")]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" "))
+    }
+}
+
+/// What this tab keeps while logged in (sessionStorage, see docs/security.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub id_token: String,
+    /// The nonce of the login; refreshed ID tokens carry it too.
+    pub nonce: String,
+    /// End of the session, seconds since the epoch (our clock).
+    pub expires_at: i64,
+    /// Lifetime granted by the last login or refresh, in seconds.
+    pub lifetime: i64,
+    pub level: TrustLevel,
+    /// How often the citizen chose "Angemeldet bleiben".
+    pub extensions: u32,
+    pub user: UserInfo,
+}
+
+impl Session {
+    /// Parses a stored session; anything odd counts as "not logged in".
+    pub fn from_json(text: &str) -> Option<Session> {
+        serde_json::from_str::<Session>(text)
+            .ok()
+            .filter(|s| !s.access_token.is_empty() && s.lifetime > 0)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn is_expired(&self, now: i64) -> bool {
+        matches!(phase(self.expires_at, self.lifetime, now), Phase::Expired)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normal_sessions_warn_two_minutes_before_the_end() {
+        assert_eq!(warn_lead(1800), 120);
+        assert_eq!(warn_lead(480), 120);
+        assert_eq!(
+            phase(10_000, 1800, 10_000 - 121),
+            Phase::Active { warn_in: 1 }
+        );
+        assert_eq!(
+            phase(10_000, 1800, 10_000 - 120),
+            Phase::Warning { remaining: 120 }
+        );
+        assert_eq!(
+            phase(10_000, 1800, 10_000 - 1),
+            Phase::Warning { remaining: 1 }
+        );
+        assert_eq!(phase(10_000, 1800, 10_000), Phase::Expired);
+        assert_eq!(phase(10_000, 1800, 20_000), Phase::Expired);
+        assert_eq!(phase(10_000, 1800, 8_200), Phase::Active { warn_in: 1680 });
+    }
+
+    #[test]
+    fn short_sessions_warn_at_a_quarter() {
+        assert_eq!(warn_lead(479), 119);
+        assert_eq!(warn_lead(60), 15);
+        assert_eq!(warn_lead(30), 7);
+        assert_eq!(warn_lead(2), 1);
+        assert_eq!(phase(100, 60, 84), Phase::Active { warn_in: 1 });
+        assert_eq!(phase(100, 60, 85), Phase::Warning { remaining: 15 });
+    }
+
+    #[test]
+    fn announcements_change_at_most_every_15_seconds() {
+        assert_eq!(announced_remaining(120, 1800), 120);
+        assert_eq!(announced_remaining(119, 1800), 120);
+        assert_eq!(announced_remaining(106, 1800), 120);
+        assert_eq!(announced_remaining(105, 1800), 105);
+        assert_eq!(announced_remaining(1, 1800), 15);
+        assert_eq!(announced_remaining(0, 1800), 0);
+        // Never more than the lead of a short session.
+        assert_eq!(announced_remaining(7, 30), 7);
+        assert_eq!(announced_remaining(5, 30), 7);
+        let distinct: std::collections::BTreeSet<i64> =
+            (1..=120).map(|r| announced_remaining(r, 1800)).collect();
+        assert_eq!(distinct.len(), 8, "8 texts in two minutes: {distinct:?}");
+        assert_eq!(minutes_seconds(105), (1, 45));
+        assert_eq!(minutes_seconds(-3), (0, 0));
+    }
+
+    #[test]
+    fn extensions_are_counted() {
+        assert!(can_extend(0));
+        assert!(can_extend(10));
+        assert!(can_extend(MAX_EXTENSIONS - 1));
+        assert!(!can_extend(MAX_EXTENSIONS));
+    }
+
+    fn user() -> UserInfo {
+        serde_json::from_str(
+            r#"{"sub":"s","acr":"STORK-QAA-Level-4","auth_time":1,"method":"eid","mailboxUuid":"m",
+                "attributes":[
+                  {"name":"givenName","oid":"urn:oid:2.5.4.42","value":"Erika","trust":"verified","source":"eid"},
+                  {"name":"surname","value":"Mustermann","trust":"verified","source":"elster"},
+                  {"name":"bPK2","value":"x","trust":"verified","source":"account"},
+                  {"name":"mail","value":"e@example.org","trust":"self-declared","source":"account"}]}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn userinfo_provenance_and_name() {
+        let u = user();
+        assert_eq!(u.display_name().as_deref(), Some("Erika Mustermann"));
+        let p: Vec<Provenance> = u.attributes.iter().map(Attribute::provenance).collect();
+        assert_eq!(
+            p,
+            [
+                Provenance::EidVerified,
+                Provenance::ElsterVerified,
+                Provenance::Issued,
+                Provenance::SelfDeclared
+            ]
+        );
+        let nameless = UserInfo {
+            attributes: vec![],
+            ..u
+        };
+        assert_eq!(nameless.display_name(), None);
+    }
+
+    #[test]
+    fn stored_sessions_round_trip_and_junk_is_ignored() {
+        let s = Session {
+            access_token: "a".into(),
+            refresh_token: "r".into(),
+            id_token: "i".into(),
+            nonce: "n".into(),
+            expires_at: 1000,
+            lifetime: 60,
+            level: TrustLevel::Level3,
+            extensions: 2,
+            user: user(),
+        };
+        assert_eq!(Session::from_json(&s.to_json()), Some(s.clone()));
+        assert!(!s.is_expired(999));
+        assert!(s.is_expired(1000));
+        assert_eq!(Session::from_json("{"), None);
+        assert_eq!(Session::from_json("null"), None);
+    }
+}

@@ -1,0 +1,182 @@
+//! `/konto` (Meine Daten): the attributes with their source and trust, the
+//! current trust level in plain words, what higher levels unlock, the
+//! step-up to the Online-Ausweis, and logout.
+
+use leptos::prelude::*;
+
+use crate::api::idp;
+use crate::app::ConfigContext;
+use crate::components::page::PageHeading;
+use crate::components::session::{config, use_auth, LoginButton, RequireTrustLevel};
+use crate::components::trust_badge::{level_word, TrustBadge};
+use crate::domain::session::{Attribute, Provenance};
+use crate::domain::trust::TrustLevel;
+use crate::i18n::*;
+
+fn attribute_label(i18n: leptos_i18n::I18nContext<Locale>, name: &str) -> String {
+    match name {
+        "givenName" => t_string!(i18n, auth.attr_given_name),
+        "surname" => t_string!(i18n, auth.attr_surname),
+        "birthdate" => t_string!(i18n, auth.attr_birthdate),
+        "placeOfBirth" => t_string!(i18n, auth.attr_place_of_birth),
+        "birthName" => t_string!(i18n, auth.attr_birth_name),
+        "nationality" => t_string!(i18n, auth.attr_nationality),
+        "postalAddress" => t_string!(i18n, auth.attr_postal_address),
+        "postalCode" => t_string!(i18n, auth.attr_postal_code),
+        "localityName" => t_string!(i18n, auth.attr_locality_name),
+        "country" => t_string!(i18n, auth.attr_country),
+        "mail" => t_string!(i18n, auth.attr_mail),
+        "telephoneNumber" => t_string!(i18n, auth.attr_telephone_number),
+        "gender" => t_string!(i18n, auth.attr_gender),
+        "personalTitle" => t_string!(i18n, auth.attr_personal_title),
+        "bPK2" => t_string!(i18n, auth.attr_bpk2),
+        "mailboxUuid" => t_string!(i18n, auth.attr_mailbox_uuid),
+        "documentType" => t_string!(i18n, auth.attr_document_type),
+        other => return other.to_string(),
+    }
+    .to_string()
+}
+
+fn attribute_value(i18n: leptos_i18n::I18nContext<Locale>, a: &Attribute) -> String {
+    match (a.name.as_str(), a.value.as_str()) {
+        ("documentType", "ID") => t_string!(i18n, auth.doc_id).to_string(),
+        ("documentType", "AR") => t_string!(i18n, auth.doc_ar).to_string(),
+        _ => a.value.clone(),
+    }
+}
+
+fn source_text(i18n: leptos_i18n::I18nContext<Locale>, p: Provenance) -> String {
+    match p {
+        Provenance::EidVerified => t_string!(i18n, auth.source_eid),
+        Provenance::ElsterVerified => t_string!(i18n, auth.source_elster),
+        Provenance::Issued => t_string!(i18n, auth.source_issued),
+        Provenance::SelfDeclared => t_string!(i18n, auth.source_self),
+    }
+    .to_string()
+}
+
+#[component]
+pub fn Account() -> impl IntoView {
+    let i18n = use_i18n();
+    let auth = use_auth();
+    view! {
+        <PageHeading title=Signal::derive(move || t_string!(i18n, auth.account_title).to_string()) />
+        <Show
+            when=move || auth.session.with(Option::is_some)
+            fallback=move || view! {
+                <p class="kern-body kern-body--large">{t!(i18n, auth.account_not_logged_in)}</p>
+                <LoginButton
+                    level=TrustLevel::Level1
+                    label=Signal::derive(move || t_string!(i18n, auth.login_button).to_string())
+                />
+            }
+        >
+            <AccountDetails />
+        </Show>
+    }
+}
+
+#[component]
+fn AccountDetails() -> impl IntoView {
+    let i18n = use_i18n();
+    let auth = use_auth();
+    let cfg_ctx = use_context::<ConfigContext>();
+    let level = Signal::derive(move || auth.level().unwrap_or(TrustLevel::Level1));
+    let method = move || {
+        auth.session
+            .with(|s| s.as_ref().and_then(|s| s.user.method.clone()))
+            .unwrap_or_default()
+    };
+    let rows = move || {
+        auth.session
+            .with(|s| s.as_ref().map(|s| s.user.attributes.clone()))
+            .unwrap_or_default()
+    };
+    let logout = move |_| {
+        let current = auth.session.get_untracked();
+        leptos::task::spawn_local(async move {
+            match config(cfg_ctx).await {
+                Some(cfg) => {
+                    let _ = idp::logout(&cfg, current).await;
+                }
+                None => idp::clear_session(),
+            }
+        });
+    };
+    view! {
+        <p class="kern-body kern-body--large">{t!(i18n, auth.account_intro)}</p>
+
+        <section aria-labelledby="konto-niveau">
+            <h2 id="konto-niveau" class="kern-heading-medium">{t!(i18n, auth.level_heading)}</h2>
+            <p class="kern-body account-level">
+                {t!(i18n, auth.level_now, level = move || level_word(i18n, level.get()))}
+                " "
+                <TrustBadge level=level />
+            </p>
+            <p class="kern-body">
+                {move || match method().as_str() {
+                    "eid" => t_string!(i18n, auth.method_eid).to_string(),
+                    "elster" => t_string!(i18n, auth.method_elster).to_string(),
+                    _ => t_string!(i18n, auth.method_password).to_string(),
+                }}
+            </p>
+        </section>
+
+        <section aria-labelledby="konto-daten">
+            <h2 id="konto-daten" class="kern-heading-medium">{t!(i18n, auth.data_heading)}</h2>
+            <div class="kern-table-responsive">
+                <table class="kern-table account-data">
+                    <thead class="kern-table__header">
+                        <tr class="kern-table__row">
+                            <th scope="col" class="kern-table__header">{t!(i18n, auth.col_attr)}</th>
+                            <th scope="col" class="kern-table__header">{t!(i18n, auth.col_value)}</th>
+                            <th scope="col" class="kern-table__header">{t!(i18n, auth.col_source)}</th>
+                        </tr>
+                    </thead>
+                    <tbody class="kern-table__body">
+                        <For each=rows key=|a| a.name.clone() let:a>
+                            {
+                                let label = a.name.clone();
+                                let prov = a.provenance();
+                                let a2 = a.clone();
+                                view! {
+                                    <tr class="kern-table__row" data-attribute=a.name.clone()>
+                                        <th scope="row" class="kern-table__cell">{move || attribute_label(i18n, &label)}</th>
+                                        <td class="kern-table__cell">{move || attribute_value(i18n, &a2)}</td>
+                                        <td class="kern-table__cell account-source">{move || source_text(i18n, prov)}</td>
+                                    </tr>
+                                }
+                            }
+                        </For>
+                    </tbody>
+                </table>
+            </div>
+        </section>
+
+        <section aria-labelledby="konto-mehr">
+            <h2 id="konto-mehr" class="kern-heading-medium">{t!(i18n, auth.unlock_heading)}</h2>
+            <ul class="kern-list kern-list--bullet">
+                <Show when=move || level.get() < TrustLevel::Level3>
+                    <li>{t!(i18n, auth.unlock_substantial)}</li>
+                </Show>
+                <Show when=move || level.get() < TrustLevel::Level4>
+                    <li>{t!(i18n, auth.unlock_high)}</li>
+                </Show>
+            </ul>
+            <RequireTrustLevel
+                level=TrustLevel::Level4
+                reason=Signal::derive(move || t_string!(i18n, auth.unlock_high).to_string())
+            >
+                <p class="kern-body">{t!(i18n, auth.unlock_all)}</p>
+            </RequireTrustLevel>
+        </section>
+
+        <section aria-labelledby="konto-abmelden">
+            <h2 id="konto-abmelden" class="kern-heading-medium">{t!(i18n, auth.logout_heading)}</h2>
+            <p class="kern-body">{t!(i18n, auth.logout_hint)}</p>
+            <button type="button" class="kern-btn kern-btn--secondary" on:click=logout>
+                <span class="kern-label">{t!(i18n, auth.logout_button)}</span>
+            </button>
+        </section>
+    }
+}
