@@ -12,6 +12,7 @@ pub mod error;
 pub mod fitconnect;
 pub mod idp;
 pub mod pvog;
+pub mod secret_file;
 pub mod security;
 pub mod static_files;
 pub mod zbp;

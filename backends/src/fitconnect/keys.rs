@@ -16,7 +16,6 @@ use openssl::rsa::{Padding, Rsa};
 use openssl::sign::{RsaPssSaltlen, Signer};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -153,21 +152,8 @@ pub fn keys(data_dir: &Path) -> Result<Arc<Keys>, KeyError> {
 }
 
 fn write_private(path: &Path, pem: &[u8]) -> Result<(), KeyError> {
-    let io = |source| KeyError::Io {
+    crate::secret_file::write_private(path, pem).map_err(|source| KeyError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let tmp = path.with_extension("pem.tmp");
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(&tmp).map_err(io)?;
-    f.write_all(pem).map_err(io)?;
-    f.sync_all().map_err(io)?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(io)
+    })
 }
