@@ -250,7 +250,7 @@ test.describe('short sessions', () => {
       .toString()
       .replace(/[^0-9]/g, '');
     base = `http://127.0.0.1:${port}`;
-    server = spawn('./target/debug/buergeramt-backends', [], {
+    server = spawn(`${process.env.CARGO_TARGET_DIR ?? 'target'}/debug/buergeramt-backends`, [], {
       env: {
         ...process.env,
         PORT: port,
