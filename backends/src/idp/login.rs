@@ -391,6 +391,45 @@ fn refuse_level(site: &Site, a: &Active, method: LoginMethod) -> Response {
 
 /// Completes the transaction for `citizen_id` and sends the browser back to
 /// the application with the code.
+/// Counts a wrong password or PIN against `key`; `Some(until)` when this
+/// failure locked it.
+async fn note_failure(
+    state: &AppState,
+    table: LockTable,
+    key: String,
+    now: i64,
+) -> Result<Option<i64>, crate::db::DbError> {
+    state
+        .db
+        .call(move |conn| {
+            store::record_failure(conn, table, &key, now, MAX_PASSWORD_FAILURES, LOCK_SECS)
+        })
+        .await
+}
+
+/// A correct password or PIN: forget earlier failures of `key`, then finish
+/// the login.
+#[allow(clippy::too_many_arguments)]
+async fn succeed(
+    state: &AppState,
+    idp: &Idp,
+    site: &Site,
+    a: &Active,
+    table: LockTable,
+    key: String,
+    citizen_id: i64,
+    method: LoginMethod,
+) -> Response {
+    if let Err(e) = state
+        .db
+        .call(move |conn| store::clear_failures(conn, table, &key))
+        .await
+    {
+        return internal(site, e);
+    }
+    finish(state, idp, site, a, citizen_id, method).await
+}
+
 async fn finish(
     state: &AppState,
     idp: &Idp,
@@ -526,20 +565,7 @@ pub async fn password_login(
         .await;
     }
     if !super::verify_password_async(password, account.password_hash).await {
-        let u = username.clone();
-        let locked = state
-            .db
-            .call(move |conn| {
-                store::record_failure(
-                    conn,
-                    LockTable::Accounts,
-                    &u,
-                    now,
-                    MAX_PASSWORD_FAILURES,
-                    LOCK_SECS,
-                )
-            })
-            .await;
+        let locked = note_failure(&state, LockTable::Accounts, username.clone(), now).await;
         return match locked {
             Ok(Some(until)) => {
                 let notice = alert(
@@ -574,19 +600,13 @@ pub async fn password_login(
             Err(e) => internal(&site, e),
         };
     }
-    let u = username.clone();
-    if let Err(e) = state
-        .db
-        .call(move |conn| store::clear_failures(conn, LockTable::Accounts, &u))
-        .await
-    {
-        return internal(&site, e);
-    }
-    finish(
+    succeed(
         &state,
         &idp,
         &site,
         &a,
+        LockTable::Accounts,
+        username,
         account.citizen_id,
         LoginMethod::Password,
     )
@@ -645,20 +665,7 @@ pub async fn elster_login(
         .await;
     }
     if pin.is_empty() || pin.len() > 64 || !super::verify_password_async(pin, cert.pin_hash).await {
-        let id = cert.cert_id.clone();
-        let locked = state
-            .db
-            .call(move |conn| {
-                store::record_failure(
-                    conn,
-                    LockTable::Elster,
-                    &id,
-                    now,
-                    MAX_PASSWORD_FAILURES,
-                    LOCK_SECS,
-                )
-            })
-            .await;
+        let locked = note_failure(&state, LockTable::Elster, cert.cert_id.clone(), now).await;
         let (status, text) = match locked {
             Ok(Some(_)) => (
                 StatusCode::TOO_MANY_REQUESTS,
@@ -673,19 +680,13 @@ pub async fn elster_login(
         let notice = alert(Kind::Danger, "Anmeldung mit ELSTER fehlgeschlagen", text);
         return render_login(&state, &site, &a, Some(notice), "", status).await;
     }
-    let id = cert.cert_id.clone();
-    if let Err(e) = state
-        .db
-        .call(move |conn| store::clear_failures(conn, LockTable::Elster, &id))
-        .await
-    {
-        return internal(&site, e);
-    }
-    finish(
+    succeed(
         &state,
         &idp,
         &site,
         &a,
+        LockTable::Elster,
+        cert.cert_id.clone(),
         cert.citizen_id,
         LoginMethod::Elster,
     )
