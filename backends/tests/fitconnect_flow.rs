@@ -3,6 +3,9 @@
 //! (RSA-OAEP-256 wrapping a random key, AES-256-GCM with the protected
 //! header as AAD), and the authority side decrypting and checking them.
 
+mod support;
+use support::{csrf_of, form_body};
+
 use axum::{
     body::Body,
     http::{header, HeaderMap, Method, Request, StatusCode},
@@ -109,25 +112,6 @@ async fn get(app: &Router, uri: &str, bearer: Option<&str>) -> Resp {
 
 // ---- login through /idp, as tests/idp_oidc.rs does it ----
 
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn form_body(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
 async fn post_form(app: &Router, uri: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Resp {
     let mut b = Request::builder()
         .method(Method::POST)
@@ -144,13 +128,6 @@ fn query_param(url: &str, name: &str) -> Option<String> {
         let (k, v) = pair.split_once('=')?;
         (k == name).then(|| v.to_string())
     })
-}
-
-fn csrf_of(html: &str) -> Option<String> {
-    let key = "name=\"csrf\" value=\"";
-    let start = html.find(key)? + key.len();
-    let end = html[start..].find('"')? + start;
-    Some(html[start..end].to_string())
 }
 
 enum How<'a> {

@@ -1,6 +1,9 @@
 //! The BundID stand-in end to end: authorize → HTML login forms → token →
 //! userinfo / refresh / end_session, driven like a browser would.
 
+mod support;
+use support::{csrf_of, enc, form_body};
+
 use axum::{
     body::Body,
     http::{header, HeaderMap, Method, Request, StatusCode},
@@ -67,25 +70,6 @@ async fn get(app: &Router, uri: &str, cookie: Option<&str>, bearer: Option<&str>
     send(app, b.body(Body::empty()).unwrap()).await
 }
 
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn form_body(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
 async fn post(app: &Router, uri: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Resp {
     let mut b = Request::builder()
         .method(Method::POST)
@@ -124,13 +108,6 @@ fn query_param(url: &str, name: &str) -> Option<String> {
         let (k, v) = pair.split_once('=')?;
         (k == name).then(|| v.to_string())
     })
-}
-
-fn csrf_of(html: &str) -> Option<String> {
-    let key = "name=\"csrf\" value=\"";
-    let start = html.find(key)? + key.len();
-    let end = html[start..].find('"')? + start;
-    Some(html[start..end].to_string())
 }
 
 /// A started login: the page path, this browser's cookie and the CSRF value.
