@@ -1,0 +1,91 @@
+//! A draft: everything needed to continue an application exactly where
+//! the citizen left it, including a send that was interrupted. It is
+//! stored encrypted on the device (`browser::drafts`), one per account
+//! and service.
+
+use serde::{Deserialize, Serialize};
+
+use super::answers::Answers;
+
+/// Bumped when the stored shape changes incompatibly.
+pub const DRAFT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Draft {
+    pub version: u32,
+    /// The schema (`$id`) the answers belong to.
+    pub form_id: String,
+    /// The place (ARS) the application is for.
+    #[serde(default)]
+    pub ars: String,
+    pub answers: Answers,
+    /// The furthest step reached (index), so "Weiter" is not needed again
+    /// after a reload.
+    #[serde(default)]
+    pub reached: usize,
+    /// A send in progress, kept so a retry continues it instead of
+    /// creating a second application.
+    #[serde(default)]
+    pub sending: Option<Sending>,
+}
+
+/// The state of a send, written before each network step.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Sending {
+    /// Sent as `Idempotency-Key` with the announcement.
+    pub idempotency_key: String,
+    pub destination_id: String,
+    /// Attachment ids in the announced order.
+    pub attachment_ids: Vec<String>,
+    #[serde(default)]
+    pub submission_id: Option<String>,
+    #[serde(default)]
+    pub case_id: Option<String>,
+}
+
+impl Draft {
+    pub fn new(form_id: &str, ars: &str) -> Self {
+        Draft {
+            version: DRAFT_VERSION,
+            form_id: form_id.to_string(),
+            ars: ars.to_string(),
+            ..Draft::default()
+        }
+    }
+
+    /// Reads a stored draft for `form_id`; a draft of another schema or an
+    /// older shape is not used (None), never half-applied.
+    pub fn from_json(json: &str, form_id: &str) -> Option<Draft> {
+        serde_json::from_str::<Draft>(json)
+            .ok()
+            .filter(|d| d.version == DRAFT_VERSION && d.form_id == form_id)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Whether the citizen has typed or chosen anything yet.
+    pub fn is_empty(&self) -> bool {
+        self.answers.values.is_empty() && self.answers.files.is_empty()
+    }
+
+    /// After an edit, a send that never reached the server is forgotten
+    /// (its key would not match the new request). An announced one is
+    /// kept: the next send asks the server how far it got, so a submit
+    /// whose answer was lost is never made twice.
+    pub fn edited(&mut self) {
+        if self
+            .sending
+            .as_ref()
+            .is_some_and(|s| s.submission_id.is_none())
+        {
+            self.sending = None;
+        }
+    }
+}
+
+/// The storage key of a service's draft.
+pub fn draft_key(service_id: &str) -> String {
+    format!("antrag:{service_id}")
+}
