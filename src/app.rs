@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::{
-    components::{Route, Router, Routes},
+    components::{ParentRoute, Route, Router, Routes},
     hooks::use_location,
     path,
 };
@@ -48,6 +48,12 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/leistungen/:id") view=pages::service::Service />
                 <Route path=path!("/lebenslagen/:slug") view=pages::life_situation::LifeSituation />
                 <Route path=path!("/uebersicht") view=pages::overview::Overview />
+                <ParentRoute path=path!("/antrag/:service") view=pages::apply::ApplyShell>
+                    <Route path=path!("") view=pages::apply::ApplyStart />
+                    <Route path=path!("schritt/:step") view=pages::apply_step::ApplyStep />
+                    <Route path=path!("pruefen") view=pages::apply_review::ApplyReview />
+                    <Route path=path!("gesendet") view=pages::apply_sent::ApplySent />
+                </ParentRoute>
                 <Route path=path!("/antraege") view=pages::applications::Applications />
                 <Route path=path!("/postfach") view=pages::postbox::Postbox />
                 <Route path=path!("/anmelden") view=pages::login::Login />

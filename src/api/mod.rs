@@ -3,6 +3,7 @@
 //! it into a German sentence that says what to do (`components::error`).
 
 pub mod config;
+pub mod fitconnect;
 pub mod idp;
 pub mod pvog;
 

@@ -1,5 +1,6 @@
 //! Reusable, KERN-styled pieces.
 
+pub mod apply;
 pub mod authority_card;
 pub mod debounce;
 pub mod error;

@@ -3,6 +3,10 @@
 pub mod accessibility;
 pub mod account;
 pub mod applications;
+pub mod apply;
+pub mod apply_review;
+pub mod apply_sent;
+pub mod apply_step;
 pub mod easy_language;
 pub mod glossary;
 pub mod help;

@@ -62,6 +62,8 @@ pub struct Issue {
     /// Path of the field.
     pub path: String,
     pub label: Text,
+    /// The field's hint: for a wrong format it says what is expected.
+    pub hint: Option<Text>,
     /// Inside a repeat: its item label and the item number from 1.
     pub item: Option<(Text, usize)>,
     pub problem: Problem,
@@ -169,6 +171,7 @@ impl Ctx<'_> {
             target,
             path: path.to_string(),
             label: f.label.clone(),
+            hint: f.hint.clone(),
             item: item.clone(),
             problem,
             step: self.step,

@@ -1,0 +1,247 @@
+//! The state of one application while it is filled in, shared by its
+//! pages (start, steps, review, sent): the loaded form and destination, the
+//! draft, what was prefilled, and saving the draft as the citizen types.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use leptos::prelude::*;
+
+use crate::api::fitconnect::submit::Route;
+use crate::browser::drafts::{DraftStore, StorageError};
+use crate::components::session::{use_auth, Auth};
+use crate::domain::form::draft::{draft_key, Draft};
+use crate::domain::form::{prefill, Form, Prefilled};
+
+/// What the start page loaded: the service, where it goes, and its form.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub service_id: String,
+    pub service_name: String,
+    pub leika: String,
+    pub ars: String,
+    pub place_name: Option<String>,
+    pub route: Route,
+    pub schema_uri: String,
+    pub form: Rc<Form>,
+    pub fitconnect: String,
+}
+
+/// Saving state shown under the form.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SaveState {
+    /// Nothing typed yet in this visit.
+    Idle,
+    Saving,
+    /// Saved at this time (ms since the epoch).
+    Saved(f64),
+    Failed(StorageError),
+}
+
+#[derive(Clone, Copy)]
+pub struct Apply {
+    pub loaded: StoredValue<Loaded, LocalStorage>,
+    /// The draft; None until it has been restored for the logged-in account.
+    pub draft: RwSignal<Option<Draft>>,
+    pub prefilled: RwSignal<BTreeMap<String, Prefilled>>,
+    pub save: RwSignal<SaveState>,
+    /// The account the draft in memory belongs to.
+    owner: RwSignal<Option<String>>,
+    store: StoredValue<Option<Rc<DraftStore>>, LocalStorage>,
+    /// Bumped by each edit; a delayed save only runs if it is the newest.
+    generation: StoredValue<u64>,
+    auth: Auth,
+}
+
+pub fn use_apply() -> Option<Apply> {
+    use_context::<Apply>()
+}
+
+impl Apply {
+    /// Creates the state and restores the draft whenever the logged-in
+    /// account changes (login, re-login after expiry, step-up).
+    pub fn provide(loaded: Loaded) -> Apply {
+        let auth = use_auth();
+        let apply = Apply {
+            loaded: StoredValue::new_local(loaded),
+            draft: RwSignal::new(None),
+            prefilled: RwSignal::new(BTreeMap::new()),
+            save: RwSignal::new(SaveState::Idle),
+            owner: RwSignal::new(None),
+            store: StoredValue::new_local(None),
+            generation: StoredValue::new(0),
+            auth,
+        };
+        provide_context(apply);
+        Effect::new(move |_| {
+            let user = auth
+                .session
+                .with(|s| s.as_ref().map(|s| s.user.clone()));
+            match user {
+                None => {}
+                Some(user) if apply.owner.get_untracked().as_deref() == Some(&user.sub) => {
+                    // Same account, maybe a higher level now: prefill again
+                    // so newly verified data is taken over and locked.
+                    apply.draft.update(|d| {
+                        if let Some(d) = d {
+                            let form = apply.loaded.with_value(|l| l.form.clone());
+                            apply.prefilled.set(prefill(&form, &user, &mut d.answers));
+                        }
+                    });
+                }
+                Some(user) => {
+                    apply.owner.set(Some(user.sub.clone()));
+                    apply.draft.set(None);
+                    leptos::task::spawn_local(async move {
+                        apply.restore(user).await;
+                    });
+                }
+            }
+        });
+        apply
+    }
+
+    async fn restore(self, user: crate::domain::session::UserInfo) {
+        let (form, key, ars) = self
+            .loaded
+            .with_value(|l| (l.form.clone(), draft_key(&l.service_id), l.ars.clone()));
+        let store = match DraftStore::open(&user.sub).await {
+            Ok(s) => Some(Rc::new(s)),
+            Err(e) => {
+                self.save.set(SaveState::Failed(e));
+                None
+            }
+        };
+        let mut draft = None;
+        if let Some(store) = &store {
+            match store.load(&key).await {
+                Ok(Some(saved)) => {
+                    draft = Draft::from_json(&saved.json, &form.id);
+                    if draft.is_some() {
+                        self.save.set(SaveState::Saved(saved.saved_at));
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => self.save.set(SaveState::Failed(e)),
+            }
+        }
+        // The account may have changed while the store was opening.
+        if self.owner.get_untracked().as_deref() != Some(&user.sub) {
+            return;
+        }
+        let mut draft = draft.unwrap_or_else(|| Draft::new(&form.id, &ars));
+        let pre = prefill(&form, &user, &mut draft.answers);
+        self.store.set_value(store);
+        self.prefilled.set(pre);
+        self.draft.set(Some(draft));
+    }
+
+    pub fn form(&self) -> Rc<Form> {
+        self.loaded.with_value(|l| l.form.clone())
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.draft.with(Option::is_some)
+    }
+
+    /// Changes the draft because the citizen typed or chose something, and
+    /// saves it shortly after (the last of quick edits wins).
+    pub fn edit(&self, f: impl FnOnce(&mut Draft)) {
+        self.draft.update(|d| {
+            if let Some(d) = d {
+                f(d);
+                d.edited();
+            }
+        });
+        self.schedule_save(Duration::from_millis(400));
+    }
+
+    /// Changes the draft without it counting as an edit of the answers
+    /// (progress, send state) and saves at once.
+    pub fn record(&self, f: impl FnOnce(&mut Draft)) {
+        self.draft.update(|d| {
+            if let Some(d) = d {
+                f(d);
+            }
+        });
+        self.schedule_save(Duration::ZERO);
+    }
+
+    fn schedule_save(&self, delay: Duration) {
+        let gen = self.generation.get_value() + 1;
+        self.generation.set_value(gen);
+        let this = *self;
+        let run = move || {
+            if this.generation.get_value() == gen {
+                leptos::task::spawn_local(async move { this.save_now().await });
+            }
+        };
+        if delay.is_zero() {
+            run();
+        } else {
+            set_timeout(run, delay);
+        }
+    }
+
+    /// Writes the draft now.
+    pub async fn save_now(&self) {
+        let Some(store) = self.store.get_value() else {
+            return;
+        };
+        let Some(json) = self.draft.with_untracked(|d| d.as_ref().map(Draft::to_json)) else {
+            return;
+        };
+        let key = self.loaded.with_value(|l| draft_key(&l.service_id));
+        self.save.set(SaveState::Saving);
+        match store.save(&key, &json).await {
+            Ok(at) => self.save.set(SaveState::Saved(at)),
+            Err(e) => self.save.set(SaveState::Failed(e)),
+        }
+    }
+
+    pub fn store(&self) -> Option<Rc<DraftStore>> {
+        self.store.get_value()
+    }
+
+    /// After sending: the stored draft is gone, start afresh in memory.
+    pub fn discard_in_memory(&self) {
+        self.generation.set_value(self.generation.get_value() + 1);
+        let (form, ars) = self.loaded.with_value(|l| (l.form.id.clone(), l.ars.clone()));
+        self.draft.set(Some(Draft::new(&form, &ars)));
+        self.save.set(SaveState::Idle);
+    }
+
+    /// "Entwurf verwerfen": deletes the draft and its files, starts afresh
+    /// with only the account's data.
+    pub async fn discard(&self) {
+        let files: Vec<String> = self.draft.with_untracked(|d| {
+            d.as_ref()
+                .map(|d| d.answers.files.values().map(|f| f.id.clone()).collect())
+                .unwrap_or_default()
+        });
+        self.generation.set_value(self.generation.get_value() + 1);
+        let (form, key, ars) = self
+            .loaded
+            .with_value(|l| (l.form.clone(), draft_key(&l.service_id), l.ars.clone()));
+        if let Some(store) = self.store.get_value() {
+            for id in files {
+                let _ = store.delete_file(&id).await;
+            }
+            if let Err(e) = store.delete(&key).await {
+                self.save.set(SaveState::Failed(e));
+                return;
+            }
+        }
+        let user = self
+            .auth
+            .session
+            .with_untracked(|s| s.as_ref().map(|s| s.user.clone()));
+        let mut draft = Draft::new(&form.id, &ars);
+        if let Some(user) = user {
+            self.prefilled.set(prefill(&form, &user, &mut draft.answers));
+        }
+        self.draft.set(Some(draft));
+        self.save.set(SaveState::Idle);
+    }
+}

@@ -1,0 +1,201 @@
+//! The pieces of an online application shared by its pages
+//! (`pages/apply*.rs`): state, field renderers, error summary, progress,
+//! draft status and sending.
+
+pub mod context;
+pub mod fields;
+pub mod files;
+pub mod messages;
+pub mod send;
+
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+
+use crate::domain::form::{element_id, Issue, Patterns};
+use crate::domain::search_url::encode;
+use crate::i18n::*;
+use context::{Apply, SaveState};
+use messages::issue_message;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = RegExp)]
+    type SafeRegExp;
+    #[wasm_bindgen(constructor, catch, js_class = "RegExp")]
+    fn new(pattern: &str, flags: &str) -> Result<SafeRegExp, JsValue>;
+    #[wasm_bindgen(method)]
+    fn test(this: &SafeRegExp, text: &str) -> bool;
+}
+
+/// JSON Schema patterns are ECMA-262 regular expressions: the browser's
+/// own `RegExp` checks them (a broken pattern throws, caught: no match).
+pub struct BrowserPatterns;
+
+impl Patterns for BrowserPatterns {
+    fn matches(&self, pattern: &str, text: &str) -> bool {
+        SafeRegExp::new(pattern, "u").is_ok_and(|re| re.test(text))
+    }
+}
+
+/// `/antrag/<service>[/<tail>]?ort=<ars>`.
+pub fn apply_url(service: &str, tail: &str, ars: &str) -> String {
+    let mut s = format!("/antrag/{}", encode(service));
+    if !tail.is_empty() {
+        s.push('/');
+        s.push_str(tail);
+    }
+    if !ars.is_empty() {
+        s.push_str("?ort=");
+        s.push_str(&encode(ars));
+    }
+    s
+}
+
+/// The URL of step `index` (of the loaded form).
+pub fn step_url(apply: Apply, index: usize) -> String {
+    apply.loaded.with_value(|l| {
+        let tail = l
+            .form
+            .steps
+            .get(index)
+            .map(|s| format!("schritt/{}", s.id))
+            .unwrap_or_else(|| "pruefen".into());
+        apply_url(&l.service_id, &tail, &l.ars)
+    })
+}
+
+/// GOV.UK-style error summary: a list of links to the fields, focused
+/// when shown so screen readers hear it first.
+#[component]
+pub fn ErrorSummary(
+    issues: Signal<Vec<Issue>>,
+    /// Where each issue's link goes; default: the field on this page.
+    #[prop(optional)]
+    href: Option<Callback<Issue, String>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <Show when=move || issues.with(|v| !v.is_empty())>
+            <div class="kern-alert kern-alert--danger error-summary" role="alert" tabindex="-1" id="fehler"
+                 aria-labelledby="fehler-titel">
+                <div class="kern-alert__header">
+                    <span class="kern-icon kern-icon--danger" aria-hidden="true"></span>
+                    <h2 class="kern-title" id="fehler-titel">{t!(i18n, apply.summary_title)}</h2>
+                </div>
+                <div class="kern-alert__body">
+                    <ul class="kern-list error-summary__list">
+                        {move || issues.get().into_iter().map(|i| {
+                            let link = match href {
+                                Some(h) => h.run(i.clone()),
+                                None => format!("#{}", element_id(&i.target)),
+                            };
+                            let target = element_id(&i.target);
+                            let same_page = link.starts_with('#');
+                            let text = issue_message(i18n, &i);
+                            view! {
+                                <li>
+                                    <a class="kern-link" href=link on:click=move |ev| {
+                                        if same_page {
+                                            ev.prevent_default();
+                                            fields::focus_later(&target);
+                                        }
+                                    }>{text}</a>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </div>
+            </div>
+        </Show>
+    }
+}
+
+/// Moves focus to the error summary once it is drawn.
+pub fn focus_summary() {
+    request_animation_frame(|| {
+        if let Some(el) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("fehler"))
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
+}
+
+/// "Schritt 2 von 4" with a progress bar, above the step's heading.
+#[component]
+pub fn StepProgress(step: usize, of: usize) -> impl IntoView {
+    let i18n = use_i18n();
+    let text = move || {
+        t_string!(i18n, apply.step_of)
+            .replace("{n}", &step.to_string())
+            .replace("{m}", &of.to_string())
+    };
+    view! {
+        <div class="kern-progress apply-progress">
+            <span class="kern-body kern-body--bold" id="schritt-fortschritt">{text}</span>
+            <progress value=step.to_string() max=of.to_string() aria-labelledby="schritt-fortschritt"></progress>
+        </div>
+    }
+}
+
+/// `HH:MM` of a time in ms since the epoch, in the browser's zone.
+pub fn clock(ms: f64) -> String {
+    let d = js_sys::Date::new(&JsValue::from_f64(ms));
+    format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
+}
+
+/// "Entwurf gespeichert um 14:32" (or why not), and "Entwurf verwerfen"
+/// with a confirmation.
+#[component]
+pub fn DraftStatus(apply: Apply, #[prop(optional, into)] after_discard: Option<Callback<()>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let confirming = RwSignal::new(false);
+    let status = move || match apply.save.get() {
+        SaveState::Idle => t_string!(i18n, apply.draft_auto).to_string(),
+        SaveState::Saving => t_string!(i18n, apply.draft_saving).to_string(),
+        SaveState::Saved(at) => t_string!(i18n, apply.draft_saved).replace("{time}", &clock(at)),
+        SaveState::Failed(_) => t_string!(i18n, apply.draft_failed).to_string(),
+    };
+    let failed = move || matches!(apply.save.get(), SaveState::Failed(_));
+    let discard = move |_| {
+        leptos::task::spawn_local(async move {
+            apply.discard().await;
+            confirming.set(false);
+            if let Some(cb) = after_discard {
+                cb.run(());
+            }
+        });
+    };
+    view! {
+        <section class="apply-draft" aria-labelledby="entwurf-titel">
+            <h2 class="kern-heading-small" id="entwurf-titel">{t!(i18n, apply.draft_title)}</h2>
+            <p class="kern-body apply-draft__status" class:apply-draft__status--failed=failed role="status">
+                <span class="kern-icon" class:kern-icon--check=move || !failed() class:kern-icon--warning=failed aria-hidden="true"></span>
+                {status}
+            </p>
+            <Show
+                when=move || confirming.get()
+                fallback=move || view! {
+                    <button type="button" class="kern-btn kern-btn--tertiary" on:click=move |_| {
+                        confirming.set(true);
+                        fields::focus_later("entwurf-verwerfen-ja");
+                    }>
+                        <span class="kern-label">{t!(i18n, apply.draft_discard)}</span>
+                    </button>
+                }
+            >
+                <div class="apply-draft__confirm" role="group" aria-labelledby="entwurf-frage">
+                    <p class="kern-body" id="entwurf-frage">{t!(i18n, apply.draft_discard_question)}</p>
+                    <button type="button" class="kern-btn kern-btn--secondary" id="entwurf-verwerfen-ja" on:click=discard>
+                        <span class="kern-label">{t!(i18n, apply.draft_discard_yes)}</span>
+                    </button>
+                    <button type="button" class="kern-btn kern-btn--tertiary" on:click=move |_| confirming.set(false)>
+                        <span class="kern-label">{t!(i18n, apply.draft_discard_no)}</span>
+                    </button>
+                </div>
+            </Show>
+        </section>
+    }
+}

@@ -1,0 +1,241 @@
+//! Sending an application the FIT-Connect way (BACKENDS.md §3): announce
+//! with an idempotency key, encrypt and upload each attachment, encrypt
+//! metadata and data, submit. Every step is recorded in the draft first,
+//! so a retry after any failure continues the same submission and never
+//! creates a second one; the draft itself stays until the server confirms.
+
+use leptos::prelude::*;
+
+use super::context::Apply;
+use crate::api::fitconnect::submit::{self as fc, Announcement, ServiceType};
+use crate::api::ApiError;
+use crate::browser::drafts::StorageError;
+use crate::browser::webcrypto::{self, CryptoError};
+use crate::domain::form::draft::Sending;
+use crate::domain::form::{attachments, disclosed, to_data};
+use crate::domain::jwe::{metadata, AttachmentMeta, IdentificationReport};
+use crate::domain::session::Session;
+
+/// Where the send is, for the progress display.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress {
+    Announcing,
+    /// Attachment `n` of `of` (from 1): encrypting, then the sent fraction.
+    Attachment {
+        n: usize,
+        of: usize,
+        name: String,
+        sent: Option<f64>,
+    },
+    Submitting,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SendError {
+    #[error("not logged in")]
+    NotLoggedIn,
+    #[error("the login level is too low")]
+    LevelTooLow,
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// A chosen file is no longer on this device.
+    #[error("file {0} is missing from the device")]
+    FileGone(String),
+    #[error("the destination is not active")]
+    Inactive,
+}
+
+/// What the server said at the end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sent {
+    pub submission_id: String,
+    pub case_id: String,
+    pub status: String,
+}
+
+fn api(e: ApiError) -> SendError {
+    match &e {
+        ApiError::Status { status: 401, .. } => SendError::NotLoggedIn,
+        ApiError::Status { status: 403, .. } => SendError::LevelTooLow,
+        _ => SendError::Api(e),
+    }
+}
+
+/// Today in the browser's time zone, `YYYY-MM-DD`.
+fn today() -> String {
+    let d = js_sys::Date::new_0();
+    format!(
+        "{:04}-{:02}-{:02}",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date()
+    )
+}
+
+fn auth_time(session: &Session) -> i64 {
+    crate::domain::oidc::parse_jws(&session.id_token)
+        .ok()
+        .and_then(|j| serde_json::from_slice::<crate::domain::oidc::IdClaims>(&j.payload).ok())
+        .and_then(|c| c.auth_time)
+        .unwrap_or(session.expires_at - session.lifetime)
+}
+
+/// Sends the application in the draft; `progress` follows each step.
+pub async fn send(
+    apply: Apply,
+    session: Session,
+    idp_name: String,
+    progress: RwSignal<Option<Progress>>,
+) -> Result<Sent, SendError> {
+    let loaded = apply.loaded.get_value();
+    let base = loaded.fitconnect.clone();
+    let token = session.access_token.clone();
+    let form = loaded.form.clone();
+    let params = &loaded.route.destination_parameters;
+    if params.status != "active" {
+        return Err(SendError::Inactive);
+    }
+    let Some(draft) = apply.draft.get_untracked() else {
+        return Err(SendError::Storage(StorageError::Unavailable("no draft".into())));
+    };
+    let files = attachments(&form, &draft.answers);
+    let file_ids: Vec<String> = files.iter().map(|(_, f)| f.id.clone()).collect();
+
+    // 1. A send that got as far as the server: ask how far.
+    let mut sending = draft.sending.clone();
+    if let Some(s) = &sending {
+        if let Some(id) = &s.submission_id {
+            match fc::status(&base, &token, id).await {
+                Ok(st) if st.status != "incomplete" => {
+                    return Ok(Sent {
+                        submission_id: st.submission_id,
+                        case_id: st.case_id,
+                        status: st.status,
+                    })
+                }
+                Ok(_) if s.attachment_ids == file_ids => {}
+                Ok(_) | Err(ApiError::Status { status: 404, .. }) => sending = None,
+                Err(e) => return Err(api(e)),
+            }
+        } else if s.attachment_ids != file_ids {
+            sending = None;
+        }
+    }
+
+    // 2. Announce (idempotent: the key is stored before the request).
+    let mut sending = match sending {
+        Some(s) => s,
+        None => Sending {
+            idempotency_key: webcrypto::random_uuid()?,
+            destination_id: loaded.route.destination_id.clone(),
+            attachment_ids: file_ids.clone(),
+            submission_id: None,
+            case_id: None,
+        },
+    };
+    if sending.submission_id.is_none() {
+        let s = sending.clone();
+        apply.record(move |d| d.sending = Some(s));
+        apply.save_now().await;
+        progress.set(Some(Progress::Announcing));
+        let disclosed_attributes = apply
+            .prefilled
+            .with_untracked(|p| disclosed(&form, p, &draft.answers));
+        let announced = fc::announce(
+            &base,
+            &token,
+            &sending.idempotency_key,
+            &Announcement {
+                destination_id: sending.destination_id.clone(),
+                announced_attachments: sending.attachment_ids.clone(),
+                service_type: ServiceType {
+                    name: loaded.service_name.clone(),
+                    identifier: format!("urn:de:fim:leika:leistung:{}", loaded.leika),
+                },
+                disclosed_attributes,
+            },
+        )
+        .await
+        .map_err(api)?;
+        sending.submission_id = Some(announced.submission_id);
+        sending.case_id = Some(announced.case_id);
+        let s = sending.clone();
+        apply.record(move |d| d.sending = Some(s));
+        apply.save_now().await;
+    }
+    let submission_id = sending.submission_id.clone().unwrap_or_default();
+
+    // 3. The destination's key, fresh.
+    let jwk = fc::key(&base, &sending.destination_id, &params.encryption_kid)
+        .await
+        .map_err(api)?;
+    let key = webcrypto::import_encryption_key(&jwk).await?;
+
+    // 4. Attachments: read from the draft store, hash, encrypt, upload.
+    let store = apply
+        .store()
+        .ok_or_else(|| SendError::Storage(StorageError::Unavailable("draft store".into())))?;
+    let mut metas = Vec::with_capacity(files.len());
+    for (i, (_, file)) in files.iter().enumerate() {
+        let of = files.len();
+        progress.set(Some(Progress::Attachment {
+            n: i + 1,
+            of,
+            name: file.name.clone(),
+            sent: None,
+        }));
+        let stored = store
+            .load_file(&file.id)
+            .await?
+            .ok_or_else(|| SendError::FileGone(file.name.clone()))?;
+        let hash = webcrypto::sha512_hex(&stored.bytes).await?;
+        let jwe = webcrypto::encrypt_jwe(&key, &file.mime, &stored.bytes).await?;
+        progress.set(Some(Progress::Attachment {
+            n: i + 1,
+            of,
+            name: file.name.clone(),
+            sent: Some(0.0),
+        }));
+        let name = file.name.clone();
+        fc::put_attachment(&base, &token, &submission_id, &file.id, &jwe, move |f| {
+            progress.set(Some(Progress::Attachment {
+                n: i + 1,
+                of,
+                name: name.clone(),
+                sent: Some(f),
+            }))
+        })
+        .await
+        .map_err(api)?;
+        metas.push(AttachmentMeta::upload(&file.id, &hash, &file.mime, &file.name));
+    }
+
+    // 5. Metadata and data, then submit.
+    progress.set(Some(Progress::Submitting));
+    let data = serde_json::to_vec(&to_data(&form, &draft.answers))
+        .map_err(|e| SendError::Api(ApiError::Decode(e.to_string())))?;
+    let data_hash = webcrypto::sha512_hex(&data).await?;
+    let report = IdentificationReport {
+        level_acr: session.level.as_acr().to_string(),
+        auth_time: auth_time(&session),
+        provider: idp_name,
+        method: session.user.method.clone().unwrap_or_default(),
+    };
+    let meta = metadata(&data_hash, &loaded.schema_uri, &metas, &report, &today());
+    let meta_bytes = serde_json::to_vec(&meta)
+        .map_err(|e| SendError::Api(ApiError::Decode(e.to_string())))?;
+    let encrypted_metadata = webcrypto::encrypt_jwe(&key, "application/json", &meta_bytes).await?;
+    let encrypted_data = webcrypto::encrypt_jwe(&key, "application/json", &data).await?;
+    let st = fc::submit(&base, &token, &submission_id, &encrypted_metadata, &encrypted_data)
+        .await
+        .map_err(api)?;
+    Ok(Sent {
+        submission_id: st.submission_id,
+        case_id: st.case_id,
+        status: st.status,
+    })
+}

@@ -1,0 +1,303 @@
+//! `/antrag/:service?ort=<ARS>`: the frame of an online application (loads
+//! the service, finds the destination for the place, loads its form) and
+//! the start page: what is needed, how long it takes, the trust level, who
+//! receives it, and the step-up when the login is too low.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, A};
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::fitconnect::submit as fc;
+use crate::api::{pvog, ApiError};
+use crate::app::ConfigContext;
+use crate::components::apply::context::{Apply, Loaded};
+use crate::components::apply::{step_url, DraftStatus};
+use crate::components::error::ErrorNotice;
+use crate::components::page::PageHeading;
+use crate::components::session::{use_trust_level, StepUpOffer, TrustState};
+use crate::components::trust_badge::LoginNeededBadge;
+use crate::domain::form::{parse_form, Field, Kind};
+use crate::domain::search_url::{is_ars, service_url};
+use crate::i18n::*;
+
+/// Why an application cannot start here.
+#[derive(Debug, Clone, PartialEq)]
+enum Blocked {
+    NoPlace { service_id: String, name: String },
+    NotOnline { service_id: String, name: String, ars: String },
+    Failed(ApiError),
+    BadForm,
+}
+
+async fn load(
+    config: Option<ConfigContext>,
+    service_id: String,
+    ars: Option<String>,
+    lang: &'static str,
+) -> Result<Loaded, Blocked> {
+    let cfg = match config {
+        Some(c) => c.0.await.map_err(Blocked::Failed)?,
+        None => return Err(Blocked::Failed(ApiError::Decode("runtime config missing".into()))),
+    };
+    let lookup_ars = ars.clone().unwrap_or_else(|| crate::domain::search_url::NRW_ARS.to_string());
+    let detail = pvog::service_detail(&cfg.pvog, &service_id, &lookup_ars, lang)
+        .await
+        .map_err(Blocked::Failed)?;
+    let Some(ars) = ars else {
+        return Err(Blocked::NoPlace {
+            service_id,
+            name: detail.name,
+        });
+    };
+    let leika = detail.leika_id.clone().unwrap_or_else(|| detail.id.clone());
+    let routes = fc::routes(&cfg.fitconnect, &leika, &ars)
+        .await
+        .map_err(Blocked::Failed)?;
+    let Some(route) = routes.into_iter().next() else {
+        return Err(Blocked::NotOnline {
+            service_id,
+            name: detail.name,
+            ars,
+        });
+    };
+    let Some(schema_uri) = route
+        .destination_parameters
+        .submission_schemas
+        .first()
+        .map(|s| s.schema_uri.clone())
+    else {
+        return Err(Blocked::BadForm);
+    };
+    let text = fc::schema_text(&schema_uri).await.map_err(Blocked::Failed)?;
+    let form = parse_form(&text).map_err(|_| Blocked::BadForm)?;
+    if form.leika != leika {
+        return Err(Blocked::BadForm);
+    }
+    Ok(Loaded {
+        service_id,
+        service_name: detail.name,
+        leika,
+        ars,
+        place_name: detail.location.map(|l| l.name).filter(|n| !n.is_empty()),
+        route,
+        schema_uri,
+        form: Rc::new(form),
+        fitconnect: cfg.fitconnect,
+    })
+}
+
+/// Loads once for all pages of the application, then shows the page.
+#[component]
+pub fn ApplyShell() -> impl IntoView {
+    let i18n = use_i18n();
+    let config = use_context::<ConfigContext>();
+    let params = use_params_map();
+    let query = use_query_map();
+    let service = Memo::new(move |_| params.read().get("service").unwrap_or_default());
+    let ort = Memo::new(move |_| query.read().get("ort").filter(|o| is_ars(o)));
+    let loaded = LocalResource::new(move || {
+        let service = service.get();
+        let ort = ort.get();
+        // German labels in the data: the form is the authority's German one;
+        // English texts come from the schema's x-…-en members.
+        async move { load(config, service, ort, "de").await }
+    });
+    view! {
+        <Transition fallback=move || view! {
+            <PageHeading title=Signal::derive(move || t_string!(i18n, apply.loading_title).to_string()) />
+            <p class="kern-body" role="status">{t!(i18n, apply.loading)}</p>
+        }>
+            {move || Suspend::new(async move {
+                match loaded.await {
+                    Ok(l) => view! { <ApplyProvider loaded=l /> }.into_any(),
+                    Err(b) => view! { <BlockedView blocked=b /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ApplyProvider(loaded: Loaded) -> impl IntoView {
+    Apply::provide(loaded);
+    view! { <Outlet /> }
+}
+
+#[component]
+fn BlockedView(blocked: Blocked) -> impl IntoView {
+    let i18n = use_i18n();
+    let title = {
+        let b = blocked.clone();
+        Signal::derive(move || match &b {
+            Blocked::NoPlace { name, .. } | Blocked::NotOnline { name, .. } => name.clone(),
+            _ => t_string!(i18n, apply.failed_title).to_string(),
+        })
+    };
+    let body = match blocked {
+        Blocked::NoPlace { service_id, .. } => view! {
+            <p class="kern-body">{t!(i18n, apply.need_place)}</p>
+            <p><A href=service_url(&service_id, None) attr:class="kern-link">{t!(i18n, apply.choose_place)}</A></p>
+        }
+        .into_any(),
+        Blocked::NotOnline { service_id, ars, .. } => view! {
+            <p class="kern-body">{t!(i18n, apply.not_online)}</p>
+            <p><A href=service_url(&service_id, Some(&ars)) attr:class="kern-link">{t!(i18n, apply.back_to_service)}</A></p>
+        }
+        .into_any(),
+        Blocked::Failed(e) => view! { <ErrorNotice error=e /> }.into_any(),
+        Blocked::BadForm => view! {
+            <div class="kern-alert kern-alert--danger" role="alert">
+                <div class="kern-alert__body"><p class="kern-body">{t!(i18n, apply.bad_form)}</p></div>
+            </div>
+        }
+        .into_any(),
+    };
+    view! {
+        <PageHeading title=title />
+        {body}
+    }
+}
+
+/// Labels of the files a form can ask for (for "Was Sie brauchen").
+fn attachment_labels(fields: &[Field], english: bool, out: &mut Vec<String>) {
+    for f in fields {
+        match &f.kind {
+            Kind::Attachment { .. } => out.push(f.label.get(english).to_string()),
+            Kind::Group(c) | Kind::Repeat { fields: c, .. } => attachment_labels(c, english, out),
+            _ => {}
+        }
+    }
+}
+
+fn count_inputs(fields: &[Field]) -> usize {
+    fields
+        .iter()
+        .map(|f| match &f.kind {
+            Kind::Group(c) | Kind::Repeat { fields: c, .. } => count_inputs(c),
+            _ => 1,
+        })
+        .sum()
+}
+
+/// "13,00 €".
+fn money(amount: &str, currency: &str) -> String {
+    let sym = if currency == "EUR" { "€" } else { currency };
+    format!("{} {sym}", amount.replace('.', ","))
+}
+
+/// The start page.
+#[component]
+pub fn ApplyStart() -> impl IntoView {
+    let i18n = use_i18n();
+    let Some(apply) = crate::components::apply::context::use_apply() else {
+        return ().into_any();
+    };
+    let l = apply.loaded.get_value();
+    let form = l.form.clone();
+    let level = form.level;
+    let state = use_trust_level(level);
+    let en = move || crate::components::apply::messages::english(i18n);
+    let title = {
+        let form = form.clone();
+        Signal::derive(move || form.title.get(en()).to_string())
+    };
+    let mut files = Vec::new();
+    attachment_labels(&form.fields, en(), &mut files);
+    let minutes = (count_inputs(&form.fields) / 2).clamp(5, 30);
+    let steps = form.steps.len();
+    let fee = form.fee.clone();
+    let authority = l.route.destination_name.clone();
+    let authority2 = authority.clone();
+    let place = l.place_name.clone().unwrap_or_default();
+    let has_answers = move || apply.draft.with(|d| d.as_ref().is_some_and(|d| !d.is_empty()));
+    let continue_href = move || {
+        let reached = apply.draft.with(|d| d.as_ref().map(|d| d.reached).unwrap_or(0));
+        step_url(apply, reached.min(steps))
+    };
+    let step_titles = form
+        .steps
+        .iter()
+        .map(|s| s.title.clone())
+        .collect::<Vec<_>>();
+    view! {
+        <p class="kern-body apply-caption">{t!(i18n, apply.caption)}</p>
+        <PageHeading title=title />
+        <dl class="kern-description-list apply-facts">
+            <div class="kern-description-list-item">
+                <dt class="kern-description-list-item__key">{t!(i18n, apply.fact_authority)}</dt>
+                <dd class="kern-description-list-item__value">{authority.clone()}</dd>
+            </div>
+            <div class="kern-description-list-item">
+                <dt class="kern-description-list-item__key">{t!(i18n, apply.fact_place)}</dt>
+                <dd class="kern-description-list-item__value">{place}</dd>
+            </div>
+            <div class="kern-description-list-item">
+                <dt class="kern-description-list-item__key">{t!(i18n, apply.fact_level)}</dt>
+                <dd class="kern-description-list-item__value"><LoginNeededBadge level=level /></dd>
+            </div>
+            <div class="kern-description-list-item">
+                <dt class="kern-description-list-item__key">{t!(i18n, apply.fact_time)}</dt>
+                <dd class="kern-description-list-item__value">
+                    {move || t_string!(i18n, apply.fact_time_value)
+                        .replace("{minutes}", &minutes.to_string())
+                        .replace("{steps}", &steps.to_string())}
+                </dd>
+            </div>
+            {fee.map(|fee| view! {
+                <div class="kern-description-list-item">
+                    <dt class="kern-description-list-item__key">{t!(i18n, apply.fact_fee)}</dt>
+                    <dd class="kern-description-list-item__value">
+                        {money(&fee.amount, &fee.currency)} " – " {move || fee.title.get(en()).to_string()}
+                        <br /><span class="kern-hint">{t!(i18n, apply.fee_when)}</span>
+                    </dd>
+                </div>
+            })}
+        </dl>
+        <section aria-labelledby="brauchen-titel">
+            <h2 class="kern-heading-medium" id="brauchen-titel">{t!(i18n, apply.need_title)}</h2>
+            <ul class="kern-list">
+                <li>{move || t_string!(i18n, apply.need_login).to_string()}</li>
+                {files.into_iter().map(|f| view! {
+                    <li>{move || t_string!(i18n, apply.need_file).replace("{file}", &f)}</li>
+                }).collect_view()}
+            </ul>
+            <h3 class="kern-heading-small">{t!(i18n, apply.steps_title)}</h3>
+            <ol class="kern-list">
+                {step_titles.into_iter().map(|t| view! { <li>{move || t.get(en()).to_string()}</li> }).collect_view()}
+                <li>{t!(i18n, apply.step_review)}</li>
+            </ol>
+        </section>
+        <section aria-labelledby="schutz-titel">
+            <h2 class="kern-heading-medium" id="schutz-titel">{t!(i18n, apply.privacy_title)}</h2>
+            <p class="kern-body">{move || t_string!(i18n, apply.privacy_encrypted).replace("{authority}", &authority2)}</p>
+            <p class="kern-body">{t!(i18n, apply.privacy_draft)}</p>
+        </section>
+        {move || match state.get() {
+            TrustState::Sufficient(_) => view! {
+                <Show when=move || apply.is_ready() fallback=move || view! {
+                    <p class="kern-body" role="status">{t!(i18n, apply.draft_loading)}</p>
+                }>
+                    <p class="apply-start">
+                        <A href=continue_href attr:class="kern-btn kern-btn--primary">
+                            <span class="kern-label">
+                                {move || if has_answers() { t_string!(i18n, apply.continue_button) } else { t_string!(i18n, apply.start_button) }}
+                            </span>
+                            <span class="kern-icon kern-icon--arrow-forward" aria-hidden="true"></span>
+                        </A>
+                    </p>
+                    <Show when=has_answers>
+                        <DraftStatus apply=apply />
+                    </Show>
+                </Show>
+            }
+            .into_any(),
+            _ => view! {
+                <StepUpOffer level=level reason=Signal::derive(move || t_string!(i18n, apply.login_reason).to_string()) />
+            }
+            .into_any(),
+        }}
+    }
+    .into_any()
+}

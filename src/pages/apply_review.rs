@@ -1,0 +1,307 @@
+//! `/antrag/:service/pruefen`: every answer with "Ändern", "Nicht
+//! angegeben" for skipped optional fields, the declaration, and "Antrag
+//! verschlüsselt senden". Any failure while sending leaves the draft as it
+//! is and says what to do; a retry continues the same submission.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+
+use crate::components::apply::context::use_apply;
+use crate::components::apply::messages::{english, file_size};
+use crate::components::apply::send::{send, Progress, SendError};
+use crate::components::apply::{apply_url, focus_summary, step_url, BrowserPatterns, DraftStatus, ErrorSummary, StepProgress};
+use crate::components::error::advice;
+use crate::components::page::PageHeading;
+use crate::components::session::{use_auth, RequireTrustLevel};
+use crate::domain::form::answers::element_id;
+use crate::domain::form::draft::draft_key;
+use crate::domain::form::{review, validate_all, Issue, ReviewRow, Shown};
+use crate::i18n::*;
+
+type I18n = leptos_i18n::I18nContext<Locale>;
+
+fn shown_text(i18n: I18n, v: &Shown) -> String {
+    match v {
+        Shown::Text(t) => t.clone(),
+        Shown::Yes => t_string!(i18n, apply.yes).to_string(),
+        Shown::No => t_string!(i18n, apply.no).to_string(),
+        Shown::Accepted => t_string!(i18n, apply.accepted).to_string(),
+        Shown::File { name, size } => format!("{name} ({})", file_size(*size)),
+        Shown::NotGiven => t_string!(i18n, apply.not_given).to_string(),
+    }
+}
+
+fn send_error_text(i18n: I18n, e: &SendError) -> String {
+    match e {
+        SendError::NotLoggedIn => t_string!(i18n, apply.send_err_login).to_string(),
+        SendError::LevelTooLow => t_string!(i18n, apply.send_err_level).to_string(),
+        SendError::Api(a) => advice(i18n, a.kind()),
+        SendError::Crypto(_) => t_string!(i18n, apply.send_err_crypto).to_string(),
+        SendError::Storage(_) => t_string!(i18n, apply.send_err_storage).to_string(),
+        SendError::FileGone(name) => t_string!(i18n, apply.send_err_file).replace("{name}", name),
+        SendError::Inactive => t_string!(i18n, apply.send_err_inactive).to_string(),
+    }
+}
+
+#[component]
+pub fn ApplyReview() -> impl IntoView {
+    let i18n = use_i18n();
+    let Some(apply) = use_apply() else {
+        return ().into_any();
+    };
+    let auth = use_auth();
+    let navigate = use_navigate();
+    let form = apply.form();
+    let steps = form.steps.len();
+    let level = form.level;
+    let (service_id, ars) = apply.loaded.with_value(|l| (l.service_id.clone(), l.ars.clone()));
+    let title = Signal::derive(move || t_string!(i18n, apply.review_title).to_string());
+    let declared = RwSignal::new(false);
+    let declare_error = RwSignal::new(false);
+    let issues = RwSignal::new(Vec::<Issue>::new());
+    let progress = RwSignal::new(None::<Progress>);
+    let failure = RwSignal::new(None::<SendError>);
+    let sending = RwSignal::new(false);
+    let has_errors = Signal::derive(move || issues.with(|v| !v.is_empty()) || declare_error.get());
+    let reached = move || apply.draft.with(|d| d.as_ref().map(|d| d.reached).unwrap_or(0));
+    let form_for_rows = form.clone();
+    let rows = move || {
+        let en = english(i18n);
+        apply.draft.with(|d| {
+            d.as_ref()
+                .map(|d| {
+                    (0..steps)
+                        .map(|s| (s, review(&form_for_rows, s, &d.answers, en)))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    };
+    let form_for_send = form.clone();
+    let sid = service_id.clone();
+    let ars2 = ars.clone();
+    let on_send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if sending.get_untracked() {
+            return; // a double click sends once
+        }
+        let found = apply
+            .draft
+            .with_untracked(|d| d.as_ref().map(|d| validate_all(&form_for_send, &d.answers, &BrowserPatterns)))
+            .unwrap_or_default();
+        declare_error.set(!declared.get_untracked());
+        issues.set(found.clone());
+        if !found.is_empty() || !declared.get_untracked() {
+            focus_summary();
+            return;
+        }
+        let Some(session) = auth.session.get_untracked() else {
+            failure.set(Some(SendError::NotLoggedIn));
+            return;
+        };
+        sending.set(true);
+        failure.set(None);
+        let navigate = navigate.clone();
+        let sid = sid.clone();
+        let ars2 = ars2.clone();
+        let idp_name = t_string!(i18n, apply.idp_name).to_string();
+        leptos::task::spawn_local(async move {
+            match send(apply, session, idp_name, progress).await {
+                Ok(sent) => {
+                    // Only now is the draft no longer needed.
+                    if let Some(store) = apply.store() {
+                        let files: Vec<String> = apply.draft.with_untracked(|d| {
+                            d.as_ref()
+                                .map(|d| d.answers.files.values().map(|f| f.id.clone()).collect())
+                                .unwrap_or_default()
+                        });
+                        for id in files {
+                            let _ = store.delete_file(&id).await;
+                        }
+                        let _ = store.delete(&draft_key(&sid)).await;
+                    }
+                    apply.discard_in_memory();
+                    let url = format!(
+                        "{}&einreichung={}",
+                        apply_url(&sid, "gesendet", &ars2),
+                        crate::domain::search_url::encode(&sent.submission_id)
+                    );
+                    navigate(&url, Default::default());
+                }
+                Err(e) => {
+                    failure.set(Some(e));
+                    progress.set(None);
+                    sending.set(false);
+                    request_animation_frame(|| {
+                        crate::components::apply::fields::focus_later("senden-fehler");
+                    });
+                }
+            }
+        });
+    };
+    let decl_issue = Signal::derive(move || {
+        let mut v = issues.get();
+        if declare_error.get() {
+            v.push(Issue {
+                target: "erklaerung".into(),
+                path: "erklaerung".into(),
+                label: crate::domain::form::Text::new(t_string!(i18n, apply.declaration_label)),
+                hint: None,
+                item: None,
+                problem: crate::domain::form::Problem::MustAccept,
+                step: steps,
+            });
+        }
+        v
+    });
+    let href_for = Callback::new(move |i: Issue| {
+        if i.step >= steps {
+            "#erklaerung".to_string()
+        } else {
+            format!("{}&zurueck=pruefen#{}", step_url(apply, i.step), element_id(&i.target))
+        }
+    });
+    let back = step_url(apply, steps.saturating_sub(1));
+    view! {
+        <p class="back-link">
+            <A href=back attr:class="kern-link">
+                <span class="kern-icon kern-icon--arrow-back" aria-hidden="true"></span>
+                {t!(i18n, apply.back)}
+            </A>
+        </p>
+        <StepProgress step=steps + 1 of=steps + 1 />
+        <p class="kern-body apply-caption">{move || form.title.get(english(i18n)).to_string()}</p>
+        <PageHeading title=title error=has_errors />
+        <RequireTrustLevel level=level reason=Signal::derive(move || t_string!(i18n, apply.login_reason).to_string())>
+            <Show when=move || apply.is_ready() fallback=move || view! {
+                <p class="kern-body" role="status">{t!(i18n, apply.draft_loading)}</p>
+            }>
+                {move || if reached() < steps {
+                    view! {
+                        <p class="kern-body">{t!(i18n, apply.not_reached)}</p>
+                        <p><A href=step_url(apply, reached()) attr:class="kern-link">{t!(i18n, apply.to_next_open)}</A></p>
+                    }.into_any()
+                } else {
+                    let on_send = on_send.clone();
+                    view! {
+                        <ErrorSummary issues=decl_issue href=href_for />
+                        {move || rows().into_iter().map(|(s, rows)| {
+                            let step_title = apply.loaded.with_value(|l| l.form.steps[s].title.clone());
+                            let step_href = format!("{}&zurueck=pruefen", step_url(apply, s));
+                            let heading_id = format!("pruefen-{s}");
+                            view! {
+                                <section class="apply-review__step" aria-labelledby=heading_id.clone()>
+                                    <div class="apply-review__head">
+                                        <h2 class="kern-heading-medium" id=heading_id>{step_title.get(english(i18n)).to_string()}</h2>
+                                    </div>
+                                    <dl class="kern-description-list apply-review__list">
+                                        {rows.into_iter().map(|r| match r {
+                                            ReviewRow::Heading { label, number, depth } => {
+                                                let text = match number {
+                                                    Some(n) => format!("{} {n}", label.get(english(i18n))),
+                                                    None => label.get(english(i18n)).to_string(),
+                                                };
+                                                view! {
+                                                    <div class=format!("kern-description-list-item apply-review__heading apply-depth-{depth}")>
+                                                        <dt class="kern-description-list-item__key kern-body--bold">{text}</dt>
+                                                        <dd class="kern-description-list-item__value"></dd>
+                                                    </div>
+                                                }.into_any()
+                                            }
+                                            ReviewRow::Answer { label, value, target, depth } => {
+                                                let label_text = label.get(english(i18n)).to_string();
+                                                let change = format!("{step_href}#{}", element_id(&target));
+                                                let not_given = value == Shown::NotGiven;
+                                                view! {
+                                                    <div class=format!("kern-description-list-item apply-depth-{depth}")>
+                                                        <dt class="kern-description-list-item__key">{label_text.clone()}</dt>
+                                                        <dd class="kern-description-list-item__value" class:apply-review__missing=not_given>
+                                                            <span class="apply-review__value">{shown_text(i18n, &value)}</span>
+                                                            " "
+                                                            <A href=change attr:class="kern-link apply-review__change">
+                                                                {t!(i18n, apply.change)}
+                                                                <span class="kern-sr-only">{format!(": {label_text}")}</span>
+                                                            </A>
+                                                        </dd>
+                                                    </div>
+                                                }.into_any()
+                                            }
+                                        }).collect_view()}
+                                    </dl>
+                                </section>
+                            }
+                        }).collect_view()}
+                        <form class="apply-form apply-send" novalidate=true on:submit=on_send>
+                            <h2 class="kern-heading-medium">{t!(i18n, apply.declaration_title)}</h2>
+                            <div class="kern-form-check" class:kern-form-check--error=move || declare_error.get()>
+                                <input class="kern-form-check__checkbox" type="checkbox" id="erklaerung"
+                                    class:kern-form-check__checkbox--error=move || declare_error.get()
+                                    aria-invalid=move || declare_error.get().then_some("true")
+                                    aria-describedby=move || declare_error.get().then_some("erklaerung-error")
+                                    prop:checked=move || declared.get()
+                                    on:change=move |ev| { declared.set(event_target_checked(&ev)); declare_error.set(false); } />
+                                <label class="kern-label" for="erklaerung">{t!(i18n, apply.declaration_label)}</label>
+                                <Show when=move || declare_error.get()>
+                                    <p class="kern-error" id="erklaerung-error">
+                                        <span class="kern-icon kern-icon--danger" aria-hidden="true"></span>
+                                        <span class="kern-body">{t!(i18n, apply.declaration_error)}</span>
+                                    </p>
+                                </Show>
+                            </div>
+                            <p class="kern-body">{t!(i18n, apply.send_explain)}</p>
+                            {move || failure.get().map(|e| view! {
+                                <div class="kern-alert kern-alert--danger" role="alert" id="senden-fehler" tabindex="-1">
+                                    <div class="kern-alert__header">
+                                        <span class="kern-icon kern-icon--danger" aria-hidden="true"></span>
+                                        <h2 class="kern-title">{t!(i18n, apply.send_failed_title)}</h2>
+                                    </div>
+                                    <div class="kern-alert__body">
+                                        <p class="kern-body">{send_error_text(i18n, &e)}</p>
+                                        <p class="kern-body">{t!(i18n, apply.send_failed_kept)}</p>
+                                    </div>
+                                </div>
+                            })}
+                            <div class="apply-send__progress" aria-live="polite">
+                                {move || progress.get().map(|p| {
+                                    let (text, value) = match p {
+                                        Progress::Announcing => (t_string!(i18n, apply.progress_announce).to_string(), None),
+                                        Progress::Attachment { n, of, name, sent } => (
+                                            t_string!(i18n, apply.progress_file)
+                                                .replace("{n}", &n.to_string())
+                                                .replace("{of}", &of.to_string())
+                                                .replace("{name}", &name),
+                                            sent,
+                                        ),
+                                        Progress::Submitting => (t_string!(i18n, apply.progress_submit).to_string(), None),
+                                    };
+                                    view! {
+                                        <div class="kern-progress">
+                                            <span class="kern-body" id="senden-status">{text}</span>
+                                            {match value {
+                                                Some(v) => view! { <progress aria-labelledby="senden-status" max="100" value=format!("{:.0}", v * 100.0)></progress> }.into_any(),
+                                                None => view! { <progress aria-labelledby="senden-status"></progress> }.into_any(),
+                                            }}
+                                        </div>
+                                    }
+                                })}
+                            </div>
+                            <div class="apply-actions">
+                                <button type="submit" class="kern-btn kern-btn--primary" aria-disabled=move || sending.get().then_some("true")>
+                                    <span class="kern-icon kern-icon--lock" aria-hidden="true"></span>
+                                    <span class="kern-label">
+                                        {move || if sending.get() { t_string!(i18n, apply.sending) }
+                                                 else if failure.with(Option::is_some) { t_string!(i18n, apply.send_again) }
+                                                 else { t_string!(i18n, apply.send) }}
+                                    </span>
+                                </button>
+                            </div>
+                        </form>
+                        <DraftStatus apply=apply />
+                    }.into_any()
+                }}
+            </Show>
+        </RequireTrustLevel>
+    }
+    .into_any()
+}

@@ -1,0 +1,140 @@
+//! `/antrag/:service/schritt/:step`: one page of the form, one topic per
+//! page. "Weiter" checks the page against the schema; problems appear in an
+//! error summary that takes focus and next to each field. Every keystroke
+//! is kept in the encrypted draft.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+use crate::components::apply::context::use_apply;
+use crate::components::apply::fields::{field_list, focus_later, FieldCtx};
+use crate::components::apply::messages::english;
+use crate::components::apply::{apply_url, focus_summary, step_url, BrowserPatterns, DraftStatus, ErrorSummary, StepProgress};
+use crate::components::page::PageHeading;
+use crate::components::session::RequireTrustLevel;
+use crate::domain::form::{validate_step, Issue};
+use crate::i18n::*;
+
+#[component]
+pub fn ApplyStep() -> impl IntoView {
+    let i18n = use_i18n();
+    let Some(apply) = use_apply() else {
+        return ().into_any();
+    };
+    let params = use_params_map();
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let form = apply.form();
+    let step_id = Memo::new(move |_| params.read().get("step").unwrap_or_default());
+    let from_review = Memo::new(move |_| query.read().get("zurueck").as_deref() == Some("pruefen"));
+    let (service_id, ars) = apply.loaded.with_value(|l| (l.service_id.clone(), l.ars.clone()));
+    let start = apply_url(&service_id, "", &ars);
+
+    view! {
+        {move || {
+            let form = form.clone();
+            let Some(idx) = form.step_index(&step_id.get()) else {
+                return view! {
+                    <PageHeading title=Signal::derive(move || t_string!(i18n, apply.unknown_step).to_string()) />
+                    <p><A href=start.clone() attr:class="kern-link">{t!(i18n, apply.to_start)}</A></p>
+                }
+                .into_any();
+            };
+            let issues = RwSignal::new(Vec::<Issue>::new());
+            let step = form.steps[idx].clone();
+            let of = form.steps.len() + 1;
+            let title = {
+                let t = step.title.clone();
+                Signal::derive(move || t.get(english(i18n)).to_string())
+            };
+            let has_errors = Signal::derive(move || issues.with(|v| !v.is_empty()));
+            let back = if from_review.get_untracked() {
+                step_url(apply, form.steps.len())
+            } else if idx == 0 {
+                start.clone()
+            } else {
+                step_url(apply, idx - 1)
+            };
+            let fields: Vec<_> = form.step_fields(idx).into_iter().cloned().collect();
+            let ctx = FieldCtx { apply, issues: issues.into(), i18n };
+            let navigate = navigate.clone();
+            let form2 = form.clone();
+            let on_submit = move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                let found = apply
+                    .draft
+                    .with_untracked(|d| d.as_ref().map(|d| validate_step(&form2, idx, &d.answers, &BrowserPatterns)))
+                    .unwrap_or_default();
+                if !found.is_empty() {
+                    issues.set(found);
+                    focus_summary();
+                    return;
+                }
+                issues.set(Vec::new());
+                apply.record(|d| d.reached = d.reached.max(idx + 1));
+                let next = if from_review.get_untracked() {
+                    step_url(apply, form2.steps.len())
+                } else {
+                    step_url(apply, idx + 1)
+                };
+                navigate(&next, Default::default());
+            };
+            // "Ändern" on the review page links to a field: focus it.
+            Effect::new(move |_| {
+                if let Some(hash) = web_sys::window()
+                    .and_then(|w| w.location().hash().ok())
+                    .filter(|h| h.len() > 1)
+                {
+                    let id = hash.trim_start_matches('#').to_string();
+                    set_timeout(move || focus_later(&id), std::time::Duration::from_millis(150));
+                }
+            });
+            let level = form.level;
+            let reached = move || apply.draft.with(|d| d.as_ref().map(|d| d.reached).unwrap_or(0));
+            view! {
+                <p class="back-link">
+                    <A href=back attr:class="kern-link">
+                        <span class="kern-icon kern-icon--arrow-back" aria-hidden="true"></span>
+                        {t!(i18n, apply.back)}
+                    </A>
+                </p>
+                <StepProgress step=idx + 1 of=of />
+                <p class="kern-body apply-caption">{move || form.title.get(english(i18n)).to_string()}</p>
+                <PageHeading title=title error=has_errors />
+                <RequireTrustLevel level=level reason=Signal::derive(move || t_string!(i18n, apply.login_reason).to_string())>
+                    <Show when=move || apply.is_ready() fallback=move || view! {
+                        <p class="kern-body" role="status">{t!(i18n, apply.draft_loading)}</p>
+                    }>
+                        {move || if idx > reached() {
+                            // Not yet reached (a bookmarked later page): go to
+                            // the first page that still needs answers.
+                            view! {
+                                <p class="kern-body">{t!(i18n, apply.not_reached)}</p>
+                                <p><A href=step_url(apply, reached()) attr:class="kern-link">{t!(i18n, apply.to_next_open)}</A></p>
+                            }.into_any()
+                        } else {
+                            let fields = fields.clone();
+                            let on_submit = on_submit.clone();
+                            view! {
+                                <ErrorSummary issues=issues.into() />
+                                <form class="apply-form" novalidate=true on:submit=on_submit>
+                                    {field_list(ctx, fields, String::new())}
+                                    <div class="apply-actions">
+                                        <button type="submit" class="kern-btn kern-btn--primary">
+                                            <span class="kern-label">{t!(i18n, apply.next)}</span>
+                                            <span class="kern-icon kern-icon--arrow-forward" aria-hidden="true"></span>
+                                        </button>
+                                    </div>
+                                </form>
+                                <DraftStatus apply=apply />
+                            }.into_any()
+                        }}
+                    </Show>
+                </RequireTrustLevel>
+            }
+            .into_any()
+        }}
+    }
+    .into_any()
+}
