@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod errors;
+pub mod jwe;
 pub mod lang;
 pub mod oidc;
 pub mod opening_hours;
