@@ -93,16 +93,12 @@ fn absolute(url: &str) -> String {
 
 fn random_bytes<const N: usize>() -> Result<[u8; N], AuthError> {
     let mut bytes = [0u8; N];
-    window()?
-        .crypto()
-        .map_err(js_err)?
-        .get_random_values_with_u8_array(&mut bytes)
-        .map_err(js_err)?;
+    crate::browser::fill_random(&mut bytes).map_err(js_err)?;
     Ok(bytes)
 }
 
 fn subtle() -> Result<web_sys::SubtleCrypto, AuthError> {
-    Ok(window()?.crypto().map_err(js_err)?.subtle())
+    crate::browser::subtle().map_err(js_err)
 }
 
 /// SHA-256 with WebCrypto.

@@ -3,6 +3,7 @@
 pub mod config;
 pub mod errors;
 pub mod form;
+pub mod jwe;
 pub mod lang;
 pub mod oidc;
 pub mod opening_hours;
