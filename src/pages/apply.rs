@@ -3,7 +3,7 @@
 //! the start page: what is needed, how long it takes, the trust level, who
 //! receives it, and the step-up when the login is too low.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
@@ -83,7 +83,7 @@ async fn load(
         place_name: detail.location.map(|l| l.name).filter(|n| !n.is_empty()),
         route,
         schema_uri,
-        form: Rc::new(form),
+        form: Arc::new(form),
         fitconnect: cfg.fitconnect,
     })
 }

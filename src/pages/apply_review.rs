@@ -66,7 +66,7 @@ pub fn ApplyReview() -> impl IntoView {
     let has_errors = Signal::derive(move || issues.with(|v| !v.is_empty()) || declare_error.get());
     let reached = move || apply.draft.with(|d| d.as_ref().map(|d| d.reached).unwrap_or(0));
     let form_for_rows = form.clone();
-    let rows = move || {
+    let rows = Signal::derive(move || {
         let en = english(i18n);
         apply.draft.with(|d| {
             d.as_ref()
@@ -77,11 +77,11 @@ pub fn ApplyReview() -> impl IntoView {
                 })
                 .unwrap_or_default()
         })
-    };
+    });
     let form_for_send = form.clone();
     let sid = service_id.clone();
     let ars2 = ars.clone();
-    let on_send = move |ev: leptos::ev::SubmitEvent| {
+    let on_send = Callback::new(move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if sending.get_untracked() {
             return; // a double click sends once
@@ -139,7 +139,7 @@ pub fn ApplyReview() -> impl IntoView {
                 }
             }
         });
-    };
+    });
     let decl_issue = Signal::derive(move || {
         let mut v = issues.get();
         if declare_error.get() {
@@ -183,15 +183,15 @@ pub fn ApplyReview() -> impl IntoView {
                         <p><A href=step_url(apply, reached()) attr:class="kern-link">{t!(i18n, apply.to_next_open)}</A></p>
                     }.into_any()
                 } else {
-                    let on_send = on_send.clone();
                     view! {
                         <ErrorSummary issues=decl_issue href=href_for />
-                        {move || rows().into_iter().map(|(s, rows)| {
+                        {move || rows.get().into_iter().map(|(s, rows)| {
                             let step_title = apply.loaded.with_value(|l| l.form.steps[s].title.clone());
                             let step_href = format!("{}&zurueck=pruefen", step_url(apply, s));
                             let heading_id = format!("pruefen-{s}");
+                            let labelled_by = heading_id.clone();
                             view! {
-                                <section class="apply-review__step" aria-labelledby=heading_id.clone()>
+                                <section class="apply-review__step" aria-labelledby=labelled_by>
                                     <div class="apply-review__head">
                                         <h2 class="kern-heading-medium" id=heading_id>{step_title.get(english(i18n)).to_string()}</h2>
                                     </div>
@@ -232,7 +232,7 @@ pub fn ApplyReview() -> impl IntoView {
                                 </section>
                             }
                         }).collect_view()}
-                        <form class="apply-form apply-send" novalidate=true on:submit=on_send>
+                        <form class="apply-form apply-send" novalidate=true on:submit=move |ev| on_send.run(ev)>
                             <h2 class="kern-heading-medium">{t!(i18n, apply.declaration_title)}</h2>
                             <div class="kern-form-check" class:kern-form-check--error=move || declare_error.get()>
                                 <input class="kern-form-check__checkbox" type="checkbox" id="erklaerung"

@@ -37,6 +37,7 @@ pub fn ApplySent() -> impl IntoView {
     let (base, authority, level) = apply
         .loaded
         .with_value(|l| (l.fitconnect.clone(), l.route.destination_name.clone(), l.form.level));
+    let authority = StoredValue::new(authority);
     let status = LocalResource::new(move || {
         let id = id.get();
         let token = auth.session.with(|s| s.as_ref().map(|s| s.access_token.clone()));
@@ -56,7 +57,7 @@ pub fn ApplySent() -> impl IntoView {
         <RequireTrustLevel level=level reason=Signal::derive(move || t_string!(i18n, apply.sent_login_reason).to_string())>
             <Transition fallback=move || view! { <p class="kern-body" role="status">{t!(i18n, apply.loading)}</p> }>
                 {move || {
-                    let authority = authority.clone();
+                    let authority = authority.get_value();
                     Suspend::new(async move {
                         match status.await {
                             None => ().into_any(),

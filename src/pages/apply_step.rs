@@ -60,7 +60,8 @@ pub fn ApplyStep() -> impl IntoView {
             let ctx = FieldCtx { apply, issues: issues.into(), i18n };
             let navigate = navigate.clone();
             let form2 = form.clone();
-            let on_submit = move |ev: leptos::ev::SubmitEvent| {
+            let fields = StoredValue::new(fields);
+            let on_submit = Callback::new(move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
                 let found = apply
                     .draft
@@ -79,7 +80,7 @@ pub fn ApplyStep() -> impl IntoView {
                     step_url(apply, idx + 1)
                 };
                 navigate(&next, Default::default());
-            };
+            });
             // "Ändern" on the review page links to a field: focus it.
             Effect::new(move |_| {
                 if let Some(hash) = web_sys::window()
@@ -114,12 +115,10 @@ pub fn ApplyStep() -> impl IntoView {
                                 <p><A href=step_url(apply, reached()) attr:class="kern-link">{t!(i18n, apply.to_next_open)}</A></p>
                             }.into_any()
                         } else {
-                            let fields = fields.clone();
-                            let on_submit = on_submit.clone();
                             view! {
                                 <ErrorSummary issues=issues.into() />
-                                <form class="apply-form" novalidate=true on:submit=on_submit>
-                                    {field_list(ctx, fields, String::new())}
+                                <form class="apply-form" novalidate=true on:submit=move |ev| on_submit.run(ev)>
+                                    {field_list(ctx, fields.get_value(), String::new())}
                                     <div class="apply-actions">
                                         <button type="submit" class="kern-btn kern-btn--primary">
                                             <span class="kern-label">{t!(i18n, apply.next)}</span>

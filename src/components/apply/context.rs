@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use leptos::prelude::*;
@@ -24,7 +25,7 @@ pub struct Loaded {
     pub place_name: Option<String>,
     pub route: Route,
     pub schema_uri: String,
-    pub form: Rc<Form>,
+    pub form: Arc<Form>,
     pub fitconnect: String,
 }
 
@@ -137,7 +138,7 @@ impl Apply {
         self.draft.set(Some(draft));
     }
 
-    pub fn form(&self) -> Rc<Form> {
+    pub fn form(&self) -> Arc<Form> {
         self.loaded.with_value(|l| l.form.clone())
     }
 

@@ -4,7 +4,7 @@
 //! (`aria-describedby`), groups are fieldsets with a legend, and what the
 //! citizen types goes straight into the draft.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -64,7 +64,7 @@ pub fn field_list(ctx: FieldCtx, fields: Vec<Field>, parent: String) -> AnyView 
     fields
         .into_iter()
         .map(|f| {
-            let f = Rc::new(f);
+            let f = Arc::new(f);
             let parent = parent.clone();
             let shown_f = f.clone();
             let shown_parent = parent.clone();
@@ -180,12 +180,13 @@ fn optional_marker(i18n: I18n, required: bool) -> impl IntoView {
     (!required).then(|| view! { " " <span class="kern-label__optional">{t!(i18n, apply.optional)}</span> })
 }
 
-fn field_view(ctx: FieldCtx, f: Rc<Field>, parent: String) -> AnyView {
+fn field_view(ctx: FieldCtx, f: Arc<Field>, parent: String) -> AnyView {
     let i18n = ctx.i18n;
     let path = join(&parent, &f.id);
     let id = element_id(&path);
-    let label = move || text_of(i18n, &f.label);
     let hint_text = f.hint.as_ref().map(|h| text_of(i18n, h));
+    let f_label = f.clone();
+    let label = move || text_of(i18n, &f_label.label);
     let error = error_for(ctx, path.clone());
     let required = f.required;
     match f.kind.clone() {
@@ -289,9 +290,10 @@ fn field_view(ctx: FieldCtx, f: Rc<Field>, parent: String) -> AnyView {
         }
         Kind::Group(children) => {
             let hint_id = format!("{id}-hint");
+            let described = hint_text.as_ref().map(|_| hint_id.clone());
             view! {
                 <fieldset class="kern-fieldset apply-group" id=id.clone()
-                    aria-describedby=hint_text.is_some().then(|| hint_id.clone())>
+                    aria-describedby=described>
                     <legend class="kern-label kern-label--large">{label}{optional_marker(i18n, required)}</legend>
                     {hint_text.map(|h| view! { <div class="kern-hint" id=hint_id>{h}</div> })}
                     <div class="kern-fieldset__body">{field_list(ctx, children, path)}</div>
@@ -305,7 +307,7 @@ fn field_view(ctx: FieldCtx, f: Rc<Field>, parent: String) -> AnyView {
     }
 }
 
-fn date_view(ctx: FieldCtx, f: Rc<Field>, path: String, hint: Option<String>, error: Signal<Option<String>>) -> AnyView {
+fn date_view(ctx: FieldCtx, f: Arc<Field>, path: String, hint: Option<String>, error: Signal<Option<String>>) -> AnyView {
     let i18n = ctx.i18n;
     let id = element_id(&path);
     let pre = prefill_of(ctx, &path);
@@ -356,7 +358,7 @@ fn date_view(ctx: FieldCtx, f: Rc<Field>, path: String, hint: Option<String>, er
 
 fn radios(
     ctx: FieldCtx,
-    f: Rc<Field>,
+    f: Arc<Field>,
     path: String,
     hint: Option<String>,
     error: Signal<Option<String>>,
@@ -405,7 +407,7 @@ fn radios(
 #[allow(clippy::too_many_arguments)]
 fn repeat_view(
     ctx: FieldCtx,
-    f: Rc<Field>,
+    f: Arc<Field>,
     path: String,
     hint: Option<String>,
     error: Signal<Option<String>>,
@@ -486,9 +488,10 @@ fn repeat_view(
         }
     };
     let f2 = f.clone();
+    let described = hint.as_ref().map(|_| hint_id.clone());
     view! {
         <fieldset class="kern-fieldset apply-repeat" id=id.clone() class:kern-fieldset--error=move || error.with(Option::is_some)
-            aria-describedby=hint.is_some().then(|| hint_id.clone())>
+            aria-describedby=described>
             <legend class="kern-heading-small">{move || text_of(i18n, &f2.label)}</legend>
             {hint.map(|h| view! { <div class="kern-hint" id=hint_id.clone()>{h}</div> })}
             {move || error.get().map(|e| view! {

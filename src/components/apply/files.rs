@@ -1,7 +1,7 @@
 //! An attachment field: choose a file, checked for type and size at once,
 //! kept encrypted in the draft store until the application is sent.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -20,7 +20,7 @@ enum Busy {
 
 pub fn file_view(
     ctx: FieldCtx,
-    f: Rc<Field>,
+    f: Arc<Field>,
     path: String,
     hint: Option<String>,
     error: Signal<Option<String>>,

@@ -79,8 +79,7 @@ fn today() -> String {
 fn auth_time(session: &Session) -> i64 {
     crate::domain::oidc::parse_jws(&session.id_token)
         .ok()
-        .and_then(|j| serde_json::from_slice::<crate::domain::oidc::IdClaims>(&j.payload).ok())
-        .and_then(|c| c.auth_time)
+        .and_then(|j| j.claims.auth_time)
         .unwrap_or(session.expires_at - session.lifetime)
 }
 
