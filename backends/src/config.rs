@@ -9,6 +9,8 @@ use crate::AppState;
 
 /// Default login-session lifetime: 30 minutes.
 pub const DEFAULT_SESSION_SECONDS: u64 = 1800;
+/// Default FIT-Connect deadline: 14 days (BACKENDS.md §3).
+pub const DEFAULT_FITCONNECT_DEADLINE_SECONDS: u64 = 14 * 24 * 3600;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -28,6 +30,10 @@ pub struct Config {
     /// refresh extends the session by this much (`$BUERGERAMT_SESSION_SECONDS`,
     /// default 1800).
     pub session_seconds: u64,
+    /// How long a submission may stay `submitted` (or `incomplete`) before
+    /// it is rejected (deleted) automatically
+    /// (`$BUERGERAMT_FITCONNECT_DEADLINE_SECONDS`, default 14 days).
+    pub fitconnect_deadline_seconds: u64,
 }
 
 /// The document served as `/config.json`. Point the app at real backends by
@@ -118,6 +124,17 @@ impl Config {
             },
             Err(_) => DEFAULT_SESSION_SECONDS,
         };
+        let fitconnect_deadline_seconds = match std::env::var(
+            "BUERGERAMT_FITCONNECT_DEADLINE_SECONDS",
+        ) {
+            Ok(v) => match v.trim().parse::<u64>() {
+                Ok(n) if n > 0 => n,
+                _ => anyhow::bail!(
+                    "BUERGERAMT_FITCONNECT_DEADLINE_SECONDS must be a positive number, got {v:?}"
+                ),
+            },
+            Err(_) => DEFAULT_FITCONNECT_DEADLINE_SECONDS,
+        };
         Ok(Self {
             bind,
             data_dir: std::env::var_os("BUERGERAMT_DATA")
@@ -130,6 +147,7 @@ impl Config {
             app,
             max_body_bytes: 30 * 1024 * 1024,
             session_seconds,
+            fitconnect_deadline_seconds,
         })
     }
 
@@ -144,6 +162,7 @@ impl Config {
             public_url,
             max_body_bytes: 30 * 1024 * 1024,
             session_seconds: DEFAULT_SESSION_SECONDS,
+            fitconnect_deadline_seconds: DEFAULT_FITCONNECT_DEADLINE_SECONDS,
         }
     }
 }

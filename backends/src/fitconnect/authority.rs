@@ -359,6 +359,7 @@ pub async fn decrypted(
     state: &AppState,
     submission_id: &str,
 ) -> Result<DecryptedSubmission, ApiError> {
+    super::deadline::sweep(state).await?;
     let s = store::get(state, submission_id).await?;
     if s.encrypted_data.is_none() {
         return Err(ApiError::Conflict(
@@ -384,6 +385,8 @@ pub async fn decrypted(
 /// Accepts a `submitted` submission: `accept-submission` with the JWE tags.
 pub async fn accept(state: &AppState, submission_id: &str) -> Result<(), ApiError> {
     super::load_keys(state).await?;
+    // An overdue submission was rejected by the deadline: not acceptable any more.
+    super::deadline::sweep(state).await?;
     let s = store::get(state, submission_id).await?;
     if s.status != "submitted" {
         return Err(ApiError::Conflict(format!(
@@ -414,6 +417,7 @@ pub async fn reject(
     problems: Vec<Problem>,
 ) -> Result<(), ApiError> {
     super::load_keys(state).await?;
+    super::deadline::sweep(state).await?;
     let s = store::get(state, submission_id).await?;
     if s.status != "submitted" {
         return Err(ApiError::Conflict(format!(

@@ -7,6 +7,7 @@
 //! never writes the plaintext back.
 
 pub mod authority;
+pub mod deadline;
 pub mod destinations;
 pub mod forms;
 pub mod jwe;
@@ -18,7 +19,7 @@ use axum::{
     extract::State,
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
-    routing::{get, post, put},
+    routing::{get, put},
     Router,
 };
 use serde::Deserialize;
@@ -36,6 +37,8 @@ pub const MAX_ATTACHMENT_JWE_BYTES: usize = 16 * 1024 * 1024;
 pub const MAX_DATA_JWE_BYTES: usize = 2 * 1024 * 1024;
 /// Most attachments one submission may announce.
 pub const MAX_ATTACHMENTS: usize = 20;
+/// Most identity attributes one submission may name as disclosed.
+pub const MAX_DISCLOSED: usize = 30;
 /// Event type URI prefix.
 pub const EVENT_PREFIX: &str = "https://schema.fitko.de/fit-connect/events/";
 
@@ -45,13 +48,15 @@ pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
     // The RSA 4096 keys are loaded (or generated, about a second) on first
     // use, so servers and tests that never touch FIT-Connect do not pay.
     destinations::all().map_err(anyhow::Error::msg)?;
+    deadline::spawn_periodic(state);
     Ok(Router::new()
         .route("/routes", get(routes))
         .route("/.well-known/jwks.json", get(jwks))
         .route("/schemas/{file}", get(schema_file))
         .route("/v1/destinations/{id}", get(destination))
         .route("/v1/destinations/{id}/keys/{kid}", get(destination_key))
-        .route("/v1/submissions", post(announce))
+        .route("/v1/submissions", get(list).post(announce))
+        .route("/v1/disclosures", get(disclosures))
         .route("/v1/submissions/{id}", get(status).put(submit))
         .route(
             "/v1/submissions/{id}/attachments/{attachment_id}",
@@ -229,6 +234,9 @@ struct AnnounceBody {
     #[serde(default)]
     announced_attachments: Vec<String>,
     service_type: ServiceType,
+    /// Ours: names of the identity attributes the app prefilled.
+    #[serde(default)]
+    disclosed_attributes: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -315,6 +323,24 @@ async fn announce(
             return Err(ApiError::BadRequest(format!("attachment {a} announced twice")).into());
         }
     }
+    if body.disclosed_attributes.len() > MAX_DISCLOSED {
+        return Err(ApiError::BadRequest(format!(
+            "at most {MAX_DISCLOSED} disclosed attributes may be named"
+        ))
+        .into());
+    }
+    let mut named = std::collections::HashSet::new();
+    for a in &body.disclosed_attributes {
+        if !crate::idp::ATTRIBUTES.iter().any(|(name, _)| name == a) {
+            let shown: String = a.chars().take(40).collect();
+            return Err(
+                ApiError::BadRequest(format!("{shown:?} is not an identity attribute")).into(),
+            );
+        }
+        if !named.insert(a) {
+            return Err(ApiError::BadRequest(format!("attribute {a} named twice")).into());
+        }
+    }
     if !citizen.acr.satisfies(d.form.level) {
         return Err(FitError::Level {
             needed: d.form.level,
@@ -340,6 +366,7 @@ async fn announce(
         leika: d.leika.clone(),
         service_name: body.service_type.name.trim().to_string(),
         announced: body.announced_attachments.clone(),
+        disclosed: body.disclosed_attributes.clone(),
         idempotency_key,
     };
     let outcome = store::announce(&state, new).await?;
@@ -361,6 +388,7 @@ async fn status(
     Path(id): Path<String>,
 ) -> Result<Response, FitError> {
     let citizen = crate::idp::authenticate(&state, &headers).await?;
+    deadline::sweep(&state).await?;
     let s = store::owned(&state, &id, &citizen.sub).await?;
     Ok(axum::Json(json!({
         "submissionId": s.id,
@@ -479,11 +507,16 @@ async fn submit(
         ))
         .into());
     }
+    let destination_name = destinations::by_id(&s.destination_id)
+        .map_err(internal)?
+        .map(|d| d.name.clone())
+        .unwrap_or_else(|| s.destination_id.clone());
     let won = store::submit(
         &state,
         &id,
         body.encrypted_metadata.clone(),
         body.encrypted_data.clone(),
+        destination_name,
     )
     .await?;
     if !won {
@@ -525,6 +558,7 @@ async fn events(
     let citizen = crate::idp::authenticate(&state, &headers).await?;
     let offset = q.offset.unwrap_or(0);
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
+    deadline::sweep(&state).await?;
     let (total, log) = store::events(&state, &case_id, &citizen.sub, offset, limit).await?;
     Ok(axum::Json(json!({
         "offset": offset,
@@ -533,4 +567,62 @@ async fn events(
         "eventLog": log,
     }))
     .into_response())
+}
+
+/// The destination's name, if it still exists.
+fn destination_name(id: &str) -> Result<Option<String>, ApiError> {
+    Ok(destinations::by_id(id)
+        .map_err(internal)?
+        .map(|d| d.name.clone()))
+}
+
+/// `GET /v1/submissions` (ours): the calling citizen's submissions, newest first.
+async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, FitError> {
+    let citizen = crate::idp::authenticate(&state, &headers).await?;
+    deadline::sweep(&state).await?;
+    let mut out = Vec::new();
+    for s in store::list(&state, &citizen.sub).await? {
+        out.push(json!({
+            "submissionId": s.id,
+            "caseId": s.case_id,
+            "destinationId": s.destination_id,
+            "destinationName": destination_name(&s.destination_id)?,
+            "serviceType": {"name": s.service_name, "identifier": format!("urn:de:fim:leika:leistung:{}", s.leika)},
+            "status": s.status,
+            "createdAt": s.created_at,
+            "submittedAt": s.submitted_at,
+        }));
+    }
+    Ok((
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(json!({"submissions": out})),
+    )
+        .into_response())
+}
+
+/// `GET /v1/disclosures` (ours): which destination received which identity
+/// attributes (names only) of the calling citizen, newest first.
+async fn disclosures(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, FitError> {
+    let citizen = crate::idp::authenticate(&state, &headers).await?;
+    let out: Vec<Value> = store::disclosures(&state, &citizen.sub)
+        .await?
+        .into_iter()
+        .map(|d| {
+            json!({
+                "submissionId": d.submission_id,
+                "destinationName": d.destination_name,
+                "serviceName": d.service_name,
+                "attributes": d.attributes,
+                "submittedAt": d.submitted_at,
+            })
+        })
+        .collect();
+    Ok((
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(json!({"disclosures": out})),
+    )
+        .into_response())
 }

@@ -6,7 +6,8 @@ use sha2::{Digest, Sha256};
 
 use crate::{db::Db, ApiError, AppState};
 
-const MIGRATIONS: [&str; 1] = ["
+const MIGRATIONS: [&str; 2] = [
+    "
 CREATE TABLE fitconnect_submissions (
     id TEXT PRIMARY KEY,
     case_id TEXT NOT NULL UNIQUE,
@@ -38,7 +39,25 @@ CREATE TABLE fitconnect_events (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX fitconnect_events_case ON fitconnect_events(case_id, seq);
-"];
+",
+    "
+ALTER TABLE fitconnect_submissions ADD COLUMN disclosed TEXT NOT NULL DEFAULT '[]';
+CREATE INDEX fitconnect_submissions_citizen ON fitconnect_submissions(citizen, created_at);
+CREATE INDEX fitconnect_submissions_status ON fitconnect_submissions(status);
+CREATE INDEX fitconnect_events_created ON fitconnect_events(created_at);
+CREATE TABLE fitconnect_disclosures (
+    submission_id TEXT NOT NULL REFERENCES fitconnect_submissions(id) ON DELETE CASCADE,
+    citizen TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    attribute TEXT NOT NULL,
+    destination_name TEXT NOT NULL,
+    service_name TEXT NOT NULL,
+    disclosed_at INTEGER NOT NULL,
+    PRIMARY KEY (submission_id, attribute)
+);
+CREATE INDEX fitconnect_disclosures_citizen ON fitconnect_disclosures(citizen, disclosed_at);
+",
+];
 
 pub fn migrate(db: &Db) -> Result<(), crate::db::DbError> {
     db.migrate("fitconnect", &MIGRATIONS)
@@ -74,6 +93,8 @@ pub struct NewSubmission {
     pub leika: String,
     pub service_name: String,
     pub announced: Vec<String>,
+    /// Names of the identity attributes the app prefilled (never values).
+    pub disclosed: Vec<String>,
     pub idempotency_key: Option<String>,
 }
 
@@ -106,6 +127,8 @@ pub struct Submission {
 pub async fn announce(state: &AppState, new: NewSubmission) -> Result<Announced, super::FitError> {
     let announced_json =
         serde_json::to_string(&new.announced).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let disclosed_json =
+        serde_json::to_string(&new.disclosed).map_err(|e| ApiError::Internal(e.to_string()))?;
     let request_hash = {
         let mut h = Sha256::new();
         h.update(new.destination_id.as_bytes());
@@ -115,6 +138,10 @@ pub async fn announce(state: &AppState, new: NewSubmission) -> Result<Announced,
         h.update(new.service_name.as_bytes());
         h.update([0]);
         h.update(announced_json.as_bytes());
+        if !new.disclosed.is_empty() {
+            h.update([0]);
+            h.update(disclosed_json.as_bytes());
+        }
         h.finalize()
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -172,8 +199,8 @@ pub async fn announce(state: &AppState, new: NewSubmission) -> Result<Announced,
             let n = tx.execute(
                 "INSERT OR IGNORE INTO fitconnect_submissions
                  (id, case_id, citizen, destination_id, leika, service_name, announced, status,
-                  idempotency_key, request_hash, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'incomplete', ?8, ?9, ?10)",
+                  idempotency_key, request_hash, created_at, disclosed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'incomplete', ?8, ?9, ?10, ?11)",
                 params![
                     id2,
                     case2,
@@ -184,7 +211,8 @@ pub async fn announce(state: &AppState, new: NewSubmission) -> Result<Announced,
                     announced_json,
                     key,
                     request_hash,
-                    created
+                    created,
+                    disclosed_json
                 ],
             )?;
             if n == 1 {
@@ -328,27 +356,231 @@ pub async fn put_attachment(
     Ok(())
 }
 
-/// Stores metadata and data and sets `submitted`; false if it was no longer `incomplete`.
+/// Stores metadata and data and sets `submitted`; false if it was no longer
+/// `incomplete`. In the same transaction, one disclosure row per attribute
+/// announced in `disclosedAttributes` records that `destination_name` has
+/// received it now.
 pub async fn submit(
     state: &AppState,
     id: &str,
     metadata: String,
     data: String,
+    destination_name: String,
 ) -> Result<bool, ApiError> {
     let id = id.to_string();
     let at = now();
     let n = state
         .db
         .call(move |c| {
-            c.execute(
+            let tx = c.transaction()?;
+            let n = tx.execute(
                 "UPDATE fitconnect_submissions
                  SET encrypted_metadata = ?2, encrypted_data = ?3, status = 'submitted', submitted_at = ?4
                  WHERE id = ?1 AND status = 'incomplete'",
                 params![id, metadata, data, at],
-            )
+            )?;
+            if n == 1 {
+                let (citizen, service, disclosed): (String, String, String) = tx.query_row(
+                    "SELECT citizen, service_name, disclosed FROM fitconnect_submissions WHERE id = ?1",
+                    params![id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?;
+                let names: Vec<String> = serde_json::from_str(&disclosed).unwrap_or_default();
+                for (position, name) in names.iter().enumerate() {
+                    tx.execute(
+                        "INSERT OR IGNORE INTO fitconnect_disclosures
+                         (submission_id, citizen, position, attribute, destination_name, service_name, disclosed_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        params![id, citizen, position as i64, name, destination_name, service, at],
+                    )?;
+                }
+            }
+            tx.commit()?;
+            Ok(n)
         })
         .await?;
     Ok(n == 1)
+}
+
+/// One line of `GET /v1/submissions` (the citizen's own, newest first).
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub id: String,
+    pub case_id: String,
+    pub destination_id: String,
+    pub leika: String,
+    pub service_name: String,
+    pub status: String,
+    pub created_at: i64,
+    pub submitted_at: Option<i64>,
+}
+
+/// Most submissions one list answer carries.
+pub const MAX_LISTED: i64 = 500;
+
+/// The citizen's submissions, newest first (at most [`MAX_LISTED`]).
+pub async fn list(state: &AppState, citizen: &str) -> Result<Vec<Listed>, ApiError> {
+    let citizen = citizen.to_string();
+    Ok(state
+        .db
+        .call(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT id, case_id, destination_id, leika, service_name, status, created_at, submitted_at
+                 FROM fitconnect_submissions WHERE citizen = ?1
+                 ORDER BY created_at DESC, rowid DESC LIMIT ?2",
+            )?;
+            let rows = stmt
+                .query_map(params![citizen, MAX_LISTED], |r| {
+                    Ok(Listed {
+                        id: r.get(0)?,
+                        case_id: r.get(1)?,
+                        destination_id: r.get(2)?,
+                        leika: r.get(3)?,
+                        service_name: r.get(4)?,
+                        status: r.get(5)?,
+                        created_at: r.get(6)?,
+                        submitted_at: r.get(7)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await?)
+}
+
+/// What one submission disclosed: attribute names, never values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disclosure {
+    pub submission_id: String,
+    pub destination_name: String,
+    pub service_name: String,
+    pub attributes: Vec<String>,
+    pub submitted_at: i64,
+}
+
+/// The citizen's disclosures, one entry per submission, newest first
+/// (attributes in the order the app named them).
+pub async fn disclosures(state: &AppState, citizen: &str) -> Result<Vec<Disclosure>, ApiError> {
+    let citizen = citizen.to_string();
+    Ok(state
+        .db
+        .call(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT d.submission_id, d.destination_name, d.service_name, d.attribute, d.disclosed_at
+                 FROM fitconnect_disclosures d JOIN fitconnect_submissions s ON s.id = d.submission_id
+                 WHERE d.citizen = ?1
+                 ORDER BY d.disclosed_at DESC, s.rowid DESC, d.position ASC",
+            )?;
+            let rows = stmt
+                .query_map(params![citizen], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, i64>(4)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut out: Vec<Disclosure> = Vec::new();
+            for (sid, dest, service, attribute, at) in rows {
+                match out.last_mut() {
+                    Some(last) if last.submission_id == sid => last.attributes.push(attribute),
+                    _ => out.push(Disclosure {
+                        submission_id: sid,
+                        destination_name: dest,
+                        service_name: service,
+                        attributes: vec![attribute],
+                        submitted_at: at,
+                    }),
+                }
+            }
+            Ok(out)
+        })
+        .await?)
+}
+
+/// Ids and case ids of submissions in `status` whose `column` time is at or
+/// before `cutoff` (deadline sweep).
+pub async fn overdue(
+    state: &AppState,
+    status: &'static str,
+    column: &'static str,
+    cutoff: i64,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let sql = match column {
+        "submitted_at" => {
+            "SELECT id, case_id FROM fitconnect_submissions
+             WHERE status = ?1 AND submitted_at IS NOT NULL AND submitted_at <= ?2"
+        }
+        _ => {
+            "SELECT id, case_id FROM fitconnect_submissions
+             WHERE status = ?1 AND created_at <= ?2"
+        }
+    };
+    Ok(state
+        .db
+        .call(move |c| {
+            let mut stmt = c.prepare(sql)?;
+            let rows = stmt
+                .query_map(params![status, cutoff], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<(String, String)>, _>>()?;
+            Ok(rows)
+        })
+        .await?)
+}
+
+/// Deletes an `incomplete` submission's content (attachments, any
+/// ciphertext) and marks it `deleted`, appending `event`
+/// (`delete-submission`) in the same transaction. The row stays so the
+/// citizen's list and event log can say what happened. False if it was no
+/// longer `incomplete`.
+pub async fn delete_incomplete(
+    state: &AppState,
+    id: &str,
+    case_id: &str,
+    event: String,
+) -> Result<bool, ApiError> {
+    let (id, case_id) = (id.to_string(), case_id.to_string());
+    let at = now();
+    Ok(state
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            let n = tx.execute(
+                "UPDATE fitconnect_submissions
+                 SET status = 'deleted', encrypted_metadata = NULL, encrypted_data = NULL
+                 WHERE id = ?1 AND status = 'incomplete'",
+                params![id],
+            )?;
+            if n == 1 {
+                tx.execute(
+                    "DELETE FROM fitconnect_attachments WHERE submission_id = ?1",
+                    params![id],
+                )?;
+                tx.execute(
+                    "INSERT INTO fitconnect_events (case_id, submission_id, jws, created_at)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![case_id, id, event, at],
+                )?;
+            }
+            tx.commit()?;
+            Ok(n == 1)
+        })
+        .await?)
+}
+
+/// Removes events recorded at or before `cutoff`; returns how many.
+pub async fn purge_events(state: &AppState, cutoff: i64) -> Result<usize, ApiError> {
+    Ok(state
+        .db
+        .call(move |c| {
+            c.execute(
+                "DELETE FROM fitconnect_events WHERE created_at <= ?1",
+                params![cutoff],
+            )
+        })
+        .await?)
 }
 
 /// Sets `status` if it is currently `from`, appending `event` in the same

@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 pub use keys::{SigningKey, KEY_FILE};
+pub use oidc::ATTRIBUTES;
 pub use trust::TrustLevel;
 
 use crate::{error, error::ApiError, AppState};

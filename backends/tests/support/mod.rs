@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests that drive the IdP's HTML forms.
 #![allow(dead_code)]
 
+pub mod fitconnect;
+
 /// Percent-encodes everything but RFC 3986 unreserved characters.
 pub fn enc(s: &str) -> String {
     s.bytes()
