@@ -1,4 +1,4 @@
-import { test, expect, expectNoAxeViolations, waitForApp } from './fixtures';
+import { test, expect, expectNoAxeViolations, waitForApp, passwordLogin, eidLogin, tabTo } from './fixtures';
 import type { Page, Locator } from '@playwright/test';
 import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -11,21 +11,6 @@ const JONAS = { cert: /jonas-schmidt\.pfx/, pin: 'Elster-PIN-2026' };
 
 const SESSION_KEY = 'buergeramt.sitzung';
 
-async function passwordLogin(page: Page, user: string, password: string) {
-  await expect(page).toHaveURL(/\/idp\/login\//);
-  await page.getByRole('textbox', { name: 'Benutzername' }).fill(user);
-  await page.locator('input#password').fill(password);
-  await page.getByRole('button', { name: 'Mit Passwort anmelden' }).click();
-}
-
-async function eidLogin(page: Page, card: RegExp, pin: string) {
-  await expect(page).toHaveURL(/\/idp\/login\//);
-  await page.getByLabel(card).check();
-  await page.getByRole('button', { name: 'Ausweis auslesen' }).click();
-  await page.getByLabel('6-stellige PIN').fill(pin);
-  await page.getByRole('button', { name: 'Identifizieren' }).click();
-}
-
 async function storedSession(page: Page): Promise<any | null> {
   const raw = await page.evaluate((k) => sessionStorage.getItem(k), SESSION_KEY);
   return raw ? JSON.parse(raw) : null;
@@ -33,15 +18,6 @@ async function storedSession(page: Page): Promise<any | null> {
 
 function badge(page: Page): Locator {
   return page.getByRole('banner').locator('.trust-badge');
-}
-
-/** Presses Tab until `target` has focus (keyboard-only journeys). */
-async function tabTo(page: Page, target: Locator, max = 60) {
-  for (let i = 0; i < max; i++) {
-    if (await target.evaluate((el) => el === document.activeElement).catch(() => false)) return;
-    await page.keyboard.press('Tab');
-  }
-  await expect(target).toBeFocused();
 }
 
 test('password login (Level-1): header, account sources, reload keeps the login, tokens only in sessionStorage', async ({ page }) => {

@@ -1,4 +1,4 @@
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type Page, type Locator } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 
 /**
@@ -36,4 +36,30 @@ export async function expectNoAxeViolations(page: Page) {
 /** Waits until the app has rendered a page heading. */
 export async function waitForApp(page: Page) {
   await expect(page.locator('main h1')).toBeVisible();
+}
+
+/** Fills the stand-in's password login (the browser is on its login page). */
+export async function passwordLogin(page: Page, user: string, password: string) {
+  await expect(page).toHaveURL(/\/idp\/login\//);
+  await page.getByRole('textbox', { name: 'Benutzername' }).fill(user);
+  await page.locator('input#password').fill(password);
+  await page.getByRole('button', { name: 'Mit Passwort anmelden' }).click();
+}
+
+/** Chooses a test card and enters its PIN on the stand-in's eID page. */
+export async function eidLogin(page: Page, card: RegExp, pin: string) {
+  await expect(page).toHaveURL(/\/idp\/login\//);
+  await page.getByLabel(card).check();
+  await page.getByRole('button', { name: 'Ausweis auslesen' }).click();
+  await page.getByLabel('6-stellige PIN').fill(pin);
+  await page.getByRole('button', { name: 'Identifizieren' }).click();
+}
+
+/** Presses Tab until `target` has focus (keyboard-only journeys). */
+export async function tabTo(page: Page, target: Locator, max = 60) {
+  for (let i = 0; i < max; i++) {
+    if (await target.evaluate((el) => el === document.activeElement).catch(() => false)) return;
+    await page.keyboard.press('Tab');
+  }
+  await expect(target).toBeFocused();
 }

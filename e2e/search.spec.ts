@@ -1,20 +1,9 @@
 // Issue 3: finding a service. Runs against the stand-in backends (seeded
 // PVOG data: Köln = ARS 053150000000). Accessible locators only.
 import type { Locator, Page } from '@playwright/test';
-import { test, expect, expectNoAxeViolations } from './fixtures';
+import { test, expect, expectNoAxeViolations, tabTo } from './fixtures';
 
 const KOELN_ARS = '053150000000';
-
-/** Presses Tab until `target` has focus (fails after `max` presses). */
-async function tabTo(page: Page, target: Locator, max = 60): Promise<void> {
-  for (let i = 0; i < max; i++) {
-    await page.keyboard.press('Tab');
-    if (await target.evaluate((el) => el === document.activeElement).catch(() => false)) {
-      return;
-    }
-  }
-  throw new Error(`could not reach ${target} with Tab`);
-}
 
 /** Chooses Köln in the "Wo wohnen Sie?" picker on the current page. */
 async function chooseKoeln(page: Page): Promise<void> {

@@ -124,17 +124,16 @@ impl Config {
             },
             Err(_) => DEFAULT_SESSION_SECONDS,
         };
-        let fitconnect_deadline_seconds = match std::env::var(
-            "BUERGERAMT_FITCONNECT_DEADLINE_SECONDS",
-        ) {
-            Ok(v) => match v.trim().parse::<u64>() {
-                Ok(n) if n > 0 => n,
-                _ => anyhow::bail!(
+        let fitconnect_deadline_seconds =
+            match std::env::var("BUERGERAMT_FITCONNECT_DEADLINE_SECONDS") {
+                Ok(v) => match v.trim().parse::<u64>() {
+                    Ok(n) if n > 0 => n,
+                    _ => anyhow::bail!(
                     "BUERGERAMT_FITCONNECT_DEADLINE_SECONDS must be a positive number, got {v:?}"
                 ),
-            },
-            Err(_) => DEFAULT_FITCONNECT_DEADLINE_SECONDS,
-        };
+                },
+                Err(_) => DEFAULT_FITCONNECT_DEADLINE_SECONDS,
+            };
         Ok(Self {
             bind,
             data_dir: std::env::var_os("BUERGERAMT_DATA")

@@ -25,8 +25,15 @@ use crate::i18n::*;
 /// Why an application cannot start here.
 #[derive(Debug, Clone, PartialEq)]
 enum Blocked {
-    NoPlace { service_id: String, name: String },
-    NotOnline { service_id: String, name: String, ars: String },
+    NoPlace {
+        service_id: String,
+        name: String,
+    },
+    NotOnline {
+        service_id: String,
+        name: String,
+        ars: String,
+    },
     Failed(ApiError),
     BadForm,
 }
@@ -39,9 +46,15 @@ async fn load(
 ) -> Result<Loaded, Blocked> {
     let cfg = match config {
         Some(c) => c.0.await.map_err(Blocked::Failed)?,
-        None => return Err(Blocked::Failed(ApiError::Decode("runtime config missing".into()))),
+        None => {
+            return Err(Blocked::Failed(ApiError::Decode(
+                "runtime config missing".into(),
+            )))
+        }
     };
-    let lookup_ars = ars.clone().unwrap_or_else(|| crate::domain::search_url::NRW_ARS.to_string());
+    let lookup_ars = ars
+        .clone()
+        .unwrap_or_else(|| crate::domain::search_url::NRW_ARS.to_string());
     let detail = pvog::service_detail(&cfg.pvog, &service_id, &lookup_ars, lang)
         .await
         .map_err(Blocked::Failed)?;
@@ -70,7 +83,9 @@ async fn load(
     else {
         return Err(Blocked::BadForm);
     };
-    let text = fc::schema_text(&schema_uri).await.map_err(Blocked::Failed)?;
+    let text = fc::schema_text(&schema_uri)
+        .await
+        .map_err(Blocked::Failed)?;
     let form = parse_form(&text).map_err(|_| Blocked::BadForm)?;
     if form.leika != leika {
         return Err(Blocked::BadForm);
@@ -211,9 +226,15 @@ pub fn ApplyStart() -> impl IntoView {
     let authority = l.route.destination_name.clone();
     let authority2 = authority.clone();
     let place = l.place_name.clone().unwrap_or_default();
-    let has_answers = move || apply.draft.with(|d| d.as_ref().is_some_and(|d| !d.is_empty()));
+    let has_answers = move || {
+        apply
+            .draft
+            .with(|d| d.as_ref().is_some_and(|d| !d.is_empty()))
+    };
     let continue_href = move || {
-        let reached = apply.draft.with(|d| d.as_ref().map(|d| d.reached).unwrap_or(0));
+        let reached = apply
+            .draft
+            .with(|d| d.as_ref().map(|d| d.reached).unwrap_or(0));
         step_url(apply, reached.min(steps))
     };
     let step_titles = form

@@ -10,7 +10,9 @@ use leptos_router::hooks::use_navigate;
 use crate::components::apply::context::use_apply;
 use crate::components::apply::messages::{english, file_size};
 use crate::components::apply::send::{send, Progress, SendError};
-use crate::components::apply::{apply_url, focus_summary, step_url, BrowserPatterns, DraftStatus, ErrorSummary, StepProgress};
+use crate::components::apply::{
+    apply_url, focus_summary, step_url, BrowserPatterns, DraftStatus, ErrorSummary, StepProgress,
+};
 use crate::components::error::advice;
 use crate::components::page::PageHeading;
 use crate::components::session::{use_auth, RequireTrustLevel};
@@ -55,7 +57,9 @@ pub fn ApplyReview() -> impl IntoView {
     let form = apply.form();
     let steps = form.steps.len();
     let level = form.level;
-    let (service_id, ars) = apply.loaded.with_value(|l| (l.service_id.clone(), l.ars.clone()));
+    let (service_id, ars) = apply
+        .loaded
+        .with_value(|l| (l.service_id.clone(), l.ars.clone()));
     let title = Signal::derive(move || t_string!(i18n, apply.review_title).to_string());
     let declared = RwSignal::new(false);
     let declare_error = RwSignal::new(false);
@@ -64,7 +68,12 @@ pub fn ApplyReview() -> impl IntoView {
     let failure = RwSignal::new(None::<SendError>);
     let sending = RwSignal::new(false);
     let has_errors = Signal::derive(move || issues.with(|v| !v.is_empty()) || declare_error.get());
-    let reached = move || apply.draft.with(|d| d.as_ref().map(|d| d.reached).unwrap_or(0));
+    let reached = move || {
+        apply
+            .draft
+            .with(|d| d.as_ref().map(|d| d.reached).unwrap_or(0))
+    };
+    let too_early = Memo::new(move |_| reached() < steps);
     let form_for_rows = form.clone();
     let rows = Signal::derive(move || {
         let en = english(i18n);
@@ -88,7 +97,10 @@ pub fn ApplyReview() -> impl IntoView {
         }
         let found = apply
             .draft
-            .with_untracked(|d| d.as_ref().map(|d| validate_all(&form_for_send, &d.answers, &BrowserPatterns)))
+            .with_untracked(|d| {
+                d.as_ref()
+                    .map(|d| validate_all(&form_for_send, &d.answers, &BrowserPatterns))
+            })
             .unwrap_or_default();
         declare_error.set(!declared.get_untracked());
         issues.set(found.clone());
@@ -159,7 +171,11 @@ pub fn ApplyReview() -> impl IntoView {
         if i.step >= steps {
             "#erklaerung".to_string()
         } else {
-            format!("{}&zurueck=pruefen#{}", step_url(apply, i.step), element_id(&i.target))
+            format!(
+                "{}&zurueck=pruefen#{}",
+                step_url(apply, i.step),
+                element_id(&i.target)
+            )
         }
     });
     let back = step_url(apply, steps.saturating_sub(1));
@@ -177,7 +193,7 @@ pub fn ApplyReview() -> impl IntoView {
             <Show when=move || apply.is_ready() fallback=move || view! {
                 <p class="kern-body" role="status">{t!(i18n, apply.draft_loading)}</p>
             }>
-                {move || if reached() < steps {
+                {move || if too_early.get() {
                     view! {
                         <p class="kern-body">{t!(i18n, apply.not_reached)}</p>
                         <p><A href=step_url(apply, reached()) attr:class="kern-link">{t!(i18n, apply.to_next_open)}</A></p>

@@ -17,7 +17,13 @@ use crate::i18n::*;
 /// "29.11.2026, 14:32 Uhr" from Unix seconds, in the browser's zone.
 pub fn date_time(secs: i64, english: bool) -> String {
     let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(secs as f64 * 1000.0));
-    let (day, month, year, h, m) = (d.get_date(), d.get_month() + 1, d.get_full_year(), d.get_hours(), d.get_minutes());
+    let (day, month, year, h, m) = (
+        d.get_date(),
+        d.get_month() + 1,
+        d.get_full_year(),
+        d.get_hours(),
+        d.get_minutes(),
+    );
     if english {
         format!("{day:02}/{month:02}/{year}, {h:02}:{m:02}")
     } else {
@@ -34,13 +40,19 @@ pub fn ApplySent() -> impl IntoView {
     let auth = use_auth();
     let query = use_query_map();
     let id = Memo::new(move |_| query.read().get("einreichung").unwrap_or_default());
-    let (base, authority, level) = apply
-        .loaded
-        .with_value(|l| (l.fitconnect.clone(), l.route.destination_name.clone(), l.form.level));
+    let (base, authority, level) = apply.loaded.with_value(|l| {
+        (
+            l.fitconnect.clone(),
+            l.route.destination_name.clone(),
+            l.form.level,
+        )
+    });
     let authority = StoredValue::new(authority);
     let status = LocalResource::new(move || {
         let id = id.get();
-        let token = auth.session.with(|s| s.as_ref().map(|s| s.access_token.clone()));
+        let token = auth
+            .session
+            .with(|s| s.as_ref().map(|s| s.access_token.clone()));
         let base = base.clone();
         async move {
             match token {
@@ -51,7 +63,11 @@ pub fn ApplySent() -> impl IntoView {
     });
     let title = Signal::derive(move || t_string!(i18n, apply.sent_title).to_string());
     let en = move || crate::components::apply::messages::english(i18n);
-    let service_title = move || apply.loaded.with_value(|l| l.form.title.get(en()).to_string());
+    let service_title = move || {
+        apply
+            .loaded
+            .with_value(|l| l.form.title.get(en()).to_string())
+    };
     view! {
         <PageHeading title=title />
         <RequireTrustLevel level=level reason=Signal::derive(move || t_string!(i18n, apply.sent_login_reason).to_string())>

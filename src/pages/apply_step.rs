@@ -10,7 +10,9 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use crate::components::apply::context::use_apply;
 use crate::components::apply::fields::{field_list, focus_later, FieldCtx};
 use crate::components::apply::messages::english;
-use crate::components::apply::{apply_url, focus_summary, step_url, BrowserPatterns, DraftStatus, ErrorSummary, StepProgress};
+use crate::components::apply::{
+    apply_url, focus_summary, step_url, BrowserPatterns, DraftStatus, ErrorSummary, StepProgress,
+};
 use crate::components::page::PageHeading;
 use crate::components::session::RequireTrustLevel;
 use crate::domain::form::{validate_step, Issue};
@@ -28,7 +30,9 @@ pub fn ApplyStep() -> impl IntoView {
     let form = apply.form();
     let step_id = Memo::new(move |_| params.read().get("step").unwrap_or_default());
     let from_review = Memo::new(move |_| query.read().get("zurueck").as_deref() == Some("pruefen"));
-    let (service_id, ars) = apply.loaded.with_value(|l| (l.service_id.clone(), l.ars.clone()));
+    let (service_id, ars) = apply
+        .loaded
+        .with_value(|l| (l.service_id.clone(), l.ars.clone()));
     let start = apply_url(&service_id, "", &ars);
 
     view! {
@@ -93,6 +97,8 @@ pub fn ApplyStep() -> impl IntoView {
             });
             let level = form.level;
             let reached = move || apply.draft.with(|d| d.as_ref().map(|d| d.reached).unwrap_or(0));
+            // Only a change of this answer redraws the page, not every keystroke.
+            let too_far = Memo::new(move |_| idx > reached());
             view! {
                 <p class="back-link">
                     <A href=back attr:class="kern-link">
@@ -107,7 +113,7 @@ pub fn ApplyStep() -> impl IntoView {
                     <Show when=move || apply.is_ready() fallback=move || view! {
                         <p class="kern-body" role="status">{t!(i18n, apply.draft_loading)}</p>
                     }>
-                        {move || if idx > reached() {
+                        {move || if too_far.get() {
                             // Not yet reached (a bookmarked later page): go to
                             // the first page that still needs answers.
                             view! {

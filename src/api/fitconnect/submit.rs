@@ -209,7 +209,10 @@ pub async fn submit(
 ) -> Result<Status, ApiError> {
     let text = send_json(
         "PUT",
-        &join(base, &format!("v1/submissions/{}", url_encode(submission_id))),
+        &join(
+            base,
+            &format!("v1/submissions/{}", url_encode(submission_id)),
+        ),
         token,
         &SubmitBody {
             encrypted_metadata,
@@ -269,11 +272,12 @@ pub async fn put_attachment(
         .map_err(net)?;
     xhr.set_request_header("Content-Type", "application/jose")
         .map_err(net)?;
-    let progress = Closure::<dyn Fn(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
-        if e.length_computable() && e.total() > 0.0 {
-            on_progress(e.loaded() / e.total());
-        }
-    });
+    let progress =
+        Closure::<dyn Fn(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
+            if e.length_computable() && e.total() > 0.0 {
+                on_progress(e.loaded() / e.total());
+            }
+        });
     if let Ok(upload) = xhr.upload() {
         upload.set_onprogress(Some(progress.as_ref().unchecked_ref()));
     }

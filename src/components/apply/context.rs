@@ -76,9 +76,7 @@ impl Apply {
         };
         provide_context(apply);
         Effect::new(move |_| {
-            let user = auth
-                .session
-                .with(|s| s.as_ref().map(|s| s.user.clone()));
+            let user = auth.session.with(|s| s.as_ref().map(|s| s.user.clone()));
             match user {
                 None => {}
                 Some(user) if apply.owner.get_untracked().as_deref() == Some(&user.sub) => {
@@ -190,7 +188,10 @@ impl Apply {
         let Some(store) = self.store.get_value() else {
             return;
         };
-        let Some(json) = self.draft.with_untracked(|d| d.as_ref().map(Draft::to_json)) else {
+        let Some(json) = self
+            .draft
+            .with_untracked(|d| d.as_ref().map(Draft::to_json))
+        else {
             return;
         };
         let key = self.loaded.with_value(|l| draft_key(&l.service_id));
@@ -208,7 +209,9 @@ impl Apply {
     /// After sending: the stored draft is gone, start afresh in memory.
     pub fn discard_in_memory(&self) {
         self.generation.set_value(self.generation.get_value() + 1);
-        let (form, ars) = self.loaded.with_value(|l| (l.form.id.clone(), l.ars.clone()));
+        let (form, ars) = self
+            .loaded
+            .with_value(|l| (l.form.id.clone(), l.ars.clone()));
         self.draft.set(Some(Draft::new(&form, &ars)));
         self.save.set(SaveState::Idle);
     }
@@ -240,7 +243,8 @@ impl Apply {
             .with_untracked(|s| s.as_ref().map(|s| s.user.clone()));
         let mut draft = Draft::new(&form.id, &ars);
         if let Some(user) = user {
-            self.prefilled.set(prefill(&form, &user, &mut draft.answers));
+            self.prefilled
+                .set(prefill(&form, &user, &mut draft.answers));
         }
         self.draft.set(Some(draft));
         self.save.set(SaveState::Idle);

@@ -177,7 +177,8 @@ fn describe(
 }
 
 fn optional_marker(i18n: I18n, required: bool) -> impl IntoView {
-    (!required).then(|| view! { " " <span class="kern-label__optional">{t!(i18n, apply.optional)}</span> })
+    (!required)
+        .then(|| view! { " " <span class="kern-label__optional">{t!(i18n, apply.optional)}</span> })
 }
 
 fn field_view(ctx: FieldCtx, f: Arc<Field>, parent: String) -> AnyView {
@@ -198,7 +199,8 @@ fn field_view(ctx: FieldCtx, f: Arc<Field>, parent: String) -> AnyView {
             let value = initial(ctx, &path);
             let long = rules.max_len.is_some_and(|m| m > 200);
             let p2 = path.clone();
-            let on_input = move |ev: leptos::ev::Event| set(ctx, p2.clone(), event_target_value(&ev));
+            let on_input =
+                move |ev: leptos::ev::Event| set(ctx, p2.clone(), event_target_value(&ev));
             let f2 = f.clone();
             let label = move || text_of(i18n, &f2.label);
             let input = if long {
@@ -234,7 +236,11 @@ fn field_view(ctx: FieldCtx, f: Arc<Field>, parent: String) -> AnyView {
             let (desc, ids) = describe(ctx, &id, hint_text, None, error);
             let value = initial(ctx, &path);
             let p2 = path.clone();
-            let mode = if matches!(f.kind, Kind::Integer { .. }) { "numeric" } else { "decimal" };
+            let mode = if matches!(f.kind, Kind::Integer { .. }) {
+                "numeric"
+            } else {
+                "decimal"
+            };
             view! {
                 <div class="kern-form-input" class:kern-form-input--error=move || error.with(Option::is_some)>
                     <label class="kern-label" for=id.clone()>{label}{optional_marker(i18n, required)}</label>
@@ -301,13 +307,32 @@ fn field_view(ctx: FieldCtx, f: Arc<Field>, parent: String) -> AnyView {
             }
             .into_any()
         }
-        Kind::Repeat { fields, min, max, item_label } => {
-            repeat_view(ctx, f.clone(), path, hint_text, error, fields, min, max, item_label)
-        }
+        Kind::Repeat {
+            fields,
+            min,
+            max,
+            item_label,
+        } => repeat_view(
+            ctx,
+            f.clone(),
+            path,
+            hint_text,
+            error,
+            fields,
+            min,
+            max,
+            item_label,
+        ),
     }
 }
 
-fn date_view(ctx: FieldCtx, f: Arc<Field>, path: String, hint: Option<String>, error: Signal<Option<String>>) -> AnyView {
+fn date_view(
+    ctx: FieldCtx,
+    f: Arc<Field>,
+    path: String,
+    hint: Option<String>,
+    error: Signal<Option<String>>,
+) -> AnyView {
     let i18n = ctx.i18n;
     let id = element_id(&path);
     let pre = prefill_of(ctx, &path);
@@ -422,9 +447,11 @@ fn repeat_view(
     let count = {
         let path = path.clone();
         Memo::new(move |_| {
-            ctx.apply
-                .draft
-                .with(|d| d.as_ref().map(|d| d.answers.count(&path, min)).unwrap_or(min))
+            ctx.apply.draft.with(|d| {
+                d.as_ref()
+                    .map(|d| d.answers.count(&path, min))
+                    .unwrap_or(min)
+            })
         })
     };
     // Bumped when an item is removed: the items are drawn afresh from the
@@ -482,7 +509,8 @@ fn repeat_view(
     let add = move |_| {
         let path = p_add.clone();
         let mut added = None;
-        ctx.apply.edit(|d| added = d.answers.add_item(&path, min, max));
+        ctx.apply
+            .edit(|d| added = d.answers.add_item(&path, min, max));
         if let Some(i) = added {
             focus_later(&element_id(&item(&path, i)));
         }
@@ -523,7 +551,10 @@ pub fn focus_later(id: &str) {
             return;
         };
         let target = if el.tag_name().eq_ignore_ascii_case("fieldset") {
-            el.query_selector("input, select, textarea").ok().flatten().unwrap_or(el)
+            el.query_selector("input, select, textarea")
+                .ok()
+                .flatten()
+                .unwrap_or(el)
         } else {
             el
         };
@@ -536,7 +567,8 @@ pub fn focus_later(id: &str) {
 /// A new file for `path`: replaces (and deletes) the one chosen before.
 pub fn file_chosen(ctx: FieldCtx, path: String, file: FileRef) {
     let mut old = None;
-    ctx.apply.edit(|d| old = d.answers.files.insert(path.clone(), file.clone()));
+    ctx.apply
+        .edit(|d| old = d.answers.files.insert(path.clone(), file.clone()));
     if let (Some(old), Some(store)) = (old, ctx.apply.store()) {
         leptos::task::spawn_local(async move {
             let _ = store.delete_file(&old.id).await;
@@ -545,7 +577,12 @@ pub fn file_chosen(ctx: FieldCtx, path: String, file: FileRef) {
 }
 
 /// Check, type and size, before a file is read.
-pub fn precheck(accept: &[String], max: u64, mime: &str, size: u64) -> Result<(), crate::domain::form::Problem> {
+pub fn precheck(
+    accept: &[String],
+    max: u64,
+    mime: &str,
+    size: u64,
+) -> Result<(), crate::domain::form::Problem> {
     check_file(accept, max, mime, size)
 }
 

@@ -84,11 +84,15 @@ pub fn file_view(
             return;
         }
         let Some(store) = ctx.apply.store() else {
-            busy.set(Busy::Failed(t_string!(i18n, apply.file_store_failed).to_string()));
+            busy.set(Busy::Failed(
+                t_string!(i18n, apply.file_store_failed).to_string(),
+            ));
             return;
         };
         let Some(file_id) = new_file_id() else {
-            busy.set(Busy::Failed(t_string!(i18n, apply.file_store_failed).to_string()));
+            busy.set(Busy::Failed(
+                t_string!(i18n, apply.file_store_failed).to_string(),
+            ));
             return;
         };
         busy.set(Busy::Storing(name.clone()));
@@ -97,7 +101,9 @@ pub fn file_view(
             let bytes = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
                 Ok(buf) => js_sys::Uint8Array::new(&buf).to_vec(),
                 Err(_) => {
-                    busy.set(Busy::Failed(t_string!(i18n, apply.file_read_failed).to_string()));
+                    busy.set(Busy::Failed(
+                        t_string!(i18n, apply.file_read_failed).to_string(),
+                    ));
                     return;
                 }
             };
@@ -115,7 +121,9 @@ pub fn file_view(
                     );
                     busy.set(Busy::Idle);
                 }
-                Err(_) => busy.set(Busy::Failed(t_string!(i18n, apply.file_store_failed).to_string())),
+                Err(_) => busy.set(Busy::Failed(
+                    t_string!(i18n, apply.file_store_failed).to_string(),
+                )),
             }
         });
         input.set_value("");

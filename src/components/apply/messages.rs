@@ -25,12 +25,7 @@ pub fn file_types(i18n: I18n, accept: &[String]) -> String {
     match names.split_last() {
         None => String::new(),
         Some((last, [])) => last.to_string(),
-        Some((last, rest)) => format!(
-            "{} {} {}",
-            rest.join(", "),
-            t_string!(i18n, apply.or),
-            last
-        ),
+        Some((last, rest)) => format!("{} {} {}", rest.join(", "), t_string!(i18n, apply.or), last),
     }
 }
 
@@ -72,15 +67,24 @@ pub fn issue_message(i18n: I18n, issue: &Issue) -> String {
             let joined = match parts.split_last() {
                 Some((last, [])) => last.to_string(),
                 Some((last, rest)) => {
-                    format!("{} {} {}", rest.join(", "), t_string!(i18n, apply.and), last)
+                    format!(
+                        "{} {} {}",
+                        rest.join(", "),
+                        t_string!(i18n, apply.and),
+                        last
+                    )
                 }
                 None => String::new(),
             };
             s(t_string!(i18n, apply.err_date_parts)).replace("{parts}", &joined)
         }
         Problem::DateNotReal => s(t_string!(i18n, apply.err_date_real)),
-        Problem::TooShort(n) => s(t_string!(i18n, apply.err_too_short)).replace("{n}", &n.to_string()),
-        Problem::TooLong(n) => s(t_string!(i18n, apply.err_too_long)).replace("{n}", &n.to_string()),
+        Problem::TooShort(n) => {
+            s(t_string!(i18n, apply.err_too_short)).replace("{n}", &n.to_string())
+        }
+        Problem::TooLong(n) => {
+            s(t_string!(i18n, apply.err_too_long)).replace("{n}", &n.to_string())
+        }
         Problem::Pattern => {
             let base = s(t_string!(i18n, apply.err_pattern));
             match hint {
@@ -100,8 +104,12 @@ pub fn issue_message(i18n: I18n, issue: &Issue) -> String {
         Problem::FileTooBig(max) => {
             s(t_string!(i18n, apply.err_file_size)).replace("{size}", &file_size(*max))
         }
-        Problem::TooFewItems(n) => s(t_string!(i18n, apply.err_too_few)).replace("{n}", &n.to_string()),
-        Problem::TooManyItems(n) => s(t_string!(i18n, apply.err_too_many)).replace("{n}", &n.to_string()),
+        Problem::TooFewItems(n) => {
+            s(t_string!(i18n, apply.err_too_few)).replace("{n}", &n.to_string())
+        }
+        Problem::TooManyItems(n) => {
+            s(t_string!(i18n, apply.err_too_many)).replace("{n}", &n.to_string())
+        }
     };
     match &issue.item {
         Some((item_label, n)) => format!("{} {n}: {text}", item_label.get(en)),

@@ -110,15 +110,24 @@ pub fn ErrorSummary(
     }
 }
 
-/// Moves focus to the error summary once it is drawn.
+/// Moves focus to the error summary once it is drawn (tries for a few
+/// frames: the summary appears after the next render).
 pub fn focus_summary() {
-    request_animation_frame(|| {
-        if let Some(el) = web_sys::window()
+    focus_summary_in(10);
+}
+
+fn focus_summary_in(frames: u32) {
+    request_animation_frame(move || {
+        let el = web_sys::window()
             .and_then(|w| w.document())
             .and_then(|d| d.get_element_by_id("fehler"))
-            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-        {
-            let _ = el.focus();
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        match el {
+            Some(el) => {
+                let _ = el.focus();
+            }
+            None if frames > 0 => focus_summary_in(frames - 1),
+            None => {}
         }
     });
 }
@@ -149,7 +158,10 @@ pub fn clock(ms: f64) -> String {
 /// "Entwurf gespeichert um 14:32" (or why not), and "Entwurf verwerfen"
 /// with a confirmation.
 #[component]
-pub fn DraftStatus(apply: Apply, #[prop(optional, into)] after_discard: Option<Callback<()>>) -> impl IntoView {
+pub fn DraftStatus(
+    apply: Apply,
+    #[prop(optional, into)] after_discard: Option<Callback<()>>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let confirming = RwSignal::new(false);
     let status = move || match apply.save.get() {

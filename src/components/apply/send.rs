@@ -99,7 +99,9 @@ pub async fn send(
         return Err(SendError::Inactive);
     }
     let Some(draft) = apply.draft.get_untracked() else {
-        return Err(SendError::Storage(StorageError::Unavailable("no draft".into())));
+        return Err(SendError::Storage(StorageError::Unavailable(
+            "no draft".into(),
+        )));
     };
     let files = attachments(&form, &draft.answers);
     let file_ids: Vec<String> = files.iter().map(|(_, f)| f.id.clone()).collect();
@@ -210,7 +212,9 @@ pub async fn send(
         })
         .await
         .map_err(api)?;
-        metas.push(AttachmentMeta::upload(&file.id, &hash, &file.mime, &file.name));
+        metas.push(AttachmentMeta::upload(
+            &file.id, &hash, &file.mime, &file.name,
+        ));
     }
 
     // 5. Metadata and data, then submit.
@@ -225,13 +229,19 @@ pub async fn send(
         method: session.user.method.clone().unwrap_or_default(),
     };
     let meta = metadata(&data_hash, &loaded.schema_uri, &metas, &report, &today());
-    let meta_bytes = serde_json::to_vec(&meta)
-        .map_err(|e| SendError::Api(ApiError::Decode(e.to_string())))?;
+    let meta_bytes =
+        serde_json::to_vec(&meta).map_err(|e| SendError::Api(ApiError::Decode(e.to_string())))?;
     let encrypted_metadata = webcrypto::encrypt_jwe(&key, "application/json", &meta_bytes).await?;
     let encrypted_data = webcrypto::encrypt_jwe(&key, "application/json", &data).await?;
-    let st = fc::submit(&base, &token, &submission_id, &encrypted_metadata, &encrypted_data)
-        .await
-        .map_err(api)?;
+    let st = fc::submit(
+        &base,
+        &token,
+        &submission_id,
+        &encrypted_metadata,
+        &encrypted_data,
+    )
+    .await
+    .map_err(api)?;
     Ok(Sent {
         submission_id: st.submission_id,
         case_id: st.case_id,

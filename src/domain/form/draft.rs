@@ -27,6 +27,10 @@ pub struct Draft {
     /// creating a second application.
     #[serde(default)]
     pub sending: Option<Sending>,
+    /// Whether the citizen changed anything (prefilled values alone do
+    /// not make a draft worth continuing or discarding).
+    #[serde(default)]
+    pub touched: bool,
 }
 
 /// The state of a send, written before each network step.
@@ -65,9 +69,9 @@ impl Draft {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// Whether the citizen has typed or chosen anything yet.
+    /// Whether the citizen has typed or chosen nothing yet.
     pub fn is_empty(&self) -> bool {
-        self.answers.values.is_empty() && self.answers.files.is_empty()
+        !self.touched && self.reached == 0
     }
 
     /// After an edit, a send that never reached the server is forgotten
@@ -75,6 +79,7 @@ impl Draft {
     /// kept: the next send asks the server how far it got, so a submit
     /// whose answer was lost is never made twice.
     pub fn edited(&mut self) {
+        self.touched = true;
         if self
             .sending
             .as_ref()

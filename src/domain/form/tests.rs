@@ -578,6 +578,9 @@ fn drafts_belong_to_one_schema_and_keep_announced_sends() {
     let mut d = Draft::new("urn:buergeramt:form:hundesteuer-anmelden", "053150000000");
     assert!(d.is_empty());
     d.answers.set("F60000228", "Erika");
+    assert!(d.is_empty(), "prefilled values alone are no draft");
+    d.edited();
+    assert!(!d.is_empty());
     let json = d.to_json();
     assert_eq!(
         Draft::from_json(&json, "urn:buergeramt:form:hundesteuer-anmelden"),

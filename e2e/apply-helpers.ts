@@ -1,0 +1,87 @@
+// Shared steps of the online-application journeys (e2e/apply*.spec.ts).
+import { expect, type Page } from '@playwright/test';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { passwordLogin, eidLogin, waitForApp } from './fixtures';
+
+export const KOELN = '053150000000';
+export const ERIKA = { user: 'erika', password: 'Mustermann-2026', card: /Musterausweis/, pin: '123456' };
+export const JONAS = { user: 'jonas.schmidt', password: 'Elster-Konto-7', cert: /jonas-schmidt\.pfx/, pin: 'Elster-PIN-2026' };
+
+/** LeiKa keys (= PVOG ids) of the six services with forms. */
+export const SERVICES = {
+  hund: '99089005001000',
+  wahl: '99096001001000',
+  park: '99036001001000',
+  gewerbe: '99050012104000',
+  wohnsitz: '99115001001000',
+  fz: '99063001001000',
+};
+
+export function applyUrl(service: string, tail = ''): string {
+  return `/antrag/${service}${tail ? '/' + tail : ''}?ort=${KOELN}`;
+}
+
+/** Opens the start page and logs in with a password (Level-1). */
+export async function startWithPassword(page: Page, service: string, who = ERIKA) {
+  await page.goto(applyUrl(service));
+  await waitForApp(page);
+  await page.getByRole('button', { name: /anmelden/i }).first().click();
+  await passwordLogin(page, who.user, who.password);
+  await expect(page).toHaveURL(new RegExp(`/antrag/${service}`));
+  await expect(page.getByRole('link', { name: /Antrag starten|Weiter ausfüllen/ })).toBeVisible();
+}
+
+/** Opens the start page and logs in with Erika's specimen ID card (Level-4). */
+export async function startWithEid(page: Page, service: string) {
+  await page.goto(applyUrl(service));
+  await waitForApp(page);
+  await page.getByRole('button', { name: /Online-Ausweis|anmelden/i }).first().click();
+  await eidLogin(page, ERIKA.card, ERIKA.pin);
+  await expect(page).toHaveURL(new RegExp(`/antrag/${service}`));
+  await expect(page.getByRole('link', { name: /Antrag starten|Weiter ausfüllen/ })).toBeVisible();
+}
+
+/** Fills a three-part date inside `scope` (a fieldset named by its legend). */
+export async function fillDate(page: Page, legend: string | RegExp, d: string, m: string, y: string, nth = 0) {
+  const group = page.getByRole('group', { name: legend }).nth(nth);
+  await group.getByLabel('Tag').fill(d);
+  await group.getByLabel('Monat').fill(m);
+  await group.getByLabel('Jahr').fill(y);
+}
+
+export async function next(page: Page) {
+  await page.getByRole('button', { name: 'Weiter', exact: true }).click();
+}
+
+/** Checks the declaration and sends; returns the case reference shown. */
+export async function sendAndConfirm(page: Page): Promise<{ reference: string; submission: string }> {
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Angaben prüfen');
+  await page.getByLabel('Ich versichere, dass meine Angaben richtig und vollständig sind.').check();
+  await page.getByRole('button', { name: 'Antrag verschlüsselt senden' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Antrag gesendet', { timeout: 30_000 });
+  await expect(page.getByText('Ihr Antrag wurde verschlüsselt gesendet')).toBeVisible();
+  const reference = (await page.locator('.apply-reference').first().innerText()).trim();
+  const submission = new URL(page.url()).searchParams.get('einreichung') ?? '';
+  return { reference, submission };
+}
+
+/** A small valid PDF as an upload payload. */
+export function pdf(name: string, marker = 'Anlage') {
+  const body = `%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\n% ${marker}\ntrailer<</Root 1 0 R>>\n%%EOF\n`;
+  return { name, mimeType: 'application/pdf', buffer: Buffer.from(body) };
+}
+
+/** Every byte the stand-in keeps on disk (SQLite file, WAL, everything). */
+export function storedBytes(): Buffer {
+  const dir = process.env.E2E_DATA ?? '';
+  const parts: Buffer[] = [];
+  for (const f of readdirSync(dir)) {
+    try {
+      parts.push(readFileSync(join(dir, f)));
+    } catch {
+      // directories (tantivy index) are not submission data
+    }
+  }
+  return Buffer.concat(parts);
+}
