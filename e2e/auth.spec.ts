@@ -1,9 +1,6 @@
-import { test, expect, expectNoAxeViolations, waitForApp, passwordLogin, eidLogin, tabTo } from './fixtures';
+import { test, expect, expectNoAxeViolations, waitForApp, passwordLogin, eidLogin, tabTo, startExtraServer } from './fixtures';
 import type { Page, Locator } from '@playwright/test';
-import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 
 // Test citizens: docs/test-citizens.md.
 const ERIKA = { user: 'erika', password: 'Mustermann-2026', card: /Musterausweis/, pin: '123456' };
@@ -219,39 +216,7 @@ test.describe('short sessions', () => {
   let base = '';
 
   test.beforeAll(async () => {
-    const port = execFileSync(process.execPath, [
-      '-e',
-      "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})",
-    ])
-      .toString()
-      .replace(/[^0-9]/g, '');
-    base = `http://127.0.0.1:${port}`;
-    server = spawn(`${process.env.CARGO_TARGET_DIR ?? 'target'}/debug/buergeramt-backends`, [], {
-      env: {
-        ...process.env,
-        PORT: port,
-        BUERGERAMT_DATA: mkdtempSync(join(tmpdir(), 'buergeramt-e2e-kurz-')),
-        BUERGERAMT_DIST: 'dist',
-        BUERGERAMT_SESSION_SECONDS: String(SHORT),
-        RUST_LOG: 'warn',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let log = '';
-    server.stderr?.on('data', (d) => (log += d.toString()));
-    server.on('exit', (code, signal) => console.log(`short-session server exited: ${code} ${signal} ${log.slice(-2000)}`));
-    let last = '';
-    for (let i = 0; i < 200; i++) {
-      try {
-        const r = await fetch(`${base}/healthz`);
-        if (r.ok) return;
-        last = `status ${r.status}`;
-      } catch (e: any) {
-        last = String(e?.cause?.code ?? e?.message ?? e);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`short-session server did not start (${last}): ${log}`);
+    ({ base, server } = await startExtraServer({ BUERGERAMT_SESSION_SECONDS: String(SHORT) }));
   });
 
   test.afterAll(() => {

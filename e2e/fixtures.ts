@@ -1,5 +1,9 @@
 import { test as base, expect, type Page, type Locator } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * `test` with a `page` that fails the test on any console error or uncaught
@@ -62,4 +66,45 @@ export async function tabTo(page: Page, target: Locator, max = 60) {
     await page.keyboard.press('Tab');
   }
   await expect(target).toBeFocused();
+}
+
+/**
+ * A second stand-in server of our own (free port, fresh data) with extra
+ * environment, e.g. short sessions. Kill it in `afterAll`.
+ */
+export async function startExtraServer(env: Record<string, string>): Promise<{ base: string; server: ChildProcess }> {
+  const port = execFileSync(process.execPath, [
+    '-e',
+    "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})",
+  ])
+    .toString()
+    .replace(/[^0-9]/g, '');
+  const base = `http://127.0.0.1:${port}`;
+  const server = spawn(`${process.env.CARGO_TARGET_DIR ?? 'target'}/debug/buergeramt-backends`, [], {
+    env: {
+      ...process.env,
+      PORT: port,
+      BUERGERAMT_DATA: mkdtempSync(join(tmpdir(), 'buergeramt-e2e-extra-')),
+      BUERGERAMT_DIST: 'dist',
+      RUST_LOG: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  server.stderr?.on('data', (d) => (log += d.toString()));
+  server.on('exit', (code, signal) => console.log(`extra server exited: ${code} ${signal} ${log.slice(-2000)}`));
+  let last = '';
+  for (let i = 0; i < 200; i++) {
+    try {
+      const r = await fetch(`${base}/healthz`);
+      if (r.ok) return { base, server };
+      last = `status ${r.status}`;
+    } catch (e: any) {
+      last = String(e?.cause?.code ?? e?.message ?? e);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  server.kill();
+  throw new Error(`extra server did not start (${last}): ${log}`);
 }
