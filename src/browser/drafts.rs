@@ -28,8 +28,9 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, IdbDatabase, IdbKeyRange, IdbObjectStore, IdbTransactionMode};
 
 use super::idb::{self, IdbFailure};
+use super::webcrypto::{sha256_hex, CryptoError};
 use super::{fill_random, js_error_text, object, subtle};
-use crate::domain::jwe::{hex, IV_BYTES};
+use crate::domain::jwe::IV_BYTES;
 
 /// The IndexedDB database holding drafts, files and the per-account keys.
 pub const DB_NAME: &str = "buergeramt-entwuerfe";
@@ -153,16 +154,12 @@ fn stamp() -> f64 {
 
 /// The account id for an OIDC `sub`: hex SHA-256 of `buergeramt-drafts:` + sub.
 pub async fn account_id(sub: &str) -> Result<String, StorageError> {
-    let input = format!("{ACCOUNT_ID_PREFIX}{sub}");
-    let subtle = subtle().map_err(unavailable)?;
-    let digest = JsFuture::from(
-        subtle
-            .digest_with_str_and_u8_array("SHA-256", input.as_bytes())
-            .map_err(failed)?,
-    )
-    .await
-    .map_err(failed)?;
-    Ok(hex(&Uint8Array::new(&digest).to_vec()))
+    sha256_hex(format!("{ACCOUNT_ID_PREFIX}{sub}").as_bytes())
+        .await
+        .map_err(|e| match e {
+            CryptoError::Unsupported(m) => StorageError::Unavailable(m),
+            other => StorageError::Failed(other.to_string()),
+        })
 }
 
 fn upgrade(db: &IdbDatabase, _old_version: f64) -> Result<(), JsValue> {

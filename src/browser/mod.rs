@@ -1,9 +1,7 @@
-//! WebCrypto and IndexedDB: the device side, no HTTP.
-//!
-//! * [`webcrypto`] encrypts submissions for the authority (JWE with
+//! * [`webcrypto`](crate::browser::webcrypto) encrypts submissions for the authority (JWE with
 //!   RSA-OAEP-256 + A256GCM), hashes and makes attachment ids,
-//! * [`drafts`] keeps form drafts and their files encrypted in IndexedDB,
-//! * [`idb`] turns IndexedDB's callbacks into futures.
+//! * [`drafts`](crate::browser::drafts) keeps form drafts and their files encrypted in IndexedDB,
+//! * [`idb`](crate::browser::idb) turns IndexedDB's callbacks into futures.
 //!
 //! The shared bits (the window, `crypto.subtle`, random bytes, reading a
 //! JavaScript error) live here; `api::idp` uses them too.

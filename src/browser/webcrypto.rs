@@ -68,7 +68,7 @@ pub async fn import_encryption_key(jwk: &EncryptionJwk) -> Result<EncryptionKey,
         .map_err(failed)?;
     let key = JsFuture::from(promise)
         .await
-        .map_err(|e| CryptoError::BadKey(JweError::KeyType(js_error_text(&e))))?;
+        .map_err(|e| CryptoError::BadKey(JweError::KeyRejected(js_error_text(&e))))?;
     let key: web_sys::CryptoKey = key
         .dyn_into()
         .map_err(|_| CryptoError::Failed("importKey did not return a key".into()))?;

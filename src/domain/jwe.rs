@@ -26,6 +26,9 @@ pub const TAG_BYTES: usize = 16;
 pub const MIN_RSA_BITS: usize = 4096;
 /// `cty` of the data and the metadata.
 pub const CTY_JSON: &str = "application/json";
+/// `$schema` of the metadata (FIT-Connect schema metadata 1.2.0).
+pub const METADATA_SCHEMA: &str =
+    "https://schema.fitko.de/fit-connect/metadata/1.2.0/metadata.schema.json";
 /// Version of the identification report in `authenticationInformation`.
 pub const IDENTIFICATION_REPORT_VERSION: &str = "1.0.0";
 
@@ -65,6 +68,9 @@ pub enum JweError {
     /// The key has no `kid`.
     #[error("the key has no kid")]
     KeyId,
+    /// The key passed these checks but the browser refused to import it.
+    #[error("the browser refused the key: {0}")]
+    KeyRejected(String),
 }
 
 /// base64url without padding (the one implementation is in `domain::pkce`).
@@ -282,6 +288,7 @@ pub fn metadata(
         })
         .collect();
     json!({
+        "$schema": METADATA_SCHEMA,
         "contentStructure": {
             "data": {
                 "hash": {"type": "sha512", "content": data_sha512_hex},
@@ -512,6 +519,7 @@ mod tests {
             "2026-11-28",
         );
         let expected = json!({
+            "$schema": "https://schema.fitko.de/fit-connect/metadata/1.2.0/metadata.schema.json",
             "contentStructure": {
                 "data": {
                     "hash": {"type": "sha512", "content": "deadbeef"},
