@@ -42,20 +42,7 @@ pub async fn stylesheet() -> Response {
         .into_response()
 }
 
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::html::{escape, Kind};
 
 /// An HTML page answer with `no-store` caching.
 pub fn page(status: StatusCode, stylesheets: &[String], title: &str, body: &str) -> Response {
@@ -89,27 +76,9 @@ pub fn page(status: StatusCode, stylesheets: &[String], title: &str, body: &str)
         .into_response()
 }
 
-#[derive(Clone, Copy)]
-pub enum Kind {
-    Info,
-    Success,
-    Danger,
-}
-
 /// A KERN alert. `title` and `text` are plain text.
 pub fn alert(kind: Kind, title: &str, text: &str) -> String {
-    let (class, role) = match kind {
-        Kind::Info => ("kern-alert--info", "status"),
-        Kind::Success => ("kern-alert--success", "status"),
-        Kind::Danger => ("kern-alert--danger", "alert"),
-    };
-    format!(
-        "<div class=\"kern-alert {class} idp-alert\" role=\"{role}\">\
-<div class=\"kern-alert__header\"><p class=\"kern-title\">{}</p></div>\
-<div class=\"kern-alert__body\"><p class=\"kern-body\">{}</p></div></div>",
-        escape(title),
-        escape(text)
-    )
+    crate::html::alert_with(kind, "idp-alert", title, text)
 }
 
 pub fn error_page(stylesheets: &[String], status: StatusCode, title: &str, text: &str) -> Response {
