@@ -460,13 +460,15 @@ pub async fn notify_postbox(
     };
     crate::zbp::application_submitted(
         state,
-        mailbox_uuid,
-        &s.id,
-        &s.case_id,
-        &s.service_name,
-        &dest.authority,
-        dest.form.level,
-        status,
+        crate::zbp::Submitted {
+            mailbox_uuid,
+            submission_id: &s.id,
+            case_id: &s.case_id,
+            service_name: &s.service_name,
+            authority: &dest.authority,
+            level: dest.form.level,
+            status,
+        },
     )
     .await;
 }

@@ -337,21 +337,33 @@ pub async fn application_statuses(
         .await?)
 }
 
+/// A handed-in submission, as FIT-Connect reports it to the postbox.
+pub struct Submitted<'a> {
+    pub mailbox_uuid: &'a str,
+    pub submission_id: &'a str,
+    pub case_id: &'a str,
+    pub service_name: &'a str,
+    pub authority: &'a str,
+    pub level: TrustLevel,
+    /// `submitted`, or `rejected` when the automatic check failed.
+    pub status: &'a str,
+}
+
 /// Called by FIT-Connect right after a submission was handed in
 /// (`status` is `submitted`, or `rejected` when the automatic check failed):
 /// the citizen's application gets the status SUBMITTED (and a rejection
 /// note when the check failed). Failures are logged, never raised: the
 /// submission itself has succeeded.
-pub async fn application_submitted(
-    state: &AppState,
-    mailbox_uuid: &str,
-    submission_id: &str,
-    case_id: &str,
-    service_name: &str,
-    authority: &str,
-    level: TrustLevel,
-    status: &str,
-) {
+pub async fn application_submitted(state: &AppState, sub: Submitted<'_>) {
+    let Submitted {
+        mailbox_uuid,
+        submission_id,
+        case_id,
+        service_name,
+        authority,
+        level,
+        status,
+    } = sub;
     let base = |st: Status, details: &str, text: String| NewStatus {
         mailbox_uuid: mailbox_uuid.to_string(),
         application_id: submission_id.to_string(),
