@@ -58,6 +58,11 @@ impl Case {
         self.destination.form.level
     }
 
+    /// The service's name as the form has it (the client's `serviceType.name` is not trusted).
+    pub fn service(&self) -> &str {
+        &self.destination.form.title
+    }
+
     /// The latest ZBP status of the application.
     pub fn latest(&self) -> Option<Status> {
         self.statuses.last().and_then(|s| Status::parse(&s.status))
@@ -108,7 +113,7 @@ fn status_for(
         mailbox_uuid: case.recipient.mailbox_uuid.clone(),
         application_id: case.entry.submission_id.clone(),
         status,
-        public_service_name: case.entry.service_name.clone(),
+        public_service_name: case.service().to_string(),
         sender_name: case.destination.authority.clone(),
         status_details: details,
         additional_information: extra,
@@ -147,7 +152,7 @@ pub async fn perform(
     let _guard = LOCK.lock().await;
     let case = load(state, submission_id).await?;
     let ref_ = case.entry.case_id.clone();
-    let service = case.entry.service_name.clone();
+    let service = case.service().to_string();
     let authority = case.destination.authority.clone();
     let (status, message_id) = match action {
         Action::Accept => {

@@ -345,7 +345,7 @@ fn entry_json(e: &crate::fitconnect::authority::InboxEntry, latest: Option<&str>
         "destinationName": dest.map(|d| d.name.as_str()),
         "authority": dest.map(|d| d.authority.as_str()),
         "leikaKey": e.leika,
-        "serviceName": e.service_name,
+        "serviceName": dest.map(|d| d.form.title.as_str()).unwrap_or(e.service_name.as_str()),
         "status": e.status,
         "applicationStatus": latest,
         "submittedAt": iso(e.submitted_at),

@@ -364,15 +364,17 @@ pub async fn inbox(
             Ok(s) => s.last().map(|x| x.status.clone()),
             Err(err) => return error_page(&site, Some(&clerk), &err),
         };
-        let dest = crate::fitconnect::destinations::by_id(&e.destination_id)
+        let d = crate::fitconnect::destinations::by_id(&e.destination_id)
             .ok()
-            .flatten()
+            .flatten();
+        let dest = d
             .map(|d| d.name.clone())
             .unwrap_or_else(|| e.destination_id.clone());
+        let service = d.map(|d| d.form.title.as_str()).unwrap_or(&e.service_name);
         let row = format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><a class=\"kern-link\" href=\"/behoerde/antraege/{}\">Antrag {} öffnen</a></td></tr>",
             when(e.submitted_at),
-            escape(&e.service_name),
+            escape(service),
             escape(&e.case_id),
             fit_status(&e.status),
             app_status(latest.as_deref()),
@@ -448,7 +450,7 @@ pub async fn detail(
     body.push_str(&format!(
         "<dl class=\"bh-data bh-section\"><dt>Leistung</dt><dd>{}</dd><dt>Aktenzeichen</dt><dd>{}</dd><dt>Empfänger</dt><dd>{}</dd>\
 <dt>Eingegangen am</dt><dd>{}</dd><dt>FIT-Connect-Status</dt><dd>{}</dd><dt>Bearbeitungsstand</dt><dd>{}</dd><dt>Vertrauensniveau</dt><dd>{}</dd></dl>",
-        escape(&case.entry.service_name),
+        escape(case.service()),
         escape(&case.entry.case_id),
         escape(&case.destination.name),
         when(case.entry.submitted_at),

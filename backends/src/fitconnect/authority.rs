@@ -464,7 +464,7 @@ pub async fn notify_postbox(
             mailbox_uuid,
             submission_id: &s.id,
             case_id: &s.case_id,
-            service_name: &s.service_name,
+            service_name: &dest.form.title,
             authority: &dest.authority,
             level: dest.form.level,
             status,

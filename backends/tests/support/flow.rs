@@ -495,3 +495,41 @@ pub fn event_type(claims: &Value) -> String {
         .unwrap()
         .to_string()
 }
+
+/// A whole Hundesteuer application (two dogs, one Sachkundenachweis PDF),
+/// routed to Hilden and handed in as `token`'s citizen. Returns
+/// `(submissionId, caseId)`; the submission is `submitted`.
+pub async fn submit_hundesteuer(app: &Router, token: &str) -> (String, String) {
+    let (dest, jwk, schema_uri) = discover(app, HUND, HILDEN).await;
+    let a = announce(app, token, &dest, HUND, &[ATT1], None).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    let sub = a.json()["submissionId"].as_str().unwrap().to_string();
+    let case = a.json()["caseId"].as_str().unwrap().to_string();
+    let data = serde_json::to_vec(&hund_data(true)).unwrap();
+    let meta = serde_json::to_vec(&metadata(
+        &schema_uri,
+        &data,
+        &[(ATT1, PDF, "application/pdf", "sachkunde.pdf")],
+    ))
+    .unwrap();
+    let r = put_attachment(
+        app,
+        token,
+        &sub,
+        ATT1,
+        encrypt_for(&jwk, PDF, "application/pdf"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let done = submit(
+        app,
+        token,
+        &sub,
+        &encrypt_for(&jwk, &meta, "application/json"),
+        &encrypt_for(&jwk, &data, "application/json"),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::ACCEPTED, "{}", done.body);
+    assert_eq!(done.json()["status"], "submitted");
+    (sub, case)
+}
