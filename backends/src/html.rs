@@ -2,7 +2,10 @@
 //! and the authority console): HTML escaping, KERN alerts, cookies. No inline
 //! scripts or styles anywhere: the CSP forbids them.
 
-use axum::http::{header, HeaderMap};
+use axum::{
+    http::{header, HeaderMap, StatusCode},
+    response::{Html, IntoResponse, Response},
+};
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape(s: &str) -> String {
@@ -42,6 +45,56 @@ pub fn alert_with(kind: Kind, extra_class: &str, title: &str, text: &str) -> Str
         escape(title),
         escape(text)
     )
+}
+
+/// The frame of a server-rendered page family (IdP, console).
+pub struct Shell<'a> {
+    /// Appended to the `<title>`, e.g. `BundID (Testumgebung)`.
+    pub site: &'a str,
+    /// Class prefix of the family's own stylesheet (`idp`, `bh`).
+    pub prefix: &'a str,
+    /// The family's own stylesheet, e.g. `/idp/static/idp.css`.
+    pub own_css: &'a str,
+    /// Stylesheets before it (the app's KERN CSS, when built).
+    pub stylesheets: &'a [String],
+    /// Inner HTML of the `<header>` (trusted markup; escape what goes in).
+    pub header: &'a str,
+}
+
+/// A whole German HTML page with one `h1` (`title`, escaped) and `body`
+/// (trusted markup), answered with `no-store` caching.
+pub fn document(shell: &Shell<'_>, status: StatusCode, title: &str, body: &str) -> Response {
+    let mut links = String::new();
+    for href in shell.stylesheets {
+        links.push_str(&format!(
+            "<link rel=\"stylesheet\" href=\"{}\">\n",
+            escape(href)
+        ));
+    }
+    let html = format!(
+        "<!doctype html>\n<html lang=\"de\">\n<head>\n<meta charset=\"utf-8\">\n\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+<meta name=\"robots\" content=\"noindex\">\n\
+<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\n\
+<title>{title} – {site}</title>\n{links}<link rel=\"stylesheet\" href=\"{css}\">\n</head>\n<body>\n\
+<a class=\"kern-link {p}-skip\" href=\"#inhalt\">Zum Inhalt springen</a>\n\
+<header class=\"{p}-header\">{header}</header>\n\
+<main id=\"inhalt\" class=\"{p}-main\">\n<h1 class=\"kern-heading-x-large\">{title}</h1>\n{body}\n</main>\n</body>\n</html>\n",
+        title = escape(title),
+        site = escape(shell.site),
+        css = escape(shell.own_css),
+        p = shell.prefix,
+        header = shell.header,
+    );
+    (
+        status,
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+        ],
+        Html(html),
+    )
+        .into_response()
 }
 
 /// The value of cookie `name` in the request, if any.

@@ -5,7 +5,7 @@
 use axum::{
     extract::{rejection::FormRejection, Form, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
     Extension,
 };
 use std::collections::HashMap;
@@ -14,7 +14,7 @@ use std::sync::Arc;
 use super::actions::{self, Action};
 use super::{end_session, log_in, render, session, Clerk, LoginError, SESSION_SECS};
 use crate::error::extract::Path;
-use crate::html::{alert_with, cookie_value, escape, same_secret, Kind};
+use crate::html::{alert_with, cookie_value, document, escape, same_secret, Kind, Shell};
 use crate::idp::random_token;
 use crate::static_files::Site;
 use crate::zbp::Status;
@@ -73,13 +73,6 @@ fn page(
     clerk: Option<&Clerk>,
     body: &str,
 ) -> Response {
-    let mut links = String::new();
-    for href in site.stylesheets() {
-        links.push_str(&format!(
-            "<link rel=\"stylesheet\" href=\"{}\">\n",
-            escape(&href)
-        ));
-    }
     let user = match clerk {
         Some(c) => format!(
             "<form method=\"post\" action=\"/behoerde/abmelden\" class=\"bh-form\"><span class=\"bh-muted\">Angemeldet: {}</span> \
@@ -89,26 +82,19 @@ fn page(
         ),
         None => String::new(),
     };
-    let html = format!(
-        "<!doctype html>\n<html lang=\"de\">\n<head>\n<meta charset=\"utf-8\">\n\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"robots\" content=\"noindex\">\n\
-<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\n\
-<title>{t} – Behördenkonsole (Testumgebung)</title>\n{links}<link rel=\"stylesheet\" href=\"/behoerde/static/behoerde.css\">\n</head>\n<body>\n\
-<a class=\"kern-link bh-skip\" href=\"#inhalt\">Zum Inhalt springen</a>\n\
-<header class=\"bh-header\"><div><p>Behördenkonsole – Testumgebung des Bürgeramts NRW</p>\
-<p class=\"kern-body kern-body--small bh-muted\">Nur Testdaten; keine echten Anträge.</p></div>{user}</header>\n\
-<main id=\"inhalt\" class=\"bh-main\">\n<h1 class=\"kern-heading-x-large\">{t}</h1>\n{body}\n</main>\n</body>\n</html>\n",
-        t = escape(title)
+    let header = format!(
+        "<div><p>Behördenkonsole – Testumgebung des Bürgeramts NRW</p>\
+<p class=\"kern-body kern-body--small bh-muted\">Nur Testdaten; keine echten Anträge.</p></div>{user}"
     );
-    (
-        status,
-        [
-            (header::CACHE_CONTROL, "no-store"),
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-        ],
-        Html(html),
-    )
-        .into_response()
+    let stylesheets = site.stylesheets();
+    let shell = Shell {
+        site: "Behördenkonsole (Testumgebung)",
+        prefix: "bh",
+        own_css: "/behoerde/static/behoerde.css",
+        stylesheets: &stylesheets,
+        header: &header,
+    };
+    document(&shell, status, title, body)
 }
 
 fn see_other(to: &str) -> Response {
