@@ -61,10 +61,10 @@ pub fn win_ansi(s: &str) -> Vec<u8> {
         .collect()
 }
 
-/// Greedy word wrap by an estimated width (Helvetica averages about half
-/// an em per character).
+/// Greedy word wrap by an estimated width (Helvetica averages a little over
+/// half an em per character).
 fn wrap(text: &str, size: f32, width: f32) -> Vec<String> {
-    let max_chars = ((width / (size * 0.52)) as usize).max(10);
+    let max_chars = ((width / (size * 0.55)) as usize).max(10);
     let mut lines = Vec::new();
     for para in text.lines() {
         let mut line = String::new();
@@ -182,29 +182,20 @@ pub fn render(b: &Bescheid<'_>) -> Result<Vec<u8>, PdfError> {
     );
     w.rule();
     w.gap(18.0);
-    // Recipient on the left, reference and date on the right.
-    let top = w.y;
+    // Recipient, then date and reference (left-aligned: a caseId is a long UUID).
     w.line("F1", 10.0, b.recipient_name);
     for l in b.recipient_address {
         w.line("F1", 10.0, l);
     }
-    let x = PAGE_W - RIGHT - 190.0;
-    w.text_at(
-        x,
-        top - 14.0,
-        "F1",
-        10.0,
-        &format!("Aktenzeichen: {}", b.reference),
-    );
-    w.text_at(x, top - 28.0, "F1", 10.0, &format!("Datum: {}", b.date));
-    w.y = w.y.min(top - 28.0);
-    w.gap(30.0);
+    w.gap(14.0);
+    w.line("F1", 10.0, &format!("Datum: {}", b.date));
+    w.line("F1", 10.0, &format!("Aktenzeichen: {}", b.reference));
+    w.gap(24.0);
     w.paragraph("F2", 13.0, &format!("Bescheid: {}", b.service));
-    w.gap(8.0);
     w.paragraph(
         "F1",
-        10.0,
-        &format!("Aktenzeichen (bitte immer angeben): {}", b.reference),
+        9.0,
+        "Bitte geben Sie bei Rückfragen immer das Aktenzeichen an.",
     );
     w.gap(8.0);
     w.paragraph("F1", 10.5, b.decision);
