@@ -721,3 +721,85 @@ async fn rejecting_through_the_console_tells_the_citizen() {
     assert!(!d.body.contains("<Mettmann>"));
     assert!(d.body.contains("Zurückgewiesen"));
 }
+
+#[tokio::test]
+async fn a_level_4_decision_is_locked_for_a_level_1_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _state) = open(dir.path());
+    let eid = login(&app, How::Eid("eid-erika", "123456")).await;
+    let basis = erika_basis(&app).await;
+    let (sub, case) = submit_form(&app, &eid, FZ, &fz_data(), &[]).await;
+    let token = api_token(&app).await;
+    let base = format!("/behoerde/api/submissions/{sub}");
+    let g = api(&app, &token, Method::GET, &base, None).await.json();
+    assert_eq!(g["trustLevel"], "STORK-QAA-Level-4");
+    for step in ["accept", "processing"] {
+        let r = api(&app, &token, Method::POST, &format!("{base}/{step}"), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let r = api(
+        &app,
+        &token,
+        Method::POST,
+        &format!("{base}/decide"),
+        Some(json!({"decision": "Das Führungszeugnis wird erteilt."})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let mid = r.json()["messageId"].as_str().unwrap().to_string();
+
+    // Level-1: listed, locked, nothing readable.
+    let l = get(&app, "/zbp/v1/messages?kind=decision", Some(&basis))
+        .await
+        .json();
+    let m = &l["messages"][0];
+    assert_eq!(m["id"], mid.as_str());
+    assert_eq!(m["reference"], case.as_str());
+    assert_eq!(m["locked"], true);
+    assert_eq!(m["requiredLevel"], "STORK-QAA-Level-4");
+    assert_eq!(m["attachments"], json!([]));
+    let r = get(&app, &format!("/zbp/v1/messages/{mid}"), Some(&basis)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.json()["requiredLevel"], "STORK-QAA-Level-4");
+    let h = get(
+        &app,
+        &format!("/zbp/v1/applications/{sub}/status"),
+        Some(&basis),
+    )
+    .await
+    .json();
+    assert!(h["statuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["locked"] == true && s["statusDetails"].is_null()));
+
+    // Level-4 (after step-up): it opens, with the PDF and the deadline.
+    let r = get(&app, &format!("/zbp/v1/messages/{mid}"), Some(&eid)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let m = r.json();
+    assert!(m["deadline"].is_string());
+    let att = m["attachments"][0]["id"].as_str().unwrap();
+    let pdf = get(
+        &app,
+        &format!("/zbp/v1/messages/{mid}/attachments/{att}"),
+        Some(&eid),
+    )
+    .await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert!(pdf.body.starts_with("%PDF-"));
+    let h = get(
+        &app,
+        &format!("/zbp/v1/applications/{sub}/status"),
+        Some(&eid),
+    )
+    .await
+    .json();
+    let seq: Vec<&str> = h["statuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(seq, ["SUBMITTED", "RECEIVED", "PROCESSING", "COMPLETED"]);
+}
