@@ -2,8 +2,6 @@
 //! (where FIT-Connect has one) and the ZBP status, with a message into the
 //! citizen's postbox. HTML console and JSON API both call [`perform`].
 
-use chrono::Utc;
-
 use crate::fitconnect::{self, authority::InboxEntry, destinations, Problem};
 use crate::idp::{Recipient, TrustLevel};
 use crate::zbp::{self, MessageKind, NewAttachment, NewMessage, NewStatus, Status};
@@ -139,7 +137,7 @@ fn require_accepted(case: &Case) -> Result<(), ApiError> {
 
 /// Today in Germany, `DD.MM.YYYY`.
 pub fn today() -> String {
-    zbp::deadline::berlin_date(Utc::now().timestamp())
+    zbp::deadline::berlin_date(zbp::now())
         .map(zbp::deadline::german)
         .unwrap_or_default()
 }
