@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod fitconnect;
+pub mod html;
 pub mod idp;
 pub mod pvog;
 pub mod secret_file;

@@ -439,3 +439,106 @@ pub async fn reject(
     }
     Ok(())
 }
+
+// ------------------------------------------- the postbox and the console
+
+/// Tells the citizen's postbox that a submission was handed in (status
+/// SUBMITTED, plus the rejection when the automatic check failed). Never
+/// fails the submission: problems are logged.
+pub async fn notify_postbox(
+    state: &AppState,
+    mailbox_uuid: &str,
+    submission_id: &str,
+    status: &str,
+) {
+    let s = match store::get(state, submission_id).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, submission_id, "postbox notification: submission not found");
+            return;
+        }
+    };
+    let Ok(Some(dest)) = destinations::by_id(&s.destination_id) else {
+        tracing::error!(submission_id, "postbox notification: unknown destination");
+        return;
+    };
+    crate::zbp::application_submitted(
+        state,
+        crate::zbp::Submitted {
+            mailbox_uuid,
+            submission_id: &s.id,
+            case_id: &s.case_id,
+            service_name: &dest.form.title,
+            authority: &dest.authority,
+            level: dest.form.level,
+            status,
+        },
+    )
+    .await;
+}
+
+/// A submission as the authority's inbox lists it (no content).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InboxEntry {
+    pub submission_id: String,
+    pub case_id: String,
+    pub destination_id: String,
+    pub leika: String,
+    pub service_name: String,
+    /// `submitted`, `accepted` or `rejected`.
+    pub status: String,
+    pub created_at: i64,
+    pub submitted_at: Option<i64>,
+    /// The owner's `sub` (to find the citizen's postbox).
+    #[serde(skip)]
+    pub citizen: String,
+}
+
+const INBOX_COLUMNS: &str =
+    "id, case_id, destination_id, leika, service_name, status, created_at, submitted_at, citizen";
+
+fn inbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InboxEntry> {
+    Ok(InboxEntry {
+        submission_id: r.get(0)?,
+        case_id: r.get(1)?,
+        destination_id: r.get(2)?,
+        leika: r.get(3)?,
+        service_name: r.get(4)?,
+        status: r.get(5)?,
+        created_at: r.get(6)?,
+        submitted_at: r.get(7)?,
+        citizen: r.get(8)?,
+    })
+}
+
+/// Every handed-in submission (not `incomplete`), newest first.
+pub async fn inbox(state: &AppState) -> Result<Vec<InboxEntry>, ApiError> {
+    Ok(state
+        .db
+        .call(|c| {
+            let sql = format!(
+                "SELECT {INBOX_COLUMNS} FROM fitconnect_submissions WHERE status != 'incomplete'
+                 ORDER BY submitted_at DESC, rowid DESC"
+            );
+            let mut stmt = c.prepare(&sql)?;
+            let rows = stmt.query_map([], inbox_row)?;
+            rows.collect()
+        })
+        .await?)
+}
+
+/// One handed-in submission's inbox entry (`NotFound` for unknown or incomplete ones).
+pub async fn inbox_entry(state: &AppState, submission_id: &str) -> Result<InboxEntry, ApiError> {
+    let id = submission_id.to_string();
+    state
+        .db
+        .call(move |c| {
+            let sql = format!(
+                "SELECT {INBOX_COLUMNS} FROM fitconnect_submissions WHERE id = ?1 AND status != 'incomplete'"
+            );
+            rusqlite::OptionalExtension::optional(c.query_row(&sql, [id], inbox_row))
+        })
+        .await?
+        .ok_or(ApiError::NotFound)
+}

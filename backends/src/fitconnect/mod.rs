@@ -531,6 +531,7 @@ async fn submit(
     }
     authority::record_submit(&state, &s).await?;
     let status = authority::validate_on_submit(&state, &id).await?;
+    authority::notify_postbox(&state, &citizen.mailbox_uuid, &id, &status).await;
     Ok(submit_answer(&s.id, &s.case_id, &status))
 }
 

@@ -22,6 +22,7 @@ use super::{
     TrustLevel, CODE_TTL_SECS, LOCK_SECS, LOGIN_TX_TTL_SECS, MAX_EID_PIN_FAILURES,
     MAX_PASSWORD_FAILURES,
 };
+use crate::html::cookie_value;
 use crate::static_files::Site;
 use crate::AppState;
 
@@ -52,17 +53,6 @@ fn see_other(location: &str) -> Response {
 fn cookie_name(tx_id: &str) -> String {
     let short: String = tx_id.chars().take(16).collect();
     format!("idp_tx_{short}")
-}
-
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
 }
 
 // ---------------------------------------------------------------- authorize

@@ -192,6 +192,73 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
     }
 }
 
+/// A citizen as an authority addresses them: postbox and postal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub sub: String,
+    pub mailbox_uuid: String,
+    /// "Vorname Nachname", if known.
+    pub name: Option<String>,
+    /// Street, postcode and place, if known.
+    pub address: Vec<String>,
+}
+
+/// Looks a citizen up by `sub` (the FIT-Connect submission's owner). Verified
+/// attributes (eID, then ELSTER) win over the account's self-declared ones.
+pub async fn recipient(state: &AppState, sub: &str) -> Result<Option<Recipient>, ApiError> {
+    let sub = sub.to_string();
+    let found = state
+        .db
+        .call(move |conn| {
+            let id: Option<i64> = rusqlite::OptionalExtension::optional(conn.query_row(
+                "SELECT id FROM idp_citizens WHERE sub = ?1",
+                rusqlite::params![sub],
+                |r| r.get(0),
+            ))?;
+            let Some(id) = id else { return Ok(None) };
+            Ok(Some((
+                store::citizen_ids(conn, id)?,
+                store::attributes(conn, id)?,
+            )))
+        })
+        .await?;
+    let Some((ids, attrs)) = found else {
+        return Ok(None);
+    };
+    let get = |name: &str| -> Option<String> {
+        ["eid", "elster", "account"].iter().find_map(|src| {
+            attrs
+                .iter()
+                .find(|(s, n, v)| s == src && n == name && !v.trim().is_empty())
+                .map(|(_, _, v)| v.clone())
+        })
+    };
+    let name = match (get("givenName"), get("surname")) {
+        (Some(g), Some(s)) => Some(format!("{g} {s}")),
+        (None, Some(s)) => Some(s),
+        (Some(g), None) => Some(g),
+        (None, None) => None,
+    };
+    let mut address = Vec::new();
+    if let Some(street) = get("postalAddress") {
+        address.push(street);
+    }
+    let place = [get("postalCode"), get("localityName")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if !place.is_empty() {
+        address.push(place);
+    }
+    Ok(Some(Recipient {
+        sub: ids.sub,
+        mailbox_uuid: ids.mailbox_uuid,
+        name,
+        address,
+    }))
+}
+
 /// Like [`authenticate`], but says why a token was refused.
 pub(crate) async fn principal(
     state: &AppState,

@@ -5,7 +5,7 @@
 
 use axum::{
     http::{header, StatusCode},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 
 use super::{LoginMethod, TrustLevel};
@@ -42,74 +42,24 @@ pub async fn stylesheet() -> Response {
         .into_response()
 }
 
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::html::{escape, Kind};
 
 /// An HTML page answer with `no-store` caching.
 pub fn page(status: StatusCode, stylesheets: &[String], title: &str, body: &str) -> Response {
-    let mut links = String::new();
-    for href in stylesheets {
-        links.push_str(&format!(
-            "<link rel=\"stylesheet\" href=\"{}\">\n",
-            escape(href)
-        ));
-    }
-    let html = format!(
-        "<!doctype html>\n<html lang=\"de\">\n<head>\n<meta charset=\"utf-8\">\n\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-<meta name=\"robots\" content=\"noindex\">\n\
-<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\n\
-<title>{title} – BundID (Testumgebung)</title>\n{links}<link rel=\"stylesheet\" href=\"/idp/static/idp.css\">\n</head>\n<body>\n\
-<a class=\"kern-link idp-skip\" href=\"#inhalt\">Zum Inhalt springen</a>\n\
-<header class=\"idp-header\"><p>BundID – Testumgebung des Bürgeramts NRW</p>\
-<p class=\"kern-body kern-body--small idp-muted\">Simulierte Anmeldung: keine echten Konten, Zertifikate oder Ausweise.</p></header>\n\
-<main id=\"inhalt\" class=\"idp-main\">\n<h1 class=\"kern-heading-x-large\">{title}</h1>\n{body}\n</main>\n</body>\n</html>\n",
-        title = escape(title),
-    );
-    (
-        status,
-        [
-            (header::CACHE_CONTROL, "no-store"),
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-        ],
-        Html(html),
-    )
-        .into_response()
-}
-
-#[derive(Clone, Copy)]
-pub enum Kind {
-    Info,
-    Success,
-    Danger,
+    let shell = crate::html::Shell {
+        site: "BundID (Testumgebung)",
+        prefix: "idp",
+        own_css: "/idp/static/idp.css",
+        stylesheets,
+        header: "<p>BundID – Testumgebung des Bürgeramts NRW</p>\
+<p class=\"kern-body kern-body--small idp-muted\">Simulierte Anmeldung: keine echten Konten, Zertifikate oder Ausweise.</p>",
+    };
+    crate::html::document(&shell, status, title, body)
 }
 
 /// A KERN alert. `title` and `text` are plain text.
 pub fn alert(kind: Kind, title: &str, text: &str) -> String {
-    let (class, role) = match kind {
-        Kind::Info => ("kern-alert--info", "status"),
-        Kind::Success => ("kern-alert--success", "status"),
-        Kind::Danger => ("kern-alert--danger", "alert"),
-    };
-    format!(
-        "<div class=\"kern-alert {class} idp-alert\" role=\"{role}\">\
-<div class=\"kern-alert__header\"><p class=\"kern-title\">{}</p></div>\
-<div class=\"kern-alert__body\"><p class=\"kern-body\">{}</p></div></div>",
-        escape(title),
-        escape(text)
-    )
+    crate::html::alert_with(kind, "idp-alert", title, text)
 }
 
 pub fn error_page(stylesheets: &[String], status: StatusCode, title: &str, text: &str) -> Response {

@@ -598,3 +598,65 @@ pub async fn submit_good_hund(
     let status = r.json()["status"].as_str().unwrap().to_string();
     (sub, case, status)
 }
+
+/// Routes `leika` to Hilden, announces, uploads `attachments`
+/// `(id, bytes, mime, filename)` and hands in `data` as `token`'s citizen.
+/// Returns `(submissionId, caseId)`; the submission is `submitted`.
+pub async fn submit_form(
+    app: &Router,
+    token: &str,
+    leika: &str,
+    data: &Value,
+    attachments: &[(&str, &[u8], &str, &str)],
+) -> (String, String) {
+    let (dest, jwk, schema_uri) = discover(app, leika, HILDEN).await;
+    let ids: Vec<&str> = attachments.iter().map(|a| a.0).collect();
+    let a = announce(app, token, &dest, leika, &ids, None).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    let sub = a.json()["submissionId"].as_str().unwrap().to_string();
+    let case = a.json()["caseId"].as_str().unwrap().to_string();
+    let data = serde_json::to_vec(data).unwrap();
+    let meta = serde_json::to_vec(&metadata(&schema_uri, &data, attachments)).unwrap();
+    for (id, bytes, mime, _) in attachments {
+        let r = put_attachment(app, token, &sub, id, encrypt_for(&jwk, bytes, mime)).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    }
+    let done = submit(
+        app,
+        token,
+        &sub,
+        &encrypt_for(&jwk, &meta, "application/json"),
+        &encrypt_for(&jwk, &data, "application/json"),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::ACCEPTED, "{}", done.body);
+    assert_eq!(done.json()["status"], "submitted", "{}", done.body);
+    (sub, case)
+}
+
+/// A whole Hundesteuer application (two dogs, one Sachkundenachweis PDF),
+/// handed in as `token`'s citizen.
+pub async fn submit_hundesteuer(app: &Router, token: &str) -> (String, String) {
+    submit_form(
+        app,
+        token,
+        HUND,
+        &hund_data(true),
+        &[(ATT1, PDF, "application/pdf", "sachkunde.pdf")],
+    )
+    .await
+}
+
+/// A Führungszeugnis for private purposes (Level-4 form, no attachment).
+pub fn fz_data() -> Value {
+    json!({
+        "F60000228": "Erika",
+        "F60000227": "Mustermann",
+        "F60000229": "1964-08-12",
+        "F60000230": "Berlin",
+        "F60000231": "deutsch",
+        "G60000086": {"F60000243": "Heidestraße 17", "F60000246": "51147", "F60000247": "Köln"},
+        "F99600001": "Führungszeugnis",
+        "F99600003": "Private Zwecke",
+    })
+}

@@ -1,0 +1,600 @@
+//! The console's HTML pages (German). Plain forms, no scripts, no inline
+//! styles; the layout comes from `/behoerde/static/behoerde.css` (and the
+//! app's KERN stylesheets when the app is built).
+
+use axum::{
+    extract::{rejection::FormRejection, Form, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Extension,
+};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::actions::{self, Action};
+use super::{end_session, log_in, render, session, Clerk, LoginError, SESSION_SECS};
+use crate::error::extract::Path;
+use crate::html::{alert_with, cookie_value, document, escape, same_secret, Kind, Shell};
+use crate::idp::random_token;
+use crate::static_files::Site;
+use crate::zbp::Status;
+use crate::{ApiError, AppState};
+
+const SESSION_COOKIE: &str = "behoerde_session";
+const LOGIN_COOKIE: &str = "behoerde_login";
+
+const CSS: &str = "\
+body{margin:0;font-family:system-ui,sans-serif;line-height:1.5;color:#1b1b1b;background:#fff}
+.bh-header{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:1rem;border-bottom:4px solid #6a1b4d;padding:1rem}
+.bh-header p{margin:0;font-weight:700}
+.bh-main{max-width:64rem;margin:0 auto;padding:1rem 1rem 4rem}
+.bh-skip{position:absolute;left:-10000px}
+.bh-skip:focus{position:static}
+.bh-table{border-collapse:collapse;width:100%;margin:1rem 0 2rem}
+.bh-table th,.bh-table td{border-bottom:1px solid #c7c7c7;padding:.5rem;text-align:left;vertical-align:top}
+.bh-data{display:grid;grid-template-columns:minmax(10rem,1fr) 2fr;gap:.25rem 1rem;margin:0}
+.bh-data dt{font-weight:600}
+.bh-data dd{margin:0}
+.bh-data .bh-data{grid-column:1/-1}
+.bh-repeat{padding-left:1.25rem}
+.bh-repeat-label{font-weight:700;margin:.5rem 0 .25rem}
+.bh-section{margin:1.5rem 0;padding:1rem 1.25rem;border:1px solid #c7c7c7;border-radius:4px}
+.bh-form>*+*{margin-top:.75rem}
+.bh-form input[type=text],.bh-form input[type=password],.bh-form textarea{display:block;min-height:44px;width:100%;max-width:40rem;box-sizing:border-box;font:inherit}
+.bh-form textarea{min-height:8rem}
+.bh-form button,.bh-main .kern-btn,.bh-header button{min-height:44px;min-width:44px}
+.bh-actions{display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr))}
+.bh-alert{border-left:6px solid #0d4a8f;padding:.75rem 1rem;margin:1rem 0;background:#f2f6fb}
+.bh-alert.kern-alert--danger{border-left-color:#b00020;background:#fdf1f3}
+.bh-alert.kern-alert--success{border-left-color:#1b7a3a;background:#eff8f2}
+.bh-muted{color:#555}
+";
+
+/// `GET /behoerde/static/behoerde.css`
+pub async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        CSS,
+    )
+        .into_response()
+}
+
+fn alert(kind: Kind, title: &str, text: &str) -> String {
+    alert_with(kind, "bh-alert", title, text)
+}
+
+fn page(
+    site: &Site,
+    status: StatusCode,
+    title: &str,
+    clerk: Option<&Clerk>,
+    body: &str,
+) -> Response {
+    let user = match clerk {
+        Some(c) => format!(
+            "<form method=\"post\" action=\"/behoerde/abmelden\" class=\"bh-form\"><span class=\"bh-muted\">Angemeldet: {}</span> \
+<input type=\"hidden\" name=\"csrf\" value=\"{}\"><button class=\"kern-btn kern-btn--secondary\" type=\"submit\"><span class=\"kern-label\">Abmelden</span></button></form>",
+            escape(&c.name),
+            escape(&c.csrf)
+        ),
+        None => String::new(),
+    };
+    let header = format!(
+        "<div><p>Behördenkonsole – Testumgebung des Bürgeramts NRW</p>\
+<p class=\"kern-body kern-body--small bh-muted\">Nur Testdaten; keine echten Anträge.</p></div>{user}"
+    );
+    let stylesheets = site.stylesheets();
+    let shell = Shell {
+        site: "Behördenkonsole (Testumgebung)",
+        prefix: "bh",
+        own_css: "/behoerde/static/behoerde.css",
+        stylesheets: &stylesheets,
+        header: &header,
+    };
+    document(&shell, status, title, body)
+}
+
+fn see_other(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
+}
+
+fn cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> Option<HeaderValue> {
+    let secure = if state.config.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Max-Age={max_age}; Path=/behoerde; HttpOnly; SameSite=Strict{secure}"
+    ))
+    .ok()
+}
+
+async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Clerk>, ApiError> {
+    match cookie_value(headers, SESSION_COOKIE) {
+        Some(t) => session(state, &t, "cookie").await,
+        None => Ok(None),
+    }
+}
+
+fn error_page(site: &Site, clerk: Option<&Clerk>, e: &ApiError) -> Response {
+    let (title, text) = match e {
+        ApiError::NotFound => ("Nicht gefunden", "Diesen Antrag gibt es nicht.".to_string()),
+        ApiError::Conflict(m) => (
+            "Aktion nicht möglich",
+            format!("Der Antrag ist nicht in dem Zustand, den diese Aktion braucht ({m})."),
+        ),
+        ApiError::Unprocessable(m) => ("Eingabe unvollständig", m.clone()),
+        ApiError::Forbidden(m) => ("Nicht erlaubt", m.clone()),
+        _ => (
+            "Technischer Fehler",
+            "Bitte versuchen Sie es später erneut.".to_string(),
+        ),
+    };
+    if let ApiError::Internal(d) = e {
+        tracing::error!(detail = %d, "behoerde internal error");
+    }
+    let body = format!(
+        "{}<p class=\"kern-body\"><a class=\"kern-link\" href=\"/behoerde/eingang\">Zum Posteingang</a></p>",
+        alert(Kind::Danger, title, &text)
+    );
+    page(site, e.status(), title, clerk, &body)
+}
+
+/// `GET /behoerde`
+pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match current(&state, &headers).await {
+        Ok(Some(_)) => see_other("/behoerde/eingang"),
+        _ => see_other("/behoerde/anmelden"),
+    }
+}
+
+fn login_form(csrf: &str, notice: &str) -> String {
+    format!(
+        "{notice}<p class=\"kern-body\">Melden Sie sich mit Ihrem Konto der Sachbearbeitung an.</p>\
+<form method=\"post\" action=\"/behoerde/anmelden\" class=\"bh-form\">\
+<input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+<div class=\"kern-form-input\"><label class=\"kern-label\" for=\"username\">Benutzername</label>\
+<input class=\"kern-form-input__input\" type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" required></div>\
+<div class=\"kern-form-input\"><label class=\"kern-label\" for=\"password\">Passwort</label>\
+<input class=\"kern-form-input__input\" type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required></div>\
+<button class=\"kern-btn kern-btn--primary\" type=\"submit\"><span class=\"kern-label\">Anmelden</span></button></form>",
+        escape(csrf)
+    )
+}
+
+fn login_response(state: &AppState, site: &Site, status: StatusCode, notice: &str) -> Response {
+    let csrf = random_token();
+    let mut resp = page(
+        site,
+        status,
+        "Anmeldung Sachbearbeitung",
+        None,
+        &login_form(&csrf, notice),
+    );
+    if let Some(c) = cookie(state, LOGIN_COOKIE, &csrf, 15 * 60) {
+        resp.headers_mut().append(header::SET_COOKIE, c);
+    }
+    resp
+}
+
+/// `GET /behoerde/anmelden`
+pub async fn login_page(
+    State(state): State<AppState>,
+    Extension(site): Extension<Arc<Site>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Ok(Some(_)) = current(&state, &headers).await {
+        return see_other("/behoerde/eingang");
+    }
+    login_response(&state, &site, StatusCode::OK, "")
+}
+
+fn field<'a>(f: &'a HashMap<String, String>, name: &str) -> &'a str {
+    f.get(name).map(String::as_str).unwrap_or("")
+}
+
+/// `POST /behoerde/anmelden` (form `csrf, username, password`)
+pub async fn login(
+    State(state): State<AppState>,
+    Extension(site): Extension<Arc<Site>>,
+    headers: HeaderMap,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let Ok(Form(f)) = form else {
+        return login_response(
+            &state,
+            &site,
+            StatusCode::BAD_REQUEST,
+            &alert(
+                Kind::Danger,
+                "Ungültige Anfrage",
+                "Das Formular war unvollständig.",
+            ),
+        );
+    };
+    let ok_csrf = cookie_value(&headers, LOGIN_COOKIE)
+        .is_some_and(|c| !c.is_empty() && same_secret(&c, field(&f, "csrf")));
+    if !ok_csrf {
+        return login_response(
+            &state,
+            &site,
+            StatusCode::FORBIDDEN,
+            &alert(
+                Kind::Danger,
+                "Sitzung abgelaufen",
+                "Bitte laden Sie die Seite neu und melden Sie sich erneut an.",
+            ),
+        );
+    }
+    match log_in(
+        &state,
+        field(&f, "username"),
+        field(&f, "password"),
+        "cookie",
+    )
+    .await
+    {
+        Ok(Ok((token, _))) => {
+            let mut resp = see_other("/behoerde/eingang");
+            if let Some(c) = cookie(&state, SESSION_COOKIE, &token, SESSION_SECS) {
+                resp.headers_mut().append(header::SET_COOKIE, c);
+            }
+            if let Some(c) = cookie(&state, LOGIN_COOKIE, "", 0) {
+                resp.headers_mut().append(header::SET_COOKIE, c);
+            }
+            resp
+        }
+        Ok(Err(LoginError::Wrong)) => login_response(
+            &state,
+            &site,
+            StatusCode::UNAUTHORIZED,
+            &alert(
+                Kind::Danger,
+                "Anmeldung fehlgeschlagen",
+                "Benutzername oder Passwort sind falsch.",
+            ),
+        ),
+        Ok(Err(LoginError::Locked { minutes })) => login_response(
+            &state,
+            &site,
+            StatusCode::TOO_MANY_REQUESTS,
+            &alert(
+                Kind::Danger,
+                "Konto vorübergehend gesperrt",
+                &format!(
+                    "Zu viele falsche Passwörter. Versuchen Sie es in {minutes} Minuten erneut."
+                ),
+            ),
+        ),
+        Err(e) => error_page(&site, None, &e),
+    }
+}
+
+/// `POST /behoerde/abmelden` (form `csrf`)
+pub async fn logout(
+    State(state): State<AppState>,
+    Extension(site): Extension<Arc<Site>>,
+    headers: HeaderMap,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let clerk = match current(&state, &headers).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return see_other("/behoerde/anmelden"),
+        Err(e) => return error_page(&site, None, &e),
+    };
+    let f = form.map(|Form(f)| f).unwrap_or_default();
+    if !same_secret(&clerk.csrf, field(&f, "csrf")) {
+        return error_page(
+            &site,
+            Some(&clerk),
+            &ApiError::Forbidden(
+                "Ungültiges Formular (CSRF). Bitte laden Sie die Seite neu.".into(),
+            ),
+        );
+    }
+    if let Some(t) = cookie_value(&headers, SESSION_COOKIE) {
+        if let Err(e) = end_session(&state, &t).await {
+            return error_page(&site, None, &e);
+        }
+    }
+    let mut resp = see_other("/behoerde/anmelden");
+    if let Some(c) = cookie(&state, SESSION_COOKIE, "", 0) {
+        resp.headers_mut().append(header::SET_COOKIE, c);
+    }
+    resp
+}
+
+fn when(t: Option<i64>) -> String {
+    let Some(t) = t else { return "–".into() };
+    let Some(d) = crate::zbp::deadline::berlin_date(t) else {
+        return "–".into();
+    };
+    crate::zbp::deadline::german(d)
+}
+
+fn fit_status(s: &str) -> &'static str {
+    match s {
+        "submitted" => "Eingegangen",
+        "accepted" => "Angenommen",
+        "rejected" => "Zurückgewiesen",
+        _ => "Unbekannt",
+    }
+}
+
+fn app_status(s: Option<&str>) -> &'static str {
+    s.and_then(Status::parse).map(Status::german).unwrap_or("–")
+}
+
+/// `GET /behoerde/eingang`: the submissions per destination.
+pub async fn inbox(
+    State(state): State<AppState>,
+    Extension(site): Extension<Arc<Site>>,
+    headers: HeaderMap,
+) -> Response {
+    let clerk = match current(&state, &headers).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return see_other("/behoerde/anmelden"),
+        Err(e) => return error_page(&site, None, &e),
+    };
+    let entries = match crate::fitconnect::authority::inbox(&state).await {
+        Ok(e) => e,
+        Err(e) => return error_page(&site, Some(&clerk), &e),
+    };
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for e in &entries {
+        let latest = match crate::zbp::application_statuses(&state, &e.submission_id).await {
+            Ok(s) => s.last().map(|x| x.status.clone()),
+            Err(err) => return error_page(&site, Some(&clerk), &err),
+        };
+        let d = crate::fitconnect::destinations::by_id(&e.destination_id)
+            .ok()
+            .flatten();
+        let dest = d
+            .map(|d| d.name.clone())
+            .unwrap_or_else(|| e.destination_id.clone());
+        let service = d.map(|d| d.form.title.as_str()).unwrap_or(&e.service_name);
+        let row = format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><a class=\"kern-link\" href=\"/behoerde/antraege/{}\">Antrag {} öffnen</a></td></tr>",
+            when(e.submitted_at),
+            escape(service),
+            escape(&e.case_id),
+            fit_status(&e.status),
+            app_status(latest.as_deref()),
+            escape(&e.submission_id),
+            escape(&e.case_id),
+        );
+        match groups.iter_mut().find(|(d, _)| *d == dest) {
+            Some((_, rows)) => rows.push(row),
+            None => groups.push((dest, vec![row])),
+        }
+    }
+    let mut body = String::new();
+    if groups.is_empty() {
+        body.push_str(&alert(
+            Kind::Info,
+            "Keine Anträge",
+            "Es sind noch keine Anträge eingegangen.",
+        ));
+    }
+    for (dest, rows) in groups {
+        body.push_str(&format!(
+            "<h2 class=\"kern-heading-medium\">{}</h2><table class=\"kern-table bh-table\"><thead><tr><th scope=\"col\">Eingang</th><th scope=\"col\">Leistung</th>\
+<th scope=\"col\">Aktenzeichen</th><th scope=\"col\">FIT-Connect</th><th scope=\"col\">Bearbeitungsstand</th><th scope=\"col\">Aktion</th></tr></thead><tbody>{}</tbody></table>",
+            escape(&dest),
+            rows.join("")
+        ));
+    }
+    page(&site, StatusCode::OK, "Posteingang", Some(&clerk), &body)
+}
+
+fn action_form(
+    id: &str,
+    csrf: &str,
+    action: &str,
+    button: &str,
+    textarea: Option<(&str, &str)>,
+) -> String {
+    let area = match textarea {
+        Some((label, hint)) => format!(
+            "<div class=\"kern-form-input\"><label class=\"kern-label\" for=\"text-{action}\">{label}</label>\
+<p class=\"kern-hint\" id=\"hint-{action}\">{hint}</p>\
+<textarea class=\"kern-form-input__input\" id=\"text-{action}\" name=\"text\" aria-describedby=\"hint-{action}\" required maxlength=\"{}\"></textarea></div>",
+            actions::MAX_TEXT_CHARS
+        ),
+        None => String::new(),
+    };
+    format!(
+        "<form method=\"post\" action=\"/behoerde/antraege/{}/{action}\" class=\"bh-form bh-section\">\
+<input type=\"hidden\" name=\"csrf\" value=\"{}\">{area}\
+<button class=\"kern-btn kern-btn--primary\" type=\"submit\"><span class=\"kern-label\">{button}</span></button></form>",
+        escape(id),
+        escape(csrf)
+    )
+}
+
+/// `GET /behoerde/antraege/{id}`: the decrypted application and the actions.
+pub async fn detail(
+    State(state): State<AppState>,
+    Extension(site): Extension<Arc<Site>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let clerk = match current(&state, &headers).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return see_other("/behoerde/anmelden"),
+        Err(e) => return error_page(&site, None, &e),
+    };
+    let case = match actions::load(&state, &id).await {
+        Ok(c) => c,
+        Err(e) => return error_page(&site, Some(&clerk), &e),
+    };
+    let mut body = String::new();
+    body.push_str(&format!(
+        "<dl class=\"bh-data bh-section\"><dt>Leistung</dt><dd>{}</dd><dt>Aktenzeichen</dt><dd>{}</dd><dt>Empfänger</dt><dd>{}</dd>\
+<dt>Eingegangen am</dt><dd>{}</dd><dt>FIT-Connect-Status</dt><dd>{}</dd><dt>Bearbeitungsstand</dt><dd>{}</dd><dt>Vertrauensniveau</dt><dd>{}</dd></dl>",
+        escape(case.service()),
+        escape(&case.entry.case_id),
+        escape(&case.destination.name),
+        when(case.entry.submitted_at),
+        fit_status(&case.entry.status),
+        app_status(case.latest().map(Status::as_str)),
+        escape(case.level().german_name()),
+    ));
+    body.push_str("<h2 class=\"kern-heading-medium\">Angaben im Antrag</h2>");
+    match crate::fitconnect::decrypted(&state, &id).await {
+        Ok(d) => body.push_str(&render::data_html(
+            &case.destination.form.schema,
+            &d.data,
+            &id,
+            &d.attachments,
+        )),
+        Err(ApiError::Unprocessable(p)) => {
+            body.push_str(&alert(Kind::Danger, "Antrag nicht lesbar", &p))
+        }
+        Err(e) => return error_page(&site, Some(&clerk), &e),
+    }
+    body.push_str("<h2 class=\"kern-heading-medium\">Verlauf</h2><ol class=\"kern-list\">");
+    for s in &case.statuses {
+        body.push_str(&format!(
+            "<li>{} – {}: {}</li>",
+            when(Some(s.created_date)),
+            app_status(Some(&s.status)),
+            escape(&s.status_details)
+        ));
+    }
+    body.push_str("</ol><h2 class=\"kern-heading-medium\">Aktionen</h2><div class=\"bh-actions\">");
+    let csrf = &clerk.csrf;
+    let latest = case.latest();
+    let completed = latest == Some(Status::Completed);
+    match case.entry.status.as_str() {
+        "submitted" => {
+            body.push_str(&action_form(
+                &id,
+                csrf,
+                "eingang-bestaetigen",
+                "Eingang bestätigen",
+                None,
+            ));
+            body.push_str(&action_form(
+                &id,
+                csrf,
+                "zurueckweisen",
+                "Antrag zurückweisen",
+                Some((
+                    "Begründung der Zurückweisung",
+                    "Wird der Antragstellerin oder dem Antragsteller ins Postfach geschickt.",
+                )),
+            ));
+        }
+        "accepted" if !completed => {
+            if matches!(latest, Some(Status::Received | Status::ActionRequired)) {
+                body.push_str(&action_form(
+                    &id,
+                    csrf,
+                    "bearbeitung-beginnen",
+                    "Bearbeitung beginnen",
+                    None,
+                ));
+            }
+            body.push_str(&action_form(
+                &id,
+                csrf,
+                "nachfordern",
+                "Nachricht senden",
+                Some((
+                    "Was wird noch gebraucht?",
+                    "Zum Beispiel fehlende Unterlagen. Wird ins Postfach geschickt.",
+                )),
+            ));
+            body.push_str(&action_form(
+                &id,
+                csrf,
+                "bescheiden",
+                "Bescheid erlassen",
+                Some((
+                    "Entscheidung (Bescheidtext)",
+                    "Erscheint im PDF-Bescheid. Die Rechtsbehelfsbelehrung wird angefügt.",
+                )),
+            ));
+        }
+        _ => body.push_str(&alert(
+            Kind::Info,
+            "Abgeschlossen",
+            "Für diesen Antrag sind keine Aktionen mehr möglich.",
+        )),
+    }
+    body.push_str("</div><p class=\"kern-body\"><a class=\"kern-link\" href=\"/behoerde/eingang\">Zurück zum Posteingang</a></p>");
+    page(
+        &site,
+        StatusCode::OK,
+        &format!("Antrag {}", case.entry.case_id),
+        Some(&clerk),
+        &body,
+    )
+}
+
+/// `GET /behoerde/antraege/{id}/anlagen/{attachment_id}`
+pub async fn attachment(
+    State(state): State<AppState>,
+    Extension(site): Extension<Arc<Site>>,
+    headers: HeaderMap,
+    Path((id, att)): Path<(String, String)>,
+) -> Response {
+    let clerk = match current(&state, &headers).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return see_other("/behoerde/anmelden"),
+        Err(e) => return error_page(&site, None, &e),
+    };
+    match super::attachment_file(&state, &id, &att).await {
+        Ok(r) => r,
+        Err(e) => error_page(&site, Some(&clerk), &e),
+    }
+}
+
+/// `POST /behoerde/antraege/{id}/{action}` (form `csrf`, `text` where needed)
+pub async fn act(
+    State(state): State<AppState>,
+    Extension(site): Extension<Arc<Site>>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(String, String)>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let clerk = match current(&state, &headers).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return see_other("/behoerde/anmelden"),
+        Err(e) => return error_page(&site, None, &e),
+    };
+    let f = form.map(|Form(f)| f).unwrap_or_default();
+    if !same_secret(&clerk.csrf, field(&f, "csrf")) {
+        return error_page(
+            &site,
+            Some(&clerk),
+            &ApiError::Forbidden(
+                "Ungültiges Formular (CSRF). Bitte laden Sie die Seite neu.".into(),
+            ),
+        );
+    }
+    let text = field(&f, "text").to_string();
+    let a = match action.as_str() {
+        "eingang-bestaetigen" => Action::Accept,
+        "bearbeitung-beginnen" => Action::StartProcessing,
+        "nachfordern" => Action::RequestAction(text),
+        "zurueckweisen" => Action::Reject(text),
+        "bescheiden" => Action::Decide(text),
+        _ => return error_page(&site, Some(&clerk), &ApiError::NotFound),
+    };
+    match actions::perform(&state, &id, a).await {
+        Ok(_) => {
+            tracing::info!(clerk = %clerk.username, submission = %id, action = %action, "behoerde action");
+            see_other(&format!(
+                "/behoerde/antraege/{}",
+                crate::idp::url_encode(&id)
+            ))
+        }
+        Err(e) => error_page(&site, Some(&clerk), &e),
+    }
+}
