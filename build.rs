@@ -3,8 +3,17 @@ use leptos_i18n_build::{Config, TranslationsInfos};
 use std::path::PathBuf;
 
 /// One JSON file per namespace and language: `locales/<lang>/<namespace>.json`.
-const NAMESPACES: [&str; 9] = [
-    "common", "pages", "help", "glossary", "easy", "sign", "legal", "search", "auth",
+const NAMESPACES: [&str; 10] = [
+    "common",
+    "pages",
+    "help",
+    "glossary",
+    "easy",
+    "sign",
+    "legal",
+    "search",
+    "auth",
+    "applications",
 ];
 
 fn main() {

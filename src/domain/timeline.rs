@@ -10,7 +10,7 @@
 
 use serde::Deserialize;
 
-use super::oidc::{Jwk, JwtHeader, Jwks};
+use super::oidc::{Jwk, Jwks, JwtHeader};
 use super::pkce::base64url_decode;
 
 /// Prefix of every FIT-Connect event type.
@@ -848,7 +848,10 @@ mod tests {
         );
         assert!(t.not_sent);
         assert!(t.current().is_none());
-        assert!(t.steps.iter().all(|s| s.state == Upcoming && s.at.is_none()));
+        assert!(t
+            .steps
+            .iter()
+            .all(|s| s.state == Upcoming && s.at.is_none()));
     }
 
     #[test]
@@ -864,9 +867,19 @@ mod tests {
         assert_eq!(kinds_states(&t), [(Sent, Done), (Rejected, Current)]);
         assert!(t.steps[1].problems.is_empty());
         // An accept that could not be verified is not shown as a step.
-        let t = build("accepted", &[ev(EventType::Submit, 20)], 1, LaterProgress::default());
+        let t = build(
+            "accepted",
+            &[ev(EventType::Submit, 20)],
+            1,
+            LaterProgress::default(),
+        );
         assert_eq!(t.current().unwrap().kind, Sent);
-        let t = build("rejected", &[ev(EventType::Submit, 20)], 1, LaterProgress::default());
+        let t = build(
+            "rejected",
+            &[ev(EventType::Submit, 20)],
+            1,
+            LaterProgress::default(),
+        );
         assert_eq!(t.current().unwrap().kind, Sent);
     }
 

@@ -1,0 +1,1 @@
+//! Submission: route, destination, key, announce, upload, submit (written by the lead).
