@@ -118,7 +118,7 @@ test('Meine Anträge: login, empty state, then sent, rejected and unfinished app
   const other = await page.context().browser()!.newContext();
   const otherPage = await other.newPage();
   await loginFrom(otherPage, '/antraege', ERIKA);
-  await expect(otherPage.getByRole('heading', { level: 2, name: 'Gesendete Anträge' })).toBeVisible();
+  await expect(otherPage.getByRole('heading', { level: 2, name: 'Ihre Online-Anträge' })).toBeVisible();
   await expect(otherPage.locator('.loading')).toHaveCount(0);
   for (const id of [good.caseId, broken.caseId, unfinished.caseId]) {
     await expect(card(otherPage, id)).toHaveCount(0);
