@@ -4,7 +4,17 @@ use std::path::PathBuf;
 
 /// One JSON file per namespace and language: `locales/<lang>/<namespace>.json`.
 const NAMESPACES: [&str; 10] = [
-    "common", "pages", "help", "glossary", "easy", "sign", "legal", "search", "auth", "apply",
+    "common",
+    "pages",
+    "help",
+    "glossary",
+    "easy",
+    "sign",
+    "legal",
+    "search",
+    "auth",
+    "applications",
+    "apply",
 ];
 
 fn main() {

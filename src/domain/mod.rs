@@ -12,5 +12,6 @@ pub mod place;
 pub mod pvog;
 pub mod search_url;
 pub mod session;
+pub mod timeline;
 pub mod title;
 pub mod trust;
