@@ -126,3 +126,11 @@ export async function ownSubmissions(page: Page): Promise<any[]> {
   expect(r.status).toBe(200);
   return (await r.json()).submissions;
 }
+
+/** Fills an input and waits until the draft store has saved the change. */
+export async function fillAndSave(page: Page, input: import('@playwright/test').Locator, text: string) {
+  const status = page.locator('.apply-draft__status');
+  const before = await status.getAttribute('data-saved-at');
+  await input.fill(text);
+  await expect.poll(async () => status.getAttribute('data-saved-at')).not.toBe(before);
+}

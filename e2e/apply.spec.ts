@@ -1,6 +1,6 @@
 // Issue 5: online applications, end to end against the stand-in.
 import { test, expect, expectNoAxeViolations, tabTo, passwordLogin, eidLogin } from './fixtures';
-import { SERVICES, ERIKA, JONAS, authorityView, authorityFile, ownSubmissions, startWithEid, applyUrl, startWithPassword, fillDate, next, sendAndConfirm, pdf, storedBytes } from './apply-helpers';
+import { SERVICES, ERIKA, fillAndSave, JONAS, authorityView, authorityFile, ownSubmissions, startWithEid, applyUrl, startWithPassword, fillDate, next, sendAndConfirm, pdf, storedBytes } from './apply-helpers';
 
 test('Hundesteuer: two dogs, a listed breed with its certificate, sent encrypted', async ({ page }) => {
   await startWithPassword(page, SERVICES.hund);
@@ -293,7 +293,7 @@ test('nothing typed is lost: reload, a new tab with a new login, and another acc
   await page.getByRole('link', { name: 'Antrag starten' }).click();
   await next(page);
   const dog1 = page.getByRole('group', { name: 'Hund 1' });
-  await dog1.getByLabel('Name des Hundes').fill('Entwurfshund');
+  await fillAndSave(page, dog1.getByLabel('Name des Hundes'), 'Entwurfshund');
   await expect(page.getByText(/Entwurf gespeichert um/)).toBeVisible();
   await page.reload();
   await expect(page.getByRole('group', { name: 'Hund 1' }).getByLabel('Name des Hundes')).toHaveValue('Entwurfshund');
@@ -335,8 +335,7 @@ test('step-up mid-form keeps the data and takes over the verified values', async
   await page.getByRole('link', { name: 'Antrag starten' }).click();
   await expect(page.getByText('Aus Ihrem Konto übernommen: von Ihnen angegeben.').first()).toBeVisible();
   await next(page);
-  await page.getByRole('group', { name: 'Hund 1' }).getByLabel('Name des Hundes').fill('Stufenhund');
-  await expect(page.getByText(/Entwurf gespeichert um/)).toBeVisible();
+  await fillAndSave(page, page.getByRole('group', { name: 'Hund 1' }).getByLabel('Name des Hundes'), 'Stufenhund');
   await page.goto('/konto');
   await page.getByRole('button', { name: 'Mit Online-Ausweis anmelden (Vertrauensniveau hoch)' }).click();
   await eidLogin(page, ERIKA.card, ERIKA.pin);
@@ -347,6 +346,9 @@ test('step-up mid-form keeps the data and takes over the verified values', async
   // Level-1 form: the card's data is offered (not locked), with its source.
   await expect(page.getByText('Aus Ihrem Konto übernommen: aus Ihrem Online-Ausweis, geprüft.').first()).toBeVisible();
 });
+
+test.describe('a failing server', () => {
+  test.use({ allowedConsoleErrors: [/status of 503/] });
 
 test('a server error on submit keeps the draft; the retry sends exactly one application', async ({ page }) => {
   await startWithPassword(page, SERVICES.wahl);
@@ -384,4 +386,5 @@ test('a server error on submit keeps the draft; the retry sends exactly one appl
   const after = await ownSubmissions(page);
   expect(after.length).toBe(before + 1);
   expect(after.filter((s) => s.status !== 'incomplete').length).toBeGreaterThanOrEqual(1);
+});
 });

@@ -13,6 +13,7 @@ use leptos_router::components::A;
 use crate::api::fitconnect::cases::{self, Case};
 use crate::api::ApiError;
 use crate::app::ConfigContext;
+use crate::components::apply::drafts::DraftList;
 use crate::components::authority_card::Loading;
 use crate::components::error::ErrorNotice;
 use crate::components::page::PageHeading;
@@ -26,10 +27,8 @@ use crate::i18n::*;
 /// The route's page.
 #[component]
 pub fn Applications() -> impl IntoView {
-    // DRAFTS ("Entwürfe"): the submission flow lists the local drafts here,
-    // e.g. `<ApplicationsView drafts=ViewFn::from(|| view! { <DraftList /> }) />`
-    // with its component from `src/components/`.
-    view! { <ApplicationsView /> }
+    // The drafts on this device come first: unfinished business.
+    view! { <ApplicationsView drafts=ViewFn::from(|| view! { <DraftList /> }) /> }
 }
 
 /// The page body; `drafts` (optional) is rendered above the sent
