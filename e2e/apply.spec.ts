@@ -1,5 +1,6 @@
 // Issue 5: online applications, end to end against the stand-in.
-import { test, expect, expectNoAxeViolations, tabTo, passwordLogin, eidLogin } from './fixtures';
+import type { ChildProcess } from 'node:child_process';
+import { test, expect, expectNoAxeViolations, tabTo, passwordLogin, eidLogin, startExtraServer } from './fixtures';
 import { SERVICES, ERIKA, fillAndSave, JONAS, authorityView, authorityFile, ownSubmissions, startWithEid, applyUrl, startWithPassword, fillDate, next, sendAndConfirm, pdf, storedBytes } from './apply-helpers';
 
 test('Hundesteuer: two dogs, a listed breed with its certificate, sent encrypted', async ({ page }) => {
@@ -387,4 +388,35 @@ test('a server error on submit keeps the draft; the retry sends exactly one appl
   expect(after.length).toBe(before + 1);
   expect(after.filter((s) => s.status !== 'incomplete').length).toBeGreaterThanOrEqual(1);
 });
+});
+
+test.describe('session expiry mid-form', () => {
+  let server: ChildProcess | undefined;
+  let base = '';
+  test.beforeAll(async () => {
+    ({ base, server } = await startExtraServer({ BUERGERAMT_SESSION_SECONDS: '30' }));
+  });
+  test.afterAll(() => {
+    server?.kill();
+  });
+
+  test('the session runs out while typing; after logging in again everything is there', async ({ page }) => {
+    test.setTimeout(120_000);
+    await page.goto(`${base}${applyUrl(SERVICES.hund)}`);
+    await page.getByRole('button', { name: 'Anmelden' }).first().click();
+    await passwordLogin(page, ERIKA.user, ERIKA.password);
+    await page.getByRole('link', { name: 'Antrag starten' }).click();
+    await next(page);
+    await fillAndSave(page, page.getByRole('group', { name: 'Hund 1' }).getByLabel('Name des Hundes'), 'Ablaufhund');
+    const ended = page.getByRole('dialog', { name: 'Sie wurden abgemeldet' });
+    await expect(ended).toBeVisible({ timeout: 60_000 });
+    await ended.getByRole('button', { name: 'Erneut anmelden' }).click();
+    await passwordLogin(page, ERIKA.user, ERIKA.password);
+    await expect(page).toHaveURL(/\/antrag\/99089005001000\/schritt\/hunde/);
+    await expect(page.getByRole('group', { name: 'Hund 1' }).getByLabel('Name des Hundes')).toHaveValue('Ablaufhund');
+    // The draft is listed under "Meine Anträge" too.
+    await page.goto(`${base}/antraege`);
+    await expect(page.getByRole('region', { name: 'Entwürfe auf diesem Gerät' })).toContainText('Hundesteuer anmelden');
+    await expectNoAxeViolations(page);
+  });
 });
