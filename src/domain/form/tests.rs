@@ -209,7 +209,7 @@ fn lengths_patterns_numbers_and_choices_come_from_the_schema() {
     let mut a = Answers::default();
     keeper(&mut a);
     a.set("G60000086/F60000246", "5066");
-    a.set("F60000228", &"x".repeat(101));
+    a.set("F60000228", "x".repeat(101));
     assert_eq!(
         problems(&validate_step(&f, 0, &a, &Re)),
         vec![
@@ -218,7 +218,7 @@ fn lengths_patterns_numbers_and_choices_come_from_the_schema() {
         ]
     );
     // Characters, not bytes: 100 umlauts fit.
-    a.set("F60000228", &"ä".repeat(100));
+    a.set("F60000228", "ä".repeat(100));
     a.set("G60000086/F60000246", "50667");
     assert_eq!(validate_step(&f, 0, &a, &Re), vec![]);
     // Spaces alone are not an answer.
