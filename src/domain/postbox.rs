@@ -291,15 +291,11 @@ impl ListParams {
     }
 }
 
-/// Newest first by delivery time (ISO 8601 UTC strings sort by time), ties
-/// by id so the order is stable. The server already sorts; this makes the
-/// promise independent of it.
+/// Newest first by delivery time (ISO 8601 UTC strings sort by time). The
+/// server already sorts (and knows the order within one second); the sort is
+/// stable, so its order stays for equal times.
 pub fn newest_first(messages: &mut [Message]) {
-    messages.sort_by(|a, b| {
-        b.delivered_at
-            .cmp(&a.delivered_at)
-            .then_with(|| a.id.cmp(&b.id))
-    });
+    messages.sort_by(|a, b| b.delivered_at.cmp(&a.delivered_at));
 }
 
 /// What the header badge shows: nothing at zero.
@@ -570,10 +566,13 @@ mod tests {
             msg("a", "2026-11-28T09:00:00Z"),
             msg("b", "2026-11-29T10:15:00Z"),
             msg("c", "2026-11-29T08:00:00Z"),
+            msg("z", "2026-11-29T10:15:00Z"),
+            msg("d", "2026-11-29T10:15:00Z"),
         ];
         newest_first(&mut list);
         let ids: Vec<&str> = list.iter().map(|m| m.id.as_str()).collect();
-        assert_eq!(ids, ["b", "c", "a"]);
+        // Same second: the server's order stays.
+        assert_eq!(ids, ["b", "z", "d", "c", "a"]);
     }
 
     #[test]

@@ -56,9 +56,12 @@ fn PostboxList() -> impl IntoView {
     // The live state: filters replace the URL without a navigation (focus
     // stays in the form); links and back/forward overwrite it from the URL.
     let live = RwSignal::new(from_url.get_untracked());
+    let debouncer = Debouncer::new();
     Effect::new(move |prev: Option<()>| {
         let p = from_url.get();
         if prev.is_some() {
+            // A typed filter still pending belongs to the page left behind.
+            debouncer.cancel();
             live.set(p);
         }
     });
@@ -75,7 +78,6 @@ fn PostboxList() -> impl IntoView {
             text.set(q);
         }
     });
-    let debouncer = Debouncer::new();
 
     let reload = RwSignal::new(0u32);
     let list = LocalResource::new(move || {
