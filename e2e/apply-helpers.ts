@@ -85,3 +85,52 @@ export function storedBytes(): Buffer {
   }
   return Buffer.concat(parts);
 }
+
+/** A clerk's bearer token for the console's JSON API (docs/authority.md). */
+async function clerkToken(base: string): Promise<string> {
+  const login = await fetch(`${base}/behoerde/api/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'sachbearbeitung', password: 'Amt-NRW-2026' }),
+  });
+  expect(login.status).toBe(200);
+  return (await login.json()).token;
+}
+
+/** The authority's view of a submission, decrypted by the stand-in (console JSON API). */
+export async function authorityView(page: Page, submissionId: string): Promise<any> {
+  const base = new URL(page.url()).origin;
+  const r = await fetch(`${base}/behoerde/api/submissions/${submissionId}`, {
+    headers: { Authorization: `Bearer ${await clerkToken(base)}` },
+  });
+  expect(r.status).toBe(200);
+  return r.json();
+}
+
+/** An attachment as the authority decrypts it. */
+export async function authorityFile(page: Page, submissionId: string, attachmentId: string): Promise<Buffer> {
+  const base = new URL(page.url()).origin;
+  const r = await fetch(`${base}/behoerde/api/submissions/${submissionId}/attachments/${attachmentId}`, {
+    headers: { Authorization: `Bearer ${await clerkToken(base)}` },
+  });
+  expect(r.status).toBe(200);
+  return Buffer.from(await r.arrayBuffer());
+}
+
+/** The citizen's submissions as the server lists them (ours: GET /fitconnect/v1/submissions). */
+export async function ownSubmissions(page: Page): Promise<any[]> {
+  const session = await page.evaluate(() => sessionStorage.getItem('buergeramt.sitzung'));
+  const token = session ? JSON.parse(session).access_token : '';
+  const base = new URL(page.url()).origin;
+  const r = await fetch(`${base}/fitconnect/v1/submissions`, { headers: { Authorization: `Bearer ${token}` } });
+  expect(r.status).toBe(200);
+  return (await r.json()).submissions;
+}
+
+/** Fills an input and waits until the draft store has saved the change. */
+export async function fillAndSave(page: Page, input: import('@playwright/test').Locator, text: string) {
+  const status = page.locator('.apply-draft__status');
+  const before = await status.getAttribute('data-saved-at');
+  await input.fill(text);
+  await expect.poll(async () => status.getAttribute('data-saved-at')).not.toBe(before);
+}

@@ -1,6 +1,7 @@
 // Issue 5: online applications, end to end against the stand-in.
-import { test, expect, expectNoAxeViolations, tabTo } from './fixtures';
-import { SERVICES, JONAS, applyUrl, startWithPassword, fillDate, next, sendAndConfirm, pdf, storedBytes } from './apply-helpers';
+import type { ChildProcess } from 'node:child_process';
+import { test, expect, expectNoAxeViolations, tabTo, passwordLogin, eidLogin, startExtraServer } from './fixtures';
+import { SERVICES, ERIKA, fillAndSave, JONAS, authorityView, authorityFile, ownSubmissions, startWithEid, applyUrl, startWithPassword, fillDate, next, sendAndConfirm, pdf, storedBytes } from './apply-helpers';
 
 test('Hundesteuer: two dogs, a listed breed with its certificate, sent encrypted', async ({ page }) => {
   await startWithPassword(page, SERVICES.hund);
@@ -48,9 +49,35 @@ test('Hundesteuer: two dogs, a listed breed with its certificate, sent encrypted
   await expect(page.getByText('sachkunde.pdf')).toBeVisible();
   await expect(page.getByText('Nicht angegeben').first()).toBeVisible();
   await expectNoAxeViolations(page);
-  const { reference } = await sendAndConfirm(page);
+  const { reference, submission } = await sendAndConfirm(page);
   expect(reference).toMatch(/[0-9a-f-]{36}/);
   await expectNoAxeViolations(page);
+
+  // The authority decrypts exactly what was typed.
+  const seen = await authorityView(page, submission);
+  expect(seen.status).toBe('submitted');
+  expect(seen.data).toEqual({
+    F60000228: 'Erika',
+    F60000227: 'Mustermann',
+    F60000229: seen.data.F60000229,
+    G60000086: seen.data.G60000086,
+    G99100001: [
+      {
+        F99100002: 'Bello',
+        F99100003: 'Rottweiler',
+        F99100004: '2025-03-01',
+        F99100005: true,
+        F99100006: seen.attachments[0].attachmentId,
+        F99100008: 'OA-2025-77',
+      },
+      { F99100002: 'Wuffi', F99100003: 'Dackel', F99100004: '2024-06-15', F99100005: false },
+    ],
+    F60000240: seen.data.F60000240,
+  });
+  expect(seen.data.F60000229).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  expect(seen.attachments.map((a: any) => [a.filename, a.mimeType])).toEqual([['sachkunde.pdf', 'application/pdf']]);
+  const file = await authorityFile(page, submission, seen.attachments[0].attachmentId);
+  expect(file.toString()).toContain('SACHKUNDE-BELLO');
 
   // Only ciphertext at rest.
   const disk = storedBytes();
@@ -183,4 +210,213 @@ test('Gewerbeanmeldung needs Level-3: step-up with ELSTER, then numbers and cond
   await expect(page.getByText(/Ausgewählt: handwerkskarte\.pdf/)).toBeVisible();
   await next(page);
   await sendAndConfirm(page);
+});
+
+test('Wohnsitz anmelden (Level-4): verified data locked, a person moving along, the landlord confirmation', async ({ page }) => {
+  await startWithEid(page, SERVICES.wohnsitz);
+  await page.getByRole('link', { name: 'Antrag starten' }).click();
+  const vorname = page.getByLabel('Vorname');
+  await expect(vorname).toHaveValue('Erika');
+  await expect(vorname).toHaveAttribute('readonly', '');
+  await expect(page.getByText(/Kann hier nicht geändert werden/).first()).toBeVisible();
+  // A locked field cannot be changed by typing.
+  await vorname.focus();
+  await page.keyboard.type('XYZ');
+  await expect(vorname).toHaveValue('Erika');
+  await expectNoAxeViolations(page);
+  await next(page);
+
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Neue Wohnung');
+  const neu = page.getByRole('group', { name: 'Neue Anschrift' });
+  await neu.getByLabel('Straße und Hausnummer').fill('Domkloster 4');
+  await neu.getByLabel('Postleitzahl').fill('50667');
+  await neu.getByLabel('Ort').fill('Köln');
+  await fillDate(page, 'Einzugsdatum', '20', '11', '2026');
+  await page.getByRole('radio', { name: 'alleinige Wohnung' }).check();
+  await next(page);
+
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Bisherige Wohnung');
+  await expect(page.getByRole('group', { name: 'Bisherige Anschrift' }).getByLabel('Straße und Hausnummer')).toHaveValue('Heidestraße 17');
+  await next(page);
+
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Mitziehende Personen');
+  await page.getByRole('button', { name: /Weiteren Eintrag hinzufügen/ }).click();
+  const p1 = page.getByRole('group', { name: /^Person 1$/ });
+  await p1.getByLabel('Vorname').fill('Max');
+  await p1.getByLabel('Familienname').fill('Mustermann');
+  await fillDate(page, 'Geburtsdatum', '2', '2', '2010');
+  await p1.getByRole('radio', { name: 'Kind' }).check();
+  await expectNoAxeViolations(page);
+  await next(page);
+
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Wohnungsgeberbestätigung');
+  await page.getByLabel(/Wohnungsgeberbestätigung/).setInputFiles(pdf('wohnungsgeber.pdf', 'VERMIETER-BESTAETIGT'));
+  await expect(page.getByText(/Ausgewählt: wohnungsgeber\.pdf/)).toBeVisible();
+  await next(page);
+  const { submission } = await sendAndConfirm(page);
+  const seen = await authorityView(page, submission);
+  expect(seen.data.F60000228).toBe('Erika');
+  expect(seen.data.G99500004).toEqual([
+    { F60000228: 'Max', F60000227: 'Mustermann', F60000229: '2010-02-02', F99500005: 'Kind' },
+  ]);
+  expect(seen.data.G99500001).toEqual({ F60000243: 'Domkloster 4', F60000246: '50667', F60000247: 'Köln' });
+  expect((await authorityFile(page, submission, seen.data.F99500006)).toString()).toContain('VERMIETER-BESTAETIGT');
+});
+
+test('Führungszeugnis (Level-4): fee before starting, purpose fields only for an authority, sent', async ({ page }) => {
+  await page.goto(applyUrl(SERVICES.fz));
+  await expect(page.getByText('13,00 €')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Mit Online-Ausweis anmelden (Vertrauensniveau hoch)' })).toBeVisible();
+  await expectNoAxeViolations(page);
+  await startWithEid(page, SERVICES.fz);
+  await page.getByRole('link', { name: 'Antrag starten' }).click();
+  await expect(page.getByLabel('Geburtsname')).toHaveValue('Gabler');
+  await next(page);
+  await page.getByRole('radio', { name: 'Führungszeugnis', exact: true }).check();
+  await next(page);
+  await expect(page.getByLabel('Name und Anschrift der Behörde')).toHaveCount(0);
+  await page.getByRole('radio', { name: 'Vorlage bei einer Behörde' }).check();
+  await next(page);
+  await expect(page.getByRole('alert')).toContainText('Geben Sie „Name und Anschrift der Behörde“ an.');
+  await expectNoAxeViolations(page);
+  await page.getByLabel('Name und Anschrift der Behörde').fill('Jugendamt Köln, Ottmar-Pohl-Platz 1, 51103 Köln');
+  await page.getByLabel('Aktenzeichen der Behörde').fill('JA-51-2026-0815');
+  await next(page);
+  const { submission } = await sendAndConfirm(page);
+  const seen = await authorityView(page, submission);
+  expect(seen.data.F99600005).toBe('JA-51-2026-0815');
+  expect(seen.data.F60000232).toBe('Gabler');
+  expect(seen.metadata.authenticationInformation[0].content).toContain('STORK-QAA-Level-4');
+});
+
+test('nothing typed is lost: reload, a new tab with a new login, and another account sees nothing', async ({ page, context }) => {
+  await startWithPassword(page, SERVICES.hund);
+  await page.getByRole('link', { name: 'Antrag starten' }).click();
+  await next(page);
+  const dog1 = page.getByRole('group', { name: 'Hund 1' });
+  await fillAndSave(page, dog1.getByLabel('Name des Hundes'), 'Entwurfshund');
+  await expect(page.getByText(/Entwurf gespeichert um/)).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole('group', { name: 'Hund 1' }).getByLabel('Name des Hundes')).toHaveValue('Entwurfshund');
+
+  // A new tab has no login (sessionStorage): after logging in the draft is back.
+  const tab = await context.newPage();
+  await tab.goto(applyUrl(SERVICES.hund, 'schritt/hunde'));
+  await tab.getByRole('button', { name: 'Anmelden' }).first().click();
+  await passwordLogin(tab, ERIKA.user, ERIKA.password);
+  await expect(tab.getByRole('group', { name: 'Hund 1' }).getByLabel('Name des Hundes')).toHaveValue('Entwurfshund');
+  // The start page offers to continue.
+  await tab.goto(applyUrl(SERVICES.hund));
+  await expect(tab.getByRole('link', { name: 'Weiter ausfüllen' })).toBeVisible();
+  await tab.close();
+
+  // Another account in a fresh tab on the same device: no trace of it.
+  const other = await context.newPage();
+  await other.goto(applyUrl(SERVICES.hund));
+  await other.getByRole('button', { name: 'Anmelden' }).first().click();
+  await passwordLogin(other, 'max.beispiel', 'Beispiel-Basis-1');
+  await expect(other.getByRole('link', { name: 'Antrag starten' })).toBeVisible();
+  await other.getByRole('link', { name: 'Antrag starten' }).click();
+  await expect(other.getByLabel('Vorname')).toHaveValue('Max');
+  await other.goto(applyUrl(SERVICES.hund, 'schritt/hunde'));
+  await expect(other.getByText('Diese Seite kommt erst später im Antrag.')).toBeVisible();
+  await other.close();
+
+  // Discarding asks first, then empties the form.
+  await page.getByRole('button', { name: 'Entwurf verwerfen' }).click();
+  await expect(page.getByText(/Wollen Sie alle Eingaben zu diesem Antrag löschen/)).toBeVisible();
+  await expectNoAxeViolations(page);
+  await page.getByRole('button', { name: 'Ja, Entwurf löschen' }).click();
+  await page.goto(applyUrl(SERVICES.hund));
+  await expect(page.getByRole('link', { name: 'Antrag starten' })).toBeVisible();
+});
+
+test('step-up mid-form keeps the data and takes over the verified values', async ({ page }) => {
+  await startWithPassword(page, SERVICES.hund);
+  await page.getByRole('link', { name: 'Antrag starten' }).click();
+  await expect(page.getByText('Aus Ihrem Konto übernommen: von Ihnen angegeben.').first()).toBeVisible();
+  await next(page);
+  await fillAndSave(page, page.getByRole('group', { name: 'Hund 1' }).getByLabel('Name des Hundes'), 'Stufenhund');
+  await page.goto('/konto');
+  await page.getByRole('button', { name: 'Mit Online-Ausweis anmelden (Vertrauensniveau hoch)' }).click();
+  await eidLogin(page, ERIKA.card, ERIKA.pin);
+  await expect(page).toHaveURL(/\/konto/);
+  await page.goto(applyUrl(SERVICES.hund, 'schritt/hunde'));
+  await expect(page.getByRole('group', { name: 'Hund 1' }).getByLabel('Name des Hundes')).toHaveValue('Stufenhund');
+  await page.goto(applyUrl(SERVICES.hund, 'schritt/halter'));
+  // Level-1 form: the card's data is offered (not locked), with its source.
+  await expect(page.getByText('Aus Ihrem Konto übernommen: aus Ihrem Online-Ausweis, geprüft.').first()).toBeVisible();
+});
+
+test.describe('a failing server', () => {
+  test.use({ allowedConsoleErrors: [/status of 503/] });
+
+test('a server error on submit keeps the draft; the retry sends exactly one application', async ({ page }) => {
+  await startWithPassword(page, SERVICES.wahl);
+  await page.getByRole('link', { name: 'Antrag starten' }).click();
+  await next(page);
+  await page.getByRole('radio', { name: 'Landtagswahl NRW 2027' }).check();
+  await next(page);
+  await page.getByRole('radio', { name: 'Wohnanschrift' }).check();
+  await next(page);
+  await page.getByRole('checkbox', { name: /Ich versichere, dass ich den Wahlschein/ }).check();
+  await next(page);
+  await page.getByLabel('Ich versichere, dass meine Angaben richtig und vollständig sind.').check();
+  const before = (await ownSubmissions(page)).length;
+
+  // The submit answer is lost once (the server got nothing).
+  let failed = 0;
+  await page.route('**/fitconnect/v1/submissions/*', async (route) => {
+    if (route.request().method() === 'PUT' && failed === 0) {
+      failed++;
+      await route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"unavailable"}' });
+    } else {
+      await route.continue();
+    }
+  });
+  await page.getByRole('button', { name: 'Antrag verschlüsselt senden' }).click();
+  const alert = page.getByRole('alert').filter({ hasText: 'Der Antrag wurde nicht gesendet' });
+  await expect(alert).toBeVisible();
+  await expect(alert).toContainText('Ihre Angaben sind als Entwurf gespeichert');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Angaben prüfen');
+  await expectNoAxeViolations(page);
+  await page.reload();
+  await page.getByLabel('Ich versichere, dass meine Angaben richtig und vollständig sind.').check();
+  await page.getByRole('button', { name: 'Antrag verschlüsselt senden' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Antrag gesendet', { timeout: 30_000 });
+  const after = await ownSubmissions(page);
+  expect(after.length).toBe(before + 1);
+  expect(after.filter((s) => s.status !== 'incomplete').length).toBeGreaterThanOrEqual(1);
+});
+});
+
+test.describe('session expiry mid-form', () => {
+  let server: ChildProcess | undefined;
+  let base = '';
+  test.beforeAll(async () => {
+    ({ base, server } = await startExtraServer({ BUERGERAMT_SESSION_SECONDS: '30' }));
+  });
+  test.afterAll(() => {
+    server?.kill();
+  });
+
+  test('the session runs out while typing; after logging in again everything is there', async ({ page }) => {
+    test.setTimeout(120_000);
+    await page.goto(`${base}${applyUrl(SERVICES.hund)}`);
+    await page.getByRole('button', { name: 'Anmelden' }).first().click();
+    await passwordLogin(page, ERIKA.user, ERIKA.password);
+    await page.getByRole('link', { name: 'Antrag starten' }).click();
+    await next(page);
+    await fillAndSave(page, page.getByRole('group', { name: 'Hund 1' }).getByLabel('Name des Hundes'), 'Ablaufhund');
+    const ended = page.getByRole('dialog', { name: 'Sie wurden abgemeldet' });
+    await expect(ended).toBeVisible({ timeout: 60_000 });
+    await ended.getByRole('button', { name: 'Erneut anmelden' }).click();
+    await passwordLogin(page, ERIKA.user, ERIKA.password);
+    await expect(page).toHaveURL(/\/antrag\/99089005001000\/schritt\/hunde/);
+    await expect(page.getByRole('group', { name: 'Hund 1' }).getByLabel('Name des Hundes')).toHaveValue('Ablaufhund');
+    // The draft is listed under "Meine Anträge" too.
+    await page.goto(`${base}/antraege`);
+    await expect(page.getByRole('region', { name: 'Entwürfe auf diesem Gerät' })).toContainText('Hundesteuer anmelden');
+    await expectNoAxeViolations(page);
+  });
 });

@@ -123,7 +123,7 @@ test('Hundesteuer: applied, accepted and decided; badge, decision, PDF, deadline
   await expect(page.locator('.postbox-text')).toContainText('<b>fett</b><script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">');
   await expect(page.locator('.postbox-text b, .postbox-text script, .postbox-text img')).toHaveCount(0);
   expect(await page.evaluate(() => (window as any).__pwned)).toBeUndefined();
-  await expect(page.getByRole('link', { name: 'Zum Antrag in „Meine Anträge“' })).toHaveAttribute('href', `/antraege#${submission}`);
+  await expect(page.getByRole('link', { name: 'Zum Antrag in „Meine Anträge“' })).toHaveAttribute('href', `/antraege#antrag-${submission}`);
   await expect(postboxLink(page)).toHaveAccessibleName(`Postfach (${before + 2} ungelesen)`);
   await expectNoAxeViolations(page);
 

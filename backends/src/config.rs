@@ -78,6 +78,17 @@ impl AppConfig {
     }
 }
 
+/// A positive whole number from the environment, or `default` when unset.
+fn positive_env(name: &str, default: u64) -> anyhow::Result<u64> {
+    match std::env::var(name) {
+        Ok(v) => match v.trim().parse::<u64>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => anyhow::bail!("{name} must be a positive number, got {v:?}"),
+        },
+        Err(_) => Ok(default),
+    }
+}
+
 /// `https://host:1234/path` → `https://host:1234`; `None` for relative or odd URLs.
 pub fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
@@ -124,16 +135,10 @@ impl Config {
             },
             Err(_) => DEFAULT_SESSION_SECONDS,
         };
-        let fitconnect_deadline_seconds =
-            match std::env::var("BUERGERAMT_FITCONNECT_DEADLINE_SECONDS") {
-                Ok(v) => match v.trim().parse::<u64>() {
-                    Ok(n) if n > 0 => n,
-                    _ => anyhow::bail!(
-                    "BUERGERAMT_FITCONNECT_DEADLINE_SECONDS must be a positive number, got {v:?}"
-                ),
-                },
-                Err(_) => DEFAULT_FITCONNECT_DEADLINE_SECONDS,
-            };
+        let fitconnect_deadline_seconds = positive_env(
+            "BUERGERAMT_FITCONNECT_DEADLINE_SECONDS",
+            DEFAULT_FITCONNECT_DEADLINE_SECONDS,
+        )?;
         Ok(Self {
             bind,
             data_dir: std::env::var_os("BUERGERAMT_DATA")

@@ -38,6 +38,12 @@ impl ApiError {
             ApiError::Decode(_) => ErrorKind::BadAnswer,
         }
     }
+
+    /// The server did not accept the access token (expired, revoked,
+    /// missing): the citizen has to log in again.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, ApiError::Status { status: 401, .. })
+    }
 }
 
 /// GET a JSON document.
@@ -57,6 +63,27 @@ pub async fn get_json_abortable<T: DeserializeOwned>(
         .send()
         .await
         .map_err(|e| ApiError::Network(e.to_string()))?;
+    read_json(resp).await
+}
+
+/// GET a JSON document with `Authorization: Bearer <access_token>`. A 401
+/// comes back as `ApiError::Status { status: 401, .. }`
+/// ([`ApiError::is_unauthorized`]).
+pub async fn get_json_authed<T: DeserializeOwned>(
+    url: &str,
+    access_token: &str,
+) -> Result<T, ApiError> {
+    let resp = gloo_net::http::Request::get(url)
+        .header("Accept", "application/json")
+        .header("Authorization", &format!("Bearer {access_token}"))
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    read_json(resp).await
+}
+
+/// The status check and JSON decoding shared by the GET helpers.
+async fn read_json<T: DeserializeOwned>(resp: gloo_net::http::Response) -> Result<T, ApiError> {
     if !resp.ok() {
         let retry_after = resp
             .headers()

@@ -13,5 +13,6 @@ pub mod postbox;
 pub mod pvog;
 pub mod search_url;
 pub mod session;
+pub mod timeline;
 pub mod title;
 pub mod trust;

@@ -1,19 +1,24 @@
 //! `/konto` (Meine Daten): the attributes with their source and trust, the
 //! current trust level in plain words, what higher levels unlock, the
-//! step-up to the Online-Ausweis, and logout.
+//! step-up to the Online-Ausweis, "Übermittelte Daten" (which authority
+//! received which attributes with an application, and when), and logout.
 
 use leptos::prelude::*;
 
-use crate::api::idp;
+use crate::api::fitconnect::cases;
+use crate::api::{idp, ApiError};
 use crate::app::ConfigContext;
+use crate::components::authority_card::Loading;
 use crate::components::page::PageHeading;
 use crate::components::session::{config, use_auth, LoginButton, RequireTrustLevel};
 use crate::components::trust_badge::{level_word, TrustBadge};
 use crate::domain::session::{Attribute, Provenance};
+use crate::domain::timeline::format_date_time;
 use crate::domain::trust::TrustLevel;
 use crate::i18n::*;
+use crate::pages::applications::{access_token, failure_view, is_german};
 
-fn attribute_label(i18n: leptos_i18n::I18nContext<Locale>, name: &str) -> String {
+pub fn attribute_label(i18n: leptos_i18n::I18nContext<Locale>, name: &str) -> String {
     match name {
         "givenName" => t_string!(i18n, auth.attr_given_name),
         "surname" => t_string!(i18n, auth.attr_surname),
@@ -171,12 +176,86 @@ fn AccountDetails() -> impl IntoView {
             </RequireTrustLevel>
         </section>
 
+        <Disclosures />
+
         <section aria-labelledby="konto-abmelden">
             <h2 id="konto-abmelden" class="kern-heading-medium">{t!(i18n, auth.logout_heading)}</h2>
             <p class="kern-body">{t!(i18n, auth.logout_hint)}</p>
             <button type="button" class="kern-btn kern-btn--secondary" on:click=logout>
                 <span class="kern-label">{t!(i18n, auth.logout_button)}</span>
             </button>
+        </section>
+    }
+}
+
+/// "Übermittelte Daten": which authority received which of the account's
+/// attributes with an application, and when (names only, newest first).
+#[component]
+fn Disclosures() -> impl IntoView {
+    let i18n = use_i18n();
+    let config = use_context::<ConfigContext>();
+    let token = access_token();
+    let list = LocalResource::new(move || {
+        let token = token.clone();
+        async move {
+            let token = token.ok_or(ApiError::Status {
+                status: 401,
+                retry_after: None,
+            })?;
+            let base = cases::base(config).await?;
+            cases::disclosures(&base, &token).await
+        }
+    });
+    view! {
+        <section aria-labelledby="konto-uebermittelt" class="disclosures">
+            <h2 id="konto-uebermittelt" class="kern-heading-medium">{t!(i18n, applications.disclosures_heading)}</h2>
+            <p class="kern-body">{t!(i18n, applications.disclosures_intro)}</p>
+            <Transition fallback=move || view! { <Loading /> }>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Ok(rows) if rows.is_empty() => view! {
+                            <p class="kern-body disclosures__empty">{t!(i18n, applications.disclosures_empty)}</p>
+                        }.into_any(),
+                        Ok(rows) => view! {
+                            <div class="kern-table-responsive">
+                                <table class="kern-table disclosures__table">
+                                    <caption class="kern-sr-only">{t!(i18n, applications.disclosures_caption)}</caption>
+                                    <thead class="kern-table__header">
+                                        <tr class="kern-table__row">
+                                            <th scope="col" class="kern-table__header">{t!(i18n, applications.col_when)}</th>
+                                            <th scope="col" class="kern-table__header">{t!(i18n, applications.col_authority)}</th>
+                                            <th scope="col" class="kern-table__header">{t!(i18n, applications.col_service)}</th>
+                                            <th scope="col" class="kern-table__header">{t!(i18n, applications.col_attributes)}</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody class="kern-table__body">
+                                        {rows.into_iter().map(|d| {
+                                            let at = d.submitted_at;
+                                            let names = d.attributes.clone();
+                                            view! {
+                                                <tr class="kern-table__row" data-submission=d.submission_id.clone()>
+                                                    <th scope="row" class="kern-table__cell">{move || format_date_time(at, is_german(i18n))}</th>
+                                                    <td class="kern-table__cell">{d.destination_name.clone()}</td>
+                                                    <td class="kern-table__cell">{d.service_name.clone()}</td>
+                                                    <td class="kern-table__cell">
+                                                        <ul class="disclosures__attributes">
+                                                            {names.into_iter().map(|n| {
+                                                                let name = n.clone();
+                                                                view! { <li data-attribute=n>{move || attribute_label(i18n, &name)}</li> }
+                                                            }).collect_view()}
+                                                        </ul>
+                                                    </td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }.into_any(),
+                        Err(e) => failure_view(e),
+                    }
+                })}
+            </Transition>
         </section>
     }
 }

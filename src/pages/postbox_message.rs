@@ -332,7 +332,7 @@ fn MessageBody(
             {(!m.attachments.is_empty()).then(|| view! { <Attachments message_id=id.clone() attachments=m.attachments.clone() /> })}
             {m.application_id.clone().map(|a| view! {
                 <p class="kern-body">
-                    <A href=format!("/antraege#{a}") attr:class="kern-link">{t!(i18n, postbox.to_application)}</A>
+                    <A href=format!("/antraege#antrag-{a}") attr:class="kern-link">{t!(i18n, postbox.to_application)}</A>
                 </p>
             })}
             <div id="postfach-aktionen" class="postbox-actions" tabindex="-1">

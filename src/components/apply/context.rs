@@ -34,7 +34,6 @@ pub struct Loaded {
 pub enum SaveState {
     /// Nothing typed yet in this visit.
     Idle,
-    Saving,
     /// Saved at this time (ms since the epoch).
     Saved(f64),
     Failed(StorageError),
@@ -75,6 +74,12 @@ impl Apply {
             auth,
         };
         provide_context(apply);
+        // Leaving the page: start a last save (IndexedDB finishes a
+        // transaction that was started before the page goes away).
+        let flush = leptos::prelude::window_event_listener(leptos::ev::pagehide, move |_| {
+            leptos::task::spawn_local(async move { apply.save_now().await });
+        });
+        on_cleanup(move || flush.remove());
         Effect::new(move |_| {
             let user = auth.session.with(|s| s.as_ref().map(|s| s.user.clone()));
             match user {
@@ -130,6 +135,8 @@ impl Apply {
             return;
         }
         let mut draft = draft.unwrap_or_else(|| Draft::new(&form.id, &ars));
+        draft.title = form.title.de.clone();
+        draft.title_en = form.title.en.clone().unwrap_or_default();
         let pre = prefill(&form, &user, &mut draft.answers);
         self.store.set_value(store);
         self.prefilled.set(pre);
@@ -153,7 +160,9 @@ impl Apply {
                 d.edited();
             }
         });
-        self.schedule_save(Duration::from_millis(400));
+        // At once: a reload or a closed tab a moment later loses nothing.
+        // The store lets the last of several quick saves win.
+        self.schedule_save(Duration::ZERO);
     }
 
     /// Changes the draft without it counting as an edit of the answers
@@ -195,7 +204,6 @@ impl Apply {
             return;
         };
         let key = self.loaded.with_value(|l| draft_key(&l.service_id));
-        self.save.set(SaveState::Saving);
         match store.save(&key, &json).await {
             Ok(at) => self.save.set(SaveState::Saved(at)),
             Err(e) => self.save.set(SaveState::Failed(e)),

@@ -3,6 +3,7 @@
 //! draft status and sending.
 
 pub mod context;
+pub mod drafts;
 pub mod fields;
 pub mod files;
 pub mod messages;
@@ -166,7 +167,6 @@ pub fn DraftStatus(
     let confirming = RwSignal::new(false);
     let status = move || match apply.save.get() {
         SaveState::Idle => t_string!(i18n, apply.draft_auto).to_string(),
-        SaveState::Saving => t_string!(i18n, apply.draft_saving).to_string(),
         SaveState::Saved(at) => t_string!(i18n, apply.draft_saved).replace("{time}", &clock(at)),
         SaveState::Failed(_) => t_string!(i18n, apply.draft_failed).to_string(),
     };
@@ -183,7 +183,8 @@ pub fn DraftStatus(
     view! {
         <section class="apply-draft" aria-labelledby="entwurf-titel">
             <h2 class="kern-heading-small" id="entwurf-titel">{t!(i18n, apply.draft_title)}</h2>
-            <p class="kern-body apply-draft__status" class:apply-draft__status--failed=failed role="status">
+            <p class="kern-body apply-draft__status" class:apply-draft__status--failed=failed role="status"
+                data-saved-at=move || match apply.save.get() { SaveState::Saved(at) => format!("{at}"), _ => String::new() }>
                 <span class="kern-icon" class:kern-icon--check=move || !failed() class:kern-icon--warning=failed aria-hidden="true"></span>
                 {status}
             </p>

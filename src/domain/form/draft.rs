@@ -18,6 +18,11 @@ pub struct Draft {
     /// The place (ARS) the application is for.
     #[serde(default)]
     pub ars: String,
+    /// The form's title (German, English), for the list of drafts.
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub title_en: String,
     pub answers: Answers,
     /// The furthest step reached (index), so "Weiter" is not needed again
     /// after a reload.
@@ -93,4 +98,16 @@ impl Draft {
 /// The storage key of a service's draft.
 pub fn draft_key(service_id: &str) -> String {
     format!("antrag:{service_id}")
+}
+
+/// The service id in a draft's storage key.
+pub fn service_of_key(key: &str) -> Option<&str> {
+    key.strip_prefix("antrag:").filter(|s| !s.is_empty())
+}
+
+/// Reads any stored draft (whatever its form) for the list of drafts.
+pub fn peek(json: &str) -> Option<Draft> {
+    serde_json::from_str::<Draft>(json)
+        .ok()
+        .filter(|d| d.version == DRAFT_VERSION)
 }

@@ -602,4 +602,10 @@ fn drafts_belong_to_one_schema_and_keep_announced_sends() {
     d.edited();
     assert!(d.sending.is_some(), "announced: kept to ask the server");
     assert_eq!(draft_key("99089005001000"), "antrag:99089005001000");
+    assert_eq!(
+        super::draft::service_of_key("antrag:99089005001000"),
+        Some("99089005001000")
+    );
+    assert_eq!(super::draft::service_of_key("datei:x"), None);
+    assert!(super::draft::peek(&json).is_some());
 }

@@ -1,0 +1,210 @@
+import { test, expect, expectNoAxeViolations, waitForApp } from './fixtures';
+import type { Page } from '@playwright/test';
+import { FitConnectClient, HUNDESTEUER, EVENT_PREFIX } from './fitconnect-client';
+
+// Real submissions, made by the Node-side FIT-Connect client with the
+// access token of a login through the UI; then "Meine Anträge" and
+// "Übermittelte Daten" must show them. Test citizens: docs/test-citizens.md.
+const ERIKA = { user: 'erika', password: 'Mustermann-2026' };
+const MAX = { user: 'max.beispiel', password: 'Beispiel-Basis-1' };
+const JONAS = { user: 'jonas.schmidt', password: 'Elster-Konto-7' };
+const HILDEN = '051580016016';
+const SESSION_KEY = 'buergeramt.sitzung';
+const DISCLOSED = ['givenName', 'surname', 'birthdate', 'postalAddress', 'postalCode', 'localityName', 'mail'];
+
+async function loginFrom(page: Page, path: string, who: { user: string; password: string }) {
+  await page.goto(path);
+  await waitForApp(page);
+  await page.getByRole('button', { name: 'Mit BundID anmelden' }).click();
+  await expect(page).toHaveURL(/\/idp\/login\//);
+  await page.getByRole('textbox', { name: 'Benutzername' }).fill(who.user);
+  await page.locator('input#password').fill(who.password);
+  await page.getByRole('button', { name: 'Mit Passwort anmelden' }).click();
+  await expect(page).toHaveURL(new RegExp(`${path}$`));
+  await waitForApp(page);
+}
+
+async function client(page: Page, baseURL: string | undefined): Promise<FitConnectClient> {
+  const raw = await page.evaluate((k) => sessionStorage.getItem(k), SESSION_KEY);
+  expect(raw, 'a stored session after the login').toBeTruthy();
+  const token = JSON.parse(raw as string).access_token as string;
+  return new FitConnectClient(`${baseURL}/fitconnect`, token);
+}
+
+function card(page: Page, caseId: string) {
+  return page.locator(`article.application[data-case="${caseId}"]`);
+}
+
+function shortRef(caseId: string): string {
+  const hex = caseId.replace(/[^0-9a-z]/gi, '').slice(0, 8).toUpperCase();
+  return `${hex.slice(0, 4)}-${hex.slice(4)}`;
+}
+
+test('Meine Anträge: login, empty state, then sent, rejected and unfinished applications with their timelines', async ({
+  page,
+  baseURL,
+}) => {
+  await page.goto('/antraege');
+  await waitForApp(page);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Meine Anträge');
+  await expect(page.getByText('Sie sind nicht angemeldet. Ihre Anträge sehen Sie nach der Anmeldung.')).toBeVisible();
+  await expectNoAxeViolations(page);
+
+  await loginFrom(page, '/antraege', MAX);
+  await expect(page.getByText('Sie haben noch keinen Antrag online gesendet.')).toBeVisible();
+  const find = page.getByRole('link', { name: 'Eine Leistung suchen und online beantragen' });
+  await expect(find).toHaveAttribute('href', '/suche');
+  await expectNoAxeViolations(page);
+
+  const fc = await client(page, baseURL);
+  const good = await fc.send({ ...HUNDESTEUER, ars: HILDEN, disclosedAttributes: DISCLOSED });
+  expect(good.status).toBe('submitted');
+  const broken = await fc.send({ ...HUNDESTEUER, ars: HILDEN, breakDataHash: true });
+  expect(broken.status).toBe('rejected');
+  const unfinished = await fc.send({ ...HUNDESTEUER, ars: HILDEN, announceOnly: true });
+  expect(unfinished.status).toBe('incomplete');
+
+  await page.reload();
+  await waitForApp(page);
+  await expect(page.locator('article.application')).toHaveCount(3);
+  // Newest first.
+  const order = await page.locator('article.application').evaluateAll((els) => els.map((e) => e.getAttribute('data-case')));
+  expect(order).toEqual([unfinished.caseId, broken.caseId, good.caseId]);
+
+  // The sent one: service, authority, short and full reference, date, steps.
+  const sent = card(page, good.caseId);
+  await expect(sent.getByRole('heading', { level: 3 })).toHaveText('Hundesteuer anmelden');
+  await expect(sent).toContainText(good.destinationName);
+  await expect(sent.locator('.application__reference')).toHaveText(shortRef(good.caseId));
+  await expect(sent).toContainText(/Gesendet am\s*\d{2}\.\d{2}\.\d{4}, \d{2}:\d{2} Uhr/);
+  const steps = sent.getByRole('list', { name: 'Verlauf' }).getByRole('listitem');
+  await expect(steps).toHaveCount(4);
+  await expect(steps.nth(0)).toContainText('Gesendet – aktueller Stand');
+  await expect(steps.nth(0)).toHaveAttribute('aria-current', 'step');
+  await expect(steps.nth(0)).toContainText('Ihr Antrag wurde verschlüsselt an die Behörde übermittelt.');
+  await expect(steps.nth(1)).toContainText('Eingegangen – noch offen');
+  await expect(steps.nth(2)).toContainText('In Bearbeitung – noch offen');
+  await expect(steps.nth(3)).toContainText('Abgeschlossen – noch offen');
+  await expect(sent.locator('[aria-current="step"]')).toHaveCount(1);
+  await sent.getByText('Vollständige Vorgangsnummer anzeigen').click();
+  await expect(sent).toContainText(`Vollständige Vorgangsnummer: ${good.caseId}`);
+
+  // The rejected one: Abgelehnt with the reason in plain words.
+  const rejected = card(page, broken.caseId);
+  const rsteps = rejected.getByRole('list', { name: 'Verlauf' }).getByRole('listitem').filter({ has: page.locator('.timeline__title') });
+  await expect(rsteps.nth(0)).toContainText('Gesendet – erledigt');
+  await expect(rsteps.nth(1)).toContainText('Abgelehnt – aktueller Stand');
+  await expect(rsteps.nth(1)).toHaveAttribute('aria-current', 'step');
+  await expect(rejected).toContainText('Ihr Antrag oder eine Anlage ist nicht unversehrt bei der Behörde angekommen.');
+
+  // The unfinished one: said so, nothing current yet.
+  const open = card(page, unfinished.caseId);
+  await expect(open).toContainText('Dieser Antrag wurde begonnen, aber noch nicht fertig gesendet.');
+  await expect(open).toContainText(/Begonnen am/);
+  await expect(open.locator('[aria-current="step"]')).toHaveCount(0);
+  await expect(page.getByText(/konnten nicht auf Echtheit geprüft werden/)).toHaveCount(0);
+  await expectNoAxeViolations(page);
+
+  // The same in English.
+  await page.getByRole('button', { name: 'English' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('My applications');
+  await expect(card(page, good.caseId)).toContainText('Sent – current status');
+  await expect(card(page, broken.caseId)).toContainText('Rejected – current status');
+  await expect(card(page, broken.caseId)).toContainText('did not reach the authority intact');
+  await expect(card(page, good.caseId)).toContainText(/Sent on\s*\d{2}\/\d{2}\/\d{4}, \d{2}:\d{2}/);
+  await expectNoAxeViolations(page);
+
+  // Another citizen sees none of these.
+  const other = await page.context().browser()!.newContext();
+  const otherPage = await other.newPage();
+  await loginFrom(otherPage, '/antraege', ERIKA);
+  await expect(otherPage.getByRole('heading', { level: 2, name: 'Ihre Online-Anträge' })).toBeVisible();
+  await expect(otherPage.locator('.loading')).toHaveCount(0);
+  for (const id of [good.caseId, broken.caseId, unfinished.caseId]) {
+    await expect(card(otherPage, id)).toHaveCount(0);
+  }
+  await other.close();
+});
+
+test('Übermittelte Daten on /konto: which authority received which attributes, and when', async ({ page, baseURL }) => {
+  await loginFrom(page, '/konto', JONAS);
+  const section = page.getByRole('region', { name: 'Übermittelte Daten' });
+  await expect(section.getByText('Es wurden noch keine Angaben aus Ihrem Konto an eine Behörde übermittelt.')).toBeVisible();
+  await expectNoAxeViolations(page);
+
+  const fc = await client(page, baseURL);
+  // Announced only: nothing was sent yet, so nothing is disclosed.
+  await fc.send({ ...HUNDESTEUER, ars: HILDEN, disclosedAttributes: DISCLOSED, announceOnly: true });
+  const sent = await fc.send({ ...HUNDESTEUER, ars: HILDEN, disclosedAttributes: ['givenName', 'surname', 'mail'] });
+  expect(sent.status).toBe('submitted');
+
+  await page.reload();
+  await waitForApp(page);
+  const rows = section.locator('tbody tr');
+  await expect(rows).toHaveCount(1);
+  const row = rows.first();
+  await expect(row).toHaveAttribute('data-submission', sent.submissionId);
+  await expect(row.getByRole('rowheader')).toHaveText(/^\d{2}\.\d{2}\.\d{4}, \d{2}:\d{2} Uhr$/);
+  await expect(row).toContainText(sent.destinationName);
+  await expect(row).toContainText('Hundesteuer anmelden');
+  await expect(row.locator('li')).toHaveText(['Vorname', 'Nachname', 'E-Mail-Adresse']);
+  // Names only: the values never appear in this section.
+  await expect(section).not.toContainText('Erika');
+  await expect(section).not.toContainText('Mustermann');
+  await expectNoAxeViolations(page);
+});
+
+test.describe('failures', () => {
+  test.use({ allowedConsoleErrors: [/status of 401/] });
+
+  test('an access token the server no longer accepts: "Bitte melden Sie sich erneut an"', async ({ page }) => {
+    await loginFrom(page, '/antraege', ERIKA);
+    await page.evaluate((k) => {
+      const s = JSON.parse(sessionStorage.getItem(k) as string);
+      s.access_token = 'revoked-or-unknown-token';
+      sessionStorage.setItem(k, JSON.stringify(s));
+    }, SESSION_KEY);
+    await page.reload();
+    await waitForApp(page);
+    await expect(page.getByRole('alert').filter({ hasText: 'Bitte melden Sie sich erneut an.' })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Erneut anmelden' })).toBeVisible();
+    await expectNoAxeViolations(page);
+    await page.goto('/konto');
+    await waitForApp(page);
+    await expect(
+      page.getByRole('region', { name: 'Übermittelte Daten' }).getByText('Bitte melden Sie sich erneut an.'),
+    ).toBeVisible();
+  });
+});
+
+test('an event whose signature does not verify is a warning, not a step', async ({ page, baseURL }) => {
+  await loginFrom(page, '/antraege', ERIKA);
+  const fc = await client(page, baseURL);
+  const good = await fc.send({ ...HUNDESTEUER, ars: HILDEN });
+  // Flip one bit of the submit-submission SET's signature on its way to the app.
+  await page.route('**/fitconnect/v1/cases/*/events*', async (route) => {
+    const res = await route.fetch();
+    const page_ = await res.json();
+    page_.eventLog = page_.eventLog.map((set: string) => {
+      const [h, p, s] = set.split('.');
+      const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
+      if (!Object.keys(claims.events).includes(`${EVENT_PREFIX}submit-submission`)) return set;
+      const sig = Buffer.from(s, 'base64url');
+      sig[10] ^= 1;
+      return `${h}.${p}.${sig.toString('base64url')}`;
+    });
+    await route.fulfill({ response: res, json: page_ });
+  });
+  await page.reload();
+  await waitForApp(page);
+  const c = card(page, good.caseId);
+  await expect(c).toContainText('Einige Statusmeldungen zu diesem Antrag konnten nicht auf Echtheit geprüft werden.');
+  await expect(c.locator('[aria-current="step"]')).toHaveCount(0);
+  await expect(c).not.toContainText('Gesendet – aktueller Stand');
+  await expectNoAxeViolations(page);
+  await page.unroute('**/fitconnect/v1/cases/*/events*');
+  await page.reload();
+  await waitForApp(page);
+  await expect(card(page, good.caseId)).toContainText('Gesendet – aktueller Stand');
+  await expect(card(page, good.caseId)).not.toContainText('Echtheit');
+});

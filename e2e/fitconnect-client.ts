@@ -1,0 +1,230 @@
+/**
+ * A FIT-Connect sender for end-to-end tests, in Node with WebCrypto only
+ * (globalThis.crypto.subtle, Node 20): route → destination → key →
+ * announce → upload attachments → submit, with compact JWEs
+ * (RSA-OAEP-256 wrapping a random AES-256-GCM key; the AAD is the ASCII of
+ * the base64url protected header), as docs/backends.md §3 describes.
+ *
+ * It talks to the running server with the citizen's access token (read
+ * from the app's sessionStorage after a login through the UI).
+ */
+
+const subtle = globalThis.crypto.subtle;
+const encoder = new TextEncoder();
+
+export const EVENT_PREFIX = 'https://schema.fitko.de/fit-connect/events/';
+
+export function base64url(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64url');
+}
+
+export async function sha512Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await subtle.digest('SHA-512', bytes));
+  return Buffer.from(digest).toString('hex');
+}
+
+export interface EncryptionJwk {
+  kty: 'RSA';
+  kid: string;
+  n: string;
+  e: string;
+  alg?: string;
+  key_ops?: string[];
+}
+
+/** A compact JWE for `jwk`, as the browser makes it. */
+export async function encryptJwe(jwk: EncryptionJwk, plaintext: Uint8Array, cty: string): Promise<string> {
+  const rsa = await subtle.importKey(
+    'jwk',
+    { kty: 'RSA', n: jwk.n, e: jwk.e, alg: 'RSA-OAEP-256', ext: true, key_ops: ['wrapKey'] },
+    { name: 'RSA-OAEP', hash: 'SHA-256' },
+    false,
+    ['wrapKey'],
+  );
+  const cek = await subtle.generateKey({ name: 'AES-GCM', length: 256 }, true, ['encrypt']);
+  const wrapped = new Uint8Array(await subtle.wrapKey('raw', cek, rsa, { name: 'RSA-OAEP' }));
+  const header = { alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: jwk.kid, cty };
+  const protectedHeader = base64url(encoder.encode(JSON.stringify(header)));
+  const iv = globalThis.crypto.getRandomValues(new Uint8Array(12));
+  const sealed = new Uint8Array(
+    await subtle.encrypt(
+      { name: 'AES-GCM', iv, additionalData: encoder.encode(protectedHeader), tagLength: 128 },
+      cek,
+      plaintext,
+    ),
+  );
+  const ciphertext = sealed.slice(0, sealed.length - 16);
+  const tag = sealed.slice(sealed.length - 16);
+  return [protectedHeader, base64url(wrapped), base64url(iv), base64url(ciphertext), base64url(tag)].join('.');
+}
+
+export interface Attachment {
+  id: string;
+  bytes: Uint8Array;
+  mimeType: string;
+  filename: string;
+}
+
+export interface Application {
+  leikaKey: string;
+  ars: string;
+  serviceName: string;
+  /** The form data (JSON), as the form would produce it. */
+  data: unknown;
+  attachments?: Attachment[];
+  /** Names of the identity attributes prefilled into the form (ours). */
+  disclosedAttributes?: string[];
+  idempotencyKey?: string;
+  /** Put a wrong data hash into the metadata (the authority then rejects it). */
+  breakDataHash?: boolean;
+  /** Stop after the announcement (an incomplete submission). */
+  announceOnly?: boolean;
+}
+
+export interface Sent {
+  submissionId: string;
+  caseId: string;
+  destinationId: string;
+  destinationName: string;
+  /** `submitted`, `rejected`, or `incomplete` when only announced. */
+  status: string;
+}
+
+export class FitConnectClient {
+  /** `base`: e.g. `http://127.0.0.1:8080/fitconnect`. */
+  constructor(
+    private readonly base: string,
+    private readonly accessToken: string,
+  ) {}
+
+  private async json(path: string, init: RequestInit = {}, auth = false): Promise<any> {
+    const headers: Record<string, string> = { Accept: 'application/json', ...(init.headers as Record<string, string>) };
+    if (auth) headers.Authorization = `Bearer ${this.accessToken}`;
+    const res = await fetch(`${this.base}${path}`, { ...init, headers });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  }
+
+  async route(leikaKey: string, ars: string): Promise<any> {
+    const r = await this.json(`/routes?leikaKey=${leikaKey}&ars=${ars}`);
+    if (r.routes.length !== 1) throw new Error(`expected one route for ${leikaKey} at ${ars}, got ${r.routes.length}`);
+    return r.routes[0];
+  }
+
+  async destination(id: string): Promise<any> {
+    return this.json(`/v1/destinations/${id}`);
+  }
+
+  async key(destinationId: string, kid: string): Promise<EncryptionJwk> {
+    return this.json(`/v1/destinations/${destinationId}/keys/${kid}`);
+  }
+
+  async announce(body: unknown, idempotencyKey?: string): Promise<{ submissionId: string; caseId: string }> {
+    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+    if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
+    return this.json('/v1/submissions', { method: 'POST', headers, body: JSON.stringify(body) }, true);
+  }
+
+  async upload(submissionId: string, attachmentId: string, jwe: string): Promise<void> {
+    await this.json(
+      `/v1/submissions/${submissionId}/attachments/${attachmentId}`,
+      { method: 'PUT', headers: { 'Content-Type': 'application/jose' }, body: jwe },
+      true,
+    );
+  }
+
+  async submit(submissionId: string, encryptedMetadata: string, encryptedData: string): Promise<any> {
+    return this.json(
+      `/v1/submissions/${submissionId}`,
+      {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ encryptedMetadata, encryptedData }),
+      },
+      true,
+    );
+  }
+
+  async submissions(): Promise<any[]> {
+    return (await this.json('/v1/submissions', {}, true)).submissions;
+  }
+
+  async events(caseId: string): Promise<string[]> {
+    return (await this.json(`/v1/cases/${caseId}/events`, {}, true)).eventLog;
+  }
+
+  /** The whole flow for one application. */
+  async send(app: Application): Promise<Sent> {
+    const route = await this.route(app.leikaKey, app.ars);
+    const dest = await this.destination(route.destinationId);
+    if (dest.status !== 'active') throw new Error(`destination ${dest.destinationId} is ${dest.status}`);
+    const jwk = await this.key(dest.destinationId, dest.encryptionKid);
+    const schemaUri: string = dest.services[0].submissionSchemas[0].schemaUri;
+    const attachments = app.attachments ?? [];
+    const announced = await this.announce(
+      {
+        destinationId: dest.destinationId,
+        announcedAttachments: attachments.map((a) => a.id),
+        serviceType: { name: app.serviceName, identifier: `urn:de:fim:leika:leistung:${app.leikaKey}` },
+        disclosedAttributes: app.disclosedAttributes ?? [],
+      },
+      app.idempotencyKey,
+    );
+    const sent: Sent = {
+      ...announced,
+      destinationId: dest.destinationId,
+      destinationName: route.destinationName,
+      status: 'incomplete',
+    };
+    if (app.announceOnly) return sent;
+    for (const a of attachments) {
+      await this.upload(announced.submissionId, a.id, await encryptJwe(jwk, a.bytes, a.mimeType));
+    }
+    const data = encoder.encode(JSON.stringify(app.data));
+    const hashed = app.breakDataHash ? encoder.encode('something else than the data') : data;
+    const metadata = {
+      $schema: 'https://schema.fitko.de/fit-connect/metadata/1.2.0/metadata.schema.json',
+      contentStructure: {
+        data: {
+          hash: { type: 'sha512', content: await sha512Hex(hashed) },
+          submissionSchema: { schemaUri, mimeType: 'application/json' },
+        },
+        attachments: await Promise.all(
+          attachments.map(async (a) => ({
+            attachmentId: a.id,
+            hash: { type: 'sha512', content: await sha512Hex(a.bytes) },
+            purpose: 'attachment',
+            mimeType: a.mimeType,
+            filename: a.filename,
+          })),
+        ),
+      },
+      authenticationInformation: [{ type: 'identificationReport', version: '1.0.0', content: 'STORK-QAA-Level-1' }],
+      additionalReferenceInfo: { applicationDate: new Date().toISOString().slice(0, 10) },
+    };
+    const result = await this.submit(
+      announced.submissionId,
+      await encryptJwe(jwk, encoder.encode(JSON.stringify(metadata)), 'application/json'),
+      await encryptJwe(jwk, data, 'application/json'),
+    );
+    return { ...sent, status: result.status };
+  }
+}
+
+/** Hundesteuer anmelden (Level-1) as Erika fills it: two dogs, no listed breed. */
+export const HUNDESTEUER = {
+  leikaKey: '99089005001000',
+  serviceName: 'Hundesteuer anmelden',
+  data: {
+    F60000228: 'Erika',
+    F60000227: 'Mustermann',
+    F60000229: '1964-08-12',
+    G60000086: { F60000243: 'Heidestr. 17', F60000246: '40721', F60000247: 'Hilden' },
+    G99100001: [
+      { F99100002: 'Bello', F99100003: 'Labrador', F99100004: '2026-10-01', F99100005: false },
+      { F99100002: 'Luna', F99100003: 'Mischling', F99100004: '2025-03-15', F99100005: false },
+    ],
+    F60000240: 'erika.mustermann@example.org',
+  },
+};

@@ -1,0 +1,231 @@
+//! The citizen's cases at FIT-Connect: the list of own submissions, the
+//! disclosed identity attributes (both ours, docs/backends.md §3), and each
+//! case's event log with every SET's `PS512` signature checked by WebCrypto
+//! (RSASSA-PSS, SHA-512, salt 64) against `/.well-known/jwks.json`.
+//!
+//! All calls carry the session's access token; a 401 means "log in again"
+//! ([`ApiError::is_unauthorized`]).
+
+use js_sys::{Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::api::{get_json, get_json_authed, ApiError};
+use crate::domain::config::join;
+use crate::domain::oidc::{Jwk, Jwks};
+use crate::domain::search_url::encode;
+use crate::domain::timeline::{
+    build, parse_set, select_set_key, Disclosure, DisclosureList, EventPage, LaterProgress,
+    SetEvent, SubmissionList, SubmissionSummary, Timeline,
+};
+
+/// Most events read per case (the API gives at most 500 per page).
+const MAX_EVENTS: u64 = 2000;
+
+/// The FIT-Connect base URL from the runtime config.
+pub async fn base(ctx: Option<crate::app::ConfigContext>) -> Result<String, ApiError> {
+    match ctx {
+        Some(c) => c.0.await.map(|c| c.fitconnect),
+        None => Err(ApiError::Decode("runtime config missing".into())),
+    }
+}
+
+/// The citizen's submissions, newest first.
+pub async fn submissions(base: &str, token: &str) -> Result<Vec<SubmissionSummary>, ApiError> {
+    let list: SubmissionList = get_json_authed(&join(base, "v1/submissions"), token).await?;
+    Ok(list.submissions)
+}
+
+/// Which authority received which identity attributes, newest first.
+pub async fn disclosures(base: &str, token: &str) -> Result<Vec<Disclosure>, ApiError> {
+    let list: DisclosureList = get_json_authed(&join(base, "v1/disclosures"), token).await?;
+    Ok(list.disclosures)
+}
+
+/// The whole event log of a case (compact SETs, oldest first).
+pub async fn case_events(base: &str, token: &str, case_id: &str) -> Result<Vec<String>, ApiError> {
+    let mut log = Vec::new();
+    loop {
+        let url = join(
+            base,
+            &format!(
+                "v1/cases/{}/events?offset={}&limit=500",
+                encode(case_id),
+                log.len()
+            ),
+        );
+        let page: EventPage = get_json_authed(&url, token).await?;
+        let got = page.event_log.len();
+        log.extend(page.event_log);
+        if got == 0 || log.len() as u64 >= page.total_count.min(MAX_EVENTS) {
+            return Ok(log);
+        }
+    }
+}
+
+/// The keys that sign the event log.
+pub async fn event_keys(base: &str) -> Result<Jwks, ApiError> {
+    get_json(&join(base, ".well-known/jwks.json")).await
+}
+
+/// A case's events after the signature check.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CheckedEvents {
+    /// Verified events of this case, oldest first.
+    pub events: Vec<SetEvent>,
+    /// Events that could not be verified (bad signature, unknown key,
+    /// malformed, another case): shown as a warning, never as a step.
+    pub unverified: usize,
+}
+
+/// Imported WebCrypto keys by `kid`, so each key is imported once.
+pub struct SetVerifier {
+    jwks: Jwks,
+    imported: Vec<(Option<String>, web_sys::CryptoKey)>,
+}
+
+impl SetVerifier {
+    pub fn new(jwks: Jwks) -> Self {
+        SetVerifier {
+            jwks,
+            imported: Vec::new(),
+        }
+    }
+
+    /// Parses and verifies each SET; only good ones of `case_id` are kept.
+    pub async fn check(&mut self, log: &[String], case_id: &str) -> CheckedEvents {
+        let mut out = CheckedEvents::default();
+        for text in log {
+            match self.verify_one(text).await {
+                Some(e) if e.case_id == case_id => out.events.push(e),
+                _ => out.unverified += 1,
+            }
+        }
+        out
+    }
+
+    async fn verify_one(&mut self, text: &str) -> Option<SetEvent> {
+        let set = parse_set(text).ok()?;
+        let jwk = select_set_key(&self.jwks, set.header.kid.as_deref())
+            .ok()?
+            .clone();
+        let key = self.key_for(&jwk).await?;
+        let ok = verify_ps512(&key, &set.signature, set.signing_input.as_bytes())
+            .await
+            .ok()?;
+        ok.then_some(set.event)
+    }
+
+    async fn key_for(&mut self, jwk: &Jwk) -> Option<web_sys::CryptoKey> {
+        if let Some((_, k)) = self.imported.iter().find(|(kid, _)| *kid == jwk.kid) {
+            return Some(k.clone());
+        }
+        let key = import_ps512(jwk).await.ok()?;
+        self.imported.push((jwk.kid.clone(), key.clone()));
+        Some(key)
+    }
+}
+
+fn subtle() -> Result<web_sys::SubtleCrypto, JsValue> {
+    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+    Ok(window.crypto()?.subtle())
+}
+
+fn set(obj: &Object, key: &str, value: JsValue) -> Result<(), JsValue> {
+    Reflect::set(obj, &key.into(), &value).map(|_| ())
+}
+
+/// Imports an RSA public JWK for RSASSA-PSS with SHA-512.
+async fn import_ps512(jwk: &Jwk) -> Result<web_sys::CryptoKey, JsValue> {
+    let (Some(n), Some(e)) = (jwk.n.as_deref(), jwk.e.as_deref()) else {
+        return Err(JsValue::from_str("key without n/e"));
+    };
+    let key_data = Object::new();
+    set(&key_data, "kty", "RSA".into())?;
+    set(&key_data, "n", n.into())?;
+    set(&key_data, "e", e.into())?;
+    set(&key_data, "alg", "PS512".into())?;
+    set(&key_data, "ext", JsValue::TRUE)?;
+    let algorithm = Object::new();
+    set(&algorithm, "name", "RSA-PSS".into())?;
+    set(&algorithm, "hash", "SHA-512".into())?;
+    let usages = js_sys::Array::of1(&"verify".into());
+    let key = JsFuture::from(
+        subtle()?.import_key_with_object("jwk", &key_data, &algorithm, false, &usages)?,
+    )
+    .await?;
+    key.dyn_into::<web_sys::CryptoKey>()
+}
+
+/// RSASSA-PSS with SHA-512 and a 64-byte salt (JWS `PS512`).
+async fn verify_ps512(
+    key: &web_sys::CryptoKey,
+    signature: &[u8],
+    data: &[u8],
+) -> Result<bool, JsValue> {
+    let algorithm = Object::new();
+    set(&algorithm, "name", "RSA-PSS".into())?;
+    set(&algorithm, "saltLength", JsValue::from_f64(64.0))?;
+    let ok = JsFuture::from(
+        subtle()?.verify_with_object_and_u8_array_and_u8_array(&algorithm, key, signature, data)?,
+    )
+    .await?;
+    Ok(ok.as_bool() == Some(true))
+}
+
+/// One application for "Meine Anträge".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    pub summary: SubmissionSummary,
+    pub timeline: Timeline,
+    /// Events that could not be verified (a warning is shown).
+    pub unverified: usize,
+    /// The event log could not be loaded at all (a warning is shown).
+    pub events_failed: bool,
+}
+
+/// The citizen's applications with their verified timelines. A failing
+/// list is an error (401: log in again); a failing event log or key set
+/// only marks that case.
+pub async fn load_cases(base: &str, token: &str) -> Result<Vec<Case>, ApiError> {
+    let list = submissions(base, token).await?;
+    if list.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut verifier = match event_keys(base).await {
+        Ok(jwks) => Some(SetVerifier::new(jwks)),
+        Err(_) => None,
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for summary in list {
+        let log = match case_events(base, token, &summary.case_id).await {
+            Ok(log) => Some(log),
+            Err(e) if e.is_unauthorized() => return Err(e),
+            Err(_) => None,
+        };
+        let checked = match (&mut verifier, &log) {
+            (Some(v), Some(log)) => v.check(log, &summary.case_id).await,
+            (None, Some(log)) => CheckedEvents {
+                events: Vec::new(),
+                unverified: log.len(),
+            },
+            (_, None) => CheckedEvents::default(),
+        };
+        let events_failed = log.is_none();
+        // Without the log nothing is proven; without failures the status fills gaps.
+        let distrust = checked.unverified + usize::from(events_failed);
+        let timeline = build(
+            &summary.status,
+            &checked.events,
+            distrust,
+            LaterProgress::default(),
+        );
+        out.push(Case {
+            summary,
+            timeline,
+            unverified: checked.unverified,
+            events_failed,
+        });
+    }
+    Ok(out)
+}

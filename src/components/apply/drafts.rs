@@ -1,0 +1,111 @@
+//! "Entwürfe" on /antraege: the applications this account started on this
+//! device and has not sent, newest first, each with "Weiter ausfüllen".
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use super::apply_url;
+use super::messages::english;
+use crate::browser::drafts::DraftStore;
+use crate::components::session::use_auth;
+use crate::domain::form::draft::{peek, service_of_key};
+use crate::i18n::*;
+
+#[derive(Debug, Clone, PartialEq)]
+struct Entry {
+    href: String,
+    title: String,
+    title_en: String,
+    saved_at: f64,
+}
+
+async fn entries(sub: String) -> Vec<Entry> {
+    let Ok(store) = DraftStore::open(&sub).await else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for info in store.list().await.unwrap_or_default() {
+        let Some(service) = service_of_key(&info.form_key) else {
+            continue;
+        };
+        let Ok(Some(saved)) = store.load(&info.form_key).await else {
+            continue;
+        };
+        let Some(d) = peek(&saved.json).filter(|d| !d.is_empty()) else {
+            continue;
+        };
+        out.push(Entry {
+            href: apply_url(service, "", &d.ars),
+            title: if d.title.is_empty() {
+                service.to_string()
+            } else {
+                d.title
+            },
+            title_en: d.title_en,
+            saved_at: saved.saved_at,
+        });
+    }
+    out.sort_by(|a, b| b.saved_at.total_cmp(&a.saved_at));
+    out
+}
+
+/// `DD.MM.YYYY, HH:MM` of a time in ms.
+fn when(ms: f64) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
+    format!(
+        "{:02}.{:02}.{}, {:02}:{:02}",
+        d.get_date(),
+        d.get_month() + 1,
+        d.get_full_year(),
+        d.get_hours(),
+        d.get_minutes()
+    )
+}
+
+#[component]
+pub fn DraftList() -> impl IntoView {
+    let i18n = use_i18n();
+    let auth = use_auth();
+    let list = LocalResource::new(move || {
+        let sub = auth
+            .session
+            .with(|s| s.as_ref().map(|s| s.user.sub.clone()));
+        async move {
+            match sub {
+                Some(sub) => entries(sub).await,
+                None => Vec::new(),
+            }
+        }
+    });
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let items = list.await;
+                (!items.is_empty()).then(|| view! {
+                    <section class="drafts" aria-labelledby="entwuerfe-titel">
+                        <h2 class="kern-heading-medium" id="entwuerfe-titel">{t!(i18n, apply.drafts_title)}</h2>
+                        <p class="kern-body">{t!(i18n, apply.drafts_intro)}</p>
+                        <ul class="kern-list drafts__list">
+                            {items.into_iter().map(|e| {
+                                let title = if english(i18n) && !e.title_en.is_empty() { e.title_en.clone() } else { e.title.clone() };
+                                let title2 = title.clone();
+                                view! {
+                                    <li class="drafts__item">
+                                        <span class="kern-body kern-body--bold">{title}</span>
+                                        " – "
+                                        <span class="kern-body">{move || t_string!(i18n, apply.drafts_saved).replace("{when}", &when(e.saved_at))}</span>
+                                        " "
+                                        <A href=e.href.clone() attr:class="kern-link">
+                                            {t!(i18n, apply.continue_button)}
+                                            <span class="kern-sr-only">{format!(": {title2}")}</span>
+                                        </A>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                })
+            })}
+        </Suspense>
+    }
+}
