@@ -79,6 +79,17 @@ test('Hundesteuer: two dogs, a listed breed with its certificate, sent encrypted
   const file = await authorityFile(page, submission, seen.attachments[0].attachmentId);
   expect(file.toString()).toContain('SACHKUNDE-BELLO');
 
+  // Where it stands, and what the account disclosed.
+  await page.getByRole('link', { name: 'Zu „Meine Anträge“' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Meine Anträge');
+  await expect(page.locator('main')).toContainText('Hundesteuer anmelden');
+  await expect(page.locator('main')).toContainText('Gesendet');
+  await expectNoAxeViolations(page);
+  await page.goto('/konto');
+  const disclosed = page.getByRole('region', { name: 'Übermittelte Daten' });
+  await expect(disclosed).toContainText('Steueramt (kommunal) – Hundesteuer anmelden');
+  await expect(disclosed).toContainText('Vorname');
+
   // Only ciphertext at rest.
   const disk = storedBytes();
   for (const secret of ['Wuffi', 'OA-2025-77', 'SACHKUNDE-BELLO']) {
