@@ -3,7 +3,7 @@ use leptos_i18n_build::{Config, TranslationsInfos};
 use std::path::PathBuf;
 
 /// One JSON file per namespace and language: `locales/<lang>/<namespace>.json`.
-const NAMESPACES: [&str; 11] = [
+const NAMESPACES: [&str; 12] = [
     "common",
     "pages",
     "help",
@@ -15,6 +15,7 @@ const NAMESPACES: [&str; 11] = [
     "auth",
     "applications",
     "apply",
+    "postbox",
 ];
 
 fn main() {

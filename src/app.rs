@@ -56,6 +56,7 @@ fn Shell() -> impl IntoView {
                 </ParentRoute>
                 <Route path=path!("/antraege") view=pages::applications::Applications />
                 <Route path=path!("/postfach") view=pages::postbox::Postbox />
+                <Route path=path!("/postfach/:id") view=pages::postbox_message::PostboxMessage />
                 <Route path=path!("/anmelden") view=pages::login::Login />
                 <Route path=path!("/anmelden/rueckkehr") view=pages::login_callback::LoginCallback />
                 <Route path=path!("/konto") view=pages::account::Account />

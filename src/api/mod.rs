@@ -6,6 +6,7 @@ pub mod config;
 pub mod fitconnect;
 pub mod idp;
 pub mod pvog;
+pub mod zbp;
 
 use serde::de::DeserializeOwned;
 

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::components::postbox_badge::PostboxBadge;
 use crate::components::session::use_auth;
 use crate::components::trust_badge::TrustBadge;
 use crate::domain::trust::TrustLevel;
@@ -68,7 +69,7 @@ pub fn SiteHeader() -> impl IntoView {
                     <ul class="site-nav__list">
                         <li><A href="/suche">{t!(i18n, common.nav_search)}</A></li>
                         <li><A href="/antraege">{t!(i18n, common.nav_applications)}</A></li>
-                        <li><A href="/postfach">{t!(i18n, common.nav_postbox)}</A></li>
+                        <li><A href="/postfach">{t!(i18n, common.nav_postbox)}<PostboxBadge /></A></li>
                         <li>
                             <Show
                                 when=logged_in

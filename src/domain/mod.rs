@@ -9,6 +9,7 @@ pub mod oidc;
 pub mod opening_hours;
 pub mod pkce;
 pub mod place;
+pub mod postbox;
 pub mod pvog;
 pub mod search_url;
 pub mod session;

@@ -18,6 +18,7 @@ pub mod login_callback;
 pub mod not_found;
 pub mod overview;
 pub mod postbox;
+pub mod postbox_message;
 pub mod privacy;
 pub mod search;
 pub mod service;

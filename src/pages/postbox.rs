@@ -1,20 +1,375 @@
-//! `/postfach`
+//! `/postfach?anzeigen=alle|ungelesen|bescheide|statusmeldungen&q=…` and
+//! `/postfach?ansicht=papierkorb`: the citizen's messages, newest first,
+//! with filters kept in the URL, and the trash with restore.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 
+use crate::api::zbp;
+use crate::app::ConfigContext;
+use crate::components::debounce::Debouncer;
+use crate::components::error::ErrorNotice;
 use crate::components::page::PageHeading;
+use crate::components::postbox_badge::notify_changed;
+use crate::components::postbox_parts::{
+    date_only, date_time, english, kind_word, token, with_postbox, LockIcon,
+};
+use crate::components::session::{use_auth, RequireTrustLevel};
+use crate::components::trust_badge::level_word;
+use crate::components::url::replace_url;
+use crate::domain::postbox::{ListParams, Message, MessageList, Show};
+use crate::domain::trust::TrustLevel;
 use crate::i18n::*;
 
 #[component]
 pub fn Postbox() -> impl IntoView {
     let i18n = use_i18n();
+    let query = use_query_map();
+    let trash = Memo::new(move |_| query.read().get("ansicht").as_deref() == Some("papierkorb"));
+    let title = Signal::derive(move || {
+        if trash.get() {
+            t_string!(i18n, postbox.trash_title).to_string()
+        } else {
+            t_string!(i18n, pages.postbox_title).to_string()
+        }
+    });
     view! {
-        <PageHeading title=Signal::derive(move || t_string!(i18n, pages.postbox_title).to_string()) />
-        <p class="kern-body kern-body--large">{t!(i18n, pages.postbox_intro)}</p>
-        <p class="kern-body">{t!(i18n, pages.postbox_login)}</p>
-        <A href="/anmelden" attr:class="kern-btn kern-btn--primary">
-            <span class="kern-label">{t!(i18n, common.nav_login)}</span>
-        </A>
+        <PageHeading title=title />
+        <RequireTrustLevel
+            level=TrustLevel::Level1
+            reason=Signal::derive(move || t_string!(i18n, postbox.login_reason).to_string())
+        >
+            <PostboxList />
+        </RequireTrustLevel>
+    }
+}
+
+#[component]
+fn PostboxList() -> impl IntoView {
+    let i18n = use_i18n();
+    let auth = use_auth();
+    let cfg = use_context::<ConfigContext>();
+    let query = use_query_map();
+    let from_url = Memo::new(move |_| ListParams::from_query(|k| query.read().get(k)));
+
+    // The live state: filters replace the URL without a navigation (focus
+    // stays in the form); links and back/forward overwrite it from the URL.
+    let live = RwSignal::new(from_url.get_untracked());
+    let debouncer = Debouncer::new();
+    Effect::new(move |prev: Option<()>| {
+        let p = from_url.get();
+        if prev.is_some() {
+            // A typed filter still pending belongs to the page left behind.
+            debouncer.cancel();
+            live.set(p);
+        }
+    });
+    let params = Memo::new(move |_| live.get());
+    let go = move |p: ListParams| {
+        replace_url(&p.to_url());
+        live.set(p);
+    };
+
+    let text = RwSignal::new(params.get_untracked().q);
+    Effect::new(move |_| {
+        let q = params.read().q.clone();
+        if text.get_untracked() != q {
+            text.set(q);
+        }
+    });
+
+    let reload = RwSignal::new(0u32);
+    let list = LocalResource::new(move || {
+        let p = params.get();
+        reload.track();
+        let token = token(auth);
+        async move {
+            with_postbox(cfg, token, |base, t| async move {
+                zbp::list(&base, &t, &p).await
+            })
+            .await
+        }
+    });
+    let notice = RwSignal::new(None::<String>);
+    let failure = RwSignal::new(None::<zbp::ZbpError>);
+
+    let restore = Callback::new(move |m: Message| {
+        let token = token(auth);
+        notice.set(None);
+        failure.set(None);
+        leptos::task::spawn_local(async move {
+            let id = m.id.clone();
+            match with_postbox(cfg, token, |base, t| async move {
+                zbp::restore(&base, &t, &id).await
+            })
+            .await
+            {
+                Ok(()) => {
+                    notice.set(Some(m.title.clone()));
+                    notify_changed();
+                    reload.update(|n| *n = n.wrapping_add(1));
+                }
+                Err(e) => failure.set(Some(e)),
+            }
+        });
+    });
+
+    let status = move || match list.get() {
+        Some(Ok(l)) => Some(count_text(i18n, l.count, params.read().trash)),
+        _ => None,
+    };
+
+    view! {
+        <Show
+            when=move || params.read().trash
+            fallback=move || view! {
+                <p class="kern-body">{t!(i18n, postbox.intro)}</p>
+                <p class="kern-body postbox-switch">
+                    <A href="/postfach?ansicht=papierkorb" attr:class="kern-link">{t!(i18n, postbox.to_trash)}</A>
+                </p>
+            }
+        >
+            <p class="kern-body">{t!(i18n, postbox.trash_intro)}</p>
+            <p class="kern-body postbox-switch">
+                <A href="/postfach" attr:class="kern-link">
+                    <span class="kern-icon kern-icon--arrow-back" aria-hidden="true"></span>
+                    {t!(i18n, postbox.to_inbox)}
+                </A>
+            </p>
+        </Show>
+        <form
+            class="postbox-filters"
+            role="search"
+            action="/postfach"
+            method="get"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                debouncer.cancel();
+                go(ListParams { q: text.get_untracked(), ..params.get_untracked() });
+            }
+        >
+            <fieldset class="kern-fieldset postbox-filters__show">
+                <legend class="kern-label">{t!(i18n, postbox.filter_legend)}</legend>
+                <div class="kern-fieldset__body kern-fieldset__body--horizontal">
+                    {Show::ALL
+                        .into_iter()
+                        .map(|s| {
+                            let id = format!("postfach-anzeigen-{}", s.url_value());
+                            view! {
+                                <div class="kern-form-check">
+                                    <input
+                                        class="kern-form-check__radio"
+                                        type="radio"
+                                        name="anzeigen"
+                                        id=id.clone()
+                                        value=s.url_value()
+                                        prop:checked=move || params.read().show == s
+                                        on:change=move |_| go(ListParams { show: s, ..params.get_untracked() })
+                                    />
+                                    <label class="kern-label" for=id>{move || show_word(i18n, s)}</label>
+                                </div>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+            </fieldset>
+            <div class="kern-form-input">
+                <label class="kern-label" for="postfach-q">{t!(i18n, postbox.search_label)}</label>
+                <div class="kern-hint" id="postfach-q-hint">{t!(i18n, postbox.search_hint)}</div>
+                <div class="search-form__row">
+                    <input
+                        class="kern-form-input__input"
+                        id="postfach-q"
+                        name="q"
+                        type="search"
+                        autocomplete="off"
+                        maxlength="200"
+                        aria-describedby="postfach-q-hint"
+                        prop:value=move || text.get()
+                        on:input=move |ev| {
+                            let v = event_target_value(&ev);
+                            text.set(v.clone());
+                            debouncer.call(move || go(ListParams { q: v, ..params.get_untracked() }));
+                        }
+                    />
+                    <button type="submit" class="kern-btn kern-btn--secondary">
+                        <span class="kern-icon kern-icon--search" aria-hidden="true"></span>
+                        <span class="kern-label">{t!(i18n, postbox.search_button)}</span>
+                    </button>
+                </div>
+            </div>
+        </form>
+        <p class="kern-body kern-body--bold postbox-count" role="status" aria-live="polite">{status}</p>
+        <div role="status" aria-live="polite">
+            {move || notice.get().map(|n| view! {
+                <div class="kern-alert kern-alert--success">
+                    <div class="kern-alert__body"><p class="kern-body">{t!(i18n, postbox.restored_named, title = move || n.clone())}</p></div>
+                </div>
+            })}
+        </div>
+        {move || failure.get().map(|e| view! { <ErrorNotice error=e.to_api() /> })}
+        <Transition fallback=move || view! { <p class="kern-body">{t!(i18n, postbox.loading)}</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Ok(l) => view! { <MessageListView list=l params=params.get_untracked() restore=restore go=Callback::new(go) /> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e.to_api() /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn show_word(i18n: leptos_i18n::I18nContext<Locale>, s: Show) -> String {
+    match s {
+        Show::All => t_string!(i18n, postbox.show_all),
+        Show::Unread => t_string!(i18n, postbox.show_unread),
+        Show::Decisions => t_string!(i18n, postbox.show_decisions),
+        Show::StatusMessages => t_string!(i18n, postbox.show_status),
+    }
+    .to_string()
+}
+
+/// "3 Nachrichten", "1 Nachricht im Papierkorb", …
+fn count_text(i18n: leptos_i18n::I18nContext<Locale>, n: u32, trash: bool) -> AnyView {
+    match (n, trash) {
+        (0, false) => t!(i18n, postbox.count_none).into_any(),
+        (1, false) => t!(i18n, postbox.count_one).into_any(),
+        (n, false) => t!(i18n, postbox.count_many, n = n).into_any(),
+        (0, true) => t!(i18n, postbox.trash_count_none).into_any(),
+        (1, true) => t!(i18n, postbox.trash_count_one).into_any(),
+        (n, true) => t!(i18n, postbox.trash_count_many, n = n).into_any(),
+    }
+}
+
+#[component]
+fn MessageListView(
+    list: MessageList,
+    params: ListParams,
+    restore: Callback<Message>,
+    go: Callback<ListParams>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    if list.messages.is_empty() {
+        let filtered = params.is_filtered();
+        let trash = params.trash;
+        return view! {
+            <div class="kern-alert kern-alert--info postbox-empty">
+                <div class="kern-alert__body">
+                    <p class="kern-body">
+                        {move || match (filtered, trash) {
+                            (true, _) => t_string!(i18n, postbox.empty_filtered),
+                            (false, true) => t_string!(i18n, postbox.empty_trash),
+                            (false, false) => t_string!(i18n, postbox.empty_inbox),
+                        }}
+                    </p>
+                    <Show when=move || filtered>
+                        <button
+                            type="button"
+                            class="kern-btn kern-btn--tertiary"
+                            on:click=move |_| go.run(ListParams { trash, ..ListParams::default() })
+                        >
+                            <span class="kern-label">{t!(i18n, postbox.clear_filters)}</span>
+                        </button>
+                    </Show>
+                </div>
+            </div>
+        }
+        .into_any();
+    }
+    let trash = params.trash;
+    view! {
+        <ul class="postbox-list" aria-label=move || t_string!(i18n, postbox.list_label)>
+            {list
+                .messages
+                .into_iter()
+                .map(|m| view! { <MessageRow m=m trash=trash restore=restore /> })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+#[component]
+fn MessageRow(m: Message, trash: bool, restore: Callback<Message>) -> impl IntoView {
+    let i18n = use_i18n();
+    let en = move || english(i18n);
+    let unread = !m.read;
+    let href = format!("/postfach/{}", m.id);
+    let level = m.locked.then(|| m.level_needed()).flatten();
+    let kind = m.kind;
+    let title = m.title.clone();
+    let delivered = m.delivered_at.clone();
+    let deleted = m.deleted_at.clone();
+    let purge = m.purge_at.clone();
+    let attachments = m.attachment_count;
+    let for_restore = StoredValue::new(m.clone());
+    view! {
+        <li class="postbox-item" class:postbox-item--unread=unread>
+            <div class="postbox-item__head">
+                <Show when=move || unread>
+                    <span class="kern-badge kern-badge--info postbox-item__unread">
+                        <span class="kern-label">{t!(i18n, postbox.unread_marker)}</span>
+                    </span>
+                </Show>
+                <span class="postbox-item__kind">{move || kind_word(i18n, kind)}</span>
+            </div>
+            <h2 class="kern-heading-small postbox-item__title">
+                {if trash {
+                    view! { <span>{title.clone()}</span> }.into_any()
+                } else {
+                    let t = title.clone();
+                    view! {
+                        <A href=href attr:class="kern-link">
+                            {level.is_some().then(|| view! { <LockIcon /> })}
+                            {t}
+                            <Show when=move || unread>
+                                <span class="kern-sr-only">{t!(i18n, postbox.unread_sr)}</span>
+                            </Show>
+                        </A>
+                    }
+                    .into_any()
+                }}
+            </h2>
+            <p class="kern-body postbox-item__meta">
+                <span class="postbox-item__sender">{m.sender.clone()}</span>
+                " · "
+                <span>{t!(i18n, postbox.delivered_on, date = move || date_time(&delivered, en()))}</span>
+                {(attachments > 0).then(|| view! {
+                    " · "
+                    <span>{if attachments == 1 {
+                        t!(i18n, postbox.attachments_one).into_any()
+                    } else {
+                        t!(i18n, postbox.attachments_many, n = attachments).into_any()
+                    }}</span>
+                })}
+            </p>
+            {level.map(|l| view! {
+                <p class="kern-body postbox-item__locked">
+                    <LockIcon />
+                    {t!(i18n, postbox.locked_line, level = move || level_word(i18n, l))}
+                </p>
+            })}
+            {trash.then(|| {
+                let deleted = deleted.clone().unwrap_or_default();
+                let purge = purge.clone().unwrap_or_default();
+                let t = title.clone();
+                view! {
+                    <p class="kern-body kern-body--small">
+                        {t!(i18n, postbox.deleted_on, date = move || date_only(&deleted, en()), purge = move || date_only(&purge, en()))}
+                    </p>
+                    <button
+                        type="button"
+                        class="kern-btn kern-btn--secondary postbox-item__restore"
+                        on:click=move |_| restore.run(for_restore.get_value())
+                    >
+                        <span class="kern-label">
+                            {t!(i18n, postbox.restore)}
+                            <span class="kern-sr-only">": "{t.clone()}</span>
+                        </span>
+                    </button>
+                }
+            })}
+        </li>
     }
 }

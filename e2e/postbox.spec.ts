@@ -1,0 +1,231 @@
+// Issue 6: the whole loop. A citizen applies, the authority decides through
+// the console's JSON API, the citizen reads the decision in the postbox.
+import { readFileSync } from 'node:fs';
+import type { APIRequestContext, Page } from '@playwright/test';
+import { test, expect, expectNoAxeViolations, passwordLogin, eidLogin, waitForApp } from './fixtures';
+import { SERVICES, ERIKA, startWithPassword, startWithEid, fillDate, next, sendAndConfirm } from './apply-helpers';
+
+const CLERK = { username: 'sachbearbeitung', password: 'Amt-NRW-2026' };
+
+/** The clerk's JSON API, as the tests use it. */
+async function clerkApi(request: APIRequestContext) {
+  const login = await request.post('/behoerde/api/login', { data: CLERK });
+  expect(login.status()).toBe(200);
+  const { token } = await login.json();
+  const headers = { Authorization: `Bearer ${token}` };
+  const act = async (submission: string, action: string, data?: object) => {
+    const r = await request.post(`/behoerde/api/submissions/${submission}/${action}`, { headers, data });
+    expect(r.status(), `${action}: ${await r.text()}`).toBe(200);
+    return r.json();
+  };
+  return { act };
+}
+
+/** "Postfach (N ungelesen)" in the header navigation. */
+function postboxLink(page: Page) {
+  return page.getByRole('navigation', { name: 'Hauptnavigation' }).getByRole('link', { name: /^Postfach/ });
+}
+
+const DECISION =
+  'Sehr geehrte Frau Mustermann,\n\nIhr Hund Bello ist ab dem 01.03.2025 zur Hundesteuer angemeldet.\n' +
+  '<b>fett</b><script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
+
+test('Hundesteuer: applied, accepted and decided; badge, decision, PDF, deadline, unread, delete with undo, trash and restore', async ({ page, request }) => {
+  // 1. The citizen applies through the form.
+  await startWithPassword(page, SERVICES.hund);
+  await page.getByRole('link', { name: 'Antrag starten' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Halterin oder Halter');
+  await next(page);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Hunde');
+  const dog = page.getByRole('group', { name: 'Hund 1' });
+  await dog.getByLabel('Name des Hundes').fill('Bello');
+  await dog.getByLabel('Rasse oder Kreuzung').fill('Dackel');
+  await fillDate(page, 'Beginn der Haltung', '1', '3', '2025');
+  await dog.getByRole('radio', { name: 'Nein' }).check();
+  await next(page);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Kontakt');
+  await next(page);
+  const { reference, submission } = await sendAndConfirm(page);
+  expect(submission).toMatch(/[0-9a-f-]{36}/);
+
+  // Before the authority acts: the submission's own status message is
+  // unread. (Other specs may have left messages in Erika's postbox, so
+  // counts are relative and the list is narrowed to this application.)
+  await page.goto('/postfach');
+  await waitForApp(page);
+  await expect(postboxLink(page).locator('.kern-badge')).toBeVisible();
+  const before = Number(await postboxLink(page).locator('.kern-badge').innerText());
+  expect(before).toBeGreaterThanOrEqual(1);
+  await expect(postboxLink(page)).toHaveAccessibleName(`Postfach (${before} ungelesen)`);
+
+  // 2. The authority accepts, starts processing and decides.
+  const clerk = await clerkApi(request);
+  await clerk.act(submission, 'accept');
+  await clerk.act(submission, 'processing');
+  const decided = await clerk.act(submission, 'decide', { decision: DECISION });
+  expect(decided.applicationStatus).toBe('COMPLETED');
+
+  // 3. The badge follows on focus (and every minute while visible).
+  await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+  await expect(postboxLink(page)).toHaveAccessibleName(`Postfach (${before + 3} ungelesen)`);
+  await expect(postboxLink(page).locator('.kern-badge')).toHaveText(String(before + 3));
+
+  // The list of this application's messages: newest first, the decision on
+  // top, unread marked in text.
+  await page.goto(`/postfach?q=${reference}`);
+  await waitForApp(page);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Postfach');
+  await expect(page.getByRole('status').filter({ hasText: '4 Nachrichten' })).toBeVisible();
+  const items = page.locator('.postbox-item');
+  await expect(items).toHaveCount(4);
+  await expect(items.first()).toContainText('Bescheid');
+  await expect(items.first()).toContainText('Ungelesen');
+  await expect(items.first()).toContainText(/Zugestellt am \d\d\.\d\d\.\d{4}, \d\d:\d\d Uhr/);
+  await expectNoAxeViolations(page);
+
+  // Filters live in the URL.
+  await page.getByRole('radio', { name: 'Bescheide' }).check();
+  await expect(page).toHaveURL(/anzeigen=bescheide/);
+  await expect(items).toHaveCount(1);
+  await page.getByRole('radio', { name: 'Statusmeldungen' }).check();
+  await expect(items).toHaveCount(3);
+  await page.reload();
+  await waitForApp(page);
+  await expect(page.getByLabel('Nachrichten durchsuchen')).toHaveValue(reference);
+  await expect(page.getByRole('radio', { name: 'Statusmeldungen' })).toBeChecked();
+  await expect(items).toHaveCount(3);
+  await page.getByLabel('Nachrichten durchsuchen').fill('kein-treffer-xyz');
+  await expect(page).toHaveURL(/q=kein-treffer-xyz/);
+  await expect(page.getByText('Keine Nachricht passt zu Ihrer Auswahl.')).toBeVisible();
+  await expectNoAxeViolations(page);
+  await page.getByRole('button', { name: 'Alle Nachrichten anzeigen' }).click();
+  await expect(page).toHaveURL(/\/postfach$/);
+  await expect(page.getByRole('radio', { name: 'Alle' })).toBeChecked();
+  await page.getByLabel('Nachrichten durchsuchen').fill(reference);
+  await expect(page).toHaveURL(new RegExp(`q=${reference}`));
+  await expect(items).toHaveCount(4);
+  await page.getByRole('radio', { name: 'Ungelesen' }).check();
+  await expect(page).toHaveURL(/anzeigen=ungelesen/);
+  await expect(items).toHaveCount(4);
+
+  // 4. Open the decision.
+  await items.first().getByRole('link').click();
+  await expect(page).toHaveURL(/\/postfach\/[0-9a-f-]{36}$/);
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('Bescheid');
+  const deadline = page.getByRole('heading', { name: /^Widerspruch möglich bis \d\d\.\d\d\.\d{4}$/ });
+  await expect(deadline).toBeVisible();
+  await expect(page.getByText('Zugestellt am', { exact: true })).toBeVisible();
+  await expect(page.getByText('Geöffnet am', { exact: true })).toBeVisible();
+  const opened = page.locator('.postbox-meta dd').filter({ hasText: /^\d\d\.\d\d\.\d{4}, \d\d:\d\d Uhr$/ });
+  await expect(opened).toHaveCount(2);
+  // The authority's text as text: markup shown literally, never run.
+  await expect(page.locator('.postbox-text')).toContainText('Ihr Hund Bello ist ab dem 01.03.2025');
+  await expect(page.locator('.postbox-text')).toContainText('<b>fett</b><script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">');
+  await expect(page.locator('.postbox-text b, .postbox-text script, .postbox-text img')).toHaveCount(0);
+  expect(await page.evaluate(() => (window as any).__pwned)).toBeUndefined();
+  await expect(page.getByRole('link', { name: 'Zum Antrag in „Meine Anträge“' })).toHaveAttribute('href', `/antraege#antrag-${submission}`);
+  await expect(postboxLink(page)).toHaveAccessibleName(`Postfach (${before + 2} ungelesen)`);
+  await expectNoAxeViolations(page);
+
+  // The PDF downloads as a file.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: /Bescheid-.*\.pdf \(\d+,\d KB\)/ }).click(),
+  ]);
+  expect(download.suggestedFilename()).toMatch(/^Bescheid-.*\.pdf$/);
+  const path = await download.path();
+  expect(readFileSync(path!).subarray(0, 5).toString('latin1')).toBe('%PDF-');
+
+  // Mark unread: the badge follows.
+  await page.getByRole('button', { name: 'Als ungelesen markieren' }).click();
+  await expect(page.getByText('Die Nachricht ist als ungelesen markiert.')).toBeVisible();
+  await expect(postboxLink(page)).toHaveAccessibleName(`Postfach (${before + 3} ungelesen)`);
+  await page.getByRole('button', { name: 'Als gelesen markieren' }).click();
+  await expect(postboxLink(page)).toHaveAccessibleName(`Postfach (${before + 2} ungelesen)`);
+
+  // Delete, undo, delete again.
+  await page.getByRole('button', { name: 'Löschen' }).click();
+  const deleted = page.locator('#postfach-geloescht');
+  await expect(deleted).toContainText('Die Nachricht liegt jetzt im Papierkorb.');
+  await expect(deleted).toBeFocused();
+  await expectNoAxeViolations(page);
+  await page.getByRole('button', { name: 'Rückgängig' }).click();
+  await expect(page.getByText('Die Nachricht ist wieder in Ihrem Postfach.')).toBeVisible();
+  await expect(deadline).toBeVisible();
+  await page.getByRole('button', { name: 'Löschen' }).click();
+  await expect(deleted).toBeFocused();
+  await deleted.getByRole('link', { name: 'Zurück zum Postfach' }).click();
+  await expect(page).toHaveURL(/\/postfach$/);
+  await page.getByLabel('Nachrichten durchsuchen').fill(reference);
+  await expect(page).toHaveURL(new RegExp(`q=${reference}`));
+  await expect(items).toHaveCount(3);
+
+  // The trash, and restore from it.
+  await page.getByRole('link', { name: 'Papierkorb öffnen' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Papierkorb');
+  await expect(items).toHaveCount(1);
+  await expect(items.first()).toContainText(/Gelöscht am \d\d\.\d\d\.\d{4}\. Wird am \d\d\.\d\d\.\d{4} endgültig gelöscht\./);
+  await expectNoAxeViolations(page);
+  await items.first().getByRole('button', { name: /^Wiederherstellen/ }).click();
+  await expect(page.getByText(/ist wieder in Ihrem Postfach/)).toBeVisible();
+  await expect(page.getByText('Der Papierkorb ist leer.')).toBeVisible();
+  await expectNoAxeViolations(page);
+  await page.getByRole('link', { name: 'Zurück zum Postfach' }).click();
+  await page.getByLabel('Nachrichten durchsuchen').fill(reference);
+  await expect(page).toHaveURL(new RegExp(`q=${reference}`));
+  await expect(items).toHaveCount(4);
+  await expectNoAxeViolations(page);
+});
+
+test.describe('level lock', () => {
+  // The locked message answers 403 by design; the browser logs that.
+  test.use({ allowedConsoleErrors: [/status of 403 \(Forbidden\)/] });
+
+  test('a Level-4 decision is locked for a Level-1 session and opens after step-up, back on the same message', async ({ page, request, browser, baseURL }) => {
+    // Erika applies for a Führungszeugnis with her Online-Ausweis (another browser).
+    const other = await browser.newContext({ baseURL, locale: 'de-DE', timezoneId: 'Europe/Berlin' });
+    const eid = await other.newPage();
+    await startWithEid(eid, SERVICES.fz);
+    await eid.getByRole('link', { name: 'Antrag starten' }).click();
+    await next(eid);
+    await eid.getByRole('radio', { name: 'Führungszeugnis', exact: true }).check();
+    await next(eid);
+    await eid.getByRole('radio', { name: 'Private Zwecke' }).check();
+    await next(eid);
+    const { submission } = await sendAndConfirm(eid);
+    await other.close();
+
+    const clerk = await clerkApi(request);
+    await clerk.act(submission, 'accept');
+    await clerk.act(submission, 'decide', { decision: 'Das Führungszeugnis wird Ihnen zugeschickt.' });
+
+    // A Level-1 session sees the message locked.
+    await page.goto('/postfach?anzeigen=bescheide');
+    await waitForApp(page);
+    await expect(page.getByRole('heading', { name: 'Höheres Vertrauensniveau nötig' })).toBeVisible();
+    await expectNoAxeViolations(page);
+    await page.getByRole('button', { name: 'Anmelden', exact: true }).click();
+    await passwordLogin(page, ERIKA.user, ERIKA.password);
+    await expect(page).toHaveURL(/\/postfach\?anzeigen=bescheide$/);
+    const locked = page.locator('.postbox-item').filter({ hasText: 'Gesperrt' });
+    await expect(locked).toHaveCount(1);
+    await expect(locked).toContainText('Zum Öffnen brauchen Sie das Vertrauensniveau hoch.');
+    await expectNoAxeViolations(page);
+    await locked.getByRole('link').click();
+    const url = page.url();
+    expect(url).toMatch(/\/postfach\/[0-9a-f-]{36}$/);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Gesperrte Nachricht');
+    await expect(page.getByRole('heading', { name: 'Diese Nachricht ist gesperrt' })).toBeVisible();
+    await expect(page.getByText('Das Führungszeugnis wird Ihnen zugeschickt.')).toHaveCount(0);
+    await expectNoAxeViolations(page);
+
+    // Step-up with the Online-Ausweis returns to this very message.
+    await page.getByRole('button', { name: 'Mit Online-Ausweis anmelden (Vertrauensniveau hoch)' }).click();
+    await eidLogin(page, ERIKA.card, ERIKA.pin);
+    await expect(page).toHaveURL(url);
+    await expect(page.getByRole('heading', { level: 1 })).toContainText('Bescheid');
+    await expect(page.locator('.postbox-text')).toContainText('Das Führungszeugnis wird Ihnen zugeschickt.');
+    await expect(page.getByRole('heading', { name: /^Widerspruch möglich bis / })).toBeVisible();
+    await expectNoAxeViolations(page);
+  });
+});

@@ -1,0 +1,129 @@
+//! Small pieces shared by the postbox pages and the application timeline:
+//! local dates, the kind and status words, and the safe message text.
+
+use leptos::prelude::*;
+
+use crate::api::zbp;
+use crate::app::ConfigContext;
+use crate::components::session::Auth;
+use crate::domain::postbox::{text_blocks, ApplicationStatus, MessageKind};
+use crate::i18n::*;
+
+/// Is the interface in English (dates and sizes follow it)?
+pub fn english(i18n: leptos_i18n::I18nContext<Locale>) -> bool {
+    i18n.get_locale() == Locale::en
+}
+
+/// "29.11.2026, 11:15 Uhr" (or "29/11/2026, 11:15") in the browser's time
+/// zone, from an ISO 8601 timestamp; the raw text if the browser cannot read it.
+pub fn date_time(iso: &str, english: bool) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(iso));
+    if d.get_time().is_nan() {
+        return iso.to_string();
+    }
+    let (day, month, year, h, m) = (
+        d.get_date(),
+        d.get_month() + 1,
+        d.get_full_year(),
+        d.get_hours(),
+        d.get_minutes(),
+    );
+    if english {
+        format!("{day:02}/{month:02}/{year}, {h:02}:{m:02}")
+    } else {
+        format!("{day:02}.{month:02}.{year}, {h:02}:{m:02} Uhr")
+    }
+}
+
+/// "29.11.2026" in the browser's time zone.
+pub fn date_only(iso: &str, english: bool) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(iso));
+    if d.get_time().is_nan() {
+        return iso.to_string();
+    }
+    let sep = if english { '/' } else { '.' };
+    format!(
+        "{:02}{sep}{:02}{sep}{}",
+        d.get_date(),
+        d.get_month() + 1,
+        d.get_full_year()
+    )
+}
+
+/// "Bescheid", "Statusmeldung", "Mitteilung".
+pub fn kind_word(i18n: leptos_i18n::I18nContext<Locale>, kind: MessageKind) -> String {
+    match kind {
+        MessageKind::Decision => t_string!(i18n, postbox.kind_decision),
+        MessageKind::Status => t_string!(i18n, postbox.kind_status),
+        MessageKind::Info | MessageKind::Other => t_string!(i18n, postbox.kind_info),
+    }
+    .to_string()
+}
+
+/// "Eingegangen", "In Bearbeitung", "Rückfrage", "Abgeschlossen", …
+pub fn status_word(i18n: leptos_i18n::I18nContext<Locale>, status: ApplicationStatus) -> String {
+    match status {
+        ApplicationStatus::Initiated => t_string!(i18n, postbox.status_initiated),
+        ApplicationStatus::Submitted => t_string!(i18n, postbox.status_submitted),
+        ApplicationStatus::Received => t_string!(i18n, postbox.status_received),
+        ApplicationStatus::Processing => t_string!(i18n, postbox.status_processing),
+        ApplicationStatus::ActionRequired => t_string!(i18n, postbox.status_action_required),
+        ApplicationStatus::Completed => t_string!(i18n, postbox.status_completed),
+        ApplicationStatus::Unknown => t_string!(i18n, postbox.status_unknown),
+    }
+    .to_string()
+}
+
+/// The session's access token (tracked), None when logged out.
+pub fn token(auth: Auth) -> Option<String> {
+    auth.session
+        .with(|s| s.as_ref().map(|s| s.access_token.clone()))
+}
+
+/// Runs a postbox call with the base URL and the current token.
+pub async fn with_postbox<T, F, Fut>(
+    cfg: Option<ConfigContext>,
+    token: Option<String>,
+    call: F,
+) -> Result<T, zbp::ZbpError>
+where
+    F: FnOnce(String, String) -> Fut,
+    Fut: std::future::Future<Output = Result<T, zbp::ZbpError>>,
+{
+    let token = token.ok_or(zbp::ZbpError::Unauthorized)?;
+    let base = zbp::base(cfg).await?;
+    call(base, token).await
+}
+
+/// The authority's text, safely: paragraphs and lines as text nodes only.
+/// Markup in it (`<b>`, `<script>`, …) is shown literally, never parsed.
+#[component]
+pub fn MessageText(content: String) -> impl IntoView {
+    let blocks = text_blocks(&content);
+    view! {
+        <div class="postbox-text">
+            {blocks
+                .into_iter()
+                .map(|lines| {
+                    let last = lines.len().saturating_sub(1);
+                    view! {
+                        <p class="kern-body">
+                            {lines
+                                .into_iter()
+                                .enumerate()
+                                .map(|(i, line)| view! { {line} {(i < last).then(|| view! { <br /> })} })
+                                .collect_view()}
+                        </p>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
+/// A lock symbol (drawn in CSS, hidden from screen readers: the text next
+/// to it says the same).
+#[component]
+pub fn LockIcon() -> impl IntoView {
+    view! { <span class="postbox-lock" aria-hidden="true"></span> }
+}

@@ -1,0 +1,432 @@
+//! `/postfach/:id`: one message. Opening it here is what counts as delivery
+//! (the server records "Geöffnet am" and fixes the appeal deadline). Shows
+//! the dates, the deadline, the text (as plain text), the attachments as
+//! downloads, the link to the application; mark unread, delete with undo.
+//! A message above the session's level shows a lock and the step-up offer;
+//! the login comes back to this very URL.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+use wasm_bindgen::JsCast;
+
+use crate::api::zbp::{self, ZbpError};
+use crate::app::ConfigContext;
+use crate::components::error::ErrorNotice;
+use crate::components::page::PageHeading;
+use crate::components::postbox_badge::notify_changed;
+use crate::components::postbox_parts::{
+    date_time, english, kind_word, token, with_postbox, LockIcon, MessageText,
+};
+use crate::components::session::{use_auth, RequireTrustLevel, StepUpOffer};
+use crate::components::trust_badge::level_word;
+use crate::domain::postbox::{deadline_text, file_size, Attachment, Message};
+use crate::domain::trust::TrustLevel;
+use crate::i18n::*;
+
+#[component]
+pub fn PostboxMessage() -> impl IntoView {
+    let i18n = use_i18n();
+    // Set once the message (or its lock) is known.
+    let heading = RwSignal::new(None::<String>);
+    let title = Signal::derive(move || {
+        heading
+            .get()
+            .unwrap_or_else(|| t_string!(i18n, postbox.message_title).to_string())
+    });
+    view! {
+        <p class="kern-body postbox-back">
+            <A href="/postfach" attr:class="kern-link">
+                <span class="kern-icon kern-icon--arrow-back" aria-hidden="true"></span>
+                {t!(i18n, postbox.back_to_list)}
+            </A>
+        </p>
+        <PageHeading title=title />
+        <RequireTrustLevel
+            level=TrustLevel::Level1
+            reason=Signal::derive(move || t_string!(i18n, postbox.login_reason).to_string())
+        >
+            <MessageLoader heading=heading />
+        </RequireTrustLevel>
+    }
+}
+
+#[component]
+fn MessageLoader(heading: RwSignal<Option<String>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let auth = use_auth();
+    let cfg = use_context::<ConfigContext>();
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let message = LocalResource::new(move || {
+        let id = id.get();
+        let token = token(auth);
+        async move {
+            let r = with_postbox(cfg, token, |base, t| async move {
+                zbp::message(&base, &t, &id).await
+            })
+            .await;
+            if r.is_ok() {
+                // Opening marked it read.
+                notify_changed();
+            }
+            r
+        }
+    });
+    view! {
+        <Transition fallback=move || view! { <p class="kern-body">{t!(i18n, postbox.loading)}</p> }>
+            {move || Suspend::new(async move {
+                match message.await {
+                    Ok(m) => {
+                        heading.set(Some(m.title.clone()));
+                        view! { <MessageView m=m /> }.into_any()
+                    }
+                    Err(ZbpError::Locked(level)) => {
+                        heading.set(Some(t_string!(i18n, postbox.locked_title).to_string()));
+                        view! { <LockedView level=level /> }.into_any()
+                    }
+                    Err(ZbpError::NotFound) => {
+                        heading.set(Some(t_string!(i18n, postbox.not_found_title).to_string()));
+                        view! {
+                            <p class="kern-body">{t!(i18n, postbox.not_found_text)}</p>
+                            <p class="kern-body">
+                                <A href="/postfach?ansicht=papierkorb" attr:class="kern-link">{t!(i18n, postbox.to_trash)}</A>
+                            </p>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <ErrorNotice error=e.to_api() /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn LockedView(level: TrustLevel) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="kern-alert kern-alert--warning postbox-locked">
+            <div class="kern-alert__header">
+                <LockIcon />
+                <h2 class="kern-title">{t!(i18n, postbox.locked_heading)}</h2>
+            </div>
+            <div class="kern-alert__body">
+                <p class="kern-body">
+                    {t!(i18n, postbox.locked_text, level = move || level_word(i18n, level))}
+                </p>
+            </div>
+        </div>
+        <StepUpOffer
+            level=level
+            reason=Signal::derive(move || t_string!(i18n, postbox.stepup_reason).to_string())
+        />
+    }
+}
+
+/// Moves focus to the element with `id` once it is rendered.
+fn focus_soon(id: &'static str) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
+        if let Some(el) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(id))
+            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
+    let _ = window.request_animation_frame(cb.unchecked_ref());
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Done {
+    MarkedUnread,
+    MarkedRead,
+    Restored,
+}
+
+#[component]
+fn MessageView(m: Message) -> impl IntoView {
+    let i18n = use_i18n();
+    let auth = use_auth();
+    let cfg = use_context::<ConfigContext>();
+    let id = StoredValue::new(m.id.clone());
+    let read = RwSignal::new(m.read);
+    let deleted = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let done = RwSignal::new(None::<Done>);
+    let failure = RwSignal::new(None::<ZbpError>);
+
+    // One action at a time; the result lands in `done` or `failure`.
+    let act = move |action: &'static str| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        failure.set(None);
+        done.set(None);
+        let token = token(auth);
+        let id = id.get_value();
+        leptos::task::spawn_local(async move {
+            let r = with_postbox(cfg, token, |base, t| async move {
+                match action {
+                    "unread" => zbp::mark_unread(&base, &t, &id).await,
+                    "read" => zbp::mark_read(&base, &t, &id).await,
+                    "delete" => zbp::delete(&base, &t, &id).await,
+                    _ => zbp::restore(&base, &t, &id).await,
+                }
+            })
+            .await;
+            busy.set(false);
+            match r {
+                Ok(()) => {
+                    notify_changed();
+                    match action {
+                        "unread" => {
+                            read.set(false);
+                            done.set(Some(Done::MarkedUnread));
+                        }
+                        "read" => {
+                            read.set(true);
+                            done.set(Some(Done::MarkedRead));
+                        }
+                        "delete" => {
+                            deleted.set(true);
+                            focus_soon("postfach-geloescht");
+                        }
+                        _ => {
+                            deleted.set(false);
+                            done.set(Some(Done::Restored));
+                            focus_soon("postfach-aktionen");
+                        }
+                    }
+                }
+                Err(e) => failure.set(Some(e)),
+            }
+        });
+    };
+
+    let msg = StoredValue::new(m);
+    let act = Callback::new(move |a: &'static str| act(a));
+
+    view! {
+        <div role="status" aria-live="polite" class="postbox-message__status">
+            {move || done.get().map(|d| view! {
+                <div class="kern-alert kern-alert--success">
+                    <div class="kern-alert__body">
+                        <p class="kern-body">{move || match d {
+                            Done::MarkedUnread => t_string!(i18n, postbox.marked_unread),
+                            Done::MarkedRead => t_string!(i18n, postbox.marked_read),
+                            Done::Restored => t_string!(i18n, postbox.restored),
+                        }}</p>
+                    </div>
+                </div>
+            })}
+        </div>
+        {move || failure.get().map(|e| view! { <ErrorNotice error=e.to_api() /> })}
+        {move || if deleted.get() {
+            view! {
+                <div id="postfach-geloescht" class="kern-alert kern-alert--info postbox-deleted" tabindex="-1" role="status">
+                    <div class="kern-alert__body">
+                        <p class="kern-body">{t!(i18n, postbox.deleted_text)}</p>
+                        <div class="postbox-actions">
+                            <button type="button" class="kern-btn kern-btn--primary"
+                                aria-disabled=move || busy.get().then_some("true")
+                                on:click=move |_| act.run("restore")>
+                                <span class="kern-label">{t!(i18n, postbox.undo)}</span>
+                            </button>
+                            <A href="/postfach" attr:class="kern-btn kern-btn--secondary">
+                                <span class="kern-label">{t!(i18n, postbox.back_to_list)}</span>
+                            </A>
+                        </div>
+                    </div>
+                </div>
+            }.into_any()
+        } else {
+            view! { <MessageBody m=msg.get_value() read=read busy=busy act=act /> }.into_any()
+        }}
+    }
+}
+
+#[component]
+fn MessageBody(
+    m: Message,
+    read: RwSignal<bool>,
+    busy: RwSignal<bool>,
+    act: Callback<&'static str>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let en = move || english(i18n);
+    let deadline = deadline_text(m.deadline.as_deref(), false).is_some().then(|| {
+        let d = m.deadline.clone();
+        view! {
+            <div class="kern-alert kern-alert--warning postbox-deadline">
+                <div class="kern-alert__header">
+                    <span class="kern-icon kern-icon--calendar-today" aria-hidden="true"></span>
+                    <h2 class="kern-title">
+                        {t!(i18n, postbox.deadline, date = move || deadline_text(d.as_deref(), en()).unwrap_or_default())}
+                    </h2>
+                </div>
+                <div class="kern-alert__body">
+                    <p class="kern-body">{t!(i18n, postbox.deadline_text)}</p>
+                </div>
+            </div>
+        }
+    });
+    let appeal_pending = (m.appealable && m.deadline.is_none()).then(|| {
+        view! { <p class="kern-body">{t!(i18n, postbox.deadline_pending)}</p> }
+    });
+    let delivered = m.delivered_at.clone();
+    let opened = m.opened_at.clone();
+    let kind = m.kind;
+    let content = m.content.clone().unwrap_or_default();
+    let id = m.id.clone();
+    view! {
+            {deadline}
+            <dl class="kern-description-list postbox-meta">
+                <div class="kern-description-list-item">
+                    <dt class="kern-description-list-item__key">{t!(i18n, postbox.meta_sender)}</dt>
+                    <dd class="kern-description-list-item__value">{m.sender.clone()}</dd>
+                </div>
+                <div class="kern-description-list-item">
+                    <dt class="kern-description-list-item__key">{t!(i18n, postbox.meta_kind)}</dt>
+                    <dd class="kern-description-list-item__value">{move || kind_word(i18n, kind)}</dd>
+                </div>
+                {m.service.clone().map(|s| view! {
+                    <div class="kern-description-list-item">
+                        <dt class="kern-description-list-item__key">{t!(i18n, postbox.meta_service)}</dt>
+                        <dd class="kern-description-list-item__value">{s}</dd>
+                    </div>
+                })}
+                {m.reference.clone().map(|r| view! {
+                    <div class="kern-description-list-item">
+                        <dt class="kern-description-list-item__key">{t!(i18n, postbox.meta_reference)}</dt>
+                        <dd class="kern-description-list-item__value postbox-reference">{r}</dd>
+                    </div>
+                })}
+                <div class="kern-description-list-item">
+                    <dt class="kern-description-list-item__key">{t!(i18n, postbox.meta_delivered)}</dt>
+                    <dd class="kern-description-list-item__value">{
+                        let d = delivered.clone();
+                        move || date_time(&d, en())
+                    }</dd>
+                </div>
+                <div class="kern-description-list-item">
+                    <dt class="kern-description-list-item__key">{t!(i18n, postbox.meta_opened)}</dt>
+                    <dd class="kern-description-list-item__value">{
+                        let o = opened.clone();
+                        move || match &o {
+                            Some(o) => date_time(o, en()),
+                            None => t_string!(i18n, postbox.not_opened).to_string(),
+                        }
+                    }</dd>
+                </div>
+            </dl>
+            {appeal_pending}
+            <section class="postbox-message__content" aria-labelledby="postfach-inhalt">
+                <h2 id="postfach-inhalt" class="kern-heading-medium">{t!(i18n, postbox.content_heading)}</h2>
+                <MessageText content=content.clone() />
+            </section>
+            {(!m.attachments.is_empty()).then(|| view! { <Attachments message_id=id.clone() attachments=m.attachments.clone() /> })}
+            {m.application_id.clone().map(|a| view! {
+                <p class="kern-body">
+                    <A href=format!("/antraege#antrag-{a}") attr:class="kern-link">{t!(i18n, postbox.to_application)}</A>
+                </p>
+            })}
+            <div id="postfach-aktionen" class="postbox-actions" tabindex="-1">
+                <Show
+                    when=move || read.get()
+                    fallback=move || view! {
+                        <button type="button" class="kern-btn kern-btn--secondary"
+                            aria-disabled=move || busy.get().then_some("true")
+                            on:click=move |_| act.run("read")>
+                            <span class="kern-label">{t!(i18n, postbox.mark_read)}</span>
+                        </button>
+                    }
+                >
+                    <button type="button" class="kern-btn kern-btn--secondary"
+                        aria-disabled=move || busy.get().then_some("true")
+                        on:click=move |_| act.run("unread")>
+                        <span class="kern-label">{t!(i18n, postbox.mark_unread)}</span>
+                    </button>
+                </Show>
+                <button type="button" class="kern-btn kern-btn--secondary"
+                    aria-disabled=move || busy.get().then_some("true")
+                    on:click=move |_| act.run("delete")>
+                    <span class="kern-icon kern-icon--delete" aria-hidden="true"></span>
+                    <span class="kern-label">{t!(i18n, postbox.delete)}</span>
+                </button>
+            </div>
+    }
+}
+
+#[component]
+fn Attachments(message_id: String, attachments: Vec<Attachment>) -> impl IntoView {
+    let i18n = use_i18n();
+    let auth = use_auth();
+    let cfg = use_context::<ConfigContext>();
+    let failure = RwSignal::new(None::<ZbpError>);
+    let busy = RwSignal::new(None::<String>);
+    let message_id = StoredValue::new(message_id);
+    view! {
+        <section class="postbox-attachments" aria-labelledby="postfach-anhaenge">
+            <h2 id="postfach-anhaenge" class="kern-heading-medium">{t!(i18n, postbox.attachments_heading)}</h2>
+            <ul class="postbox-attachments__list">
+                {attachments
+                    .into_iter()
+                    .map(|a| {
+                        let name = a.filename.clone();
+                        let size = a.content_length;
+                        let a_id = a.id.clone();
+                        let att = StoredValue::new(a);
+                        let click = move |_| {
+                            if busy.get_untracked().is_some() {
+                                return;
+                            }
+                            let a = att.get_value();
+                            busy.set(Some(a.id.clone()));
+                            failure.set(None);
+                            let token = token(auth);
+                            let mid = message_id.get_value();
+                            leptos::task::spawn_local(async move {
+                                let r = with_postbox(cfg, token, |base, t| async move {
+                                    zbp::download(&base, &t, &mid, &a).await
+                                })
+                                .await;
+                                busy.set(None);
+                                if let Err(e) = r {
+                                    failure.set(Some(e));
+                                }
+                            });
+                        };
+                        let id_for_busy = a_id.clone();
+                        view! {
+                            <li>
+                                <button
+                                    type="button"
+                                    class="kern-btn kern-btn--secondary postbox-download"
+                                    aria-disabled=move || (busy.get().as_deref() == Some(id_for_busy.as_str())).then_some("true")
+                                    on:click=click
+                                >
+                                    <span class="kern-icon kern-icon--download" aria-hidden="true"></span>
+                                    <span class="kern-label">
+                                        <span class="kern-sr-only">{t!(i18n, postbox.download_sr)}" "</span>
+                                        {name.clone()}
+                                        " ("{move || file_size(size, english(i18n))}")"
+                                    </span>
+                                </button>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+            <div role="alert">
+                {move || failure.get().map(|_| view! {
+                    <p class="kern-body postbox-download__error">{t!(i18n, postbox.download_failed)}</p>
+                })}
+            </div>
+        </section>
+    }
+}
