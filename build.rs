@@ -3,8 +3,9 @@ use leptos_i18n_build::{Config, TranslationsInfos};
 use std::path::PathBuf;
 
 /// One JSON file per namespace and language: `locales/<lang>/<namespace>.json`.
-const NAMESPACES: [&str; 10] = [
+const NAMESPACES: [&str; 11] = [
     "common", "pages", "help", "glossary", "easy", "sign", "legal", "search", "auth", "apply",
+    "pwa",
 ];
 
 fn main() {
