@@ -31,4 +31,3 @@ pub fn csrf_of(html: &str) -> Option<String> {
     let end = html[start..].find('"')? + start;
     Some(html[start..end].to_string())
 }
-
