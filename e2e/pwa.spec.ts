@@ -172,7 +172,7 @@ function newerBuild(): string {
 }
 
 test.describe('colour scheme, English, narrow screens', () => {
-  const pages = ['/', '/suche?q=hund', '/hilfe', '/leichte-sprache'];
+  const pages = ['/', '/suche?q=hund', '/hilfe', '/leichte-sprache', '/leichte-sprache/antrag'];
 
   test('dark mode by the system: axe on several pages, and a service page', async ({ page }) => {
     await page.emulateMedia({ colorScheme: 'dark' });
@@ -245,4 +245,26 @@ test.describe('colour scheme, English, narrow screens', () => {
     await noOverflow();
     await expectNoAxeViolations(page);
   });
+});
+
+test('Leichte Sprache is a section: overview, five topic pages read in order, back to the overview', async ({ page }) => {
+  await page.goto('/');
+  await waitForApp(page);
+  await page.getByRole('link', { name: 'Informationen in Leichter Sprache' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Leichte Sprache');
+  const topics = page.getByRole('navigation', { name: 'Mehr in Leichter Sprache' }).getByRole('link');
+  await expect(topics).toHaveCount(5);
+  await topics.first().click();
+  const titles = ['So finden Sie ein Angebot', 'So melden Sie sich an', 'So stellen Sie einen Antrag', 'Was ist das Post·fach?', 'Hier bekommen Sie Hilfe'];
+  for (const [i, title] of titles.entries()) {
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(title);
+    await expect(page.getByRole('heading', { level: 1 })).toBeFocused();
+    await expectNoAxeViolations(page);
+    const next = page.getByRole('navigation', { name: 'Weiter lesen in Leichter Sprache' });
+    if (i < titles.length - 1) await next.getByRole('link', { name: titles[i + 1] }).click();
+    else await next.getByRole('link', { name: 'Zurück zur Übersicht in Leichter Sprache' }).click();
+  }
+  await expect(page).toHaveURL(/\/leichte-sprache$/);
+  await page.goto('/leichte-sprache/gibt-es-nicht');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Seite nicht gefunden');
 });

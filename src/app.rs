@@ -67,6 +67,7 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/hilfe") view=pages::help::Help />
                 <Route path=path!("/glossar") view=pages::glossary::Glossary />
                 <Route path=path!("/leichte-sprache") view=pages::easy_language::EasyLanguage />
+                <Route path=path!("/leichte-sprache/:thema") view=pages::easy_language::EasyLanguageTopic />
                 <Route path=path!("/gebaerdensprache") view=pages::sign_language::SignLanguage />
                 <Route path=path!("/barrierefreiheit") view=pages::accessibility::Accessibility />
                 <Route path=path!("/datenschutz") view=pages::privacy::Privacy />
