@@ -5,7 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { test, expect, expectNoAxeViolations, startExtraServer, waitForApp } from './fixtures';
+import { test, expect, expectNoAxeViolations, passwordLogin, startExtraServer, waitForApp } from './fixtures';
 
 /** Waits until a service worker controls the page (first visit: after claim). */
 async function controlled(page: Page) {
@@ -70,9 +70,16 @@ test.describe('installable app', () => {
     await page.goto('/');
     await controlled(page);
     await openFirstResult(page, 'hund');
-    await page.goto('/postfach');
+    // Log in (the IdP's pages, tokens), open the account and the postbox.
+    await page.goto('/anmelden?zurueck=%2Fpostfach');
     await waitForApp(page);
-    await page.goto('/anmelden');
+    await page.getByRole('button', { name: 'Mit BundID anmelden' }).click();
+    await passwordLogin(page, 'erika', 'Mustermann-2026');
+    await expect(page).toHaveURL(/\/postfach$/);
+    await waitForApp(page);
+    await page.goto('/konto');
+    await waitForApp(page);
+    await page.goto('/antraege');
     await waitForApp(page);
     const urls = await page.evaluate(async () => {
       const out: string[] = [];
