@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 PORT ?= 8080
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 
-.PHONY: setup build run dev test e2e bench fmt lint clean-data
+.PHONY: setup build run dev test test-firefox e2e bench fmt lint clean-data
 
 setup:
 	@scripts/setup.sh
@@ -29,6 +29,13 @@ dev: setup
 ## fmt, clippy, native tests, browser tests (wasm-bindgen-test), end-to-end (Playwright + axe).
 test: setup
 	@scripts/test.sh
+
+## The browser tests (wasm-bindgen-test) in headless Firefox ESR instead of
+## Chromium. Needs Debian's firefox-esr and `cargo install geckodriver`
+## (not part of `make setup`; not in `make test`).
+test-firefox: setup
+	env -u CHROMEDRIVER GECKODRIVER=$${GECKODRIVER:-$$(command -v geckodriver)} \
+	  cargo test -p buergeramt --target wasm32-unknown-unknown --test 'web_*'
 
 ## Only the Playwright end-to-end suite (builds what it needs).
 e2e: setup

@@ -3,7 +3,7 @@ use leptos_i18n_build::{Config, TranslationsInfos};
 use std::path::PathBuf;
 
 /// One JSON file per namespace and language: `locales/<lang>/<namespace>.json`.
-const NAMESPACES: [&str; 12] = [
+const NAMESPACES: [&str; 13] = [
     "common",
     "pages",
     "help",
@@ -16,6 +16,7 @@ const NAMESPACES: [&str; 12] = [
     "applications",
     "apply",
     "postbox",
+    "pwa",
 ];
 
 fn main() {

@@ -73,7 +73,8 @@ export async function tabTo(page: Page, target: Locator, max = 60) {
  * environment, e.g. short sessions. Kill it in `afterAll`.
  */
 export async function startExtraServer(env: Record<string, string>): Promise<{ base: string; server: ChildProcess }> {
-  const port = execFileSync(process.execPath, [
+  // `env.PORT` pins the port (e.g. to restart a server on the same origin).
+  const port = env.PORT ?? execFileSync(process.execPath, [
     '-e',
     "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})",
   ])

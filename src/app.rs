@@ -10,6 +10,8 @@ use leptos_router::{
 
 use crate::components::layout::{SiteFooter, SiteHeader, SkipLink};
 use crate::components::locale::LocaleProvider;
+use crate::components::online::OnlineProvider;
+use crate::components::pwa::PwaNotices;
 use crate::components::session::AuthProvider;
 use crate::pages;
 
@@ -25,11 +27,13 @@ pub fn App() -> impl IntoView {
     provide_context(ConfigContext(config));
     view! {
         <LocaleProvider>
-            <Router>
-                <AuthProvider>
-                    <Shell />
-                </AuthProvider>
-            </Router>
+            <OnlineProvider>
+                <Router>
+                    <AuthProvider>
+                        <Shell />
+                    </AuthProvider>
+                </Router>
+            </OnlineProvider>
         </LocaleProvider>
     }
 }
@@ -41,6 +45,7 @@ fn Shell() -> impl IntoView {
     view! {
         <SkipLink />
         <SiteHeader />
+        <PwaNotices />
         <main id="inhalt" class="site-main kern-container" tabindex="-1">
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=path!("/") view=pages::home::Home />
@@ -63,6 +68,7 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/hilfe") view=pages::help::Help />
                 <Route path=path!("/glossar") view=pages::glossary::Glossary />
                 <Route path=path!("/leichte-sprache") view=pages::easy_language::EasyLanguage />
+                <Route path=path!("/leichte-sprache/:thema") view=pages::easy_language::EasyLanguageTopic />
                 <Route path=path!("/gebaerdensprache") view=pages::sign_language::SignLanguage />
                 <Route path=path!("/barrierefreiheit") view=pages::accessibility::Accessibility />
                 <Route path=path!("/datenschutz") view=pages::privacy::Privacy />

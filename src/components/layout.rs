@@ -123,6 +123,7 @@ pub fn SiteFooter() -> impl IntoView {
                         <li><A href="/impressum" attr:class="kern-link">{t!(i18n, common.footer_imprint)}</A></li>
                     </ul>
                 </nav>
+                <crate::components::theme::ColorSchemeSwitch />
                 <p class="kern-body kern-body--small site-footer__note">{t!(i18n, common.footer_note)}</p>
             </div>
         </footer>

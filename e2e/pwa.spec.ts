@@ -1,0 +1,277 @@
+// Issue 7: the installable app (manifest, service worker, offline, update),
+// dark mode, English, and narrow screens.
+import { chromium, type Page } from '@playwright/test';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { test, expect, expectNoAxeViolations, passwordLogin, startExtraServer, waitForApp } from './fixtures';
+
+/** Waits until a service worker controls the page (first visit: after claim). */
+async function controlled(page: Page) {
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+    }
+  });
+}
+
+/** Searches for `q` on /suche and opens the first result; returns its path. */
+async function openFirstResult(page: Page, q: string): Promise<string> {
+  await page.goto(`/suche?q=${encodeURIComponent(q)}`);
+  const first = page.getByRole('list', { name: /Suchergebnisse|Search results/ }).getByRole('listitem').first().getByRole('link');
+  await first.click();
+  await expect(page).toHaveURL(/\/leistungen\//);
+  await waitForApp(page);
+  return new URL(page.url()).pathname + new URL(page.url()).search;
+}
+
+test.describe('installable app', () => {
+  test('manifest and service worker are registered', async ({ page, request }) => {
+    await page.goto('/');
+    await waitForApp(page);
+    const manifest = await request.get('/manifest.webmanifest');
+    expect(manifest.headers()['content-type']).toBe('application/manifest+json');
+    const json = await manifest.json();
+    expect(json).toMatchObject({ name: 'Bürgeramt NRW', start_url: '/', scope: '/', display: 'standalone', lang: 'de' });
+    const purposes = json.icons.map((i: { purpose: string; sizes: string }) => `${i.sizes} ${i.purpose}`);
+    expect(purposes).toEqual(expect.arrayContaining(['192x192 any', '512x512 any', '512x512 maskable']));
+    for (const icon of json.icons) {
+      const res = await request.get(icon.src);
+      expect(res.ok(), icon.src).toBe(true);
+      expect(res.headers()['content-type']).toBe(icon.type);
+    }
+
+    await controlled(page);
+    const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
+    expect(new URL(scope).pathname).toBe('/');
+
+  });
+
+  test('Chromium reports the app installable (in a normal, not incognito, profile)', async () => {
+    const { launchOptions, baseURL } = test.info().project.use;
+    const profile = mkdtempSync(join(tmpdir(), 'buergeramt-e2e-profile-'));
+    const context = await chromium.launchPersistentContext(profile, { ...launchOptions, baseURL });
+    try {
+      const page = await context.newPage();
+      await page.goto('/');
+      await waitForApp(page);
+      await controlled(page);
+      const cdp = await context.newCDPSession(page);
+      const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+      expect(installabilityErrors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('personal data never lands in a cache', async ({ page }) => {
+    await page.goto('/');
+    await controlled(page);
+    await openFirstResult(page, 'hund');
+    // Log in (the IdP's pages, tokens), open the account and the postbox.
+    await page.goto('/anmelden?zurueck=%2Fpostfach');
+    await waitForApp(page);
+    await page.getByRole('button', { name: 'Mit BundID anmelden' }).click();
+    await passwordLogin(page, 'erika', 'Mustermann-2026');
+    await expect(page).toHaveURL(/\/postfach$/);
+    await waitForApp(page);
+    await page.goto('/konto');
+    await waitForApp(page);
+    await page.goto('/antraege');
+    await waitForApp(page);
+    const urls = await page.evaluate(async () => {
+      const out: string[] = [];
+      for (const name of await caches.keys()) {
+        for (const req of await (await caches.open(name)).keys()) out.push(new URL(req.url).pathname);
+      }
+      return out;
+    });
+    expect(urls).toContain('/index.html');
+    expect(urls.some((u) => u.startsWith('/pvog/'))).toBe(true);
+    for (const prefix of ['/idp', '/fitconnect', '/zbp', '/behoerde']) {
+      expect(urls.filter((u) => u.startsWith(prefix)), prefix).toEqual([]);
+    }
+  });
+});
+
+test.describe('offline', () => {
+  // The browser logs every request that fails while offline.
+  test.use({ allowedConsoleErrors: [/ERR_INTERNET_DISCONNECTED/, /Failed to load resource/, /Failed to fetch/] });
+
+  test('after one visit the app opens offline, says so, and shows a visited service marked as stale', async ({ page, context }) => {
+    await page.goto('/');
+    await waitForApp(page);
+    await controlled(page);
+    const service = await openFirstResult(page, 'hund');
+    const title = await page.getByRole('heading', { level: 1 }).textContent();
+
+    await context.setOffline(true);
+    await page.reload();
+    await waitForApp(page);
+    const notice = page.locator('.pwa-notice--offline');
+    await expect(notice).toContainText('Sie sind offline');
+
+    await page.goto(service);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(title ?? '');
+    await expect(notice).toContainText('früheren Besuch');
+
+    // Back online, the notice goes away.
+    await context.setOffline(false);
+    await expect(notice).toHaveCount(0);
+  });
+});
+
+test.describe('updates', () => {
+  // A new build at the same origin: the browser's update check for sw.js is
+  // not routable from Playwright, so the server itself is restarted on the
+  // same port with a dist whose sw.js differs (everything else linked).
+  let server: ChildProcess | undefined;
+  test.afterAll(() => server?.kill());
+
+  test('a waiting service worker offers "Neu laden", which activates it', async ({ page }) => {
+    const first = await startExtraServer({});
+    server = first.server;
+    const port = new URL(first.base).port;
+    await page.goto(`${first.base}/`);
+    await waitForApp(page);
+    await controlled(page);
+    await expect(page.locator('.pwa-notice--update')).toHaveCount(0);
+
+    await stop(first.server);
+    const second = await startExtraServer({ PORT: port, BUERGERAMT_DIST: newerBuild() });
+    server = second.server;
+    await page.evaluate(async () => (await navigator.serviceWorker.ready).update());
+
+    const banner = page.getByRole('status').filter({ hasText: 'Neue Version verfügbar' });
+    await expect(banner).toBeVisible();
+    const reloaded = page.waitForEvent('load');
+    await banner.getByRole('button', { name: 'Neu laden' }).click();
+    await reloaded;
+    await waitForApp(page);
+    await expect(page.locator('.pwa-notice--update')).toHaveCount(0);
+    const state = await page.evaluate(async () => {
+      const reg = await navigator.serviceWorker.ready;
+      const res = await fetch('/sw.js');
+      return { waiting: !!reg.waiting, newest: (await res.text()).includes('a newer build') };
+    });
+    expect(state).toEqual({ waiting: false, newest: true });
+  });
+});
+
+/** Stops a server and waits until its port is free again. */
+async function stop(server: ChildProcess) {
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  server.kill();
+  await exited;
+}
+
+/** A copy of dist/ (files linked) whose sw.js differs by a comment. */
+function newerBuild(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'buergeramt-e2e-dist-'));
+  for (const name of readdirSync('dist')) {
+    if (name === 'sw.js' || name.startsWith('sw.js.')) continue;
+    symlinkSync(resolve('dist', name), join(dir, name));
+  }
+  writeFileSync(join(dir, 'sw.js'), readFileSync('dist/sw.js', 'utf8') + '\n// a newer build\n');
+  return dir;
+}
+
+test.describe('colour scheme, English, narrow screens', () => {
+  const pages = ['/', '/suche?q=hund', '/hilfe', '/leichte-sprache', '/leichte-sprache/antrag'];
+
+  test('dark mode by the system: axe on several pages, and a service page', async ({ page }) => {
+    await page.emulateMedia({ colorScheme: 'dark' });
+    for (const path of pages) {
+      await page.goto(path);
+      await waitForApp(page);
+      await expect(page.locator('main')).not.toContainText('Wird geladen');
+      await expectNoAxeViolations(page);
+    }
+    await openFirstResult(page, 'hund');
+    await expectNoAxeViolations(page);
+  });
+
+  test('the manual switch overrides the system and is remembered before load', async ({ page }) => {
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.goto('/');
+    await waitForApp(page);
+    await page.getByRole('group', { name: 'Farbschema' }).getByLabel('Dunkel').check();
+    await expect(page.locator('html')).toHaveAttribute('data-kern-theme', 'dark');
+    expect(await page.evaluate(() => localStorage.getItem('buergeramt.farbschema'))).toBe('dark');
+    const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(await bg()).toMatch(/^(rgb\(0, 0, 0\)|oklch\(0 0 0\))$/);
+    await expectNoAxeViolations(page);
+
+    // The inline script in index.html applies it before the app runs.
+    await page.goto('/hilfe', { waitUntil: 'commit' });
+    await page.waitForSelector('html[data-kern-theme="dark"]', { state: 'attached' });
+    await waitForApp(page);
+    await expect(page.getByRole('group', { name: 'Farbschema' }).getByLabel('Dunkel')).toBeChecked();
+
+    await page.getByRole('group', { name: 'Farbschema' }).getByLabel('Wie das Gerät').check();
+    await expect(page.locator('html')).not.toHaveAttribute('data-kern-theme', /.*/);
+    expect(await page.evaluate(() => localStorage.getItem('buergeramt.farbschema'))).toBeNull();
+    expect(await bg()).toMatch(/^(rgb\(255, 255, 255\)|oklch\(1 0 0\))$/);
+  });
+
+  test('English, dark: axe on several pages and a service page', async ({ page }) => {
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.goto('/');
+    await waitForApp(page);
+    await page.getByRole('button', { name: 'English' }).click();
+    await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+    for (const path of pages) {
+      await page.goto(path);
+      await waitForApp(page);
+      await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+      await expect(page.getByRole('group', { name: 'Colour scheme' })).toBeVisible();
+      await expectNoAxeViolations(page);
+    }
+    await openFirstResult(page, 'dog');
+    await expectNoAxeViolations(page);
+  });
+
+  test('320 px wide: start page → search → service page without sideways scrolling', async ({ page }) => {
+    await page.setViewportSize({ width: 320, height: 640 });
+    const noOverflow = async () =>
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
+    await page.goto('/');
+    await waitForApp(page);
+    await noOverflow();
+    await page.getByRole('searchbox', { name: 'Wonach suchen Sie?' }).fill('hund');
+    await page.getByRole('searchbox', { name: 'Wonach suchen Sie?' }).press('Enter');
+    await expect(page).toHaveURL(/\/suche\?.*q=hund/);
+    const first = page.getByRole('list', { name: 'Suchergebnisse' }).getByRole('listitem').first().getByRole('link');
+    await expect(first).toBeVisible();
+    await noOverflow();
+    await first.click();
+    await expect(page).toHaveURL(/\/leistungen\//);
+    await waitForApp(page);
+    await noOverflow();
+    await expectNoAxeViolations(page);
+  });
+});
+
+test('Leichte Sprache is a section: overview, five topic pages read in order, back to the overview', async ({ page }) => {
+  await page.goto('/');
+  await waitForApp(page);
+  await page.getByRole('link', { name: 'Informationen in Leichter Sprache' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Leichte Sprache');
+  const topics = page.getByRole('navigation', { name: 'Mehr in Leichter Sprache' }).getByRole('link');
+  await expect(topics).toHaveCount(5);
+  await topics.first().click();
+  const titles = ['So finden Sie ein Angebot', 'So melden Sie sich an', 'So stellen Sie einen Antrag', 'Was ist das Post·fach?', 'Hier bekommen Sie Hilfe'];
+  for (const [i, title] of titles.entries()) {
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(title);
+    await expect(page.getByRole('heading', { level: 1 })).toBeFocused();
+    await expectNoAxeViolations(page);
+    const next = page.getByRole('navigation', { name: 'Weiter lesen in Leichter Sprache' });
+    if (i < titles.length - 1) await next.getByRole('link', { name: titles[i + 1] }).click();
+    else await next.getByRole('link', { name: 'Zurück zur Übersicht in Leichter Sprache' }).click();
+  }
+  await expect(page).toHaveURL(/\/leichte-sprache$/);
+  await page.goto('/leichte-sprache/gibt-es-nicht');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Seite nicht gefunden');
+});
