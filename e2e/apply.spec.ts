@@ -431,3 +431,24 @@ test.describe('session expiry mid-form', () => {
     await expectNoAxeViolations(page);
   });
 });
+
+test('offline: the draft stays and sending waits until the network is back', async ({ page, context }) => {
+  await startWithPassword(page, SERVICES.wahl);
+  await page.getByRole('link', { name: 'Antrag starten' }).click();
+  await next(page);
+  await page.getByRole('radio', { name: 'Landtagswahl NRW 2027' }).check();
+  await next(page);
+  await page.getByRole('radio', { name: 'Wohnanschrift' }).check();
+  await next(page);
+  await context.setOffline(true);
+  await page.getByRole('checkbox', { name: /Ich versichere, dass ich den Wahlschein/ }).check();
+  await next(page);
+  await page.getByLabel('Ich versichere, dass meine Angaben richtig und vollständig sind.').check();
+  await page.getByRole('button', { name: 'Antrag verschlüsselt senden' }).click();
+  await expect(page.getByText(/Sie sind offline\. Senden ist möglich, sobald Sie wieder online sind/)).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Angaben prüfen');
+  await expectNoAxeViolations(page);
+  await context.setOffline(false);
+  await page.getByRole('button', { name: 'Antrag verschlüsselt senden' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Antrag gesendet', { timeout: 30_000 });
+});

@@ -18,6 +18,7 @@ use crate::components::authority_card::Loading;
 use crate::components::error::ErrorNotice;
 use crate::components::page::PageHeading;
 use crate::components::session::{use_auth, LoginButton};
+use crate::components::status_messages::ApplicationMessages;
 use crate::domain::timeline::{
     format_date_time, short_reference, Problem, ProblemKind, Step, StepKind, StepState,
 };
@@ -113,7 +114,8 @@ fn SentApplications() -> impl IntoView {
                 retry_after: None,
             })?;
             let base = cases::base(config).await?;
-            cases::load_cases(&base, &token).await
+            let zbp = crate::api::zbp::base(config).await.ok();
+            cases::load_cases(&base, &token, zbp.as_deref()).await
         }
     });
     view! {
@@ -160,6 +162,7 @@ fn ApplicationCard(case: Case) -> impl IntoView {
     let unverified = case.unverified > 0;
     let events_failed = case.events_failed;
     let timeline_id = format!("verlauf-{}", s.submission_id);
+    let submission_id = s.submission_id.clone();
     let timeline_heading_id = timeline_id.clone();
     view! {
         <article class="kern-card application" aria-labelledby=labelled_by data-case=full.clone() data-status=status>
@@ -203,6 +206,9 @@ fn ApplicationCard(case: Case) -> impl IntoView {
                     <ol class="timeline" aria-labelledby=timeline_id>
                         {steps.into_iter().map(|st| view! { <TimelineStep step=st /> }).collect_view()}
                     </ol>
+                    <section class="application__messages" aria-label=move || t_string!(i18n, postbox.app_messages_label).to_string()>
+                        <ApplicationMessages application_id=submission_id.clone() />
+                    </section>
                     <Show when=move || unverified>
                         <Warning text=Signal::derive(move || t_string!(i18n, applications.warn_unverified).to_string()) />
                     </Show>

@@ -53,6 +53,7 @@ pub fn ApplyReview() -> impl IntoView {
         return ().into_any();
     };
     let auth = use_auth();
+    let online = crate::components::online::use_online();
     let navigate = use_navigate();
     let form = apply.form();
     let steps = form.steps.len();
@@ -106,6 +107,11 @@ pub fn ApplyReview() -> impl IntoView {
         issues.set(found.clone());
         if !found.is_empty() || !declared.get_untracked() {
             focus_summary();
+            return;
+        }
+        if !online.get_untracked() {
+            // Offline: nothing is attempted, the draft stays; say when it works.
+            crate::components::apply::fields::focus_later("offline-hinweis");
             return;
         }
         let Some(session) = auth.session.get_untracked() else {
@@ -278,6 +284,13 @@ pub fn ApplyReview() -> impl IntoView {
                                     </div>
                                 </div>
                             })}
+                            <Show when=move || !online.get()>
+                                <div class="kern-alert kern-alert--info" role="status" id="offline-hinweis" tabindex="-1">
+                                    <div class="kern-alert__body">
+                                        <p class="kern-body">{t!(i18n, apply.send_offline)}</p>
+                                    </div>
+                                </div>
+                            </Show>
                             <div class="apply-send__progress" aria-live="polite">
                                 {move || progress.get().map(|p| {
                                     let (text, value) = match p {

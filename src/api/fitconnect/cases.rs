@@ -187,7 +187,11 @@ pub struct Case {
 /// The citizen's applications with their verified timelines. A failing
 /// list is an error (401: log in again); a failing event log or key set
 /// only marks that case.
-pub async fn load_cases(base: &str, token: &str) -> Result<Vec<Case>, ApiError> {
+pub async fn load_cases(
+    base: &str,
+    token: &str,
+    zbp_base: Option<&str>,
+) -> Result<Vec<Case>, ApiError> {
     let list = submissions(base, token).await?;
     if list.is_empty() {
         return Ok(Vec::new());
@@ -214,12 +218,13 @@ pub async fn load_cases(base: &str, token: &str) -> Result<Vec<Case>, ApiError> 
         let events_failed = log.is_none();
         // Without the log nothing is proven; without failures the status fills gaps.
         let distrust = checked.unverified + usize::from(events_failed);
-        let timeline = build(
-            &summary.status,
-            &checked.events,
-            distrust,
-            LaterProgress::default(),
-        );
+        // In Bearbeitung / Abgeschlossen come from the postbox's status
+        // messages (BACKENDS.md §4); without them those steps stay ahead.
+        let later = match zbp_base {
+            Some(zbp) => later_progress(zbp, token, &summary.submission_id).await,
+            None => LaterProgress::default(),
+        };
+        let timeline = build(&summary.status, &checked.events, distrust, later);
         out.push(Case {
             summary,
             timeline,
@@ -228,4 +233,27 @@ pub async fn load_cases(base: &str, token: &str) -> Result<Vec<Case>, ApiError> 
         });
     }
     Ok(out)
+}
+
+/// The postbox statuses of one application as later timeline progress.
+async fn later_progress(zbp: &str, token: &str, application_id: &str) -> LaterProgress {
+    use crate::domain::postbox::ApplicationStatus as S;
+    let Ok(history) = crate::api::zbp::application_status(zbp, token, application_id).await else {
+        return LaterProgress::default();
+    };
+    let secs = |iso: &str| {
+        let ms = js_sys::Date::parse(iso);
+        ms.is_finite().then(|| (ms / 1000.0) as i64)
+    };
+    let first = |want: &[S]| {
+        history
+            .statuses
+            .iter()
+            .find(|e| want.contains(&e.status))
+            .and_then(|e| secs(&e.created_date))
+    };
+    LaterProgress {
+        in_progress_at: first(&[S::Processing, S::ActionRequired]),
+        completed_at: first(&[S::Completed]),
+    }
 }
