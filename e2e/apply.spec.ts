@@ -432,6 +432,10 @@ test.describe('session expiry mid-form', () => {
   });
 });
 
+test.describe('offline', () => {
+  // Requests the browser cannot make while offline are logged as errors.
+  test.use({ allowedConsoleErrors: [/ERR_INTERNET_DISCONNECTED|ERR_FAILED/] });
+
 test('offline: the draft stays and sending waits until the network is back', async ({ page, context }) => {
   await startWithPassword(page, SERVICES.wahl);
   await page.getByRole('link', { name: 'Antrag starten' }).click();
@@ -451,4 +455,5 @@ test('offline: the draft stays and sending waits until the network is back', asy
   await context.setOffline(false);
   await page.getByRole('button', { name: 'Antrag verschlüsselt senden' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Antrag gesendet', { timeout: 30_000 });
+});
 });

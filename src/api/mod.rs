@@ -82,8 +82,16 @@ pub async fn get_json_authed<T: DeserializeOwned>(
     read_json(resp).await
 }
 
-/// The status check and JSON decoding shared by the GET helpers.
-async fn read_json<T: DeserializeOwned>(resp: gloo_net::http::Response) -> Result<T, ApiError> {
+/// The status check and JSON decoding shared by the request helpers.
+pub(crate) async fn read_json<T: DeserializeOwned>(
+    resp: gloo_net::http::Response,
+) -> Result<T, ApiError> {
+    let text = read_text(resp).await?;
+    serde_json::from_str(&text).map_err(|e| ApiError::Decode(e.to_string()))
+}
+
+/// The body of a successful answer; an error status becomes [`ApiError::Status`].
+pub(crate) async fn read_text(resp: gloo_net::http::Response) -> Result<String, ApiError> {
     if !resp.ok() {
         let retry_after = resp
             .headers()
@@ -94,9 +102,7 @@ async fn read_json<T: DeserializeOwned>(resp: gloo_net::http::Response) -> Resul
             retry_after,
         });
     }
-    let text = resp
-        .text()
+    resp.text()
         .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    serde_json::from_str(&text).map_err(|e| ApiError::Decode(e.to_string()))
+        .map_err(|e| ApiError::Network(e.to_string()))
 }

@@ -11,11 +11,10 @@ use crate::components::apply::context::use_apply;
 use crate::components::apply::messages::{english, file_size};
 use crate::components::apply::send::{send, Progress, SendError};
 use crate::components::apply::{
-    apply_url, focus_summary, step_url, BrowserPatterns, DraftStatus, ErrorSummary, StepProgress,
+    apply_url, focus_summary, step_url, ApplyFrame, BrowserPatterns, DraftStatus, ErrorSummary,
 };
 use crate::components::error::advice;
-use crate::components::page::PageHeading;
-use crate::components::session::{use_auth, RequireTrustLevel};
+use crate::components::session::use_auth;
 use crate::domain::form::answers::element_id;
 use crate::domain::form::draft::draft_key;
 use crate::domain::form::{review, validate_all, Issue, ReviewRow, Shown};
@@ -57,7 +56,6 @@ pub fn ApplyReview() -> impl IntoView {
     let navigate = use_navigate();
     let form = apply.form();
     let steps = form.steps.len();
-    let level = form.level;
     let (service_id, ars) = apply
         .loaded
         .with_value(|l| (l.service_id.clone(), l.ars.clone()));
@@ -69,12 +67,6 @@ pub fn ApplyReview() -> impl IntoView {
     let failure = RwSignal::new(None::<SendError>);
     let sending = RwSignal::new(false);
     let has_errors = Signal::derive(move || issues.with(|v| !v.is_empty()) || declare_error.get());
-    let reached = move || {
-        apply
-            .draft
-            .with(|d| d.as_ref().map(|d| d.reached).unwrap_or(0))
-    };
-    let too_early = Memo::new(move |_| reached() < steps);
     let form_for_rows = form.clone();
     let rows = Signal::derive(move || {
         let en = english(i18n);
@@ -186,26 +178,7 @@ pub fn ApplyReview() -> impl IntoView {
     });
     let back = step_url(apply, steps.saturating_sub(1));
     view! {
-        <p class="back-link">
-            <A href=back attr:class="kern-link">
-                <span class="kern-icon kern-icon--arrow-back" aria-hidden="true"></span>
-                {t!(i18n, apply.back)}
-            </A>
-        </p>
-        <StepProgress step=steps + 1 of=steps + 1 />
-        <p class="kern-body apply-caption">{move || form.title.get(english(i18n)).to_string()}</p>
-        <PageHeading title=title error=has_errors />
-        <RequireTrustLevel level=level reason=Signal::derive(move || t_string!(i18n, apply.login_reason).to_string())>
-            <Show when=move || apply.is_ready() fallback=move || view! {
-                <p class="kern-body" role="status">{t!(i18n, apply.draft_loading)}</p>
-            }>
-                {move || if too_early.get() {
-                    view! {
-                        <p class="kern-body">{t!(i18n, apply.not_reached)}</p>
-                        <p><A href=step_url(apply, reached()) attr:class="kern-link">{t!(i18n, apply.to_next_open)}</A></p>
-                    }.into_any()
-                } else {
-                    view! {
+        <ApplyFrame apply=apply back=back step=steps + 1 of=steps + 1 needs=steps title=title error=has_errors>
                         <ErrorSummary issues=decl_issue href=href_for />
                         {move || rows.get().into_iter().map(|(s, rows)| {
                             let step_title = apply.loaded.with_value(|l| l.form.steps[s].title.clone());
@@ -327,10 +300,7 @@ pub fn ApplyReview() -> impl IntoView {
                             </div>
                         </form>
                         <DraftStatus apply=apply />
-                    }.into_any()
-                }}
-            </Show>
-        </RequireTrustLevel>
+        </ApplyFrame>
     }
     .into_any()
 }

@@ -12,24 +12,8 @@ use crate::components::apply::context::use_apply;
 use crate::components::error::ErrorNotice;
 use crate::components::page::PageHeading;
 use crate::components::session::{use_auth, RequireTrustLevel};
+use crate::domain::timeline::format_date_time;
 use crate::i18n::*;
-
-/// "29.11.2026, 14:32 Uhr" from Unix seconds, in the browser's zone.
-pub fn date_time(secs: i64, english: bool) -> String {
-    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(secs as f64 * 1000.0));
-    let (day, month, year, h, m) = (
-        d.get_date(),
-        d.get_month() + 1,
-        d.get_full_year(),
-        d.get_hours(),
-        d.get_minutes(),
-    );
-    if english {
-        format!("{day:02}/{month:02}/{year}, {h:02}:{m:02}")
-    } else {
-        format!("{day:02}.{month:02}.{year}, {h:02}:{m:02} Uhr")
-    }
-}
 
 #[component]
 pub fn ApplySent() -> impl IntoView {
@@ -80,7 +64,7 @@ pub fn ApplySent() -> impl IntoView {
                             Some(Err(e)) => view! { <ErrorNotice error=e /> }.into_any(),
                             Some(Ok(st)) => {
                                 let rejected = st.status == "rejected";
-                                let when = st.submitted_at.map(|s| date_time(s, en())).unwrap_or_default();
+                                let when = st.submitted_at.map(|s| format_date_time(s, !en())).unwrap_or_default();
                                 view! {
                                     <div class="kern-alert apply-receipt" class:kern-alert--success=!rejected class:kern-alert--danger=rejected>
                                         <div class="kern-alert__header">

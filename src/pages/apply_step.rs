@@ -11,10 +11,9 @@ use crate::components::apply::context::use_apply;
 use crate::components::apply::fields::{field_list, focus_later, FieldCtx};
 use crate::components::apply::messages::english;
 use crate::components::apply::{
-    apply_url, focus_summary, step_url, BrowserPatterns, DraftStatus, ErrorSummary, StepProgress,
+    apply_url, focus_summary, step_url, ApplyFrame, BrowserPatterns, DraftStatus, ErrorSummary,
 };
 use crate::components::page::PageHeading;
-use crate::components::session::RequireTrustLevel;
 use crate::domain::form::{validate_step, Issue};
 use crate::i18n::*;
 
@@ -95,33 +94,8 @@ pub fn ApplyStep() -> impl IntoView {
                     set_timeout(move || focus_later(&id), std::time::Duration::from_millis(150));
                 }
             });
-            let level = form.level;
-            let reached = move || apply.draft.with(|d| d.as_ref().map(|d| d.reached).unwrap_or(0));
-            // Only a change of this answer redraws the page, not every keystroke.
-            let too_far = Memo::new(move |_| idx > reached());
             view! {
-                <p class="back-link">
-                    <A href=back attr:class="kern-link">
-                        <span class="kern-icon kern-icon--arrow-back" aria-hidden="true"></span>
-                        {t!(i18n, apply.back)}
-                    </A>
-                </p>
-                <StepProgress step=idx + 1 of=of />
-                <p class="kern-body apply-caption">{move || form.title.get(english(i18n)).to_string()}</p>
-                <PageHeading title=title error=has_errors />
-                <RequireTrustLevel level=level reason=Signal::derive(move || t_string!(i18n, apply.login_reason).to_string())>
-                    <Show when=move || apply.is_ready() fallback=move || view! {
-                        <p class="kern-body" role="status">{t!(i18n, apply.draft_loading)}</p>
-                    }>
-                        {move || if too_far.get() {
-                            // Not yet reached (a bookmarked later page): go to
-                            // the first page that still needs answers.
-                            view! {
-                                <p class="kern-body">{t!(i18n, apply.not_reached)}</p>
-                                <p><A href=step_url(apply, reached()) attr:class="kern-link">{t!(i18n, apply.to_next_open)}</A></p>
-                            }.into_any()
-                        } else {
-                            view! {
+                <ApplyFrame apply=apply back=back step=idx + 1 of=of needs=idx title=title error=has_errors>
                                 <ErrorSummary issues=issues.into() />
                                 <form class="apply-form" novalidate=true on:submit=move |ev| on_submit.run(ev)>
                                     {field_list(ctx, fields.get_value(), String::new())}
@@ -133,10 +107,7 @@ pub fn ApplyStep() -> impl IntoView {
                                     </div>
                                 </form>
                                 <DraftStatus apply=apply />
-                            }.into_any()
-                        }}
-                    </Show>
-                </RequireTrustLevel>
+                </ApplyFrame>
             }
             .into_any()
         }}

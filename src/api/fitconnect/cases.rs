@@ -221,8 +221,11 @@ pub async fn load_cases(
         // In Bearbeitung / Abgeschlossen come from the postbox's status
         // messages (BACKENDS.md §4); without them those steps stay ahead.
         let later = match zbp_base {
-            Some(zbp) => later_progress(zbp, token, &summary.submission_id).await,
-            None => LaterProgress::default(),
+            // Only an accepted application can be further along.
+            Some(zbp) if summary.status == "accepted" => {
+                later_progress(zbp, token, &summary.submission_id).await
+            }
+            _ => LaterProgress::default(),
         };
         let timeline = build(&summary.status, &checked.events, distrust, later);
         out.push(Case {

@@ -2,10 +2,10 @@
 //! (BACKENDS.md §3 steps 1–5). Encryption happens before these calls, in
 //! `browser::webcrypto`; only JWE strings and ids go over the wire.
 
-use serde::{Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use wasm_bindgen::{closure::Closure, JsCast};
 
-use crate::api::{get_json, ApiError};
+use crate::api::{get_json, get_json_authed, read_json, read_text, ApiError};
 use crate::domain::config::join;
 use crate::domain::jwe::EncryptionJwk;
 use crate::domain::oidc::url_encode;
@@ -75,15 +75,7 @@ pub async fn schema_text(uri: &str) -> Result<String, ApiError> {
         .send()
         .await
         .map_err(|e| ApiError::Network(e.to_string()))?;
-    if !resp.ok() {
-        return Err(ApiError::Status {
-            status: resp.status(),
-            retry_after: None,
-        });
-    }
-    resp.text()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))
+    read_text(resp).await
 }
 
 /// `GET /v1/destinations/{id}/keys/{kid}`: the key to encrypt for, fetched
@@ -136,15 +128,15 @@ pub struct Status {
     pub destination_id: Option<String>,
 }
 
-/// Sends a request with the citizen's token and a JSON body; returns the
-/// answer's text.
-async fn send_json(
+/// Sends a request with the citizen's token and a JSON body; reads the
+/// JSON answer.
+async fn send_json<T: DeserializeOwned>(
     method: &str,
     url: &str,
     token: &str,
     body: &impl Serialize,
     idempotency_key: Option<&str>,
-) -> Result<String, ApiError> {
+) -> Result<T, ApiError> {
     let body = serde_json::to_string(body).map_err(|e| ApiError::Decode(e.to_string()))?;
     let mut req = match method {
         "POST" => gloo_net::http::Request::post(url),
@@ -162,15 +154,7 @@ async fn send_json(
         .send()
         .await
         .map_err(|e| ApiError::Network(e.to_string()))?;
-    if !resp.ok() {
-        return Err(ApiError::Status {
-            status: resp.status(),
-            retry_after: None,
-        });
-    }
-    resp.text()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))
+    read_json(resp).await
 }
 
 /// `POST /v1/submissions` with an `Idempotency-Key`: the same key answers
@@ -181,15 +165,14 @@ pub async fn announce(
     idempotency_key: &str,
     body: &Announcement,
 ) -> Result<Announced, ApiError> {
-    let text = send_json(
+    send_json(
         "POST",
         &join(base, "v1/submissions"),
         token,
         body,
         Some(idempotency_key),
     )
-    .await?;
-    serde_json::from_str(&text).map_err(|e| ApiError::Decode(e.to_string()))
+    .await
 }
 
 #[derive(Serialize)]
@@ -207,7 +190,7 @@ pub async fn submit(
     encrypted_metadata: &str,
     encrypted_data: &str,
 ) -> Result<Status, ApiError> {
-    let text = send_json(
+    send_json(
         "PUT",
         &join(
             base,
@@ -220,30 +203,19 @@ pub async fn submit(
         },
         None,
     )
-    .await?;
-    serde_json::from_str(&text).map_err(|e| ApiError::Decode(e.to_string()))
+    .await
 }
 
 /// `GET /v1/submissions/{id}`: how far a submission got.
 pub async fn status(base: &str, token: &str, submission_id: &str) -> Result<Status, ApiError> {
-    let resp = gloo_net::http::Request::get(&join(
-        base,
-        &format!("v1/submissions/{}", url_encode(submission_id)),
-    ))
-    .header("Authorization", &format!("Bearer {token}"))
-    .header("Accept", "application/json")
-    .send()
+    get_json_authed(
+        &join(
+            base,
+            &format!("v1/submissions/{}", url_encode(submission_id)),
+        ),
+        token,
+    )
     .await
-    .map_err(|e| ApiError::Network(e.to_string()))?;
-    if !resp.ok() {
-        return Err(ApiError::Status {
-            status: resp.status(),
-            retry_after: None,
-        });
-    }
-    resp.json()
-        .await
-        .map_err(|e| ApiError::Decode(e.to_string()))
 }
 
 /// `PUT /v1/submissions/{id}/attachments/{attachmentId}` with the JWE as

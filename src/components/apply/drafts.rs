@@ -9,6 +9,7 @@ use super::messages::english;
 use crate::browser::drafts::DraftStore;
 use crate::components::session::use_auth;
 use crate::domain::form::draft::{peek, service_of_key};
+use crate::domain::timeline::format_date_time;
 use crate::i18n::*;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -49,19 +50,6 @@ async fn entries(sub: String) -> Vec<Entry> {
     out
 }
 
-/// `DD.MM.YYYY, HH:MM` of a time in ms.
-fn when(ms: f64) -> String {
-    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
-    format!(
-        "{:02}.{:02}.{}, {:02}:{:02}",
-        d.get_date(),
-        d.get_month() + 1,
-        d.get_full_year(),
-        d.get_hours(),
-        d.get_minutes()
-    )
-}
-
 #[component]
 pub fn DraftList() -> impl IntoView {
     let i18n = use_i18n();
@@ -93,7 +81,7 @@ pub fn DraftList() -> impl IntoView {
                                     <li class="drafts__item">
                                         <span class="kern-body kern-body--bold">{title}</span>
                                         " – "
-                                        <span class="kern-body">{move || t_string!(i18n, apply.drafts_saved).replace("{when}", &when(e.saved_at))}</span>
+                                        <span class="kern-body">{move || t_string!(i18n, apply.drafts_saved).replace("{when}", &format_date_time((e.saved_at / 1000.0) as i64, !english(i18n)))}</span>
                                         " "
                                         <A href=e.href.clone() attr:class="kern-link">
                                             {t!(i18n, apply.continue_button)}

@@ -10,7 +10,11 @@ pub mod messages;
 pub mod send;
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 use wasm_bindgen::prelude::*;
+
+use crate::components::page::PageHeading;
+use crate::components::session::RequireTrustLevel;
 
 use crate::domain::form::{element_id, Issue, Patterns};
 use crate::domain::search_url::encode;
@@ -210,5 +214,59 @@ pub fn DraftStatus(
                 </div>
             </Show>
         </section>
+    }
+}
+
+/// The frame of a form page and of the review: back link, "Schritt n von
+/// m", the form's title above the page heading, the login the form needs,
+/// waiting for the draft, and a pointer onwards when the page is not
+/// reached yet (a bookmark to a later page). `needs`: how many pages must
+/// be done before this one.
+#[component]
+pub fn ApplyFrame(
+    apply: Apply,
+    back: String,
+    step: usize,
+    of: usize,
+    needs: usize,
+    #[prop(into)] title: Signal<String>,
+    #[prop(into)] error: Signal<bool>,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let form = apply.form();
+    let level = form.level;
+    let reached = move || {
+        apply
+            .draft
+            .with(|d| d.as_ref().map(|d| d.reached).unwrap_or(0))
+    };
+    // Only a change of this answer redraws the page, not every keystroke.
+    let too_far = Memo::new(move |_| needs > reached());
+    let children = StoredValue::new(children);
+    view! {
+        <p class="back-link">
+            <A href=back attr:class="kern-link">
+                <span class="kern-icon kern-icon--arrow-back" aria-hidden="true"></span>
+                {t!(i18n, apply.back)}
+            </A>
+        </p>
+        <StepProgress step=step of=of />
+        <p class="kern-body apply-caption">{move || form.title.get(messages::english(i18n)).to_string()}</p>
+        <PageHeading title=title error=error />
+        <RequireTrustLevel level=level reason=Signal::derive(move || t_string!(i18n, apply.login_reason).to_string())>
+            <Show when=move || apply.is_ready() fallback=move || view! {
+                <p class="kern-body" role="status">{t!(i18n, apply.draft_loading)}</p>
+            }>
+                {move || if too_far.get() {
+                    view! {
+                        <p class="kern-body">{t!(i18n, apply.not_reached)}</p>
+                        <p><A href=step_url(apply, reached()) attr:class="kern-link">{t!(i18n, apply.to_next_open)}</A></p>
+                    }.into_any()
+                } else {
+                    children.read_value()().into_any()
+                }}
+            </Show>
+        </RequireTrustLevel>
     }
 }
