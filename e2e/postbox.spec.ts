@@ -175,6 +175,13 @@ test('Hundesteuer: applied, accepted and decided; badge, decision, PDF, deadline
   await expect(page).toHaveURL(new RegExp(`q=${reference}`));
   await expect(items).toHaveCount(4);
   await expectNoAxeViolations(page);
+
+  // 4. The application's timeline is complete, and lists its messages.
+  await page.goto('/antraege');
+  const card = page.locator('article', { has: page.locator(`#antrag-${submission}`) });
+  await expect(card).toContainText('Abgeschlossen – aktueller Stand');
+  await expect(card.getByRole('link').filter({ hasText: /Bescheid|Abgeschlossen/ }).first()).toBeVisible();
+  await expectNoAxeViolations(page);
 });
 
 test.describe('level lock', () => {
