@@ -209,24 +209,26 @@ pub struct Jwks {
 /// The RSA signing key the token names. Without `kid` only a sole RSA key is
 /// taken; keys meant for encryption or another algorithm never are.
 pub fn select_key<'a>(jwks: &'a Jwks, kid: Option<&str>) -> Result<&'a Jwk, IdTokenError> {
+    select_signing_key(jwks, kid, "RS256").ok_or(IdTokenError::UnknownKey)
+}
+
+/// An RSA signature key for `alg` (or without `alg`), named by `kid`, or
+/// the only such key when there is no `kid`. Shared by the ID token check
+/// and the FIT-Connect event log check.
+pub fn select_signing_key<'a>(jwks: &'a Jwks, kid: Option<&str>, alg: &str) -> Option<&'a Jwk> {
     let usable = |k: &&Jwk| {
         k.kty == "RSA"
-            && k.alg.as_deref().is_none_or(|a| a == "RS256")
+            && k.alg.as_deref().is_none_or(|a| a == alg)
             && k.use_.as_deref().is_none_or(|u| u == "sig")
             && k.n.is_some()
             && k.e.is_some()
     };
     let mut candidates = jwks.keys.iter().filter(usable);
     match kid {
-        Some(kid) => candidates
-            .find(|k| k.kid.as_deref() == Some(kid))
-            .ok_or(IdTokenError::UnknownKey),
+        Some(kid) => candidates.find(|k| k.kid.as_deref() == Some(kid)),
         None => {
-            let first = candidates.next().ok_or(IdTokenError::UnknownKey)?;
-            match candidates.next() {
-                None => Ok(first),
-                Some(_) => Err(IdTokenError::UnknownKey),
-            }
+            let first = candidates.next()?;
+            candidates.next().is_none().then_some(first)
         }
     }
 }

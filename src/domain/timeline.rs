@@ -10,7 +10,7 @@
 
 use serde::Deserialize;
 
-use super::oidc::{Jwk, Jwks, JwtHeader};
+use super::oidc::{select_signing_key, Jwk, Jwks, JwtHeader};
 use super::pkce::base64url_decode;
 
 /// Prefix of every FIT-Connect event type.
@@ -283,26 +283,7 @@ pub fn parse_set(compact: &str) -> Result<SignedSet, SetError> {
 /// The key that signed the event log: RSA, `PS512` (or no `alg`), for
 /// signatures, named by `kid` (or the only such key when there is no `kid`).
 pub fn select_set_key<'a>(jwks: &'a Jwks, kid: Option<&str>) -> Result<&'a Jwk, SetError> {
-    let usable = |k: &&Jwk| {
-        k.kty == "RSA"
-            && k.alg.as_deref().is_none_or(|a| a == "PS512")
-            && k.use_.as_deref().is_none_or(|u| u == "sig")
-            && k.n.is_some()
-            && k.e.is_some()
-    };
-    let mut candidates = jwks.keys.iter().filter(usable);
-    match kid {
-        Some(kid) => candidates
-            .find(|k| k.kid.as_deref() == Some(kid))
-            .ok_or(SetError::UnknownKey),
-        None => {
-            let first = candidates.next().ok_or(SetError::UnknownKey)?;
-            match candidates.next() {
-                None => Ok(first),
-                Some(_) => Err(SetError::UnknownKey),
-            }
-        }
-    }
+    select_signing_key(jwks, kid, "PS512").ok_or(SetError::UnknownKey)
 }
 
 /// The steps of an application.
