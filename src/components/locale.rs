@@ -48,3 +48,9 @@ pub fn switch_language(i18n: leptos_i18n::I18nContext<Locale>, locale: Locale) {
         let _ = s.set_item(STORAGE_KEY, locale.as_str());
     }
 }
+
+/// Whether the interface is in English (tracked: texts, dates and numbers
+/// that depend on it follow a language switch).
+pub fn english(i18n: leptos_i18n::I18nContext<Locale>) -> bool {
+    i18n.get_locale() == Locale::en
+}

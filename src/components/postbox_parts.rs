@@ -9,10 +9,7 @@ use crate::components::session::Auth;
 use crate::domain::postbox::{text_blocks, ApplicationStatus, MessageKind};
 use crate::i18n::*;
 
-/// Is the interface in English (dates and sizes follow it)?
-pub fn english(i18n: leptos_i18n::I18nContext<Locale>) -> bool {
-    i18n.get_locale() == Locale::en
-}
+pub use crate::components::locale::english;
 
 /// "29.11.2026, 11:15 Uhr" (or "29/11/2026, 11:15") in the browser's time
 /// zone, from an ISO 8601 timestamp; the raw text if the browser cannot read it.

@@ -60,7 +60,7 @@ pub fn ApplicationsView(#[prop(optional, into)] drafts: Option<ViewFn>) -> impl 
 
 /// True when the UI should speak German.
 pub fn is_german(i18n: leptos_i18n::I18nContext<Locale>) -> bool {
-    i18n.get_locale() == Locale::de
+    !crate::components::locale::english(i18n)
 }
 
 /// The session's access token, if logged in (not tracked: a refresh that

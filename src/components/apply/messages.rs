@@ -6,9 +6,7 @@ use crate::i18n::*;
 
 type I18n = leptos_i18n::I18nContext<Locale>;
 
-pub fn english(i18n: I18n) -> bool {
-    i18n.get_locale_untracked() == Locale::en
-}
+pub use crate::components::locale::english;
 
 /// "PDF, JPEG oder PNG".
 pub fn file_types(i18n: I18n, accept: &[String]) -> String {
