@@ -11,9 +11,7 @@ use wasm_bindgen::JsCast;
 
 use super::context::Apply;
 use super::messages::{english, file_size, file_types, issue_message};
-use crate::browser::webcrypto::random_uuid;
 use crate::domain::form::answers::{date_part, item, join};
-use crate::domain::form::engine::check_file;
 use crate::domain::form::{element_id, is_shown, Field, FileRef, Issue, Kind, Prefilled, Text};
 use crate::domain::session::Provenance;
 use crate::i18n::*;
@@ -574,20 +572,6 @@ pub fn file_chosen(ctx: FieldCtx, path: String, file: FileRef) {
             let _ = store.delete_file(&old.id).await;
         });
     }
-}
-
-/// Check, type and size, before a file is read.
-pub fn precheck(
-    accept: &[String],
-    max: u64,
-    mime: &str,
-    size: u64,
-) -> Result<(), crate::domain::form::Problem> {
-    check_file(accept, max, mime, size)
-}
-
-pub fn new_file_id() -> Option<String> {
-    random_uuid().ok()
 }
 
 pub fn types_and_size(i18n: I18n, accept: &[String], max: u64) -> String {

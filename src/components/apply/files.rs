@@ -6,8 +6,10 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::fields::{file_chosen, new_file_id, precheck, types_and_size, FieldCtx};
+use super::fields::{file_chosen, types_and_size, FieldCtx};
 use super::messages::{english, file_size, issue_message};
+use crate::browser::webcrypto::random_uuid;
+use crate::domain::form::engine::check_file;
 use crate::domain::form::{element_id, Field, FileRef, Issue};
 use crate::i18n::*;
 
@@ -69,7 +71,7 @@ pub fn file_view(
         let mime = file.type_();
         let size = file.size() as u64;
         let name = file.name();
-        if let Err(problem) = precheck(&accept2, max_bytes, &mime, size) {
+        if let Err(problem) = check_file(&accept2, max_bytes, &mime, size) {
             let issue = Issue {
                 target: path2.clone(),
                 path: path2.clone(),
@@ -89,7 +91,7 @@ pub fn file_view(
             ));
             return;
         };
-        let Some(file_id) = new_file_id() else {
+        let Ok(file_id) = random_uuid() else {
             busy.set(Busy::Failed(
                 t_string!(i18n, apply.file_store_failed).to_string(),
             ));
