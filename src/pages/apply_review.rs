@@ -16,7 +16,6 @@ use crate::components::apply::{
 use crate::components::error::advice;
 use crate::components::session::use_auth;
 use crate::domain::form::answers::element_id;
-use crate::domain::form::draft::draft_key;
 use crate::domain::form::{review, validate_all, Issue, ReviewRow, Shown};
 use crate::i18n::*;
 
@@ -120,18 +119,7 @@ pub fn ApplyReview() -> impl IntoView {
             match send(apply, session, idp_name, progress).await {
                 Ok(sent) => {
                     // Only now is the draft no longer needed.
-                    if let Some(store) = apply.store() {
-                        let files: Vec<String> = apply.draft.with_untracked(|d| {
-                            d.as_ref()
-                                .map(|d| d.answers.files.values().map(|f| f.id.clone()).collect())
-                                .unwrap_or_default()
-                        });
-                        for id in files {
-                            let _ = store.delete_file(&id).await;
-                        }
-                        let _ = store.delete(&draft_key(&sid)).await;
-                    }
-                    apply.discard_in_memory();
+                    apply.discard().await;
                     let url = format!(
                         "{}&einreichung={}",
                         apply_url(&sid, "gesendet", &ars2),

@@ -134,11 +134,20 @@ impl Apply {
         if self.owner.get_untracked().as_deref() != Some(&user.sub) {
             return;
         }
-        let mut draft = draft.unwrap_or_else(|| Draft::new(&form.id, &ars));
+        self.store.set_value(store);
+        let draft = draft.unwrap_or_else(|| Draft::new(&form.id, &ars));
+        self.show(draft, Some(&user));
+    }
+
+    /// Makes `draft` the one on screen: its titles for the list of drafts,
+    /// and the account's data prefilled (and locked) where the form says.
+    fn show(&self, mut draft: Draft, user: Option<&crate::domain::session::UserInfo>) {
+        let form = self.form();
         draft.title = form.title.de.clone();
         draft.title_en = form.title.en.clone().unwrap_or_default();
-        let pre = prefill(&form, &user, &mut draft.answers);
-        self.store.set_value(store);
+        let pre = user
+            .map(|u| prefill(&form, u, &mut draft.answers))
+            .unwrap_or_default();
         self.prefilled.set(pre);
         self.draft.set(Some(draft));
     }
@@ -214,18 +223,8 @@ impl Apply {
         self.store.get_value()
     }
 
-    /// After sending: the stored draft is gone, start afresh in memory.
-    pub fn discard_in_memory(&self) {
-        self.generation.set_value(self.generation.get_value() + 1);
-        let (form, ars) = self
-            .loaded
-            .with_value(|l| (l.form.id.clone(), l.ars.clone()));
-        self.draft.set(Some(Draft::new(&form, &ars)));
-        self.save.set(SaveState::Idle);
-    }
-
-    /// "Entwurf verwerfen": deletes the draft and its files, starts afresh
-    /// with only the account's data.
+    /// "Entwurf verwerfen", and after a confirmed send: deletes the draft
+    /// and its files, starts afresh with only the account's data.
     pub async fn discard(&self) {
         let files: Vec<String> = self.draft.with_untracked(|d| {
             d.as_ref()
@@ -233,9 +232,9 @@ impl Apply {
                 .unwrap_or_default()
         });
         self.generation.set_value(self.generation.get_value() + 1);
-        let (form, key, ars) = self
+        let (form_id, key, ars) = self
             .loaded
-            .with_value(|l| (l.form.clone(), draft_key(&l.service_id), l.ars.clone()));
+            .with_value(|l| (l.form.id.clone(), draft_key(&l.service_id), l.ars.clone()));
         if let Some(store) = self.store.get_value() {
             for id in files {
                 let _ = store.delete_file(&id).await;
@@ -249,12 +248,7 @@ impl Apply {
             .auth
             .session
             .with_untracked(|s| s.as_ref().map(|s| s.user.clone()));
-        let mut draft = Draft::new(&form.id, &ars);
-        if let Some(user) = user {
-            self.prefilled
-                .set(prefill(&form, &user, &mut draft.answers));
-        }
-        self.draft.set(Some(draft));
+        self.show(Draft::new(&form_id, &ars), user.as_ref());
         self.save.set(SaveState::Idle);
     }
 }
