@@ -5,57 +5,33 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::api::zbp::{self, ZbpError};
-use crate::app::ConfigContext;
-use crate::components::postbox_parts::{
-    date_time, english, status_word, token, with_postbox, LockIcon,
-};
-use crate::components::session::use_auth;
-use crate::domain::postbox::StatusEntry;
+use crate::api::zbp::ZbpError;
+use crate::components::postbox_parts::{date_time, english, status_word, LockIcon};
+use crate::domain::postbox::{StatusEntry, StatusHistory};
 use crate::i18n::*;
 
 /// The postbox steps of one application (oldest first): status word, date,
-/// the authority's short text, and a link to the message. Nothing to show
-/// yet (the authority has not written) gives a short sentence; no request
-/// is made while logged out.
+/// the authority's short text, and a link to the message. The history is
+/// loaded with the application (`api::fitconnect::cases`); nothing written
+/// yet gives a short sentence.
 #[component]
-pub fn ApplicationMessages(application_id: String) -> impl IntoView {
+pub fn ApplicationMessages(history: Result<StatusHistory, ZbpError>) -> impl IntoView {
     let i18n = use_i18n();
-    let auth = use_auth();
-    let cfg = use_context::<ConfigContext>();
-    let app = StoredValue::new(application_id);
-    let history = LocalResource::new(move || {
-        let token = token(auth);
-        let id = app.get_value();
-        async move {
-            token.as_ref()?;
-            Some(
-                with_postbox(cfg, token, |base, t| async move {
-                    zbp::application_status(&base, &t, &id).await
-                })
-                .await,
-            )
+    match history {
+        Ok(h) if !h.statuses.is_empty() => view! {
+            <ol class="postbox-status-list">
+                {h.statuses.into_iter().map(|s| view! { <StatusItem s=s /> }).collect_view()}
+            </ol>
         }
-    });
-    view! {
-        <Transition fallback=move || view! { <p class="kern-body kern-body--small">{t!(i18n, postbox.loading)}</p> }>
-            {move || Suspend::new(async move {
-                match history.await {
-                    None => ().into_any(),
-                    Some(Ok(h)) if !h.statuses.is_empty() => view! {
-                        <ol class="postbox-status-list">
-                            {h.statuses.into_iter().map(|s| view! { <StatusItem s=s /> }).collect_view()}
-                        </ol>
-                    }.into_any(),
-                    Some(Ok(_)) | Some(Err(ZbpError::NotFound)) => view! {
-                        <p class="kern-body kern-body--small">{t!(i18n, postbox.status_none)}</p>
-                    }.into_any(),
-                    Some(Err(_)) => view! {
-                        <p class="kern-body kern-body--small">{t!(i18n, postbox.status_failed)}</p>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
+        .into_any(),
+        Ok(_) | Err(ZbpError::NotFound) => view! {
+            <p class="kern-body kern-body--small">{t!(i18n, postbox.status_none)}</p>
+        }
+        .into_any(),
+        Err(_) => view! {
+            <p class="kern-body kern-body--small">{t!(i18n, postbox.status_failed)}</p>
+        }
+        .into_any(),
     }
 }
 

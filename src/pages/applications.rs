@@ -162,8 +162,7 @@ fn ApplicationCard(case: Case) -> impl IntoView {
     let unverified = case.unverified > 0;
     let events_failed = case.events_failed;
     let timeline_id = format!("verlauf-{}", s.submission_id);
-    let submission_id = s.submission_id.clone();
-    let has_messages = matches!(s.status.as_str(), "submitted" | "accepted" | "rejected");
+    let postbox = case.postbox.clone();
     let timeline_heading_id = timeline_id.clone();
     view! {
         <article class="kern-card application" aria-labelledby=labelled_by data-case=full.clone() data-status=status>
@@ -207,10 +206,9 @@ fn ApplicationCard(case: Case) -> impl IntoView {
                     <ol class="timeline" aria-labelledby=timeline_id>
                         {steps.into_iter().map(|st| view! { <TimelineStep step=st /> }).collect_view()}
                     </ol>
-                    // Only what reached the authority has postbox messages.
-                    {has_messages.then(|| view! {
+                    {postbox.map(|history| view! {
                         <section class="application__messages" aria-label=move || t_string!(i18n, postbox.app_messages_label).to_string()>
-                            <ApplicationMessages application_id=submission_id.clone() />
+                            <ApplicationMessages history=history />
                         </section>
                     })}
                     <Show when=move || unverified>

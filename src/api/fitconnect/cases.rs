@@ -10,9 +10,11 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+use crate::api::zbp::{application_status, ZbpError};
 use crate::api::{get_json, get_json_authed, ApiError};
 use crate::domain::config::join;
 use crate::domain::oidc::{Jwk, Jwks};
+use crate::domain::postbox::StatusHistory;
 use crate::domain::search_url::encode;
 use crate::domain::timeline::{
     build, parse_set, select_set_key, Disclosure, DisclosureList, EventPage, LaterProgress,
@@ -182,6 +184,9 @@ pub struct Case {
     pub unverified: usize,
     /// The event log could not be loaded at all (a warning is shown).
     pub events_failed: bool,
+    /// The postbox's status history, for what reached the authority
+    /// (None: nothing to ask, e.g. unfinished or no postbox configured).
+    pub postbox: Option<Result<StatusHistory, ZbpError>>,
 }
 
 /// The citizen's applications with their verified timelines. A failing
@@ -218,13 +223,23 @@ pub async fn load_cases(
         let events_failed = log.is_none();
         // Without the log nothing is proven; without failures the status fills gaps.
         let distrust = checked.unverified + usize::from(events_failed);
-        // In Bearbeitung / Abgeschlossen come from the postbox's status
-        // messages (BACKENDS.md §4); without them those steps stay ahead.
-        let later = match zbp_base {
-            // Only an accepted application can be further along.
-            Some(zbp) if summary.status == "accepted" => {
-                later_progress(zbp, token, &summary.submission_id).await
+        // Only what reached the authority has postbox messages; asked once,
+        // for the timeline and for the list of messages.
+        let postbox = match zbp_base {
+            Some(zbp)
+                if matches!(
+                    summary.status.as_str(),
+                    "submitted" | "accepted" | "rejected"
+                ) =>
+            {
+                Some(application_status(zbp, token, &summary.submission_id).await)
             }
+            _ => None,
+        };
+        // In Bearbeitung / Abgeschlossen come from the postbox's status
+        // messages (BACKENDS.md §4); only an accepted application gets there.
+        let later = match &postbox {
+            Some(Ok(history)) if summary.status == "accepted" => later_progress(history),
             _ => LaterProgress::default(),
         };
         let timeline = build(&summary.status, &checked.events, distrust, later);
@@ -233,17 +248,15 @@ pub async fn load_cases(
             timeline,
             unverified: checked.unverified,
             events_failed,
+            postbox,
         });
     }
     Ok(out)
 }
 
 /// The postbox statuses of one application as later timeline progress.
-async fn later_progress(zbp: &str, token: &str, application_id: &str) -> LaterProgress {
+fn later_progress(history: &StatusHistory) -> LaterProgress {
     use crate::domain::postbox::ApplicationStatus as S;
-    let Ok(history) = crate::api::zbp::application_status(zbp, token, application_id).await else {
-        return LaterProgress::default();
-    };
     let secs = |iso: &str| {
         let ms = js_sys::Date::parse(iso);
         ms.is_finite().then(|| (ms / 1000.0) as i64)
