@@ -22,6 +22,11 @@ const NAMESPACES: [&str; 13] = [
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-changed=Cargo.toml");
+    // The wasm splitter (feature `split`, scripts/wasm-bundle.sh) needs the
+    // linker's relocations to move functions into chunks.
+    if std::env::var_os("CARGO_FEATURE_SPLIT").is_some() {
+        println!("cargo::rustc-link-arg-bins=--emit-relocs");
+    }
     let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default()).join("i18n");
     let cfg = Config::new("de")
         .and_then(|c| c.add_locale("en"))

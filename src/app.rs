@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
     hooks::use_location,
-    path,
+    path, Lazy,
 };
 
 use crate::components::layout::{SiteFooter, SiteHeader, SkipLink};
@@ -14,6 +14,7 @@ use crate::components::online::OnlineProvider;
 use crate::components::pwa::PwaNotices;
 use crate::components::session::AuthProvider;
 use crate::pages;
+use crate::pages::lazy::*;
 
 /// The runtime configuration (`/config.json`), loaded once at start.
 #[derive(Clone, Copy)]
@@ -39,6 +40,8 @@ pub fn App() -> impl IntoView {
 }
 
 /// Every route in one place, so a newcomer sees the whole site at a glance.
+/// `Lazy::<…>` routes are loaded on demand (`pages/lazy.rs`); the start page
+/// page is part of the first load.
 #[component]
 fn Shell() -> impl IntoView {
     focus_heading_after_navigation();
@@ -49,30 +52,30 @@ fn Shell() -> impl IntoView {
         <main id="inhalt" class="site-main kern-container" tabindex="-1">
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=path!("/") view=pages::home::Home />
-                <Route path=path!("/suche") view=pages::search::Search />
-                <Route path=path!("/leistungen/:id") view=pages::service::Service />
-                <Route path=path!("/lebenslagen/:slug") view=pages::life_situation::LifeSituation />
-                <Route path=path!("/uebersicht") view=pages::overview::Overview />
-                <ParentRoute path=path!("/antrag/:service") view=pages::apply::ApplyShell>
-                    <Route path=path!("") view=pages::apply::ApplyStart />
-                    <Route path=path!("schritt/:step") view=pages::apply_step::ApplyStep />
-                    <Route path=path!("pruefen") view=pages::apply_review::ApplyReview />
-                    <Route path=path!("gesendet") view=pages::apply_sent::ApplySent />
+                <Route path=path!("/suche") view={Lazy::<SearchRoute>::new()} />
+                <Route path=path!("/leistungen/:id") view={Lazy::<ServiceRoute>::new()} />
+                <Route path=path!("/lebenslagen/:slug") view={Lazy::<LifeSituationRoute>::new()} />
+                <Route path=path!("/uebersicht") view={Lazy::<OverviewRoute>::new()} />
+                <ParentRoute path=path!("/antrag/:service") view={Lazy::<ApplyShellRoute>::new()}>
+                    <Route path=path!("") view={Lazy::<ApplyStartRoute>::new()} />
+                    <Route path=path!("schritt/:step") view={Lazy::<ApplyStepRoute>::new()} />
+                    <Route path=path!("pruefen") view={Lazy::<ApplyReviewRoute>::new()} />
+                    <Route path=path!("gesendet") view={Lazy::<ApplySentRoute>::new()} />
                 </ParentRoute>
-                <Route path=path!("/antraege") view=pages::applications::Applications />
-                <Route path=path!("/postfach") view=pages::postbox::Postbox />
-                <Route path=path!("/postfach/:id") view=pages::postbox_message::PostboxMessage />
-                <Route path=path!("/anmelden") view=pages::login::Login />
-                <Route path=path!("/anmelden/rueckkehr") view=pages::login_callback::LoginCallback />
-                <Route path=path!("/konto") view=pages::account::Account />
-                <Route path=path!("/hilfe") view=pages::help::Help />
-                <Route path=path!("/glossar") view=pages::glossary::Glossary />
-                <Route path=path!("/leichte-sprache") view=pages::easy_language::EasyLanguage />
-                <Route path=path!("/leichte-sprache/:thema") view=pages::easy_language::EasyLanguageTopic />
-                <Route path=path!("/gebaerdensprache") view=pages::sign_language::SignLanguage />
-                <Route path=path!("/barrierefreiheit") view=pages::accessibility::Accessibility />
-                <Route path=path!("/datenschutz") view=pages::privacy::Privacy />
-                <Route path=path!("/impressum") view=pages::imprint::Imprint />
+                <Route path=path!("/antraege") view={Lazy::<ApplicationsRoute>::new()} />
+                <Route path=path!("/postfach") view={Lazy::<PostboxRoute>::new()} />
+                <Route path=path!("/postfach/:id") view={Lazy::<PostboxMessageRoute>::new()} />
+                <Route path=path!("/anmelden") view={Lazy::<LoginRoute>::new()} />
+                <Route path=path!("/anmelden/rueckkehr") view={Lazy::<LoginCallbackRoute>::new()} />
+                <Route path=path!("/konto") view={Lazy::<AccountRoute>::new()} />
+                <Route path=path!("/hilfe") view={Lazy::<HelpRoute>::new()} />
+                <Route path=path!("/glossar") view={Lazy::<GlossaryRoute>::new()} />
+                <Route path=path!("/leichte-sprache") view={Lazy::<EasyLanguageRoute>::new()} />
+                <Route path=path!("/leichte-sprache/:thema") view={Lazy::<EasyLanguageTopicRoute>::new()} />
+                <Route path=path!("/gebaerdensprache") view={Lazy::<SignLanguageRoute>::new()} />
+                <Route path=path!("/barrierefreiheit") view={Lazy::<AccessibilityRoute>::new()} />
+                <Route path=path!("/datenschutz") view={Lazy::<PrivacyRoute>::new()} />
+                <Route path=path!("/impressum") view={Lazy::<ImprintRoute>::new()} />
             </Routes>
         </main>
         <SiteFooter />

@@ -14,6 +14,7 @@ use crate::components::postbox_parts::{token, with_postbox};
 use crate::components::session::use_auth;
 use crate::domain::postbox::badge_count;
 use crate::i18n::*;
+use crate::pages::lazy::{split_call, ChunkError, LocalFuture};
 
 /// The window event postbox pages send after reading, marking, deleting or
 /// restoring, so the badge follows at once.
@@ -83,11 +84,10 @@ pub fn PostboxBadge() -> impl IntoView {
         async move {
             // No session: no request at all.
             token.as_ref()?;
-            with_postbox(cfg, token, |base, t| async move {
-                zbp::unread_count(&base, &t).await
-            })
-            .await
-            .ok()
+            match split_call!(unread_count_later(cfg, token)) {
+                Ok(count) => count.await,
+                Err(_) => None,
+            }
         }
     });
     // Keep the last known number while a refresh is on its way (no flicker).
@@ -113,6 +113,25 @@ pub fn PostboxBadge() -> impl IntoView {
             }
         })
     }
+}
+
+/// The count's request and its decoding are needed only once logged in: in
+/// the release bundle they live in a chunk (src/pages/lazy.rs).
+#[cfg_attr(
+    feature = "split",
+    leptos::wasm_split::wasm_split(postbox_count, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+fn unread_count_later(
+    cfg: Option<ConfigContext>,
+    token: Option<String>,
+) -> Result<LocalFuture<Option<u32>>, ChunkError> {
+    Ok(Box::pin(async move {
+        with_postbox(cfg, token, |base, t| async move {
+            zbp::unread_count(&base, &t).await
+        })
+        .await
+        .ok()
+    }))
 }
 
 fn token_present(auth: crate::components::session::Auth) -> bool {

@@ -17,6 +17,7 @@ use crate::domain::session::{
 };
 use crate::domain::trust::TrustLevel;
 use crate::i18n::*;
+use crate::pages::lazy::{split_call, ChunkError, LocalFuture};
 
 /// The login state, provided by [`AuthProvider`].
 #[derive(Clone, Copy)]
@@ -86,6 +87,65 @@ pub fn auth_error_text(i18n: leptos_i18n::I18nContext<Locale>, e: &AuthError) ->
     }
 }
 
+// The token exchanges, ID-token checks and redirects of BundID are needed
+// only when a citizen logs in, extends or ends a session: in the release
+// bundle they live in a chunk loaded then (src/pages/lazy.rs).
+
+#[cfg_attr(
+    feature = "split",
+    leptos::wasm_split::wasm_split(idp_login, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+fn start_login_later(
+    cfg: AppConfig,
+    level: TrustLevel,
+    return_to: String,
+) -> Result<LocalFuture<Result<(), AuthError>>, ChunkError> {
+    Ok(Box::pin(async move {
+        idp::start_login(&cfg, level, &return_to).await
+    }))
+}
+
+#[cfg_attr(
+    feature = "split",
+    leptos::wasm_split::wasm_split(idp_refresh, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+fn refresh_later(
+    cfg: AppConfig,
+    current: Session,
+) -> Result<LocalFuture<Result<Session, AuthError>>, ChunkError> {
+    Ok(Box::pin(async move { idp::refresh(&cfg, &current).await }))
+}
+
+#[cfg_attr(
+    feature = "split",
+    leptos::wasm_split::wasm_split(idp_logout, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+fn logout_later(
+    cfg: AppConfig,
+    current: Option<Session>,
+) -> Result<LocalFuture<Result<(), AuthError>>, ChunkError> {
+    Ok(Box::pin(async move { idp::logout(&cfg, current).await }))
+}
+
+/// Ends the session at the provider (when the config is known) and in
+/// this tab. The tab's session is forgotten even if the provider cannot be
+/// reached.
+pub async fn logout_with(cfg: Option<AppConfig>, current: Option<Session>) {
+    let ended = match cfg {
+        Some(cfg) => match split_call!(logout_later(cfg, current)) {
+            Ok(logout) => logout.await.is_ok(),
+            Err(_) => false,
+        },
+        None => false,
+    };
+    if !ended {
+        idp::clear_session();
+        if let Some(w) = web_sys::window() {
+            let _ = w.location().assign("/");
+        }
+    }
+}
+
 /// Starts a login at `level`, returning to `return_to`; errors land in `error`.
 /// `ctx` is read by the caller while rendering (event handlers run outside
 /// the reactive owner).
@@ -100,7 +160,10 @@ pub fn begin_login(
             return;
         };
         let result = match ctx.0.await {
-            Ok(cfg) => idp::start_login(&cfg, level, &return_to).await,
+            Ok(cfg) => match split_call!(start_login_later(cfg, level, return_to)) {
+                Ok(login) => login.await,
+                Err(e) => Err(AuthError::Api(e.into())),
+            },
             Err(e) => Err(AuthError::Api(e)),
         };
         if let Err(e) = result {
@@ -279,10 +342,39 @@ pub fn AuthProvider(children: Children) -> impl IntoView {
             auth.ended.set(Some(level));
         }
     });
+    // The dialog's code is loaded the first time it is needed (a chunk in
+    // the release bundle) and then stays mounted.
+    let dialog_needed = Memo::new(move |was: Option<&bool>| {
+        was.copied().unwrap_or(false)
+            || auth.ended.with(Option::is_some)
+            || auth.session.with(|s| {
+                s.as_ref().is_some_and(|s| {
+                    !matches!(
+                        phase(s.expires_at, s.lifetime, now.get()),
+                        Phase::Active { .. }
+                    )
+                })
+            })
+    });
+    let dialog = move || {
+        dialog_needed.get().then(|| {
+            Suspend::new(async move {
+                split_call!(session_dialog_later()).unwrap_or_else(|_| ().into_any())
+            })
+        })
+    };
     view! {
         {children()}
-        <SessionDialog />
+        <Suspense fallback=|| ()>{dialog}</Suspense>
     }
+}
+
+#[cfg_attr(
+    feature = "split",
+    leptos::wasm_split::wasm_split(session_dialog, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+fn session_dialog_later() -> Result<AnyView, ChunkError> {
+    Ok(SessionDialog().into_any())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -411,7 +503,10 @@ fn SessionDialog() -> impl IntoView {
         busy.set(true);
         leptos::task::spawn_local(async move {
             let result = match config(cfg_ctx).await {
-                Some(cfg) => idp::refresh(&cfg, &current).await.ok(),
+                Some(cfg) => match split_call!(refresh_later(cfg, current)) {
+                    Ok(refresh) => refresh.await.ok(),
+                    Err(_) => None,
+                },
                 None => None,
             };
             match result {
@@ -435,12 +530,7 @@ fn SessionDialog() -> impl IntoView {
     let logout = move || {
         let current = auth.session.get_untracked();
         leptos::task::spawn_local(async move {
-            match config(cfg_ctx).await {
-                Some(cfg) => {
-                    let _ = idp::logout(&cfg, current).await;
-                }
-                None => idp::clear_session(),
-            }
+            logout_with(config(cfg_ctx).await, current).await;
         });
     };
     let dismiss_ended = move || auth.ended.set(None);

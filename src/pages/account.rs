@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use crate::api::fitconnect::cases;
-use crate::api::{idp, ApiError};
+use crate::api::ApiError;
 use crate::app::ConfigContext;
 use crate::components::authority_card::Loading;
 use crate::components::page::PageHeading;
@@ -100,12 +100,7 @@ fn AccountDetails() -> impl IntoView {
     let logout = move |_| {
         let current = auth.session.get_untracked();
         leptos::task::spawn_local(async move {
-            match config(cfg_ctx).await {
-                Some(cfg) => {
-                    let _ = idp::logout(&cfg, current).await;
-                }
-                None => idp::clear_session(),
-            }
+            crate::components::session::logout_with(config(cfg_ctx).await, current).await;
         });
     };
     view! {

@@ -12,6 +12,7 @@ pub mod glossary;
 pub mod help;
 pub mod home;
 pub mod imprint;
+pub mod lazy;
 pub mod life_situation;
 pub mod login;
 pub mod login_callback;
