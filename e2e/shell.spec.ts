@@ -123,13 +123,17 @@ test('hashed assets are compressed and cached for a year, index.html is revalida
   const index = await request.get('/');
   expect(index.headers()['cache-control']).toBe('no-cache');
   const html = await index.text();
-  const wasm = html.match(/href="(\/buergeramt-[0-9a-f]+_bg\.wasm)"/)?.[1];
+  // The wasm bundle lives in one content-hashed directory (scripts/wasm-bundle.sh).
+  const wasm = html.match(/href="(\/app-[0-9a-f]{16}\/buergeramt_bg\.wasm)"/)?.[1];
   expect(wasm).toBeTruthy();
-  const res = await request.get(wasm!, { headers: { 'Accept-Encoding': 'br' } });
-  expect(res.status()).toBe(200);
-  expect(res.headers()['content-encoding']).toBe('br');
-  expect(res.headers()['cache-control']).toContain('immutable');
-  expect(res.headers()['content-type']).toBe('application/wasm');
+  const chunk = wasm!.replace('buergeramt_bg.wasm', 'split_help_page.wasm');
+  for (const path of [wasm!, chunk]) {
+    const res = await request.get(path, { headers: { 'Accept-Encoding': 'br' } });
+    expect(res.status()).toBe(200);
+    expect(res.headers()['content-encoding']).toBe('br');
+    expect(res.headers()['cache-control']).toContain('immutable');
+    expect(res.headers()['content-type']).toBe('application/wasm');
+  }
 });
 
 test('config.json and healthz answer JSON; unknown API paths get JSON 404', async ({ request }) => {

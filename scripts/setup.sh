@@ -39,6 +39,14 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB_VERSION"
   cargo install wasm-bindgen-cli --version "$WB_VERSION" --force
 fi
 
+# wasm-split-cli splits the release wasm into chunks loaded on demand
+# (scripts/wasm-bundle.sh). It has no --version; cargo's install list knows.
+WSPLIT_VERSION=0.2.4
+if ! cargo install --list | grep -q "^wasm_split_cli_support v$WSPLIT_VERSION:"; then
+  say "installing wasm-split-cli $WSPLIT_VERSION"
+  cargo install wasm_split_cli_support --version "$WSPLIT_VERSION" --features build-binary --force
+fi
+
 # npm: binaryen (wasm-opt), KERN UX, Playwright, axe. Re-run npm ci only when
 # package-lock.json changed since the last install.
 STAMP=node_modules/.setup-stamp

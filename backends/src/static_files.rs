@@ -195,10 +195,18 @@ fn compressible(ct: &str) -> bool {
 
 /// `kern-1a2b3c4d5e6f7a8b.css`, `buergeramt-…_bg.wasm`: Trunk's content hashes.
 pub fn is_hashed(rel: &str) -> bool {
-    let file = rel.rsplit('/').next().unwrap_or(rel);
-    let stem = file.split('.').next().unwrap_or(file);
-    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    match stem.rsplit_once('-') {
+    let mut parts = rel.split('/');
+    let file = parts.next_back().unwrap_or(rel);
+    // The wasm bundle (scripts/wasm-bundle.sh) keeps its files in one
+    // content-hashed directory, `app-<hash>/`.
+    parts.any(has_hash_suffix) || {
+        let stem = file.split('.').next().unwrap_or(file);
+        has_hash_suffix(stem.strip_suffix("_bg").unwrap_or(stem))
+    }
+}
+
+fn has_hash_suffix(name: &str) -> bool {
+    match name.rsplit_once('-') {
         Some((_, hash)) => hash.len() >= 16 && hash.chars().all(|c| c.is_ascii_hexdigit()),
         None => false,
     }
@@ -402,6 +410,9 @@ mod tests {
         assert!(is_hashed("kern-0123456789abcdef.css"));
         assert!(!is_hashed("index.html"));
         assert!(!is_hashed("fira-sans/FiraSans-Regular.woff2"));
+        assert!(is_hashed("app-0123456789abcdef/__wasm_split.js"));
+        assert!(is_hashed("app-0123456789abcdef/split_apply_step_page.wasm"));
+        assert!(!is_hashed("app/buergeramt.js"));
     }
 
     #[test]

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Trunk post_build hook (see Trunk.toml): builds the app's wasm and puts it
+# into Trunk's staging directory, then writes the service worker's precache
+# list.
+#
+# Why not Trunk's own `rel="rust"` pipeline: Trunk 0.21 cannot split a wasm
+# module. In a release build this script
+#   1. compiles with the cargo feature `split` (routes loaded on demand,
+#      src/pages/lazy.rs, become split points; build.rs then links with
+#      `--emit-relocs`, which the splitter needs),
+#   2. splits the module with `wasm-split-cli` (crate wasm_split_cli_support)
+#      into the main module and chunks loaded when a lazy route is first
+#      visited,
+#   3. runs wasm-bindgen on the main module and wasm-opt -Oz on every module
+#      (scripts/wasm-opt-all.mjs),
+#   4. puts all files into one content-hashed directory `app-<hash>/` (so they
+#      are cached as immutable and reference each other by relative names),
+#   5. adds the loader, `modulepreload`/`preload` links and SRI hashes to
+#      index.html, the way Trunk did.
+# A debug build (`trunk serve`, `make dev`) skips 1, 2 and wasm-opt.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+staging="${TRUNK_STAGING_DIR:?run by trunk as a post_build hook}"
+profile="${TRUNK_PROFILE:-debug}"
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+name=buergeramt
+work="$target_dir/wasm-bundle"
+rm -rf "$work"
+mkdir -p "$work/split" "$work/out"
+
+if [ "$profile" = release ]; then
+  # erase_components: leptos type-erases views at component boundaries, which
+  # makes the main module 24 KB (brotli) smaller (docs/performance.md).
+  RUSTFLAGS="${RUSTFLAGS:-} --cfg erase_components" \
+    cargo build -q -p "$name" --bin "$name" --features split --target wasm32-unknown-unknown --profile wasm-release
+  wasm="$target_dir/wasm32-unknown-unknown/wasm-release/$name.wasm"
+  wasm-split-cli "$wasm" "$work/split" --target web --out-name "$name"
+  wasm-bindgen --target web --keep-lld-exports --no-typescript \
+    --out-dir "$work/out" --out-name "$name" "$work/split/$name.wasm"
+  cp "$work/split/"__wasm_split.js "$work/out/"
+  for chunk in "$work/split/"*.wasm; do
+    [ "$(basename "$chunk")" = "$name.wasm" ] || cp "$chunk" "$work/out/"
+  done
+  # wasm-opt -Oz on every module, in one Node process (binaryen's API).
+  node "$root/scripts/wasm-opt-all.mjs" "$work/out/"*.wasm
+else
+  cargo build -q -p "$name" --bin "$name" --target wasm32-unknown-unknown
+  wasm-bindgen --target web --no-typescript --out-dir "$work/out" --out-name "$name" \
+    "$target_dir/wasm32-unknown-unknown/debug/$name.wasm"
+fi
+
+# One hash over every file of this build names the directory.
+hash="$(cd "$work/out" && find . -type f | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16)"
+dir="app-$hash"
+rm -rf "$staging/$dir"
+cp -r "$work/out" "$staging/$dir"
+
+sri() { printf 'sha384-%s' "$(openssl dgst -sha384 -binary "$1" | openssl base64 -A)"; }
+
+links="<link rel=\"modulepreload\" href=\"/$dir/$name.js\" crossorigin=\"anonymous\" integrity=\"$(sri "$staging/$dir/$name.js")\">"
+if [ -f "$staging/$dir/__wasm_split.js" ]; then
+  links+="<link rel=\"modulepreload\" href=\"/$dir/__wasm_split.js\" crossorigin=\"anonymous\" integrity=\"$(sri "$staging/$dir/__wasm_split.js")\">"
+fi
+links+="<link rel=\"preload\" href=\"/$dir/${name}_bg.wasm\" as=\"fetch\" type=\"application/wasm\" crossorigin=\"anonymous\" integrity=\"$(sri "$staging/$dir/${name}_bg.wasm")\">"
+loader="<script type=\"module\">import init from '/$dir/$name.js';await init({ module_or_path: '/$dir/${name}_bg.wasm' });</script>"
+
+index="$staging/index.html"
+grep -q '</head>' "$index"
+# Replace the placeholder comment in index.html (keeps the order: styles first).
+marker='<!-- wasm-bundle -->'
+grep -qF "$marker" "$index" || { echo "index.html lacks $marker" >&2; exit 1; }
+tmp="$(mktemp)"
+awk -v marker="$marker" -v repl="$links$loader" '{ i = index($0, marker); if (i) { $0 = substr($0, 1, i - 1) repl substr($0, i + length(marker)) } print }' "$index" >"$tmp"
+mv "$tmp" "$index"
+
+# The service worker's precache list and version (after the files are final).
+cargo run -q -p backends --bin pwa-assets -- precache "$staging"
