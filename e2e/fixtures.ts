@@ -13,6 +13,19 @@ import { join } from 'node:path';
 export const test = base.extend<{ allowedConsoleErrors: RegExp[] }>({
   allowedConsoleErrors: [[], { option: true }],
   page: async ({ page, allowedConsoleErrors }, use) => {
+    // index.html paints a static shell (header, the start page's heading)
+    // before the wasm runs; after goto/reload wait until the app replaced
+    // it, so tests act on the app, not on its static stand-in.
+    for (const name of ['goto', 'reload'] as const) {
+      const original = (page[name] as (...a: unknown[]) => Promise<unknown>).bind(page);
+      (page as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
+        const response = await original(...args);
+        if ((await page.locator('#static-shell').count()) > 0) {
+          await page.locator('#static-shell').waitFor({ state: 'detached', timeout: 20_000 });
+        }
+        return response;
+      };
+    }
     const errors: string[] = [];
     page.on('console', (msg) => {
       if (msg.type() === 'error') errors.push(msg.text());
@@ -37,8 +50,9 @@ export async function expectNoAxeViolations(page: Page) {
   expect(summary, 'axe violations').toEqual([]);
 }
 
-/** Waits until the app has rendered a page heading. */
+/** Waits until the app (not index.html's static shell) has rendered a page heading. */
 export async function waitForApp(page: Page) {
+  await expect(page.locator('#static-shell')).toHaveCount(0, { timeout: 20_000 });
   await expect(page.locator('main h1')).toBeVisible();
 }
 
