@@ -50,6 +50,114 @@ fn first_load_paths(index: &str) -> Vec<String> {
     out
 }
 
+/// A wasm chunk of the split bundle (scripts/wasm-bundle.sh), loaded on demand.
+fn is_chunk(rel: &str) -> bool {
+    let file = rel.rsplit('/').next().unwrap_or(rel);
+    rel.contains('/')
+        && file.ends_with(".wasm")
+        && (file.starts_with("split_") || file.starts_with("chunk_"))
+}
+
+/// One loader in the splitter's `__wasm_split.js`: a split point
+/// (`__wasm_split_load_<name>`) or a shared chunk (`__chunk_<n>`), its wasm
+/// file and the shared chunks it needs first.
+#[derive(Debug, PartialEq)]
+struct Loader {
+    name: String,
+    file: String,
+    deps: Vec<String>,
+}
+
+fn parse_split_loader(js: &str) -> Vec<Loader> {
+    let mut out: Vec<Loader> = Vec::new();
+    for line in js.lines() {
+        let line = line.trim();
+        let name = line
+            .strip_prefix("export const __wasm_split_load_")
+            .or_else(|| line.strip_prefix("const "))
+            .and_then(|rest| rest.split_once(" = "))
+            .filter(|(_, rhs)| rhs.contains("makeLoad("))
+            .map(|(name, _)| name.to_string());
+        if let Some(name) = name {
+            out.push(Loader {
+                name,
+                file: String::new(),
+                deps: Vec::new(),
+            });
+        } else if let (Some(cur), Some(i)) = (out.last_mut(), line.find("new URL(\"./")) {
+            let rest = &line[i + "new URL(\"./".len()..];
+            cur.file = rest.split('"').next().unwrap_or_default().to_string();
+        } else if let (Some(cur), Some(list)) = (out.last_mut(), line.strip_prefix(", [")) {
+            let list = list.split(']').next().unwrap_or_default();
+            cur.deps = list
+                .split(',')
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(str::to_string)
+                .collect();
+        }
+    }
+    out
+}
+
+/// What each lazily loaded part of the app costs when first used: its own
+/// chunk plus every shared chunk it needs, brotli.
+fn on_demand(
+    dist: &Path,
+    rows: &[Row],
+    chunks: &[(String, (usize, usize, usize))],
+) -> anyhow::Result<()> {
+    if chunks.is_empty() {
+        return Ok(());
+    }
+    let Some(loader) = rows.iter().find(|r| r.name.ends_with("/__wasm_split.js")) else {
+        return Ok(());
+    };
+    let dir = loader.name.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+    let js = std::fs::read_to_string(dist.join(&loader.name))?;
+    let loaders = parse_split_loader(&js);
+    let size_of = |file: &str| {
+        chunks
+            .iter()
+            .find(|(rel, _)| *rel == format!("{dir}/{file}"))
+            .map(|(_, s)| s.2)
+            .unwrap_or(0)
+    };
+    let by_name: std::collections::HashMap<&str, &Loader> =
+        loaders.iter().map(|l| (l.name.as_str(), l)).collect();
+    let mut points: Vec<(String, usize)> = loaders
+        .iter()
+        .filter(|l| !l.name.starts_with("__chunk_"))
+        .map(|l| {
+            let mut seen = std::collections::BTreeSet::new();
+            let mut todo = vec![l.name.as_str()];
+            while let Some(n) = todo.pop() {
+                if let Some(l) = by_name.get(n) {
+                    if seen.insert(l.file.as_str()) {
+                        todo.extend(l.deps.iter().map(String::as_str));
+                    }
+                }
+            }
+            (l.name.clone(), seen.iter().map(|f| size_of(f)).sum())
+        })
+        .collect();
+    points.sort_by_key(|p| std::cmp::Reverse(p.1));
+    let total: (usize, usize, usize) = chunks
+        .iter()
+        .fold((0, 0, 0), |a, (_, s)| (a.0 + s.0, a.1 + s.1, a.2 + s.2));
+    println!(
+        "{:<48} {:>11} {:>11} {:>11}  on demand",
+        format!("{} wasm chunks (all lazily loaded parts)", chunks.len()),
+        kb(total.0),
+        kb(total.1),
+        kb(total.2)
+    );
+    for (name, br) in points {
+        println!("  {:<46} {:>35}  when first used", name, kb(br));
+    }
+    Ok(())
+}
+
 fn kb(n: usize) -> String {
     format!("{:.1} KB", n as f64 / 1024.0)
 }
@@ -69,6 +177,7 @@ fn main() -> anyhow::Result<()> {
     let mut files = Vec::new();
     collect(&dist, &mut files)?;
     let mut rows = Vec::new();
+    let mut chunks: Vec<(String, (usize, usize, usize))> = Vec::new();
     for path in files {
         let rel = path
             .strip_prefix(&dist)?
@@ -78,6 +187,15 @@ fn main() -> anyhow::Result<()> {
             continue; // fonts: excluded from the budget, listed as one line below
         }
         let raw = std::fs::read(&path)?;
+        if is_chunk(&rel) {
+            let r = (
+                raw.len(),
+                gzip_bytes(&raw)?.len(),
+                brotli_bytes(&raw)?.len(),
+            );
+            chunks.push((rel, r));
+            continue;
+        }
         rows.push(Row {
             first_load: first.contains(&rel),
             gzip: gzip_bytes(&raw)?.len(),
@@ -102,6 +220,7 @@ fn main() -> anyhow::Result<()> {
             if r.first_load { "yes" } else { "" }
         );
     }
+    on_demand(&dist, &rows, &chunks)?;
     let sum = |f: fn(&Row) -> usize| rows.iter().filter(|r| r.first_load).map(f).sum::<usize>();
     let (raw, gz, br) = (sum(|r| r.raw), sum(|r| r.gzip), sum(|r| r.brotli));
     println!(
@@ -139,6 +258,30 @@ fn main() -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_split_loader() {
+        let js = r#"import { initSync } from "./buergeramt.js";
+const __chunk_0 = makeLoad(() => {
+    const src = fetch(new URL("./chunk_0.wasm", import.meta.url));
+    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
+}
+, []);
+export const __wasm_split_load_help_page = wrapAsyncCb(makeLoad(() => {
+    const src = fetch(new URL("./split_help_page.wasm", import.meta.url));
+}
+, [__chunk_0, __chunk_3]));"#;
+        let l = parse_split_loader(js);
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[0].name, "__chunk_0");
+        assert_eq!(l[0].file, "chunk_0.wasm");
+        assert!(l[0].deps.is_empty());
+        assert_eq!(l[1].name, "help_page");
+        assert_eq!(l[1].file, "split_help_page.wasm");
+        assert_eq!(l[1].deps, vec!["__chunk_0", "__chunk_3"]);
+        assert!(is_chunk("app-0123456789abcdef/chunk_0.wasm"));
+        assert!(!is_chunk("app-0123456789abcdef/buergeramt_bg.wasm"));
+    }
 
     #[test]
     fn finds_the_assets_of_the_first_load() {
