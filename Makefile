@@ -41,12 +41,11 @@ test-firefox: setup
 e2e: setup
 	@scripts/test.sh e2e
 
-## Sizes of every dist asset (raw, gzip, brotli), the first-load total, and
-## search latency at the stand-in (p50/p95/p99, 200 fixed queries, seed and +5,000 synthetic).
+## Every performance figure in one table (docs/performance.md): dist sizes next to
+## the Open Forms SDK, search latency, load on the stand-in, memory, Lighthouse mobile.
 bench: build
 	cargo build --release -q -p backends --bins
-	$(TARGET_DIR)/release/bench dist
-	$(TARGET_DIR)/release/search-bench
+	@scripts/bench.sh
 
 fmt:
 	cargo fmt --all

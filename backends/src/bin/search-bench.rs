@@ -13,6 +13,8 @@ use tower::ServiceExt;
 
 const QUERIES: &str = include_str!("../../benches/pvog_queries.txt");
 const KOELN: &str = "053150000000";
+/// The issue fixes the list at 200 queries (one of them the empty query).
+const QUERY_COUNT: usize = 200;
 
 fn queries() -> Vec<&'static str> {
     QUERIES.lines().filter(|l| !l.starts_with('#')).collect()
@@ -66,6 +68,20 @@ fn print_table(rows: &[Row]) {
             us(percentile(&s, 95.0)),
             us(percentile(&s, 99.0)),
             us(*s.last().unwrap_or(&Duration::ZERO)),
+        );
+    }
+    // Machine-readable copies for the combined table of scripts/bench.sh.
+    for r in rows {
+        let mut s = r.samples.clone();
+        s.sort();
+        let us = |p: f64| percentile(&s, p).as_secs_f64() * 1e6;
+        println!(
+            "ROW\tsearch\t{} ({} services) p50 / p95 / p99\t{:.0} / {:.0} / {:.0}\tµs",
+            r.label,
+            r.services,
+            us(50.0),
+            us(95.0),
+            us(99.0)
         );
     }
 }
@@ -153,10 +169,11 @@ async fn main() -> anyhow::Result<()> {
         Some(r) => r.parse()?,
         None => 5,
     };
-    println!(
-        "{} queries × {rounds} rounds, at Köln ({KOELN}), page size 20",
-        queries().len()
-    );
+    let n = queries().len();
+    if n != QUERY_COUNT {
+        anyhow::bail!("benches/pvog_queries.txt has {n} queries, not {QUERY_COUNT}");
+    }
+    println!("{n} queries × {rounds} rounds, at Köln ({KOELN}), page size 20");
     let mut rows = measure("seed", 0, rounds).await?;
     rows.extend(measure("seed + 5000 synthetic", 5000, rounds).await?);
     print_table(&rows);

@@ -2,6 +2,12 @@
 //! with pre-made keys, login through /idp, JWEs made the way the browser
 //! makes them, and the route → announce → upload → submit → events steps.
 
+use super::submission_crypto as crypto;
+// Re-exported for the tests; not every test crate uses every one.
+#[allow(unused_imports)]
+pub use super::submission_crypto::{
+    hund_data, metadata, sha512_hex, ATT1, DOG_NAME, HILDEN, HUND, PDF,
+};
 use super::{csrf_of, form_body};
 
 use axum::{
@@ -14,14 +20,9 @@ use backends::{AppState, Config};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use http_body_util::BodyExt;
-use openssl::bn::BigNum;
-use openssl::encrypt::Encrypter;
-use openssl::hash::MessageDigest;
-use openssl::pkey::PKey;
-use openssl::rsa::{Padding, Rsa};
-use openssl::symm::{encrypt_aead, Cipher};
+use openssl::rsa::Rsa;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256, Sha512};
+use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::OnceLock;
 use tower::ServiceExt;
@@ -30,10 +31,7 @@ pub const CLIENT: &str = "buergeramt-app";
 pub const REDIRECT: &str = "http://127.0.0.1:8080/anmelden/rueckkehr";
 pub const VERIFIER: &str = "test-verifier-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFG";
 pub const BASE: &str = "http://127.0.0.1:8080/fitconnect";
-pub const HUND: &str = "99089005001000";
 pub const FZ: &str = "99063001001000";
-pub const HILDEN: &str = "051580016016";
-pub const PDF: &[u8] = b"%PDF-1.4\n% Sachkundenachweis nach LHundG NRW, Testdokument\n%%EOF\n";
 
 /// RSA 4096 generation takes a while: make the two key files once and copy
 /// them into every test's data directory.
@@ -228,106 +226,11 @@ pub async fn erika_basis(app: &Router) -> String {
 
 /// A compact JWE as WebCrypto will make it.
 pub fn encrypt_for(jwk: &Value, plaintext: &[u8], cty: &str) -> String {
-    let header = json!({"alg": "RSA-OAEP-256", "enc": "A256GCM", "kid": jwk["kid"], "cty": cty});
-    encrypt_with_header(jwk, plaintext, &header)
+    crypto::encrypt_for(jwk, plaintext, cty).unwrap()
 }
 
 pub fn encrypt_with_header(jwk: &Value, plaintext: &[u8], header: &Value) -> String {
-    let n = URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap();
-    let e = URL_SAFE_NO_PAD.decode(jwk["e"].as_str().unwrap()).unwrap();
-    let rsa = Rsa::from_public_components(
-        BigNum::from_slice(&n).unwrap(),
-        BigNum::from_slice(&e).unwrap(),
-    )
-    .unwrap();
-    let pkey = PKey::from_rsa(rsa).unwrap();
-    let mut cek = [0u8; 32];
-    openssl::rand::rand_bytes(&mut cek).unwrap();
-    let mut iv = [0u8; 12];
-    openssl::rand::rand_bytes(&mut iv).unwrap();
-    let mut enc = Encrypter::new(&pkey).unwrap();
-    enc.set_rsa_padding(Padding::PKCS1_OAEP).unwrap();
-    enc.set_rsa_oaep_md(MessageDigest::sha256()).unwrap();
-    enc.set_rsa_mgf1_md(MessageDigest::sha256()).unwrap();
-    let mut wrapped = vec![0u8; enc.encrypt_len(&cek).unwrap()];
-    let len = enc.encrypt(&cek, &mut wrapped).unwrap();
-    wrapped.truncate(len);
-    let protected = URL_SAFE_NO_PAD.encode(header.to_string());
-    let mut tag = [0u8; 16];
-    let ct = encrypt_aead(
-        Cipher::aes_256_gcm(),
-        &cek,
-        Some(&iv),
-        protected.as_bytes(),
-        plaintext,
-        &mut tag,
-    )
-    .unwrap();
-    format!(
-        "{protected}.{}.{}.{}.{}",
-        URL_SAFE_NO_PAD.encode(wrapped),
-        URL_SAFE_NO_PAD.encode(iv),
-        URL_SAFE_NO_PAD.encode(ct),
-        URL_SAFE_NO_PAD.encode(tag)
-    )
-}
-
-pub fn sha512_hex(b: &[u8]) -> String {
-    Sha512::digest(b)
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect()
-}
-
-/// FIT-Connect metadata for `data` and the attachments `(id, bytes, mime, filename)`.
-pub fn metadata(schema_uri: &str, data: &[u8], attachments: &[(&str, &[u8], &str, &str)]) -> Value {
-    json!({
-        "$schema": "https://schema.fitko.de/fit-connect/metadata/1.2.0/metadata.schema.json",
-        "contentStructure": {
-            "data": {
-                "hash": {"type": "sha512", "content": sha512_hex(data)},
-                "submissionSchema": {"schemaUri": schema_uri, "mimeType": "application/json"},
-            },
-            "attachments": attachments.iter().map(|(id, bytes, mime, name)| json!({
-                "attachmentId": id,
-                "hash": {"type": "sha512", "content": sha512_hex(bytes)},
-                "purpose": "attachment",
-                "mimeType": mime,
-                "filename": name,
-            })).collect::<Vec<_>>(),
-        },
-        "authenticationInformation": [{"type": "identificationReport", "version": "1.0.0", "content": "STORK-QAA-Level-1"}],
-        "additionalReferenceInfo": {"applicationDate": "2026-11-28"},
-    })
-}
-
-pub const ATT1: &str = "0b6c8e52-4d1e-4f3a-9c1b-6a2f0e7d5c11";
-pub const DOG_NAME: &str = "Bello-Quasimodo-4711";
-
-pub fn hund_data(with_sachkunde: bool) -> Value {
-    let mut dog = json!({
-        "F99100002": DOG_NAME,
-        "F99100003": "Staffordshire Bullterrier",
-        "F99100004": "2026-10-01",
-        "F99100007": "276098100123456",
-        "F99100005": with_sachkunde,
-    });
-    if with_sachkunde {
-        dog["F99100006"] = json!(ATT1);
-    }
-    json!({
-        "F60000228": "Erika",
-        "F60000227": "Mustermann",
-        "F60000229": "1964-08-12",
-        "G60000086": {"F60000243": "Heidestraße 17", "F60000246": "40721", "F60000247": "Hilden"},
-        "G99100001": [dog, {
-            "F99100002": "Luna",
-            "F99100003": "Mischling (Pudel, Terrier)",
-            "F99100004": "2025-03-15",
-            "F99100005": false,
-        }],
-        "F60000240": "erika.mustermann@example.org",
-    })
+    crypto::encrypt_with_header(jwk, plaintext, header).unwrap()
 }
 
 /// Route, destination, key and schema URI of a service, checking their shapes.

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod fitconnect;
+pub mod submission_crypto;
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
 pub fn enc(s: &str) -> String {

@@ -1,0 +1,722 @@
+//! Load on the FIT-Connect stand-in: N citizens at once (default 200), each
+//! finding the Hundesteuer destination of Hilden, announcing one submission
+//! with one attachment, uploading the encrypted attachment and submitting
+//! encrypted metadata and data, all over real HTTP to a running server.
+//!
+//! Before the clock starts every citizen registers a Basis account through
+//! the `/idp` pages and gets an access token (a few at a time: argon2 is
+//! meant to be slow). Then all start together. Afterwards the submissions
+//! table in the server's SQLite file is counted; it must hold exactly one
+//! row per citizen.
+//!
+//! `load-bench --base http://127.0.0.1:PORT --db DATA/buergeramt.sqlite [--citizens 200]`
+//!
+//! Besides a readable report it prints `ROW\t<group>\t<measurement>\t<value>\t<unit>`
+//! lines for `scripts/bench.sh`. Exits non-zero when a submission failed or
+//! the row count differs.
+
+#[allow(dead_code)]
+#[path = "../../tests/support/submission_crypto.rs"]
+mod crypto;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper::{header, Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use tokio::net::TcpStream;
+use tokio::sync::{Barrier, Mutex, Semaphore};
+
+const VERIFIER: &str = "load-bench-verifier-0123456789-abcdefghijklmnopqrstuvwxyz-ABCD";
+/// Request types, in the order of one submission.
+const KINDS: [&str; 6] = [
+    "GET routes",
+    "GET destination",
+    "GET key",
+    "POST announce",
+    "PUT attachment",
+    "PUT submit",
+];
+
+struct Reply {
+    status: StatusCode,
+    location: Option<String>,
+    cookie: Option<String>,
+    body: Bytes,
+}
+
+impl Reply {
+    fn json(&self) -> anyhow::Result<Value> {
+        serde_json::from_slice(&self.body).with_context(|| {
+            format!(
+                "not JSON ({}): {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    fn expect(self, want: StatusCode, what: &str) -> anyhow::Result<Self> {
+        if self.status != want {
+            bail!(
+                "{what}: {} instead of {want}: {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+                    .chars()
+                    .take(300)
+                    .collect::<String>()
+            );
+        }
+        Ok(self)
+    }
+}
+
+/// One keep-alive HTTP/1.1 connection per citizen, as a browser tab keeps it.
+struct Client {
+    addr: String,
+    host: String,
+    sender: Option<SendRequest<Full<Bytes>>>,
+}
+
+impl Client {
+    fn new(base: &str) -> anyhow::Result<Self> {
+        let host = base
+            .strip_prefix("http://")
+            .ok_or_else(|| anyhow!("--base must start with http://"))?
+            .trim_end_matches('/')
+            .to_string();
+        Ok(Self {
+            addr: host.clone(),
+            host,
+            sender: None,
+        })
+    }
+
+    async fn connect(&mut self) -> anyhow::Result<&mut SendRequest<Full<Bytes>>> {
+        let usable = match self.sender.as_mut() {
+            Some(s) => s.ready().await.is_ok(),
+            None => false,
+        };
+        if !usable {
+            let stream = TcpStream::connect(&self.addr)
+                .await
+                .with_context(|| format!("connect {}", self.addr))?;
+            stream.set_nodelay(true)?;
+            let (sender, conn) =
+                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+            tokio::spawn(async move {
+                let _ = conn.await;
+            });
+            self.sender = Some(sender);
+        }
+        self.sender.as_mut().ok_or_else(|| anyhow!("no connection"))
+    }
+
+    async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<(&str, String)>,
+    ) -> anyhow::Result<Reply> {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, &self.host);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let body = match body {
+            Some((ct, text)) => {
+                b = b.header(header::CONTENT_TYPE, ct);
+                Full::new(Bytes::from(text))
+            }
+            None => Full::new(Bytes::new()),
+        };
+        let req = b.body(body)?;
+        let sender = self.connect().await?;
+        let resp = sender.send_request(req).await?;
+        let status = resp.status();
+        let text = |name| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let location = text(header::LOCATION);
+        let cookie = text(header::SET_COOKIE).and_then(|c| c.split(';').next().map(str::to_string));
+        let body = resp.into_body().collect().await?.to_bytes();
+        Ok(Reply {
+            status,
+            location,
+            cookie,
+            body,
+        })
+    }
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn form(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn csrf_of(html: &[u8]) -> anyhow::Result<String> {
+    let html = String::from_utf8_lossy(html);
+    let key = "name=\"csrf\" value=\"";
+    let start = html.find(key).ok_or_else(|| anyhow!("no csrf field"))? + key.len();
+    let end = html[start..]
+        .find('"')
+        .ok_or_else(|| anyhow!("csrf field not closed"))?
+        + start;
+    Ok(html[start..end].to_string())
+}
+
+fn query_param(url: &str, name: &str) -> Option<String> {
+    url.split_once('?')?.1.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == name).then(|| v.to_string())
+    })
+}
+
+/// Path and query of a `Location` that may be absolute.
+fn local_path(location: &str) -> String {
+    match location.strip_prefix("http://") {
+        Some(rest) => rest
+            .find('/')
+            .map(|i| rest[i..].to_string())
+            .unwrap_or_else(|| "/".into()),
+        None => location.to_string(),
+    }
+}
+
+/// Registers citizen `i` as a new Basis account and returns an access token.
+async fn register(c: &mut Client, app: &Value, i: usize) -> anyhow::Result<String> {
+    let client_id = app["client_id"]
+        .as_str()
+        .ok_or_else(|| anyhow!("config.json: client_id"))?;
+    let redirect = app["redirect_uri"]
+        .as_str()
+        .ok_or_else(|| anyhow!("config.json: redirect_uri"))?;
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER.as_bytes()));
+    let authorize = format!(
+        "/idp/authorize?{}",
+        form(&[
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", redirect),
+            ("scope", "openid profile"),
+            ("state", "load"),
+            ("nonce", "load"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("acr_values", "STORK-QAA-Level-1"),
+        ])
+    );
+    let r = c
+        .send(Method::GET, &authorize, &[], None)
+        .await?
+        .expect(StatusCode::SEE_OTHER, "authorize")?;
+    let login = local_path(
+        &r.location
+            .ok_or_else(|| anyhow!("authorize: no Location"))?,
+    );
+    let cookie = r.cookie.ok_or_else(|| anyhow!("authorize: no cookie"))?;
+    let page = c
+        .send(
+            Method::GET,
+            &format!("{login}/register"),
+            &[("cookie", &cookie)],
+            None,
+        )
+        .await?
+        .expect(StatusCode::OK, "register page")?;
+    let csrf = csrf_of(&page.body)?;
+    let username = format!("last-{i:04}");
+    let body = form(&[
+        ("csrf", &csrf),
+        ("username", &username),
+        ("password", "Last-Probe-2026"),
+        ("givenName", "Erika"),
+        ("surname", &format!("Last{i:04}")),
+        ("birthdate", "1964-08-12"),
+        ("postalAddress", "Heidestraße 17"),
+        ("postalCode", "40721"),
+        ("localityName", "Hilden"),
+        ("mail", &format!("{username}@example.org")),
+    ]);
+    let r = c
+        .send(
+            Method::POST,
+            &format!("{login}/register"),
+            &[("cookie", &cookie)],
+            Some(("application/x-www-form-urlencoded", body)),
+        )
+        .await?
+        .expect(StatusCode::SEE_OTHER, "register")?;
+    let back = r.location.ok_or_else(|| anyhow!("register: no Location"))?;
+    let code = query_param(&back, "code").ok_or_else(|| anyhow!("no code in {back}"))?;
+    let t = c
+        .send(
+            Method::POST,
+            "/idp/token",
+            &[],
+            Some((
+                "application/x-www-form-urlencoded",
+                form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", redirect),
+                    ("client_id", client_id),
+                    ("code_verifier", VERIFIER),
+                ]),
+            )),
+        )
+        .await?
+        .expect(StatusCode::OK, "token")?;
+    t.json()?["access_token"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| anyhow!("token: no access_token"))
+}
+
+type Timings = Vec<(&'static str, Duration)>;
+
+/// One timed request; its duration goes into `t` whatever the outcome.
+async fn timed(
+    c: &mut Client,
+    t: &mut Timings,
+    kind: &'static str,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, String)>,
+) -> anyhow::Result<Reply> {
+    let start = Instant::now();
+    let r = c.send(method, path, headers, body).await;
+    t.push((kind, start.elapsed()));
+    r.with_context(|| kind)
+}
+
+/// The citizen's whole submission; returns the final status.
+async fn submit(c: &mut Client, token: &str, t: &mut Timings) -> anyhow::Result<String> {
+    let bearer = format!("Bearer {token}");
+    let auth = [("authorization", bearer.as_str())];
+    let routes = timed(
+        c,
+        t,
+        KINDS[0],
+        Method::GET,
+        &format!(
+            "/fitconnect/routes?leikaKey={}&ars={}",
+            crypto::HUND,
+            crypto::HILDEN
+        ),
+        &[],
+        None,
+    )
+    .await?
+    .expect(StatusCode::OK, KINDS[0])?
+    .json()?;
+    let dest = routes["routes"][0]["destinationId"]
+        .as_str()
+        .ok_or_else(|| anyhow!("no route: {routes}"))?
+        .to_string();
+    let d = timed(
+        c,
+        t,
+        KINDS[1],
+        Method::GET,
+        &format!("/fitconnect/v1/destinations/{dest}"),
+        &[],
+        None,
+    )
+    .await?
+    .expect(StatusCode::OK, KINDS[1])?
+    .json()?;
+    let kid = d["encryptionKid"]
+        .as_str()
+        .ok_or_else(|| anyhow!("destination without encryptionKid"))?;
+    let schema_uri = d["services"][0]["submissionSchemas"][0]["schemaUri"]
+        .as_str()
+        .ok_or_else(|| anyhow!("destination without schemaUri"))?
+        .to_string();
+    let jwk = timed(
+        c,
+        t,
+        KINDS[2],
+        Method::GET,
+        &format!("/fitconnect/v1/destinations/{dest}/keys/{kid}"),
+        &[],
+        None,
+    )
+    .await?
+    .expect(StatusCode::OK, KINDS[2])?
+    .json()?;
+
+    let announce = json!({
+        "destinationId": dest,
+        "announcedAttachments": [crypto::ATT1],
+        "serviceType": {"name": "Hundesteuer anmelden",
+                        "identifier": format!("urn:de:fim:leika:leistung:{}", crypto::HUND)},
+    });
+    let a = timed(
+        c,
+        t,
+        KINDS[3],
+        Method::POST,
+        "/fitconnect/v1/submissions",
+        &auth,
+        Some(("application/json", announce.to_string())),
+    )
+    .await?
+    .expect(StatusCode::CREATED, KINDS[3])?
+    .json()?;
+    let sub = a["submissionId"]
+        .as_str()
+        .ok_or_else(|| anyhow!("announce without submissionId"))?
+        .to_string();
+
+    let attachment = crypto::encrypt_for(&jwk, crypto::PDF, "application/pdf")?;
+    timed(
+        c,
+        t,
+        KINDS[4],
+        Method::PUT,
+        &format!(
+            "/fitconnect/v1/submissions/{sub}/attachments/{}",
+            crypto::ATT1
+        ),
+        &auth,
+        Some(("application/jose", attachment)),
+    )
+    .await?
+    .expect(StatusCode::NO_CONTENT, KINDS[4])?;
+
+    let data = serde_json::to_vec(&crypto::hund_data(true))?;
+    let meta = serde_json::to_vec(&crypto::metadata(
+        &schema_uri,
+        &data,
+        &[(
+            crypto::ATT1,
+            crypto::PDF,
+            "application/pdf",
+            "sachkunde.pdf",
+        )],
+    ))?;
+    let body = json!({
+        "encryptedMetadata": crypto::encrypt_for(&jwk, &meta, "application/json")?,
+        "encryptedData": crypto::encrypt_for(&jwk, &data, "application/json")?,
+    });
+    let done = timed(
+        c,
+        t,
+        KINDS[5],
+        Method::PUT,
+        &format!("/fitconnect/v1/submissions/{sub}"),
+        &auth,
+        Some(("application/json", body.to_string())),
+    )
+    .await?
+    .expect(StatusCode::ACCEPTED, KINDS[5])?
+    .json()?;
+    Ok(done["status"].as_str().unwrap_or("?").to_string())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn row(group: &str, name: &str, value: impl std::fmt::Display, unit: &str) {
+    println!("ROW\t{group}\t{name}\t{value}\t{unit}");
+}
+
+struct Args {
+    base: String,
+    db: String,
+    citizens: usize,
+    server_pid: Option<u32>,
+}
+
+fn args() -> anyhow::Result<Args> {
+    let mut base = None;
+    let mut db = None;
+    let mut citizens = 200;
+    let mut server_pid = None;
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let mut value = || it.next().ok_or_else(|| anyhow!("{a} needs a value"));
+        match a.as_str() {
+            "--base" => base = Some(value()?),
+            "--db" => db = Some(value()?),
+            "--citizens" => citizens = value()?.parse()?,
+            "--server-pid" => server_pid = Some(value()?.parse()?),
+            other => bail!("unknown argument {other:?}"),
+        }
+    }
+    Ok(Args {
+        base: base.ok_or_else(|| anyhow!("--base http://127.0.0.1:PORT is required"))?,
+        db: db.ok_or_else(|| anyhow!("--db DATA/buergeramt.sqlite is required"))?,
+        citizens,
+        server_pid,
+    })
+}
+
+/// A `VmRSS`-style line of `/proc/<pid>/status`, in MB.
+fn proc_mb(pid: Option<u32>, key: &str) -> String {
+    let Some(pid) = pid else {
+        return "n/a".into();
+    };
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kb| format!("{:.1}", kb / 1024.0))
+        .unwrap_or_else(|| "n/a".into())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let a = args()?;
+    let n = a.citizens;
+    let mut c = Client::new(&a.base)?;
+    let app = c
+        .send(Method::GET, "/config.json", &[], None)
+        .await?
+        .expect(StatusCode::OK, "config.json")?
+        .json()?;
+
+    let rss_start = proc_mb(a.server_pid, "VmRSS");
+
+    // Setup, not timed: the stand-in makes its destination keys on the
+    // first discovery (RSA 4096), so one discovery warms it up; then one
+    // Basis account and token per citizen.
+    let started = Instant::now();
+    c.send(
+        Method::GET,
+        &format!(
+            "/fitconnect/routes?leikaKey={}&ars={}",
+            crypto::HUND,
+            crypto::HILDEN
+        ),
+        &[],
+        None,
+    )
+    .await?
+    .expect(StatusCode::OK, "first routes request")?;
+    let cold = started.elapsed();
+    let started = Instant::now();
+    let gate = Arc::new(Semaphore::new(4));
+    let mut logins = Vec::new();
+    for i in 0..n {
+        let (gate, app, base) = (gate.clone(), app.clone(), a.base.clone());
+        logins.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await?;
+            let mut c = Client::new(&base)?;
+            register(&mut c, &app, i).await
+        }));
+    }
+    let mut tokens = Vec::new();
+    for l in logins {
+        tokens.push(l.await??);
+    }
+    eprintln!(
+        "{n} citizens registered and logged in ({:.1} s, not part of the figures)",
+        started.elapsed().as_secs_f64()
+    );
+
+    let rss_setup = proc_mb(a.server_pid, "VmRSS");
+
+    // The load: all citizens start at once.
+    let barrier = Arc::new(Barrier::new(n + 1));
+    let results = Arc::new(Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for token in tokens {
+        let (barrier, results, base) = (barrier.clone(), results.clone(), a.base.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut c = match Client::new(&base) {
+                Ok(c) => c,
+                Err(e) => {
+                    barrier.wait().await;
+                    results
+                        .lock()
+                        .await
+                        .push((Err(e), Duration::ZERO, Vec::new()));
+                    return;
+                }
+            };
+            barrier.wait().await;
+            let mut t = Vec::new();
+            let start = Instant::now();
+            let r = submit(&mut c, &token, &mut t).await;
+            let full = start.elapsed();
+            results.lock().await.push((r, full, t));
+        }));
+    }
+    barrier.wait().await;
+    let wall = Instant::now();
+    for t in tasks {
+        t.await?;
+    }
+    let wall = wall.elapsed();
+
+    let results = std::mem::take(&mut *results.lock().await);
+    let mut full_ok = Vec::new();
+    let mut per_kind: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
+    let mut errors = Vec::new();
+    let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
+    for (r, full, t) in results {
+        for (k, d) in t {
+            per_kind.entry(k).or_default().push(d);
+        }
+        match r {
+            Ok(status) => {
+                full_ok.push(full);
+                *statuses.entry(status).or_default() += 1;
+            }
+            Err(e) => errors.push(format!("{e:#}")),
+        }
+    }
+    full_ok.sort();
+    let ok = full_ok.len();
+    let requests: usize = per_kind.values().map(Vec::len).sum();
+
+    let rss_after = proc_mb(a.server_pid, "VmRSS");
+    let rss_peak = proc_mb(a.server_pid, "VmHWM");
+    let conn =
+        rusqlite::Connection::open_with_flags(&a.db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .with_context(|| format!("open {}", a.db))?;
+    let rows: i64 = conn.query_row("SELECT COUNT(*) FROM fitconnect_submissions", [], |r| {
+        r.get(0)
+    })?;
+    let submitted: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM fitconnect_submissions WHERE submitted_at IS NOT NULL",
+        [],
+        |r| r.get(0),
+    )?;
+
+    println!(
+        "{n} citizens, one Hundesteuer application each (1 attachment), {requests} requests in {:.2} s",
+        wall.as_secs_f64()
+    );
+    println!(
+        "submissions ok {ok}, errors {}, final status {statuses:?}",
+        errors.len()
+    );
+    for e in errors.iter().take(5) {
+        println!("  error: {e}");
+    }
+    println!(
+        "{:<22} {:>7} {:>9} {:>9} {:>9}",
+        "request", "count", "p50 ms", "p95 ms", "max ms"
+    );
+    let g = "load";
+    row(g, "citizens (concurrent)", n, "");
+    row(
+        g,
+        "throughput",
+        format!("{:.1}", ok as f64 / wall.as_secs_f64()),
+        "submissions/s",
+    );
+    row(
+        g,
+        "requests/s",
+        format!("{:.0}", requests as f64 / wall.as_secs_f64()),
+        "requests/s",
+    );
+    row(g, "wall time", format!("{:.2}", wall.as_secs_f64()), "s");
+    row(
+        g,
+        "full submission p50",
+        format!("{:.0}", ms(percentile(&full_ok, 50.0))),
+        "ms",
+    );
+    row(
+        g,
+        "full submission p95",
+        format!("{:.0}", ms(percentile(&full_ok, 95.0))),
+        "ms",
+    );
+    for k in KINDS {
+        let mut v = per_kind.remove(k).unwrap_or_default();
+        v.sort();
+        let (p50, p95) = (ms(percentile(&v, 50.0)), ms(percentile(&v, 95.0)));
+        let max = v.last().copied().map(ms).unwrap_or(0.0);
+        println!("{k:<22} {:>7} {p50:>9.1} {p95:>9.1} {max:>9.1}", v.len());
+        row(
+            g,
+            &format!("{k} p50 / p95"),
+            format!("{p50:.1} / {p95:.1}"),
+            "ms",
+        );
+    }
+    row(g, "errors", errors.len(), "");
+    row(g, "submissions sent (202)", ok, "");
+    row(g, "rows in fitconnect_submissions", rows, "");
+    row(g, "rows submitted", submitted, "");
+    println!("rows in fitconnect_submissions: {rows} (submitted: {submitted}), sent: {ok}");
+    row(
+        g,
+        "cold start: first routes request (makes the keys)",
+        format!("{:.0}", ms(cold)),
+        "ms",
+    );
+    let m = "memory";
+    row(
+        m,
+        "stand-in RSS after start (keys not yet made)",
+        rss_start,
+        "MB",
+    );
+    row(
+        m,
+        &format!("stand-in RSS after {n} registrations and logins"),
+        rss_setup,
+        "MB",
+    );
+    row(
+        m,
+        &format!("stand-in RSS after the load ({n} submissions)"),
+        rss_after,
+        "MB",
+    );
+    row(m, "stand-in peak RSS (VmHWM)", rss_peak, "MB");
+
+    if !errors.is_empty() {
+        bail!("{} of {n} submissions failed", errors.len());
+    }
+    if rows != n as i64 || submitted != n as i64 {
+        bail!("{rows} rows ({submitted} submitted) for {n} submissions sent");
+    }
+    Ok(())
+}
