@@ -44,7 +44,7 @@ async function watchCsp(page: Page) {
     }
   });
   page.on('response', async (r: Response) => {
-    if (r.request().resourceType() === 'document' && r.url().startsWith(new URL(page.url() || 'http://x').origin)) {
+    if (r.request().resourceType() === 'document' && r.url().startsWith(`http://127.0.0.1:${process.env.E2E_PORT}/`)) {
       const h = await r.allHeaders();
       documents.push({ url: r.url(), csp: h['content-security-policy'] ?? null, xfo: h['x-frame-options'] ?? null });
     }
