@@ -27,6 +27,8 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    #[error("the request body is too large")]
+    PayloadTooLarge,
     #[error("internal error")]
     Internal(String),
 }
@@ -47,6 +49,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -60,6 +63,7 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::Unprocessable(_) => "unprocessable",
             ApiError::TooManyRequests { .. } => "too_many_requests",
+            ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -97,8 +101,81 @@ impl From<crate::db::DbError> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(e: JsonRejection) -> Self {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::PayloadTooLarge;
+        }
         ApiError::BadRequest(e.body_text())
     }
+}
+
+/// Largest form body (`application/x-www-form-urlencoded`): logins,
+/// registration and the console's actions; far below axum's default, so a
+/// form handler never sees a failed read that it might treat as empty.
+pub const MAX_FORM_BYTES: usize = 1024 * 1024;
+
+/// Middleware: the size of every request body, before any handler runs.
+/// Forms may have [`MAX_FORM_BYTES`], everything else `limit` (the
+/// server-wide cap; routes may have tighter ones). A body without
+/// `Content-Length` (chunked) is read here up to the limit, so it gets the
+/// same JSON 413 as one announced too large, whatever its handler would do
+/// with a failed read.
+pub async fn limit_body(
+    axum::extract::State(limit): axum::extract::State<usize>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let limit = if is_form {
+        limit.min(MAX_FORM_BYTES)
+    } else {
+        limit
+    };
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match announced {
+        Some(n) if n > limit as u64 => ApiError::PayloadTooLarge.into_response(),
+        Some(_) => next.run(req).await,
+        None => {
+            let (parts, body) = req.into_parts();
+            // The only other failure of an in-memory read is a dropped
+            // connection, whose answer nobody reads.
+            match axum::body::to_bytes(body, limit).await {
+                Ok(bytes) => {
+                    next.run(axum::extract::Request::from_parts(
+                        parts,
+                        axum::body::Body::from(bytes),
+                    ))
+                    .await
+                }
+                Err(_) => ApiError::PayloadTooLarge.into_response(),
+            }
+        }
+    }
+}
+
+/// Middleware: a 413 from the body limit or an extractor (plain text in
+/// tower-http and axum) becomes our JSON error, on every route.
+pub async fn payload_too_large_as_json(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let resp = next.run(req).await;
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        return ApiError::PayloadTooLarge.into_response();
+    }
+    resp
 }
 
 impl From<QueryRejection> for ApiError {

@@ -65,6 +65,11 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .with_state(state.clone())
         .layer(axum::Extension(Arc::new(site)))
         .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
+        .layer(axum::middleware::from_fn(error::payload_too_large_as_json))
+        .layer(axum::middleware::from_fn_with_state(
+            state.config.max_body_bytes,
+            error::limit_body,
+        ))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(csp),

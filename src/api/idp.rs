@@ -14,7 +14,7 @@ use super::{get_json, ApiError};
 use crate::domain::config::AppConfig;
 use crate::domain::oidc::{
     authorize_url, form_encode, parse_jws, query_param, sanitize_return_path, select_key,
-    validate_claims, with_query, AuthorizeRequest, Discovery, Expected, IdTokenError, Jwk, Jwks,
+    validate_claims, AuthorizeRequest, Discovery, Expected, IdTokenError, Jwk, Jwks,
 };
 use crate::domain::pkce::{
     challenge_from_digest, check_state, random_token, verifier_from_random, StateError,
@@ -417,17 +417,21 @@ pub async fn refresh(config: &AppConfig, current: &Session) -> Result<Session, A
 
 /// Ends the session at the provider (RP-initiated logout) after forgetting
 /// it here; the provider sends the citizen back to the start page.
+///
+/// The ID token goes in a form POST (OpenID RP-Initiated Logout allows
+/// both), never in a URL: an address lands in the history, in server logs
+/// and in the address bar.
 pub async fn logout(config: &AppConfig, session: Option<Session>) -> Result<(), AuthError> {
     clear_session();
     let home = format!("{}/", origin());
     let Some(session) = session else {
         return window()?.location().assign("/").map_err(js_err);
     };
-    let target = match discovery(config).await {
+    match discovery(config).await {
         Ok(Discovery {
             end_session_endpoint: Some(end),
             ..
-        }) => with_query(
+        }) => post_form(
             &end,
             &[
                 ("id_token_hint", &session.id_token),
@@ -435,9 +439,38 @@ pub async fn logout(config: &AppConfig, session: Option<Session>) -> Result<(), 
                 ("client_id", &config.client_id),
             ],
         ),
-        _ => "/".to_string(),
-    };
-    window()?.location().assign(&target).map_err(js_err)
+        _ => window()?.location().assign("/").map_err(js_err),
+    }
+}
+
+/// Sends the tab to `action` with a POSTed form of hidden fields.
+fn post_form(action: &str, fields: &[(&str, &str)]) -> Result<(), AuthError> {
+    let document = window()?
+        .document()
+        .ok_or_else(|| AuthError::Browser("no document".into()))?;
+    let form = document.create_element("form").map_err(js_err)?;
+    form.set_attribute("method", "post").map_err(js_err)?;
+    form.set_attribute("action", action).map_err(js_err)?;
+    form.set_attribute("hidden", "").map_err(js_err)?;
+    for (name, value) in fields {
+        let input = document.create_element("input").map_err(js_err)?;
+        input.set_attribute("type", "hidden").map_err(js_err)?;
+        input.set_attribute("name", name).map_err(js_err)?;
+        input.set_attribute("value", value).map_err(js_err)?;
+        form.append_child(&input).map_err(js_err)?;
+    }
+    document
+        .body()
+        .ok_or_else(|| AuthError::Browser("no body".into()))?
+        .append_child(&form)
+        .map_err(js_err)?;
+    let submit = Reflect::get(&form, &JsValue::from_str("submit")).map_err(js_err)?;
+    submit
+        .dyn_into::<js_sys::Function>()
+        .map_err(js_err)?
+        .call0(&form)
+        .map_err(js_err)?;
+    Ok(())
 }
 
 /// The stored session of this tab, if any (expired ones included: the

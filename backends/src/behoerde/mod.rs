@@ -165,15 +165,29 @@ pub async fn log_in(
             minutes: (locked_until - now + 59) / 60,
         }));
     }
+    // Count the attempt before the password is checked, so that guesses sent
+    // in parallel cannot all get past the lock (a right password resets it).
+    let u = user.clone();
+    let reserved = state
+        .db
+        .call(move |c| {
+            c.execute(
+                "UPDATE behoerde_clerks SET failures = failures + 1
+                 WHERE username = ?1 AND locked_until <= ?2 AND failures < ?3",
+                params![u, now, MAX_FAILURES],
+            )
+        })
+        .await?;
+    if reserved == 0 {
+        return Ok(Err(LoginError::Locked {
+            minutes: LOCK_SECS / 60,
+        }));
+    }
     if !verify_password_async(password.to_string(), hash).await {
         let u = user.clone();
         let locked = state
             .db
             .call(move |c| {
-                c.execute(
-                    "UPDATE behoerde_clerks SET failures = failures + 1 WHERE username = ?1",
-                    params![u],
-                )?;
                 c.execute(
                     "UPDATE behoerde_clerks SET locked_until = ?2, failures = 0 WHERE username = ?1 AND failures >= ?3",
                     params![u, now + LOCK_SECS, MAX_FAILURES],
@@ -484,8 +498,11 @@ async fn api_request_action(
     State(s): State<AppState>,
     h: HeaderMap,
     Path(id): Path<String>,
-    Json(b): Json<MessageBody>,
+    body: Result<Json<MessageBody>, ApiError>,
 ) -> Result<Response, ApiError> {
+    // Who asks comes before what the body says: no validation hints without a login.
+    api_clerk(&s, &h).await?;
+    let Json(b) = body?;
     api_action(&s, &h, &id, Action::RequestAction(b.message)).await
 }
 
@@ -493,8 +510,11 @@ async fn api_reject(
     State(s): State<AppState>,
     h: HeaderMap,
     Path(id): Path<String>,
-    Json(b): Json<ReasonBody>,
+    body: Result<Json<ReasonBody>, ApiError>,
 ) -> Result<Response, ApiError> {
+    // Who asks comes before what the body says: no validation hints without a login.
+    api_clerk(&s, &h).await?;
+    let Json(b) = body?;
     api_action(&s, &h, &id, Action::Reject(b.reason)).await
 }
 
@@ -502,7 +522,10 @@ async fn api_decide(
     State(s): State<AppState>,
     h: HeaderMap,
     Path(id): Path<String>,
-    Json(b): Json<DecisionBody>,
+    body: Result<Json<DecisionBody>, ApiError>,
 ) -> Result<Response, ApiError> {
+    // Who asks comes before what the body says: no validation hints without a login.
+    api_clerk(&s, &h).await?;
+    let Json(b) = body?;
     api_action(&s, &h, &id, Action::Decide(b.decision)).await
 }

@@ -397,6 +397,19 @@ async fn note_failure(
         .await
 }
 
+/// Counts an attempt at `key` before its secret is checked; `false`: locked.
+async fn reserve(
+    state: &AppState,
+    table: LockTable,
+    key: String,
+    now: i64,
+) -> Result<bool, crate::db::DbError> {
+    state
+        .db
+        .call(move |conn| store::reserve_attempt(conn, table, &key, now, MAX_PASSWORD_FAILURES))
+        .await
+}
+
 /// A correct password or PIN: forget earlier failures of `key`, then finish
 /// the login.
 #[allow(clippy::too_many_arguments)]
@@ -554,6 +567,29 @@ pub async fn password_login(
         )
         .await;
     }
+    match reserve(&state, LockTable::Accounts, username.clone(), now).await {
+        Ok(true) => {}
+        Ok(false) => {
+            let notice = alert(
+                Kind::Danger,
+                "Konto vorübergehend gesperrt",
+                &format!(
+                    "Nach 5 falschen Passwörtern ist dieses Konto noch etwa {} Minuten gesperrt. Versuchen Sie es danach erneut oder melden Sie sich mit ELSTER oder dem Online-Ausweis an.",
+                    minutes_left(now + LOCK_SECS, now)
+                ),
+            );
+            return render_login(
+                &state,
+                &site,
+                &a,
+                Some(notice),
+                &username,
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await;
+        }
+        Err(e) => return internal(&site, e),
+    }
     if !super::verify_password_async(password, account.password_hash).await {
         let locked = note_failure(&state, LockTable::Accounts, username.clone(), now).await;
         return match locked {
@@ -653,6 +689,31 @@ pub async fn elster_login(
             StatusCode::TOO_MANY_REQUESTS,
         )
         .await;
+    }
+    if !pin.is_empty() && pin.len() <= 64 {
+        match reserve(&state, LockTable::Elster, cert.cert_id.clone(), now).await {
+            Ok(true) => {}
+            Ok(false) => {
+                let notice = alert(
+                    Kind::Danger,
+                    "Zertifikat vorübergehend gesperrt",
+                    &format!(
+                        "Nach 5 falschen PINs ist dieses Zertifikat noch etwa {} Minuten gesperrt.",
+                        minutes_left(now + LOCK_SECS, now)
+                    ),
+                );
+                return render_login(
+                    &state,
+                    &site,
+                    &a,
+                    Some(notice),
+                    "",
+                    StatusCode::TOO_MANY_REQUESTS,
+                )
+                .await;
+            }
+            Err(e) => return internal(&site, e),
+        }
     }
     if pin.is_empty() || pin.len() > 64 || !super::verify_password_async(pin, cert.pin_hash).await {
         let locked = note_failure(&state, LockTable::Elster, cert.cert_id.clone(), now).await;
@@ -784,6 +845,18 @@ pub async fn eid_login(
             StatusCode::BAD_REQUEST,
         )
         .await;
+    }
+    let id = card.card_id.clone();
+    match state
+        .db
+        .call(move |conn| store::eid_reserve_attempt(conn, &id, MAX_EID_PIN_FAILURES))
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            return render_eid(&state, &site, &a, &card_id, None, StatusCode::FORBIDDEN).await
+        }
+        Err(e) => return internal(&site, e),
     }
     if !super::verify_password_async(pin, card.pin_hash).await {
         let id = card.card_id.clone();

@@ -246,8 +246,26 @@ pub fn account(conn: &Connection, username: &str) -> rusqlite::Result<Option<Acc
     .optional()
 }
 
-/// Records a failed attempt on `table` (accounts or ELSTER certificates);
-/// the `max`-th failure locks for `lock_secs`. Returns the lock end if locked now.
+/// Reserves one attempt at `key`'s secret before it is checked, counting it
+/// as failed up front: guesses sent in parallel cannot all pass the lock
+/// check before the first failure is written. `false` when `key` is locked
+/// or `max` attempts are already counted (then the secret must not be
+/// checked). A right secret then clears the count ([`clear_failures`]), a
+/// wrong one keeps it ([`record_failure`]).
+pub fn reserve_attempt(
+    conn: &Connection,
+    table: LockTable,
+    key: &str,
+    now: i64,
+    max: i64,
+) -> rusqlite::Result<bool> {
+    let (reserve, _, _) = table.sql();
+    Ok(conn.execute(reserve, params![key, now, max])? > 0)
+}
+
+/// After a wrong secret (its attempt already counted by
+/// [`reserve_attempt`]): the `max`-th failure locks for `lock_secs`.
+/// Returns the lock end if locked now.
 pub fn record_failure(
     conn: &Connection,
     table: LockTable,
@@ -256,8 +274,7 @@ pub fn record_failure(
     max: i64,
     lock_secs: i64,
 ) -> rusqlite::Result<Option<i64>> {
-    let (sql_inc, sql_get, sql_lock) = table.sql();
-    conn.execute(sql_inc, params![key])?;
+    let (_, sql_get, sql_lock) = table.sql();
     let failed: i64 = conn.query_row(sql_get, params![key], |r| r.get(0))?;
     if failed >= max {
         let until = now + lock_secs;
@@ -290,12 +307,14 @@ impl LockTable {
     fn sql(self) -> (&'static str, &'static str, &'static str) {
         match self {
             LockTable::Accounts => (
-                "UPDATE idp_accounts SET failed = failed + 1 WHERE username = ?1",
+                "UPDATE idp_accounts SET failed = failed + 1
+                 WHERE username = ?1 AND locked_until <= ?2 AND failed < ?3",
                 "SELECT failed FROM idp_accounts WHERE username = ?1",
                 "UPDATE idp_accounts SET failed = 0, locked_until = ?2 WHERE username = ?1",
             ),
             LockTable::Elster => (
-                "UPDATE idp_elster_certs SET failed = failed + 1 WHERE cert_id = ?1",
+                "UPDATE idp_elster_certs SET failed = failed + 1
+                 WHERE cert_id = ?1 AND locked_until <= ?2 AND failed < ?3",
                 "SELECT failed FROM idp_elster_certs WHERE cert_id = ?1",
                 "UPDATE idp_elster_certs SET failed = 0, locked_until = ?2 WHERE cert_id = ?1",
             ),
@@ -376,11 +395,18 @@ pub fn eid_cards(conn: &Connection) -> rusqlite::Result<Vec<CardRow>> {
 }
 
 /// Counts a wrong PIN and returns the new count.
+/// Reserves one PIN attempt of a card before the PIN is checked (see
+/// [`reserve_attempt`]); `false` when `max` wrong PINs are counted already.
+pub fn eid_reserve_attempt(conn: &Connection, card_id: &str, max: i64) -> rusqlite::Result<bool> {
+    Ok(conn.execute(
+        "UPDATE idp_eid_cards SET wrong_pins = wrong_pins + 1 WHERE card_id = ?1 AND wrong_pins < ?2",
+        params![card_id, max],
+    )? > 0)
+}
+
+/// The wrong PINs counted for a card (the wrong one just checked included:
+/// it was counted when it was reserved).
 pub fn eid_wrong_pin(conn: &Connection, card_id: &str) -> rusqlite::Result<i64> {
-    conn.execute(
-        "UPDATE idp_eid_cards SET wrong_pins = wrong_pins + 1 WHERE card_id = ?1",
-        params![card_id],
-    )?;
     conn.query_row(
         "SELECT wrong_pins FROM idp_eid_cards WHERE card_id = ?1",
         params![card_id],

@@ -59,14 +59,14 @@ pub fn ensure_seeded(db: &Db) -> Result<bool, StoreError> {
 
 fn write_all(c: &mut Connection, d: &Dataset, version: &str) -> Result<(), rusqlite::Error> {
     let tx = c.transaction()?;
-    for table in [
-        "pvog_services",
-        "pvog_places",
-        "pvog_authorities",
-        "pvog_online_services",
-        "pvog_lebenslagen",
+    for statement in [
+        "DELETE FROM pvog_services",
+        "DELETE FROM pvog_places",
+        "DELETE FROM pvog_authorities",
+        "DELETE FROM pvog_online_services",
+        "DELETE FROM pvog_lebenslagen",
     ] {
-        tx.execute(&format!("DELETE FROM {table}"), [])?;
+        tx.execute(statement, [])?;
     }
     {
         let mut st = tx.prepare(

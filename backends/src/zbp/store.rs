@@ -90,8 +90,14 @@ pub struct AttachmentRow {
     pub content_length: i64,
 }
 
-const MESSAGE_COLUMNS: &str = "id, mailbox_uuid, kind, sender, title, content, service, application_id, reference, level, \
-retrieval_confirmation_address, reply_address, appealable, deadline, delivered_at, opened_at, is_read, deleted_at";
+/// The column list of the queries below, as a literal (SQL is built only
+/// from literals, at compile time: `tests/security.rs`).
+macro_rules! message_columns {
+    () => {
+        "id, mailbox_uuid, kind, sender, title, content, service, application_id, reference, level, \
+retrieval_confirmation_address, reply_address, appealable, deadline, delivered_at, opened_at, is_read, deleted_at"
+    };
+}
 
 fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
     let level: String = r.get(9)?;
@@ -138,11 +144,13 @@ fn attachments_of(conn: &Connection, message_id: &str) -> rusqlite::Result<Vec<A
 
 /// The messages of a mailbox, newest first; `trash` selects deleted or not.
 pub fn list(conn: &Connection, mailbox: &str, trash: bool) -> rusqlite::Result<Vec<MessageRow>> {
-    let sql = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM zbp_messages WHERE mailbox_uuid = ?1 AND (deleted_at IS NOT NULL) = ?2
+    let sql = concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM zbp_messages WHERE mailbox_uuid = ?1 AND (deleted_at IS NOT NULL) = ?2
          ORDER BY delivered_at DESC, rowid DESC"
     );
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare(sql)?;
     let mut out = stmt
         .query_map(params![mailbox, trash], message_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -154,10 +162,13 @@ pub fn list(conn: &Connection, mailbox: &str, trash: bool) -> rusqlite::Result<V
 
 /// One message of a mailbox (another mailbox's id is simply not found).
 pub fn get(conn: &Connection, mailbox: &str, id: &str) -> rusqlite::Result<Option<MessageRow>> {
-    let sql =
-        format!("SELECT {MESSAGE_COLUMNS} FROM zbp_messages WHERE mailbox_uuid = ?1 AND id = ?2");
+    let sql = concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM zbp_messages WHERE mailbox_uuid = ?1 AND id = ?2"
+    );
     let Some(mut m) = conn
-        .query_row(&sql, params![mailbox, id], message_row)
+        .query_row(sql, params![mailbox, id], message_row)
         .optional()?
     else {
         return Ok(None);
@@ -282,9 +293,14 @@ fn status_row(r: &Row<'_>) -> rusqlite::Result<StatusRow> {
     })
 }
 
-const STATUS_COLUMNS: &str =
-    "mailbox_uuid, application_id, status, public_service_name, sender_name, created_date, \
-status_details, additional_information, reference, level, message_id";
+/// The column list of the queries below, as a literal (SQL is built only
+/// from literals, at compile time: `tests/security.rs`).
+macro_rules! status_columns {
+    () => {
+        "mailbox_uuid, application_id, status, public_service_name, sender_name, created_date, \
+status_details, additional_information, reference, level, message_id"
+    };
+}
 
 pub fn insert_status(conn: &Connection, s: &StatusRow) -> rusqlite::Result<()> {
     conn.execute(
@@ -315,19 +331,20 @@ pub fn statuses(
     application_id: &str,
     mailbox: Option<&str>,
 ) -> rusqlite::Result<Vec<StatusRow>> {
-    let sql = format!(
-        "SELECT {STATUS_COLUMNS} FROM zbp_status WHERE application_id = ?1 AND (?2 IS NULL OR mailbox_uuid = ?2) ORDER BY seq"
-    );
-    let mut stmt = conn.prepare(&sql)?;
+    let sql = concat!("SELECT ", status_columns!(), " FROM zbp_status WHERE application_id = ?1 AND (?2 IS NULL OR mailbox_uuid = ?2) ORDER BY seq");
+    let mut stmt = conn.prepare(sql)?;
     let rows = stmt.query_map(params![application_id, mailbox], status_row)?;
     rows.collect()
 }
 
 /// Every status of a mailbox, oldest first.
 pub fn mailbox_statuses(conn: &Connection, mailbox: &str) -> rusqlite::Result<Vec<StatusRow>> {
-    let sql =
-        format!("SELECT {STATUS_COLUMNS} FROM zbp_status WHERE mailbox_uuid = ?1 ORDER BY seq");
-    let mut stmt = conn.prepare(&sql)?;
+    let sql = concat!(
+        "SELECT ",
+        status_columns!(),
+        " FROM zbp_status WHERE mailbox_uuid = ?1 ORDER BY seq"
+    );
+    let mut stmt = conn.prepare(sql)?;
     let rows = stmt.query_map(params![mailbox], status_row)?;
     rows.collect()
 }

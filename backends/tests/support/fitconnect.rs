@@ -138,6 +138,15 @@ pub enum How<'a> {
 
 /// Logs in through the /idp pages and returns an access token.
 pub async fn login(app: &Router, how: How<'_>) -> String {
+    login_tokens(app, how).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Logs in through the /idp pages and returns the token endpoint's answer
+/// (`access_token`, `id_token`, `refresh_token`, …).
+pub async fn login_tokens(app: &Router, how: How<'_>) -> Value {
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER.as_bytes()));
     let acr = match how {
         How::Password(..) => "STORK-QAA-Level-1",
@@ -215,7 +224,7 @@ pub async fn login(app: &Router, how: How<'_>) -> String {
     )
     .await;
     assert_eq!(t.status, StatusCode::OK, "{}", t.body);
-    t.json()["access_token"].as_str().unwrap().to_string()
+    t.json()
 }
 
 pub async fn erika_basis(app: &Router) -> String {

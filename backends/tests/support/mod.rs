@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests that drive the IdP's HTML forms.
 #![allow(dead_code)]
 
+pub mod console;
 pub mod fitconnect;
 pub mod submission_crypto;
 
