@@ -10,7 +10,6 @@ import type { Browser, BrowserContext, Page, Route, Request } from '@playwright/
 import { test, expect, passwordLogin } from './fixtures';
 import { SERVICES, KOELN, applyUrl, next } from './apply-helpers';
 
-test.describe.configure({ mode: 'serial' });
 
 /** Short limits for the suite (`net` in /config.json, see src/api/config.rs). */
 const NET = {
@@ -189,12 +188,12 @@ async function tab(opts: { loggedIn?: boolean } = {}): Promise<{ page: Page; err
 
 /** The checks of every case. */
 async function expectSafe(page: Page, errors: string[], dialogs: string[], what: string) {
-  await expect(page.getByText('Es ist ein Fehler aufgetreten'), `${what}: panic screen`).toHaveCount(0);
-  expect(await page.evaluate(() => (window as any).__pwned), `${what}: injected markup ran`).toBeUndefined();
-  expect(await page.locator('b.pwn, img[src="x"]').count(), `${what}: injected elements`).toBe(0);
-  expect(dialogs, `${what}: dialogs`).toEqual([]);
+  await expect.soft(page.getByText('Es ist ein Fehler aufgetreten'), `${what}: panic screen`).toHaveCount(0);
+  expect.soft(await page.evaluate(() => (window as any).__pwned), `${what}: injected markup ran`).toBeUndefined();
+  expect.soft(await page.locator('b.pwn, img[src="x"]').count(), `${what}: injected elements`).toBe(0);
+  expect.soft(dialogs, `${what}: dialogs`).toEqual([]);
   const unexpected = errors.filter((e) => !EXPECTED_CONSOLE.some((re) => re.test(e)));
-  expect(unexpected, `${what}: console errors`).toEqual([]);
+  expect.soft(unexpected, `${what}: console errors`).toEqual([]);
 }
 
 /** A message for the citizen in an alert or status region. */
@@ -232,15 +231,15 @@ async function runCall(call: Call) {
     await call.open(page);
     const re = fault in (call.advice ?? {}) ? call.advice![fault]! : ADVICE[fault];
     if (re) {
-      await expect(notice(page, re), `${what}: message`).toBeVisible({ timeout: 8000 });
+      await expect.soft(notice(page, re), `${what}: message`).toBeVisible({ timeout: 8000 });
     } else {
-      await expect(page.locator('main h1'), `${what}: page`).toBeVisible();
+      await expect.soft(page.locator('main h1'), `${what}: page`).toBeVisible();
       // Whatever the app made of it: the page settles (no endless spinner) …
       await page.waitForTimeout(300);
     }
-    expect(hits, `${what}: the call was made`).toBeGreaterThan(0);
+    expect.soft(hits, `${what}: the call was made`).toBeGreaterThan(0);
     if (['429', '503', 'drop'].includes(fault) && call.method !== 'PUT' && !call.name.startsWith('idp token')) {
-      expect(hits, `${what}: retried`).toBeGreaterThan(1);
+      expect.soft(hits, `${what}: retried`).toBeGreaterThan(1);
     }
     await expectSafe(page, errors, dialogs, what);
     if (call.after) await call.after(page, fault);
@@ -259,7 +258,8 @@ const REVIEW = applyUrl(SERVICES.wahl, 'pruefen');
 
 test.beforeAll(async ({ browser }: { browser: Browser }) => {
   test.setTimeout(120_000);
-  ctx = await browser.newContext();
+  // The PWA's service worker would answer from its cache, past page.route.
+  ctx = await browser.newContext({ serviceWorkers: 'block' });
   const page = await ctx.newPage();
   // 1. Login (Level-1) and keep the session for every tab.
   await page.goto(applyUrl(SERVICES.wahl));
@@ -314,10 +314,8 @@ async function fillWahlschein(page: Page, street: string) {
   await page.getByRole('radio', { name: 'Andere Anschrift' }).check();
   const other = page.getByRole('group', { name: 'Abweichende Versandanschrift' });
   await other.getByLabel('Straße und Hausnummer').fill(street);
-  await other.getByLabel('Straße und Hausnummer').press('Tab');
-  await page.keyboard.type('18546');
-  await page.keyboard.press('Tab');
-  await page.keyboard.type('Sassnitz');
+  await other.getByLabel('Postleitzahl').fill('18546');
+  await other.getByLabel('Ort', { exact: true }).fill('Sassnitz');
   await other.getByLabel('Staat').fill('Deutschland');
   await next(page);
   await page.getByRole('checkbox', { name: /Ich versichere, dass ich den Wahlschein/ }).check();

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{exchange, tuning, ApiError, Req, Tuning};
+use super::{exchange_within, tuning, ApiError, Req, Tuning};
 use crate::domain::config::AppConfig;
 use crate::domain::retry::Policy;
 
@@ -50,9 +50,14 @@ fn apply(net: Net, base: Tuning) -> Tuning {
     }
 }
 
+/// Time limit for `/config.json` itself, per attempt.
+const CONFIG_TIMEOUT_MS: u32 = 8_000;
+
 /// Loads and checks the runtime configuration.
 pub async fn load() -> Result<AppConfig, ApiError> {
-    let answer = exchange(&Req::get("/config.json"), true).await?;
+    // A small file from the app's own server: a short limit of its own
+    // (the configurable ones are not known yet).
+    let answer = exchange_within(&Req::get("/config.json"), true, CONFIG_TIMEOUT_MS).await?;
     let config: AppConfig = answer.json()?;
     config.validate().map_err(ApiError::Decode)?;
     if let Ok(WithNet { net: Some(net) }) = answer.json::<WithNet>() {

@@ -335,10 +335,19 @@ async fn send_and_read(req: &Req<'_>, signal: &web_sys::AbortSignal) -> Result<A
 /// (only for requests that are safe to repeat). Returns the last answer,
 /// whatever its status; only "no answer" is an `Err`.
 pub(crate) async fn exchange(req: &Req<'_>, retry: bool) -> Result<Answer, ApiError> {
+    exchange_within(req, retry, tuning().timeout_ms).await
+}
+
+/// [`exchange`] with its own time limit per attempt.
+pub(crate) async fn exchange_within(
+    req: &Req<'_>,
+    retry: bool,
+    timeout_ms: u32,
+) -> Result<Answer, ApiError> {
     let t = tuning();
     let mut n = 1;
     loop {
-        let result = attempt(req, t.timeout_ms).await;
+        let result = attempt(req, timeout_ms).await;
         let (outcome, retry_after) = match &result {
             Ok(a) if a.ok() => return result,
             Ok(a) => (Outcome::Status(a.status), a.retry_after.as_deref()),

@@ -13,6 +13,7 @@ pub mod place;
 pub mod postbox;
 pub mod pvog;
 pub mod retry;
+pub mod safe_html;
 pub mod search_url;
 pub mod session;
 pub mod timeline;
