@@ -10,7 +10,7 @@ use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::{get_json, ApiError};
+use super::{exchange, get_json, get_json_fresh, ApiError, Req};
 use crate::domain::config::AppConfig;
 use crate::domain::oidc::{
     authorize_url, form_encode, parse_jws, query_param, sanitize_return_path, select_key,
@@ -183,35 +183,28 @@ struct OAuthErrorBody {
     error: String,
 }
 
-/// POSTs a form to the token endpoint.
+/// POSTs a form to the token endpoint. Never repeated automatically: a
+/// code is good for one exchange and a refresh token rotates.
 async fn token_request(endpoint: &str, body: String) -> Result<TokenResponse, AuthError> {
-    let resp = gloo_net::http::Request::post(endpoint)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("Accept", "application/json")
-        .body(body)
-        .map_err(|e| ApiError::Network(e.to_string()))?
-        .send()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    let status = resp.status();
-    let text = resp
-        .text()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
+    let mut req = Req {
+        method: "POST",
+        body: Some(body),
+        ..Req::get(endpoint)
+    };
+    req.headers
+        .push(("Content-Type", "application/x-www-form-urlencoded".into()));
+    let resp = exchange(&req, false).await?;
     if !resp.ok() {
-        return Err(match serde_json::from_str::<OAuthErrorBody>(&text) {
-            Ok(b) => AuthError::Refused {
-                error: b.error.chars().take(40).collect(),
-            },
-            Err(_) => ApiError::Status {
-                status,
-                retry_after: None,
+        return Err(match super::decode_json::<OAuthErrorBody>(&resp.body) {
+            Ok(b) if (400..500).contains(&resp.status) && resp.status != 429 => {
+                AuthError::Refused {
+                    error: b.error.chars().take(40).collect(),
+                }
             }
-            .into(),
+            _ => resp.status_error().into(),
         });
     }
-    let tokens: TokenResponse =
-        serde_json::from_str(&text).map_err(|e| ApiError::Decode(e.to_string()))?;
+    let tokens: TokenResponse = resp.json()?;
     if tokens
         .token_type
         .as_deref()
@@ -286,24 +279,9 @@ pub async fn verify_id_token(
 }
 
 async fn userinfo(endpoint: &str, access_token: &str) -> Result<UserInfo, AuthError> {
-    let resp = gloo_net::http::Request::get(endpoint)
-        .header("Authorization", &format!("Bearer {access_token}"))
-        .header("Accept", "application/json")
-        .send()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    if !resp.ok() {
-        return Err(ApiError::Status {
-            status: resp.status(),
-            retry_after: None,
-        }
-        .into());
-    }
-    let text = resp
-        .text()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    Ok(serde_json::from_str(&text).map_err(|e| ApiError::Decode(e.to_string()))?)
+    Ok(exchange(&Req::get(endpoint).bearer(access_token), true)
+        .await?
+        .json()?)
 }
 
 /// Checks tokens from the token endpoint and builds the session.
@@ -315,7 +293,13 @@ async fn session_from_tokens(
     extensions: u32,
     user: Option<UserInfo>,
 ) -> Result<Session, AuthError> {
-    let jwks: Jwks = get_json(&disc.jwks_uri).await?;
+    let mut jwks: Jwks = get_json(&disc.jwks_uri).await?;
+    // Key rotation: a token signed with a key we have not seen yet means
+    // our copy of the key set is old. Fetch it once more, bypassing caches.
+    let kid = parse_jws(&tokens.id_token)?.header.kid;
+    if select_key(&jwks, kid.as_deref()).is_err() {
+        jwks = get_json_fresh(&disc.jwks_uri).await?;
+    }
     let now = now_secs();
     let level = verify_id_token(
         &tokens.id_token,

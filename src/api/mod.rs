@@ -1,6 +1,12 @@
 //! HTTP to the backends. One module per backend; nothing outside `api/`
 //! talks to the network. Every failure is a typed [`ApiError`]; the UI turns
 //! it into a German sentence that says what to do (`components::error`).
+//!
+//! Every request goes through [`exchange`]: it has a timeout (an
+//! `AbortController`), so a backend that never answers ends in a message
+//! rather than a spinner; idempotent requests are retried on transient
+//! failures as `domain::retry` decides, honouring `Retry-After`, and the
+//! wait is announced to whoever listens ([`set_retry_listener`]).
 
 pub mod config;
 pub mod fitconnect;
@@ -8,7 +14,13 @@ pub mod idp;
 pub mod pvog;
 pub mod zbp;
 
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
 use serde::de::DeserializeOwned;
+use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+
+use crate::domain::retry::{next_delay, parse_retry_after, Outcome, Policy};
 
 /// What can go wrong when talking to a backend.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -16,6 +28,9 @@ pub enum ApiError {
     /// No answer at all: offline, DNS, connection dropped, CORS.
     #[error("network error: {0}")]
     Network(String),
+    /// No answer within the time limit.
+    #[error("no answer within {0} ms")]
+    Timeout(u32),
     /// The server answered with an error status.
     #[error("HTTP status {status}")]
     Status {
@@ -34,6 +49,7 @@ impl ApiError {
         use crate::domain::errors::ErrorKind;
         match self {
             ApiError::Network(_) => ErrorKind::Offline,
+            ApiError::Timeout(_) => ErrorKind::Timeout,
             ApiError::Status { status, .. } => ErrorKind::from_status(*status),
             ApiError::Decode(_) => ErrorKind::BadAnswer,
         }
@@ -46,9 +62,331 @@ impl ApiError {
     }
 }
 
+/// Time limits and retry policy; `/config.json` may change them (`net`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tuning {
+    /// Per attempt, from sending to the last byte of the answer.
+    pub timeout_ms: u32,
+    /// For one attachment upload (large files on slow lines).
+    pub upload_timeout_ms: u32,
+    pub policy: Policy,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            timeout_ms: 20_000,
+            upload_timeout_ms: 300_000,
+            policy: Policy::default(),
+        }
+    }
+}
+
+/// JSON answers larger than this are refused (a misbehaving backend must
+/// not freeze a cheap phone); attachments are not limited here.
+pub const MAX_JSON_BYTES: usize = 4 * 1024 * 1024;
+
+/// Called with the pending retry, or `None` once it is under way.
+type RetryListener = Rc<dyn Fn(Option<RetryWait>)>;
+
+thread_local! {
+    static TUNING: Cell<Tuning> = Cell::new(Tuning::default());
+    static RETRY_LISTENER: RefCell<Option<RetryListener>> = const { RefCell::new(None) };
+    static WAITING: Cell<u32> = const { Cell::new(0) };
+}
+
+pub fn tuning() -> Tuning {
+    TUNING.with(Cell::get)
+}
+
+pub fn set_tuning(t: Tuning) {
+    TUNING.with(|c| c.set(t));
+}
+
+/// An automatic retry the app is waiting for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryWait {
+    /// The wait in ms.
+    pub delay_ms: u64,
+    /// 429 (or a 503 with Retry-After): the service said it is overloaded.
+    pub busy: bool,
+}
+
+/// Whoever shows "we try again in N seconds" (one listener, the layout's
+/// status line). `None` is sent when no retry is pending any more.
+pub fn set_retry_listener(f: impl Fn(Option<RetryWait>) + 'static) {
+    RETRY_LISTENER.with(|l| *l.borrow_mut() = Some(Rc::new(f)));
+}
+
+fn announce_wait(wait: Option<RetryWait>) {
+    let pending = WAITING.with(|w| {
+        let n = match wait {
+            Some(_) => w.get().saturating_add(1),
+            None => w.get().saturating_sub(1),
+        };
+        w.set(n);
+        n
+    });
+    // Several calls may wait at once: clear only when the last one resumes.
+    if wait.is_none() && pending > 0 {
+        return;
+    }
+    let listener = RETRY_LISTENER.with(|l| l.borrow().clone());
+    if let Some(f) = listener {
+        f(wait);
+    }
+}
+
+/// Waits `ms` with `setTimeout`.
+pub async fn sleep(ms: u64) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let ok = web_sys::window().and_then(|w| {
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                &resolve,
+                ms.min(i32::MAX as u64) as i32,
+            )
+            .ok()
+        });
+        if ok.is_none() {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// One request, as data, so it can be sent again.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Req<'a> {
+    pub method: &'a str,
+    pub url: &'a str,
+    pub headers: Vec<(&'a str, String)>,
+    pub body: Option<String>,
+    /// Cancels the request from outside (stale search-as-you-type).
+    pub signal: Option<&'a web_sys::AbortSignal>,
+    /// Fetch bypassing the HTTP cache (a key set that may have rotated).
+    pub no_store: bool,
+}
+
+impl<'a> Req<'a> {
+    pub fn get(url: &'a str) -> Self {
+        Req {
+            method: "GET",
+            url,
+            headers: vec![("Accept", "application/json".into())],
+            ..Default::default()
+        }
+    }
+
+    pub fn bearer(mut self, token: &str) -> Self {
+        self.headers
+            .push(("Authorization", format!("Bearer {token}")));
+        self
+    }
+}
+
+/// A complete answer: status, `Retry-After`, body.
+#[derive(Debug, Clone)]
+pub(crate) struct Answer {
+    pub status: u16,
+    pub retry_after: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The error for a non-2xx answer.
+    pub fn status_error(&self) -> ApiError {
+        ApiError::Status {
+            status: self.status,
+            retry_after: self
+                .retry_after
+                .as_deref()
+                .and_then(|v| parse_retry_after(v, js_sys::Date::now()))
+                .map(|ms| {
+                    crate::domain::retry::seconds_for_display(ms).min(u32::MAX as u64) as u32
+                }),
+        }
+    }
+
+    /// The body of a 2xx answer as JSON; errors become typed.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        if !self.ok() {
+            return Err(self.status_error());
+        }
+        decode_json(&self.body)
+    }
+
+    pub fn text(&self) -> Result<String, ApiError> {
+        if !self.ok() {
+            return Err(self.status_error());
+        }
+        String::from_utf8(self.body.clone()).map_err(|e| ApiError::Decode(e.to_string()))
+    }
+}
+
+/// JSON with a size limit; the error names the problem, never the data.
+pub(crate) fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.len() > MAX_JSON_BYTES {
+        return Err(ApiError::Decode(format!(
+            "answer too large ({} bytes)",
+            body.len()
+        )));
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::Decode(e.to_string()))
+}
+
+fn js_text(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "request failed".into())
+}
+
+/// One attempt with the time limit; reads the whole body.
+async fn attempt(req: &Req<'_>, timeout_ms: u32) -> Result<Answer, ApiError> {
+    let controller = web_sys::AbortController::new().map_err(|e| ApiError::Network(js_text(&e)))?;
+    if req.signal.is_some_and(|s| s.aborted()) {
+        return Err(ApiError::Network("aborted".into()));
+    }
+    let timed_out = Rc::new(Cell::new(false));
+    let on_timeout = {
+        let controller = controller.clone();
+        let timed_out = timed_out.clone();
+        Closure::<dyn Fn()>::new(move || {
+            timed_out.set(true);
+            controller.abort();
+        })
+    };
+    let on_outer_abort = {
+        let controller = controller.clone();
+        Closure::<dyn Fn()>::new(move || controller.abort())
+    };
+    if let Some(s) = req.signal {
+        let _ =
+            s.add_event_listener_with_callback("abort", on_outer_abort.as_ref().unchecked_ref());
+    }
+    let window = web_sys::window();
+    let timer = window.as_ref().and_then(|w| {
+        w.set_timeout_with_callback_and_timeout_and_arguments_0(
+            on_timeout.as_ref().unchecked_ref(),
+            timeout_ms.min(i32::MAX as u32) as i32,
+        )
+        .ok()
+    });
+    let result = send_and_read(req, &controller.signal()).await;
+    if let (Some(w), Some(t)) = (&window, timer) {
+        w.clear_timeout_with_handle(t);
+    }
+    if let Some(s) = req.signal {
+        let _ =
+            s.remove_event_listener_with_callback("abort", on_outer_abort.as_ref().unchecked_ref());
+    }
+    drop(on_timeout);
+    drop(on_outer_abort);
+    result.map_err(|e| {
+        if timed_out.get() {
+            ApiError::Timeout(timeout_ms)
+        } else {
+            ApiError::Network(e)
+        }
+    })
+}
+
+async fn send_and_read(req: &Req<'_>, signal: &web_sys::AbortSignal) -> Result<Answer, String> {
+    use gloo_net::http::Request;
+    let mut builder = match req.method {
+        "POST" => Request::post(req.url),
+        "PUT" => Request::put(req.url),
+        "DELETE" => Request::delete(req.url),
+        _ => Request::get(req.url),
+    };
+    for (name, value) in &req.headers {
+        builder = builder.header(name, value);
+    }
+    if req.no_store {
+        builder = builder.cache(web_sys::RequestCache::NoStore);
+    }
+    builder = builder.abort_signal(Some(signal));
+    let resp = match &req.body {
+        Some(body) => {
+            builder
+                .body(body.clone())
+                .map_err(|e| e.to_string())?
+                .send()
+                .await
+        }
+        None => builder.send().await,
+    }
+    .map_err(|e| e.to_string())?;
+    let status = resp.status();
+    let retry_after = resp.headers().get("retry-after");
+    let body = resp.binary().await.map_err(|e| e.to_string())?;
+    Ok(Answer {
+        status,
+        retry_after,
+        body,
+    })
+}
+
+/// Sends `req`; `retry` allows further attempts on transient failures
+/// (only for requests that are safe to repeat). Returns the last answer,
+/// whatever its status; only "no answer" is an `Err`.
+pub(crate) async fn exchange(req: &Req<'_>, retry: bool) -> Result<Answer, ApiError> {
+    exchange_within(req, retry, tuning().timeout_ms).await
+}
+
+/// [`exchange`] with its own time limit per attempt.
+pub(crate) async fn exchange_within(
+    req: &Req<'_>,
+    retry: bool,
+    timeout_ms: u32,
+) -> Result<Answer, ApiError> {
+    let t = tuning();
+    let mut n = 1;
+    loop {
+        let result = attempt(req, timeout_ms).await;
+        let (outcome, retry_after) = match &result {
+            Ok(a) if a.ok() => return result,
+            Ok(a) => (Outcome::Status(a.status), a.retry_after.as_deref()),
+            Err(ApiError::Timeout(_)) => (Outcome::Timeout, None),
+            Err(_) if req.signal.is_some_and(|s| s.aborted()) => return result,
+            Err(_) => (Outcome::Network, None),
+        };
+        let ra_ms = retry_after.and_then(|v| parse_retry_after(v, js_sys::Date::now()));
+        let delay = if retry {
+            next_delay(&t.policy, n, outcome, ra_ms, js_sys::Math::random())
+        } else {
+            None
+        };
+        let Some(delay_ms) = delay else {
+            return result;
+        };
+        let busy = matches!(outcome, Outcome::Status(429)) || ra_ms.is_some();
+        announce_wait(Some(RetryWait { delay_ms, busy }));
+        sleep(delay_ms).await;
+        announce_wait(None);
+        if req.signal.is_some_and(|s| s.aborted()) {
+            return Err(ApiError::Network("aborted".into()));
+        }
+        n += 1;
+    }
+}
+
 /// GET a JSON document.
 pub async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
-    get_json_abortable(url, None).await
+    exchange(&Req::get(url), true).await?.json()
+}
+
+/// GET a JSON document bypassing the HTTP cache.
+pub async fn get_json_fresh<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
+    let req = Req {
+        no_store: true,
+        ..Req::get(url)
+    };
+    exchange(&req, true).await?.json()
 }
 
 /// GET a JSON document; aborting `signal` cancels the request (used to drop
@@ -57,13 +395,11 @@ pub async fn get_json_abortable<T: DeserializeOwned>(
     url: &str,
     signal: Option<&web_sys::AbortSignal>,
 ) -> Result<T, ApiError> {
-    let resp = gloo_net::http::Request::get(url)
-        .header("Accept", "application/json")
-        .abort_signal(signal)
-        .send()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    read_json(resp).await
+    let req = Req {
+        signal,
+        ..Req::get(url)
+    };
+    exchange(&req, true).await?.json()
 }
 
 /// GET a JSON document with `Authorization: Bearer <access_token>`. A 401
@@ -73,36 +409,7 @@ pub async fn get_json_authed<T: DeserializeOwned>(
     url: &str,
     access_token: &str,
 ) -> Result<T, ApiError> {
-    let resp = gloo_net::http::Request::get(url)
-        .header("Accept", "application/json")
-        .header("Authorization", &format!("Bearer {access_token}"))
-        .send()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    read_json(resp).await
-}
-
-/// The status check and JSON decoding shared by the request helpers.
-pub(crate) async fn read_json<T: DeserializeOwned>(
-    resp: gloo_net::http::Response,
-) -> Result<T, ApiError> {
-    let text = read_text(resp).await?;
-    serde_json::from_str(&text).map_err(|e| ApiError::Decode(e.to_string()))
-}
-
-/// The body of a successful answer; an error status becomes [`ApiError::Status`].
-pub(crate) async fn read_text(resp: gloo_net::http::Response) -> Result<String, ApiError> {
-    if !resp.ok() {
-        let retry_after = resp
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.trim().parse().ok());
-        return Err(ApiError::Status {
-            status: resp.status(),
-            retry_after,
-        });
-    }
-    resp.text()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))
+    exchange(&Req::get(url).bearer(access_token), true)
+        .await?
+        .json()
 }

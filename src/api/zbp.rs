@@ -2,10 +2,9 @@
 //! module that calls `/zbp`. Every call carries the session's access token;
 //! the base URL is `AppConfig::zbp`.
 
-use gloo_net::http::{Request, Response};
 use wasm_bindgen::{closure::Closure, JsCast};
 
-use super::ApiError;
+use super::{exchange, Answer, ApiError, Req};
 use crate::app::ConfigContext;
 use crate::domain::config::join;
 use crate::domain::oidc::url_encode;
@@ -71,59 +70,34 @@ pub async fn base(ctx: Option<ConfigContext>) -> Result<String, ZbpError> {
     }
 }
 
-fn network(e: impl ToString) -> ZbpError {
-    ZbpError::Api(ApiError::Network(e.to_string()))
-}
-
-fn decode(e: impl ToString) -> ZbpError {
-    ZbpError::Api(ApiError::Decode(e.to_string()))
-}
-
 /// Sends a request with the token; maps error statuses to [`ZbpError`].
-async fn send(method: &str, url: &str, token: &str) -> Result<Response, ZbpError> {
-    let builder = match method {
-        "POST" => Request::post(url),
-        "DELETE" => Request::delete(url),
-        _ => Request::get(url),
+/// Reads, marking read/unread and restoring are safe to repeat and are
+/// retried on transient failures; moving to the trash is not.
+async fn send(method: &str, url: &str, token: &str) -> Result<Answer, ZbpError> {
+    let req = Req {
+        method,
+        ..Req::get(url).bearer(token)
     };
-    let resp = builder
-        .header("Authorization", &format!("Bearer {token}"))
-        .header("Accept", "application/json")
-        .send()
-        .await
-        .map_err(network)?;
+    let resp = exchange(&req, method != "DELETE").await?;
     if resp.ok() {
         return Ok(resp);
     }
-    Err(match resp.status() {
+    Err(match resp.status {
         401 => ZbpError::Unauthorized,
         404 => ZbpError::NotFound,
         403 => {
-            let lock = resp.json::<LevelLock>().await.ok();
+            let lock = super::decode_json::<LevelLock>(&resp.body).ok();
             match lock.and_then(|l| l.level()) {
                 Some(level) => ZbpError::Locked(level),
-                None => ApiError::Status {
-                    status: 403,
-                    retry_after: None,
-                }
-                .into(),
+                None => resp.status_error().into(),
             }
         }
-        status => ApiError::Status {
-            status,
-            retry_after: resp
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.trim().parse().ok()),
-        }
-        .into(),
+        _ => resp.status_error().into(),
     })
 }
 
 async fn get<T: serde::de::DeserializeOwned>(url: &str, token: &str) -> Result<T, ZbpError> {
-    let resp = send("GET", url, token).await?;
-    let text = resp.text().await.map_err(network)?;
-    serde_json::from_str(&text).map_err(decode)
+    Ok(send("GET", url, token).await?.json()?)
 }
 
 fn message_url(base: &str, id: &str, tail: &str) -> String {
@@ -214,8 +188,7 @@ pub async fn download(
         &format!("/attachments/{}", url_encode(&attachment.id)),
     );
     let resp = send("GET", &url, token).await?;
-    let bytes = resp.binary().await.map_err(network)?;
-    save_as(&bytes, &attachment.mime_type, &attachment.filename).map_err(|e| {
+    save_as(&resp.body, &attachment.mime_type, &attachment.filename).map_err(|e| {
         ZbpError::Api(ApiError::Decode(format!(
             "browser refused the download: {e}"
         )))

@@ -81,6 +81,7 @@ pub fn SiteHeader() -> impl IntoView {
                     </ul>
                 </nav>
             </div>
+            <crate::components::error::RetryNotice />
         </header>
     }
 }

@@ -5,6 +5,8 @@
 pub enum ErrorKind {
     /// No connection: check the network, try again.
     Offline,
+    /// The server did not answer in time.
+    Timeout,
     /// Login needed or expired.
     NotLoggedIn,
     /// Logged in, but not allowed (e.g. trust level too low).
@@ -37,7 +39,7 @@ impl ErrorKind {
     pub fn is_transient(self) -> bool {
         matches!(
             self,
-            ErrorKind::Offline | ErrorKind::Busy | ErrorKind::ServerError
+            ErrorKind::Offline | ErrorKind::Timeout | ErrorKind::Busy | ErrorKind::ServerError
         )
     }
 }

@@ -12,6 +12,8 @@ pub mod pkce;
 pub mod place;
 pub mod postbox;
 pub mod pvog;
+pub mod retry;
+pub mod safe_html;
 pub mod search_url;
 pub mod session;
 pub mod timeline;

@@ -37,6 +37,9 @@ fn send_error_text(i18n: I18n, e: &SendError) -> String {
         SendError::NotLoggedIn => t_string!(i18n, apply.send_err_login).to_string(),
         SendError::LevelTooLow => t_string!(i18n, apply.send_err_level).to_string(),
         SendError::Api(a) => advice(i18n, a.kind()),
+        SendError::Crypto(crate::browser::webcrypto::CryptoError::BadKey(_)) => {
+            t_string!(i18n, common.faults.bad_key).to_string()
+        }
         SendError::Crypto(_) => t_string!(i18n, apply.send_err_crypto).to_string(),
         SendError::Storage(_) => t_string!(i18n, apply.send_err_storage).to_string(),
         SendError::FileGone(name) => t_string!(i18n, apply.send_err_file).replace("{name}", name),

@@ -226,7 +226,8 @@ fn ServiceBody(
         })
     };
 
-    // Sanitised HTML from the backend: the only place we use inner_html.
+    // HTML from the backend, cut down to an allowlist here (never trust the
+    // backend to have done it): the only place we use inner_html.
     let details = detail
         .details
         .iter()
@@ -240,7 +241,7 @@ fn ServiceBody(
             view! {
                 <section class="service-section service-detail">
                     {title.map(|t| view! { <h2 class="kern-heading-medium">{t}</h2> })}
-                    <div class="kern-body service-detail__text" inner_html=s.text.clone()></div>
+                    <div class="kern-body service-detail__text" inner_html=crate::domain::safe_html::sanitize(&s.text)></div>
                 </section>
             }
         })

@@ -11,7 +11,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::api::zbp::{application_status, ZbpError};
-use crate::api::{get_json, get_json_authed, ApiError};
+use crate::api::{get_json, get_json_authed, get_json_fresh, ApiError};
 use crate::domain::config::join;
 use crate::domain::oidc::{Jwk, Jwks};
 use crate::domain::postbox::StatusHistory;
@@ -84,6 +84,9 @@ pub struct CheckedEvents {
 pub struct SetVerifier {
     jwks: Jwks,
     imported: Vec<(Option<String>, web_sys::CryptoKey)>,
+    /// Where to fetch the key set again when an event names an unknown
+    /// key (rotation); used once.
+    refresh_from: Option<String>,
 }
 
 impl SetVerifier {
@@ -91,6 +94,16 @@ impl SetVerifier {
         SetVerifier {
             jwks,
             imported: Vec::new(),
+            refresh_from: None,
+        }
+    }
+
+    /// Like [`SetVerifier::new`], refetching the keys once from `base`
+    /// if an event is signed with a key not in `jwks`.
+    pub fn refreshing(jwks: Jwks, base: &str) -> Self {
+        SetVerifier {
+            refresh_from: Some(join(base, ".well-known/jwks.json")),
+            ..Self::new(jwks)
         }
     }
 
@@ -108,9 +121,15 @@ impl SetVerifier {
 
     async fn verify_one(&mut self, text: &str) -> Option<SetEvent> {
         let set = parse_set(text).ok()?;
-        let jwk = select_set_key(&self.jwks, set.header.kid.as_deref())
-            .ok()?
-            .clone();
+        let kid = set.header.kid.as_deref();
+        if select_set_key(&self.jwks, kid).is_err() {
+            if let Some(url) = self.refresh_from.take() {
+                if let Ok(jwks) = get_json_fresh::<Jwks>(&url).await {
+                    self.jwks = jwks;
+                }
+            }
+        }
+        let jwk = select_set_key(&self.jwks, kid).ok()?.clone();
         let key = self.key_for(&jwk).await?;
         let ok = verify_ps512(&key, &set.signature, set.signing_input.as_bytes())
             .await
@@ -202,7 +221,7 @@ pub async fn load_cases(
         return Ok(Vec::new());
     }
     let mut verifier = match event_keys(base).await {
-        Ok(jwks) => Some(SetVerifier::new(jwks)),
+        Ok(jwks) => Some(SetVerifier::refreshing(jwks, base)),
         Err(_) => None,
     };
     let mut out = Vec::with_capacity(list.len());

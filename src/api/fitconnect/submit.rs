@@ -5,7 +5,7 @@
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use wasm_bindgen::{closure::Closure, JsCast};
 
-use crate::api::{get_json, get_json_authed, read_json, read_text, ApiError};
+use crate::api::{exchange, get_json, get_json_authed, tuning, ApiError, Req};
 use crate::domain::config::join;
 use crate::domain::jwe::EncryptionJwk;
 use crate::domain::oidc::url_encode;
@@ -70,12 +70,13 @@ pub async fn routes(base: &str, leika: &str, ars: &str) -> Result<Vec<Route>, Ap
 
 /// The form schema behind a destination's `schemaUri`, as text.
 pub async fn schema_text(uri: &str) -> Result<String, ApiError> {
-    let resp = gloo_net::http::Request::get(uri)
-        .header("Accept", "application/schema+json, application/json")
-        .send()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    read_text(resp).await
+    let mut req = Req::get(uri);
+    req.headers = vec![("Accept", "application/schema+json, application/json".into())];
+    let text = exchange(&req, true).await?.text()?;
+    if text.len() > crate::api::MAX_JSON_BYTES {
+        return Err(ApiError::Decode("schema too large".into()));
+    }
+    Ok(text)
 }
 
 /// `GET /v1/destinations/{id}/keys/{kid}`: the key to encrypt for, fetched
@@ -129,7 +130,8 @@ pub struct Status {
 }
 
 /// Sends a request with the citizen's token and a JSON body; reads the
-/// JSON answer.
+/// JSON answer. Retried only with an `Idempotency-Key` (the server answers
+/// a repeat with the same result).
 async fn send_json<T: DeserializeOwned>(
     method: &str,
     url: &str,
@@ -138,23 +140,17 @@ async fn send_json<T: DeserializeOwned>(
     idempotency_key: Option<&str>,
 ) -> Result<T, ApiError> {
     let body = serde_json::to_string(body).map_err(|e| ApiError::Decode(e.to_string()))?;
-    let mut req = match method {
-        "POST" => gloo_net::http::Request::post(url),
-        _ => gloo_net::http::Request::put(url),
-    }
-    .header("Authorization", &format!("Bearer {token}"))
-    .header("Accept", "application/json")
-    .header("Content-Type", "application/json");
+    let mut req = Req {
+        method,
+        body: Some(body),
+        ..Req::get(url).bearer(token)
+    };
+    req.headers
+        .push(("Content-Type", "application/json".into()));
     if let Some(k) = idempotency_key {
-        req = req.header("Idempotency-Key", k);
+        req.headers.push(("Idempotency-Key", k.to_string()));
     }
-    let resp = req
-        .body(body)
-        .map_err(|e| ApiError::Decode(e.to_string()))?
-        .send()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    read_json(resp).await
+    exchange(&req, idempotency_key.is_some()).await?.json()
 }
 
 /// `POST /v1/submissions` with an `Idempotency-Key`: the same key answers
@@ -240,6 +236,14 @@ pub async fn put_attachment(
     let net = |e: wasm_bindgen::JsValue| ApiError::Network(format!("{e:?}"));
     let xhr = web_sys::XmlHttpRequest::new().map_err(net)?;
     xhr.open("PUT", &url).map_err(net)?;
+    let limit = tuning().upload_timeout_ms;
+    xhr.set_timeout(limit);
+    let timed_out = std::rc::Rc::new(std::cell::Cell::new(false));
+    let on_timeout = {
+        let timed_out = timed_out.clone();
+        Closure::<dyn Fn()>::new(move || timed_out.set(true))
+    };
+    xhr.set_ontimeout(Some(on_timeout.as_ref().unchecked_ref()));
     xhr.set_request_header("Authorization", &format!("Bearer {token}"))
         .map_err(net)?;
     xhr.set_request_header("Content-Type", "application/jose")
@@ -263,12 +267,19 @@ pub async fn put_attachment(
     xhr.send_with_opt_str(Some(jwe)).map_err(net)?;
     let _ = wasm_bindgen_futures::JsFuture::from(done).await;
     drop(progress);
+    xhr.set_ontimeout(None);
+    drop(on_timeout);
     match xhr.status() {
+        Ok(0) if timed_out.get() => Err(ApiError::Timeout(limit)),
         Ok(0) => Err(ApiError::Network("upload interrupted".into())),
         Ok(s) if (200..300).contains(&s) => Ok(()),
         Ok(s) => Err(ApiError::Status {
             status: s,
-            retry_after: None,
+            retry_after: xhr
+                .get_response_header("retry-after")
+                .ok()
+                .flatten()
+                .and_then(|v| v.trim().parse().ok()),
         }),
         Err(e) => Err(net(e)),
     }

@@ -127,6 +127,17 @@ pub async fn send(
         }
     }
 
+    // The destination's key, fresh, and checked (algorithm, key_ops, size)
+    // before anything goes to the server: a bad key sends nothing.
+    let destination_id = sending
+        .as_ref()
+        .map(|s| s.destination_id.clone())
+        .unwrap_or_else(|| loaded.route.destination_id.clone());
+    let jwk = fc::key(&base, &destination_id, &params.encryption_kid)
+        .await
+        .map_err(api)?;
+    let key = webcrypto::import_encryption_key(&jwk).await?;
+
     // 2. Announce (idempotent: the key is stored before the request).
     let mut sending = match sending {
         Some(s) => s,
@@ -170,11 +181,7 @@ pub async fn send(
     }
     let submission_id = sending.submission_id.clone().unwrap_or_default();
 
-    // 3. The destination's key, fresh.
-    let jwk = fc::key(&base, &sending.destination_id, &params.encryption_kid)
-        .await
-        .map_err(api)?;
-    let key = webcrypto::import_encryption_key(&jwk).await?;
+    // 3. (fetched above, before anything was announced)
 
     // 4. Attachments: read from the draft store, hash, encrypt, upload.
     let store = apply
