@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 PORT ?= 8080
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 
-.PHONY: setup build run dev test test-firefox e2e bench fmt lint clean-data
+.PHONY: setup build run dev test test-firefox e2e bench fuzz fmt lint clean-data
 
 setup:
 	@scripts/setup.sh
@@ -46,6 +46,21 @@ e2e: setup
 bench: build
 	cargo build --release -q -p backends --bins
 	@scripts/bench.sh
+
+## Fuzzing with cargo-fuzz (nightly; not part of `make test`): builds the
+## targets in fuzz/ and runs each for FUZZ_SECONDS (default 60), one after
+## another, from the seeds in fuzz/corpus/<target>/ (new inputs go to
+## fuzz/work/<target>/). See docs/fuzzing.md.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= form_schema:16384 form_answers:4096 jwe:4096 set_jws:8192 pvog_search:1024
+fuzz:
+	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
+	cargo +nightly fuzz build
+	set -e; for t in $(FUZZ_TARGETS); do name=$${t%%:*}; len=$${t##*:}; \
+	  mkdir -p fuzz/work/$$name; \
+	  cargo +nightly fuzz run $$name fuzz/work/$$name fuzz/corpus/$$name -- \
+	    -max_total_time=$(FUZZ_SECONDS) -max_len=$$len -timeout=10 -rss_limit_mb=2048 -print_final_stats=1; \
+	done
 
 fmt:
 	cargo fmt --all
