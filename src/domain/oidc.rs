@@ -172,10 +172,11 @@ pub fn validate_claims(c: &IdClaims, want: &Expected<'_>) -> Result<TrustLevel, 
     if c.aud.len() > 1 && c.azp.as_deref() != Some(want.client_id) {
         return Err(IdTokenError::Audience);
     }
-    if c.exp + CLOCK_SKEW_SECS <= want.now {
+    // Saturating: `exp`/`iat` come from outside and may be near i64::MAX.
+    if c.exp.saturating_add(CLOCK_SKEW_SECS) <= want.now {
         return Err(IdTokenError::Expired);
     }
-    if c.iat.is_some_and(|iat| iat > want.now + CLOCK_SKEW_SECS) {
+    if c.iat.is_some_and(|iat| iat > want.now.saturating_add(CLOCK_SKEW_SECS)) {
         return Err(IdTokenError::IssuedInFuture);
     }
     match c.nonce.as_deref() {
@@ -387,6 +388,17 @@ mod tests {
             base64url_encode(serde_json::to_string(claims).unwrap().as_bytes()),
             base64url_encode(b"sig")
         )
+    }
+
+    #[test]
+    fn extreme_times_do_not_overflow() {
+        let mut c = claims();
+        c.exp = i64::MAX;
+        c.iat = Some(i64::MAX);
+        assert!(validate_claims(&c, &want()).is_err());
+        c.exp = i64::MIN;
+        c.iat = Some(i64::MIN);
+        assert_eq!(validate_claims(&c, &want()), Err(IdTokenError::Expired));
     }
 
     #[test]

@@ -468,6 +468,9 @@ pub fn short_reference(case_id: &str) -> String {
 /// Date and time in Germany (CET/CEST) for `secs` since the epoch:
 /// `(year, month, day, hour, minute)`.
 pub fn berlin_time(secs: i64) -> (i64, u32, u32, u32, u32) {
+    // Event times come from outside: keep them within years 1..=9999, so
+    // the arithmetic below cannot overflow (found by `make fuzz` review).
+    let secs = secs.clamp(-62_135_596_800, 253_402_214_399);
     let offset = if is_summer_time(secs) { 7200 } else { 3600 };
     let local = secs + offset;
     let days = local.div_euclid(86_400);
@@ -531,6 +534,16 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 mod tests {
     use super::*;
     use crate::domain::pkce::base64url_encode;
+
+    #[test]
+    fn event_times_far_out_of_range_do_not_overflow() {
+        for secs in [i64::MAX, i64::MIN, i64::MAX - 3600, i64::MIN + 1] {
+            let (y, m, d, h, min) = berlin_time(secs);
+            assert!((1..=9999).contains(&y), "{secs}: year {y}");
+            assert!((1..=12).contains(&m) && (1..=31).contains(&d) && h < 24 && min < 60);
+            let _ = format_date_time(secs, true);
+        }
+    }
 
     fn set(header: &str, claims: serde_json::Value) -> String {
         format!(
