@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 PORT ?= 8080
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 
-.PHONY: setup build run dev test test-firefox e2e bench fuzz fmt lint clean-data
+.PHONY: setup build run dev test test-firefox test-faults e2e bench fuzz fmt lint clean-data
 
 setup:
 	@scripts/setup.sh
@@ -36,6 +36,13 @@ test: setup
 test-firefox: setup
 	env -u CHROMEDRIVER GECKODRIVER=$${GECKODRIVER:-$$(command -v geckodriver)} \
 	  cargo test -p buergeramt --target wasm32-unknown-unknown --test 'web_*'
+
+## The fault suite: every backend call of the app answered with malformed,
+## hostile, oversized, slow or failing responses (e2e/faults.spec.ts, docs/faults.md).
+test-faults: setup
+	trunk build --release --offline
+	cargo build -p backends --bins
+	E2E_FAULTS=1 npx playwright test e2e/faults.spec.ts
 
 ## Only the Playwright end-to-end suite (builds what it needs).
 e2e: setup

@@ -9,8 +9,17 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const F = binaryen.Features;
 // What rustc's wasm32-unknown-unknown target emits (and browsers support).
+// (binaryen splits bulk memory and reference types into two flags each.)
 const features =
-  F.MVP | F.BulkMemory | F.NontrappingFPToInt | F.SignExt | F.MutableGlobals | F.ReferenceTypes | F.Multivalue;
+  F.MVP |
+  F.BulkMemory |
+  F.BulkMemoryOpt |
+  F.NontrappingFPToInt |
+  F.SignExt |
+  F.MutableGlobals |
+  F.ReferenceTypes |
+  F.CallIndirectOverlong |
+  F.Multivalue;
 
 binaryen.setOptimizeLevel(2);
 binaryen.setShrinkLevel(2); // -Oz

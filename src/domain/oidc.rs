@@ -176,7 +176,9 @@ pub fn validate_claims(c: &IdClaims, want: &Expected<'_>) -> Result<TrustLevel, 
     if c.exp.saturating_add(CLOCK_SKEW_SECS) <= want.now {
         return Err(IdTokenError::Expired);
     }
-    if c.iat.is_some_and(|iat| iat > want.now.saturating_add(CLOCK_SKEW_SECS)) {
+    if c.iat
+        .is_some_and(|iat| iat > want.now.saturating_add(CLOCK_SKEW_SECS))
+    {
         return Err(IdTokenError::IssuedInFuture);
     }
     match c.nonce.as_deref() {
