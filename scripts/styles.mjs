@@ -36,6 +36,12 @@ const [result] = await new PurgeCSS().purge({
   keyframes: false,
   fontFace: false,
 });
+// PurgeCSS drops rules whose selector is an `:is(…)` list, even when one of
+// its parts (here `body`) applies. KERN has one: it sets the contextual
+// colour tokens on <body> (without it, dark mode lost its page background,
+// e2e/pwa.spec.ts). Such rules are kept as KERN wrote them.
+const isRules = readFileSync(input, "utf8").match(/[^{}]*:is\([^{}]*\{[^{}]*\}/g) || [];
+if (result) result.css += "\n" + isRules.join("\n");
 if (!result || result.css.length === 0) {
   console.error("styles: PurgeCSS returned nothing");
   process.exit(1);

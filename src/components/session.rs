@@ -356,25 +356,37 @@ pub fn AuthProvider(children: Children) -> impl IntoView {
                 })
             })
     });
-    let dialog = move || {
-        dialog_needed.get().then(|| {
-            Suspend::new(async move {
-                split_call!(session_dialog_later()).unwrap_or_else(|_| ().into_any())
-            })
-        })
-    };
+    // Its code arrives as a plain function from the chunk; rendering it is
+    // then synchronous (no Suspense needed).
+    let dialog_fn = RwSignal::new(None::<fn() -> AnyView>);
+    let loading = StoredValue::new(false);
+    Effect::new(move |_| {
+        if dialog_needed.get() && !loading.get_value() {
+            loading.set_value(true);
+            leptos::task::spawn_local(async move {
+                if let Ok(render) = split_call!(session_dialog_later()) {
+                    dialog_fn.set(Some(render));
+                }
+            });
+        }
+    });
+    let dialog = move || dialog_fn.get().map(|render| untrack(render));
     view! {
         {children()}
-        <Suspense fallback=|| ()>{dialog}</Suspense>
+        {dialog}
     }
+}
+
+fn render_session_dialog() -> AnyView {
+    SessionDialog().into_any()
 }
 
 #[cfg_attr(
     feature = "split",
     leptos::wasm_split::wasm_split(session_dialog, wasm_split_path = ::leptos::wasm_split, fallible)
 )]
-fn session_dialog_later() -> Result<AnyView, ChunkError> {
-    Ok(SessionDialog().into_any())
+fn session_dialog_later() -> Result<fn() -> AnyView, ChunkError> {
+    Ok(render_session_dialog)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
