@@ -171,7 +171,12 @@ fuzz_target!(|input: Input| {
     }
 
     let data = to_data(form, &a);
-    assert_data_fits(&form.fields, &data, "");
+    // Only answers without issues must give data that fits the schema: the
+    // app sends nothing else. (The first run asserted it for every answer and
+    // stopped on an out-of-list choice that validate_all had reported.)
+    if issues.is_empty() {
+        assert_data_fits(&form.fields, &data, "");
+    }
     for (path, _) in attachments(form, &a) {
         assert!(
             matches!(field_at(form, &path), Some((f, _)) if matches!(f.kind, Kind::Attachment { .. })),
