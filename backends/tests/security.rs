@@ -755,39 +755,6 @@ async fn every_route_is_guarded_per_user() {
     eprintln!("per-user access: {} routes, {cases} cases", checked.len());
 }
 
-/// Starts a login transaction; `(page path, cookie pair)`.
-async fn start_tx(app: &Router, acr: &str) -> (String, String) {
-    use base64::Engine;
-    use sha2::Digest;
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(sha2::Sha256::digest(VERIFIER.as_bytes()));
-    let uri = format!(
-        "/idp/authorize?{}",
-        form_body(&[
-            ("response_type", "code"),
-            ("client_id", CLIENT),
-            ("redirect_uri", REDIRECT),
-            ("scope", "openid profile"),
-            ("state", "st"),
-            ("nonce", "n"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-            ("acr_values", acr),
-        ])
-    );
-    let r = get(app, &uri, None).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let path = r.headers[header::LOCATION].to_str().unwrap().to_string();
-    let cookie = r.headers[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    (path, cookie)
-}
-
 async fn with_cookie(
     app: &Router,
     method: &str,

@@ -144,14 +144,10 @@ pub async fn login(app: &Router, how: How<'_>) -> String {
         .to_string()
 }
 
-/// Logs in through the /idp pages and returns the token endpoint's answer
-/// (`access_token`, `id_token`, `refresh_token`, …).
-pub async fn login_tokens(app: &Router, how: How<'_>) -> Value {
+/// Starts a login transaction at `/idp/authorize` (PKCE with [`VERIFIER`])
+/// at `acr`; returns the login page's path and the transaction cookie pair.
+pub async fn start_tx(app: &Router, acr: &str) -> (String, String) {
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER.as_bytes()));
-    let acr = match how {
-        How::Password(..) => "STORK-QAA-Level-1",
-        How::Eid(..) => "STORK-QAA-Level-4",
-    };
     let uri = format!(
         "/idp/authorize?{}",
         form_body(&[
@@ -176,6 +172,17 @@ pub async fn login_tokens(app: &Router, how: How<'_>) -> Value {
         .next()
         .unwrap()
         .to_string();
+    (path, cookie)
+}
+
+/// Logs in through the /idp pages and returns the token endpoint's answer
+/// (`access_token`, `id_token`, `refresh_token`, …).
+pub async fn login_tokens(app: &Router, how: How<'_>) -> Value {
+    let acr = match how {
+        How::Password(..) => "STORK-QAA-Level-1",
+        How::Eid(..) => "STORK-QAA-Level-4",
+    };
+    let (path, cookie) = start_tx(app, acr).await;
     let send_cookie = |uri: String| {
         Request::builder()
             .uri(uri)
