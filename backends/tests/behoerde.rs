@@ -3,6 +3,7 @@
 //! PDF Bescheid checked by parsing it.
 
 mod support;
+use support::console::{cookie_pair, page, CLERK, CLERK_PW};
 use support::csrf_of;
 use support::fitconnect::*;
 
@@ -10,9 +11,6 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use serde_json::{json, Value};
-
-const CLERK: &str = "sachbearbeitung";
-const CLERK_PW: &str = "Amt-NRW-2026";
 
 fn set_cookies(r: &Resp) -> Vec<String> {
     r.headers
@@ -22,22 +20,6 @@ fn set_cookies(r: &Resp) -> Vec<String> {
         .collect()
 }
 
-fn cookie_pair(r: &Resp, name: &str) -> Option<String> {
-    set_cookies(r)
-        .iter()
-        .find(|c| c.starts_with(&format!("{name}=")))
-        .map(|c| c.split(';').next().unwrap().to_string())
-}
-
-async fn page(app: &Router, uri: &str, cookie: Option<&str>) -> Resp {
-    let mut b = Request::builder().uri(uri);
-    if let Some(c) = cookie {
-        b = b.header(header::COOKIE, c);
-    }
-    send(app, b.body(Body::empty()).unwrap()).await
-}
-
-/// Logs a clerk into the console; returns the session cookie pair.
 async fn console_login(app: &Router) -> String {
     let p = page(app, "/behoerde/anmelden", None).await;
     assert_eq!(p.status, StatusCode::OK);
