@@ -113,16 +113,14 @@ fn on_demand(
     let Some(loader) = rows.iter().find(|r| r.name.ends_with("/__wasm_split.js")) else {
         return Ok(());
     };
-    let dir = loader.name.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
     let js = std::fs::read_to_string(dist.join(&loader.name))?;
     let loaders = parse_split_loader(&js);
-    let size_of = |file: &str| {
-        chunks
-            .iter()
-            .find(|(rel, _)| *rel == format!("{dir}/{file}"))
-            .map(|(_, s)| s.2)
-            .unwrap_or(0)
-    };
+    // Brotli size per chunk file name (all chunks sit next to the loader).
+    let brotli: std::collections::HashMap<&str, usize> = chunks
+        .iter()
+        .map(|(rel, s)| (rel.rsplit('/').next().unwrap_or(rel), s.2))
+        .collect();
+    let size_of = |file: &str| brotli.get(file).copied().unwrap_or(0);
     let by_name: std::collections::HashMap<&str, &Loader> =
         loaders.iter().map(|l| (l.name.as_str(), l)).collect();
     let mut points: Vec<(String, usize)> = loaders
