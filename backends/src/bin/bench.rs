@@ -69,35 +69,45 @@ struct Loader {
 }
 
 fn parse_split_loader(js: &str) -> Vec<Loader> {
-    let mut out: Vec<Loader> = Vec::new();
+    // One loader per top-level statement (a line each once minified with
+    // `semicolons=false`, several lines unminified): its name, the first
+    // `new URL("./…")` in it, and the last `[…]` list, its dependencies.
+    let mut statements: Vec<(String, String)> = Vec::new();
     for line in js.lines() {
         let line = line.trim();
         let name = line
             .strip_prefix("export const __wasm_split_load_")
             .or_else(|| line.strip_prefix("const "))
-            .and_then(|rest| rest.split_once(" = "))
+            .and_then(|rest| rest.split_once('='))
             .filter(|(_, rhs)| rhs.contains("makeLoad("))
-            .map(|(name, _)| name.to_string());
-        if let Some(name) = name {
-            out.push(Loader {
-                name,
-                file: String::new(),
-                deps: Vec::new(),
-            });
-        } else if let (Some(cur), Some(i)) = (out.last_mut(), line.find("new URL(\"./")) {
-            let rest = &line[i + "new URL(\"./".len()..];
-            cur.file = rest.split('"').next().unwrap_or_default().to_string();
-        } else if let (Some(cur), Some(list)) = (out.last_mut(), line.strip_prefix(", [")) {
-            let list = list.split(']').next().unwrap_or_default();
-            cur.deps = list
+            .map(|(name, _)| name.trim().to_string());
+        match (name, statements.last_mut()) {
+            (Some(name), _) => statements.push((name, line.to_string())),
+            (None, Some((_, text))) => text.push_str(line),
+            (None, None) => {}
+        }
+    }
+    statements
+        .into_iter()
+        .map(|(name, text)| {
+            let file = text
+                .split_once("new URL(\"./")
+                .and_then(|(_, rest)| rest.split('"').next())
+                .unwrap_or_default()
+                .to_string();
+            let deps = text
+                .rfind('[')
+                .map(|i| &text[i + 1..])
+                .and_then(|rest| rest.split(']').next())
+                .unwrap_or_default()
                 .split(',')
                 .map(str::trim)
                 .filter(|d| !d.is_empty())
                 .map(str::to_string)
                 .collect();
-        }
-    }
-    out
+            Loader { name, file, deps }
+        })
+        .collect()
 }
 
 /// What each lazily loaded part of the app costs when first used: its own
@@ -277,6 +287,9 @@ export const __wasm_split_load_help_page = wrapAsyncCb(makeLoad(() => {
         assert_eq!(l[1].name, "help_page");
         assert_eq!(l[1].file, "split_help_page.wasm");
         assert_eq!(l[1].deps, vec!["__chunk_0", "__chunk_3"]);
+        // Minified (terser, semicolons=false): one statement per line.
+        let min = "const __chunk_0=makeLoad(()=>{const t=fetch(new URL(\"./chunk_0.wasm\",import.meta.url));return 1},[])\nexport const __wasm_split_load_help_page=wrapAsyncCb(makeLoad(()=>{const t=fetch(new URL(\"./split_help_page.wasm\",import.meta.url))},[__chunk_0,__chunk_3]))";
+        assert_eq!(parse_split_loader(min), l);
         assert!(is_chunk("app-0123456789abcdef/chunk_0.wasm"));
         assert!(!is_chunk("app-0123456789abcdef/buergeramt_bg.wasm"));
     }
