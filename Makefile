@@ -37,12 +37,13 @@ test-firefox: setup
 	env -u CHROMEDRIVER GECKODRIVER=$${GECKODRIVER:-$$(command -v geckodriver)} \
 	  cargo test -p buergeramt --target wasm32-unknown-unknown --test 'web_*'
 
-## The fault suite: every backend call of the app answered with malformed,
-## hostile, oversized, slow or failing responses (e2e/faults.spec.ts, docs/faults.md).
+## Only the fault suite (part of `make test`): every backend call of the app
+## answered with malformed, hostile, oversized, slow or failing responses
+## (e2e/faults.spec.ts, docs/faults.md).
 test-faults: setup
 	trunk build --release --offline
 	cargo build -p backends --bins
-	E2E_FAULTS=1 npx playwright test e2e/faults.spec.ts
+	npx playwright test e2e/faults.spec.ts
 
 ## Only the Playwright end-to-end suite (builds what it needs).
 e2e: setup

@@ -22,9 +22,6 @@ const baseURL = `http://127.0.0.1:${port}`;
 
 export default defineConfig({
   testDir: './e2e',
-  // The fault suite (about 300 injected faults, 15+ minutes on 2 cores) runs
-  // with `make test-faults`, not in `make test`.
-  testIgnore: process.env.E2E_FAULTS ? [] : ['**/faults.spec.ts'],
   outputDir: './test-results',
   timeout: 60_000,
   expect: { timeout: 10_000 },

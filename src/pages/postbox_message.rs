@@ -12,7 +12,7 @@ use wasm_bindgen::JsCast;
 
 use crate::api::zbp::{self, ZbpError};
 use crate::app::ConfigContext;
-use crate::components::error::ErrorNotice;
+use crate::components::error::{advice, ErrorNotice};
 use crate::components::page::PageHeading;
 use crate::components::postbox_badge::notify_changed;
 use crate::components::postbox_parts::{
@@ -423,8 +423,13 @@ fn Attachments(message_id: String, attachments: Vec<Attachment>) -> impl IntoVie
                     .collect_view()}
             </ul>
             <div role="alert">
-                {move || failure.get().map(|_| view! {
-                    <p class="kern-body postbox-download__error">{t!(i18n, postbox.download_failed)}</p>
+                {move || failure.get().map(|e| {
+                    let kind = e.kind();
+                    view! {
+                        <p class="kern-body postbox-download__error">
+                            {t!(i18n, postbox.download_failed)}" "{move || advice(i18n, kind)}
+                        </p>
+                    }
                 })}
             </div>
         </section>
