@@ -208,25 +208,96 @@ pub struct Case {
     pub postbox: Option<Result<StatusHistory, ZbpError>>,
 }
 
+/// At most this many cases are asked at once: a browser opens six
+/// connections per host, and a request waiting in its queue would use up
+/// its own time limit there.
+const PARALLEL: usize = 4;
+
+/// What the backends said about one case, before verification.
+struct Fetched {
+    summary: SubmissionSummary,
+    log: Result<Vec<String>, ApiError>,
+    postbox: Option<Result<StatusHistory, ZbpError>>,
+}
+
+/// The event log and (for what reached the authority) the postbox's status
+/// history of one case, both at once. `events: false` skips the log (it is
+/// known to be unreachable).
+async fn fetch_case(
+    base: &str,
+    token: &str,
+    zbp_base: Option<&str>,
+    summary: SubmissionSummary,
+    events: bool,
+) -> Fetched {
+    let log = async {
+        if events {
+            case_events(base, token, &summary.case_id).await
+        } else {
+            Err(ApiError::Network("event log skipped".into()))
+        }
+    };
+    // Only what reached the authority has postbox messages; asked once,
+    // for the timeline and for the list of messages.
+    let postbox = async {
+        match zbp_base {
+            Some(zbp)
+                if matches!(
+                    summary.status.as_str(),
+                    "submitted" | "accepted" | "rejected"
+                ) =>
+            {
+                Some(application_status(zbp, token, &summary.submission_id).await)
+            }
+            _ => None,
+        }
+    };
+    let (log, postbox) = futures_util::future::join(log, postbox).await;
+    Fetched {
+        summary,
+        log,
+        postbox,
+    }
+}
+
 /// The citizen's applications with their verified timelines. A failing
 /// list is an error (401: log in again); a failing event log or key set
 /// only marks that case.
+///
+/// The cases are fetched side by side ([`PARALLEL`]). The first one goes
+/// alone: when its event log does not answer at all (time limit, no
+/// connection), the others are not asked either, so a hanging log costs
+/// one time limit, not one per application.
 pub async fn load_cases(
     base: &str,
     token: &str,
     zbp_base: Option<&str>,
 ) -> Result<Vec<Case>, ApiError> {
-    let list = submissions(base, token).await?;
-    if list.is_empty() {
+    use futures_util::stream::{self, StreamExt};
+
+    let mut list = submissions(base, token).await?.into_iter();
+    let Some(first) = list.next() else {
         return Ok(Vec::new());
-    }
-    let mut verifier = match event_keys(base).await {
-        Ok(jwks) => Some(SetVerifier::refreshing(jwks, base)),
-        Err(_) => None,
     };
-    let mut out = Vec::with_capacity(list.len());
-    for summary in list {
-        let log = match case_events(base, token, &summary.case_id).await {
+    let keys = event_keys(base);
+    let probe = fetch_case(base, token, zbp_base, first, true);
+    let (keys, probe) = futures_util::future::join(keys, probe).await;
+    let reachable = !matches!(probe.log, Err(ApiError::Timeout(_) | ApiError::Network(_)));
+    let rest: Vec<Fetched> =
+        stream::iter(list.map(|s| fetch_case(base, token, zbp_base, s, reachable)))
+            .buffered(PARALLEL)
+            .collect()
+            .await;
+
+    let mut verifier = keys.ok().map(|jwks| SetVerifier::refreshing(jwks, base));
+    let mut out = Vec::with_capacity(rest.len() + 1);
+    for Fetched {
+        summary,
+        log,
+        postbox,
+    } in std::iter::once(probe).chain(rest)
+    {
+        let log = match log {
             Ok(log) => Some(log),
             Err(e) if e.is_unauthorized() => return Err(e),
             Err(_) => None,
@@ -242,19 +313,6 @@ pub async fn load_cases(
         let events_failed = log.is_none();
         // Without the log nothing is proven; without failures the status fills gaps.
         let distrust = checked.unverified + usize::from(events_failed);
-        // Only what reached the authority has postbox messages; asked once,
-        // for the timeline and for the list of messages.
-        let postbox = match zbp_base {
-            Some(zbp)
-                if matches!(
-                    summary.status.as_str(),
-                    "submitted" | "accepted" | "rejected"
-                ) =>
-            {
-                Some(application_status(zbp, token, &summary.submission_id).await)
-            }
-            _ => None,
-        };
         // In Bearbeitung / Abgeschlossen come from the postbox's status
         // messages (BACKENDS.md §4); only an accepted application gets there.
         let later = match &postbox {
