@@ -11,7 +11,7 @@ use leptos_router::{
 use crate::components::layout::{SiteFooter, SiteHeader, SkipLink};
 use crate::components::locale::LocaleProvider;
 use crate::components::online::OnlineProvider;
-use crate::components::pwa::PwaNotices;
+use crate::components::pwa::{InstallOffer, PwaNotices};
 use crate::components::session::AuthProvider;
 use crate::pages;
 use crate::pages::lazy::*;
@@ -78,6 +78,7 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/impressum") view={Lazy::<ImprintRoute>::new()} />
             </Routes>
         </main>
+        <InstallOffer />
         <SiteFooter />
     }
 }

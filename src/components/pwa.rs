@@ -7,9 +7,10 @@
 //! * update: when a new worker is waiting, "Neue Version verfügbar – Neu
 //!   laden"; the button tells it to take over (SKIP_WAITING) and the page
 //!   reloads on `controllerchange`. Drafts live in IndexedDB and survive;
-//! * install: where the browser offers installation (`beforeinstallprompt`,
-//!   Chromium), a dismissible hint with an "Installieren" button. A dismissal
-//!   is remembered on the device.
+//! * install ([`InstallOffer`], below the page content, so that it never
+//!   pushes the page down while it loads): where the browser offers
+//!   installation (`beforeinstallprompt`, Chromium), a dismissible hint with
+//!   an "Installieren" button. A dismissal is remembered on the device.
 //!
 //! Browsers without service workers (or insecure origins) simply get none of
 //! this; the app works as before.
@@ -75,9 +76,7 @@ pub fn PwaNotices() -> impl IntoView {
     let online = use_online();
     let stale = RwSignal::new(false);
     let update = RwSignal::new(false);
-    let install = RwSignal::new(false);
     let registration = StoredValue::new_local(None::<ServiceWorkerRegistration>);
-    let prompt_event = StoredValue::new_local(None::<JsValue>);
     let reload_requested = StoredValue::new(false);
 
     // A new page: whether its data is stale is for the worker to say again.
@@ -129,21 +128,6 @@ pub fn PwaNotices() -> impl IntoView {
         });
     }
 
-    if let Some(window) = web_sys::window() {
-        let dismissed = storage()
-            .and_then(|s| s.get_item(INSTALL_DISMISSED_KEY).ok().flatten())
-            .is_some();
-        listen(&window, "beforeinstallprompt", move |ev| {
-            // Our own hint instead of the browser's mini bar.
-            ev.prevent_default();
-            prompt_event.set_value(Some(ev.into()));
-            if !dismissed {
-                install.set(true);
-            }
-        });
-        listen(&window, "appinstalled", move |_| install.set(false));
-    }
-
     let reload = move |_| {
         reload_requested.set_value(true);
         let waiting = registration.with_value(|r| r.as_ref().and_then(|r| r.waiting()));
@@ -165,25 +149,6 @@ pub fn PwaNotices() -> impl IntoView {
             }
         }
     };
-    let do_install = move |_| {
-        install.set(false);
-        let Some(ev) = prompt_event.with_value(|e| e.clone()) else {
-            return;
-        };
-        if let Ok(prompt) = Reflect::get(&ev, &JsValue::from_str("prompt")) {
-            if let Some(f) = prompt.dyn_ref::<js_sys::Function>() {
-                let _ = f.call0(&ev);
-            }
-        }
-        prompt_event.set_value(None);
-    };
-    let dismiss_install = move |_| {
-        install.set(false);
-        if let Some(s) = storage() {
-            let _ = s.set_item(INSTALL_DISMISSED_KEY, "1");
-        }
-    };
-
     view! {
         <div class="pwa-notices kern-container" role="status">
             <Show when=move || !online.get()>
@@ -214,6 +179,54 @@ pub fn PwaNotices() -> impl IntoView {
                     </div>
                 </div>
             </Show>
+        </div>
+    }
+}
+
+/// The browser's offer to install the app, as our own hint under the page
+/// content (Chromium's `beforeinstallprompt`; other browsers: nothing).
+#[component]
+pub fn InstallOffer() -> impl IntoView {
+    let i18n = use_i18n();
+    let install = RwSignal::new(false);
+    let prompt_event = StoredValue::new_local(None::<JsValue>);
+
+    if let Some(window) = web_sys::window() {
+        let dismissed = storage()
+            .and_then(|s| s.get_item(INSTALL_DISMISSED_KEY).ok().flatten())
+            .is_some();
+        listen(&window, "beforeinstallprompt", move |ev| {
+            // Our own hint instead of the browser's mini bar.
+            ev.prevent_default();
+            prompt_event.set_value(Some(ev.into()));
+            if !dismissed {
+                install.set(true);
+            }
+        });
+        listen(&window, "appinstalled", move |_| install.set(false));
+    }
+
+    let do_install = move |_| {
+        install.set(false);
+        let Some(ev) = prompt_event.with_value(|e| e.clone()) else {
+            return;
+        };
+        if let Ok(prompt) = Reflect::get(&ev, &JsValue::from_str("prompt")) {
+            if let Some(f) = prompt.dyn_ref::<js_sys::Function>() {
+                let _ = f.call0(&ev);
+            }
+        }
+        prompt_event.set_value(None);
+    };
+    let dismiss_install = move |_| {
+        install.set(false);
+        if let Some(s) = storage() {
+            let _ = s.set_item(INSTALL_DISMISSED_KEY, "1");
+        }
+    };
+
+    view! {
+        <div class="pwa-install kern-container">
             <Show when=move || install.get()>
                 <div class="kern-alert kern-alert--info pwa-notice pwa-notice--install">
                     <div class="kern-alert__header">
