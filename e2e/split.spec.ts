@@ -72,3 +72,59 @@ test.describe('a chunk that cannot be fetched', () => {
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Impressum');
   });
 });
+
+// The static shell in index.html paints the start page's heading and
+// introduction before the wasm arrives; the app then draws its own. Both must
+// sit in exactly the same place with the same size: otherwise the swap is a
+// layout shift, and the app's paragraph becomes a new, later "largest
+// contentful paint" (Lighthouse measured 5.8 s instead of the shell's paint).
+for (const viewport of [
+  { width: 412, height: 823 },
+  { width: 1350, height: 940 },
+]) {
+  test(`start page at ${viewport.width} px: shell and app draw heading and introduction in the same place`, async ({ browser }) => {
+    const rects = async (javaScriptEnabled: boolean) => {
+      const ctx = await browser.newContext({ javaScriptEnabled, viewport, serviceWorkers: 'block', locale: 'de-DE' });
+      const page = await ctx.newPage();
+      await page.goto('/');
+      if (javaScriptEnabled) await waitForApp(page);
+      await page.evaluate(() => document.fonts.ready);
+      const r = await page.evaluate(() =>
+        ['main h1', 'main p.kern-body--large'].map((s) => {
+          const b = document.querySelector(s)?.getBoundingClientRect();
+          return b ? [Math.round(b.x), Math.round(b.y), Math.round(b.width), Math.round(b.height)] : null;
+        }),
+      );
+      await ctx.close();
+      return r;
+    };
+    const shell = await rects(false);
+    expect(shell[0], 'the shell has the heading').not.toBeNull();
+    expect(await rects(true)).toEqual(shell);
+  });
+}
+
+test('the install hint appears under the page content and moves nothing', async ({ page }) => {
+  await page.addInitScript(() => {
+    (window as any).__shift = 0;
+    new PerformanceObserver((l) => {
+      for (const e of l.getEntries() as any[]) if (!e.hadRecentInput) (window as any).__shift += e.value;
+    }).observe({ type: 'layout-shift', buffered: true });
+  });
+  await page.goto('/');
+  await waitForApp(page);
+  const intro = page.locator('main p.kern-body--large');
+  const before = await intro.boundingBox();
+  // Chromium's offer to install, as the page would get it.
+  await page.evaluate(() => window.dispatchEvent(new Event('beforeinstallprompt')));
+  const hint = page.locator('.pwa-notice--install');
+  await expect(hint).toBeVisible();
+  await expect(hint).toContainText('Bürgeramt NRW als App installieren');
+  // After <main>, before the footer.
+  expect(await page.evaluate(() => !!document.querySelector('main ~ .pwa-install .pwa-notice--install'))).toBe(true);
+  expect(await intro.boundingBox()).toEqual(before);
+  expect(await page.evaluate(() => (window as any).__shift)).toBeLessThan(0.01);
+  await expectNoAxeViolations(page);
+  await hint.getByRole('button', { name: 'Nein, danke' }).click();
+  await expect(hint).toHaveCount(0);
+});

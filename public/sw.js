@@ -57,7 +57,7 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(catalogue(event));
   } else if (url.pathname === "/config.json") {
     event.respondWith(networkFirst(req, RUNTIME_CACHE));
-  } else if (PRECACHE.includes(url.pathname) || url.pathname.startsWith("/fira-sans/")) {
+  } else if (PRECACHE.includes(url.pathname) || url.pathname.startsWith("/fira-sans/") || url.pathname.startsWith("/fonts/")) {
     event.respondWith(cacheFirst(req));
   }
 });

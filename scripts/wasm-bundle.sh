@@ -15,7 +15,8 @@
 #      (scripts/wasm-opt-all.mjs) and terser on the JS,
 #   4. puts all files into one content-hashed directory `app-<hash>/` (so they
 #      are cached as immutable and reference each other by relative names),
-#   5. adds the loader, `modulepreload`/`preload` links and SRI hashes to
+#   5. adds the loader, `modulepreload`/`preload` links (and the font
+#      preloads of scripts/fonts.mjs) and SRI hashes to
 #      index.html, the way Trunk did.
 # A debug build (`trunk serve`, `make dev`) skips 1, 2 and wasm-opt.
 set -euo pipefail
@@ -77,6 +78,11 @@ if [ -f "$staging/$dir/__wasm_split.js" ]; then
   links+="<link rel=\"modulepreload\" href=\"/$dir/__wasm_split.js\" crossorigin=\"anonymous\" integrity=\"$(sri "$staging/$dir/__wasm_split.js")\">"
 fi
 links+="<link rel=\"preload\" href=\"/$dir/${name}_bg.wasm\" as=\"fetch\" type=\"application/wasm\" crossorigin=\"anonymous\" integrity=\"$(sri "$staging/$dir/${name}_bg.wasm")\">"
+# The font subsets the first screen uses (scripts/fonts.mjs), so that text
+# is drawn in its own font from the first paint on.
+while read -r font; do
+  [ -n "$font" ] && links+="<link rel=\"preload\" href=\"$font\" as=\"font\" type=\"font/woff2\" crossorigin=\"anonymous\">"
+done < <(cat "$root/style/generated/fonts-preload.txt" 2>/dev/null || true)
 loader="<script type=\"module\">import init from '/$dir/$name.js';await init({ module_or_path: '/$dir/${name}_bg.wasm' });</script>"
 
 index="$staging/index.html"

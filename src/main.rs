@@ -1,14 +1,26 @@
 //! Mounts the app. Everything else lives in the library (`src/lib.rs`).
 
+use wasm_bindgen::JsCast;
+
 fn main() {
     buergeramt::components::fatal::install_panic_hook();
-    // index.html paints a static copy of the header (and the start page's
-    // heading) while the wasm loads; the app draws the real one in its place.
-    if let Some(shell) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id("static-shell"))
-    {
-        shell.remove();
-    }
-    leptos::mount::mount_to_body(buergeramt::app::App);
+    wasm_bindgen_futures::spawn_local(async {
+        // index.html paints a static copy of the header (and the start page's
+        // heading) while the wasm loads; it resolves `__shellPainted` once
+        // that copy has been drawn in its fonts. Then the app draws the real
+        // one in its place.
+        let painted = web_sys::window()
+            .and_then(|w| js_sys::Reflect::get(&w, &"__shellPainted".into()).ok())
+            .and_then(|p| p.dyn_into::<js_sys::Promise>().ok());
+        if let Some(p) = painted {
+            let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+        }
+        if let Some(shell) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("static-shell"))
+        {
+            shell.remove();
+        }
+        leptos::mount::mount_to_body(buergeramt::app::App);
+    });
 }

@@ -111,7 +111,8 @@ fn precached(rel: &str) -> bool {
     !(rel == "sw.js"
         || rel.ends_with(".br")
         || rel.ends_with(".gz")
-        || rel.starts_with("fira-sans/"))
+        || rel.starts_with("fira-sans/")
+        || rel.starts_with("fonts/"))
 }
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) -> anyhow::Result<()> {
@@ -141,6 +142,9 @@ mod tests {
         assert!(precached("icons/icon-192.png"));
         assert!(!precached("sw.js"));
         assert!(!precached("fira-sans/FiraSans-Bold.woff2"));
+        assert!(!precached(
+            "fonts/fonts-0123456789abcdef/FiraSans-400-latin.woff2"
+        ));
         assert!(!precached("index.html.br"));
     }
 
