@@ -143,7 +143,21 @@ async function memory(page: Page) {
   const after = await cdp.send('Performance.getMetrics');
   const get = (m: { metrics: { name: string; value: number }[] }, n: string) =>
     m.metrics.find((x) => x.name === n)?.value ?? NaN;
-  const wasm = await page.evaluate(() => (window as unknown as { __benchWasmBytes?: () => number }).__benchWasmBytes?.() ?? NaN);
+  // Every WebAssembly.Memory in the page (the main module's; chunks share it),
+  // found through the heap: no hook in the app or its loader needed.
+  let wasm = NaN;
+  try {
+    const proto = await cdp.send('Runtime.evaluate', { expression: 'WebAssembly.Memory.prototype' });
+    const found = await cdp.send('Runtime.queryObjects', { prototypeObjectId: proto.result.objectId! });
+    const sum = await cdp.send('Runtime.callFunctionOn', {
+      objectId: found.objects.objectId!,
+      functionDeclaration: 'function () { return this.reduce((n, m) => n + m.buffer.byteLength, 0); }',
+      returnByValue: true,
+    });
+    wasm = typeof sum.result.value === 'number' && sum.result.value > 0 ? sum.result.value : NaN;
+  } catch {
+    // stays NaN: the row says n/a
+  }
   return {
     usedBefore: get(before, 'JSHeapUsedSize'),
     used: get(after, 'JSHeapUsedSize'),
@@ -156,14 +170,6 @@ async function memory(page: Page) {
 test('JS heap after a full journey: search, login, Hundesteuer sent, postbox', async ({ page }) => {
   test.skip(!BASE, 'BENCH_BASE not set');
   const g = 'memory';
-  // Trunk announces the started wasm module with its exports; keep a handle
-  // on its memory to read the linear memory size at the end.
-  await page.addInitScript(() => {
-    addEventListener('TrunkApplicationStarted', (e: Event) => {
-      const mem = (e as CustomEvent).detail?.wasm?.memory as WebAssembly.Memory | undefined;
-      (window as unknown as { __benchWasmBytes?: () => number }).__benchWasmBytes = () => mem?.buffer.byteLength ?? NaN;
-    });
-  });
   try {
     await page.goto('/suche?q=hund');
     await waitForApp(page);
