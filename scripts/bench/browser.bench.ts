@@ -143,21 +143,7 @@ async function memory(page: Page) {
   const after = await cdp.send('Performance.getMetrics');
   const get = (m: { metrics: { name: string; value: number }[] }, n: string) =>
     m.metrics.find((x) => x.name === n)?.value ?? NaN;
-  // Every WebAssembly.Memory in the page (the main module's; chunks share it),
-  // found through the heap: no hook in the app or its loader needed.
-  let wasm = NaN;
-  try {
-    const proto = await cdp.send('Runtime.evaluate', { expression: 'WebAssembly.Memory.prototype' });
-    const found = await cdp.send('Runtime.queryObjects', { prototypeObjectId: proto.result.objectId! });
-    const sum = await cdp.send('Runtime.callFunctionOn', {
-      objectId: found.objects.objectId!,
-      functionDeclaration: 'function () { return this.reduce((n, m) => n + m.buffer.byteLength, 0); }',
-      returnByValue: true,
-    });
-    wasm = typeof sum.result.value === 'number' && sum.result.value > 0 ? sum.result.value : NaN;
-  } catch {
-    // stays NaN: the row says n/a
-  }
+  const wasm = await page.evaluate(() => (window as unknown as { __benchWasmBytes?: () => number }).__benchWasmBytes?.() ?? NaN);
   return {
     usedBefore: get(before, 'JSHeapUsedSize'),
     used: get(after, 'JSHeapUsedSize'),
@@ -170,6 +156,20 @@ async function memory(page: Page) {
 test('JS heap after a full journey: search, login, Hundesteuer sent, postbox', async ({ page }) => {
   test.skip(!BASE, 'BENCH_BASE not set');
   const g = 'memory';
+  // Keep a handle on the memory of the first wasm instance (the main module;
+  // the chunks import that same memory), whichever loader instantiates it.
+  // (CDP's Runtime.queryObjects on WebAssembly.Memory crashed the renderer.)
+  await page.addInitScript(() => {
+    let mem: WebAssembly.Memory | undefined;
+    const keep = (r: WebAssembly.WebAssemblyInstantiatedSource) => {
+      const m = r.instance.exports.memory;
+      if (!mem && m instanceof WebAssembly.Memory) mem = m;
+      return r;
+    };
+    const streaming = WebAssembly.instantiateStreaming;
+    WebAssembly.instantiateStreaming = (src, imports) => streaming(src, imports).then(keep);
+    (window as unknown as { __benchWasmBytes?: () => number }).__benchWasmBytes = () => mem?.buffer.byteLength ?? NaN;
+  });
   try {
     await page.goto('/suche?q=hund');
     await waitForApp(page);
