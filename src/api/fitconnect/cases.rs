@@ -216,7 +216,8 @@ const PARALLEL: usize = 4;
 /// What the backends said about one case, before verification.
 struct Fetched {
     summary: SubmissionSummary,
-    log: Result<Vec<String>, ApiError>,
+    /// None: not asked (the log is known to be unreachable).
+    log: Option<Result<Vec<String>, ApiError>>,
     postbox: Option<Result<StatusHistory, ZbpError>>,
 }
 
@@ -231,10 +232,9 @@ async fn fetch_case(
     events: bool,
 ) -> Fetched {
     let log = async {
-        if events {
-            case_events(base, token, &summary.case_id).await
-        } else {
-            Err(ApiError::Network("event log skipped".into()))
+        match events {
+            true => Some(case_events(base, token, &summary.case_id).await),
+            false => None,
         }
     };
     // Only what reached the authority has postbox messages; asked once,
@@ -282,7 +282,10 @@ pub async fn load_cases(
     let keys = event_keys(base);
     let probe = fetch_case(base, token, zbp_base, first, true);
     let (keys, probe) = futures_util::future::join(keys, probe).await;
-    let reachable = !matches!(probe.log, Err(ApiError::Timeout(_) | ApiError::Network(_)));
+    let reachable = !matches!(
+        probe.log,
+        Some(Err(ApiError::Timeout(_) | ApiError::Network(_)))
+    );
     let rest: Vec<Fetched> =
         stream::iter(list.map(|s| fetch_case(base, token, zbp_base, s, reachable)))
             .buffered(PARALLEL)
@@ -298,9 +301,9 @@ pub async fn load_cases(
     } in std::iter::once(probe).chain(rest)
     {
         let log = match log {
-            Ok(log) => Some(log),
-            Err(e) if e.is_unauthorized() => return Err(e),
-            Err(_) => None,
+            Some(Ok(log)) => Some(log),
+            Some(Err(e)) if e.is_unauthorized() => return Err(e),
+            Some(Err(_)) | None => None,
         };
         let checked = match (&mut verifier, &log) {
             (Some(v), Some(log)) => v.check(log, &summary.case_id).await,
