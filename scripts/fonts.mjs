@@ -26,7 +26,7 @@
 // (PRELOAD, listed in style/generated/fonts-preload.txt).
 import subsetFont from "subset-font";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, statSync, utimesSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -34,6 +34,18 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const kern = join(root, "node_modules/@kern-ux/native/dist/fonts");
 const outRoot = join(root, "style/generated/fonts");
 const outCss = join(root, "style/generated/fonts.css");
+const outPreload = join(root, "style/generated/fonts-preload.txt");
+
+// Trunk runs this before every build (`trunk serve`: on every save). The
+// subsets depend only on KERN's fonts and this script: when the output is
+// newer than both, there is nothing to do.
+const mtime = (f) => statSync(f).mtimeMs;
+if (
+  [outCss, outPreload, outRoot].every(existsSync) &&
+  mtime(outCss) > Math.max(mtime(fileURLToPath(import.meta.url)), mtime(join(kern, "fira-sans.css")))
+) {
+  process.exit(0);
+}
 
 // What the subset covers: Basic Latin and Latin-1 (German and most Western
 // European languages), the ligature/quote/dash/ellipsis block, € and ™,
@@ -120,8 +132,10 @@ if (previous !== css) {
   rmSync(outRoot, { recursive: true, force: true });
   mkdirSync(join(outRoot, dir), { recursive: true });
   for (const f of subsets) writeFileSync(join(outRoot, dir, f.name), f.bytes);
-  writeFileSync(join(root, "style/generated/fonts-preload.txt"), preload.join("\n") + "\n");
+  writeFileSync(outPreload, preload.join("\n") + "\n");
   writeFileSync(outCss, css);
+} else {
+  utimesSync(outCss, new Date(), new Date()); // up to date: the next build skips the work
 }
 const after = subsets.reduce((n, f) => n + f.bytes.length, 0);
 console.log(`fonts: ${faces.length} faces, ${(before / 1024).toFixed(0)} KB whole -> ${(after / 1024).toFixed(0)} KB Latin subsets in ${dir}/`);
