@@ -66,6 +66,22 @@ export async function sendAndConfirm(page: Page): Promise<{ reference: string; s
   return { reference, submission };
 }
 
+/** Hundesteuer with one dog (no list dog), from its first step to sent; returns what `sendAndConfirm` does. */
+export async function sendHundesteuer(page: Page, dogName: string) {
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Halterin oder Halter');
+  await next(page);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Hunde');
+  const dog = page.getByRole('group', { name: 'Hund 1' });
+  await dog.getByLabel('Name des Hundes').fill(dogName);
+  await dog.getByLabel('Rasse oder Kreuzung').fill('Dackel');
+  await fillDate(page, 'Beginn der Haltung', '1', '3', '2025');
+  await dog.getByRole('radio', { name: 'Nein' }).check();
+  await next(page);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Kontakt');
+  await next(page);
+  return sendAndConfirm(page);
+}
+
 /** A small valid PDF as an upload payload. */
 export function pdf(name: string, marker = 'Anlage') {
   const body = `%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\n% ${marker}\ntrailer<</Root 1 0 R>>\n%%EOF\n`;
@@ -87,7 +103,7 @@ export function storedBytes(): Buffer {
 }
 
 /** A clerk's bearer token for the console's JSON API (docs/authority.md). */
-async function clerkToken(base: string): Promise<string> {
+export async function clerkToken(base: string): Promise<string> {
   const login = await fetch(`${base}/behoerde/api/login`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },

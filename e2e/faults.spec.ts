@@ -8,7 +8,7 @@
 // Each case opens a fresh tab; the session is put into its sessionStorage.
 import type { Browser, BrowserContext, Page, Route, Request } from '@playwright/test';
 import { test, expect, passwordLogin } from './fixtures';
-import { SERVICES, KOELN, applyUrl, next } from './apply-helpers';
+import { SERVICES, KOELN, applyUrl, next, clerkToken, authorityView } from './apply-helpers';
 
 
 /** Short limits for the suite (`net` in /config.json, see src/api/config.rs). */
@@ -162,8 +162,6 @@ let session = '';
 let base = '';
 let submissionId = '';
 let messageId = '';
-/** The authority clerk's token (behoerde API). */
-let clerk = '';
 
 /** A new tab with the login, the short limits and the tripwires. */
 async function tab(opts: { loggedIn?: boolean } = {}): Promise<{ page: Page; errors: string[]; dialogs: string[] }> {
@@ -338,13 +336,7 @@ test.beforeAll(async ({ browser }: { browser: Browser }) => {
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Antrag gesendet', { timeout: 30_000 });
   submissionId = new URL(page.url()).searchParams.get('einreichung') ?? '';
   expect(submissionId).not.toBe('');
-  const login = await fetch(`${base}/behoerde/api/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username: 'sachbearbeitung', password: 'Amt-NRW-2026' }),
-  });
-  const { token } = await login.json();
-  clerk = token;
+  const token = await clerkToken(base);
   for (const [action, data] of [['accept'], ['decide', { decision: 'Der Wahlschein kommt per Post.' }]] as const) {
     const r = await fetch(`${base}/behoerde/api/submissions/${submissionId}/${action}`, {
       method: 'POST',
@@ -877,8 +869,7 @@ test('after all faults each draft is sent exactly once, the file with it', async
   }
   expect(await done()).toBe(before + 2);
   // The authority has the file that failed to go up eight times, once.
-  const sent = new URL(page.url()).searchParams.get('einreichung');
-  const seen = await (await fetch(`${base}/behoerde/api/submissions/${sent}`, { headers: { Authorization: `Bearer ${clerk}` } })).json();
+  const seen = await authorityView(page, new URL(page.url()).searchParams.get('einreichung') ?? '');
   expect(seen.attachments.map((a: any) => a.filename)).toEqual(['zb1.png']);
   await expectSafe(page, errors, dialogs, 'final send');
   await page.close();

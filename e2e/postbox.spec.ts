@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { APIRequestContext, Page } from '@playwright/test';
 import { test, expect, expectNoAxeViolations, passwordLogin, eidLogin, waitForApp } from './fixtures';
-import { SERVICES, ERIKA, startWithPassword, startWithEid, fillDate, next, sendAndConfirm } from './apply-helpers';
+import { SERVICES, ERIKA, startWithPassword, startWithEid, next, sendAndConfirm, sendHundesteuer } from './apply-helpers';
 
 const CLERK = { username: 'sachbearbeitung', password: 'Amt-NRW-2026' };
 
@@ -34,18 +34,7 @@ test('Hundesteuer: applied, accepted and decided; badge, decision, PDF, deadline
   // 1. The citizen applies through the form.
   await startWithPassword(page, SERVICES.hund);
   await page.getByRole('link', { name: 'Antrag starten' }).click();
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Halterin oder Halter');
-  await next(page);
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Hunde');
-  const dog = page.getByRole('group', { name: 'Hund 1' });
-  await dog.getByLabel('Name des Hundes').fill('Bello');
-  await dog.getByLabel('Rasse oder Kreuzung').fill('Dackel');
-  await fillDate(page, 'Beginn der Haltung', '1', '3', '2025');
-  await dog.getByRole('radio', { name: 'Nein' }).check();
-  await next(page);
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Kontakt');
-  await next(page);
-  const { reference, submission } = await sendAndConfirm(page);
+  const { reference, submission } = await sendHundesteuer(page, 'Bello');
   expect(submission).toMatch(/[0-9a-f-]{36}/);
 
   // Before the authority acts: the submission's own status message is

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page, Request, Response } from '@playwright/test';
 import { test, expect, waitForApp, passwordLogin, eidLogin } from './fixtures';
-import { SERVICES, ERIKA, KOELN, applyUrl, startWithPassword, fillDate, next, sendAndConfirm } from './apply-helpers';
+import { SERVICES, ERIKA, KOELN, applyUrl, startWithPassword, sendHundesteuer } from './apply-helpers';
 
 /** What the app may keep in localStorage: preferences only. */
 const LOCAL_KEYS = new Set(['buergeramt.farbschema', 'buergeramt.sprache', 'buergeramt.ort', 'buergeramt.installhinweis']);
@@ -195,17 +195,7 @@ test.describe('CSP', () => {
     // Password login and a Hundesteuer application, start to sent.
     await startWithPassword(page, SERVICES.hund);
     await page.getByRole('link', { name: 'Antrag starten' }).click();
-    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Halterin oder Halter');
-    await next(page);
-    const dog = page.getByRole('group', { name: 'Hund 1' });
-    await dog.getByLabel('Name des Hundes').fill('Bello-Sicherheitstest');
-    await dog.getByLabel('Rasse oder Kreuzung').fill('Dackel');
-    await fillDate(page, 'Beginn der Haltung', '1', '3', '2025');
-    await dog.getByRole('radio', { name: 'Nein' }).check();
-    await next(page);
-    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Kontakt');
-    await next(page);
-    const { submission } = await sendAndConfirm(page);
+    const { submission } = await sendHundesteuer(page, 'Bello-Sicherheitstest');
     expect(submission).toMatch(/[0-9a-f-]{36}/);
 
     // The logged-in pages, a postbox message included.

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitForApp } from '../../e2e/fixtures';
-import { SERVICES, applyUrl, startWithPassword, fillDate, next, sendAndConfirm } from '../../e2e/apply-helpers';
+import { SERVICES, applyUrl, startWithPassword, sendHundesteuer } from '../../e2e/apply-helpers';
 
 const BASE = process.env.BENCH_BASE ?? '';
 const ROWS = process.env.BENCH_ROWS ?? '';
@@ -177,18 +177,7 @@ test('JS heap after a full journey: search, login, Hundesteuer sent, postbox', a
 
     await startWithPassword(page, SERVICES.hund);
     await page.getByRole('link', { name: /Antrag starten|Weiter ausfüllen/ }).click();
-    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Halterin oder Halter');
-    await next(page);
-    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Hunde');
-    const dog = page.getByRole('group', { name: 'Hund 1' });
-    await dog.getByLabel('Name des Hundes').fill('Messhund');
-    await dog.getByLabel('Rasse oder Kreuzung').fill('Dackel');
-    await fillDate(page, 'Beginn der Haltung', '1', '3', '2025');
-    await dog.getByRole('radio', { name: 'Nein' }).check();
-    await next(page);
-    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Kontakt');
-    await next(page);
-    await sendAndConfirm(page);
+    await sendHundesteuer(page, 'Messhund');
 
     await page.goto('/postfach');
     await waitForApp(page);
