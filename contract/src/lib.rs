@@ -1,0 +1,18 @@
+//! The contract between the Bürgeramt app (wasm), the relay and the local
+//! stand-in backends: facts that every side must agree on, kept once.
+//!
+//! * [`trust`]: the BundID trust levels (`STORK-QAA-Level-1|3|4`).
+//! * [`encoding`]: percent-encoding of URL components and UUID formatting.
+//! * [`limits`]: size and count limits that the app and the servers enforce.
+//! * [`config`]: the `/config.json` document that tells the app where its
+//!   backends live.
+//!
+//! Everything here is plain Rust without OS calls, so the crate builds for
+//! `wasm32-unknown-unknown` as well as natively.
+
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod encoding;
+pub mod limits;
+pub mod trust;
