@@ -11,8 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::{fill_random, js_error_text, object, subtle};
 use crate::domain::jwe::{
-    self, check_encryption_key, protected_header_b64, uuid_v4_from_bytes, EncryptionJwk, JweError,
-    IV_BYTES,
+    self, check_encryption_key, protected_header_b64, EncryptionJwk, JweError, IV_BYTES,
 };
 
 /// Why an encryption step failed. The UI turns each into a German message.
@@ -168,5 +167,5 @@ pub async fn sha256_hex(bytes: &[u8]) -> Result<String, CryptoError> {
 pub fn random_uuid() -> Result<String, CryptoError> {
     let mut bytes = [0u8; 16];
     fill_random(&mut bytes).map_err(unsupported)?;
-    Ok(uuid_v4_from_bytes(bytes))
+    Ok(contract::encoding::uuid_from_bytes(bytes))
 }

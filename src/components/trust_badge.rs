@@ -9,7 +9,7 @@
 
 use leptos::prelude::*;
 
-use crate::domain::trust::TrustLevel;
+use crate::domain::trust::{TrustLevel, TrustLevelUi};
 use crate::i18n::*;
 
 /// The plain word for a level ("niedrig", "substanziell", "hoch").

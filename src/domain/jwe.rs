@@ -305,21 +305,6 @@ pub fn metadata(
     })
 }
 
-/// A version-4 UUID (lower case) from 16 random bytes.
-pub fn uuid_v4_from_bytes(mut bytes: [u8; 16]) -> String {
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let h = hex(&bytes);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -550,14 +535,5 @@ mod tests {
         // No attachments: an empty list, not a missing member.
         let m = metadata("aa", "s", &[], &report, "2026-01-01");
         assert_eq!(m["contentStructure"]["attachments"], json!([]));
-    }
-
-    #[test]
-    fn uuids_are_version_4() {
-        let u = uuid_v4_from_bytes([0xff; 16]);
-        assert_eq!(u, "ffffffff-ffff-4fff-bfff-ffffffffffff");
-        let u = uuid_v4_from_bytes([0; 16]);
-        assert_eq!(u, "00000000-0000-4000-8000-000000000000");
-        assert_eq!(u.len(), 36);
     }
 }

@@ -7,6 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use super::pkce::{base64url_decode, constant_time_eq};
 use super::trust::TrustLevel;
+use contract::encoding::percent_decode;
+
+/// Percent-encodes a query value (RFC 3986 unreserved kept), as the servers
+/// do.
+pub use contract::encoding::url_encode;
 
 /// Allowed clock difference between us and the provider, in seconds.
 pub const CLOCK_SKEW_SECS: i64 = 60;
@@ -248,19 +253,6 @@ pub struct Discovery {
     pub end_session_endpoint: Option<String>,
 }
 
-/// Percent-encodes a query value (RFC 3986 unreserved kept).
-pub fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// `application/x-www-form-urlencoded` body or query from pairs.
 pub fn form_encode(pairs: &[(&str, &str)]) -> String {
     pairs
@@ -330,25 +322,6 @@ pub fn query_param(search: &str, name: &str) -> Option<String> {
             .then(|| percent_decode(v))
             .flatten()
     })
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = s.get(i + 1..i + 3)?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]

@@ -222,7 +222,7 @@ impl Show {
 }
 
 /// Longest text filter the postbox accepts.
-pub const MAX_QUERY_CHARS: usize = 200;
+pub use contract::limits::MAX_QUERY_CHARS;
 
 /// The list's whole state; the URL holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

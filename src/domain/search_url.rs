@@ -89,8 +89,8 @@ impl Level {
 
 /// Results per page.
 pub const PAGE_SIZE: u32 = 20;
-/// Longest query we send (the backend does not need more).
-pub const MAX_QUERY_CHARS: usize = 200;
+/// Longest query we send (the PVOG search refuses longer ones).
+pub use contract::limits::MAX_QUERY_CHARS;
 
 /// Everything that defines a search.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -13,8 +13,8 @@ pub const SHORT_SESSION_SECS: i64 = 480;
 /// The announced remaining time changes in steps of this many seconds, so a
 /// screen reader is not interrupted every second.
 pub const ANNOUNCE_STEP_SECS: i64 = 15;
-/// How often the provider lets a login be extended (the stand-in: 24).
-pub const MAX_EXTENSIONS: u32 = 24;
+/// How often the provider lets a login be extended.
+pub use contract::limits::MAX_REFRESHES as MAX_EXTENSIONS;
 
 /// How long before the end the warning appears, for a session of `lifetime`
 /// seconds: two minutes, or a quarter of the lifetime for short sessions.
