@@ -2,7 +2,6 @@
 //! the `/config.json` that tells the app where its backends live.
 
 use axum::{extract::State, http::header, response::IntoResponse, Json};
-use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 use crate::AppState;
@@ -36,38 +35,31 @@ pub struct Config {
     pub fitconnect_deadline_seconds: u64,
 }
 
-/// The document served as `/config.json`. Point the app at real backends by
-/// changing these base URLs (see README), no rebuild needed.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct AppConfig {
-    /// PVOG Suchdienst base URL.
-    pub pvog: String,
-    /// OpenID Connect issuer (BundID broker).
-    pub idp: String,
-    /// FIT-Connect Submission API base URL.
-    pub fitconnect: String,
-    /// Postbox (ZBP) base URL.
-    pub zbp: String,
-    /// OIDC client id of the app.
-    pub client_id: String,
-    /// OIDC redirect URI of the app.
-    pub redirect_uri: String,
+/// The document served as `/config.json` (shared with the app). Point the
+/// app at real backends by changing these base URLs (see README), no
+/// rebuild needed.
+pub use contract::config::AppConfig;
+
+/// The `/config.json` for the stand-in at `public_url` serving everything.
+fn local_app_config(public_url: &str) -> AppConfig {
+    AppConfig {
+        pvog: format!("{public_url}/pvog"),
+        idp: format!("{public_url}/idp"),
+        fitconnect: format!("{public_url}/fitconnect"),
+        zbp: format!("{public_url}/zbp"),
+        client_id: "buergeramt-app".into(),
+        redirect_uri: format!("{public_url}/anmelden/rueckkehr"),
+    }
 }
 
-impl AppConfig {
-    fn local(public_url: &str) -> Self {
-        Self {
-            pvog: format!("{public_url}/pvog"),
-            idp: format!("{public_url}/idp"),
-            fitconnect: format!("{public_url}/fitconnect"),
-            zbp: format!("{public_url}/zbp"),
-            client_id: "buergeramt-app".into(),
-            redirect_uri: format!("{public_url}/anmelden/rueckkehr"),
-        }
-    }
-
+/// What only the server needs of the app's configuration.
+pub trait AppConfigExt {
     /// Origins (scheme://host:port) of all backends, for the CSP's connect-src.
-    pub fn origins(&self) -> Vec<String> {
+    fn origins(&self) -> Vec<String>;
+}
+
+impl AppConfigExt for AppConfig {
+    fn origins(&self) -> Vec<String> {
         let mut out: Vec<String> = [&self.pvog, &self.idp, &self.fitconnect, &self.zbp]
             .iter()
             .filter_map(|u| origin_of(u))
@@ -124,7 +116,7 @@ impl Config {
                 serde_json::from_str(&text)
                     .map_err(|e| anyhow::anyhow!("{path} is not a valid app config: {e}"))?
             }
-            Err(_) => AppConfig::local(&public_url),
+            Err(_) => local_app_config(&public_url),
         };
         let session_seconds = match std::env::var("BUERGERAMT_SESSION_SECONDS") {
             Ok(v) => match v.trim().parse::<u64>() {
@@ -162,7 +154,7 @@ impl Config {
             bind: ([127, 0, 0, 1], 0).into(),
             data_dir,
             dist_dir,
-            app: AppConfig::local(&public_url),
+            app: local_app_config(&public_url),
             public_url,
             max_body_bytes: 30 * 1024 * 1024,
             session_seconds: DEFAULT_SESSION_SECONDS,
@@ -185,7 +177,7 @@ mod tests {
 
     #[test]
     fn origins_are_extracted_and_deduplicated() {
-        let app = AppConfig::local("http://127.0.0.1:8080");
+        let app = local_app_config("http://127.0.0.1:8080");
         assert_eq!(app.origins(), vec!["http://127.0.0.1:8080".to_string()]);
         assert_eq!(
             origin_of("https://a.example/x?y"),

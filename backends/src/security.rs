@@ -10,6 +10,7 @@ use axum::{
 };
 use std::sync::Arc;
 
+use crate::config::AppConfigExt;
 use crate::Config;
 
 pub struct ContentSecurityPolicy {

@@ -15,7 +15,7 @@ use super::actions::{self, Action};
 use super::{end_session, log_in, render, session, Clerk, LoginError, SESSION_SECS};
 use crate::error::extract::Path;
 use crate::html::{alert_with, cookie_value, document, escape, same_secret, Kind, Shell};
-use crate::idp::random_token;
+use crate::idp::{random_token, GermanName};
 use crate::static_files::Site;
 use crate::zbp::Status;
 use crate::{ApiError, AppState};

@@ -26,19 +26,17 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::extract::{Path, Query};
-use crate::idp::TrustLevel;
+use crate::idp::{GermanName, TrustLevel};
 use crate::{error, ApiError, AppState};
 
 pub use authority::{accept, decrypted, reject, DecryptedSubmission, Problem};
 
-/// Largest JWE accepted for one attachment (a 10 MiB file is about 13.4 MiB as JWE).
-pub const MAX_ATTACHMENT_JWE_BYTES: usize = 16 * 1024 * 1024;
-/// Largest JWE accepted for the data or the metadata.
-pub const MAX_DATA_JWE_BYTES: usize = 2 * 1024 * 1024;
-/// Most attachments one submission may announce.
-pub const MAX_ATTACHMENTS: usize = 20;
-/// Most identity attributes one submission may name as disclosed.
-pub const MAX_DISCLOSED: usize = 30;
+/// The submission limits the app keeps to: largest JWE for one attachment
+/// (a 10 MiB file is about 13.4 MiB as JWE), largest JWE for the data or the
+/// metadata, most attachments announced, most identity attributes disclosed.
+pub use contract::limits::{
+    MAX_ATTACHMENTS, MAX_ATTACHMENT_JWE_BYTES, MAX_DATA_JWE_BYTES, MAX_DISCLOSED,
+};
 /// Event type URI prefix.
 pub const EVENT_PREFIX: &str = "https://schema.fitko.de/fit-connect/events/";
 
@@ -272,14 +270,7 @@ fn json_body<T: serde::de::DeserializeOwned>(
 }
 
 /// A lower-case UUID like `3f2a…-…`.
-pub fn is_uuid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_digit() || (b'a'..=b'f').contains(c),
-        })
-}
+pub use contract::encoding::is_uuid;
 
 /// `POST /v1/submissions`: announce a submission.
 async fn announce(

@@ -70,21 +70,11 @@ pub fn now() -> i64 {
         .unwrap_or(0)
 }
 
-/// A random (version 4) UUID.
+/// A random (version 4) UUID, lower case.
 pub fn random_uuid() -> Result<String, ApiError> {
     let mut b = [0u8; 16];
     openssl::rand::rand_bytes(&mut b).map_err(|e| ApiError::Internal(e.to_string()))?;
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    ))
+    Ok(contract::encoding::uuid_from_bytes(b))
 }
 
 pub struct NewSubmission {

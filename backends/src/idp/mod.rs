@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 pub use keys::{SigningKey, KEY_FILE};
 pub use oidc::ATTRIBUTES;
-pub use trust::TrustLevel;
+pub use trust::{GermanName, TrustLevel};
 
 use crate::{error, error::ApiError, AppState};
 
@@ -41,8 +41,9 @@ pub const MAX_PASSWORD_FAILURES: i64 = 5;
 pub const LOCK_SECS: i64 = 15 * 60;
 /// Wrong eID PINs before the card's PIN is blocked (as on the real card).
 pub const MAX_EID_PIN_FAILURES: i64 = 3;
-/// How often one login session may be extended with a refresh token.
-pub const MAX_REFRESHES: i64 = 24;
+/// How often one login session may be extended with a refresh token
+/// (the app counts the same, see [`contract::limits::MAX_REFRESHES`]).
+pub const MAX_REFRESHES: i64 = contract::limits::MAX_REFRESHES as i64;
 
 /// How the citizen logged in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -349,20 +350,9 @@ pub(crate) fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<32>())
 }
 
-/// A random (version 4) UUID.
+/// A random (version 4) UUID, lower case.
 pub(crate) fn random_uuid() -> String {
-    let mut b = random_bytes::<16>();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    contract::encoding::uuid_from_bytes(random_bytes::<16>())
 }
 
 /// SHA-256 hex of a high-entropy secret (tokens, codes, CSRF values).
@@ -407,19 +397,9 @@ pub(crate) async fn verify_password_async(password: String, phc: String) -> bool
         .unwrap_or(false)
 }
 
-/// Percent-encoding for query values (RFC 3986 unreserved kept).
-pub(crate) fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
+/// Percent-encoding for query values (RFC 3986 unreserved kept), as the app
+/// does it.
+pub(crate) use contract::encoding::url_encode;
 
 /// `uri` with the query parameters appended (keeping an existing query).
 pub(crate) fn with_query(uri: &str, params: &[(&str, &str)]) -> String {

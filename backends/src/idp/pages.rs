@@ -8,7 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{LoginMethod, TrustLevel};
+use super::{GermanName, LoginMethod, TrustLevel};
 
 /// The provider's own CSS (layout only; KERN does the rest when present).
 const IDP_CSS: &str = "\

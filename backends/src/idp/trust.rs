@@ -1,82 +1,26 @@
 //! Trust levels (Vertrauensniveaus) as BundID names them: STORK-QAA levels.
 //!
-//! Ordered: `Level1 < Level3 < Level4`, so "does the citizen's login reach
-//! what the service needs" is a plain comparison.
+//! The level is the app's and the relay's too: [`contract::trust`] (ordered
+//! `Level1 < Level3 < Level4`, serialised as `STORK-QAA-Level-N`, parsed
+//! exactly by `str::parse`). The stand-in's German pages add the names.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::fmt;
-use std::str::FromStr;
+pub use contract::trust::TrustLevel;
+/// The text was not one of the three `STORK-QAA-Level-N` values.
+pub use contract::trust::UnknownLevel as UnknownTrustLevel;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TrustLevel {
-    /// Basisregistrierung (niedrig): username and password.
-    Level1,
-    /// substanziell: ELSTER certificate.
-    Level3,
-    /// hoch: Online-Ausweis (eID).
-    Level4,
+/// German names of the trust levels, for the server-rendered pages.
+pub trait GermanName {
+    /// German name of the Vertrauensniveau.
+    fn german_name(self) -> &'static str;
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown trust level {0:?} (expected STORK-QAA-Level-1, -3 or -4)")]
-pub struct UnknownTrustLevel(pub String);
-
-impl TrustLevel {
-    pub const ALL: [TrustLevel; 3] = [TrustLevel::Level1, TrustLevel::Level3, TrustLevel::Level4];
-
-    /// The STORK-QAA name, e.g. `STORK-QAA-Level-4`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TrustLevel::Level1 => "STORK-QAA-Level-1",
-            TrustLevel::Level3 => "STORK-QAA-Level-3",
-            TrustLevel::Level4 => "STORK-QAA-Level-4",
-        }
-    }
-
-    /// German name of the Vertrauensniveau.
-    pub fn german_name(self) -> &'static str {
+impl GermanName for TrustLevel {
+    fn german_name(self) -> &'static str {
         match self {
             TrustLevel::Level1 => "Basisregistrierung (niedrig)",
             TrustLevel::Level3 => "substanziell",
             TrustLevel::Level4 => "hoch",
         }
-    }
-
-    /// Whether a login at `self` is enough for a service needing `needed`.
-    pub fn satisfies(self, needed: TrustLevel) -> bool {
-        self >= needed
-    }
-}
-
-impl fmt::Display for TrustLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for TrustLevel {
-    type Err = UnknownTrustLevel;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "STORK-QAA-Level-1" => Ok(TrustLevel::Level1),
-            "STORK-QAA-Level-3" => Ok(TrustLevel::Level3),
-            "STORK-QAA-Level-4" => Ok(TrustLevel::Level4),
-            other => Err(UnknownTrustLevel(other.to_string())),
-        }
-    }
-}
-
-impl Serialize for TrustLevel {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for TrustLevel {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -105,6 +49,7 @@ mod tests {
             Err(UnknownTrustLevel("STORK-QAA-Level-2".into()))
         );
         assert!("stork-qaa-level-1".parse::<TrustLevel>().is_err());
+        assert!(" STORK-QAA-Level-1".parse::<TrustLevel>().is_err());
         assert!("".parse::<TrustLevel>().is_err());
     }
 
@@ -115,5 +60,15 @@ mod tests {
         let back: TrustLevel = serde_json::from_str("\"STORK-QAA-Level-4\"").unwrap();
         assert_eq!(back, TrustLevel::Level4);
         assert!(serde_json::from_str::<TrustLevel>("\"Level-4\"").is_err());
+    }
+
+    #[test]
+    fn german_names() {
+        assert_eq!(
+            TrustLevel::Level1.german_name(),
+            "Basisregistrierung (niedrig)"
+        );
+        assert_eq!(TrustLevel::Level3.german_name(), "substanziell");
+        assert_eq!(TrustLevel::Level4.german_name(), "hoch");
     }
 }

@@ -26,7 +26,7 @@ use search::{SearchIndex, SearchRequest};
 /// Environment variable adding generated services for benchmarks (never set by default).
 pub const SYNTHETIC_ENV: &str = "BUERGERAMT_SYNTHETIC_SERVICES";
 
-const MAX_QUERY_CHARS: usize = 200;
+use contract::limits::MAX_QUERY_CHARS;
 const MAX_PAGE_SIZE: i64 = 100;
 const MAX_PAGE: i64 = 10_000;
 

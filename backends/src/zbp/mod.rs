@@ -527,8 +527,11 @@ async fn messages(
         }
     }
     let text = q.q.clone().unwrap_or_default();
-    if text.chars().count() > 200 {
-        return Err(ApiError::BadRequest("q is at most 200 characters".into()));
+    if text.chars().count() > contract::limits::MAX_QUERY_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "q is at most {} characters",
+            contract::limits::MAX_QUERY_CHARS
+        )));
     }
     let words: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
     if trash {
