@@ -33,6 +33,9 @@ pub struct Config {
     /// it is rejected (deleted) automatically
     /// (`$BUERGERAMT_FITCONNECT_DEADLINE_SECONDS`, default 14 days).
     pub fitconnect_deadline_seconds: u64,
+    /// The provider's server-side clients (the relay, the sender) and
+    /// whether the PVOG demands service tokens (`idp::clients`).
+    pub clients: crate::idp::clients::ServerClients,
 }
 
 /// The document served as `/config.json` (shared with the app). Point the
@@ -131,8 +134,13 @@ impl Config {
             "BUERGERAMT_FITCONNECT_DEADLINE_SECONDS",
             DEFAULT_FITCONNECT_DEADLINE_SECONDS,
         )?;
+        let clients = crate::idp::clients::ServerClients::from_env(
+            std::net::SocketAddr::ip(&bind).is_loopback(),
+            &public_url,
+        )?;
         Ok(Self {
             bind,
+            clients,
             data_dir: std::env::var_os("BUERGERAMT_DATA")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("data")),
@@ -155,6 +163,7 @@ impl Config {
             data_dir,
             dist_dir,
             app: local_app_config(&public_url),
+            clients: crate::idp::clients::ServerClients::for_tests(&public_url),
             public_url,
             max_body_bytes: 30 * 1024 * 1024,
             session_seconds: DEFAULT_SESSION_SECONDS,

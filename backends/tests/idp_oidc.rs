@@ -286,7 +286,11 @@ async fn discovery_and_jwks_have_the_expected_shape() {
     assert_eq!(d["response_types_supported"], serde_json::json!(["code"]));
     assert_eq!(
         d["grant_types_supported"],
-        serde_json::json!(["authorization_code", "refresh_token"])
+        serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])
+    );
+    assert_eq!(
+        d["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["none", "client_secret_basic", "client_secret_post"])
     );
     assert_eq!(
         d["code_challenge_methods_supported"],

@@ -8,6 +8,7 @@
 //!
 //! Other modules authenticate citizens with [`authenticate`].
 
+pub mod clients;
 mod keys;
 mod login;
 mod oidc;
@@ -112,10 +113,12 @@ pub struct Idp {
 /// Routes under `/idp`.
 pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
     state.db.migrate("idp", store::MIGRATIONS)?;
+    state.db.migrate("idp_clients", clients::MIGRATIONS)?;
     let config = state.config.clone();
-    state
-        .db
-        .call_sync(|conn| store::register_clients(conn, &config))?;
+    state.db.call_sync(|conn| {
+        store::register_clients(conn, &config)?;
+        clients::register(conn, &config.clients)
+    })?;
     let now = now_secs();
     state
         .db

@@ -11,6 +11,7 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::clients;
 use super::store::{self, CodeRow, SessionRow};
 use super::{
     now_secs, principal, s256, valid_pkce_value, with_query, Idp, LoginMethod, TokenProblem,
@@ -78,12 +79,12 @@ pub async fn discovery(Extension(idp): Extension<Arc<Idp>>) -> Response {
             "jwks_uri": format!("{iss}/jwks"),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
             "code_challenge_methods_supported": ["S256"],
             "acr_values_supported": TrustLevel::ALL.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
-            "token_endpoint_auth_methods_supported": ["none"],
+            "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
             "scopes_supported": super::login::SCOPES,
             "claims_supported": claims,
             "prompt_values_supported": ["login"],
@@ -173,9 +174,10 @@ pub struct IdClaims {
 pub async fn token(
     State(state): State<AppState>,
     Extension(idp): Extension<Arc<Idp>>,
+    headers: HeaderMap,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    match token_inner(&state, &idp, form).await {
+    match token_inner(&state, &idp, &headers, form).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
@@ -184,6 +186,7 @@ pub async fn token(
 async fn token_inner(
     state: &AppState,
     idp: &Idp,
+    headers: &HeaderMap,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, OAuthError> {
     let Ok(Form(pairs)) = form else {
@@ -203,9 +206,37 @@ async fn token_inner(
         p.insert(k, v);
     }
     let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
-    let client_id = get("client_id").to_string();
-    if client_id.is_empty() {
-        return Err(OAuthError::new("invalid_request", "client_id is required"));
+    let Some(auth) = clients::client_auth(headers, get("client_id"), get("client_secret")) else {
+        if get("client_id").is_empty() {
+            return Err(OAuthError::new("invalid_request", "client_id is required"));
+        }
+        return Err(OAuthError::new(
+            "invalid_client",
+            "client_id differs from the HTTP Basic credentials",
+        ));
+    };
+    if auth.ambiguous {
+        return Err(OAuthError::new(
+            "invalid_request",
+            "use one client authentication method, not two",
+        ));
+    }
+    let client_id = auth.client_id.clone();
+    match (state.config.clients.secret_of(&client_id), &auth.secret) {
+        (Some(expected), Some(given)) if clients::secret_matches(given, expected) => {}
+        (Some(_), _) => {
+            return Err(OAuthError::new(
+                "invalid_client",
+                "client authentication failed",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(OAuthError::new(
+                "invalid_client",
+                "this client is public and has no secret",
+            ))
+        }
+        (None, None) => {}
     }
     let c = client_id.clone();
     let known = state
@@ -229,12 +260,60 @@ async fn token_inner(
             .await
         }
         "refresh_token" => refresh(state, idp, &client_id, get("refresh_token")).await,
+        "client_credentials" => client_credentials(state, &client_id, get("scope")).await,
         "" => Err(OAuthError::new("invalid_request", "grant_type is required")),
         _ => Err(OAuthError::new(
             "unsupported_grant_type",
-            "only authorization_code and refresh_token are supported",
+            "only authorization_code, refresh_token and client_credentials are supported",
         )),
     }
+}
+
+/// The `client_credentials` grant (RFC 6749 §4.4) for service clients.
+async fn client_credentials(
+    state: &AppState,
+    client_id: &str,
+    scope: &str,
+) -> Result<Response, OAuthError> {
+    let allowed = clients::ServerClients::service_scopes(client_id);
+    if allowed.is_empty() {
+        return Err(OAuthError::new(
+            "unauthorized_client",
+            "this client may not use the client_credentials grant",
+        ));
+    }
+    let mut granted: Vec<&str> = Vec::new();
+    for s in scope.split(' ').filter(|s| !s.is_empty()) {
+        if !allowed.contains(&s) {
+            return Err(OAuthError::new(
+                "invalid_scope",
+                format!("scope {s} is not available to this client"),
+            ));
+        }
+        if !granted.contains(&s) {
+            granted.push(s);
+        }
+    }
+    if granted.is_empty() {
+        granted = allowed.to_vec();
+    }
+    let scope = granted.join(" ");
+    let (c, sc) = (client_id.to_string(), scope.clone());
+    let lifetime = state.config.clients.service_token_seconds;
+    let (token, expires_in) = state
+        .db
+        .call(move |conn| clients::issue_service_token(conn, &c, &sc, lifetime))
+        .await
+        .map_err(OAuthError::internal)?;
+    Ok(no_store(
+        Json(json!({
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": expires_in,
+            "scope": scope,
+        }))
+        .into_response(),
+    ))
 }
 
 async fn exchange_code(

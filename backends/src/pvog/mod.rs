@@ -78,7 +78,34 @@ pub fn synthetic_from_env() -> anyhow::Result<usize> {
 /// Routes under `/pvog`.
 pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
     let pvog = Arc::new(Pvog::load(&state.db, synthetic_from_env()?)?);
-    Ok(routes(pvog))
+    let router = routes(pvog);
+    if state.config.clients.strict {
+        // As the real PVOG: only a sender with a service token may read.
+        return Ok(router.layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            require_service_token,
+        )));
+    }
+    Ok(router)
+}
+
+/// Refuses callers without a service token of scope `pvog:read` (401/403).
+async fn require_service_token(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match crate::idp::clients::service_caller(
+        &state,
+        req.headers(),
+        crate::idp::clients::SCOPE_PVOG,
+    )
+    .await
+    {
+        Ok(_) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
 }
 
 /// The routes over an already loaded catalogue.
