@@ -96,8 +96,41 @@ pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
         .fallback(error::not_found))
 }
 
+/// The clerk's password: `BUERGERAMT_CLERK_PASSWORD` (at least 12
+/// characters), else the seeded test password, which is refused when the
+/// stand-in listens on anything but loopback.
+fn clerk_password(
+    loopback: bool,
+    configured: Option<String>,
+    seeded: &str,
+) -> anyhow::Result<String> {
+    match configured {
+        Some(p) if p.chars().count() >= 12 => Ok(p),
+        Some(_) => anyhow::bail!("BUERGERAMT_CLERK_PASSWORD must be at least 12 characters"),
+        None if loopback => Ok(seeded.to_string()),
+        None => anyhow::bail!(
+            "the stand-in is not bound to loopback: set BUERGERAMT_CLERK_PASSWORD, the seeded test password is refused"
+        ),
+    }
+}
+
 fn seed_clerks(state: &AppState) -> anyhow::Result<()> {
-    for (user, pw, name) in CLERKS {
+    let loopback = state.config.bind.ip().is_loopback();
+    let configured = std::env::var("BUERGERAMT_CLERK_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
+    for (user, seeded, name) in CLERKS {
+        let pw = &clerk_password(loopback, configured.clone(), seeded)?;
+        if configured.is_some() || !loopback {
+            // A configured password replaces whatever was stored before.
+            let hash = hash_password(pw)?;
+            state.db.call_sync(|c| {
+                c.execute(
+                    "UPDATE behoerde_clerks SET password_hash = ?1 WHERE username = ?2",
+                    params![hash, user],
+                )
+            })?;
+        }
         let exists = state.db.call_sync(|c| {
             c.query_row(
                 "SELECT 1 FROM behoerde_clerks WHERE username = ?1",
@@ -528,4 +561,21 @@ async fn api_decide(
     api_clerk(&s, &h).await?;
     let Json(b) = body?;
     api_action(&s, &h, &id, Action::Decide(b.decision)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clerk_password;
+
+    #[test]
+    fn the_seeded_clerk_password_only_on_loopback() {
+        assert_eq!(clerk_password(true, None, "seed").unwrap(), "seed");
+        let e = clerk_password(false, None, "seed").unwrap_err();
+        assert!(e.to_string().contains("BUERGERAMT_CLERK_PASSWORD"), "{e}");
+        assert_eq!(
+            clerk_password(false, Some("a-long-password".into()), "seed").unwrap(),
+            "a-long-password"
+        );
+        assert!(clerk_password(true, Some("short".into()), "seed").is_err());
+    }
 }
