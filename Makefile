@@ -4,9 +4,10 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 PORT ?= 8080
+RELAY_PORT ?= 8090
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 
-.PHONY: setup build run dev test test-firefox test-faults e2e bench fuzz fmt lint clean-data
+.PHONY: setup build run run-relay dev test test-firefox test-faults e2e bench fuzz fmt lint clean-data
 
 setup:
 	@scripts/setup.sh
@@ -18,7 +19,14 @@ build: setup
 ## Build everything, then serve app + stand-in backends on http://127.0.0.1:$(PORT)/ (data kept in ./data).
 run: build
 	cargo build --release -p backends
-	PORT=$(PORT) $(TARGET_DIR)/release/buergeramt-backends
+	PORT=$(PORT) BUERGERAMT_RELAY_URL=http://127.0.0.1:$(RELAY_PORT) $(TARGET_DIR)/release/buergeramt-backends
+
+## The relay (docs/relay.md) on http://127.0.0.1:$(RELAY_PORT)/api/v1/ against the
+## stand-in of `make run` (start that first, in another shell).
+run-relay:
+	cargo build --release -p relay
+	PORT=$(RELAY_PORT) RELAY_UPSTREAM=http://127.0.0.1:$(PORT) RELAY_DATA=data/relay \
+	  $(TARGET_DIR)/release/buergeramt-relay
 
 ## Development: backends on :8080, trunk serve with live reload on :8081 (proxying the backends).
 dev: setup

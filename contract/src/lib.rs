@@ -4,6 +4,7 @@
 //! * [`trust`]: the BundID trust levels (`STORK-QAA-Level-1|3|4`).
 //! * [`encoding`]: percent-encoding of URL components and UUID formatting.
 //! * [`limits`]: size and count limits that the app and the servers enforce.
+//! * [`relay`]: the relay's API version, headers and answer types.
 //! * [`config`]: the `/config.json` document that tells the app where its
 //!   backends live.
 //!
@@ -15,4 +16,5 @@
 pub mod config;
 pub mod encoding;
 pub mod limits;
+pub mod relay;
 pub mod trust;

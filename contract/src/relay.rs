@@ -1,0 +1,196 @@
+//! The relay's API (`/api/v1/…`, docs/relay.md): its version, the headers
+//! the app sends, and the request and answer types of the routes that carry
+//! more than an upstream's document.
+
+use serde::{Deserialize, Serialize};
+
+use crate::trust::TrustLevel;
+
+/// The API version this build speaks. The relay answers a request of
+/// another version with [`ERROR_API_VERSION`] (HTTP 409), and the app then
+/// asks the citizen to reload.
+pub const API_VERSION: u32 = 1;
+
+/// Path prefix of the API of [`API_VERSION`].
+pub const API_PREFIX: &str = "/api/v1";
+
+/// Request header with the app's API version. Every state-changing call must
+/// carry it: a cross-site form cannot set it, so it also guards against CSRF.
+pub const VERSION_HEADER: &str = "buergeramt-api";
+
+/// Request header of polls that run in the background (the postbox badge):
+/// they do not count as activity and do not extend the session.
+pub const BACKGROUND_HEADER: &str = "buergeramt-background";
+
+/// Error codes of the relay's JSON errors (`{"error", "message", "messageEn"}`).
+pub const ERROR_API_VERSION: &str = "api_version";
+pub const ERROR_CSRF: &str = "cross_site";
+pub const ERROR_LOGIN_REQUIRED: &str = "login_required";
+pub const ERROR_LEVEL_TOO_LOW: &str = "level_too_low";
+pub const ERROR_UPSTREAM: &str = "upstream";
+
+/// A JSON error of the relay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    pub error: String,
+    /// German, says what to do next.
+    pub message: String,
+    /// The same in English.
+    pub message_en: String,
+}
+
+/// How far the identity provider vouches for an attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AttributeTrust {
+    /// Read from the eID card or the ELSTER certificate.
+    Verified,
+    /// Typed in by the citizen.
+    SelfDeclared,
+}
+
+/// One attribute of the logged-in citizen, with its trust.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attribute {
+    /// BundID's name, e.g. `givenName`.
+    pub name: String,
+    pub value: String,
+    pub trust: AttributeTrust,
+    /// `eid`, `elster` or `account`.
+    pub source: String,
+}
+
+/// `GET /api/v1/session`: who is logged in, for how long, and what the app
+/// may display and prefill. Never a token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionInfo {
+    pub logged_in: bool,
+    /// Seconds until the session ends without activity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds_left: Option<u64>,
+    /// A stable, non-secret handle for the citizen (the same across logins
+    /// and relay instances); drafts are keyed by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handle: Option<String>,
+    /// The level reached at login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<TrustLevel>,
+    /// How the citizen logged in (`password`, `elster`, `eid`), from `amr`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<Attribute>,
+    /// How often the session may still be extended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extensions_left: Option<u32>,
+}
+
+impl SessionInfo {
+    /// The answer for a browser without a (live) session.
+    pub fn anonymous() -> Self {
+        SessionInfo {
+            logged_in: false,
+            seconds_left: None,
+            handle: None,
+            level: None,
+            method: None,
+            attributes: Vec::new(),
+            extensions_left: None,
+        }
+    }
+}
+
+/// One of the citizen's active sessions (`GET /api/v1/sessions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionSummary {
+    /// Opaque id to end this session with; not the cookie.
+    pub id: String,
+    /// A short description of the browser ("Firefox auf Linux").
+    pub device: String,
+    pub level: TrustLevel,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    /// This is the session of the asking browser.
+    pub current: bool,
+}
+
+/// `POST /api/v1/logout` and ending sessions: where the browser may go next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoggedOut {
+    /// How many sessions were ended.
+    pub ended: u32,
+}
+
+/// Whether `path` is a safe place to return to after login: a same-origin
+/// absolute path (`/…`), not `//host` or `/\host`, no scheme, no control
+/// characters, at most 512 bytes, and not under `/api/`.
+pub fn is_return_path(path: &str) -> bool {
+    path.len() <= 512
+        && path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.starts_with("/\\")
+        && !path.starts_with("/api/")
+        && path != "/api"
+        && !path.chars().any(|c| c.is_control() || c == '\\')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anonymous_session_is_small() {
+        let json = serde_json::to_string(&SessionInfo::anonymous()).unwrap();
+        assert_eq!(json, r#"{"loggedIn":false}"#);
+    }
+
+    #[test]
+    fn session_info_round_trips() {
+        let s = SessionInfo {
+            logged_in: true,
+            seconds_left: Some(1700),
+            handle: Some("h1".into()),
+            level: Some(TrustLevel::Level4),
+            method: Some("eid".into()),
+            attributes: vec![Attribute {
+                name: "givenName".into(),
+                value: "Erika".into(),
+                trust: AttributeTrust::Verified,
+                source: "eid".into(),
+            }],
+            extensions_left: Some(24),
+        };
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["level"], "STORK-QAA-Level-4");
+        assert_eq!(json["attributes"][0]["trust"], "verified");
+        assert_eq!(json["secondsLeft"], 1700);
+        let back: SessionInfo = serde_json::from_value(json).unwrap();
+        assert_eq!(back, s);
+    }
+
+    #[test]
+    fn return_paths_stay_on_this_origin() {
+        for ok in ["/", "/antrag/99?schritt=2", "/postfach#n"] {
+            assert!(is_return_path(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "/api/v1/logout",
+            "/a\nb",
+            "/a\\b",
+        ] {
+            assert!(!is_return_path(bad), "{bad}");
+        }
+        assert!(!is_return_path(&format!("/{}", "a".repeat(600))));
+    }
+}

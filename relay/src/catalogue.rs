@@ -1,0 +1,231 @@
+//! The public catalogue: PVOG data through the relay, with the relay's
+//! client-credentials token. Cacheable (`public, max-age=300`), so the
+//! service worker may keep it for offline use. Only known parameters are
+//! passed on, each checked for length and shape; the answer must be JSON.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use contract::encoding::url_encode;
+
+use crate::error::{RelayError, UpstreamError};
+use crate::RelayState;
+
+/// How long browsers and the service worker may reuse a catalogue answer.
+pub const CACHE_CONTROL: &str = "public, max-age=300, stale-while-revalidate=86400";
+/// Longest value of one query parameter.
+pub const MAX_PARAM_CHARS: usize = 200;
+
+pub fn router() -> Router<RelayState> {
+    Router::new()
+        .route("/locations", get(locations))
+        .route("/regions/{ars}/services", get(search))
+        .route("/services/by-leika", get(by_leika))
+        .route("/services/{id}", get(detail))
+        .route("/organisations", get(organisation_titles))
+        .route("/organisations/{id}", get(organisation))
+        .route("/online-services/{id}", get(online_service))
+        .route("/lebenslagen", get(lebenslagen))
+        .route("/overview", get(overview))
+}
+
+/// The allowed parameters of `raw`, re-encoded; anything else is refused.
+fn pass(raw: Option<&str>, allowed: &[&str]) -> Result<String, RelayError> {
+    let mut out = Vec::new();
+    for pair in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let v = decode(v).ok_or_else(|| RelayError::BadRequest(format!("{k} is not valid")))?;
+        if !allowed.contains(&k) {
+            return Err(RelayError::BadRequest(format!("unknown parameter {k}")));
+        }
+        if v.chars().count() > MAX_PARAM_CHARS {
+            return Err(RelayError::BadRequest(format!("{k} is too long")));
+        }
+        out.push(format!("{k}={}", url_encode(&v)));
+    }
+    Ok(if out.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", out.join("&"))
+    })
+}
+
+fn decode(v: &str) -> Option<String> {
+    contract::encoding::percent_decode(&v.replace('+', " "))
+}
+
+/// A path segment: digits, letters, `.`, `-`, `_` only.
+fn segment(s: &str) -> Result<&str, RelayError> {
+    let ok = s.len() <= 100
+        && s.bytes().any(|b| b.is_ascii_alphanumeric())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+    if ok {
+        Ok(s)
+    } else {
+        Err(RelayError::NotFound)
+    }
+}
+
+async fn forward(state: &RelayState, path: String) -> Result<Response, RelayError> {
+    let a = state.shared.pvog.get(&path).await?;
+    if !(200..300).contains(&a.status) {
+        return Err(UpstreamError::Status {
+            status: a.status,
+            retry_after: a.retry_after,
+        }
+        .into());
+    }
+    // Only JSON goes on: a broken or foreign answer stops here.
+    if serde_json::from_slice::<serde::de::IgnoredAny>(&a.body).is_err() {
+        return Err(UpstreamError::Malformed("catalogue answer is not JSON".into()).into());
+    }
+    let mut resp = a.body.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(CACHE_CONTROL),
+    );
+    Ok(resp)
+}
+
+/// `GET /api/v1/catalogue/locations?q=&limit=` → PVOG `/v2/locations`
+async fn locations(
+    State(s): State<RelayState>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, RelayError> {
+    let query = pass(q.as_deref(), &["q", "limit"])?;
+    forward(&s, format!("/v2/locations{query}")).await
+}
+
+/// `GET /api/v1/catalogue/regions/{ars}/services?q=&page=&size=&…` → `/v7/servicedescriptions/{ars}`
+async fn search(
+    State(s): State<RelayState>,
+    Path(ars): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, RelayError> {
+    let query = pass(
+        q.as_deref(),
+        &[
+            "q",
+            "page",
+            "size",
+            "online",
+            "audience",
+            "level",
+            "lebenslage",
+            "lang",
+        ],
+    )?;
+    forward(
+        &s,
+        format!("/v7/servicedescriptions/{}{query}", segment(&ars)?),
+    )
+    .await
+}
+
+/// `GET /api/v1/catalogue/services/{id}?ars=&lang=` → `/v6/servicedescriptions/{id}/detail`
+async fn detail(
+    State(s): State<RelayState>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, RelayError> {
+    let query = pass(q.as_deref(), &["ars", "lang"])?;
+    forward(
+        &s,
+        format!("/v6/servicedescriptions/{}/detail{query}", segment(&id)?),
+    )
+    .await
+}
+
+/// `GET /api/v1/catalogue/services/by-leika?leikaIds=&ars=` → `/v3/servicedescriptions/leikaid`
+async fn by_leika(
+    State(s): State<RelayState>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, RelayError> {
+    let query = pass(q.as_deref(), &["leikaIds", "ars", "lang"])?;
+    forward(&s, format!("/v3/servicedescriptions/leikaid{query}")).await
+}
+
+/// `GET /api/v1/catalogue/organisations?ars=&lbId=` → `/v2/organisationunits/titles`
+async fn organisation_titles(
+    State(s): State<RelayState>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, RelayError> {
+    let query = pass(q.as_deref(), &["ars", "lbId"])?;
+    forward(&s, format!("/v2/organisationunits/titles{query}")).await
+}
+
+/// `GET /api/v1/catalogue/organisations/{id}` → `/v5/organisationunits/detail?q=`
+async fn organisation(
+    State(s): State<RelayState>,
+    Path(id): Path<String>,
+) -> Result<Response, RelayError> {
+    forward(
+        &s,
+        format!(
+            "/v5/organisationunits/detail?q={}",
+            url_encode(segment(&id)?)
+        ),
+    )
+    .await
+}
+
+/// `GET /api/v1/catalogue/online-services/{id}` → `/v2/onlineservices/detail?q=`
+async fn online_service(
+    State(s): State<RelayState>,
+    Path(id): Path<String>,
+) -> Result<Response, RelayError> {
+    forward(
+        &s,
+        format!("/v2/onlineservices/detail?q={}", url_encode(segment(&id)?)),
+    )
+    .await
+}
+
+/// `GET /api/v1/catalogue/lebenslagen?lang=` → the stand-in's `/lebenslagen`
+/// (ours; the relay takes it over in a later issue).
+async fn lebenslagen(
+    State(s): State<RelayState>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, RelayError> {
+    let query = pass(q.as_deref(), &["lang"])?;
+    forward(&s, format!("/lebenslagen{query}")).await
+}
+
+/// `GET /api/v1/catalogue/overview` → the stand-in's `/uebersicht` (ours, as above).
+async fn overview(State(s): State<RelayState>) -> Result<Response, RelayError> {
+    forward(&s, "/uebersicht".into()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_known_parameters_pass_re_encoded() {
+        assert_eq!(
+            pass(Some("q=K%C3%B6ln+Mitte&limit=5"), &["q", "limit"]).unwrap(),
+            "?q=K%C3%B6ln%20Mitte&limit=5"
+        );
+        assert_eq!(pass(None, &["q"]).unwrap(), "");
+        assert!(pass(Some("q=a&evil=1"), &["q"]).is_err());
+        assert!(pass(Some("q=%ZZ"), &["q"]).is_err());
+        let long = format!("q={}", "a".repeat(MAX_PARAM_CHARS + 1));
+        assert!(pass(Some(&long), &["q"]).is_err());
+    }
+
+    #[test]
+    fn segments_cannot_escape_the_path() {
+        assert!(segment("L100012.OE.225060530").is_ok());
+        for bad in ["", "..", ".", "..%2f", "a/b", "a?b", "a b"] {
+            assert!(segment(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! The relay's configuration: a TOML file (`RELAY_CONFIG`), overridden by
+//! environment variables. Every upstream URL and secret lives here and only
+//! here; none reaches the app. docs/relay.md lists every key.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Development secrets of the stand-in; accepted only for upstreams on loopback.
+pub const DEV_OIDC_SECRET: &str = "dev-relay-secret";
+pub const DEV_SENDER_SECRET: &str = "dev-sender-secret";
+
+/// A login session lasts at most this long, however often it is extended.
+pub const DEFAULT_SESSION_MAX_SECONDS: u64 = 12 * 3600;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    /// The origin the browser sees, e.g. `https://buergeramt.nrw.de`.
+    pub public_url: String,
+    /// Further origins whose state-changing calls are accepted (a dev proxy).
+    pub allowed_origins: Vec<String>,
+    /// Where the SQLite file lives.
+    pub data_dir: PathBuf,
+    pub session_max_seconds: u64,
+    /// Time limit of one upstream call.
+    pub upstream_timeout_ms: u64,
+    pub identity: Identity,
+    pub pvog: Service,
+}
+
+/// The identity provider (BundID through an OIDC broker).
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub scope: String,
+}
+
+/// An upstream that wants OAuth2 client credentials.
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub base_url: String,
+    pub token_url: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub scope: String,
+}
+
+/// The TOML file: every key optional, environment variables win.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    bind: Option<String>,
+    public_url: Option<String>,
+    allowed_origins: Option<Vec<String>>,
+    data_dir: Option<PathBuf>,
+    session_max_seconds: Option<u64>,
+    upstream_timeout_ms: Option<u64>,
+    /// Base URL of the stand-in: fills every upstream URL not given.
+    upstream: Option<String>,
+    #[serde(default)]
+    identity: FileIdentity,
+    #[serde(default)]
+    pvog: FileService,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileIdentity {
+    issuer: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    scope: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileService {
+    base_url: Option<String>,
+    token_url: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    scope: Option<String>,
+}
+
+/// Is `url`'s host a loopback address?
+pub fn is_loopback_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .unwrap_or("");
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => host,
+    };
+    host == "localhost"
+        || host == "[::1]"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn http_url(name: &str, v: String) -> anyhow::Result<String> {
+    let v = v.trim().trim_end_matches('/').to_string();
+    if !(v.starts_with("http://") || v.starts_with("https://")) || v.contains(char::is_whitespace) {
+        anyhow::bail!("{name} must be an http(s) URL, got {v:?}");
+    }
+    Ok(v)
+}
+
+impl Config {
+    /// Reads `RELAY_CONFIG` (optional TOML file) and the environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let file: FileConfig = match std::env::var("RELAY_CONFIG") {
+            Ok(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| anyhow::anyhow!("cannot read {path}: {e}"))?;
+                toml::from_str(&text).map_err(|e| anyhow::anyhow!("{path}: {e}"))?
+            }
+            Err(_) => FileConfig::default(),
+        };
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        Self::build(file, env)
+    }
+
+    /// Builds the configuration from a file and a variable lookup.
+    fn build(file: FileConfig, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let port: u16 = match env("PORT") {
+            Some(p) => p
+                .parse()
+                .map_err(|_| anyhow::anyhow!("PORT must be a number, got {p:?}"))?,
+            None => 8080,
+        };
+        let bind_ip = env("RELAY_BIND")
+            .or(file.bind)
+            .unwrap_or_else(|| "127.0.0.1".into());
+        let bind: SocketAddr = format!("{bind_ip}:{port}")
+            .parse()
+            .map_err(|e| anyhow::anyhow!("RELAY_BIND: {e}"))?;
+        let public_url = http_url(
+            "RELAY_PUBLIC_URL",
+            env("RELAY_PUBLIC_URL")
+                .or(file.public_url)
+                .unwrap_or_else(|| format!("http://127.0.0.1:{port}")),
+        )?;
+        let mut allowed_origins = Vec::new();
+        for o in env("RELAY_ALLOWED_ORIGINS")
+            .map(|v| v.split(',').map(str::to_string).collect())
+            .or(file.allowed_origins)
+            .unwrap_or_default()
+        {
+            if !o.trim().is_empty() {
+                allowed_origins.push(http_url("RELAY_ALLOWED_ORIGINS", o)?);
+            }
+        }
+        let upstream = env("RELAY_UPSTREAM")
+            .or(file.upstream)
+            .map(|u| http_url("RELAY_UPSTREAM", u))
+            .transpose()?;
+        let derived = |what: &str, path: &str| -> anyhow::Result<String> {
+            match &upstream {
+                Some(u) => Ok(format!("{u}{path}")),
+                None => anyhow::bail!("{what} is not configured (or set RELAY_UPSTREAM)"),
+            }
+        };
+        let issuer = match env("RELAY_OIDC_ISSUER").or(file.identity.issuer) {
+            Some(v) => http_url("RELAY_OIDC_ISSUER", v)?,
+            None => derived("RELAY_OIDC_ISSUER", "/idp")?,
+        };
+        let secret = |name: &str, v: Option<String>, url: &str, dev: &str| match v {
+            Some(s) if s.trim().len() >= 16 => Ok(s.trim().to_string()),
+            Some(_) => anyhow::bail!("{name} must be at least 16 characters"),
+            None if is_loopback_url(url) => Ok(dev.to_string()),
+            None => anyhow::bail!("{name} is required for an upstream that is not on loopback"),
+        };
+        let identity = Identity {
+            client_secret: secret(
+                "RELAY_OIDC_CLIENT_SECRET",
+                env("RELAY_OIDC_CLIENT_SECRET").or(file.identity.client_secret),
+                &issuer,
+                DEV_OIDC_SECRET,
+            )?,
+            client_id: env("RELAY_OIDC_CLIENT_ID")
+                .or(file.identity.client_id)
+                .unwrap_or_else(|| "buergeramt-relay".into()),
+            scope: env("RELAY_OIDC_SCOPE")
+                .or(file.identity.scope)
+                .unwrap_or_else(|| "openid profile email address phone".into()),
+            issuer,
+        };
+        let pvog_base = match env("RELAY_PVOG_URL").or(file.pvog.base_url) {
+            Some(v) => http_url("RELAY_PVOG_URL", v)?,
+            None => derived("RELAY_PVOG_URL", "/pvog")?,
+        };
+        let pvog_token = match env("RELAY_PVOG_TOKEN_URL").or(file.pvog.token_url) {
+            Some(v) => http_url("RELAY_PVOG_TOKEN_URL", v)?,
+            None => derived("RELAY_PVOG_TOKEN_URL", "/idp/token")?,
+        };
+        let pvog = Service {
+            client_secret: secret(
+                "RELAY_PVOG_CLIENT_SECRET",
+                env("RELAY_PVOG_CLIENT_SECRET").or(file.pvog.client_secret),
+                &pvog_token,
+                DEV_SENDER_SECRET,
+            )?,
+            client_id: env("RELAY_PVOG_CLIENT_ID")
+                .or(file.pvog.client_id)
+                .unwrap_or_else(|| "buergeramt-onlinedienst".into()),
+            scope: env("RELAY_PVOG_SCOPE")
+                .or(file.pvog.scope)
+                .unwrap_or_else(|| "pvog:read".into()),
+            base_url: pvog_base,
+            token_url: pvog_token,
+        };
+        let positive = |name: &str, v: Option<String>, f: Option<u64>, d: u64| match v {
+            Some(s) => match s.trim().parse::<u64>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => anyhow::bail!("{name} must be a positive number, got {s:?}"),
+            },
+            None => Ok(f.unwrap_or(d)),
+        };
+        Ok(Config {
+            bind,
+            public_url,
+            allowed_origins,
+            data_dir: env("RELAY_DATA")
+                .map(PathBuf::from)
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from("data/relay")),
+            session_max_seconds: positive(
+                "RELAY_SESSION_MAX_SECONDS",
+                env("RELAY_SESSION_MAX_SECONDS"),
+                file.session_max_seconds,
+                DEFAULT_SESSION_MAX_SECONDS,
+            )?,
+            upstream_timeout_ms: positive(
+                "RELAY_UPSTREAM_TIMEOUT_MS",
+                env("RELAY_UPSTREAM_TIMEOUT_MS"),
+                file.upstream_timeout_ms,
+                10_000,
+            )?,
+            identity,
+            pvog,
+        })
+    }
+
+    /// A configuration for tests: the stand-in at `upstream`, this relay at `public_url`.
+    pub fn for_tests(upstream: &str, public_url: &str, data_dir: PathBuf) -> Self {
+        let vars = [
+            ("RELAY_UPSTREAM", upstream.to_string()),
+            ("RELAY_PUBLIC_URL", public_url.to_string()),
+            ("RELAY_DATA", data_dir.display().to_string()),
+            ("RELAY_UPSTREAM_TIMEOUT_MS", "3000".to_string()),
+        ];
+        let env = |k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+        match Self::build(FileConfig::default(), env) {
+            Ok(c) => c,
+            Err(e) => panic!("test configuration: {e}"),
+        }
+    }
+
+    /// Serve the session cookie with `Secure` and the `__Host-` prefix?
+    pub fn https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// The OIDC redirect URI.
+    pub fn callback_url(&self) -> String {
+        format!(
+            "{}{}/login/callback",
+            self.public_url,
+            contract::relay::API_PREFIX
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(vars: &[(&str, &str)], file: &str) -> anyhow::Result<Config> {
+        let file: FileConfig = toml::from_str(file)?;
+        Config::build(file, |k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn upstream_fills_every_url_and_dev_secrets_on_loopback() {
+        let c = build(&[("RELAY_UPSTREAM", "http://127.0.0.1:9000/")], "").unwrap();
+        assert_eq!(c.identity.issuer, "http://127.0.0.1:9000/idp");
+        assert_eq!(c.pvog.base_url, "http://127.0.0.1:9000/pvog");
+        assert_eq!(c.pvog.token_url, "http://127.0.0.1:9000/idp/token");
+        assert_eq!(c.identity.client_secret, DEV_OIDC_SECRET);
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert!(!c.https());
+    }
+
+    #[test]
+    fn remote_upstreams_need_real_secrets() {
+        let e = build(&[("RELAY_UPSTREAM", "https://idp.example")], "").unwrap_err();
+        assert!(e.to_string().contains("RELAY_OIDC_CLIENT_SECRET"), "{e}");
+        let c = build(
+            &[
+                ("RELAY_UPSTREAM", "https://idp.example"),
+                ("RELAY_PUBLIC_URL", "https://buergeramt.example"),
+            ],
+            r#"
+            [identity]
+            client_secret = "0123456789abcdef-oidc"
+            [pvog]
+            client_secret = "0123456789abcdef-pvog"
+            base_url = "https://pvog.example/api"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.pvog.base_url, "https://pvog.example/api");
+        assert!(c.https());
+        assert_eq!(
+            c.callback_url(),
+            "https://buergeramt.example/api/v1/login/callback"
+        );
+    }
+
+    #[test]
+    fn environment_wins_and_nonsense_is_refused() {
+        let c = build(
+            &[
+                ("RELAY_UPSTREAM", "http://localhost:1"),
+                ("RELAY_PVOG_URL", "http://localhost:2/pvog"),
+            ],
+            r#"[pvog]
+            base_url = "http://localhost:3/pvog""#,
+        )
+        .unwrap();
+        assert_eq!(c.pvog.base_url, "http://localhost:2/pvog");
+        assert!(build(&[], "").is_err(), "no upstream at all");
+        assert!(build(&[("RELAY_UPSTREAM", "ftp://x")], "").is_err());
+        assert!(build(&[("RELAY_UPSTREAM", "http://localhost:1")], "nope = 1").is_err());
+        assert!(build(
+            &[
+                ("RELAY_UPSTREAM", "http://localhost:1"),
+                ("RELAY_SESSION_MAX_SECONDS", "0")
+            ],
+            ""
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn loopback_is_recognised() {
+        for u in [
+            "http://127.0.0.1:8080/idp",
+            "http://localhost/x",
+            "https://[::1]:9/",
+        ] {
+            assert!(is_loopback_url(u), "{u}");
+        }
+        for u in [
+            "https://127.0.0.1.evil.example/",
+            "https://example.org",
+            "x",
+        ] {
+            assert!(!is_loopback_url(u), "{u}");
+        }
+    }
+}

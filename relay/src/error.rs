@@ -1,0 +1,193 @@
+//! Typed errors of the relay. Every one becomes a JSON answer
+//! `{"error", "message", "messageEn"}` (contract::relay::ErrorBody) whose
+//! message tells the citizen what to do next, in German and English.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use contract::relay::{self as api, ErrorBody};
+
+/// Why an upstream call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("upstream answered {status}")]
+    Status {
+        status: u16,
+        retry_after: Option<u64>,
+    },
+    #[error("upstream did not answer in time")]
+    Timeout,
+    #[error("upstream unreachable: {0}")]
+    Unreachable(String),
+    #[error("upstream answer malformed: {0}")]
+    Malformed(String),
+    #[error("upstream refused our credentials")]
+    Credentials,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("login required")]
+    LoginRequired,
+    #[error("not found")]
+    NotFound,
+    #[error("cross-site request refused")]
+    CrossSite,
+    #[error("API version mismatch")]
+    ApiVersion,
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<rusqlite::Error> for RelayError {
+    fn from(e: rusqlite::Error) -> Self {
+        RelayError::Internal(format!("database: {e}"))
+    }
+}
+
+impl RelayError {
+    fn parts(&self) -> (StatusCode, &'static str, &'static str, &'static str) {
+        match self {
+            RelayError::BadRequest(_) => (
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "Die Anfrage ist ungültig. Bitte prüfen Sie Ihre Eingabe.",
+                "The request is invalid. Please check what you entered.",
+            ),
+            RelayError::LoginRequired => (
+                StatusCode::UNAUTHORIZED,
+                api::ERROR_LOGIN_REQUIRED,
+                "Sie sind nicht (mehr) angemeldet. Bitte melden Sie sich an; Ihre Eingaben bleiben erhalten.",
+                "You are not logged in (any more). Please log in; what you entered is kept.",
+            ),
+            RelayError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "Das Gesuchte gibt es nicht (mehr).",
+                "What you asked for does not exist (any more).",
+            ),
+            RelayError::CrossSite => (
+                StatusCode::FORBIDDEN,
+                api::ERROR_CSRF,
+                "Diese Anfrage kam nicht von Bürgeramt und wurde abgelehnt. Bitte nutzen Sie die Seite direkt.",
+                "This request did not come from Bürgeramt and was refused. Please use the site directly.",
+            ),
+            RelayError::ApiVersion => (
+                StatusCode::CONFLICT,
+                api::ERROR_API_VERSION,
+                "Bürgeramt wurde aktualisiert. Bitte laden Sie die Seite neu; Ihre Entwürfe bleiben erhalten.",
+                "Bürgeramt has been updated. Please reload the page; your drafts are kept.",
+            ),
+            RelayError::Upstream(UpstreamError::Status { status: 404, .. }) => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "Das Gesuchte gibt es nicht (mehr).",
+                "What you asked for does not exist (any more).",
+            ),
+            RelayError::Upstream(UpstreamError::Status { status: 400, .. }) => (
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "Die Anfrage ist ungültig. Bitte prüfen Sie Ihre Eingabe.",
+                "The request is invalid. Please check what you entered.",
+            ),
+            RelayError::Upstream(UpstreamError::Status {
+                status: 429 | 503, ..
+            }) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                api::ERROR_UPSTREAM,
+                "Der Dienst ist gerade stark ausgelastet. Bitte versuchen Sie es in einigen Minuten erneut.",
+                "The service is very busy right now. Please try again in a few minutes.",
+            ),
+            RelayError::Upstream(UpstreamError::Timeout) => (
+                StatusCode::GATEWAY_TIMEOUT,
+                api::ERROR_UPSTREAM,
+                "Der Dienst hat nicht rechtzeitig geantwortet. Bitte versuchen Sie es gleich noch einmal.",
+                "The service did not answer in time. Please try again shortly.",
+            ),
+            RelayError::Upstream(_) => (
+                StatusCode::BAD_GATEWAY,
+                api::ERROR_UPSTREAM,
+                "Der Dienst ist gerade nicht erreichbar. Bitte versuchen Sie es später erneut; Ihre Eingaben bleiben erhalten.",
+                "The service cannot be reached right now. Please try again later; what you entered is kept.",
+            ),
+            RelayError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Bei uns ist ein Fehler aufgetreten. Bitte versuchen Sie es später erneut.",
+                "Something went wrong on our side. Please try again later.",
+            ),
+        }
+    }
+}
+
+impl IntoResponse for RelayError {
+    fn into_response(self) -> Response {
+        let (status, code, de, en) = self.parts();
+        match &self {
+            RelayError::Internal(detail) => tracing::error!(%detail, "relay error"),
+            RelayError::Upstream(e) => tracing::warn!(error = %e, "upstream call failed"),
+            _ => {}
+        }
+        let mut resp = (
+            status,
+            Json(ErrorBody {
+                error: code.into(),
+                message: de.into(),
+                message_en: en.into(),
+            }),
+        )
+            .into_response();
+        let h = resp.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let RelayError::Upstream(UpstreamError::Status {
+            retry_after: Some(s),
+            ..
+        }) = &self
+        {
+            if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
+                h.insert(header::RETRY_AFTER, v);
+            }
+        }
+        resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstream_failures_map_to_gateway_statuses() {
+        let s = |e: UpstreamError| RelayError::from(e).into_response().status();
+        assert_eq!(s(UpstreamError::Timeout), StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(
+            s(UpstreamError::Malformed("x".into())),
+            StatusCode::BAD_GATEWAY
+        );
+        assert_eq!(
+            s(UpstreamError::Status {
+                status: 500,
+                retry_after: None
+            }),
+            StatusCode::BAD_GATEWAY
+        );
+        assert_eq!(
+            s(UpstreamError::Status {
+                status: 404,
+                retry_after: None
+            }),
+            StatusCode::NOT_FOUND
+        );
+        let busy = RelayError::from(UpstreamError::Status {
+            status: 429,
+            retry_after: Some(7),
+        })
+        .into_response();
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy.headers()[header::RETRY_AFTER], "7");
+    }
+}

@@ -1,0 +1,117 @@
+//! `buergeramt-relay`: the app's own server (backend for frontend).
+//!
+//! The app talks to nobody else. The relay holds the sessions (a cookie in
+//! the browser, everything else in its database), logs citizens in as a
+//! confidential OIDC client, and calls the upstreams (PVOG, …) with the
+//! credentials they demand. Its API is versioned under `/api/v1/`, split into
+//! public routes (catalogue: cacheable) and personal routes (`no-store`).
+//! Every route is listed in docs/relay.md.
+
+pub mod account;
+pub mod catalogue;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod guard;
+pub mod login;
+pub mod oidc;
+pub mod session;
+pub mod upstream;
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use axum::routing::{delete, get, post};
+use axum::Router;
+
+pub use config::Config;
+pub use error::RelayError;
+
+/// What every handler may read; cheap to clone.
+#[derive(Clone)]
+pub struct RelayState {
+    pub db: db::Db,
+    pub shared: Arc<Shared>,
+}
+
+/// Built once at start.
+pub struct Shared {
+    pub config: Config,
+    pub oidc: Arc<oidc::OidcClient>,
+    pub pvog: Arc<upstream::Upstream>,
+    /// Key of the citizens' stable handles (from the database).
+    pub handle_key: Vec<u8>,
+}
+
+impl FromRef<RelayState> for db::Db {
+    fn from_ref(s: &RelayState) -> Self {
+        s.db.clone()
+    }
+}
+
+impl RelayState {
+    /// Opens the database under the configured data directory.
+    pub async fn open(config: Config) -> anyhow::Result<Self> {
+        let db = db::Db::open(&config.data_dir)?;
+        Self::with_db(config, db).await
+    }
+
+    pub async fn with_db(config: Config, db: db::Db) -> anyhow::Result<Self> {
+        let http = upstream::http_client(config.upstream_timeout_ms)?;
+        let handle_key = db
+            .call(|c| session::handle_key(c))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let shared = Shared {
+            oidc: oidc::OidcClient::new(config.identity.clone(), http.clone()),
+            pvog: upstream::Upstream::new(config.pvog.clone(), http),
+            handle_key,
+            config,
+        };
+        Ok(RelayState {
+            db,
+            shared: Arc::new(shared),
+        })
+    }
+}
+
+/// The whole server.
+pub fn app(state: RelayState) -> Router {
+    let api = Router::new()
+        // Identity and session (personal, no-store).
+        .route("/login", get(login::start))
+        .route("/login/callback", get(login::callback))
+        .route("/logout", post(login::logout))
+        .route("/session", get(login::session))
+        .route("/session/extend", post(login::extend))
+        .route("/sessions", get(account::list).delete(account::end_all))
+        .route("/sessions/{id}", delete(account::end_one))
+        // The catalogue (public, cacheable).
+        .nest("/catalogue", catalogue::router())
+        .fallback(guard::not_found);
+    Router::new()
+        .route("/healthz", get(healthz))
+        .nest(contract::relay::API_PREFIX, api)
+        .fallback(guard::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::api_guard,
+        ))
+        .with_state(state)
+}
+
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<RelayState>,
+) -> axum::Json<serde_json::Value> {
+    let db_ok = state
+        .db
+        .call(|c| c.query_row("SELECT 1", [], |_| Ok(())))
+        .await
+        .is_ok();
+    axum::Json(serde_json::json!({
+        "status": if db_ok { "ok" } else { "degraded" },
+        "database": db_ok,
+        "apiVersion": contract::relay::API_VERSION,
+        "version": env!("CARGO_PKG_VERSION"),
+    }))
+}

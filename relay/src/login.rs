@@ -1,0 +1,366 @@
+//! Login, step-up, the session as the app sees it, extension and logout.
+//!
+//! * `GET /api/v1/login?level=…&return=/path` starts an authorization at the
+//!   identity provider (a step-up is the same at a higher level) and binds
+//!   it to this browser with a short-lived login cookie.
+//! * `GET /api/v1/login/callback` checks `iss`, `state` and the login cookie,
+//!   redeems the code, checks the ID token, fetches the attributes, replaces
+//!   any earlier session of this browser with a new one (a new id: no
+//!   fixation) and sends the browser back to the path it came from.
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use contract::relay::{is_return_path, LoggedOut, SessionInfo};
+use contract::trust::TrustLevel;
+use rusqlite::{params, OptionalExtension};
+use serde::Deserialize;
+
+use crate::error::RelayError;
+use crate::oidc::LoginError;
+use crate::session::{self, Citizen, MaybeCitizen, NewSession};
+use crate::RelayState;
+
+#[derive(Deserialize)]
+pub struct StartParams {
+    level: Option<String>,
+    #[serde(rename = "return")]
+    return_path: Option<String>,
+}
+
+/// `GET /api/v1/login`
+pub async fn start(
+    State(state): State<RelayState>,
+    Query(q): Query<StartParams>,
+) -> Result<Response, RelayError> {
+    let level = match q.level.as_deref() {
+        None | Some("") => TrustLevel::Level1,
+        Some(l) => {
+            TrustLevel::parse(l).map_err(|_| RelayError::BadRequest("unknown level".into()))?
+        }
+    };
+    let return_path = match q.return_path {
+        Some(p) if is_return_path(&p) => p,
+        Some(_) => {
+            return Err(RelayError::BadRequest(
+                "return must be a path of this site".into(),
+            ))
+        }
+        None => "/".into(),
+    };
+    let (login_cookie, st, nonce, verifier) = (
+        session::random_token()?,
+        session::random_token()?,
+        session::random_token()?,
+        session::random_token()?,
+    );
+    let config = &state.shared.config;
+    let url = state
+        .shared
+        .oidc
+        .authorization_url(&config.callback_url(), &st, &nonce, &verifier, level)
+        .await?;
+    let id_hash = session::sha256_hex(&login_cookie);
+    let expires = session::now() + session::LOGIN_TX_SECS;
+    state
+        .db
+        .call(move |c| {
+            c.execute(
+                "DELETE FROM relay_login_tx WHERE expires_at <= ?1",
+                params![session::now()],
+            )?;
+            c.execute(
+                "INSERT INTO relay_login_tx (id_hash, state, nonce, verifier, level, return_path, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![id_hash, st, nonce, verifier, level.as_acr(), return_path, expires],
+            )?;
+            Ok(())
+        })
+        .await?;
+    let mut resp = Redirect::to(&url).into_response();
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        session::set_cookie(
+            session::LOGIN_COOKIE,
+            Some(&login_cookie),
+            config.https(),
+            session::LOGIN_TX_SECS,
+        ),
+    );
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+pub struct CallbackParams {
+    code: Option<String>,
+    state: Option<String>,
+    iss: Option<String>,
+    error: Option<String>,
+}
+
+struct LoginTx {
+    state: String,
+    nonce: String,
+    verifier: String,
+    level: TrustLevel,
+    return_path: String,
+}
+
+/// Back to `path` with `anmeldung=<outcome>` for the app to explain.
+fn back_to(path: &str, outcome: &str) -> String {
+    let (base, frag) = path.split_once('#').unwrap_or((path, ""));
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let frag = if frag.is_empty() {
+        String::new()
+    } else {
+        format!("#{frag}")
+    };
+    format!("{base}{sep}anmeldung={outcome}{frag}")
+}
+
+/// `GET /api/v1/login/callback`
+pub async fn callback(
+    State(state): State<RelayState>,
+    headers: HeaderMap,
+    Query(q): Query<CallbackParams>,
+) -> Result<Response, RelayError> {
+    let https = state.shared.config.https();
+    let clear_login = session::set_cookie(session::LOGIN_COOKIE, None, https, 0);
+    let redirect = |to: String, cookies: Vec<HeaderValue>| {
+        let mut resp = Redirect::to(&to).into_response();
+        resp.headers_mut()
+            .append(header::SET_COOKIE, clear_login.clone());
+        for c in cookies {
+            resp.headers_mut().append(header::SET_COOKIE, c);
+        }
+        resp
+    };
+    // 1. The transaction of this browser, used once.
+    let Some(login_cookie) = session::cookie(&headers, session::LOGIN_COOKIE) else {
+        return Ok(redirect(back_to("/", "ungueltig"), vec![]));
+    };
+    let id_hash = session::sha256_hex(&login_cookie);
+    let tx = state
+        .db
+        .call(move |c| {
+            let tx = c
+                .query_row(
+                    "SELECT state, nonce, verifier, level, return_path FROM relay_login_tx
+                     WHERE id_hash = ?1 AND expires_at > ?2",
+                    params![id_hash, session::now()],
+                    |r| {
+                        let level: String = r.get(3)?;
+                        Ok(LoginTx {
+                            state: r.get(0)?,
+                            nonce: r.get(1)?,
+                            verifier: r.get(2)?,
+                            level: TrustLevel::parse(&level).unwrap_or(TrustLevel::Level4),
+                            return_path: r.get(4)?,
+                        })
+                    },
+                )
+                .optional()?;
+            c.execute(
+                "DELETE FROM relay_login_tx WHERE id_hash = ?1",
+                params![id_hash],
+            )?;
+            Ok(tx)
+        })
+        .await?;
+    let Some(tx) = tx else {
+        return Ok(redirect(back_to("/", "abgelaufen"), vec![]));
+    };
+    // 2. The answer belongs to it: state and issuer (RFC 9207).
+    let state_ok = q
+        .state
+        .as_deref()
+        .is_some_and(|s| session::same_secret(s, &tx.state));
+    let iss_ok = q.iss.as_deref() == Some(state.shared.oidc.issuer());
+    if !state_ok || !iss_ok {
+        tracing::warn!(state_ok, iss_ok, "login callback refused");
+        return Ok(redirect(back_to(&tx.return_path, "ungueltig"), vec![]));
+    }
+    if let Some(e) = q.error.as_deref() {
+        let outcome = if e == "access_denied" {
+            "abgebrochen"
+        } else {
+            "fehler"
+        };
+        return Ok(redirect(back_to(&tx.return_path, outcome), vec![]));
+    }
+    let Some(code) = q.code.filter(|c| !c.is_empty() && c.len() <= 256) else {
+        return Ok(redirect(back_to(&tx.return_path, "fehler"), vec![]));
+    };
+    // 3. Code → tokens → checked identity → attributes.
+    let shared = &state.shared;
+    let config = &shared.config;
+    let tokens = shared
+        .oidc
+        .exchange_code(&code, &config.callback_url(), &tx.verifier)
+        .await?;
+    let Some(id_token) = tokens.id_token.clone() else {
+        return Ok(redirect(back_to(&tx.return_path, "fehler"), vec![]));
+    };
+    let login = match shared
+        .oidc
+        .verify_id_token(&id_token, &tx.nonce, tx.level)
+        .await
+    {
+        Ok(l) => l,
+        Err(LoginError::LevelTooLow { .. }) => {
+            return Ok(redirect(back_to(&tx.return_path, "niveau"), vec![]))
+        }
+        Err(LoginError::Upstream(e)) => return Err(e.into()),
+        Err(LoginError::IdToken(why)) => {
+            tracing::warn!(%why, "ID token refused");
+            return Ok(redirect(back_to(&tx.return_path, "fehler"), vec![]));
+        }
+    };
+    let attributes = shared
+        .oidc
+        .attributes(&tokens.access_token, &login.sub)
+        .await?;
+    let lifetime = tokens.expires_in.unwrap_or(1800).clamp(60, 86_400);
+    let new = NewSession {
+        sub: login.sub,
+        level: login.level,
+        method: login.method,
+        attributes,
+        access_token: tokens.access_token,
+        refresh_token: tokens.refresh_token,
+        id_token,
+        expires_at: session::now() + lifetime,
+        device: session::device_label(
+            headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or(""),
+        ),
+    };
+    // 4. A new session id; the browser's earlier session (if any) ends.
+    let old = session::cookie(&headers, session::cookie_name(https));
+    let max = config.session_max_seconds as i64;
+    let (cookie, ended) = state
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            let ended = match old {
+                Some(o) => session::delete(&tx, &session::sha256_hex(&o))?,
+                None => None,
+            };
+            let (cookie, _) = session::create(&tx, &new, max)?;
+            tx.commit()?;
+            Ok((cookie, ended))
+        })
+        .await?;
+    if let Some(old_id_token) = ended {
+        // The step-up's new login replaces the old one at the provider too.
+        shared.oidc.end_session(&old_id_token).await;
+    }
+    let session_cookie = session::set_cookie(
+        session::cookie_name(https),
+        Some(&cookie),
+        https,
+        config.session_max_seconds as i64,
+    );
+    Ok(redirect(tx.return_path, vec![session_cookie]))
+}
+
+/// `GET /api/v1/session`: reading it is no activity.
+pub async fn session(
+    State(state): State<RelayState>,
+    MaybeCitizen(s): MaybeCitizen,
+) -> Json<SessionInfo> {
+    let Some(s) = s else {
+        return Json(SessionInfo::anonymous());
+    };
+    Json(SessionInfo {
+        logged_in: true,
+        seconds_left: Some(s.seconds_left(session::now())),
+        handle: Some(session::handle(&state.shared, &s.sub)),
+        level: Some(s.level),
+        method: Some(s.method.clone()),
+        attributes: s.attributes.clone(),
+        extensions_left: Some(session::MAX_EXTENSIONS.saturating_sub(s.extensions)),
+    })
+}
+
+/// `POST /api/v1/session/extend`: refreshes the login at the provider.
+pub async fn extend(
+    State(state): State<RelayState>,
+    Citizen(s): Citizen,
+) -> Result<Response, RelayError> {
+    let Some(refresh) = s
+        .refresh_token
+        .clone()
+        .filter(|_| s.extensions < session::MAX_EXTENSIONS)
+    else {
+        return Ok((StatusCode::CONFLICT, Json(serde_json::json!({
+            "error": "no_more_extensions",
+            "message": "Die Sitzung kann nicht weiter verlängert werden. Bitte melden Sie sich erneut an; Ihre Eingaben bleiben erhalten.",
+            "messageEn": "The session cannot be extended any further. Please log in again; what you entered is kept.",
+        }))).into_response());
+    };
+    let tokens = match state.shared.oidc.refresh(&refresh).await {
+        Ok(t) => t,
+        Err(crate::error::UpstreamError::Status { status: 400, .. }) => {
+            // The provider ended the login (revoked, expired): so do we.
+            let id_hash = s.id_hash.clone();
+            state.db.call(move |c| session::delete(c, &id_hash)).await?;
+            return Err(RelayError::LoginRequired);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let lifetime = tokens.expires_in.unwrap_or(1800).clamp(60, 86_400);
+    let expires_at = session::now() + lifetime;
+    let id_hash = s.id_hash.clone();
+    state
+        .db
+        .call(move |c| {
+            session::extended(
+                c,
+                &id_hash,
+                &tokens.access_token,
+                tokens.refresh_token.as_deref(),
+                expires_at,
+            )
+        })
+        .await?;
+    let left = (expires_at.min(s.max_expires_at) - session::now()).max(0);
+    Ok(Json(serde_json::json!({ "secondsLeft": left })).into_response())
+}
+
+/// `POST /api/v1/logout`: ends this session here and at the provider.
+pub async fn logout(
+    State(state): State<RelayState>,
+    MaybeCitizen(s): MaybeCitizen,
+) -> Result<Response, RelayError> {
+    let https = state.shared.config.https();
+    let mut ended = 0;
+    if let Some(s) = s {
+        let id_hash = s.id_hash.clone();
+        if let Some(t) = state.db.call(move |c| session::delete(c, &id_hash)).await? {
+            state.shared.oidc.end_session(&t).await;
+            ended = 1;
+        }
+    }
+    let mut resp = Json(LoggedOut { ended }).into_response();
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        session::set_cookie(session::cookie_name(https), None, https, 0),
+    );
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::back_to;
+
+    #[test]
+    fn outcome_goes_before_the_fragment() {
+        assert_eq!(back_to("/", "abgebrochen"), "/?anmeldung=abgebrochen");
+        assert_eq!(back_to("/a?b=1#c", "fehler"), "/a?b=1&anmeldung=fehler#c");
+        assert_eq!(back_to("/a#x?y", "niveau"), "/a?anmeldung=niveau#x?y");
+    }
+}

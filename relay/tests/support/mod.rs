@@ -1,0 +1,342 @@
+//! The relay against the real stand-in, over real HTTP on loopback.
+//!
+//! One stand-in per test binary (strict: its PVOG wants service tokens),
+//! started on its own thread and runtime; each test starts its own relay.
+//! A `Browser` keeps cookies per name and follows no redirects by itself,
+//! so every hop of a login can be checked.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+
+use backends::idp::clients::ServerClients;
+use relay::{Config, RelayState};
+use reqwest::header::{self, HeaderMap};
+use reqwest::{Method, StatusCode};
+
+pub struct StandIn {
+    pub url: String,
+    /// Relays are registered for these origins (ports reserved up front).
+    relay_ports: Vec<u16>,
+}
+
+const RELAY_SLOTS: usize = 24;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// The shared stand-in; relays must take a port from [`relay_port`].
+pub fn stand_in() -> &'static StandIn {
+    static S: OnceLock<StandIn> = OnceLock::new();
+    S.get_or_init(|| {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind stand-in");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let addr: SocketAddr = listener.local_addr().expect("addr");
+        let url = format!("http://{addr}");
+        let relay_ports: Vec<u16> = (0..RELAY_SLOTS).map(|_| free_port()).collect();
+        let relay_urls: Vec<String> = relay_ports
+            .iter()
+            .map(|p| format!("http://127.0.0.1:{p}"))
+            .collect();
+        let dir = tempfile::tempdir().expect("tempdir").keep();
+        let mut config = backends::Config::for_tests(dir.clone(), dir.join("no-dist"));
+        config.public_url = url.clone();
+        config.app = {
+            let mut a = config.app.clone();
+            a.idp = format!("{url}/idp");
+            a
+        };
+        config.clients = ServerClients {
+            relay_urls,
+            strict: true,
+            ..ServerClients::for_tests(&url)
+        };
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let state = backends::AppState::open(config).expect("stand-in state");
+                let app = backends::app(state).expect("stand-in app");
+                let l = tokio::net::TcpListener::from_std(listener).expect("listener");
+                axum::serve(l, app).await.expect("stand-in serves");
+            });
+        });
+        StandIn { url, relay_ports }
+    })
+}
+
+/// A relay port registered at the stand-in, a different one per call.
+pub fn relay_port() -> u16 {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let i = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    stand_in().relay_ports[i % RELAY_SLOTS]
+}
+
+pub struct Relay {
+    pub url: String,
+    pub state: RelayState,
+}
+
+/// Starts a relay in this test's runtime against the shared stand-in.
+pub async fn relay() -> Relay {
+    relay_with(|_| {}).await
+}
+
+pub async fn relay_with(tweak: impl FnOnce(&mut Config)) -> Relay {
+    let s = stand_in();
+    wait_healthy(&s.url).await;
+    let port = relay_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().expect("tempdir").keep();
+    let mut config = Config::for_tests(&s.url, &url, dir);
+    tweak(&mut config);
+    let state = RelayState::open(config).await.expect("relay state");
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("bind relay");
+    let app = relay::app(state.clone());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Relay { url, state }
+}
+
+async fn wait_healthy(url: &str) {
+    let client = reqwest::Client::new();
+    for _ in 0..600 {
+        if let Ok(r) = client.get(format!("{url}/healthz")).send().await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the stand-in did not come up");
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    pub fn location(&self) -> String {
+        self.headers
+            .get(header::LOCATION)
+            .unwrap_or_else(|| panic!("no Location ({}): {}", self.status, self.body))
+            .to_str()
+            .unwrap()
+            .to_string()
+    }
+
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+/// One browser: cookies by name (all hosts are loopback here, so one jar
+/// per origin keeps them apart as a browser would by host and port).
+pub struct Browser {
+    client: reqwest::Client,
+    jars: HashMap<String, HashMap<String, String>>,
+    pub user_agent: String,
+}
+
+fn origin_of(url: &str) -> String {
+    let rest = url.split_once("://").map(|x| x.1).unwrap_or(url);
+    let host = rest.split('/').next().unwrap_or("");
+    format!("http://{host}")
+}
+
+impl Browser {
+    pub fn new() -> Self {
+        Self::with_agent("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")
+    }
+
+    pub fn with_agent(ua: &str) -> Self {
+        Browser {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            jars: HashMap::new(),
+            user_agent: ua.into(),
+        }
+    }
+
+    pub fn cookie(&self, url: &str, name: &str) -> Option<String> {
+        self.jars.get(&origin_of(url))?.get(name).cloned()
+    }
+
+    pub fn set_cookie(&mut self, url: &str, name: &str, value: &str) {
+        self.jars
+            .entry(origin_of(url))
+            .or_default()
+            .insert(name.into(), value.into());
+    }
+
+    pub async fn send(
+        &mut self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        form: Option<&[(&str, &str)]>,
+    ) -> Resp {
+        let mut req = self
+            .client
+            .request(method, url)
+            .header(header::USER_AGENT, &self.user_agent);
+        if let Some(jar) = self.jars.get(&origin_of(url)) {
+            let c: Vec<String> = jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            if !c.is_empty() {
+                req = req.header(header::COOKIE, c.join("; "));
+            }
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(f) = form {
+            req = req.form(f);
+        }
+        let r = req.send().await.unwrap_or_else(|e| panic!("{url}: {e}"));
+        let status = r.status();
+        let headers = r.headers().clone();
+        let body = r.text().await.unwrap_or_default();
+        let resp = Resp {
+            status,
+            headers,
+            body,
+        };
+        let jar = self.jars.entry(origin_of(url)).or_default();
+        for c in resp.set_cookies() {
+            let pair = c.split(';').next().unwrap_or("");
+            if let Some((k, v)) = pair.split_once('=') {
+                if v.is_empty() || c.contains("Max-Age=0") {
+                    jar.remove(k);
+                } else {
+                    jar.insert(k.to_string(), v.to_string());
+                }
+            }
+        }
+        resp
+    }
+
+    pub async fn get(&mut self, url: &str) -> Resp {
+        self.send(Method::GET, url, &[], None).await
+    }
+
+    /// A call as the app makes it: with the API header.
+    pub async fn api(&mut self, method: Method, url: &str) -> Resp {
+        self.send(method, url, &[("buergeramt-api", "1")], None)
+            .await
+    }
+}
+
+/// How to log in at the stand-in's pages.
+#[derive(Clone, Copy)]
+pub enum How<'a> {
+    Password(&'a str, &'a str),
+    Eid(&'a str, &'a str),
+}
+
+fn csrf_of(html: &str) -> Option<String> {
+    let key = "name=\"csrf\" value=\"";
+    let start = html.find(key)? + key.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_string())
+}
+
+fn absolute(base: &str, location: &str) -> String {
+    if location.starts_with("http") {
+        location.to_string()
+    } else {
+        format!("{}{location}", origin_of(base))
+    }
+}
+
+/// Starts a login at the relay and goes through the provider's pages up to
+/// the redirect back to the relay's callback; returns that callback URL.
+pub async fn login_until_callback(
+    b: &mut Browser,
+    relay: &Relay,
+    level: &str,
+    ret: &str,
+    how: How<'_>,
+) -> String {
+    let start = b
+        .get(&format!(
+            "{}/api/v1/login?level={level}&return={}",
+            relay.url,
+            contract::encoding::url_encode(ret)
+        ))
+        .await;
+    assert_eq!(start.status, StatusCode::SEE_OTHER, "{}", start.body);
+    let authorize = start.location();
+    assert!(authorize.starts_with(&stand_in().url), "{authorize}");
+    let r = b.get(&authorize).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "authorize: {}", r.body);
+    let page = absolute(&authorize, &r.location());
+    let done = match how {
+        How::Password(user, pw) => {
+            let p = b.get(&page).await;
+            let csrf = csrf_of(&p.body).expect("csrf on the login page");
+            b.send(
+                Method::POST,
+                &format!("{page}/password"),
+                &[],
+                Some(&[("csrf", &csrf), ("username", user), ("password", pw)]),
+            )
+            .await
+        }
+        How::Eid(card, pin) => {
+            let p = b.get(&format!("{page}/eid?card={card}")).await;
+            let csrf = csrf_of(&p.body).expect("csrf on the eID page");
+            b.send(
+                Method::POST,
+                &format!("{page}/eid"),
+                &[],
+                Some(&[("csrf", &csrf), ("card", card), ("pin", pin)]),
+            )
+            .await
+        }
+    };
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "login: {}", done.body);
+    let back = done.location();
+    assert!(
+        back.starts_with(&format!("{}/api/v1/login/callback?", relay.url)),
+        "{back}"
+    );
+    back
+}
+
+/// A whole login; returns where the relay sent the browser.
+pub async fn login(b: &mut Browser, relay: &Relay, level: &str, ret: &str, how: How<'_>) -> String {
+    let callback = login_until_callback(b, relay, level, ret, how).await;
+    let r = b.get(&callback).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "callback: {}", r.body);
+    r.location()
+}
+
+pub const ERIKA: How<'static> = How::Password("erika", "Mustermann-2026");
+pub const ERIKA_EID: How<'static> = How::Eid("eid-erika", "123456");
+pub const L1: &str = "STORK-QAA-Level-1";
+pub const L4: &str = "STORK-QAA-Level-4";
+pub const SESSION_COOKIE: &str = "buergeramt_session";
