@@ -32,6 +32,8 @@ pub const DEV_SENDER_SECRET: &str = "dev-sender-secret";
 pub const SCOPE_PVOG: &str = "pvog:read";
 /// Scope of a token that may send to FIT-Connect.
 pub const SCOPE_FITCONNECT: &str = "fitconnect:send";
+/// Scope of a token that may read and keep citizens' postboxes (ZBP).
+pub const SCOPE_ZBP: &str = crate::zbp::SCOPE_ZBP;
 /// Default lifetime of a service access token (seconds).
 pub const DEFAULT_SERVICE_TOKEN_SECONDS: i64 = 300;
 /// The relay's callback path, relative to its origin.
@@ -58,8 +60,8 @@ pub struct ServerClients {
     pub sender_secret: String,
     /// Lifetime of service tokens (`BUERGERAMT_SERVICE_TOKEN_SECONDS`).
     pub service_token_seconds: i64,
-    /// `BUERGERAMT_STRICT_UPSTREAMS=1`: the PVOG answers only callers with a
-    /// service token, as the real one does.
+    /// `BUERGERAMT_STRICT_UPSTREAMS=1`: the PVOG and the ZBP answer only
+    /// callers with a service token, as the real ones do.
     pub strict: bool,
 }
 
@@ -138,7 +140,7 @@ impl ServerClients {
     /// Scopes a service client may ask for with `client_credentials`.
     pub fn service_scopes(client_id: &str) -> &'static [&'static str] {
         match client_id {
-            SENDER_CLIENT_ID => &[SCOPE_PVOG, SCOPE_FITCONNECT],
+            SENDER_CLIENT_ID => &[SCOPE_PVOG, SCOPE_FITCONNECT, SCOPE_ZBP],
             _ => &[],
         }
     }
@@ -355,7 +357,7 @@ mod tests {
     fn only_the_sender_gets_service_scopes() {
         assert_eq!(
             ServerClients::service_scopes(SENDER_CLIENT_ID),
-            &[SCOPE_PVOG, SCOPE_FITCONNECT]
+            &[SCOPE_PVOG, SCOPE_FITCONNECT, SCOPE_ZBP]
         );
         assert!(ServerClients::service_scopes(RELAY_CLIENT_ID).is_empty());
     }
