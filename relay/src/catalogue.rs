@@ -32,7 +32,7 @@ pub fn router() -> Router<RelayState> {
 }
 
 /// The allowed parameters of `raw`, re-encoded; anything else is refused.
-fn pass(raw: Option<&str>, allowed: &[&str]) -> Result<String, RelayError> {
+pub(crate) fn pass(raw: Option<&str>, allowed: &[&str]) -> Result<String, RelayError> {
     let mut out = Vec::new();
     for pair in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -57,7 +57,7 @@ fn decode(v: &str) -> Option<String> {
 }
 
 /// A path segment: digits, letters, `.`, `-`, `_` only.
-fn segment(s: &str) -> Result<&str, RelayError> {
+pub(crate) fn segment(s: &str) -> Result<&str, RelayError> {
     let ok = s.len() <= 100
         && s.bytes().any(|b| b.is_ascii_alphanumeric())
         && s.bytes()

@@ -27,6 +27,8 @@ pub struct Config {
     pub upstream_timeout_ms: u64,
     pub identity: Identity,
     pub pvog: Service,
+    /// The postbox: the relay calls it as the Onlinedienst and names the citizen.
+    pub zbp: Service,
 }
 
 /// The identity provider (BundID through an OIDC broker).
@@ -64,6 +66,8 @@ struct FileConfig {
     identity: FileIdentity,
     #[serde(default)]
     pvog: FileService,
+    #[serde(default)]
+    zbp: FileService,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -191,30 +195,37 @@ impl Config {
                 .unwrap_or_else(|| "openid profile email address phone".into()),
             issuer,
         };
-        let pvog_base = match env("RELAY_PVOG_URL").or(file.pvog.base_url) {
-            Some(v) => http_url("RELAY_PVOG_URL", v)?,
-            None => derived("RELAY_PVOG_URL", "/pvog")?,
-        };
-        let pvog_token = match env("RELAY_PVOG_TOKEN_URL").or(file.pvog.token_url) {
-            Some(v) => http_url("RELAY_PVOG_TOKEN_URL", v)?,
-            None => derived("RELAY_PVOG_TOKEN_URL", "/idp/token")?,
-        };
-        let pvog = Service {
-            client_secret: secret(
-                "RELAY_PVOG_CLIENT_SECRET",
-                env("RELAY_PVOG_CLIENT_SECRET").or(file.pvog.client_secret),
-                &pvog_token,
-                DEV_SENDER_SECRET,
-            )?,
-            client_id: env("RELAY_PVOG_CLIENT_ID")
-                .or(file.pvog.client_id)
-                .unwrap_or_else(|| "buergeramt-onlinedienst".into()),
-            scope: env("RELAY_PVOG_SCOPE")
-                .or(file.pvog.scope)
-                .unwrap_or_else(|| "pvog:read".into()),
-            base_url: pvog_base,
-            token_url: pvog_token,
-        };
+        // One upstream with client credentials: `RELAY_<NAME>_…` or `[<name>]`.
+        let service =
+            |name: &str, file: FileService, path: &str, scope: &str| -> anyhow::Result<Service> {
+                let var = |key: &str| format!("RELAY_{}_{key}", name.to_ascii_uppercase());
+                let base_url = match env(&var("URL")).or(file.base_url) {
+                    Some(v) => http_url(&var("URL"), v)?,
+                    None => derived(&var("URL"), path)?,
+                };
+                let token_url = match env(&var("TOKEN_URL")).or(file.token_url) {
+                    Some(v) => http_url(&var("TOKEN_URL"), v)?,
+                    None => derived(&var("TOKEN_URL"), "/idp/token")?,
+                };
+                Ok(Service {
+                    client_secret: secret(
+                        &var("CLIENT_SECRET"),
+                        env(&var("CLIENT_SECRET")).or(file.client_secret),
+                        &token_url,
+                        DEV_SENDER_SECRET,
+                    )?,
+                    client_id: env(&var("CLIENT_ID"))
+                        .or(file.client_id)
+                        .unwrap_or_else(|| "buergeramt-onlinedienst".into()),
+                    scope: env(&var("SCOPE"))
+                        .or(file.scope)
+                        .unwrap_or_else(|| scope.into()),
+                    base_url,
+                    token_url,
+                })
+            };
+        let pvog = service("pvog", file.pvog, "/pvog", "pvog:read")?;
+        let zbp = service("zbp", file.zbp, "/zbp", "zbp:deliver")?;
         let positive = |name: &str, v: Option<String>, f: Option<u64>, d: u64| match v {
             Some(s) => match s.trim().parse::<u64>() {
                 Ok(n) if n > 0 => Ok(n),
@@ -244,6 +255,7 @@ impl Config {
             )?,
             identity,
             pvog,
+            zbp,
         })
     }
 
@@ -296,6 +308,8 @@ mod tests {
         assert_eq!(c.identity.issuer, "http://127.0.0.1:9000/idp");
         assert_eq!(c.pvog.base_url, "http://127.0.0.1:9000/pvog");
         assert_eq!(c.pvog.token_url, "http://127.0.0.1:9000/idp/token");
+        assert_eq!(c.zbp.base_url, "http://127.0.0.1:9000/zbp");
+        assert_eq!(c.zbp.scope, "zbp:deliver");
         assert_eq!(c.identity.client_secret, DEV_OIDC_SECRET);
         assert_eq!(c.public_url, "http://127.0.0.1:8080");
         assert!(!c.https());
@@ -316,6 +330,8 @@ mod tests {
             [pvog]
             client_secret = "0123456789abcdef-pvog"
             base_url = "https://pvog.example/api"
+            [zbp]
+            client_secret = "0123456789abcdef-zbp"
             "#,
         )
         .unwrap();

@@ -15,6 +15,7 @@ pub mod error;
 pub mod guard;
 pub mod login;
 pub mod oidc;
+pub mod postbox;
 pub mod session;
 pub mod upstream;
 
@@ -39,6 +40,8 @@ pub struct Shared {
     pub config: Config,
     pub oidc: Arc<oidc::OidcClient>,
     pub pvog: Arc<upstream::Upstream>,
+    /// The postbox, called as the Onlinedienst.
+    pub zbp: Arc<upstream::Upstream>,
     /// Key of the citizens' stable handles (from the database).
     pub handle_key: Vec<u8>,
 }
@@ -64,7 +67,8 @@ impl RelayState {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let shared = Shared {
             oidc: oidc::OidcClient::new(config.identity.clone(), http.clone()),
-            pvog: upstream::Upstream::new(config.pvog.clone(), http),
+            pvog: upstream::Upstream::new(config.pvog.clone(), http.clone()),
+            zbp: upstream::Upstream::new(config.zbp.clone(), http),
             handle_key,
             config,
         };
@@ -86,6 +90,8 @@ pub fn app(state: RelayState) -> Router {
         .route("/session/extend", post(login::extend))
         .route("/sessions", get(account::list).delete(account::end_all))
         .route("/sessions/{id}", delete(account::end_one))
+        // The postbox (personal).
+        .nest("/postbox", postbox::router())
         // The catalogue (public, cacheable).
         .nest("/catalogue", catalogue::router())
         .fallback(guard::not_found);

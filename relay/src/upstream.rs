@@ -45,6 +45,8 @@ struct TokenAnswer {
 pub struct Answer {
     pub status: u16,
     pub retry_after: Option<u64>,
+    pub content_type: Option<String>,
+    pub content_disposition: Option<String>,
     pub body: Vec<u8>,
 }
 
@@ -143,39 +145,79 @@ impl Upstream {
 
     /// `GET base_url + path_and_query` with the token; a 401 renews the token once.
     pub async fn get(&self, path_and_query: &str) -> Result<Answer, UpstreamError> {
-        let url = format!("{}{}", self.service.base_url, path_and_query);
+        self.call(Call::get(path_and_query)).await
+    }
+
+    /// Any call with the service token; a 401 renews the token once.
+    pub async fn call(&self, c: Call<'_>) -> Result<Answer, UpstreamError> {
+        let url = format!("{}{}", self.service.base_url, c.path_and_query);
         let mut retried = false;
         loop {
             let token = self.token().await?;
-            let resp = self
+            let mut req = self
                 .http
-                .get(&url)
+                .request(c.method.clone(), &url)
                 .bearer_auth(&token)
-                .header(reqwest::header::ACCEPT, "application/json")
-                .send()
-                .await
-                .map_err(transport)?;
+                .header(reqwest::header::ACCEPT, c.accept);
+            for (k, v) in &c.headers {
+                req = req.header(*k, v.as_str());
+            }
+            if let Some((body, content_type)) = &c.body {
+                req = req
+                    .header(reqwest::header::CONTENT_TYPE, *content_type)
+                    .body(body.clone());
+            }
+            let resp = req.send().await.map_err(transport)?;
             let status = resp.status().as_u16();
             if status == 401 && !retried {
                 self.forget(&token).await;
                 retried = true;
                 continue;
             }
-            if status == 401 || status == 403 {
+            if status == 401 {
                 tracing::error!(status, %url, "the upstream refused our token");
                 return Err(UpstreamError::Credentials);
             }
-            let retry_after = resp
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok());
+            let header = |name: reqwest::header::HeaderName| {
+                resp.headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            let retry_after =
+                header(reqwest::header::RETRY_AFTER).and_then(|v| v.trim().parse::<u64>().ok());
+            let content_type = header(reqwest::header::CONTENT_TYPE);
+            let content_disposition = header(reqwest::header::CONTENT_DISPOSITION);
             let body = read_limited(resp).await?;
             return Ok(Answer {
                 status,
                 retry_after,
+                content_type,
+                content_disposition,
                 body,
             });
+        }
+    }
+}
+
+/// One call to an upstream.
+pub struct Call<'a> {
+    pub method: reqwest::Method,
+    pub path_and_query: &'a str,
+    pub accept: &'static str,
+    pub headers: Vec<(&'static str, String)>,
+    /// The body, forwarded byte for byte, with its content type.
+    pub body: Option<(bytes::Bytes, &'static str)>,
+}
+
+impl<'a> Call<'a> {
+    pub fn get(path_and_query: &'a str) -> Self {
+        Call {
+            method: reqwest::Method::GET,
+            path_and_query,
+            accept: "application/json",
+            headers: Vec::new(),
+            body: None,
         }
     }
 }

@@ -18,6 +18,8 @@ use reqwest::{Method, StatusCode};
 
 pub struct StandIn {
     pub url: String,
+    /// Its state, for tests that put things in as an authority would.
+    pub state: backends::AppState,
     /// Relays are registered for these origins (ports reserved up front).
     relay_ports: Vec<u16>,
 }
@@ -57,6 +59,8 @@ pub fn stand_in() -> &'static StandIn {
             strict: true,
             ..ServerClients::for_tests(&url)
         };
+        let state = backends::AppState::open(config).expect("stand-in state");
+        let served = state.clone();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -64,13 +68,16 @@ pub fn stand_in() -> &'static StandIn {
                 .build()
                 .expect("runtime");
             rt.block_on(async move {
-                let state = backends::AppState::open(config).expect("stand-in state");
-                let app = backends::app(state).expect("stand-in app");
+                let app = backends::app(served).expect("stand-in app");
                 let l = tokio::net::TcpListener::from_std(listener).expect("listener");
                 axum::serve(l, app).await.expect("stand-in serves");
             });
         });
-        StandIn { url, relay_ports }
+        StandIn {
+            url,
+            state,
+            relay_ports,
+        }
     })
 }
 
