@@ -1,59 +1,56 @@
 //! Security headers on every response: a strict Content-Security-Policy
 //! (no `'unsafe-inline'` scripts; Trunk's inline loader is allowed by its
-//! hash only), no framing, no sniffing, no referrer leaks.
+//! hash only), no framing, no sniffing, no referrer leaks. The policy and
+//! the middleware are the `site` crate's (shared with the relay); what is
+//! the stand-in's own are the origins the app may reach besides this one:
+//! the configured backends (`connect-src`) and the identity provider
+//! (`form-action`).
 
 use axum::{
     extract::{Request, State},
-    http::{header, HeaderName, HeaderValue},
     middleware::Next,
     response::Response,
 };
 use std::sync::Arc;
 
+pub use site::Origins;
+
 use crate::config::AppConfigExt;
 use crate::Config;
 
-pub struct ContentSecurityPolicy {
-    value: HeaderValue,
-}
+/// The site's policy, built from the stand-in's configuration.
+pub struct ContentSecurityPolicy(site::ContentSecurityPolicy);
 
 impl ContentSecurityPolicy {
     pub fn new(inline_script_hashes: &[String], config: &Config) -> Self {
-        Self::with_value(&Self::policy(inline_script_hashes, config))
+        Self(site::ContentSecurityPolicy::new(
+            inline_script_hashes,
+            origins(config),
+        ))
     }
 
-    fn with_value(policy: &str) -> Self {
-        let value = HeaderValue::from_str(policy).unwrap_or_else(|_| {
-            HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'")
-        });
-        Self { value }
-    }
-
-    /// The policy text. `'wasm-unsafe-eval'` lets the browser compile our
-    /// wasm; it does not allow `eval` of strings.
+    /// The policy text.
     pub fn policy(inline_script_hashes: &[String], config: &Config) -> String {
-        let mut script = vec!["'self'".to_string(), "'wasm-unsafe-eval'".to_string()];
-        script.extend(inline_script_hashes.iter().cloned());
-        let mut connect = vec!["'self'".to_string()];
-        for origin in config.app.origins() {
-            if origin != config.public_url {
-                connect.push(origin);
-            }
-        }
-        let mut form_action = vec!["'self'".to_string()];
-        if let Some(o) = crate::config::origin_of(&config.app.idp) {
-            if o != config.public_url {
-                form_action.push(o);
-            }
-        }
-        format!(
-            "default-src 'self'; script-src {}; style-src 'self'; img-src 'self' data: blob:; \
-             font-src 'self'; connect-src {}; worker-src 'self'; manifest-src 'self'; \
-             object-src 'none'; base-uri 'self'; form-action {}; frame-ancestors 'none'",
-            script.join(" "),
-            connect.join(" "),
-            form_action.join(" ")
-        )
+        site::ContentSecurityPolicy::policy(inline_script_hashes, origins(config))
+    }
+}
+
+/// The origins of the configured backends and of the identity provider,
+/// without this server's own (that is `'self'`).
+pub fn origins(config: &Config) -> Origins {
+    let connect = config
+        .app
+        .origins()
+        .into_iter()
+        .filter(|origin| *origin != config.public_url)
+        .collect();
+    let form_action = crate::config::origin_of(&config.app.idp)
+        .into_iter()
+        .filter(|origin| *origin != config.public_url)
+        .collect();
+    Origins {
+        connect,
+        form_action,
     }
 }
 
@@ -64,25 +61,7 @@ pub async fn headers(
     next: Next,
 ) -> Response {
     let mut resp = next.run(req).await;
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, csp.value.clone());
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(
-        HeaderName::from_static("cross-origin-opener-policy"),
-        HeaderValue::from_static("same-origin"),
-    );
-    h.insert(
-        HeaderName::from_static("permissions-policy"),
-        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
-    );
+    site::set_security_headers(resp.headers_mut(), &csp.0);
     resp
 }
 
