@@ -22,6 +22,8 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// Where the SQLite file lives.
     pub data_dir: PathBuf,
+    /// The built app (`dist/`), served for every path outside `/api/`.
+    pub dist_dir: PathBuf,
     pub session_max_seconds: u64,
     /// Time limit of one upstream call.
     pub upstream_timeout_ms: u64,
@@ -58,6 +60,7 @@ struct FileConfig {
     public_url: Option<String>,
     allowed_origins: Option<Vec<String>>,
     data_dir: Option<PathBuf>,
+    dist_dir: Option<PathBuf>,
     session_max_seconds: Option<u64>,
     upstream_timeout_ms: Option<u64>,
     /// Base URL of the stand-in: fills every upstream URL not given.
@@ -241,6 +244,10 @@ impl Config {
                 .map(PathBuf::from)
                 .or(file.data_dir)
                 .unwrap_or_else(|| PathBuf::from("data/relay")),
+            dist_dir: env("RELAY_DIST")
+                .map(PathBuf::from)
+                .or(file.dist_dir)
+                .unwrap_or_else(|| PathBuf::from("dist")),
             session_max_seconds: positive(
                 "RELAY_SESSION_MAX_SECONDS",
                 env("RELAY_SESSION_MAX_SECONDS"),
@@ -265,6 +272,8 @@ impl Config {
             ("RELAY_UPSTREAM", upstream.to_string()),
             ("RELAY_PUBLIC_URL", public_url.to_string()),
             ("RELAY_DATA", data_dir.display().to_string()),
+            // No app unless a test builds one.
+            ("RELAY_DIST", data_dir.join("no-dist").display().to_string()),
             ("RELAY_UPSTREAM_TIMEOUT_MS", "3000".to_string()),
         ];
         let env = |k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
@@ -384,5 +393,19 @@ mod tests {
         ] {
             assert!(!is_loopback_url(u), "{u}");
         }
+    }
+
+    #[test]
+    fn dist_dir_defaults_to_dist_and_can_be_set() {
+        let up = ("RELAY_UPSTREAM", "http://localhost:1");
+        assert_eq!(build(&[up], "").unwrap().dist_dir, PathBuf::from("dist"));
+        let c = build(&[up], r#"dist_dir = "/srv/app""#).unwrap();
+        assert_eq!(c.dist_dir, PathBuf::from("/srv/app"));
+        let c = build(
+            &[up, ("RELAY_DIST", "/opt/dist")],
+            r#"dist_dir = "/srv/app""#,
+        )
+        .unwrap();
+        assert_eq!(c.dist_dir, PathBuf::from("/opt/dist"));
     }
 }

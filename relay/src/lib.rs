@@ -44,6 +44,8 @@ pub struct Shared {
     pub zbp: Arc<upstream::Upstream>,
     /// Key of the citizens' stable handles (from the database).
     pub handle_key: Vec<u8>,
+    /// The built app, served for every path outside `/api/` and `/healthz`.
+    pub site: site::App,
 }
 
 impl FromRef<RelayState> for db::Db {
@@ -65,11 +67,22 @@ impl RelayState {
             .call(|c| session::handle_key(c))
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        // The app: loaded and compressed once (a missing dist/ is not fatal);
+        // everything comes from this origin, so the CSP allows 'self' only.
+        let dist = config.dist_dir.clone();
+        let site = tokio::task::spawn_blocking(move || {
+            let not_app = site::NotApp::new(&["/api", "/healthz"], || {
+                axum::response::IntoResponse::into_response(RelayError::NotFound)
+            });
+            site::App::load(&dist, not_app, site::Origins::same_origin())
+        })
+        .await??;
         let shared = Shared {
             oidc: oidc::OidcClient::new(config.identity.clone(), http.clone()),
             pvog: upstream::Upstream::new(config.pvog.clone(), http.clone()),
             zbp: upstream::Upstream::new(config.zbp.clone(), http),
             handle_key,
+            site,
             config,
         };
         Ok(RelayState {
@@ -98,7 +111,7 @@ pub fn app(state: RelayState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .nest(contract::relay::API_PREFIX, api)
-        .fallback(guard::not_found)
+        .fallback_service(state.shared.site.service())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::api_guard,
