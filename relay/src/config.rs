@@ -31,6 +31,8 @@ pub struct Config {
     pub pvog: Service,
     /// The postbox: the relay calls it as the Onlinedienst and names the citizen.
     pub zbp: Service,
+    /// FIT-Connect's Submission API: the relay is the sender.
+    pub fitconnect: Service,
 }
 
 /// The identity provider (BundID through an OIDC broker).
@@ -71,6 +73,8 @@ struct FileConfig {
     pvog: FileService,
     #[serde(default)]
     zbp: FileService,
+    #[serde(default)]
+    fitconnect: FileService,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -229,6 +233,12 @@ impl Config {
             };
         let pvog = service("pvog", file.pvog, "/pvog", "pvog:read")?;
         let zbp = service("zbp", file.zbp, "/zbp", "zbp:deliver")?;
+        let fitconnect = service(
+            "fitconnect",
+            file.fitconnect,
+            "/fitconnect",
+            "fitconnect:send",
+        )?;
         let positive = |name: &str, v: Option<String>, f: Option<u64>, d: u64| match v {
             Some(s) => match s.trim().parse::<u64>() {
                 Ok(n) if n > 0 => Ok(n),
@@ -263,6 +273,7 @@ impl Config {
             identity,
             pvog,
             zbp,
+            fitconnect,
         })
     }
 
@@ -274,7 +285,7 @@ impl Config {
             ("RELAY_DATA", data_dir.display().to_string()),
             // No app unless a test builds one.
             ("RELAY_DIST", data_dir.join("no-dist").display().to_string()),
-            ("RELAY_UPSTREAM_TIMEOUT_MS", "3000".to_string()),
+            ("RELAY_UPSTREAM_TIMEOUT_MS", "30000".to_string()),
         ];
         let env = |k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
         match Self::build(FileConfig::default(), env) {
@@ -319,6 +330,7 @@ mod tests {
         assert_eq!(c.pvog.token_url, "http://127.0.0.1:9000/idp/token");
         assert_eq!(c.zbp.base_url, "http://127.0.0.1:9000/zbp");
         assert_eq!(c.zbp.scope, "zbp:deliver");
+        assert_eq!(c.fitconnect.base_url, "http://127.0.0.1:9000/fitconnect");
         assert_eq!(c.identity.client_secret, DEV_OIDC_SECRET);
         assert_eq!(c.public_url, "http://127.0.0.1:8080");
         assert!(!c.https());
@@ -341,6 +353,8 @@ mod tests {
             base_url = "https://pvog.example/api"
             [zbp]
             client_secret = "0123456789abcdef-zbp"
+            [fitconnect]
+            client_secret = "0123456789abcdef-fit"
             "#,
         )
         .unwrap();

@@ -14,7 +14,8 @@ use std::sync::{Arc, Mutex};
 use crate::error::RelayError;
 
 /// Ordered schema steps; never edit a shipped step, append one.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE relay_meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -47,7 +48,9 @@ CREATE TABLE relay_login_tx (
     return_path TEXT NOT NULL,
     expires_at BIGINT NOT NULL
 );
-"];
+",
+    crate::applications::MIGRATION,
+];
 
 #[derive(Clone)]
 pub struct Db {

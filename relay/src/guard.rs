@@ -22,6 +22,10 @@ use contract::relay::{API_PREFIX, API_VERSION, VERSION_HEADER};
 use crate::error::RelayError;
 use crate::RelayState;
 
+/// Route prefixes (under the API prefix) whose answers are not personal:
+/// they set their own cache rules. Everything else is `no-store`.
+pub const PUBLIC: &[&str] = &["/catalogue/", "/submission/"];
+
 /// Why a request was refused before its handler.
 fn check(state: &RelayState, req: &Request) -> Result<(), RelayError> {
     let path = req.uri().path();
@@ -63,11 +67,12 @@ pub async fn api_guard(State(state): State<RelayState>, req: Request, next: Next
     if let Err(e) = check(&state, &req) {
         return e.into_response();
     }
-    let personal = req.uri().path().starts_with("/api/")
-        && !req
-            .uri()
-            .path()
-            .starts_with(&format!("{API_PREFIX}/catalogue/"));
+    let path = req.uri().path();
+    let public = PUBLIC.iter().any(|p| {
+        path.strip_prefix(API_PREFIX)
+            .is_some_and(|rest| rest.starts_with(p))
+    });
+    let personal = path.starts_with("/api/") && !public;
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     if personal {

@@ -8,6 +8,7 @@
 //! Every route is listed in docs/relay.md.
 
 pub mod account;
+pub mod applications;
 pub mod catalogue;
 pub mod config;
 pub mod db;
@@ -17,6 +18,7 @@ pub mod login;
 pub mod oidc;
 pub mod postbox;
 pub mod session;
+pub mod submission;
 pub mod upstream;
 
 use std::sync::Arc;
@@ -42,6 +44,8 @@ pub struct Shared {
     pub pvog: Arc<upstream::Upstream>,
     /// The postbox, called as the Onlinedienst.
     pub zbp: Arc<upstream::Upstream>,
+    /// FIT-Connect's Submission API, called as the sender.
+    pub fitconnect: Arc<upstream::Upstream>,
     /// Key of the citizens' stable handles (from the database).
     pub handle_key: Vec<u8>,
     /// The built app, served for every path outside `/api/` and `/healthz`.
@@ -80,7 +84,8 @@ impl RelayState {
         let shared = Shared {
             oidc: oidc::OidcClient::new(config.identity.clone(), http.clone()),
             pvog: upstream::Upstream::new(config.pvog.clone(), http.clone()),
-            zbp: upstream::Upstream::new(config.zbp.clone(), http),
+            zbp: upstream::Upstream::new(config.zbp.clone(), http.clone()),
+            fitconnect: upstream::Upstream::new(config.fitconnect.clone(), http),
             handle_key,
             site,
             config,
@@ -103,8 +108,11 @@ pub fn app(state: RelayState) -> Router {
         .route("/session/extend", post(login::extend))
         .route("/sessions", get(account::list).delete(account::end_all))
         .route("/sessions/{id}", delete(account::end_one))
-        // The postbox (personal).
+        // The postbox and the applications (personal).
         .nest("/postbox", postbox::router())
+        .merge(applications::router())
+        // Where and how to send (public, cacheable briefly).
+        .nest("/submission", submission::router())
         // The catalogue (public, cacheable).
         .nest("/catalogue", catalogue::router())
         .fallback(guard::not_found);

@@ -9,15 +9,14 @@
 //! relay's own `upstream` error.
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use contract::encoding::url_encode;
 use reqwest::Method;
 
 use crate::catalogue::{pass, segment};
-use crate::error::{RelayError, UpstreamError};
+use crate::error::RelayError;
 use crate::session::{Citizen, Session};
 use crate::upstream::Call;
 use crate::RelayState;
@@ -67,33 +66,10 @@ async fn forward(
             (LEVEL_HEADER, s.level.as_acr().to_string()),
         ],
         body: None,
+        bearer: None,
     };
     let a = state.shared.zbp.call(call).await?;
-    if a.status >= 500 {
-        return Err(UpstreamError::Status {
-            status: a.status,
-            retry_after: a.retry_after,
-        }
-        .into());
-    }
-    let status = StatusCode::from_u16(a.status)
-        .map_err(|_| UpstreamError::Malformed(format!("status {}", a.status)))?;
-    let mut resp = (status, a.body).into_response();
-    let h = resp.headers_mut();
-    for (name, value) in [
-        (header::CONTENT_TYPE, a.content_type),
-        (header::CONTENT_DISPOSITION, a.content_disposition),
-    ] {
-        if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
-            h.insert(name, v);
-        }
-    }
-    if let Some(r) = a.retry_after {
-        if let Ok(v) = HeaderValue::from_str(&r.to_string()) {
-            h.insert(header::RETRY_AFTER, v);
-        }
-    }
-    Ok(resp)
+    crate::upstream::respond(a)
 }
 
 fn id(s: &str) -> Result<String, RelayError> {

@@ -151,9 +151,12 @@ impl Upstream {
     /// Any call with the service token; a 401 renews the token once.
     pub async fn call(&self, c: Call<'_>) -> Result<Answer, UpstreamError> {
         let url = format!("{}{}", self.service.base_url, c.path_and_query);
-        let mut retried = false;
+        let mut retried = c.bearer.is_some();
         loop {
-            let token = self.token().await?;
+            let token = match &c.bearer {
+                Some(t) => t.clone(),
+                None => self.token().await?,
+            };
             let mut req = self
                 .http
                 .request(c.method.clone(), &url)
@@ -174,7 +177,7 @@ impl Upstream {
                 retried = true;
                 continue;
             }
-            if status == 401 {
+            if status == 401 && c.bearer.is_none() {
                 tracing::error!(status, %url, "the upstream refused our token");
                 return Err(UpstreamError::Credentials);
             }
@@ -208,6 +211,10 @@ pub struct Call<'a> {
     pub headers: Vec<(&'static str, String)>,
     /// The body, forwarded byte for byte, with its content type.
     pub body: Option<(bytes::Bytes, &'static str)>,
+    /// Interim (until issue #16): the citizen's own access token, held by
+    /// the relay, instead of the service token. A 401 then comes back as an
+    /// answer: the citizen's login has ended.
+    pub bearer: Option<String>,
 }
 
 impl<'a> Call<'a> {
@@ -218,8 +225,39 @@ impl<'a> Call<'a> {
             accept: "application/json",
             headers: Vec::new(),
             body: None,
+            bearer: None,
         }
     }
+}
+
+/// An upstream's answer as the relay's: status, body, and the headers the
+/// app needs (content type and disposition, `Retry-After`). A 5xx becomes
+/// the relay's `upstream` error; 2xx and 4xx (the upstream's own JSON
+/// errors, e.g. a level lock) pass through.
+pub fn respond(a: Answer) -> Result<axum::response::Response, crate::error::RelayError> {
+    use axum::http::{header, HeaderValue, StatusCode};
+    use axum::response::IntoResponse;
+    if a.status >= 500 {
+        return Err(UpstreamError::Status {
+            status: a.status,
+            retry_after: a.retry_after,
+        }
+        .into());
+    }
+    let status = StatusCode::from_u16(a.status)
+        .map_err(|_| UpstreamError::Malformed(format!("status {}", a.status)))?;
+    let mut resp = (status, a.body).into_response();
+    let h = resp.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_TYPE, a.content_type),
+        (header::CONTENT_DISPOSITION, a.content_disposition),
+        (header::RETRY_AFTER, a.retry_after.map(|r| r.to_string())),
+    ] {
+        if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            h.insert(name, v);
+        }
+    }
+    Ok(resp)
 }
 
 pub(crate) fn transport(e: reqwest::Error) -> UpstreamError {

@@ -207,6 +207,30 @@ impl Browser {
         headers: &[(&str, &str)],
         form: Option<&[(&str, &str)]>,
     ) -> Resp {
+        self.exchange(method, url, headers, form, None).await
+    }
+
+    /// A request with a raw body of `content_type`.
+    pub async fn send_body(
+        &mut self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Resp {
+        self.exchange(method, url, headers, None, Some((content_type, body)))
+            .await
+    }
+
+    async fn exchange(
+        &mut self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        form: Option<&[(&str, &str)]>,
+        raw: Option<(&str, Vec<u8>)>,
+    ) -> Resp {
         let mut req = self
             .client
             .request(method, url)
@@ -222,6 +246,9 @@ impl Browser {
         }
         if let Some(f) = form {
             req = req.form(f);
+        }
+        if let Some((ct, body)) = raw {
+            req = req.header(header::CONTENT_TYPE, ct).body(body);
         }
         let r = req.send().await.unwrap_or_else(|e| panic!("{url}: {e}"));
         let status = r.status();
