@@ -60,7 +60,7 @@ e2e: setup
 ## Every performance figure in one table (docs/performance.md): dist sizes next to
 ## the Open Forms SDK, search latency, load on the stand-in, memory, Lighthouse mobile.
 bench: build
-	cargo build --release -q -p backends --bins
+	cargo build --release -q -p backends -p relay --bins
 	@scripts/bench.sh
 
 ## Fuzzing with cargo-fuzz (nightly; not part of `make test`): builds the

@@ -5,7 +5,7 @@
 # does both). Each part is independent: one that fails puts FAILED in its
 # rows and the others still run. Exits non-zero if any part failed.
 #
-#   scripts/bench.sh [PART...]    PART: sizes search load browser (default: all)
+#   scripts/bench.sh [PART...]    PART: sizes search load relay browser (default: all)
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 BIN="$TARGET_DIR/release"
 CACHE="$TARGET_DIR/bench-cache"
 CITIZENS="${BENCH_CITIZENS:-200}"
-PARTS=("${@:-sizes search load browser}")
+PARTS=("${@:-sizes search load relay browser}")
 PARTS=(${PARTS[*]})
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/buergeramt-bench-XXXXXX")"
@@ -123,6 +123,32 @@ if want load; then
   else
     fail "load" "stand-in" "did not start"
   fi
+fi
+
+# ---- 3b. what the relay adds, and its memory ----------------------------------
+if want relay; then
+  say "relay: catalogue straight and through the relay; $CITIZENS citizens through it (relay-bench)"
+  RELAY_PORT="$(free_port)"
+  export BUERGERAMT_RELAY_URL="http://127.0.0.1:$RELAY_PORT"
+  if start_server relay; then
+    PORT="$RELAY_PORT" RELAY_UPSTREAM="$BASE" RELAY_DATA="$WORK/relay-data" RUST_LOG=warn \
+      "$BIN/buergeramt-relay" >"$WORK/relay.log" 2>&1 &
+    RELAY_PID=$!
+    for _ in $(seq 1 120); do
+      curl -fsS -o /dev/null "http://127.0.0.1:$RELAY_PORT/healthz" 2>/dev/null && break
+      sleep 0.5
+    done
+    if ! run nice -n 10 "$BIN/relay-bench" --upstream "$BASE" --relay "http://127.0.0.1:$RELAY_PORT" \
+        --relay-pid "$RELAY_PID" --citizens "$CITIZENS"; then
+      row "relay" "relay-bench" "FAILED (see output above)" ""
+      FAILED=1
+    fi
+    kill "$RELAY_PID" 2>/dev/null && wait "$RELAY_PID" 2>/dev/null
+    stop_server
+  else
+    fail "relay" "stand-in" "did not start"
+  fi
+  unset BUERGERAMT_RELAY_URL
 fi
 
 # ---- 4. Lighthouse mobile and the app's heap ----------------------------------
