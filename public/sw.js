@@ -6,8 +6,12 @@
 // * fonts and /config.json as they are used (no personal data in either);
 // * GET /pvog (search and service descriptions, public catalogue data):
 //   network first, the last answer kept for offline use, then marked stale;
-// * nothing else. /idp, /fitconnect, /zbp and /behoerde are never touched:
-//   the worker does not answer them, so no personal data ends up in a cache.
+// * GET /api/v1/catalogue (the relay's public catalogue, docs/relay.md):
+//   the same as /pvog;
+// * nothing else. /idp, /fitconnect, /zbp, /behoerde and every other /api/
+//   path (the relay's personal routes, login, logout) are never touched: the
+//   worker does not answer them, not even with the offline shell, so no
+//   personal data ends up in a cache.
 //
 // A new build gives a new sw.js; it installs, waits, and the app offers
 // "Neue Version verfügbar – Neu laden", which posts SKIP_WAITING.
@@ -18,7 +22,9 @@ const PRECACHE = [];
 const SHELL_CACHE = `shell-${VERSION}`;
 const RUNTIME_CACHE = "runtime"; // fonts, config.json
 const PVOG_CACHE = "pvog"; // public catalogue answers
-const NEVER = ["/idp", "/fitconnect", "/zbp", "/behoerde"];
+const NEVER = ["/idp", "/fitconnect", "/zbp", "/behoerde", "/api"];
+/** The relay's public routes, cached like /pvog (checked before NEVER). */
+const PUBLIC_API = ["/api/v1/catalogue"];
 /** Header on a /pvog answer served from the cache. */
 const STALE_HEADER = "X-Buergeramt-Stale";
 
@@ -49,6 +55,10 @@ self.addEventListener("fetch", (event) => {
   if (req.method !== "GET") return;
   const url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
+  if (PUBLIC_API.some((p) => under(url.pathname, p))) {
+    event.respondWith(catalogue(event));
+    return;
+  }
   if (NEVER.some((p) => under(url.pathname, p))) return; // straight to the network
 
   if (req.mode === "navigate") {
