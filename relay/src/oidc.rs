@@ -17,7 +17,7 @@ use tokio::sync::RwLock;
 
 use crate::config::Identity;
 use crate::error::UpstreamError;
-use crate::upstream::transport;
+use crate::upstream::{read_limited, transport};
 
 /// Clock skew allowed on `exp`/`iat` (seconds).
 pub const LEEWAY_SECS: u64 = 60;
@@ -138,15 +138,7 @@ impl OidcClient {
         url: &str,
     ) -> Result<T, UpstreamError> {
         let resp = self.http.get(url).send().await.map_err(transport)?;
-        let status = resp.status().as_u16();
-        if !(200..300).contains(&status) {
-            return Err(UpstreamError::Status {
-                status,
-                retry_after: None,
-            });
-        }
-        let body = resp.bytes().await.map_err(transport)?;
-        serde_json::from_slice(&body).map_err(|e| UpstreamError::Malformed(e.to_string()))
+        json_answer(resp).await
     }
 
     /// The URL to send the browser to.
@@ -211,14 +203,7 @@ impl OidcClient {
             tracing::error!("the identity provider refused the relay's client credentials");
             return Err(UpstreamError::Credentials);
         }
-        if !(200..300).contains(&status) {
-            return Err(UpstreamError::Status {
-                status,
-                retry_after: None,
-            });
-        }
-        let body = resp.bytes().await.map_err(transport)?;
-        serde_json::from_slice(&body).map_err(|e| UpstreamError::Malformed(e.to_string()))
+        json_answer(resp).await
     }
 
     /// Redeems an authorization code.
@@ -340,16 +325,7 @@ impl OidcClient {
             .send()
             .await
             .map_err(transport)?;
-        let status = resp.status().as_u16();
-        if !(200..300).contains(&status) {
-            return Err(UpstreamError::Status {
-                status,
-                retry_after: None,
-            });
-        }
-        let body = resp.bytes().await.map_err(transport)?;
-        let info: UserInfo =
-            serde_json::from_slice(&body).map_err(|e| UpstreamError::Malformed(e.to_string()))?;
+        let info: UserInfo = json_answer(resp).await?;
         if info.sub != sub {
             return Err(UpstreamError::Malformed(
                 "userinfo names another subject".into(),
@@ -394,6 +370,21 @@ impl OidcClient {
             tracing::warn!(error = %e, "ending the session at the identity provider failed");
         }
     }
+}
+
+/// A 2xx answer's JSON (size-limited); anything else is an upstream error.
+async fn json_answer<T: serde::de::DeserializeOwned>(
+    resp: reqwest::Response,
+) -> Result<T, UpstreamError> {
+    let status = resp.status().as_u16();
+    if !(200..300).contains(&status) {
+        return Err(UpstreamError::Status {
+            status,
+            retry_after: None,
+        });
+    }
+    let body = read_limited(resp).await?;
+    serde_json::from_slice(&body).map_err(|e| UpstreamError::Malformed(e.to_string()))
 }
 
 fn find_key(jwks: &Jwks, kid: Option<&str>) -> Option<(String, String)> {

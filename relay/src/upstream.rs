@@ -269,7 +269,7 @@ pub(crate) fn transport(e: reqwest::Error) -> UpstreamError {
 }
 
 /// Reads a body of at most [`MAX_UPSTREAM_BYTES`].
-async fn read_limited(mut resp: reqwest::Response) -> Result<Vec<u8>, UpstreamError> {
+pub(crate) async fn read_limited(mut resp: reqwest::Response) -> Result<Vec<u8>, UpstreamError> {
     if resp
         .content_length()
         .is_some_and(|n| n > MAX_UPSTREAM_BYTES as u64)

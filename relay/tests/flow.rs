@@ -224,19 +224,7 @@ async fn logout_ends_the_login_at_the_provider_too() {
     let relay = relay().await;
     let mut b = Browser::new();
     login(&mut b, &relay, L1, "/", ERIKA).await;
-    let cookie = b.cookie(&relay.url, SESSION_COOKIE).unwrap();
-    let token: String = relay
-        .state
-        .db
-        .call(move |c| {
-            c.query_row(
-                "SELECT access_token FROM relay_sessions WHERE id_hash = ?1",
-                [relay::session::sha256_hex(&cookie)],
-                |r| r.get(0),
-            )
-        })
-        .await
-        .unwrap();
+    let token = access_token_of(&relay, &b).await;
     let userinfo = |t: String| async move {
         reqwest::Client::new()
             .get(format!("{}/idp/userinfo", stand_in().url))
@@ -484,19 +472,7 @@ async fn the_catalogue_comes_through_a_strict_pvog_with_one_token() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let mut citizen = Browser::new();
     login(&mut citizen, &relay, L1, "/", ERIKA).await;
-    let cookie = citizen.cookie(&relay.url, SESSION_COOKIE).unwrap();
-    let token: String = relay
-        .state
-        .db
-        .call(move |c| {
-            c.query_row(
-                "SELECT access_token FROM relay_sessions WHERE id_hash = ?1",
-                [relay::session::sha256_hex(&cookie)],
-                |r| r.get(0),
-            )
-        })
-        .await
-        .unwrap();
+    let token = access_token_of(&relay, &citizen).await;
     let r = reqwest::Client::new()
         .get(&direct)
         .bearer_auth(token)

@@ -159,19 +159,7 @@ async fn the_strict_zbp_refuses_citizens_and_anonymous_callers() {
     let relay = relay().await;
     let mut b = Browser::new();
     login(&mut b, &relay, L1, "/", ERIKA).await;
-    let cookie = b.cookie(&relay.url, SESSION_COOKIE).unwrap();
-    let token: String = relay
-        .state
-        .db
-        .call(move |c| {
-            c.query_row(
-                "SELECT access_token FROM relay_sessions WHERE id_hash = ?1",
-                [relay::session::sha256_hex(&cookie)],
-                |r| r.get(0),
-            )
-        })
-        .await
-        .unwrap();
+    let token = access_token_of(&relay, &b).await;
     let url = format!("{}/zbp/v1/messages", stand_in().url);
     let http = reqwest::Client::new();
     let r = http.get(&url).send().await.unwrap();

@@ -28,39 +28,7 @@ impl GermanName for TrustLevel {
 mod tests {
     use super::*;
 
-    #[test]
-    fn levels_are_ordered() {
-        assert!(TrustLevel::Level1 < TrustLevel::Level3);
-        assert!(TrustLevel::Level3 < TrustLevel::Level4);
-        assert!(TrustLevel::Level4.satisfies(TrustLevel::Level3));
-        assert!(TrustLevel::Level3.satisfies(TrustLevel::Level3));
-        assert!(!TrustLevel::Level1.satisfies(TrustLevel::Level3));
-        assert_eq!(TrustLevel::ALL.iter().max(), Some(&TrustLevel::Level4));
-    }
-
-    #[test]
-    fn parse_and_format_round_trip() {
-        for level in TrustLevel::ALL {
-            assert_eq!(level.as_str().parse::<TrustLevel>(), Ok(level));
-            assert_eq!(level.to_string(), level.as_str());
-        }
-        assert_eq!(
-            "STORK-QAA-Level-2".parse::<TrustLevel>(),
-            Err(UnknownTrustLevel("STORK-QAA-Level-2".into()))
-        );
-        assert!("stork-qaa-level-1".parse::<TrustLevel>().is_err());
-        assert!(" STORK-QAA-Level-1".parse::<TrustLevel>().is_err());
-        assert!("".parse::<TrustLevel>().is_err());
-    }
-
-    #[test]
-    fn serde_uses_the_stork_names() {
-        let json = serde_json::to_string(&TrustLevel::Level3).unwrap();
-        assert_eq!(json, "\"STORK-QAA-Level-3\"");
-        let back: TrustLevel = serde_json::from_str("\"STORK-QAA-Level-4\"").unwrap();
-        assert_eq!(back, TrustLevel::Level4);
-        assert!(serde_json::from_str::<TrustLevel>("\"Level-4\"").is_err());
-    }
+    // Order, parsing and serde are the contract's (contract/src/trust.rs).
 
     #[test]
     fn german_names() {

@@ -374,3 +374,21 @@ pub const ERIKA_EID: How<'static> = How::Eid("eid-erika", "123456");
 pub const L1: &str = "STORK-QAA-Level-1";
 pub const L4: &str = "STORK-QAA-Level-4";
 pub const SESSION_COOKIE: &str = "buergeramt_session";
+
+/// The provider's access token the relay keeps for `b`'s session (tests
+/// only: it never reaches the browser).
+pub async fn access_token_of(relay: &Relay, b: &Browser) -> String {
+    let cookie = b.cookie(&relay.url, SESSION_COOKIE).expect("a session");
+    relay
+        .state
+        .db
+        .call(move |c| {
+            c.query_row(
+                "SELECT access_token FROM relay_sessions WHERE id_hash = ?1",
+                [relay::session::sha256_hex(&cookie)],
+                |r| r.get(0),
+            )
+        })
+        .await
+        .expect("the session's token")
+}
