@@ -56,11 +56,19 @@ pub async fn start(
         session::random_token()?,
     );
     let config = &state.shared.config;
-    let url = state
+    let url = match state
         .shared
         .oidc
         .authorization_url(&config.callback_url(), &st, &nonce, &verifier, level)
-        .await?;
+        .await
+    {
+        Ok(u) => u,
+        Err(e) => {
+            // A navigation: back to the page, which explains, not a JSON error.
+            tracing::warn!(error = %e, "the identity provider cannot be reached");
+            return Ok(Redirect::to(&back_to(&return_path, "dienst")).into_response());
+        }
+    };
     let id_hash = session::sha256_hex(&login_cookie);
     let expires = session::now() + session::LOGIN_TX_SECS;
     state
@@ -195,10 +203,18 @@ pub async fn callback(
     // 3. Code → tokens → checked identity → attributes.
     let shared = &state.shared;
     let config = &shared.config;
-    let tokens = shared
+    let unreachable = |e: &dyn std::fmt::Display| {
+        tracing::warn!(error = %e, "login could not be completed at the identity provider");
+        redirect(back_to(&tx.return_path, "dienst"), vec![])
+    };
+    let tokens = match shared
         .oidc
         .exchange_code(&code, &config.callback_url(), &tx.verifier)
-        .await?;
+        .await
+    {
+        Ok(t) => t,
+        Err(e) => return Ok(unreachable(&e)),
+    };
     let Some(id_token) = tokens.id_token.clone() else {
         return Ok(redirect(back_to(&tx.return_path, "fehler"), vec![]));
     };
@@ -211,16 +227,20 @@ pub async fn callback(
         Err(LoginError::LevelTooLow { .. }) => {
             return Ok(redirect(back_to(&tx.return_path, "niveau"), vec![]))
         }
-        Err(LoginError::Upstream(e)) => return Err(e.into()),
+        Err(LoginError::Upstream(e)) => return Ok(unreachable(&e)),
         Err(LoginError::IdToken(why)) => {
             tracing::warn!(%why, "ID token refused");
             return Ok(redirect(back_to(&tx.return_path, "fehler"), vec![]));
         }
     };
-    let attributes = shared
+    let attributes = match shared
         .oidc
         .attributes(&tokens.access_token, &login.sub)
-        .await?;
+        .await
+    {
+        Ok(a) => a,
+        Err(e) => return Ok(unreachable(&e)),
+    };
     let lifetime = tokens.expires_in.unwrap_or(1800).clamp(60, 86_400);
     let new = NewSession {
         sub: login.sub,

@@ -211,3 +211,26 @@ async fn wrong_client_credentials_are_not_the_citizens_fault() {
     let j: serde_json::Value = relay_client.json().await.unwrap();
     assert_eq!(j["error"], "unauthorized_client");
 }
+
+#[tokio::test]
+async fn an_unreachable_identity_provider_sends_the_citizen_back_with_a_reason() {
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let relay = relay_with(|c| c.identity.issuer = format!("http://127.0.0.1:{dead}/idp")).await;
+    let mut b = Browser::new();
+    let r = b
+        .get(&format!(
+            "{}/api/v1/login?level=STORK-QAA-Level-3&return=/antrag/1",
+            relay.url
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "/antrag/1?anmeldung=dienst");
+    assert_eq!(
+        b.cookie(&relay.url, "buergeramt_login"),
+        None,
+        "no transaction was kept"
+    );
+}
