@@ -19,7 +19,8 @@ build: setup
 ## Build everything, then serve app + stand-in backends on http://127.0.0.1:$(PORT)/ (data kept in ./data).
 run: build
 	cargo build --release -p backends
-	PORT=$(PORT) BUERGERAMT_RELAY_URL=http://127.0.0.1:$(RELAY_PORT) $(TARGET_DIR)/release/buergeramt-backends
+	PORT=$(PORT) BUERGERAMT_RELAY_URL=http://127.0.0.1:$(RELAY_PORT) \
+	  BUERGERAMT_CONSOLE_URL=http://localhost:$(PORT) $(TARGET_DIR)/release/buergeramt-backends
 
 ## The relay (docs/relay.md) on http://127.0.0.1:$(RELAY_PORT)/api/v1/ against the
 ## stand-in of `make run` (start that first, in another shell).
@@ -31,7 +32,8 @@ run-relay:
 ## Development: backends on :8080, trunk serve with live reload on :8081 (proxying the backends).
 dev: setup
 	cargo build -p backends
-	PORT=8080 BUERGERAMT_PUBLIC_URL=http://127.0.0.1:8081 $(TARGET_DIR)/debug/buergeramt-backends & \
+	PORT=8080 BUERGERAMT_PUBLIC_URL=http://127.0.0.1:8081 BUERGERAMT_CONSOLE_URL=http://localhost:8080 \
+	  $(TARGET_DIR)/debug/buergeramt-backends & \
 	  trap "kill $$!" EXIT; trunk serve --offline
 
 ## fmt, clippy, native tests, browser tests (wasm-bindgen-test), end-to-end (Playwright + axe).

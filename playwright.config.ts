@@ -19,6 +19,9 @@ if (!process.env.E2E_DATA) {
 }
 const port = process.env.E2E_PORT;
 const baseURL = `http://127.0.0.1:${port}`;
+// The authority console on a site of its own (another host name, same
+// server): cookies are not kept apart by port (backends/src/sites.rs).
+process.env.E2E_CONSOLE = process.env.E2E_CONSOLE ?? `http://localhost:${port}`;
 
 export default defineConfig({
   testDir: './e2e',
@@ -58,6 +61,7 @@ export default defineConfig({
       PORT: port,
       BUERGERAMT_DATA: process.env.E2E_DATA,
       BUERGERAMT_DIST: 'dist',
+      BUERGERAMT_CONSOLE_URL: process.env.E2E_CONSOLE,
       RUST_LOG: 'warn',
       ...(process.env.BUERGERAMT_SESSION_SECONDS
         ? { BUERGERAMT_SESSION_SECONDS: process.env.BUERGERAMT_SESSION_SECONDS }

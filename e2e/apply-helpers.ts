@@ -102,9 +102,16 @@ export function storedBytes(): Buffer {
   return Buffer.concat(parts);
 }
 
+/** The authority console's origin: a site of its own (playwright.config.ts). */
+export function consoleOrigin(): string {
+  const origin = process.env.E2E_CONSOLE;
+  if (!origin) throw new Error('E2E_CONSOLE is not set (playwright.config.ts sets it)');
+  return origin;
+}
+
 /** A clerk's bearer token for the console's JSON API (docs/authority.md). */
-export async function clerkToken(base: string): Promise<string> {
-  const login = await fetch(`${base}/behoerde/api/login`, {
+export async function clerkToken(): Promise<string> {
+  const login = await fetch(`${consoleOrigin()}/behoerde/api/login`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ username: 'sachbearbeitung', password: 'Amt-NRW-2026' }),
@@ -115,9 +122,8 @@ export async function clerkToken(base: string): Promise<string> {
 
 /** The authority's view of a submission, decrypted by the stand-in (console JSON API). */
 export async function authorityView(page: Page, submissionId: string): Promise<any> {
-  const base = new URL(page.url()).origin;
-  const r = await fetch(`${base}/behoerde/api/submissions/${submissionId}`, {
-    headers: { Authorization: `Bearer ${await clerkToken(base)}` },
+  const r = await fetch(`${consoleOrigin()}/behoerde/api/submissions/${submissionId}`, {
+    headers: { Authorization: `Bearer ${await clerkToken()}` },
   });
   expect(r.status).toBe(200);
   return r.json();
@@ -125,9 +131,8 @@ export async function authorityView(page: Page, submissionId: string): Promise<a
 
 /** An attachment as the authority decrypts it. */
 export async function authorityFile(page: Page, submissionId: string, attachmentId: string): Promise<Buffer> {
-  const base = new URL(page.url()).origin;
-  const r = await fetch(`${base}/behoerde/api/submissions/${submissionId}/attachments/${attachmentId}`, {
-    headers: { Authorization: `Bearer ${await clerkToken(base)}` },
+  const r = await fetch(`${consoleOrigin()}/behoerde/api/submissions/${submissionId}/attachments/${attachmentId}`, {
+    headers: { Authorization: `Bearer ${await clerkToken()}` },
   });
   expect(r.status).toBe(200);
   return Buffer.from(await r.arrayBuffer());

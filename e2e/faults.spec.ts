@@ -8,7 +8,7 @@
 // Each case opens a fresh tab; the session is put into its sessionStorage.
 import type { Browser, BrowserContext, Page, Route, Request } from '@playwright/test';
 import { test, expect, passwordLogin } from './fixtures';
-import { SERVICES, KOELN, applyUrl, next, clerkToken, authorityView } from './apply-helpers';
+import { SERVICES, KOELN, applyUrl, next, clerkToken, consoleOrigin, authorityView } from './apply-helpers';
 
 
 /** Short limits for the suite (`net` in /config.json, see src/api/config.rs). */
@@ -336,9 +336,9 @@ test.beforeAll(async ({ browser }: { browser: Browser }) => {
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Antrag gesendet', { timeout: 30_000 });
   submissionId = new URL(page.url()).searchParams.get('einreichung') ?? '';
   expect(submissionId).not.toBe('');
-  const token = await clerkToken(base);
+  const token = await clerkToken();
   for (const [action, data] of [['accept'], ['decide', { decision: 'Der Wahlschein kommt per Post.' }]] as const) {
-    const r = await fetch(`${base}/behoerde/api/submissions/${submissionId}/${action}`, {
+    const r = await fetch(`${consoleOrigin()}/behoerde/api/submissions/${submissionId}/${action}`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
       body: JSON.stringify(data ?? {}),

@@ -3,18 +3,18 @@
 import { readFileSync } from 'node:fs';
 import type { APIRequestContext, Page } from '@playwright/test';
 import { test, expect, expectNoAxeViolations, passwordLogin, eidLogin, waitForApp } from './fixtures';
-import { SERVICES, ERIKA, startWithPassword, startWithEid, next, sendAndConfirm, sendHundesteuer } from './apply-helpers';
+import { SERVICES, ERIKA, startWithPassword, startWithEid, next, sendAndConfirm, sendHundesteuer, consoleOrigin } from './apply-helpers';
 
 const CLERK = { username: 'sachbearbeitung', password: 'Amt-NRW-2026' };
 
 /** The clerk's JSON API, as the tests use it. */
 async function clerkApi(request: APIRequestContext) {
-  const login = await request.post('/behoerde/api/login', { data: CLERK });
+  const login = await request.post(`${consoleOrigin()}/behoerde/api/login`, { data: CLERK });
   expect(login.status()).toBe(200);
   const { token } = await login.json();
   const headers = { Authorization: `Bearer ${token}` };
   const act = async (submission: string, action: string, data?: object) => {
-    const r = await request.post(`/behoerde/api/submissions/${submission}/${action}`, { headers, data });
+    const r = await request.post(`${consoleOrigin()}/behoerde/api/submissions/${submission}/${action}`, { headers, data });
     expect(r.status(), `${action}: ${await r.text()}`).toBe(200);
     return r.json();
   };

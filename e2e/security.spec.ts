@@ -137,7 +137,7 @@ function found(text: string, secrets: string[]): string[] {
 test.describe('CSP', () => {
   test.setTimeout(240_000);
 
-  test('full journey: every route without a CSP violation; afterwards no token or personal data in storage, caches or URLs', async ({ page, request }) => {
+  test('full journey: every route without a CSP violation; afterwards no token or personal data in storage, caches or URLs', async ({ page, request, baseURL }) => {
     const csp = await watchCsp(page);
     const urls = watchUrls(page);
     const tokens: Record<string, string> = {};
@@ -208,14 +208,22 @@ test.describe('CSP', () => {
     await waitForApp(page);
     await expect(page.locator('main')).toContainText('Hundesteuer');
 
-    // The authority console's pages (same origin, same policy).
+    // The authority console's pages (same policy), on a site of their own:
+    // the app's host sends the browser there, and the clerk's cookie never
+    // reaches the app's host.
     await page.goto('/behoerde/anmelden');
+    expect(new URL(page.url()).origin).toBe(process.env.E2E_CONSOLE);
     await page.getByLabel('Benutzername').fill('sachbearbeitung');
     await page.getByLabel('Passwort').fill('Amt-NRW-2026');
     await page.getByRole('button', { name: /Anmelden/ }).click();
     await expect(page).toHaveURL(/\/behoerde\/eingang/);
     await page.goto(`/behoerde/antraege/${submission}`);
     await expect(page.locator('h1')).toBeVisible();
+    const consoleCookies = await page.context().cookies(`${process.env.E2E_CONSOLE}/behoerde/`);
+    expect(consoleCookies.length, 'the console has its session cookie').toBeGreaterThan(0);
+    const appHost = new URL(baseURL!).hostname;
+    const leaked = (await page.context().cookies()).filter((c) => consoleCookies.some((k) => k.name === c.name) && c.domain.replace(/^\./, '') === appHost);
+    expect(leaked, 'no console cookie on the app host').toEqual([]);
     await page.goto('/');
     await waitForApp(page);
 

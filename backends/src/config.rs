@@ -33,6 +33,9 @@ pub struct Config {
     /// it is rejected (deleted) automatically
     /// (`$BUERGERAMT_FITCONNECT_DEADLINE_SECONDS`, default 14 days).
     pub fitconnect_deadline_seconds: u64,
+    /// The authority console's own origin (`BUERGERAMT_CONSOLE_URL`, e.g.
+    /// `http://localhost:8080`); `None`: the console shares the app's host.
+    pub console_url: Option<String>,
     /// The provider's server-side clients (the relay, the sender) and
     /// whether the PVOG demands service tokens (`idp::clients`).
     pub clients: crate::idp::clients::ServerClients,
@@ -138,9 +141,23 @@ impl Config {
             std::net::SocketAddr::ip(&bind).is_loopback(),
             &public_url,
         )?;
+        let console_url = match std::env::var("BUERGERAMT_CONSOLE_URL") {
+            Ok(u) if u.trim().is_empty() => None,
+            Ok(u) => {
+                let u = u.trim().trim_end_matches('/').to_string();
+                match origin_of(&u) {
+                    Some(o) if o == u && o != public_url => Some(u),
+                    _ => anyhow::bail!(
+                        "BUERGERAMT_CONSOLE_URL must be an origin (scheme://host:port) other than the app's, got {u:?}"
+                    ),
+                }
+            }
+            Err(_) => None,
+        };
         Ok(Self {
             bind,
             clients,
+            console_url,
             data_dir: std::env::var_os("BUERGERAMT_DATA")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("data")),
@@ -164,6 +181,7 @@ impl Config {
             dist_dir,
             app: local_app_config(&public_url),
             clients: crate::idp::clients::ServerClients::for_tests(&public_url),
+            console_url: None,
             public_url,
             max_body_bytes: 30 * 1024 * 1024,
             session_seconds: DEFAULT_SESSION_SECONDS,

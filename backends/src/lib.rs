@@ -15,6 +15,7 @@ pub mod idp;
 pub mod pvog;
 pub mod secret_file;
 pub mod security;
+pub mod sites;
 pub mod static_files;
 pub mod zbp;
 
@@ -50,7 +51,7 @@ impl AppState {
 
 /// Builds the whole server: backends, config, health check, static app.
 pub fn app(state: AppState) -> anyhow::Result<Router> {
-    let site = static_files::Site::load(&state.config.dist_dir)?;
+    let site = Arc::new(static_files::Site::load(&state.config.dist_dir)?);
     let csp = security::ContentSecurityPolicy::new(&site.inline_script_hashes(), &state.config);
 
     let router = Router::new()
@@ -63,18 +64,30 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .nest("/behoerde", behoerde::router(&state)?)
         .fallback(static_files::serve)
         .with_state(state.clone())
-        .layer(axum::Extension(Arc::new(site)))
+        .layer(axum::Extension(site.clone()))
         .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
         .layer(axum::middleware::from_fn(error::payload_too_large_as_json))
         .layer(axum::middleware::from_fn_with_state(
             state.config.max_body_bytes,
             error::limit_body,
         ))
-        .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::new(csp),
-            security::headers,
-        ));
+        .layer(CatchPanicLayer::custom(error::panic_response));
+    // The console on a host of its own, when configured (sites.rs).
+    let router = match &state.config.console_url {
+        Some(console) => router.layer(axum::middleware::from_fn_with_state(
+            Arc::new(sites::Sites::new(
+                console.clone(),
+                state.config.public_url.clone(),
+                site.clone(),
+            )),
+            sites::separate,
+        )),
+        None => router,
+    };
+    let router = router.layer(axum::middleware::from_fn_with_state(
+        Arc::new(csp),
+        security::headers,
+    ));
     Ok(router)
 }
 

@@ -102,7 +102,12 @@ fn see_other(to: &str) -> Response {
 }
 
 fn cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> Option<HeaderValue> {
-    let secure = if state.config.public_url.starts_with("https://") {
+    let origin = state
+        .config
+        .console_url
+        .as_deref()
+        .unwrap_or(&state.config.public_url);
+    let secure = if origin.starts_with("https://") {
         "; Secure"
     } else {
         ""
