@@ -3,7 +3,7 @@
 //! scripts or styles anywhere: the CSP forbids them.
 
 use axum::{
-    http::{header, HeaderMap, StatusCode},
+    http::{header, StatusCode},
     response::{Html, IntoResponse, Response},
 };
 
@@ -97,26 +97,12 @@ pub fn document(shell: &Shell<'_>, status: StatusCode, title: &str, body: &str) 
         .into_response()
 }
 
-/// The value of cookie `name` in the request, if any.
-pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
-/// Compares two secrets in constant time (for CSRF values).
-pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && openssl::memcmp::eq(a.as_bytes(), b.as_bytes())
-}
+pub use site::{cookie_value, same_secret};
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderMap;
 
     #[test]
     fn escapes_markup_and_quotes() {

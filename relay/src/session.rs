@@ -4,7 +4,7 @@
 //! identity provider's tokens, which never leave the relay.
 
 use axum::extract::{FromRef, FromRequestParts};
-use axum::http::{header, request::Parts, HeaderMap, HeaderValue};
+use axum::http::{request::Parts, HeaderMap, HeaderValue};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use contract::relay::{Attribute, SessionSummary};
@@ -44,10 +44,7 @@ pub fn sha256_hex(s: &str) -> String {
         .collect()
 }
 
-/// Constant-time comparison of two secrets of any length.
-pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && openssl::memcmp::eq(a.as_bytes(), b.as_bytes())
-}
+pub use site::same_secret;
 
 /// The session cookie's name: `__Host-` only where the browser accepts it (https).
 pub fn cookie_name(https: bool) -> &'static str {
@@ -70,20 +67,12 @@ pub fn set_cookie(name: &str, value: Option<&str>, https: bool, max_age: i64) ->
 
 /// The value of cookie `name` in the request, if well-formed.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-        .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
+    site::cookie_value(headers, name).filter(|v| {
+        !v.is_empty()
+            && v.len() <= 64
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
 }
 
 /// A live session as stored.
@@ -432,6 +421,7 @@ pub fn handle_key(conn: &Connection) -> rusqlite::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header;
 
     #[test]
     fn cookies_are_read_strictly() {

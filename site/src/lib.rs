@@ -9,6 +9,7 @@
 //! its own ([`Origins`]).
 
 mod files;
+mod request;
 mod security;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 
 pub use files::{brotli_bytes, gzip_bytes, inline_scripts, is_hashed, Asset, NotApp, Site};
+pub use request::{cookie_value, same_secret};
 pub use security::{security_headers, set_security_headers, ContentSecurityPolicy, Origins};
 
 /// The app as one router fallback: the site, the paths that are not the
