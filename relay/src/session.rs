@@ -151,6 +151,11 @@ pub fn create(
         random_token().map_err(|e| rusqlite::Error::InvalidParameterName(e.to_string()))?;
     let public_id: String = public_id.chars().take(16).collect();
     let now = now();
+    // Ended sessions are swept here, at login, not on every request.
+    conn.execute(
+        "DELETE FROM relay_sessions WHERE expires_at <= ?1 OR max_expires_at <= ?1",
+        params![now],
+    )?;
     let attributes = serde_json::to_string(&s.attributes).unwrap_or_else(|_| "[]".into());
     conn.execute(
         concat!(
@@ -178,20 +183,15 @@ pub fn create(
     Ok((cookie, public_id))
 }
 
-/// The live session of `cookie`; an ended one is deleted on the way.
+/// The live session of `cookie` (a read only: ended ones are swept at login).
 pub fn find(conn: &Connection, cookie: &str) -> rusqlite::Result<Option<Session>> {
-    let now = now();
-    conn.execute(
-        "DELETE FROM relay_sessions WHERE expires_at <= ?1 OR max_expires_at <= ?1",
-        params![now],
-    )?;
     conn.query_row(
         concat!(
             "SELECT ",
             session_columns!(),
-            " FROM relay_sessions WHERE id_hash = ?1"
+            " FROM relay_sessions WHERE id_hash = ?1 AND expires_at > ?2 AND max_expires_at > ?2"
         ),
-        params![sha256_hex(cookie)],
+        params![sha256_hex(cookie), now()],
         row_to_session,
     )
     .optional()
@@ -231,10 +231,11 @@ pub fn delete_for(
     public_id: Option<&str>,
 ) -> rusqlite::Result<Vec<String>> {
     let mut stmt = conn.prepare(
-        "SELECT id_token FROM relay_sessions WHERE sub = ?1 AND (?2 IS NULL OR public_id = ?2)",
+        "SELECT id_token FROM relay_sessions WHERE sub = ?1 AND (?2 IS NULL OR public_id = ?2)
+         AND expires_at > ?3 AND max_expires_at > ?3",
     )?;
     let tokens = stmt
-        .query_map(params![sub, public_id], |r| r.get::<_, String>(0))?
+        .query_map(params![sub, public_id, now()], |r| r.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     conn.execute(
         "DELETE FROM relay_sessions WHERE sub = ?1 AND (?2 IS NULL OR public_id = ?2)",
