@@ -10,6 +10,7 @@
 //! Other modules deliver with [`deliver`] and [`record_status`].
 
 pub mod deadline;
+mod reader;
 mod store;
 
 use axum::{
@@ -26,6 +27,8 @@ use sha2::{Digest, Sha512};
 use crate::error::extract::{Path, Query};
 use crate::idp::{Principal, TrustLevel};
 use crate::{error, ApiError, AppState};
+use reader::reader;
+pub use reader::{LEVEL_HEADER, MAILBOX_HEADER, SCOPE_ZBP};
 
 pub use store::{MessageRow, StatusRow};
 
@@ -403,52 +406,6 @@ pub async fn application_submitted(state: &AppState, sub: Submitted<'_>) {
 }
 
 // ---------------------------------------------------------------- citizen API
-
-/// Header naming the citizen's postbox when the Onlinedienst calls (ours).
-pub const MAILBOX_HEADER: &str = "zbp-mailbox-uuid";
-/// Header with the level the Onlinedienst attests for the citizen (ours).
-pub const LEVEL_HEADER: &str = "zbp-trust-level";
-/// Scope of the Onlinedienst's service token at the postbox.
-pub const SCOPE_ZBP: &str = "zbp:deliver";
-
-/// Who reads the postbox. Either the Onlinedienst (the relay) with its
-/// service token (the stand-in's equivalent of the BPKI certificate),
-/// naming the citizen's postbox and attesting the level of their login in
-/// [`MAILBOX_HEADER`] and [`LEVEL_HEADER`]; or, unless the stand-in is
-/// strict, a citizen with their own access token (the app before the relay).
-async fn reader(state: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {
-    let has_bearer = headers.contains_key(axum::http::header::AUTHORIZATION);
-    if headers.contains_key(MAILBOX_HEADER) || state.config.clients.strict {
-        if !has_bearer {
-            return Err(ApiError::Unauthorized);
-        }
-        crate::idp::clients::service_caller(state, headers, SCOPE_ZBP).await?;
-        let text = |h: &str| headers.get(h).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let mailbox = text(MAILBOX_HEADER);
-        if !contract::encoding::is_uuid(mailbox) {
-            return Err(ApiError::BadRequest(format!(
-                "{MAILBOX_HEADER} must name a postbox (UUID)"
-            )));
-        }
-        let acr = TrustLevel::parse(text(LEVEL_HEADER)).map_err(|_| {
-            ApiError::BadRequest(format!("{LEVEL_HEADER} must be a STORK-QAA level"))
-        })?;
-        let now = crate::idp::now_secs();
-        return Ok(Principal {
-            sub: String::new(),
-            acr,
-            method: match acr {
-                TrustLevel::Level1 => crate::idp::LoginMethod::Password,
-                TrustLevel::Level3 => crate::idp::LoginMethod::Elster,
-                TrustLevel::Level4 => crate::idp::LoginMethod::Eid,
-            },
-            mailbox_uuid: mailbox.to_string(),
-            auth_time: now,
-            expires_at: now + 60,
-        });
-    }
-    crate::idp::authenticate(state, headers).await
-}
 
 fn level_allows(p: &Principal, m: &MessageRow) -> bool {
     p.acr.satisfies(m.level)
