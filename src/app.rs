@@ -12,7 +12,7 @@ use crate::components::layout::{SiteFooter, SiteHeader, SkipLink};
 use crate::components::locale::LocaleProvider;
 use crate::components::online::OnlineProvider;
 use crate::components::pwa::{InstallOffer, PwaNotices};
-use crate::components::session::AuthProvider;
+use crate::components::session::{AuthProvider, LoginOutcomeNotice};
 use crate::pages;
 use crate::pages::lazy::*;
 
@@ -26,6 +26,7 @@ pub struct ConfigContext(
 pub fn App() -> impl IntoView {
     let config = LocalResource::new(crate::api::config::load);
     provide_context(ConfigContext(config));
+    crate::api::provide_backends();
     view! {
         <LocaleProvider>
             <OnlineProvider>
@@ -50,6 +51,7 @@ fn Shell() -> impl IntoView {
         <SiteHeader />
         <PwaNotices />
         <main id="inhalt" class="site-main kern-container" tabindex="-1">
+            <LoginOutcomeNotice />
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=path!("/") view=pages::home::Home />
                 <Route path=path!("/suche") view={Lazy::<SearchRoute>::new()} />
@@ -66,7 +68,6 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/postfach") view={Lazy::<PostboxRoute>::new()} />
                 <Route path=path!("/postfach/:id") view={Lazy::<PostboxMessageRoute>::new()} />
                 <Route path=path!("/anmelden") view={Lazy::<LoginRoute>::new()} />
-                <Route path=path!("/anmelden/rueckkehr") view={Lazy::<LoginCallbackRoute>::new()} />
                 <Route path=path!("/konto") view={Lazy::<AccountRoute>::new()} />
                 <Route path=path!("/hilfe") view={Lazy::<HelpRoute>::new()} />
                 <Route path=path!("/glossar") view={Lazy::<GlossaryRoute>::new()} />

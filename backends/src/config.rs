@@ -41,10 +41,25 @@ pub struct Config {
     pub clients: crate::idp::clients::ServerClients,
 }
 
-/// The document served as `/config.json` (shared with the app). Point the
-/// app at real backends by changing these base URLs (see README), no
-/// rebuild needed.
-pub use contract::config::AppConfig;
+/// The stand-in's directory, served as its `/config.json`: where its
+/// upstreams live, for tools that drive it directly (`load-bench`) and for
+/// the relay's operators. The app never reads it: the app's `/config.json`
+/// comes from the relay ([`contract::config::AppConfig`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AppConfig {
+    /// PVOG Suchdienst base URL.
+    pub pvog: String,
+    /// OpenID Connect issuer (BundID broker).
+    pub idp: String,
+    /// FIT-Connect Submission API base URL.
+    pub fitconnect: String,
+    /// Postbox (ZBP) base URL.
+    pub zbp: String,
+    /// The public client of the load bench.
+    pub client_id: String,
+    /// Its redirect URI.
+    pub redirect_uri: String,
+}
 
 /// The `/config.json` for the stand-in at `public_url` serving everything.
 fn local_app_config(public_url: &str) -> AppConfig {

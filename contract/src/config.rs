@@ -1,50 +1,43 @@
-//! The `/config.json` document: where the app finds its backends. The
-//! stand-in serves it; the app reads and checks it at start. Point the app
-//! at real backends by changing these base URLs, no rebuild needed.
+//! The `/config.json` document the relay serves to the app. It holds no
+//! upstream URL and no secret (those live in the relay's configuration,
+//! docs/relay.md): the app talks to its own origin only, under
+//! [`crate::relay::API_PREFIX`]. An optional `net` block (time limits and
+//! retries, read by the app's `api::config`) may sit beside it.
 
 use serde::{Deserialize, Serialize};
 
+use crate::relay::API_VERSION;
+
 /// The document served as `/config.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AppConfig {
-    /// PVOG Suchdienst base URL.
-    pub pvog: String,
-    /// OpenID Connect issuer (BundID broker).
-    pub idp: String,
-    /// FIT-Connect Submission API base URL.
-    pub fitconnect: String,
-    /// Postbox (ZBP) base URL.
-    pub zbp: String,
-    /// OIDC client id of the app.
-    pub client_id: String,
-    /// OIDC redirect URI of the app.
-    pub redirect_uri: String,
-}
-
-/// An absolute http(s) URL or a same-origin path, without whitespace inside.
-fn is_base_url(u: &str) -> bool {
-    let u = u.trim();
-    (u.starts_with("https://") || u.starts_with("http://") || u.starts_with('/'))
-        && !u.contains(char::is_whitespace)
+    /// The relay API version the server speaks; an app of another version
+    /// asks the citizen to reload.
+    pub api_version: u32,
+    /// The relay's own origin never changes under the app, but a deployment
+    /// may say that its catalogue holds sample data (the stand-in's).
+    #[serde(default)]
+    pub sample_data: bool,
 }
 
 impl AppConfig {
-    /// Every base URL (and the redirect URI) must be http(s) or same-origin;
-    /// the client id must be present. The error names the bad member.
-    pub fn validate(&self) -> Result<(), String> {
-        for (name, url) in [
-            ("pvog", &self.pvog),
-            ("idp", &self.idp),
-            ("fitconnect", &self.fitconnect),
-            ("zbp", &self.zbp),
-            ("redirect_uri", &self.redirect_uri),
-        ] {
-            if !is_base_url(url) {
-                return Err(format!("{name} is not an http(s) URL: {url:?}"));
-            }
+    /// The configuration of this build's API version.
+    pub fn current(sample_data: bool) -> Self {
+        AppConfig {
+            api_version: API_VERSION,
+            sample_data,
         }
-        if self.client_id.trim().is_empty() {
-            return Err("client_id is empty".into());
+    }
+
+    /// The server must speak this build's API version; the error says which
+    /// it speaks.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.api_version != API_VERSION {
+            return Err(format!(
+                "the server speaks API version {}, this app {API_VERSION}",
+                self.api_version
+            ));
         }
         Ok(())
     }
@@ -63,47 +56,31 @@ pub fn join(base: &str, path: &str) -> String {
 mod tests {
     use super::*;
 
-    fn sample() -> AppConfig {
-        AppConfig {
-            pvog: "http://127.0.0.1:8080/pvog".into(),
-            idp: "/idp".into(),
-            fitconnect: "https://fit.example/api".into(),
-            zbp: "/zbp".into(),
-            client_id: "buergeramt-app".into(),
-            redirect_uri: "http://127.0.0.1:8080/anmelden/rueckkehr".into(),
-        }
-    }
-
     #[test]
-    fn valid_config_passes() {
-        assert_eq!(sample().validate(), Ok(()));
-    }
-
-    #[test]
-    fn script_urls_and_empty_ids_are_refused() {
-        let mut c = sample();
-        c.pvog = "javascript:alert(1)".into();
-        assert!(c.validate().unwrap_err().starts_with("pvog "));
-        let mut c = sample();
-        c.redirect_uri = "/a b".into();
-        assert!(c.validate().unwrap_err().starts_with("redirect_uri "));
-        let mut c = sample();
-        c.client_id = " ".into();
-        assert_eq!(c.validate(), Err("client_id is empty".into()));
+    fn the_current_version_passes_and_another_does_not() {
+        assert_eq!(AppConfig::current(false).validate(), Ok(()));
+        let old = AppConfig {
+            api_version: API_VERSION + 1,
+            sample_data: false,
+        };
+        assert!(old.validate().unwrap_err().contains("API version"));
     }
 
     #[test]
     fn join_uses_one_slash() {
-        assert_eq!(join("/pvog/", "/v2/locations"), "/pvog/v2/locations");
+        assert_eq!(join("/api/v1/", "/catalogue"), "/api/v1/catalogue");
         assert_eq!(join("https://x.example", "a"), "https://x.example/a");
     }
 
     #[test]
     fn parses_and_writes_the_served_shape() {
-        let json = r#"{"pvog":"/pvog","idp":"/idp","fitconnect":"/fitconnect","zbp":"/zbp","client_id":"c","redirect_uri":"/r"}"#;
+        let json = r#"{"apiVersion":1,"sampleData":true}"#;
         let c: AppConfig = serde_json::from_str(json).unwrap();
-        assert_eq!(c.client_id, "c");
+        assert!(c.sample_data);
         assert_eq!(serde_json::to_string(&c).unwrap(), json);
+        // Extra members (the `net` block) are ignored; the version is required.
+        let c: AppConfig = serde_json::from_str(r#"{"apiVersion":1,"net":{}}"#).unwrap();
+        assert!(!c.sample_data);
         assert!(serde_json::from_str::<AppConfig>(r#"{"pvog":"/pvog"}"#).is_err());
     }
 }

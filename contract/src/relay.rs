@@ -86,6 +86,10 @@ pub struct SessionInfo {
     /// How often the session may still be extended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extensions_left: Option<u32>,
+    /// When the citizen authenticated at the provider (Unix seconds, the ID
+    /// token's `auth_time`): the authority's identification report names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
 }
 
 impl SessionInfo {
@@ -99,6 +103,7 @@ impl SessionInfo {
             method: None,
             attributes: Vec::new(),
             extensions_left: None,
+            auth_time: None,
         }
     }
 }
@@ -165,6 +170,7 @@ mod tests {
                 source: "eid".into(),
             }],
             extensions_left: Some(24),
+            auth_time: Some(1_700_000_000),
         };
         let json = serde_json::to_value(&s).unwrap();
         assert_eq!(json["level"], "STORK-QAA-Level-4");

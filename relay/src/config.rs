@@ -33,6 +33,9 @@ pub struct Config {
     pub zbp: Service,
     /// FIT-Connect's Submission API: the relay is the sender.
     pub fitconnect: Service,
+    /// The upstreams are the stand-in (`RELAY_UPSTREAM`): the app labels
+    /// its catalogue as sample data.
+    pub sample_data: bool,
 }
 
 /// The identity provider (BundID through an OIDC broker).
@@ -247,6 +250,7 @@ impl Config {
             None => Ok(f.unwrap_or(d)),
         };
         Ok(Config {
+            sample_data: upstream.is_some(),
             bind,
             public_url,
             allowed_origins,

@@ -118,6 +118,7 @@ pub fn app(state: RelayState) -> Router {
         .fallback(guard::not_found);
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/config.json", get(app_config))
         .nest(contract::relay::API_PREFIX, api)
         .fallback_service(state.shared.site.service())
         .layer(axum::middleware::from_fn_with_state(
@@ -125,6 +126,19 @@ pub fn app(state: RelayState) -> Router {
             guard::api_guard,
         ))
         .with_state(state)
+}
+
+/// `GET /config.json`: the API version and whether the catalogue is the
+/// stand-in's sample data. No upstream URL, no secret.
+async fn app_config(
+    axum::extract::State(state): axum::extract::State<RelayState>,
+) -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CACHE_CONTROL, "no-cache")],
+        axum::Json(contract::config::AppConfig::current(
+            state.shared.config.sample_data,
+        )),
+    )
 }
 
 async fn healthz(

@@ -303,6 +303,7 @@ pub async fn session(
         method: Some(s.method.clone()),
         attributes: s.attributes.clone(),
         extensions_left: Some(session::MAX_EXTENSIONS.saturating_sub(s.extensions)),
+        auth_time: crate::oidc::auth_time_of(&s.id_token),
     })
 }
 

@@ -406,6 +406,15 @@ pub fn method_of(amr: &[String]) -> &'static str {
     }
 }
 
+/// The `auth_time` of an ID token this relay verified at login (the
+/// payload is read again, not re-verified: it comes from our own database).
+pub fn auth_time_of(id_token: &str) -> Option<i64> {
+    let payload = id_token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get("auth_time")?.as_i64()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,10 @@
-//! `/config.json`: where the backends live, read at start. An optional
-//! `net` block sets time limits and the retry policy (tests use short
-//! ones; production keeps the defaults of [`super::Tuning`]).
+//! `/config.json`, read once at start: the relay's API version and whether
+//! its catalogue is sample data. An optional `net` block sets time limits
+//! and the retry policy (tests use short ones; production keeps the
+//! defaults of [`super::Tuning`]). Every other request waits for it once
+//! ([`ready`]), so the configured limits apply from the first call on.
+
+use std::cell::RefCell;
 
 use serde::Deserialize;
 
@@ -53,15 +57,49 @@ fn apply(net: Net, base: Tuning) -> Tuning {
 /// Time limit for `/config.json` itself, per attempt.
 const CONFIG_TIMEOUT_MS: u32 = 8_000;
 
-/// Loads and checks the runtime configuration.
-pub async fn load() -> Result<AppConfig, ApiError> {
+/// Where the configuration is served.
+pub const CONFIG_URL: &str = "/config.json";
+
+thread_local! {
+    /// The one load of the configuration, shared by everyone who waits.
+    static LOADING: RefCell<Option<js_sys::Promise>> = const { RefCell::new(None) };
+    static LOADED: RefCell<Option<Result<AppConfig, ApiError>>> = const { RefCell::new(None) };
+}
+
+async fn fetch() -> Result<AppConfig, ApiError> {
     // A small file from the app's own server: a short limit of its own
     // (the configurable ones are not known yet).
-    let answer = exchange_within(&Req::get("/config.json"), true, CONFIG_TIMEOUT_MS).await?;
+    let answer = exchange_within(&Req::get(CONFIG_URL), true, CONFIG_TIMEOUT_MS).await?;
     let config: AppConfig = answer.json()?;
-    config.validate().map_err(ApiError::Decode)?;
+    if config.validate().is_err() {
+        return Err(ApiError::Outdated);
+    }
     if let Ok(WithNet { net: Some(net) }) = answer.json::<WithNet>() {
         super::set_tuning(apply(net, tuning()));
     }
     Ok(config)
+}
+
+/// Waits until `/config.json` was read (or failed: the defaults apply).
+pub async fn ready() {
+    let promise = LOADING.with(|l| {
+        l.borrow_mut()
+            .get_or_insert_with(|| {
+                wasm_bindgen_futures::future_to_promise(async {
+                    let result = fetch().await;
+                    LOADED.with(|c| *c.borrow_mut() = Some(result));
+                    Ok(wasm_bindgen::JsValue::UNDEFINED)
+                })
+            })
+            .clone()
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// Loads and checks the runtime configuration (once; later calls share it).
+pub async fn load() -> Result<AppConfig, ApiError> {
+    ready().await;
+    LOADED
+        .with(|c| c.borrow().clone())
+        .unwrap_or_else(|| Err(ApiError::Decode("configuration not loaded".into())))
 }

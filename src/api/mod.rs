@@ -1,6 +1,13 @@
-//! HTTP to the backends. One module per backend; nothing outside `api/`
-//! talks to the network. Every failure is a typed [`ApiError`]; the UI turns
-//! it into a German sentence that says what to do (`components::error`).
+//! HTTP to the relay, the app's only server (docs/relay.md). One module per
+//! concern of its API; nothing outside `api/` talks to the network. Pages
+//! reach it through one client in context, [`Backends`] ([`use_backends`]).
+//! Every failure is a typed [`ApiError`]; the UI turns it into a German
+//! sentence that says what to do (`components::error`).
+//!
+//! Every request carries `Buergeramt-Api: 1` (the relay's version and CSRF
+//! rule) and the session cookie (same origin); no token ever. A GET made
+//! while a component renders is cancelled when that component goes away
+//! (`on_cleanup`), so navigating away drops what is still loading.
 //!
 //! Every request goes through [`exchange`]: it has a timeout (an
 //! `AbortController`), so a backend that never answers ends in a message
@@ -8,11 +15,11 @@
 //! failures as `domain::retry` decides, honouring `Retry-After`, and the
 //! wait is announced to whoever listens ([`set_retry_listener`]).
 
+pub mod applications;
+pub mod catalogue;
 pub mod config;
-pub mod fitconnect;
-pub mod idp;
-pub mod pvog;
-pub mod zbp;
+pub mod postbox;
+pub mod session;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -20,7 +27,44 @@ use std::rc::Rc;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 
+use contract::relay::{
+    API_PREFIX, API_VERSION, BACKGROUND_HEADER, ERROR_API_VERSION, VERSION_HEADER,
+};
+use leptos::prelude::{provide_context, use_context};
+
 use crate::domain::retry::{next_delay, parse_retry_after, Outcome, Policy};
+
+/// The one client of the relay's API, provided in context by the app
+/// ([`provide_backends`]) and taken by pages with [`use_backends`]. Its
+/// methods live beside their routes: [`catalogue`], [`session`],
+/// [`postbox`], [`applications`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backends {
+    /// `/api/v1`.
+    prefix: &'static str,
+}
+
+impl Backends {
+    /// The relay of this origin.
+    pub const fn relay() -> Self {
+        Backends { prefix: API_PREFIX }
+    }
+
+    /// The URL of an API path (`catalogue/locations?q=…`).
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}/{}", self.prefix, path.trim_start_matches('/'))
+    }
+}
+
+/// Makes [`Backends`] available to everything below (called by the app).
+pub fn provide_backends() {
+    provide_context(Backends::relay());
+}
+
+/// The client; outside the app's tree the relay of this origin all the same.
+pub fn use_backends() -> Backends {
+    use_context::<Backends>().unwrap_or_else(Backends::relay)
+}
 
 /// What can go wrong when talking to a backend.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -41,6 +85,9 @@ pub enum ApiError {
     /// The answer was not what we expected (malformed JSON, wrong shape).
     #[error("unexpected response: {0}")]
     Decode(String),
+    /// The relay speaks a newer API than this tab: reload the page.
+    #[error("the server was updated")]
+    Outdated,
 }
 
 impl ApiError {
@@ -52,6 +99,7 @@ impl ApiError {
             ApiError::Timeout(_) => ErrorKind::Timeout,
             ApiError::Status { status, .. } => ErrorKind::from_status(*status),
             ApiError::Decode(_) => ErrorKind::BadAnswer,
+            ApiError::Outdated => ErrorKind::Outdated,
         }
     }
 
@@ -172,14 +220,23 @@ impl<'a> Req<'a> {
         Req {
             method: "GET",
             url,
-            headers: vec![("Accept", "application/json".into())],
+            headers: vec![
+                ("Accept", "application/json".into()),
+                (VERSION_HEADER, API_VERSION.to_string()),
+            ],
             ..Default::default()
         }
     }
 
-    pub fn bearer(mut self, token: &str) -> Self {
-        self.headers
-            .push(("Authorization", format!("Bearer {token}")));
+    /// The same request with another method.
+    pub fn with_method(mut self, method: &'a str) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// A poll in the background: the relay does not count it as activity.
+    pub fn background(mut self) -> Self {
+        self.headers.push((BACKGROUND_HEADER, "1".into()));
         self
     }
 }
@@ -199,6 +256,9 @@ impl Answer {
 
     /// The error for a non-2xx answer.
     pub fn status_error(&self) -> ApiError {
+        if self.status == 409 && self.error_code().as_deref() == Some(ERROR_API_VERSION) {
+            return ApiError::Outdated;
+        }
         ApiError::Status {
             status: self.status,
             retry_after: self
@@ -209,6 +269,13 @@ impl Answer {
                     crate::domain::retry::seconds_for_display(ms).min(u32::MAX as u64) as u32
                 }),
         }
+    }
+
+    /// The `error` code of a relay's JSON error, if the body is one.
+    pub fn error_code(&self) -> Option<String> {
+        serde_json::from_slice::<contract::relay::ErrorBody>(&self.body)
+            .ok()
+            .map(|e| e.error)
     }
 
     /// The body of a 2xx answer as JSON; errors become typed.
@@ -338,12 +405,64 @@ pub(crate) async fn exchange(req: &Req<'_>, retry: bool) -> Result<Answer, ApiEr
     exchange_within(req, retry, tuning().timeout_ms).await
 }
 
-/// [`exchange`] with its own time limit per attempt.
+thread_local! {
+    /// Requests that end when their component does: id → controller.
+    static IN_FLIGHT: RefCell<Vec<(u64, web_sys::AbortController)>> = const { RefCell::new(Vec::new()) };
+    static NEXT_ID: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Aborts the request `id` if it is still under way.
+fn abort_in_flight(id: u64) {
+    let found = IN_FLIGHT.with(|f| {
+        let mut f = f.borrow_mut();
+        f.iter()
+            .position(|(i, _)| *i == id)
+            .map(|pos| f.swap_remove(pos).1)
+    });
+    if let Some(c) = found {
+        c.abort();
+    }
+}
+
+/// [`exchange`] with its own time limit per attempt. A GET without a signal
+/// of its own is cancelled when the reactive owner it was started in is
+/// cleaned up (the page or component that asked went away); a state change
+/// is never cut off half-way.
 pub(crate) async fn exchange_within(
     req: &Req<'_>,
     retry: bool,
     timeout_ms: u32,
 ) -> Result<Answer, ApiError> {
+    // Time limits come from /config.json: every call waits for it once.
+    if req.url != config::CONFIG_URL {
+        config::ready().await;
+    }
+    if req.signal.is_some() || req.method != "GET" {
+        return exchange_inner(req, retry, timeout_ms).await;
+    }
+    let Ok(controller) = web_sys::AbortController::new() else {
+        return exchange_inner(req, retry, timeout_ms).await;
+    };
+    let id = NEXT_ID.with(|n| {
+        let id = n.get();
+        n.set(id.wrapping_add(1));
+        id
+    });
+    IN_FLIGHT.with(|f| f.borrow_mut().push((id, controller.clone())));
+    if leptos::prelude::Owner::current().is_some() {
+        leptos::prelude::on_cleanup(move || abort_in_flight(id));
+    }
+    let signal = controller.signal();
+    let own = Req {
+        signal: Some(&signal),
+        ..req.clone()
+    };
+    let result = exchange_inner(&own, retry, timeout_ms).await;
+    IN_FLIGHT.with(|f| f.borrow_mut().retain(|(i, _)| *i != id));
+    result
+}
+
+async fn exchange_inner(req: &Req<'_>, retry: bool, timeout_ms: u32) -> Result<Answer, ApiError> {
     let t = tuning();
     let mut n = 1;
     loop {
@@ -400,16 +519,4 @@ pub async fn get_json_abortable<T: DeserializeOwned>(
         ..Req::get(url)
     };
     exchange(&req, true).await?.json()
-}
-
-/// GET a JSON document with `Authorization: Bearer <access_token>`. A 401
-/// comes back as `ApiError::Status { status: 401, .. }`
-/// ([`ApiError::is_unauthorized`]).
-pub async fn get_json_authed<T: DeserializeOwned>(
-    url: &str,
-    access_token: &str,
-) -> Result<T, ApiError> {
-    exchange(&Req::get(url).bearer(access_token), true)
-        .await?
-        .json()
 }

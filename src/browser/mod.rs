@@ -4,10 +4,11 @@
 //! * [`idb`](crate::browser::idb) turns IndexedDB's callbacks into futures.
 //!
 //! The shared bits (the window, `crypto.subtle`, random bytes, reading a
-//! JavaScript error) live here; `api::idp` uses them too.
+//! JavaScript error) live here.
 
 pub mod drafts;
 pub mod idb;
+pub mod session;
 pub mod webcrypto;
 
 use js_sys::{Object, Reflect};

@@ -3,8 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::pvog;
-use crate::app::ConfigContext;
+use crate::api::use_backends;
 use crate::components::error::ErrorNotice;
 use crate::domain::opening_hours::{format_hhmm, open_state, week, weekday_from_js, OpenState};
 use crate::domain::pvog::OrganisationUnit;
@@ -37,12 +36,12 @@ fn now_local() -> (u8, u16) {
 /// Loads and shows one organisation unit.
 #[component]
 pub fn AuthorityCard(id: String) -> impl IntoView {
-    let config = use_context::<ConfigContext>();
+    let backends = use_backends();
     let id = StoredValue::new(id);
-    let unit = LocalResource::new(move || async move {
-        let base = pvog::base(config).await?;
-        pvog::organisation_unit(&base, &id.get_value()).await
-    });
+    let unit =
+        LocalResource::new(
+            move || async move { backends.organisation_unit(&id.get_value()).await },
+        );
     view! {
         <Suspense fallback=move || view! { <Loading /> }>
             {move || Suspend::new(async move {

@@ -17,6 +17,7 @@ pub fn advice(i18n: leptos_i18n::I18nContext<Locale>, kind: ErrorKind) -> String
         ErrorKind::Busy => t_string!(i18n, common.err_busy),
         ErrorKind::ServerError => t_string!(i18n, common.err_server),
         ErrorKind::BadAnswer => t_string!(i18n, common.err_bad_answer),
+        ErrorKind::Outdated => t_string!(i18n, common.err_outdated),
         ErrorKind::Rejected => t_string!(i18n, common.err_rejected),
     }
     .to_string()

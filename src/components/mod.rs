@@ -16,6 +16,7 @@ pub mod pwa;
 pub mod search_form;
 pub mod service_card;
 pub mod session;
+pub mod session_list;
 pub mod status_messages;
 pub mod theme;
 pub mod tile_map;

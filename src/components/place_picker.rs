@@ -4,8 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::pvog;
-use crate::app::ConfigContext;
+use crate::api::use_backends;
 use crate::components::debounce::{Debouncer, LatestRequest};
 use crate::components::error::ErrorNotice;
 use crate::domain::place::{Place, STORAGE_KEY};
@@ -51,7 +50,7 @@ pub fn PlacePicker(
     id: &'static str,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let config = use_context::<ConfigContext>();
+    let backends = use_backends();
     let editing = RwSignal::new(place.get_untracked().is_none());
     let typed = RwSignal::new(String::new());
     let term = RwSignal::new(String::new());
@@ -73,8 +72,7 @@ pub fn PlacePicker(
             if q.trim().chars().count() < 2 {
                 return Ok(Vec::new());
             }
-            let base = pvog::base(config).await?;
-            pvog::locations(&base, &q, signal.as_ref()).await
+            backends.locations(&q, signal.as_ref()).await
         }
     });
 

@@ -8,8 +8,6 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use crate::api::zbp;
-use crate::app::ConfigContext;
 use crate::components::postbox_parts::{token, with_postbox};
 use crate::components::session::use_auth;
 use crate::domain::postbox::badge_count;
@@ -43,7 +41,6 @@ fn tab_visible() -> bool {
 pub fn PostboxBadge() -> impl IntoView {
     let i18n = use_i18n();
     let auth = use_auth();
-    let cfg = use_context::<ConfigContext>();
     let location = use_location();
     let tick = RwSignal::new(0u32);
     let bump = move || tick.try_update(|t| *t = t.wrapping_add(1));
@@ -84,7 +81,7 @@ pub fn PostboxBadge() -> impl IntoView {
         async move {
             // No session: no request at all.
             token.as_ref()?;
-            match split_call!(unread_count_later(cfg, token)) {
+            match split_call!(unread_count_later(token)) {
                 Ok(count) => count.await,
                 Err(_) => None,
             }
@@ -121,16 +118,11 @@ pub fn PostboxBadge() -> impl IntoView {
     feature = "split",
     leptos::wasm_split::wasm_split(postbox_count, wasm_split_path = ::leptos::wasm_split, fallible)
 )]
-fn unread_count_later(
-    cfg: Option<ConfigContext>,
-    token: Option<String>,
-) -> Result<LocalFuture<Option<u32>>, ChunkError> {
+fn unread_count_later(token: Option<String>) -> Result<LocalFuture<Option<u32>>, ChunkError> {
     Ok(Box::pin(async move {
-        with_postbox(cfg, token, |base, t| async move {
-            zbp::unread_count(&base, &t).await
-        })
-        .await
-        .ok()
+        with_postbox(token, |b| async move { b.unread_count().await })
+            .await
+            .ok()
     }))
 }
 

@@ -3,8 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::zbp;
-use crate::app::ConfigContext;
+use crate::api::{postbox, Backends};
 use crate::components::session::Auth;
 use crate::domain::postbox::{text_blocks, ApplicationStatus, MessageKind};
 use crate::i18n::*;
@@ -71,25 +70,22 @@ pub fn status_word(i18n: leptos_i18n::I18nContext<Locale>, status: ApplicationSt
     .to_string()
 }
 
-/// The session's access token (tracked), None when logged out.
+/// The login the postbox belongs to (tracked): the citizen's handle, None
+/// when logged out. Resources that read it run again after a new login.
 pub fn token(auth: Auth) -> Option<String> {
     auth.session
-        .with(|s| s.as_ref().map(|s| s.access_token.clone()))
+        .with(|s| s.as_ref().map(|s| s.user.sub.clone()))
 }
 
-/// Runs a postbox call with the base URL and the current token.
-pub async fn with_postbox<T, F, Fut>(
-    cfg: Option<ConfigContext>,
-    token: Option<String>,
-    call: F,
-) -> Result<T, zbp::ZbpError>
+/// Runs a postbox call through the relay, if logged in (`login` from
+/// [`token`]); the relay names the citizen from the session cookie.
+pub async fn with_postbox<T, F, Fut>(login: Option<String>, call: F) -> Result<T, postbox::ZbpError>
 where
-    F: FnOnce(String, String) -> Fut,
-    Fut: std::future::Future<Output = Result<T, zbp::ZbpError>>,
+    F: FnOnce(Backends) -> Fut,
+    Fut: std::future::Future<Output = Result<T, postbox::ZbpError>>,
 {
-    let token = token.ok_or(zbp::ZbpError::Unauthorized)?;
-    let base = zbp::base(cfg).await?;
-    call(base, token).await
+    login.ok_or(postbox::ZbpError::Unauthorized)?;
+    call(Backends::relay()).await
 }
 
 /// The authority's text, safely: paragraphs and lines as text nodes only.

@@ -1,15 +1,23 @@
 //! The login state of this tab: [`AuthProvider`] (context + the session
 //! dialog), [`LoginButton`], the step-up pieces ([`use_trust_level`],
-//! [`RequireTrustLevel`], [`StepUpOffer`]) and the session-end dialog
-//! (WCAG 2.2.1: warned ahead, extendable, clear message at the end).
+//! [`RequireTrustLevel`], [`StepUpOffer`]), the session-end dialog
+//! (WCAG 2.2.1: warned ahead, extendable, clear message at the end) and
+//! [`LoginOutcomeNotice`] for a login that came back without success.
+//!
+//! The relay holds the login (docs/relay.md); this tab knows only what
+//! `/api/v1/session` tells it, never a token. Every tab of the browser hears
+//! of an extension, a logout or a new login at once (`browser::session`).
 
+use std::rc::Rc;
 use std::time::Duration;
 
 use leptos::prelude::*;
 use wasm_bindgen::{closure::Closure, JsCast};
 
-use crate::api::idp::{self, AuthError};
+use crate::api::session::ExtendError;
+use crate::api::use_backends;
 use crate::app::ConfigContext;
+use crate::browser::session::{self as cache, Channel, News};
 use crate::components::trust_badge::level_word;
 use crate::domain::config::AppConfig;
 use crate::domain::session::{
@@ -17,7 +25,12 @@ use crate::domain::session::{
 };
 use crate::domain::trust::TrustLevel;
 use crate::i18n::*;
-use crate::pages::lazy::{split_call, ChunkError, LocalFuture};
+use crate::pages::lazy::{split_call, ChunkError};
+
+/// This browser's clock in whole seconds.
+pub fn now_secs() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
 
 /// The login state, provided by [`AuthProvider`].
 #[derive(Clone, Copy)]
@@ -28,6 +41,11 @@ pub struct Auth {
     pub ended: RwSignal<Option<TrustLevel>>,
     /// This browser's clock in seconds, ticking once a second.
     pub now: RwSignal<i64>,
+    /// The relay was asked (or could not be reached): until then a page
+    /// that needs a login shows "checking" rather than a login offer.
+    pub checked: RwSignal<bool>,
+    /// Tells the other tabs (None without BroadcastChannel).
+    channel: StoredValue<Option<Rc<Channel>>, LocalStorage>,
 }
 
 impl Auth {
@@ -35,7 +53,9 @@ impl Auth {
         Auth {
             session: RwSignal::new(None),
             ended: RwSignal::new(None),
-            now: RwSignal::new(idp::now_secs()),
+            now: RwSignal::new(now_secs()),
+            checked: RwSignal::new(true),
+            channel: StoredValue::new_local(None),
         }
     }
 
@@ -48,6 +68,53 @@ impl Auth {
         self.session
             .with(|s| s.as_ref().and_then(|s| s.user.display_name()))
     }
+
+    /// Sets the session of this tab and its cached copy.
+    fn set(&self, session: Option<Session>) {
+        match &session {
+            Some(s) => cache::save(s),
+            None => cache::clear(),
+        }
+        self.session.set(session);
+    }
+
+    fn tell(&self, news: News) {
+        if let Some(c) = self.channel.get_value() {
+            c.tell(news);
+        }
+    }
+
+    /// Asks the relay who is logged in and takes its answer. A login that
+    /// differs from this tab's (new, or a step-up) is told to the other
+    /// tabs; one that vanished (ended elsewhere, revoked) ends here too.
+    /// Without an answer (offline) the tab keeps what it knew.
+    pub async fn refresh(self, tell_others: bool) {
+        let answer = use_backends_untracked().session().await;
+        let known = self.session.get_untracked();
+        if let Ok(info) = answer {
+            let fresh = Session::from_relay(&info, now_secs(), known.as_ref());
+            match (&known, &fresh) {
+                (Some(k), None) if !k.is_expired(now_secs()) => {
+                    self.ended.set(Some(k.level));
+                }
+                (k, Some(f)) if tell_others && !k.as_ref().is_some_and(|k| k.same_login(f)) => {
+                    self.tell(News::Changed);
+                }
+                _ => {}
+            }
+            if fresh.is_some() {
+                self.ended.set(None);
+            }
+            self.set(fresh);
+        }
+        self.checked.set(true);
+    }
+}
+
+/// The client outside a render (event handlers, tasks): the relay of this
+/// origin, as [`use_backends`] provides it.
+fn use_backends_untracked() -> crate::api::Backends {
+    crate::api::Backends::relay()
 }
 
 /// The login state; outside an [`AuthProvider`] always logged out.
@@ -61,9 +128,10 @@ pub fn current_path() -> String {
         .map(|w| w.location())
         .map(|l| {
             format!(
-                "{}{}",
+                "{}{}{}",
                 l.pathname().unwrap_or_else(|_| "/".into()),
-                l.search().unwrap_or_default()
+                l.search().unwrap_or_default(),
+                l.hash().unwrap_or_default()
             )
         })
         .unwrap_or_else(|| "/".into())
@@ -74,102 +142,31 @@ pub async fn config(ctx: Option<ConfigContext>) -> Option<AppConfig> {
     ctx?.0.await.ok()
 }
 
-/// The citizen-facing sentence for a failed login step.
-pub fn auth_error_text(i18n: leptos_i18n::I18nContext<Locale>, e: &AuthError) -> String {
-    match e {
-        AuthError::Api(api) => crate::components::error::advice(i18n, api.kind()),
-        AuthError::Refused { .. } => t_string!(i18n, auth.err_refused).to_string(),
-        AuthError::State(_) => t_string!(i18n, auth.err_state).to_string(),
-        AuthError::IdToken(_) | AuthError::WrongIssuer => {
-            t_string!(i18n, auth.err_token).to_string()
-        }
-        AuthError::Browser(_) => t_string!(i18n, auth.err_browser).to_string(),
+/// Sends the browser to the relay's login at `level`, back to `return_to`.
+/// Nothing is lost: drafts are saved as the citizen types.
+pub fn begin_login(level: TrustLevel, return_to: &str) {
+    let url = use_backends_untracked().login_url(level, return_to);
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().assign(&url);
     }
 }
 
-// The token exchanges, ID-token checks and redirects of BundID are needed
-// only when a citizen logs in, extends or ends a session: in the release
-// bundle they live in a chunk loaded then (src/pages/lazy.rs).
-
-#[cfg_attr(
-    feature = "split",
-    leptos::wasm_split::wasm_split(idp_login, wasm_split_path = ::leptos::wasm_split, fallible)
-)]
-fn start_login_later(
-    cfg: AppConfig,
-    level: TrustLevel,
-    return_to: String,
-) -> Result<LocalFuture<Result<(), AuthError>>, ChunkError> {
-    Ok(Box::pin(async move {
-        idp::start_login(&cfg, level, &return_to).await
-    }))
+/// Ends the session at the relay (and through it at the provider), tells
+/// the other tabs and goes to the start page. The tab forgets the session
+/// even if the relay cannot be reached.
+pub async fn logout(auth: Auth) {
+    let _ = use_backends_untracked().logout().await;
+    logout_done(auth);
 }
 
-#[cfg_attr(
-    feature = "split",
-    leptos::wasm_split::wasm_split(idp_refresh, wasm_split_path = ::leptos::wasm_split, fallible)
-)]
-fn refresh_later(
-    cfg: AppConfig,
-    current: Session,
-) -> Result<LocalFuture<Result<Session, AuthError>>, ChunkError> {
-    Ok(Box::pin(async move { idp::refresh(&cfg, &current).await }))
-}
-
-#[cfg_attr(
-    feature = "split",
-    leptos::wasm_split::wasm_split(idp_logout, wasm_split_path = ::leptos::wasm_split, fallible)
-)]
-fn logout_later(
-    cfg: AppConfig,
-    current: Option<Session>,
-) -> Result<LocalFuture<Result<(), AuthError>>, ChunkError> {
-    Ok(Box::pin(async move { idp::logout(&cfg, current).await }))
-}
-
-/// Ends the session at the provider (when the config is known) and in
-/// this tab. The tab's session is forgotten even if the provider cannot be
-/// reached.
-pub async fn logout_with(cfg: Option<AppConfig>, current: Option<Session>) {
-    let ended = match cfg {
-        Some(cfg) => match split_call!(logout_later(cfg, current)) {
-            Ok(logout) => logout.await.is_ok(),
-            Err(_) => false,
-        },
-        None => false,
-    };
-    if !ended {
-        idp::clear_session();
-        if let Some(w) = web_sys::window() {
-            let _ = w.location().assign("/");
-        }
+/// After the relay ended this browser's session (logout, "überall
+/// abmelden"): forget it here, tell the other tabs, go to the start page.
+pub fn logout_done(auth: Auth) {
+    auth.set(None);
+    auth.tell(News::LoggedOut);
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().assign("/");
     }
-}
-
-/// Starts a login at `level`, returning to `return_to`; errors land in `error`.
-/// `ctx` is read by the caller while rendering (event handlers run outside
-/// the reactive owner).
-pub fn begin_login(
-    ctx: Option<ConfigContext>,
-    level: TrustLevel,
-    return_to: String,
-    error: RwSignal<Option<AuthError>>,
-) {
-    leptos::task::spawn_local(async move {
-        let Some(ctx) = ctx else {
-            return;
-        };
-        let result = match ctx.0.await {
-            Ok(cfg) => match split_call!(start_login_later(cfg, level, return_to)) {
-                Ok(login) => login.await,
-                Err(e) => Err(AuthError::Api(e.into())),
-            },
-            Err(e) => Err(AuthError::Api(e)),
-        };
-        if let Err(e) = result {
-            error.set(Some(e));
-        }
-    });
 }
 
 /// A button that starts the BundID login at `level` and comes back to
@@ -182,9 +179,7 @@ pub fn LoginButton(
     #[prop(optional)] secondary: bool,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let error = RwSignal::new(None::<AuthError>);
     let busy = RwSignal::new(false);
-    let cfg_ctx = use_context::<ConfigContext>();
     let class = if secondary {
         "kern-btn kern-btn--secondary"
     } else {
@@ -195,15 +190,9 @@ pub fn LoginButton(
             return;
         }
         busy.set(true);
-        error.set(None);
         let target = return_to.clone().unwrap_or_else(current_path);
-        begin_login(cfg_ctx, level, target, error);
+        begin_login(level, &target);
     };
-    Effect::new(move |_| {
-        if error.with(Option::is_some) {
-            busy.set(false);
-        }
-    });
     view! {
         <div class="login-button">
             <button
@@ -218,14 +207,96 @@ pub fn LoginButton(
             <Show when=move || busy.get()>
                 <p class="kern-body kern-body--small" role="status">{t!(i18n, auth.login_starting)}</p>
             </Show>
-            {move || error.get().map(|e| view! {
-                <div class="kern-alert kern-alert--danger" role="alert">
+        </div>
+    }
+}
+
+/// How a login came back from the relay (`?anmeldung=…`, docs/relay.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginOutcome {
+    Invalid,
+    Expired,
+    Cancelled,
+    LevelTooLow,
+    Unavailable,
+    Failed,
+}
+
+impl LoginOutcome {
+    pub fn parse(value: &str) -> Option<Self> {
+        Some(match value {
+            "ungueltig" => LoginOutcome::Invalid,
+            "abgelaufen" => LoginOutcome::Expired,
+            "abgebrochen" => LoginOutcome::Cancelled,
+            "niveau" => LoginOutcome::LevelTooLow,
+            "dienst" => LoginOutcome::Unavailable,
+            "fehler" => LoginOutcome::Failed,
+            _ => return None,
+        })
+    }
+
+    fn text(self, i18n: leptos_i18n::I18nContext<Locale>) -> String {
+        match self {
+            LoginOutcome::Invalid => t_string!(i18n, auth.outcome_ungueltig),
+            LoginOutcome::Expired => t_string!(i18n, auth.outcome_abgelaufen),
+            LoginOutcome::Cancelled => t_string!(i18n, auth.outcome_abgebrochen),
+            LoginOutcome::LevelTooLow => t_string!(i18n, auth.outcome_niveau),
+            LoginOutcome::Unavailable => t_string!(i18n, auth.outcome_dienst),
+            LoginOutcome::Failed => t_string!(i18n, auth.outcome_fehler),
+        }
+        .to_string()
+    }
+}
+
+/// Takes `anmeldung=…` out of the address (so a reload or a bookmark does
+/// not show it again) and returns it.
+fn take_login_outcome() -> Option<LoginOutcome> {
+    let window = web_sys::window()?;
+    let location = window.location();
+    let search = location.search().ok()?;
+    let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
+    let outcome = LoginOutcome::parse(&params.get("anmeldung")?);
+    params.delete("anmeldung");
+    let rest = String::from(params.to_string());
+    let url = format!(
+        "{}{}{}{}",
+        location.pathname().ok()?,
+        if rest.is_empty() { "" } else { "?" },
+        rest,
+        location.hash().unwrap_or_default()
+    );
+    let state = window
+        .history()
+        .ok()?
+        .state()
+        .unwrap_or(wasm_bindgen::JsValue::NULL);
+    let _ = window
+        .history()
+        .ok()?
+        .replace_state_with_url(&state, "", Some(&url));
+    outcome
+}
+
+/// A login that came back without success: what happened and what to do,
+/// at the top of the page, with the login offered again.
+#[component]
+pub fn LoginOutcomeNotice() -> impl IntoView {
+    let i18n = use_i18n();
+    let outcome = RwSignal::new(take_login_outcome());
+    move || {
+        outcome.get().map(|o| {
+            view! {
+                <div class="kern-alert kern-alert--danger login-outcome" role="alert">
+                    <div class="kern-alert__header">
+                        <span class="kern-icon kern-icon--danger" aria-hidden="true"></span>
+                        <span class="kern-title">{t!(i18n, auth.callback_failed_title)}</span>
+                    </div>
                     <div class="kern-alert__body">
-                        <p class="kern-body">{auth_error_text(i18n, &e)}</p>
+                        <p class="kern-body">{move || o.text(i18n)}</p>
                     </div>
                 </div>
-            })}
-        </div>
+            }
+        })
     }
 }
 
@@ -256,11 +327,22 @@ pub fn RequireTrustLevel(
     children: ChildrenFn,
 ) -> impl IntoView {
     let state = use_trust_level(level);
+    let auth = use_auth();
+    let i18n = use_i18n();
     let children = StoredValue::new(children);
     view! {
         <Show
             when=move || matches!(state.get(), TrustState::Sufficient(_))
-            fallback=move || view! { <StepUpOffer level=level reason=reason /> }
+            fallback=move || view! {
+                <Show
+                    when=move || auth.checked.get()
+                    fallback=move || view! {
+                        <p class="kern-body" role="status">{t!(i18n, auth.login_checking)}</p>
+                    }
+                >
+                    <StepUpOffer level=level reason=reason />
+                </Show>
+            }
         >
             {children.read_value()()}
         </Show>
@@ -304,15 +386,16 @@ pub fn StepUpOffer(level: TrustLevel, #[prop(into)] reason: Signal<String>) -> i
     }
 }
 
-/// Provides [`Auth`] from the tab's stored session, keeps the clock, ends
-/// the session at expiry and renders the session dialog.
+/// Provides [`Auth`]: the tab's cached session at once, then the relay's
+/// answer; keeps the clock, ends the session at expiry, listens to the
+/// other tabs and renders the session dialog.
 #[component]
 pub fn AuthProvider(children: Children) -> impl IntoView {
-    let now = RwSignal::new(idp::now_secs());
+    let now = RwSignal::new(now_secs());
     let ended = RwSignal::new(None::<TrustLevel>);
-    let stored = match idp::load_session() {
+    let stored = match cache::load() {
         Some(s) if s.is_expired(now.get_untracked()) => {
-            idp::clear_session();
+            cache::clear();
             ended.set(Some(s.level));
             None
         }
@@ -322,14 +405,26 @@ pub fn AuthProvider(children: Children) -> impl IntoView {
         session: RwSignal::new(stored),
         ended,
         now,
+        checked: RwSignal::new(false),
+        channel: StoredValue::new_local(None),
     };
     provide_context(auth);
+    // The other tabs: a change means "ask the relay", a logout ends here too.
+    let channel = Channel::open(move |news| match news {
+        News::Changed => leptos::task::spawn_local(auth.refresh(false)),
+        News::LoggedOut => {
+            auth.set(None);
+            auth.ended.set(None);
+        }
+    });
+    auth.channel.set_value(channel.map(Rc::new));
+    leptos::task::spawn_local(auth.refresh(true));
     if let Ok(handle) =
-        set_interval_with_handle(move || now.set(idp::now_secs()), Duration::from_secs(1))
+        set_interval_with_handle(move || now.set(now_secs()), Duration::from_secs(1))
     {
         on_cleanup(move || handle.clear());
     }
-    // At the end: forget the tokens, tell the citizen.
+    // At the end: forget the session, tell the citizen.
     Effect::new(move |_| {
         let expired_level = auth.session.with(|s| {
             s.as_ref()
@@ -337,8 +432,7 @@ pub fn AuthProvider(children: Children) -> impl IntoView {
                 .map(|s| s.level)
         });
         if let Some(level) = expired_level {
-            idp::clear_session();
-            auth.session.set(None);
+            auth.set(None);
             auth.ended.set(Some(level));
         }
     });
@@ -452,8 +546,7 @@ fn SessionDialog() -> impl IntoView {
     let dialog_ref = NodeRef::<leptos::html::Dialog>::new();
     let busy = RwSignal::new(false);
     let problem = RwSignal::new(None::<DialogProblem>);
-    let login_error = RwSignal::new(None::<AuthError>);
-    let cfg_ctx = use_context::<ConfigContext>();
+    let backends = use_backends();
     let closed_by_us = StoredValue::new(false);
 
     let warning_remaining = Memo::new(move |_| {
@@ -514,20 +607,17 @@ fn SessionDialog() -> impl IntoView {
         }
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let result = match config(cfg_ctx).await {
-                Some(cfg) => match split_call!(refresh_later(cfg, current)) {
-                    Ok(refresh) => refresh.await.ok(),
-                    Err(_) => None,
-                },
-                None => None,
-            };
-            match result {
-                Some(s) => {
+            match backends.extend().await {
+                Ok(left) => {
                     problem.set(None);
-                    auth.session.set(Some(s));
+                    auth.set(Some(current.extended(left, now_secs())));
+                    auth.tell(News::Changed);
                 }
-                None => {
-                    problem.set(Some(DialogProblem::ExtendFailed));
+                Err(e) => {
+                    problem.set(Some(match e {
+                        ExtendError::Exhausted => DialogProblem::MaxExtensions,
+                        ExtendError::Ended | ExtendError::Api(_) => DialogProblem::ExtendFailed,
+                    }));
                     // The browser may have closed it on Escape: show the problem.
                     if let Some(d) = dialog_ref.get_untracked() {
                         if !d.open() {
@@ -539,15 +629,12 @@ fn SessionDialog() -> impl IntoView {
             busy.set(false);
         });
     };
-    let logout = move || {
-        let current = auth.session.get_untracked();
-        leptos::task::spawn_local(async move {
-            logout_with(config(cfg_ctx).await, current).await;
-        });
+    let end_now = move || {
+        leptos::task::spawn_local(logout(auth));
     };
     let dismiss_ended = move || auth.ended.set(None);
     let login_again = move |level: TrustLevel| {
-        begin_login(cfg_ctx, level, current_path(), login_error);
+        begin_login(level, &current_path());
     };
 
     // Escape: stay logged in (warning) or close (ended). Chrome may close
@@ -619,9 +706,6 @@ fn SessionDialog() -> impl IntoView {
                             }}
                         </p>
                     })}
-                    {move || login_error.get().map(|e| view! {
-                        <p class="kern-body session-dialog__problem">{auth_error_text(i18n, &e)}</p>
-                    })}
                 </div>
             </section>
             <footer class="kern-dialog__footer session-dialog__actions">
@@ -643,7 +727,7 @@ fn SessionDialog() -> impl IntoView {
                             <span class="kern-label">{t!(i18n, auth.stay)}</span>
                         </button>
                         <button type="button" class="kern-btn kern-btn--secondary"
-                            on:click=move |_| logout()>
+                            on:click=move |_| end_now()>
                             <span class="kern-label">{t!(i18n, auth.logout_button)}</span>
                         </button>
                     }.into_any(),

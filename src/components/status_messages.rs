@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::api::zbp::ZbpError;
+use crate::api::postbox::ZbpError;
 use crate::components::postbox_parts::{date_time, english, status_word, LockIcon};
 use crate::domain::postbox::{StatusEntry, StatusHistory};
 use crate::i18n::*;

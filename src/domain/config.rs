@@ -1,5 +1,5 @@
-//! The app's runtime configuration, as served at `/config.json`. The
-//! document type is shared with the stand-in that serves it
+//! The app's runtime configuration, as the relay serves it at
+//! `/config.json`. The document type is shared with the relay
 //! ([`contract::config`]).
 
 pub use contract::config::{join, AppConfig};
@@ -10,9 +10,11 @@ mod tests {
 
     #[test]
     fn the_served_shape_is_validated() {
-        let json = r#"{"pvog":"/pvog","idp":"/idp","fitconnect":"/fitconnect","zbp":"/zbp","client_id":"c","redirect_uri":"/r"}"#;
-        let c: AppConfig = serde_json::from_str(json).unwrap();
+        let c: AppConfig = serde_json::from_str(r#"{"apiVersion":1,"sampleData":true}"#).unwrap();
         assert_eq!(c.validate(), Ok(()));
-        assert_eq!(join(&c.pvog, "v2/locations"), "/pvog/v2/locations");
+        let newer: AppConfig = serde_json::from_str(r#"{"apiVersion":99}"#).unwrap();
+        assert!(newer.validate().is_err());
+        // No upstream URL in the app's configuration any more.
+        assert!(serde_json::from_str::<AppConfig>(r#"{"pvog":"/pvog"}"#).is_err());
     }
 }

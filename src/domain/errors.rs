@@ -21,6 +21,8 @@ pub enum ErrorKind {
     BadAnswer,
     /// The request itself was refused as invalid.
     Rejected,
+    /// The server was updated and speaks a newer API: reload the page.
+    Outdated,
 }
 
 impl ErrorKind {

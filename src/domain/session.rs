@@ -146,30 +146,107 @@ impl UserInfo {
     }
 }
 
-/// What this tab keeps while logged in (sessionStorage, see docs/security.md).
+/// The login as this tab knows it: what the relay's `/api/v1/session`
+/// said, with the end on this browser's clock. No token: the relay keeps
+/// those. Cached in sessionStorage so a reload draws the page logged in
+/// straight away (and offline), then checked with the relay.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
-    pub access_token: String,
-    pub refresh_token: String,
-    pub id_token: String,
-    /// The nonce of the login; refreshed ID tokens carry it too.
-    pub nonce: String,
     /// End of the session, seconds since the epoch (our clock).
     pub expires_at: i64,
-    /// Lifetime granted by the last login or refresh, in seconds.
+    /// Lifetime granted by the last login or extension, in seconds.
     pub lifetime: i64,
     pub level: TrustLevel,
     /// How often the citizen chose "Angemeldet bleiben".
     pub extensions: u32,
+    /// When the citizen authenticated at the provider (Unix seconds).
+    #[serde(default)]
+    pub auth_time: Option<i64>,
+    /// The citizen; `user.sub` is the relay's stable, non-secret handle
+    /// (drafts are keyed by it), never the provider's pseudonym.
     pub user: UserInfo,
 }
 
 impl Session {
-    /// Parses a stored session; anything odd counts as "not logged in".
+    /// The session the relay reports at `now`; `None` when logged out or
+    /// when the answer lacks what a session needs. `known` is what this tab
+    /// had before: its lifetime is kept when it is the same login, so the
+    /// warning comes as early as after the login itself.
+    pub fn from_relay(
+        info: &contract::relay::SessionInfo,
+        now: i64,
+        known: Option<&Session>,
+    ) -> Option<Session> {
+        if !info.logged_in {
+            return None;
+        }
+        let handle = info.handle.clone().filter(|h| !h.is_empty())?;
+        let level = info.level?;
+        let left = info.seconds_left?.min(i64::MAX as u64) as i64;
+        if left <= 0 {
+            return None;
+        }
+        let extensions =
+            MAX_EXTENSIONS.saturating_sub(info.extensions_left.unwrap_or(MAX_EXTENSIONS));
+        let lifetime = match known {
+            Some(k) if k.user.sub == handle && k.level == level && k.extensions == extensions => {
+                k.lifetime.max(left)
+            }
+            _ => left,
+        };
+        let attributes = info
+            .attributes
+            .iter()
+            .map(|a| Attribute {
+                name: a.name.clone(),
+                oid: None,
+                value: a.value.clone(),
+                trust: match a.trust {
+                    contract::relay::AttributeTrust::Verified => "verified".into(),
+                    contract::relay::AttributeTrust::SelfDeclared => "self-declared".into(),
+                },
+                source: a.source.clone(),
+            })
+            .collect();
+        Some(Session {
+            expires_at: now + left,
+            lifetime,
+            level,
+            extensions,
+            auth_time: info.auth_time,
+            user: UserInfo {
+                sub: handle,
+                acr: Some(level.as_acr().to_string()),
+                method: info.method.clone(),
+                mailbox_uuid: None,
+                attributes,
+            },
+        })
+    }
+
+    /// After "Angemeldet bleiben": `left` seconds from `now`.
+    pub fn extended(&self, left: u64, now: i64) -> Session {
+        let left = left.min(i64::MAX as u64) as i64;
+        Session {
+            expires_at: now + left,
+            lifetime: left.max(1),
+            extensions: self.extensions.saturating_add(1),
+            ..self.clone()
+        }
+    }
+
+    /// Is `other` the same login (same citizen, level and extensions)?
+    pub fn same_login(&self, other: &Session) -> bool {
+        self.user.sub == other.user.sub
+            && self.level == other.level
+            && self.extensions == other.extensions
+    }
+
+    /// Parses a cached session; anything odd counts as "not logged in".
     pub fn from_json(text: &str) -> Option<Session> {
         serde_json::from_str::<Session>(text)
             .ok()
-            .filter(|s| !s.access_token.is_empty() && s.lifetime > 0)
+            .filter(|s| !s.user.sub.is_empty() && s.lifetime > 0)
     }
 
     pub fn to_json(&self) -> String {
@@ -275,20 +352,95 @@ mod tests {
         assert_eq!(nameless.display_name(), None);
     }
 
+    fn relay_info() -> contract::relay::SessionInfo {
+        serde_json::from_str(
+            r#"{"loggedIn":true,"secondsLeft":1800,"handle":"h-1","level":"STORK-QAA-Level-4",
+                "method":"eid","extensionsLeft":24,
+                "attributes":[{"name":"givenName","value":"Erika","trust":"verified","source":"eid"},
+                              {"name":"mail","value":"e@example.org","trust":"self-declared","source":"account"}]}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_relays_session_becomes_the_tabs() {
+        let s = Session::from_relay(&relay_info(), 1000, None).unwrap();
+        assert_eq!(s.expires_at, 2800);
+        assert_eq!(s.lifetime, 1800);
+        assert_eq!(s.level, TrustLevel::Level4);
+        assert_eq!(s.extensions, 0);
+        assert_eq!(s.user.sub, "h-1");
+        assert_eq!(s.user.attribute("givenName"), Some("Erika"));
+        let p: Vec<Provenance> = s
+            .user
+            .attributes
+            .iter()
+            .map(Attribute::provenance)
+            .collect();
+        assert_eq!(p, [Provenance::EidVerified, Provenance::SelfDeclared]);
+        // A reload later: the same login keeps its lifetime, the end moves
+        // with the relay's answer.
+        let later = contract::relay::SessionInfo {
+            seconds_left: Some(100),
+            ..relay_info()
+        };
+        let again = Session::from_relay(&later, 2700, Some(&s)).unwrap();
+        assert_eq!((again.expires_at, again.lifetime), (2800, 1800));
+        assert!(again.same_login(&s));
+        // Another citizen or level: a new login, its own lifetime.
+        let other = contract::relay::SessionInfo {
+            handle: Some("h-2".into()),
+            ..later.clone()
+        };
+        let new = Session::from_relay(&other, 2700, Some(&s)).unwrap();
+        assert_eq!(new.lifetime, 100);
+        assert!(!new.same_login(&s));
+        // Extending counts and restarts the clock.
+        let ext = s.extended(1800, 2000);
+        assert_eq!(
+            (ext.expires_at, ext.lifetime, ext.extensions),
+            (3800, 1800, 1)
+        );
+    }
+
+    #[test]
+    fn an_incomplete_or_anonymous_answer_is_no_session() {
+        let anon = contract::relay::SessionInfo::anonymous();
+        assert_eq!(Session::from_relay(&anon, 0, None), None);
+        for broken in [
+            contract::relay::SessionInfo {
+                handle: None,
+                ..relay_info()
+            },
+            contract::relay::SessionInfo {
+                handle: Some(String::new()),
+                ..relay_info()
+            },
+            contract::relay::SessionInfo {
+                level: None,
+                ..relay_info()
+            },
+            contract::relay::SessionInfo {
+                seconds_left: Some(0),
+                ..relay_info()
+            },
+        ] {
+            assert_eq!(Session::from_relay(&broken, 0, None), None, "{broken:?}");
+        }
+    }
+
     #[test]
     fn stored_sessions_round_trip_and_junk_is_ignored() {
         let s = Session {
-            access_token: "a".into(),
-            refresh_token: "r".into(),
-            id_token: "i".into(),
-            nonce: "n".into(),
             expires_at: 1000,
             lifetime: 60,
             level: TrustLevel::Level3,
             extensions: 2,
+            auth_time: Some(900),
             user: user(),
         };
         assert_eq!(Session::from_json(&s.to_json()), Some(s.clone()));
+        assert!(!s.to_json().contains("token"));
         assert!(!s.is_expired(999));
         assert!(s.is_expired(1000));
         assert_eq!(Session::from_json("{"), None);

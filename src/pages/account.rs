@@ -5,12 +5,10 @@
 
 use leptos::prelude::*;
 
-use crate::api::fitconnect::cases;
-use crate::api::ApiError;
-use crate::app::ConfigContext;
+use crate::api::{use_backends, ApiError};
 use crate::components::authority_card::Loading;
 use crate::components::page::PageHeading;
-use crate::components::session::{config, use_auth, LoginButton, RequireTrustLevel};
+use crate::components::session::{use_auth, LoginButton, RequireTrustLevel};
 use crate::components::trust_badge::{level_word, TrustBadge};
 use crate::domain::session::{Attribute, Provenance};
 use crate::domain::timeline::format_date_time;
@@ -85,7 +83,6 @@ pub fn Account() -> impl IntoView {
 fn AccountDetails() -> impl IntoView {
     let i18n = use_i18n();
     let auth = use_auth();
-    let cfg_ctx = use_context::<ConfigContext>();
     let level = Signal::derive(move || auth.level().unwrap_or(TrustLevel::Level1));
     let method = move || {
         auth.session
@@ -98,10 +95,7 @@ fn AccountDetails() -> impl IntoView {
             .unwrap_or_default()
     };
     let logout = move |_| {
-        let current = auth.session.get_untracked();
-        leptos::task::spawn_local(async move {
-            crate::components::session::logout_with(config(cfg_ctx).await, current).await;
-        });
+        leptos::task::spawn_local(crate::components::session::logout(auth));
     };
     view! {
         <p class="kern-body kern-body--large">{t!(i18n, auth.account_intro)}</p>
@@ -173,6 +167,8 @@ fn AccountDetails() -> impl IntoView {
 
         <Disclosures />
 
+        <crate::components::session_list::SessionList />
+
         <section aria-labelledby="konto-abmelden">
             <h2 id="konto-abmelden" class="kern-heading-medium">{t!(i18n, auth.logout_heading)}</h2>
             <p class="kern-body">{t!(i18n, auth.logout_hint)}</p>
@@ -188,17 +184,16 @@ fn AccountDetails() -> impl IntoView {
 #[component]
 fn Disclosures() -> impl IntoView {
     let i18n = use_i18n();
-    let config = use_context::<ConfigContext>();
     let token = access_token();
+    let backends = use_backends();
     let list = LocalResource::new(move || {
         let token = token.clone();
         async move {
-            let token = token.ok_or(ApiError::Status {
+            token.ok_or(ApiError::Status {
                 status: 401,
                 retry_after: None,
             })?;
-            let base = cases::base(config).await?;
-            cases::disclosures(&base, &token).await
+            backends.disclosures().await
         }
     });
     view! {

@@ -10,9 +10,8 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::api::fitconnect::cases::{self, Case};
-use crate::api::ApiError;
-use crate::app::ConfigContext;
+use crate::api::applications::cases::{self, Case};
+use crate::api::{use_backends, ApiError};
 use crate::components::apply::drafts::DraftList;
 use crate::components::authority_card::Loading;
 use crate::components::error::ErrorNotice;
@@ -63,12 +62,12 @@ pub fn is_german(i18n: leptos_i18n::I18nContext<Locale>) -> bool {
     !crate::components::locale::english(i18n)
 }
 
-/// The session's access token, if logged in (not tracked: a refresh that
-/// rotates the token does not reload the page's data).
+/// The citizen's handle, if logged in (not tracked: an extension does not
+/// reload the page's data). Without it, no personal call is made.
 pub fn access_token() -> Option<String> {
     use_auth()
         .session
-        .with_untracked(|s| s.as_ref().map(|s| s.access_token.clone()))
+        .with_untracked(|s| s.as_ref().map(|s| s.user.sub.clone()))
 }
 
 /// "Bitte melden Sie sich erneut an" with the login button (after a 401).
@@ -104,18 +103,16 @@ pub fn failure_view(e: ApiError) -> AnyView {
 #[component]
 fn SentApplications() -> impl IntoView {
     let i18n = use_i18n();
-    let config = use_context::<ConfigContext>();
     let token = access_token();
+    let backends = use_backends();
     let list = LocalResource::new(move || {
         let token = token.clone();
         async move {
-            let token = token.ok_or(ApiError::Status {
+            token.ok_or(ApiError::Status {
                 status: 401,
                 retry_after: None,
             })?;
-            let base = cases::base(config).await?;
-            let zbp = crate::api::zbp::base(config).await.ok();
-            cases::load_cases(&base, &token, zbp.as_deref()).await
+            cases::load_cases(backends).await
         }
     });
     view! {

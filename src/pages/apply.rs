@@ -9,9 +9,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::fitconnect::submit as fc;
-use crate::api::{pvog, ApiError};
-use crate::app::ConfigContext;
+use crate::api::ApiError;
 use crate::components::apply::context::{Apply, Loaded};
 use crate::components::apply::{step_url, DraftStatus};
 use crate::components::error::ErrorNotice;
@@ -39,23 +37,16 @@ enum Blocked {
 }
 
 async fn load(
-    config: Option<ConfigContext>,
     service_id: String,
     ars: Option<String>,
     lang: &'static str,
 ) -> Result<Loaded, Blocked> {
-    let cfg = match config {
-        Some(c) => c.0.await.map_err(Blocked::Failed)?,
-        None => {
-            return Err(Blocked::Failed(ApiError::Decode(
-                "runtime config missing".into(),
-            )))
-        }
-    };
+    let backends = crate::api::Backends::relay();
     let lookup_ars = ars
         .clone()
         .unwrap_or_else(|| crate::domain::search_url::NRW_ARS.to_string());
-    let detail = pvog::service_detail(&cfg.pvog, &service_id, &lookup_ars, lang)
+    let detail = backends
+        .service_detail(&service_id, &lookup_ars, lang)
         .await
         .map_err(Blocked::Failed)?;
     let Some(ars) = ars else {
@@ -65,7 +56,8 @@ async fn load(
         });
     };
     let leika = detail.leika_id.clone().unwrap_or_else(|| detail.id.clone());
-    let routes = fc::routes(&cfg.fitconnect, &leika, &ars)
+    let routes = backends
+        .routes(&leika, &ars)
         .await
         .map_err(Blocked::Failed)?;
     let Some(route) = routes.into_iter().next() else {
@@ -83,7 +75,8 @@ async fn load(
     else {
         return Err(Blocked::BadForm);
     };
-    let text = fc::schema_text(&schema_uri)
+    let text = backends
+        .schema_text(&schema_uri)
         .await
         .map_err(Blocked::Failed)?;
     let form = parse_form(&text).map_err(|_| Blocked::BadForm)?;
@@ -99,7 +92,6 @@ async fn load(
         route,
         schema_uri,
         form: Arc::new(form),
-        fitconnect: cfg.fitconnect,
     })
 }
 
@@ -107,7 +99,6 @@ async fn load(
 #[component]
 pub fn ApplyShell() -> impl IntoView {
     let i18n = use_i18n();
-    let config = use_context::<ConfigContext>();
     let params = use_params_map();
     let query = use_query_map();
     let service = Memo::new(move |_| params.read().get("service").unwrap_or_default());
@@ -117,7 +108,7 @@ pub fn ApplyShell() -> impl IntoView {
         let ort = ort.get();
         // German labels in the data: the form is the authority's German one;
         // English texts come from the schema's x-…-en members.
-        async move { load(config, service, ort, "de").await }
+        async move { load(service, ort, "de").await }
     });
     view! {
         <Transition fallback=move || view! {

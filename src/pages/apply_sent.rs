@@ -7,7 +7,6 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::fitconnect::submit as fc;
 use crate::components::apply::context::use_apply;
 use crate::components::error::ErrorNotice;
 use crate::components::page::PageHeading;
@@ -24,24 +23,17 @@ pub fn ApplySent() -> impl IntoView {
     let auth = use_auth();
     let query = use_query_map();
     let id = Memo::new(move |_| query.read().get("einreichung").unwrap_or_default());
-    let (base, authority, level) = apply.loaded.with_value(|l| {
-        (
-            l.fitconnect.clone(),
-            l.route.destination_name.clone(),
-            l.form.level,
-        )
-    });
+    let (authority, level) = apply
+        .loaded
+        .with_value(|l| (l.route.destination_name.clone(), l.form.level));
     let authority = StoredValue::new(authority);
     let status = LocalResource::new(move || {
         let id = id.get();
-        let token = auth
-            .session
-            .with(|s| s.as_ref().map(|s| s.access_token.clone()));
-        let base = base.clone();
+        let logged_in = auth.session.with(Option::is_some);
         async move {
-            match token {
-                Some(t) => Some(fc::status(&base, &t, &id).await),
-                None => None,
+            match logged_in {
+                true => Some(crate::api::Backends::relay().status(&id).await),
+                false => None,
             }
         }
     });

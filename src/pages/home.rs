@@ -5,8 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::api::pvog;
-use crate::app::ConfigContext;
+use crate::api::use_backends;
 use crate::components::authority_card::Loading;
 use crate::components::error::ErrorNotice;
 use crate::components::page::PageHeading;
@@ -22,15 +21,12 @@ const POPULAR: usize = 6;
 #[component]
 pub fn Home() -> impl IntoView {
     let i18n = use_i18n();
-    let config = use_context::<ConfigContext>();
+    let backends = use_backends();
     let place = RwSignal::new(load_place());
 
     let life = LocalResource::new(move || {
         let lang = i18n.get_locale().as_str();
-        async move {
-            let base = pvog::base(config).await?;
-            pvog::life_situations(&base, lang).await
-        }
+        async move { backends.life_situations(lang).await }
     });
     let popular = LocalResource::new(move || {
         let lang = i18n.get_locale().as_str();
@@ -38,10 +34,7 @@ pub fn Home() -> impl IntoView {
             ort: place.get().map(|p| p.ars),
             ..Default::default()
         };
-        async move {
-            let base = pvog::base(config).await?;
-            pvog::search(&base, &params, lang, None).await
-        }
+        async move { backends.search(&params, lang, None).await }
     });
 
     view! {

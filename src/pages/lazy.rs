@@ -132,7 +132,6 @@ lazy_pages! {
     /// `/anmelden`
     LoginRoute => login_page: login::Login;
     /// `/anmelden/rueckkehr`
-    LoginCallbackRoute => login_callback_page: login_callback::LoginCallback;
     /// `/konto`
     AccountRoute => account_page: account::Account;
     /// `/hilfe`

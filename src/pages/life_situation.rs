@@ -5,8 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::pvog;
-use crate::app::ConfigContext;
+use crate::api::use_backends;
 use crate::components::authority_card::Loading;
 use crate::components::error::ErrorNotice;
 use crate::components::page::PageHeading;
@@ -18,7 +17,7 @@ use crate::i18n::*;
 #[component]
 pub fn LifeSituation() -> impl IntoView {
     let i18n = use_i18n();
-    let config = use_context::<ConfigContext>();
+    let backends = use_backends();
     let path = use_params_map();
     let query = use_query_map();
     let slug = Memo::new(move |_| path.read().get("slug").unwrap_or_default());
@@ -32,18 +31,16 @@ pub fn LifeSituation() -> impl IntoView {
 
     let all = LocalResource::new(move || {
         let lang = i18n.get_locale().as_str();
-        async move {
-            let base = pvog::base(config).await?;
-            pvog::life_situations(&base, lang).await
-        }
+        async move { backends.life_situations(lang).await }
     });
     let services = LocalResource::new(move || {
         let slug = slug.get();
         let ort = ort.get();
         let lang = i18n.get_locale().as_str();
         async move {
-            let base = pvog::base(config).await?;
-            pvog::services_of_life_situation(&base, &slug, ort.as_deref(), lang).await
+            backends
+                .services_of_life_situation(&slug, ort.as_deref(), lang)
+                .await
         }
     });
 

@@ -15,7 +15,6 @@ pub mod imprint;
 pub mod lazy;
 pub mod life_situation;
 pub mod login;
-pub mod login_callback;
 pub mod not_found;
 pub mod overview;
 pub mod postbox;

@@ -4,8 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::pvog;
-use crate::app::ConfigContext;
+use crate::api::use_backends;
 use crate::components::authority_card::Loading;
 use crate::components::error::ErrorNotice;
 use crate::components::page::PageHeading;
@@ -16,11 +15,8 @@ use crate::i18n::*;
 #[component]
 pub fn Overview() -> impl IntoView {
     let i18n = use_i18n();
-    let config = use_context::<ConfigContext>();
-    let data = LocalResource::new(move || async move {
-        let base = pvog::base(config).await?;
-        pvog::overview(&base).await
-    });
+    let backends = use_backends();
+    let data = LocalResource::new(move || async move { backends.overview().await });
     view! {
         <PageHeading title=Signal::derive(move || t_string!(i18n, search.overview_title).to_string()) />
         <p class="kern-body kern-body--large">{t!(i18n, search.overview_intro)}</p>

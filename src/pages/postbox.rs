@@ -6,8 +6,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::zbp;
-use crate::app::ConfigContext;
+use crate::api::postbox as zbp;
 use crate::components::debounce::Debouncer;
 use crate::components::error::ErrorNotice;
 use crate::components::page::PageHeading;
@@ -49,7 +48,6 @@ pub fn Postbox() -> impl IntoView {
 fn PostboxList() -> impl IntoView {
     let i18n = use_i18n();
     let auth = use_auth();
-    let cfg = use_context::<ConfigContext>();
     let query = use_query_map();
     let from_url = Memo::new(move |_| ListParams::from_query(|k| query.read().get(k)));
 
@@ -84,12 +82,7 @@ fn PostboxList() -> impl IntoView {
         let p = params.get();
         reload.track();
         let token = token(auth);
-        async move {
-            with_postbox(cfg, token, |base, t| async move {
-                zbp::list(&base, &t, &p).await
-            })
-            .await
-        }
+        async move { with_postbox(token, |b| async move { b.postbox_list(&p).await }).await }
     });
     let notice = RwSignal::new(None::<String>);
     let failure = RwSignal::new(None::<zbp::ZbpError>);
@@ -100,11 +93,7 @@ fn PostboxList() -> impl IntoView {
         failure.set(None);
         leptos::task::spawn_local(async move {
             let id = m.id.clone();
-            match with_postbox(cfg, token, |base, t| async move {
-                zbp::restore(&base, &t, &id).await
-            })
-            .await
-            {
+            match with_postbox(token, |b| async move { b.restore_message(&id).await }).await {
                 Ok(()) => {
                     notice.set(Some(m.title.clone()));
                     notify_changed();

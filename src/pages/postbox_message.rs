@@ -10,8 +10,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use wasm_bindgen::JsCast;
 
-use crate::api::zbp::{self, ZbpError};
-use crate::app::ConfigContext;
+use crate::api::postbox::ZbpError;
 use crate::components::error::{advice, ErrorNotice};
 use crate::components::page::PageHeading;
 use crate::components::postbox_badge::notify_changed;
@@ -55,17 +54,13 @@ pub fn PostboxMessage() -> impl IntoView {
 fn MessageLoader(heading: RwSignal<Option<String>>) -> impl IntoView {
     let i18n = use_i18n();
     let auth = use_auth();
-    let cfg = use_context::<ConfigContext>();
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let message = LocalResource::new(move || {
         let id = id.get();
         let token = token(auth);
         async move {
-            let r = with_postbox(cfg, token, |base, t| async move {
-                zbp::message(&base, &t, &id).await
-            })
-            .await;
+            let r = with_postbox(token, |b| async move { b.message(&id).await }).await;
             if r.is_ok() {
                 // Opening marked it read.
                 notify_changed();
@@ -151,7 +146,6 @@ enum Done {
 fn MessageView(m: Message) -> impl IntoView {
     let i18n = use_i18n();
     let auth = use_auth();
-    let cfg = use_context::<ConfigContext>();
     let id = StoredValue::new(m.id.clone());
     let read = RwSignal::new(m.read);
     let deleted = RwSignal::new(false);
@@ -170,12 +164,12 @@ fn MessageView(m: Message) -> impl IntoView {
         let token = token(auth);
         let id = id.get_value();
         leptos::task::spawn_local(async move {
-            let r = with_postbox(cfg, token, |base, t| async move {
+            let r = with_postbox(token, |b| async move {
                 match action {
-                    "unread" => zbp::mark_unread(&base, &t, &id).await,
-                    "read" => zbp::mark_read(&base, &t, &id).await,
-                    "delete" => zbp::delete(&base, &t, &id).await,
-                    _ => zbp::restore(&base, &t, &id).await,
+                    "unread" => b.mark_unread(&id).await,
+                    "read" => b.mark_read(&id).await,
+                    "delete" => b.delete_message(&id).await,
+                    _ => b.restore_message(&id).await,
                 }
             })
             .await;
@@ -366,7 +360,6 @@ fn MessageBody(
 fn Attachments(message_id: String, attachments: Vec<Attachment>) -> impl IntoView {
     let i18n = use_i18n();
     let auth = use_auth();
-    let cfg = use_context::<ConfigContext>();
     let failure = RwSignal::new(None::<ZbpError>);
     let busy = RwSignal::new(None::<String>);
     let message_id = StoredValue::new(message_id);
@@ -391,8 +384,8 @@ fn Attachments(message_id: String, attachments: Vec<Attachment>) -> impl IntoVie
                             let token = token(auth);
                             let mid = message_id.get_value();
                             leptos::task::spawn_local(async move {
-                                let r = with_postbox(cfg, token, |base, t| async move {
-                                    zbp::download(&base, &t, &mid, &a).await
+                                let r = with_postbox(token, |b| async move {
+                                    b.download(&mid, &a).await
                                 })
                                 .await;
                                 busy.set(None);

@@ -6,8 +6,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::pvog;
-use crate::app::ConfigContext;
+use crate::api::use_backends;
 use crate::components::authority_card::Loading;
 use crate::components::debounce::{Debouncer, LatestRequest};
 use crate::components::error::ErrorNotice;
@@ -31,7 +30,7 @@ fn with_remembered_place(mut p: SearchParams) -> SearchParams {
 #[component]
 pub fn Search() -> impl IntoView {
     let i18n = use_i18n();
-    let config = use_context::<ConfigContext>();
+    let backends = use_backends();
     let query = use_query_map();
     let from_url = Memo::new(move |_| SearchParams::from_query(|k| query.read().get(k)));
 
@@ -79,10 +78,7 @@ pub fn Search() -> impl IntoView {
         let p = params.get();
         let lang = i18n.get_locale().as_str();
         let signal = latest.start();
-        async move {
-            let base = pvog::base(config).await?;
-            pvog::search(&base, &p, lang, signal.as_ref()).await
-        }
+        async move { backends.search(&p, lang, signal.as_ref()).await }
     });
 
     let status = move || match results.get() {

@@ -7,8 +7,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::pvog;
-use crate::app::ConfigContext;
+use crate::api::use_backends;
 use crate::components::authority_card::{AuthorityCard, Loading};
 use crate::components::error::ErrorNotice;
 use crate::components::page::PageHeading;
@@ -23,7 +22,7 @@ use crate::i18n::*;
 #[component]
 pub fn Service() -> impl IntoView {
     let i18n = use_i18n();
-    let config = use_context::<ConfigContext>();
+    let backends = use_backends();
     let path = use_params_map();
     let query = use_query_map();
     let id = Memo::new(move |_| path.read().get("id").unwrap_or_default());
@@ -60,10 +59,7 @@ pub fn Service() -> impl IntoView {
         let id = id.get();
         let ars = ort.get().unwrap_or_else(|| NRW_ARS.to_string());
         let lang = i18n.get_locale().as_str();
-        async move {
-            let base = pvog::base(config).await?;
-            pvog::service_detail(&base, &id, &ars, lang).await
-        }
+        async move { backends.service_detail(&id, &ars, lang).await }
     });
 
     let title = Signal::derive(move || match detail.get() {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::api::fitconnect::submit::Route;
+use crate::api::applications::submit::Route;
 use crate::browser::drafts::{DraftStore, StorageError};
 use crate::components::session::{use_auth, Auth};
 use crate::domain::form::draft::{draft_key, Draft};
@@ -26,7 +26,6 @@ pub struct Loaded {
     pub route: Route,
     pub schema_uri: String,
     pub form: Arc<Form>,
-    pub fitconnect: String,
 }
 
 /// Saving state shown under the form.

@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 
 use super::context::Apply;
-use crate::api::fitconnect::submit::{self as fc, Announcement, ServiceType};
+use crate::api::applications::submit::{Announcement, ServiceType};
 use crate::api::ApiError;
 use crate::browser::drafts::StorageError;
 use crate::browser::webcrypto::{self, CryptoError};
@@ -77,9 +77,8 @@ fn today() -> String {
 }
 
 fn auth_time(session: &Session) -> i64 {
-    crate::domain::oidc::parse_jws(&session.id_token)
-        .ok()
-        .and_then(|j| j.claims.auth_time)
+    session
+        .auth_time
         .unwrap_or(session.expires_at - session.lifetime)
 }
 
@@ -91,8 +90,7 @@ pub async fn send(
     progress: RwSignal<Option<Progress>>,
 ) -> Result<Sent, SendError> {
     let loaded = apply.loaded.get_value();
-    let base = loaded.fitconnect.clone();
-    let token = session.access_token.clone();
+    let backends = crate::api::Backends::relay();
     let form = loaded.form.clone();
     let params = &loaded.route.destination_parameters;
     if params.status != "active" {
@@ -110,7 +108,7 @@ pub async fn send(
     let mut sending = draft.sending.clone();
     if let Some(s) = &sending {
         if let Some(id) = &s.submission_id {
-            match fc::status(&base, &token, id).await {
+            match backends.status(id).await {
                 Ok(st) if st.status != "incomplete" => {
                     return Ok(Sent {
                         submission_id: st.submission_id,
@@ -133,7 +131,8 @@ pub async fn send(
         .as_ref()
         .map(|s| s.destination_id.clone())
         .unwrap_or_else(|| loaded.route.destination_id.clone());
-    let jwk = fc::key(&base, &destination_id, &params.encryption_kid)
+    let jwk = backends
+        .key(&destination_id, &params.encryption_kid)
         .await
         .map_err(api)?;
     let key = webcrypto::import_encryption_key(&jwk).await?;
@@ -157,22 +156,21 @@ pub async fn send(
         let disclosed_attributes = apply
             .prefilled
             .with_untracked(|p| disclosed(&form, p, &draft.answers));
-        let announced = fc::announce(
-            &base,
-            &token,
-            &sending.idempotency_key,
-            &Announcement {
-                destination_id: sending.destination_id.clone(),
-                announced_attachments: sending.attachment_ids.clone(),
-                service_type: ServiceType {
-                    name: loaded.service_name.clone(),
-                    identifier: format!("urn:de:fim:leika:leistung:{}", loaded.leika),
+        let announced = backends
+            .announce(
+                &sending.idempotency_key,
+                &Announcement {
+                    destination_id: sending.destination_id.clone(),
+                    announced_attachments: sending.attachment_ids.clone(),
+                    service_type: ServiceType {
+                        name: loaded.service_name.clone(),
+                        identifier: format!("urn:de:fim:leika:leistung:{}", loaded.leika),
+                    },
+                    disclosed_attributes,
                 },
-                disclosed_attributes,
-            },
-        )
-        .await
-        .map_err(api)?;
+            )
+            .await
+            .map_err(api)?;
         sending.submission_id = Some(announced.submission_id);
         sending.case_id = Some(announced.case_id);
         let s = sending.clone();
@@ -209,16 +207,17 @@ pub async fn send(
             sent: Some(0.0),
         }));
         let name = file.name.clone();
-        fc::put_attachment(&base, &token, &submission_id, &file.id, &jwe, move |f| {
-            progress.set(Some(Progress::Attachment {
-                n: i + 1,
-                of,
-                name: name.clone(),
-                sent: Some(f),
-            }))
-        })
-        .await
-        .map_err(api)?;
+        backends
+            .put_attachment(&submission_id, &file.id, &jwe, move |f| {
+                progress.set(Some(Progress::Attachment {
+                    n: i + 1,
+                    of,
+                    name: name.clone(),
+                    sent: Some(f),
+                }))
+            })
+            .await
+            .map_err(api)?;
         metas.push(AttachmentMeta::upload(
             &file.id, &hash, &file.mime, &file.name,
         ));
@@ -240,15 +239,10 @@ pub async fn send(
         serde_json::to_vec(&meta).map_err(|e| SendError::Api(ApiError::Decode(e.to_string())))?;
     let encrypted_metadata = webcrypto::encrypt_jwe(&key, "application/json", &meta_bytes).await?;
     let encrypted_data = webcrypto::encrypt_jwe(&key, "application/json", &data).await?;
-    let st = fc::submit(
-        &base,
-        &token,
-        &submission_id,
-        &encrypted_metadata,
-        &encrypted_data,
-    )
-    .await
-    .map_err(api)?;
+    let st = backends
+        .submit(&submission_id, &encrypted_metadata, &encrypted_data)
+        .await
+        .map_err(api)?;
     Ok(Sent {
         submission_id: st.submission_id,
         case_id: st.case_id,

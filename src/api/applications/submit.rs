@@ -5,10 +5,9 @@
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use wasm_bindgen::{closure::Closure, JsCast};
 
-use crate::api::{exchange, get_json, get_json_authed, tuning, ApiError, Req};
-use crate::domain::config::join;
+use crate::api::{exchange, get_json, tuning, ApiError, Backends, Req};
 use crate::domain::jwe::EncryptionJwk;
-use crate::domain::oidc::url_encode;
+use crate::domain::search_url::encode as url_encode;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -55,42 +54,55 @@ struct Routes {
     routes: Vec<Route>,
 }
 
-/// `GET /routes?leikaKey=&ars=`: who takes this service at this place.
-pub async fn routes(base: &str, leika: &str, ars: &str) -> Result<Vec<Route>, ApiError> {
-    let url = join(
-        base,
-        &format!(
-            "routes?leikaKey={}&ars={}",
+/// The file name of a schema URI (`…/schemas/antrag-wohngeld.json`): the
+/// relay serves the schemas of its destinations by name only.
+pub fn schema_file(uri: &str) -> Option<&str> {
+    let path = uri.split(['?', '#']).next().unwrap_or("");
+    let name = path.rsplit('/').next().unwrap_or("");
+    let ok = !name.is_empty()
+        && name.len() <= 200
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        && name.chars().any(|c| c.is_ascii_alphanumeric());
+    ok.then_some(name)
+}
+
+impl Backends {
+    /// Who takes this service at this place (FIT-Connect's routing).
+    pub async fn routes(&self, leika: &str, ars: &str) -> Result<Vec<Route>, ApiError> {
+        let url = self.url(&format!(
+            "submission/routes?leikaKey={}&ars={}",
             url_encode(leika),
             url_encode(ars)
-        ),
-    );
-    Ok(get_json::<Routes>(&url).await?.routes)
-}
-
-/// The form schema behind a destination's `schemaUri`, as text.
-pub async fn schema_text(uri: &str) -> Result<String, ApiError> {
-    let mut req = Req::get(uri);
-    req.headers = vec![("Accept", "application/schema+json, application/json".into())];
-    let text = exchange(&req, true).await?.text()?;
-    if text.len() > crate::api::MAX_JSON_BYTES {
-        return Err(ApiError::Decode("schema too large".into()));
+        ));
+        Ok(get_json::<Routes>(&url).await?.routes)
     }
-    Ok(text)
-}
 
-/// `GET /v1/destinations/{id}/keys/{kid}`: the key to encrypt for, fetched
-/// at send time so a rotated key is never missed.
-pub async fn key(base: &str, destination_id: &str, kid: &str) -> Result<EncryptionJwk, ApiError> {
-    get_json(&join(
-        base,
-        &format!(
-            "v1/destinations/{}/keys/{}",
+    /// The form schema behind a destination's `schemaUri`, as text.
+    pub async fn schema_text(&self, uri: &str) -> Result<String, ApiError> {
+        let file = schema_file(uri)
+            .ok_or_else(|| ApiError::Decode(format!("not a schema name: {uri:?}")))?;
+        let url = self.url(&format!("submission/schemas/{file}"));
+        let mut req = Req::get(&url);
+        req.headers[0].1 = "application/schema+json, application/json".into();
+        let text = exchange(&req, true).await?.text()?;
+        if text.len() > crate::api::MAX_JSON_BYTES {
+            return Err(ApiError::Decode("schema too large".into()));
+        }
+        Ok(text)
+    }
+
+    /// The key to encrypt for, fetched at send time so a rotated key is
+    /// never missed.
+    pub async fn key(&self, destination_id: &str, kid: &str) -> Result<EncryptionJwk, ApiError> {
+        get_json(&self.url(&format!(
+            "submission/destinations/{}/keys/{}",
             url_encode(destination_id),
             url_encode(kid)
-        ),
-    ))
-    .await
+        )))
+        .await
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -129,13 +141,12 @@ pub struct Status {
     pub destination_id: Option<String>,
 }
 
-/// Sends a request with the citizen's token and a JSON body; reads the
-/// JSON answer. Retried only with an `Idempotency-Key` (the server answers
-/// a repeat with the same result).
+/// Sends a request with a JSON body; reads the JSON answer. Retried only
+/// with an `Idempotency-Key` (the server answers a repeat with the same
+/// result).
 async fn send_json<T: DeserializeOwned>(
     method: &str,
     url: &str,
-    token: &str,
     body: &impl Serialize,
     idempotency_key: Option<&str>,
 ) -> Result<T, ApiError> {
@@ -143,7 +154,7 @@ async fn send_json<T: DeserializeOwned>(
     let mut req = Req {
         method,
         body: Some(body),
-        ..Req::get(url).bearer(token)
+        ..Req::get(url)
     };
     req.headers
         .push(("Content-Type", "application/json".into()));
@@ -153,24 +164,6 @@ async fn send_json<T: DeserializeOwned>(
     exchange(&req, idempotency_key.is_some()).await?.json()
 }
 
-/// `POST /v1/submissions` with an `Idempotency-Key`: the same key answers
-/// with the same submission, so a retry never makes a second application.
-pub async fn announce(
-    base: &str,
-    token: &str,
-    idempotency_key: &str,
-    body: &Announcement,
-) -> Result<Announced, ApiError> {
-    send_json(
-        "POST",
-        &join(base, "v1/submissions"),
-        token,
-        body,
-        Some(idempotency_key),
-    )
-    .await
-}
-
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SubmitBody<'a> {
@@ -178,64 +171,76 @@ struct SubmitBody<'a> {
     encrypted_data: &'a str,
 }
 
-/// `PUT /v1/submissions/{id}`: metadata and data, both JWE.
-pub async fn submit(
-    base: &str,
-    token: &str,
-    submission_id: &str,
-    encrypted_metadata: &str,
-    encrypted_data: &str,
-) -> Result<Status, ApiError> {
-    send_json(
-        "PUT",
-        &join(
-            base,
-            &format!("v1/submissions/{}", url_encode(submission_id)),
-        ),
-        token,
-        &SubmitBody {
-            encrypted_metadata,
-            encrypted_data,
-        },
-        None,
-    )
-    .await
+impl Backends {
+    /// Announces a submission with an `Idempotency-Key`: the same key
+    /// answers with the same submission, so a retry never makes a second
+    /// application.
+    pub async fn announce(
+        &self,
+        idempotency_key: &str,
+        body: &Announcement,
+    ) -> Result<Announced, ApiError> {
+        send_json(
+            "POST",
+            &self.url("applications"),
+            body,
+            Some(idempotency_key),
+        )
+        .await
+    }
+
+    /// Sends metadata and data, both JWE.
+    pub async fn submit(
+        &self,
+        submission_id: &str,
+        encrypted_metadata: &str,
+        encrypted_data: &str,
+    ) -> Result<Status, ApiError> {
+        send_json(
+            "PUT",
+            &self.url(&format!("applications/{}", url_encode(submission_id))),
+            &SubmitBody {
+                encrypted_metadata,
+                encrypted_data,
+            },
+            None,
+        )
+        .await
+    }
+
+    /// How far a submission got.
+    pub async fn status(&self, submission_id: &str) -> Result<Status, ApiError> {
+        get_json(&self.url(&format!("applications/{}", url_encode(submission_id)))).await
+    }
+
+    /// Uploads one attachment's JWE as `application/jose`. Uses
+    /// XMLHttpRequest because fetch reports no upload progress;
+    /// `on_progress` gets the sent fraction (0.0–1.0).
+    pub async fn put_attachment(
+        &self,
+        submission_id: &str,
+        attachment_id: &str,
+        jwe: &str,
+        on_progress: impl Fn(f64) + 'static,
+    ) -> Result<(), ApiError> {
+        let url = self.url(&format!(
+            "applications/{}/attachments/{}",
+            url_encode(submission_id),
+            url_encode(attachment_id)
+        ));
+        put_jose(&url, jwe, on_progress).await
+    }
 }
 
-/// `GET /v1/submissions/{id}`: how far a submission got.
-pub async fn status(base: &str, token: &str, submission_id: &str) -> Result<Status, ApiError> {
-    get_json_authed(
-        &join(
-            base,
-            &format!("v1/submissions/{}", url_encode(submission_id)),
-        ),
-        token,
-    )
-    .await
-}
-
-/// `PUT /v1/submissions/{id}/attachments/{attachmentId}` with the JWE as
-/// `application/jose`. Uses XMLHttpRequest because fetch reports no upload
-/// progress; `on_progress` gets the sent fraction (0.0–1.0).
-pub async fn put_attachment(
-    base: &str,
-    token: &str,
-    submission_id: &str,
-    attachment_id: &str,
+async fn put_jose(
+    url: &str,
     jwe: &str,
     on_progress: impl Fn(f64) + 'static,
 ) -> Result<(), ApiError> {
-    let url = join(
-        base,
-        &format!(
-            "v1/submissions/{}/attachments/{}",
-            url_encode(submission_id),
-            url_encode(attachment_id)
-        ),
-    );
+    super::super::config::ready().await;
     let net = |e: wasm_bindgen::JsValue| ApiError::Network(format!("{e:?}"));
     let xhr = web_sys::XmlHttpRequest::new().map_err(net)?;
-    xhr.open("PUT", &url).map_err(net)?;
+    xhr.open("PUT", url).map_err(net)?;
     let limit = tuning().upload_timeout_ms;
     xhr.set_timeout(limit);
     let timed_out = std::rc::Rc::new(std::cell::Cell::new(false));
@@ -244,8 +249,11 @@ pub async fn put_attachment(
         Closure::<dyn Fn()>::new(move || timed_out.set(true))
     };
     xhr.set_ontimeout(Some(on_timeout.as_ref().unchecked_ref()));
-    xhr.set_request_header("Authorization", &format!("Bearer {token}"))
-        .map_err(net)?;
+    xhr.set_request_header(
+        contract::relay::VERSION_HEADER,
+        &contract::relay::API_VERSION.to_string(),
+    )
+    .map_err(net)?;
     xhr.set_request_header("Content-Type", "application/jose")
         .map_err(net)?;
     let progress =
@@ -282,5 +290,28 @@ pub async fn put_attachment(
                 .and_then(|v| v.trim().parse().ok()),
         }),
         Err(e) => Err(net(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::schema_file;
+
+    #[test]
+    fn schema_names_are_taken_from_the_uri_and_checked() {
+        assert_eq!(
+            schema_file("http://127.0.0.1:8070/fitconnect/schemas/wohngeld-1.0.json"),
+            Some("wohngeld-1.0.json")
+        );
+        assert_eq!(schema_file("urn:x/a.json?v=1#top"), Some("a.json"));
+        for bad in [
+            "",
+            "https://x.example/",
+            "/schemas/..",
+            "/s/a%2Fb",
+            "/s/ä.json",
+        ] {
+            assert_eq!(schema_file(bad), None, "{bad}");
+        }
     }
 }

@@ -3,16 +3,15 @@
 //! case's event log with every SET's `PS512` signature checked by WebCrypto
 //! (RSASSA-PSS, SHA-512, salt 64) against `/.well-known/jwks.json`.
 //!
-//! All calls carry the session's access token; a 401 means "log in again"
+//! The personal calls need the relay's session; a 401 means "log in again"
 //! ([`ApiError::is_unauthorized`]).
 
 use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::api::zbp::{application_status, ZbpError};
-use crate::api::{get_json, get_json_authed, get_json_fresh, ApiError};
-use crate::domain::config::join;
+use crate::api::postbox::ZbpError;
+use crate::api::{get_json, get_json_fresh, ApiError, Backends};
 use crate::domain::oidc::{Jwk, Jwks};
 use crate::domain::postbox::StatusHistory;
 use crate::domain::search_url::encode;
@@ -24,50 +23,45 @@ use crate::domain::timeline::{
 /// Most events read per case (the API gives at most 500 per page).
 const MAX_EVENTS: u64 = 2000;
 
-/// The FIT-Connect base URL from the runtime config.
-pub async fn base(ctx: Option<crate::app::ConfigContext>) -> Result<String, ApiError> {
-    match ctx {
-        Some(c) => c.0.await.map(|c| c.fitconnect),
-        None => Err(ApiError::Decode("runtime config missing".into())),
+impl Backends {
+    /// The citizen's submissions, newest first.
+    pub async fn submissions(&self) -> Result<Vec<SubmissionSummary>, ApiError> {
+        let list: SubmissionList = get_json(&self.url("applications")).await?;
+        Ok(list.submissions)
     }
-}
 
-/// The citizen's submissions, newest first.
-pub async fn submissions(base: &str, token: &str) -> Result<Vec<SubmissionSummary>, ApiError> {
-    let list: SubmissionList = get_json_authed(&join(base, "v1/submissions"), token).await?;
-    Ok(list.submissions)
-}
+    /// Which authority received which identity attributes, newest first.
+    pub async fn disclosures(&self) -> Result<Vec<Disclosure>, ApiError> {
+        let list: DisclosureList = get_json(&self.url("disclosures")).await?;
+        Ok(list.disclosures)
+    }
 
-/// Which authority received which identity attributes, newest first.
-pub async fn disclosures(base: &str, token: &str) -> Result<Vec<Disclosure>, ApiError> {
-    let list: DisclosureList = get_json_authed(&join(base, "v1/disclosures"), token).await?;
-    Ok(list.disclosures)
-}
-
-/// The whole event log of a case (compact SETs, oldest first).
-pub async fn case_events(base: &str, token: &str, case_id: &str) -> Result<Vec<String>, ApiError> {
-    let mut log = Vec::new();
-    loop {
-        let url = join(
-            base,
-            &format!(
-                "v1/cases/{}/events?offset={}&limit=500",
+    /// The whole event log of a case (compact SETs, oldest first).
+    pub async fn case_events(&self, case_id: &str) -> Result<Vec<String>, ApiError> {
+        let mut log = Vec::new();
+        loop {
+            let url = self.url(&format!(
+                "cases/{}/events?offset={}&limit=500",
                 encode(case_id),
                 log.len()
-            ),
-        );
-        let page: EventPage = get_json_authed(&url, token).await?;
-        let got = page.event_log.len();
-        log.extend(page.event_log);
-        if got == 0 || log.len() as u64 >= page.total_count.min(MAX_EVENTS) {
-            return Ok(log);
+            ));
+            let page: EventPage = get_json(&url).await?;
+            let got = page.event_log.len();
+            log.extend(page.event_log);
+            if got == 0 || log.len() as u64 >= page.total_count.min(MAX_EVENTS) {
+                return Ok(log);
+            }
         }
     }
-}
 
-/// The keys that sign the event log.
-pub async fn event_keys(base: &str) -> Result<Jwks, ApiError> {
-    get_json(&join(base, ".well-known/jwks.json")).await
+    /// The keys that sign the event log.
+    pub async fn event_keys(&self) -> Result<Jwks, ApiError> {
+        get_json(&self.jwks_url()).await
+    }
+
+    fn jwks_url(&self) -> String {
+        self.url("submission/jwks")
+    }
 }
 
 /// A case's events after the signature check.
@@ -98,11 +92,11 @@ impl SetVerifier {
         }
     }
 
-    /// Like [`SetVerifier::new`], refetching the keys once from `base`
+    /// Like [`SetVerifier::new`], refetching the keys once from the relay
     /// if an event is signed with a key not in `jwks`.
-    pub fn refreshing(jwks: Jwks, base: &str) -> Self {
+    pub fn refreshing(jwks: Jwks, backends: Backends) -> Self {
         SetVerifier {
-            refresh_from: Some(join(base, ".well-known/jwks.json")),
+            refresh_from: Some(backends.jwks_url()),
             ..Self::new(jwks)
         }
     }
@@ -204,7 +198,7 @@ pub struct Case {
     /// The event log could not be loaded at all (a warning is shown).
     pub events_failed: bool,
     /// The postbox's status history, for what reached the authority
-    /// (None: nothing to ask, e.g. unfinished or no postbox configured).
+    /// (None: nothing to ask, e.g. unfinished).
     pub postbox: Option<Result<StatusHistory, ZbpError>>,
 }
 
@@ -224,30 +218,19 @@ struct Fetched {
 /// The event log and (for what reached the authority) the postbox's status
 /// history of one case, both at once. `events: false` skips the log (it is
 /// known to be unreachable).
-async fn fetch_case(
-    base: &str,
-    token: &str,
-    zbp_base: Option<&str>,
-    summary: SubmissionSummary,
-    events: bool,
-) -> Fetched {
+async fn fetch_case(backends: Backends, summary: SubmissionSummary, events: bool) -> Fetched {
     let log = async {
         match events {
-            true => Some(case_events(base, token, &summary.case_id).await),
+            true => Some(backends.case_events(&summary.case_id).await),
             false => None,
         }
     };
     // Only what reached the authority has postbox messages; asked once,
     // for the timeline and for the list of messages.
     let postbox = async {
-        match zbp_base {
-            Some(zbp)
-                if matches!(
-                    summary.status.as_str(),
-                    "submitted" | "accepted" | "rejected"
-                ) =>
-            {
-                Some(application_status(zbp, token, &summary.submission_id).await)
+        match summary.status.as_str() {
+            "submitted" | "accepted" | "rejected" => {
+                Some(backends.application_status(&summary.submission_id).await)
             }
             _ => None,
         }
@@ -268,31 +251,28 @@ async fn fetch_case(
 /// alone: when its event log does not answer at all (time limit, no
 /// connection), the others are not asked either, so a hanging log costs
 /// one time limit, not one per application.
-pub async fn load_cases(
-    base: &str,
-    token: &str,
-    zbp_base: Option<&str>,
-) -> Result<Vec<Case>, ApiError> {
+pub async fn load_cases(backends: Backends) -> Result<Vec<Case>, ApiError> {
     use futures_util::stream::{self, StreamExt};
 
-    let mut list = submissions(base, token).await?.into_iter();
+    let mut list = backends.submissions().await?.into_iter();
     let Some(first) = list.next() else {
         return Ok(Vec::new());
     };
-    let keys = event_keys(base);
-    let probe = fetch_case(base, token, zbp_base, first, true);
+    let keys = backends.event_keys();
+    let probe = fetch_case(backends, first, true);
     let (keys, probe) = futures_util::future::join(keys, probe).await;
     let reachable = !matches!(
         probe.log,
         Some(Err(ApiError::Timeout(_) | ApiError::Network(_)))
     );
-    let rest: Vec<Fetched> =
-        stream::iter(list.map(|s| fetch_case(base, token, zbp_base, s, reachable)))
-            .buffered(PARALLEL)
-            .collect()
-            .await;
+    let rest: Vec<Fetched> = stream::iter(list.map(|s| fetch_case(backends, s, reachable)))
+        .buffered(PARALLEL)
+        .collect()
+        .await;
 
-    let mut verifier = keys.ok().map(|jwks| SetVerifier::refreshing(jwks, base));
+    let mut verifier = keys
+        .ok()
+        .map(|jwks| SetVerifier::refreshing(jwks, backends));
     let mut out = Vec::with_capacity(rest.len() + 1);
     for Fetched {
         summary,
