@@ -4,10 +4,10 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 PORT ?= 8080
-RELAY_PORT ?= 8090
+STANDIN_PORT ?= 8070
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 
-.PHONY: setup build run run-relay dev test test-firefox test-faults e2e bench fuzz fmt lint clean-data
+.PHONY: setup build run dev test test-firefox test-faults e2e bench fuzz fmt lint clean-data
 
 setup:
 	@scripts/setup.sh
@@ -16,25 +16,39 @@ setup:
 build: setup
 	trunk build --release --offline
 
-## Build everything, then serve app + stand-in backends on http://127.0.0.1:$(PORT)/ (data kept in ./data).
+## Build everything, then serve the app through the relay on http://127.0.0.1:$(PORT)/
+## (docs/relay.md), in front of the stand-in of the state's backends on
+## :$(STANDIN_PORT) (strict: its PVOG and ZBP answer only the relay). The
+## authority console: http://localhost:$(STANDIN_PORT)/behoerde. Data is kept
+## in ./data (the relay's in ./data/relay). Stopping the relay (Ctrl-C) stops
+## the stand-in too.
 run: build
-	cargo build --release -p backends
-	PORT=$(PORT) BUERGERAMT_RELAY_URL=http://127.0.0.1:$(RELAY_PORT) \
-	  BUERGERAMT_CONSOLE_URL=http://localhost:$(PORT) $(TARGET_DIR)/release/buergeramt-backends
+	cargo build --release -p backends -p relay --bins
+	@set -e; \
+	  PORT=$(STANDIN_PORT) BUERGERAMT_DATA=data BUERGERAMT_STRICT_UPSTREAMS=1 \
+	    BUERGERAMT_RELAY_URL=http://127.0.0.1:$(PORT) BUERGERAMT_CONSOLE_URL=http://localhost:$(STANDIN_PORT) \
+	    $(TARGET_DIR)/release/buergeramt-backends & standin=$$!; \
+	  trap 'kill $$standin 2>/dev/null; wait $$standin 2>/dev/null' EXIT INT TERM; \
+	  until (exec 3<>/dev/tcp/127.0.0.1/$(STANDIN_PORT)) 2>/dev/null; do \
+	    kill -0 $$standin 2>/dev/null || { echo "the stand-in did not start" >&2; exit 1; }; sleep 0.1; done; \
+	  PORT=$(PORT) RELAY_UPSTREAM=http://127.0.0.1:$(STANDIN_PORT) RELAY_DIST=dist RELAY_DATA=data/relay \
+	    $(TARGET_DIR)/release/buergeramt-relay
 
-## The relay (docs/relay.md) on http://127.0.0.1:$(RELAY_PORT)/api/v1/ against the
-## stand-in of `make run` (start that first, in another shell).
-run-relay:
-	cargo build --release -p relay
-	PORT=$(RELAY_PORT) RELAY_UPSTREAM=http://127.0.0.1:$(PORT) RELAY_DATA=data/relay \
-	  $(TARGET_DIR)/release/buergeramt-relay
 
-## Development: backends on :8080, trunk serve with live reload on :8081 (proxying the backends).
+## Development: the stand-in on :8070, the relay on :8080, trunk serve with
+## live reload on :8081 (proxying /api and /config.json to the relay). The
+## console: http://localhost:8070/behoerde.
 dev: setup
-	cargo build -p backends
-	PORT=8080 BUERGERAMT_PUBLIC_URL=http://127.0.0.1:8081 BUERGERAMT_CONSOLE_URL=http://localhost:8080 \
-	  $(TARGET_DIR)/debug/buergeramt-backends & \
-	  trap "kill $$!" EXIT; trunk serve --offline
+	cargo build -p backends -p relay --bins
+	@set -e; \
+	  PORT=8070 BUERGERAMT_DATA=data BUERGERAMT_STRICT_UPSTREAMS=1 \
+	    BUERGERAMT_RELAY_URL=http://127.0.0.1:8081 BUERGERAMT_CONSOLE_URL=http://localhost:8070 \
+	    $(TARGET_DIR)/debug/buergeramt-backends & standin=$$!; \
+	  PORT=8080 RELAY_UPSTREAM=http://127.0.0.1:8070 RELAY_DATA=data/relay \
+	    RELAY_PUBLIC_URL=http://127.0.0.1:8081 RELAY_ALLOWED_ORIGINS=http://127.0.0.1:8081 \
+	    $(TARGET_DIR)/debug/buergeramt-relay & relay=$$!; \
+	  trap 'kill $$relay $$standin 2>/dev/null; wait $$relay $$standin 2>/dev/null' EXIT INT TERM; \
+	  trunk serve --offline
 
 ## fmt, clippy, native tests, browser tests (wasm-bindgen-test), end-to-end (Playwright + axe).
 test: setup
@@ -52,7 +66,7 @@ test-firefox: setup
 ## (e2e/faults.spec.ts, docs/faults.md).
 test-faults: setup
 	trunk build --release --offline
-	cargo build -p backends --bins
+	cargo build -p backends -p relay --bins
 	npx playwright test e2e/faults.spec.ts
 
 ## Only the Playwright end-to-end suite (builds what it needs).

@@ -4,24 +4,41 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-// The suite starts its own server on a free port with a fresh data directory.
+// The suite starts its own two servers on free ports with a fresh data
+// directory: the stand-in of the state's backends (strict: its PVOG and ZBP
+// answer only callers with a service token) and, in front of it, the relay,
+// which serves the app and is the only server the browser's app talks to.
 // Workers inherit these variables from the main process.
-if (!process.env.E2E_PORT) {
-  process.env.E2E_PORT = execFileSync(process.execPath, [
+function freePort(): string {
+  return execFileSync(process.execPath, [
     '-e',
-    "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})",
+    "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})",
   ])
     .toString()
-    .trim();
+    .replace(/[^0-9]/g, '');
+}
+if (!process.env.E2E_PORT) process.env.E2E_PORT = freePort();
+if (!process.env.E2E_UPSTREAM_PORT) {
+  let p = freePort();
+  while (p === process.env.E2E_PORT) p = freePort();
+  process.env.E2E_UPSTREAM_PORT = p;
 }
 if (!process.env.E2E_DATA) {
   process.env.E2E_DATA = mkdtempSync(join(tmpdir(), 'buergeramt-e2e-'));
 }
 const port = process.env.E2E_PORT;
+const upstreamPort = process.env.E2E_UPSTREAM_PORT;
+/** The relay: the app's one origin. */
 const baseURL = `http://127.0.0.1:${port}`;
-// The authority console on a site of its own (another host name, same
-// server): cookies are not kept apart by port (backends/src/sites.rs).
-process.env.E2E_CONSOLE = process.env.E2E_CONSOLE ?? `http://localhost:${port}`;
+/** The stand-in (PVOG, IdP, FIT-Connect, ZBP), for tests that act as the
+ *  authority or check what it refuses; the browser meets it only on the
+ *  identity provider's login pages. */
+process.env.E2E_UPSTREAM = `http://127.0.0.1:${upstreamPort}`;
+// The authority console: a site of its own (another host name on the
+// stand-in's server), so a clerk's cookie never reaches the app's host
+// (backends/src/sites.rs).
+process.env.E2E_CONSOLE = process.env.E2E_CONSOLE ?? `http://localhost:${upstreamPort}`;
+const target = process.env.CARGO_TARGET_DIR ?? 'target';
 
 export default defineConfig({
   testDir: './e2e',
@@ -50,22 +67,46 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: `${process.env.CARGO_TARGET_DIR ?? 'target'}/debug/buergeramt-backends`,
-    url: `${baseURL}/healthz`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: {
-      PORT: port,
-      BUERGERAMT_DATA: process.env.E2E_DATA,
-      BUERGERAMT_DIST: 'dist',
-      BUERGERAMT_CONSOLE_URL: process.env.E2E_CONSOLE,
-      RUST_LOG: 'warn',
-      ...(process.env.BUERGERAMT_SESSION_SECONDS
-        ? { BUERGERAMT_SESSION_SECONDS: process.env.BUERGERAMT_SESSION_SECONDS }
-        : {}),
+  // Started in this order: the stand-in first (it registers the relay's
+  // callback), then the relay against it.
+  webServer: [
+    {
+      name: 'stand-in',
+      command: `${target}/debug/buergeramt-backends`,
+      url: `${process.env.E2E_UPSTREAM}/healthz`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: {
+        PORT: upstreamPort!,
+        BUERGERAMT_DATA: process.env.E2E_DATA,
+        // The console's pages use the app's stylesheet, fonts and icon.
+        BUERGERAMT_DIST: 'dist',
+        BUERGERAMT_STRICT_UPSTREAMS: '1',
+        BUERGERAMT_RELAY_URL: baseURL,
+        BUERGERAMT_CONSOLE_URL: process.env.E2E_CONSOLE,
+        RUST_LOG: 'warn',
+        ...(process.env.BUERGERAMT_SESSION_SECONDS
+          ? { BUERGERAMT_SESSION_SECONDS: process.env.BUERGERAMT_SESSION_SECONDS }
+          : {}),
+      },
     },
-  },
+    {
+      name: 'relay',
+      command: `${target}/debug/buergeramt-relay`,
+      url: `${baseURL}/healthz`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: {
+        PORT: port!,
+        RELAY_UPSTREAM: process.env.E2E_UPSTREAM,
+        RELAY_DIST: 'dist',
+        RELAY_DATA: join(process.env.E2E_DATA, 'relay'),
+        RUST_LOG: 'warn',
+      },
+    },
+  ],
 });

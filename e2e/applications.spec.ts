@@ -1,15 +1,15 @@
-import { test, expect, expectNoAxeViolations, waitForApp } from './fixtures';
+import { test, expect, expectNoAxeViolations, waitForApp, sessionCookie, API, SESSION_COOKIE } from './fixtures';
 import type { Page } from '@playwright/test';
-import { FitConnectClient, HUNDESTEUER, EVENT_PREFIX } from './fitconnect-client';
+import { citizenClient, HUNDESTEUER, EVENT_PREFIX } from './fitconnect-client';
 
-// Real submissions, made by the Node-side FIT-Connect client with the
-// access token of a login through the UI; then "Meine Anträge" and
-// "Übermittelte Daten" must show them. Test citizens: docs/test-citizens.md.
+// Real submissions, made by the Node-side FIT-Connect client through the
+// relay with the session cookie of a login through the UI (as the app
+// sends); then "Meine Anträge" and "Übermittelte Daten" must show them.
+// Test citizens: docs/test-citizens.md.
 const ERIKA = { user: 'erika', password: 'Mustermann-2026' };
 const MAX = { user: 'max.beispiel', password: 'Beispiel-Basis-1' };
 const JONAS = { user: 'jonas.schmidt', password: 'Elster-Konto-7' };
 const HILDEN = '051580016016';
-const SESSION_KEY = 'buergeramt.sitzung';
 const DISCLOSED = ['givenName', 'surname', 'birthdate', 'postalAddress', 'postalCode', 'localityName', 'mail'];
 
 async function loginFrom(page: Page, path: string, who: { user: string; password: string }) {
@@ -24,13 +24,6 @@ async function loginFrom(page: Page, path: string, who: { user: string; password
   await waitForApp(page);
 }
 
-async function client(page: Page, baseURL: string | undefined): Promise<FitConnectClient> {
-  const raw = await page.evaluate((k) => sessionStorage.getItem(k), SESSION_KEY);
-  expect(raw, 'a stored session after the login').toBeTruthy();
-  const token = JSON.parse(raw as string).access_token as string;
-  return new FitConnectClient(`${baseURL}/fitconnect`, token);
-}
-
 function card(page: Page, caseId: string) {
   return page.locator(`article.application[data-case="${caseId}"]`);
 }
@@ -40,10 +33,7 @@ function shortRef(caseId: string): string {
   return `${hex.slice(0, 4)}-${hex.slice(4)}`;
 }
 
-test('Meine Anträge: login, empty state, then sent, rejected and unfinished applications with their timelines', async ({
-  page,
-  baseURL,
-}) => {
+test('Meine Anträge: login, empty state, then sent, rejected and unfinished applications with their timelines', async ({ page }) => {
   await page.goto('/antraege');
   await waitForApp(page);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Meine Anträge');
@@ -56,7 +46,7 @@ test('Meine Anträge: login, empty state, then sent, rejected and unfinished app
   await expect(find).toHaveAttribute('href', '/suche');
   await expectNoAxeViolations(page);
 
-  const fc = await client(page, baseURL);
+  const fc = await citizenClient(page);
   const good = await fc.send({ ...HUNDESTEUER, ars: HILDEN, disclosedAttributes: DISCLOSED });
   expect(good.status).toBe('submitted');
   const broken = await fc.send({ ...HUNDESTEUER, ars: HILDEN, breakDataHash: true });
@@ -126,13 +116,13 @@ test('Meine Anträge: login, empty state, then sent, rejected and unfinished app
   await other.close();
 });
 
-test('Übermittelte Daten on /konto: which authority received which attributes, and when', async ({ page, baseURL }) => {
+test('Übermittelte Daten on /konto: which authority received which attributes, and when', async ({ page }) => {
   await loginFrom(page, '/konto', JONAS);
   const section = page.getByRole('region', { name: 'Übermittelte Daten' });
   await expect(section.getByText('Es wurden noch keine Angaben aus Ihrem Konto an eine Behörde übermittelt.')).toBeVisible();
   await expectNoAxeViolations(page);
 
-  const fc = await client(page, baseURL);
+  const fc = await citizenClient(page);
   // Announced only: nothing was sent yet, so nothing is disclosed.
   await fc.send({ ...HUNDESTEUER, ars: HILDEN, disclosedAttributes: DISCLOSED, announceOnly: true });
   const sent = await fc.send({ ...HUNDESTEUER, ars: HILDEN, disclosedAttributes: ['givenName', 'surname', 'mail'] });
@@ -157,32 +147,32 @@ test('Übermittelte Daten on /konto: which authority received which attributes, 
 test.describe('failures', () => {
   test.use({ allowedConsoleErrors: [/status of 401/] });
 
-  test('an access token the server no longer accepts: "Bitte melden Sie sich erneut an"', async ({ page }) => {
+  test('a session the relay no longer accepts: "Bitte melden Sie sich erneut an"', async ({ page, context, request }) => {
     await loginFrom(page, '/antraege', ERIKA);
-    await page.evaluate((k) => {
-      const s = JSON.parse(sessionStorage.getItem(k) as string);
-      s.access_token = 'revoked-or-unknown-token';
-      sessionStorage.setItem(k, JSON.stringify(s));
-    }, SESSION_KEY);
-    await page.reload();
-    await waitForApp(page);
-    await expect(page.getByRole('alert').filter({ hasText: 'Bitte melden Sie sich erneut an.' })).toBeVisible();
-    await expect(page.getByRole('button', { name: 'Erneut anmelden' })).toBeVisible();
-    await expectNoAxeViolations(page);
-    await page.goto('/konto');
-    await waitForApp(page);
+    // The session ends behind the tab's back ("überall abmelden" on another
+    // device): the browser keeps its cookie, the relay no longer knows it.
+    const cookie = await sessionCookie(context);
+    expect(cookie).toBeTruthy();
+    const ended = await request.delete('/api/v1/sessions', { headers: { ...API, Cookie: `${SESSION_COOKIE}=${cookie!.value}` } });
+    expect(ended.status()).toBe(200);
+    expect((await ended.json()).ended).toBeGreaterThanOrEqual(1);
+    expect((await sessionCookie(context))?.value, 'the browser still holds the cookie').toBe(cookie!.value);
+    // The app still believes it is logged in; its next personal call is refused.
+    await page.getByRole('navigation', { name: 'Hauptnavigation' }).getByRole('link', { name: 'Konto' }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Meine Daten');
     await expect(
       page.getByRole('region', { name: 'Übermittelte Daten' }).getByText('Bitte melden Sie sich erneut an.'),
     ).toBeVisible();
+    await expectNoAxeViolations(page);
   });
 });
 
-test('an event whose signature does not verify is a warning, not a step', async ({ page, baseURL }) => {
+test('an event whose signature does not verify is a warning, not a step', async ({ page }) => {
   await loginFrom(page, '/antraege', ERIKA);
-  const fc = await client(page, baseURL);
+  const fc = await citizenClient(page);
   const good = await fc.send({ ...HUNDESTEUER, ars: HILDEN });
   // Flip one bit of the submit-submission SET's signature on its way to the app.
-  await page.route('**/fitconnect/v1/cases/*/events*', async (route) => {
+  await page.route('**/api/v1/cases/*/events*', async (route) => {
     const res = await route.fetch();
     const page_ = await res.json();
     page_.eventLog = page_.eventLog.map((set: string) => {
@@ -202,7 +192,7 @@ test('an event whose signature does not verify is a warning, not a step', async 
   await expect(c.locator('[aria-current="step"]')).toHaveCount(0);
   await expect(c).not.toContainText('Gesendet – aktueller Stand');
   await expectNoAxeViolations(page);
-  await page.unroute('**/fitconnect/v1/cases/*/events*');
+  await page.unroute('**/api/v1/cases/*/events*');
   await page.reload();
   await waitForApp(page);
   await expect(card(page, good.caseId)).toContainText('Gesendet – aktueller Stand');

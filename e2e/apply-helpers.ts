@@ -2,7 +2,7 @@
 import { expect, type Page } from '@playwright/test';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { passwordLogin, eidLogin, waitForApp } from './fixtures';
+import { passwordLogin, eidLogin, waitForApp, API } from './fixtures';
 
 export const KOELN = '053150000000';
 export const ERIKA = { user: 'erika', password: 'Mustermann-2026', card: /Musterausweis/, pin: '123456' };
@@ -88,15 +88,18 @@ export function pdf(name: string, marker = 'Anlage') {
   return { name, mimeType: 'application/pdf', buffer: Buffer.from(body) };
 }
 
-/** Every byte the stand-in keeps on disk (SQLite file, WAL, everything). */
+/** Every byte the stand-in and the relay keep on disk (SQLite files, WAL, everything). */
 export function storedBytes(): Buffer {
-  const dir = process.env.E2E_DATA ?? '';
+  const root = process.env.E2E_DATA ?? '';
   const parts: Buffer[] = [];
-  for (const f of readdirSync(dir)) {
-    try {
-      parts.push(readFileSync(join(dir, f)));
-    } catch {
-      // directories (tantivy index) are not submission data
+  // The stand-in's files, and the relay's (RELAY_DATA = E2E_DATA/relay).
+  for (const dir of [root, join(root, 'relay')]) {
+    for (const f of readdirSync(dir)) {
+      try {
+        parts.push(readFileSync(join(dir, f)));
+      } catch {
+        // directories (tantivy index, the relay's) are read on their own or are not submission data
+      }
     }
   }
   return Buffer.concat(parts);
@@ -138,13 +141,10 @@ export async function authorityFile(page: Page, submissionId: string, attachment
   return Buffer.from(await r.arrayBuffer());
 }
 
-/** The citizen's submissions as the server lists them (ours: GET /fitconnect/v1/submissions). */
+/** The citizen's submissions as the relay lists them (GET /api/v1/applications, with the browser's cookie). */
 export async function ownSubmissions(page: Page): Promise<any[]> {
-  const session = await page.evaluate(() => sessionStorage.getItem('buergeramt.sitzung'));
-  const token = session ? JSON.parse(session).access_token : '';
-  const base = new URL(page.url()).origin;
-  const r = await fetch(`${base}/fitconnect/v1/submissions`, { headers: { Authorization: `Bearer ${token}` } });
-  expect(r.status).toBe(200);
+  const r = await page.request.get('/api/v1/applications', { headers: API });
+  expect(r.status()).toBe(200);
   return (await r.json()).submissions;
 }
 

@@ -1,6 +1,5 @@
 // Issue 5: online applications, end to end against the stand-in.
-import type { ChildProcess } from 'node:child_process';
-import { test, expect, expectNoAxeViolations, tabTo, passwordLogin, eidLogin, startExtraServer } from './fixtures';
+import { test, expect, expectNoAxeViolations, tabTo, passwordLogin, eidLogin, startExtraServer, type ExtraServers } from './fixtures';
 import { SERVICES, ERIKA, fillAndSave, JONAS, authorityView, authorityFile, ownSubmissions, startWithEid, applyUrl, startWithPassword, fillDate, next, sendAndConfirm, pdf, storedBytes } from './apply-helpers';
 
 test('Hundesteuer: two dogs, a listed breed with its certificate, sent encrypted', async ({ page }) => {
@@ -300,7 +299,7 @@ test('Führungszeugnis (Level-4): fee before starting, purpose fields only for a
   expect(seen.metadata.authenticationInformation[0].content).toContain('STORK-QAA-Level-4');
 });
 
-test('nothing typed is lost: reload, a new tab with a new login, and another account sees nothing', async ({ page, context }) => {
+test('nothing typed is lost: reload, a new tab sharing the login, and another account sees nothing', async ({ page, context }) => {
   await startWithPassword(page, SERVICES.hund);
   await page.getByRole('link', { name: 'Antrag starten' }).click();
   await next(page);
@@ -310,19 +309,21 @@ test('nothing typed is lost: reload, a new tab with a new login, and another acc
   await page.reload();
   await expect(page.getByRole('group', { name: 'Hund 1' }).getByLabel('Name des Hundes')).toHaveValue('Entwurfshund');
 
-  // A new tab has no login (sessionStorage): after logging in the draft is back.
+  // A new tab shares the login (the relay's cookie): the draft is there at once.
   const tab = await context.newPage();
   await tab.goto(applyUrl(SERVICES.hund, 'schritt/hunde'));
-  await tab.getByRole('button', { name: 'Anmelden' }).first().click();
-  await passwordLogin(tab, ERIKA.user, ERIKA.password);
   await expect(tab.getByRole('group', { name: 'Hund 1' }).getByLabel('Name des Hundes')).toHaveValue('Entwurfshund');
   // The start page offers to continue.
   await tab.goto(applyUrl(SERVICES.hund));
   await expect(tab.getByRole('link', { name: 'Weiter ausfüllen' })).toBeVisible();
   await tab.close();
 
-  // Another account in a fresh tab on the same device: no trace of it.
+  // Another account on the same device (Erika logs out, Max logs in, in a
+  // fresh tab): no trace of Erika's draft.
   const other = await context.newPage();
+  await other.goto('/konto');
+  await other.getByRole('main').getByRole('button', { name: 'Abmelden', exact: true }).click();
+  await expect(other).toHaveURL(/\/$/);
   await other.goto(applyUrl(SERVICES.hund));
   await other.getByRole('button', { name: 'Anmelden' }).first().click();
   await passwordLogin(other, 'max.beispiel', 'Beispiel-Basis-1');
@@ -331,7 +332,15 @@ test('nothing typed is lost: reload, a new tab with a new login, and another acc
   await expect(other.getByLabel('Vorname')).toHaveValue('Max');
   await other.goto(applyUrl(SERVICES.hund, 'schritt/hunde'));
   await expect(other.getByText('Diese Seite kommt erst später im Antrag.')).toBeVisible();
+  // Max logs out; Erika logs in again and finds her draft.
+  await other.goto('/konto');
+  await other.getByRole('main').getByRole('button', { name: 'Abmelden', exact: true }).click();
+  await expect(other).toHaveURL(/\/$/);
   await other.close();
+  await startWithPassword(page, SERVICES.hund);
+  await expect(page.getByRole('link', { name: 'Weiter ausfüllen' })).toBeVisible();
+  await page.goto(applyUrl(SERVICES.hund, 'schritt/hunde'));
+  await expect(page.getByRole('group', { name: 'Hund 1' }).getByLabel('Name des Hundes')).toHaveValue('Entwurfshund');
 
   // Discarding asks first, then empties the form.
   await page.getByRole('button', { name: 'Entwurf verwerfen' }).click();
@@ -377,7 +386,7 @@ test('a server error on submit keeps the draft; the retry sends exactly one appl
 
   // The submit answer is lost once (the server got nothing).
   let failed = 0;
-  await page.route('**/fitconnect/v1/submissions/*', async (route) => {
+  await page.route('**/api/v1/applications/*', async (route) => {
     if (route.request().method() === 'PUT' && failed === 0) {
       failed++;
       await route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"unavailable"}' });
@@ -402,13 +411,13 @@ test('a server error on submit keeps the draft; the retry sends exactly one appl
 });
 
 test.describe('session expiry mid-form', () => {
-  let server: ChildProcess | undefined;
+  let server: ExtraServers | undefined;
   let base = '';
   test.beforeAll(async () => {
-    ({ base, server } = await startExtraServer({ BUERGERAMT_SESSION_SECONDS: '30' }));
+    ({ base, server } = await startExtraServer({ standIn: { BUERGERAMT_SESSION_SECONDS: '30' } }));
   });
-  test.afterAll(() => {
-    server?.kill();
+  test.afterAll(async () => {
+    await server?.stopped();
   });
 
   test('the session runs out while typing; after logging in again everything is there', async ({ page }) => {

@@ -1,23 +1,35 @@
-import { test, expect, expectNoAxeViolations, waitForApp, passwordLogin, eidLogin, tabTo, startExtraServer } from './fixtures';
+import {
+  test,
+  expect,
+  expectNoAxeViolations,
+  waitForApp,
+  passwordLogin,
+  eidLogin,
+  tabTo,
+  startExtraServer,
+  sessionInfo,
+  sessionCookie,
+  tokensIn,
+  API,
+  SESSION_COOKIE,
+  type ExtraServers,
+} from './fixtures';
 import type { Page, Locator } from '@playwright/test';
-import type { ChildProcess } from 'node:child_process';
 
 // Test citizens: docs/test-citizens.md.
 const ERIKA = { user: 'erika', password: 'Mustermann-2026', card: /Musterausweis/, pin: '123456' };
 const JONAS = { cert: /jonas-schmidt\.pfx/, pin: 'Elster-PIN-2026' };
 
-const SESSION_KEY = 'buergeramt.sitzung';
-
-async function storedSession(page: Page): Promise<any | null> {
-  const raw = await page.evaluate((k) => sessionStorage.getItem(k), SESSION_KEY);
-  return raw ? JSON.parse(raw) : null;
+/** localStorage and sessionStorage of the page's origin, as one text. */
+async function webStorage(page: Page): Promise<string> {
+  return page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } }));
 }
 
 function badge(page: Page): Locator {
   return page.getByRole('banner').locator('.trust-badge');
 }
 
-test('password login (Level-1): header, account sources, reload keeps the login, tokens only in sessionStorage', async ({ page }) => {
+test('password login (Level-1): header, account sources, reload keeps the login, the browser holds only an HttpOnly cookie', async ({ page, context }) => {
   await page.goto('/anmelden');
   await waitForApp(page);
   await expectNoAxeViolations(page);
@@ -46,15 +58,19 @@ test('password login (Level-1): header, account sources, reload keeps the login,
   await expect(page.getByRole('button', { name: 'Mit Online-Ausweis anmelden (Vertrauensniveau hoch)' })).toBeVisible();
   await expectNoAxeViolations(page);
 
-  const session = await storedSession(page);
+  // The relay keeps the session; the browser has its cookie, out of
+  // JavaScript's reach, and no token anywhere.
+  const session = await sessionInfo(page);
+  expect(session.loggedIn).toBe(true);
   expect(session.level).toBe('STORK-QAA-Level-1');
-  expect(session.access_token).toBeTruthy();
-  const local = await page.evaluate(() => JSON.stringify(localStorage));
-  expect(local).not.toContain(session.access_token);
-  expect(local).not.toContain(session.refresh_token);
-  expect(local).not.toContain(session.id_token);
-  // No code or state left in the address bar or the pending login.
-  expect(await page.evaluate(() => sessionStorage.getItem('buergeramt.anmeldung'))).toBeNull();
+  const cookie = await sessionCookie(context);
+  expect(cookie, 'the session cookie').toBeTruthy();
+  expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
+  expect(await page.evaluate(() => document.cookie)).not.toContain(SESSION_COOKIE);
+  expect(tokensIn(await webStorage(page)), 'tokens in web storage').toEqual([]);
+  // The login transaction's cookie is gone; no code or state in the address bar.
+  expect((await context.cookies()).map((c) => c.name)).not.toContain('buergeramt_login');
+  expect(page.url()).not.toMatch(/[?&](code|state)=/);
 
   await page.reload();
   await waitForApp(page);
@@ -123,17 +139,18 @@ test('eID login (Level-4) for a citizen with a residence permit', async ({ page 
   await expect(page.locator('tr[data-attribute="nationality"]')).toContainText('aus Ihrem Online-Ausweis, geprüft');
 });
 
-test('logout ends the session at the provider and clears the tab', async ({ page }) => {
+test('logout ends the session at the relay and clears the tab', async ({ page, context, request }) => {
   await page.goto('/konto');
   await waitForApp(page);
   await page.evaluate(() => localStorage.setItem('buergeramt.entwurf.test', 'bleibt'));
   await page.getByRole('button', { name: 'Mit BundID anmelden' }).click();
   await passwordLogin(page, ERIKA.user, ERIKA.password);
   await expect(page).toHaveURL(/\/konto$/);
-  const before = await storedSession(page);
-  expect(before).not.toBeNull();
+  expect((await sessionInfo(page)).loggedIn).toBe(true);
+  const before = await sessionCookie(context);
+  expect(before).toBeTruthy();
 
-  await page.getByRole('button', { name: 'Abmelden' }).click();
+  await page.getByRole('button', { name: 'Abmelden', exact: true }).click();
   await expect(page).toHaveURL(/\/$/);
   await waitForApp(page);
   const nav = page.getByRole('navigation', { name: 'Hauptnavigation' });
@@ -141,22 +158,48 @@ test('logout ends the session at the provider and clears the tab', async ({ page
   await expect(page.getByRole('banner')).not.toContainText('Erika');
   expect(await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('buergeramt.')))).toEqual([]);
   expect(await page.evaluate(() => localStorage.getItem('buergeramt.entwurf.test'))).toBe('bleibt');
-  // The provider revoked the tokens.
-  const res = await page.request.get('/idp/userinfo', { headers: { Authorization: `Bearer ${before.access_token}` } });
-  expect(res.status()).toBe(401);
+  expect(await sessionCookie(context), 'the cookie is cleared').toBeUndefined();
+  // The session is over at the relay: the old cookie opens nothing.
+  const replay = await request.get('/api/v1/session', { headers: { ...API, Cookie: `${SESSION_COOKIE}=${before!.value}` } });
+  expect(await replay.json()).toEqual({ loggedIn: false });
+  const postbox = await request.get('/api/v1/postbox/messages', { headers: { ...API, Cookie: `${SESSION_COOKIE}=${before!.value}` } });
+  expect(postbox.status()).toBe(401);
+  expect((await postbox.json()).error).toBe('login_required');
 });
 
-test('a callback without a login started here is refused', async ({ page }) => {
-  await page.goto('/anmelden/rueckkehr?code=abc&state=fremd');
+test('a callback without a login started here is refused', async ({ page, context }) => {
+  await page.goto('/api/v1/login/callback?code=abc&state=fremd');
   await waitForApp(page);
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Die Anmeldung hat nicht geklappt');
+  // The relay sends the browser back to the start page with the outcome.
+  await expect(page).toHaveURL(/^http:\/\/127\.0\.0\.1:\d+\/(\?|$)/);
   await expect(page.getByRole('alert')).toContainText('nicht zugeordnet');
-  await expect(page).toHaveTitle(/^Fehler: /);
-  expect(await storedSession(page)).toBeNull();
+  expect((await sessionInfo(page)).loggedIn).toBe(false);
+  expect(await sessionCookie(context)).toBeUndefined();
   await expectNoAxeViolations(page);
 });
 
-test('a forged return path cannot leave the site', async ({ page }) => {
+test('a callback whose state does not match the login started here is refused, back on the page the login started from', async ({ page, context }) => {
+  await page.goto('/konto');
+  await waitForApp(page);
+  await page.getByRole('button', { name: 'Mit BundID anmelden' }).click();
+  await expect(page).toHaveURL(/\/idp\/login\//);
+  // Someone else's answer (a code and state of another login) arrives instead.
+  const iss = `${process.env.E2E_UPSTREAM}/idp`;
+  await page.goto(`/api/v1/login/callback?code=fremd&state=fremd&iss=${encodeURIComponent(iss)}`);
+  await waitForApp(page);
+  await expect(page).toHaveURL(/\/konto(\?|$)/);
+  await expect(page.getByRole('alert')).toContainText('nicht zugeordnet');
+  expect((await sessionInfo(page)).loggedIn).toBe(false);
+  expect(await sessionCookie(context)).toBeUndefined();
+});
+
+test('a forged return path cannot leave the site', async ({ page, request }) => {
+  // The relay itself refuses a return that is not a path of this site.
+  for (const back of ['//evil.example/', 'https://evil.example/', '/api/v1/logout']) {
+    const r = await request.get(`/api/v1/login?level=STORK-QAA-Level-1&return=${encodeURIComponent(back)}`, { maxRedirects: 0 });
+    expect(r.status(), back).toBe(400);
+    expect((await r.json()).error, back).toBe('bad_request');
+  }
   await page.goto('/anmelden?zurueck=%2F%2Fevil.example%2F');
   await waitForApp(page);
   await page.getByRole('button', { name: 'Mit BundID anmelden' }).click();
@@ -199,28 +242,29 @@ test('the whole Erika flow by keyboard alone', async ({ page }) => {
   await expect(page).toHaveURL(/\/konto$/);
   await expect(badge(page)).toHaveText(/hoch/);
 
-  await tabTo(page, page.getByRole('main').getByRole('button', { name: 'Abmelden' }), 150);
+  await tabTo(page, page.getByRole('main').getByRole('button', { name: 'Abmelden', exact: true }), 150);
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/\/$/);
   await expect(nav.getByRole('link', { name: 'Anmelden' })).toBeVisible();
 });
 
 // ---------------------------------------------------------------------------
-// Session end (WCAG 2.2.1) needs short sessions: a second server of our own
-// with BUERGERAMT_SESSION_SECONDS=32 (warning at a quarter: 8 s before the end).
+// Session end (WCAG 2.2.1) needs short sessions: a stand-in and relay of our
+// own with BUERGERAMT_SESSION_SECONDS=32 (the relay's session lasts as long
+// as the provider's login; warning at a quarter: 8 s before the end).
 
 const SHORT = 32;
 
 test.describe('short sessions', () => {
-  let server: ChildProcess | undefined;
+  let server: ExtraServers | undefined;
   let base = '';
 
   test.beforeAll(async () => {
-    ({ base, server } = await startExtraServer({ BUERGERAMT_SESSION_SECONDS: String(SHORT) }));
+    ({ base, server } = await startExtraServer({ standIn: { BUERGERAMT_SESSION_SECONDS: String(SHORT) } }));
   });
 
-  test.afterAll(() => {
-    server?.kill();
+  test.afterAll(async () => {
+    await server?.stopped();
   });
 
   test('the warning appears, extends by button and by Escape, and expiry logs out with a clear message', async ({ page }) => {
@@ -230,27 +274,27 @@ test.describe('short sessions', () => {
     await page.getByRole('button', { name: 'Mit BundID anmelden' }).click();
     await passwordLogin(page, ERIKA.user, ERIKA.password);
     await expect(page).toHaveURL(/\/konto\?ansicht=kurz$/);
-    const first = await storedSession(page);
-    expect(first.lifetime).toBeLessThanOrEqual(SHORT);
+    const first = await sessionInfo(page, base);
+    expect(first.loggedIn).toBe(true);
+    expect(first.secondsLeft).toBeLessThanOrEqual(SHORT);
 
     const dialog = page.getByRole('dialog', { name: 'Ihre Sitzung endet bald' });
     await expect(dialog).toBeVisible({ timeout: SHORT * 1000 });
     await expect(dialog).toContainText(/automatisch abgemeldet/);
+    const atWarning = await sessionInfo(page, base);
     const stay = dialog.getByRole('button', { name: 'Angemeldet bleiben' });
     await expect(stay).toBeFocused();
     await expectNoAxeViolations(page);
     await stay.click();
     await expect(dialog).toBeHidden();
-    const second = await storedSession(page);
-    expect(second.extensions).toBe(1);
-    expect(second.expires_at).toBeGreaterThan(first.expires_at);
-    expect(second.access_token).not.toBe(first.access_token);
+    await expect.poll(async () => (await sessionInfo(page, base)).extensionsLeft).toBe(first.extensionsLeft - 1);
+    expect((await sessionInfo(page, base)).secondsLeft).toBeGreaterThan(atWarning.secondsLeft);
 
     // Escape = stay logged in.
     await expect(dialog).toBeVisible({ timeout: SHORT * 1000 });
     await page.keyboard.press('Escape');
     await expect(dialog).toBeHidden();
-    await expect.poll(async () => (await storedSession(page))?.extensions).toBe(2);
+    await expect.poll(async () => (await sessionInfo(page, base)).extensionsLeft).toBe(first.extensionsLeft - 2);
     await expect(page.getByRole('banner')).toContainText('Erika Mustermann');
 
     // Now let it run out.
@@ -258,7 +302,7 @@ test.describe('short sessions', () => {
     await expect(ended).toBeVisible({ timeout: (SHORT + 5) * 1000 });
     await expect(ended).toContainText('Sie wurden aus Sicherheitsgründen abgemeldet');
     await expectNoAxeViolations(page);
-    expect(await storedSession(page)).toBeNull();
+    expect((await sessionInfo(page, base)).loggedIn).toBe(false);
     await expect(page.locator('.site-nav a[href="/anmelden"]')).toHaveText('Anmelden');
 
     // Logging in again returns to the same page.
@@ -276,10 +320,10 @@ test.describe('short sessions', () => {
     await passwordLogin(page, ERIKA.user, ERIKA.password);
     const dialog = page.getByRole('dialog', { name: 'Ihre Sitzung endet bald' });
     await expect(dialog).toBeVisible({ timeout: SHORT * 1000 });
-    await dialog.getByRole('button', { name: 'Abmelden' }).click();
+    await dialog.getByRole('button', { name: 'Abmelden', exact: true }).click();
     await expect(page).toHaveURL(`${base}/`);
     await waitForApp(page);
-    expect(await storedSession(page)).toBeNull();
+    expect((await sessionInfo(page, base)).loggedIn).toBe(false);
     await expect(page.getByRole('navigation', { name: 'Hauptnavigation' }).getByRole('link', { name: 'Anmelden' })).toBeVisible();
   });
 });

@@ -5,9 +5,15 @@
  * (RSA-OAEP-256 wrapping a random AES-256-GCM key; the AAD is the ASCII of
  * the base64url protected header), as docs/backends.md §3 describes.
  *
- * It talks to the running server with the citizen's access token (read
- * from the app's sessionStorage after a login through the UI).
+ * It is the citizen's app without the browser: it talks to the relay
+ * (`/api/v1/…`, docs/relay.md) with the browser's session cookie after a
+ * login through the UI, as the app does. The relay forwards the JWEs byte
+ * for byte and records the submission as the citizen's; no token is ever
+ * seen here (the relay holds them).
  */
+
+import type { Page } from '@playwright/test';
+import { API, sessionCookie } from './fixtures';
 
 const subtle = globalThis.crypto.subtle;
 const encoder = new TextEncoder();
@@ -59,6 +65,7 @@ export async function encryptJwe(jwk: EncryptionJwk, plaintext: Uint8Array, cty:
 }
 
 export interface Attachment {
+  /** A UUID (the relay refuses anything else). */
   id: string;
   bytes: Uint8Array;
   mimeType: string;
@@ -91,15 +98,22 @@ export interface Sent {
 }
 
 export class FitConnectClient {
-  /** `base`: e.g. `http://127.0.0.1:8080/fitconnect`. */
+  /**
+   * `base`: the relay's API, e.g. `http://127.0.0.1:8080/api/v1`;
+   * `cookie`: the browser's session cookie as `name=value`.
+   */
   constructor(
     private readonly base: string,
-    private readonly accessToken: string,
+    private readonly cookie: string,
   ) {}
 
-  private async json(path: string, init: RequestInit = {}, auth = false): Promise<any> {
-    const headers: Record<string, string> = { Accept: 'application/json', ...(init.headers as Record<string, string>) };
-    if (auth) headers.Authorization = `Bearer ${this.accessToken}`;
+  private async json(path: string, init: RequestInit = {}): Promise<any> {
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      ...API,
+      Cookie: this.cookie,
+      ...(init.headers as Record<string, string>),
+    };
     const res = await fetch(`${this.base}${path}`, { ...init, headers });
     const text = await res.text();
     if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${text}`);
@@ -107,51 +121,47 @@ export class FitConnectClient {
   }
 
   async route(leikaKey: string, ars: string): Promise<any> {
-    const r = await this.json(`/routes?leikaKey=${leikaKey}&ars=${ars}`);
+    const r = await this.json(`/submission/routes?leikaKey=${leikaKey}&ars=${ars}`);
     if (r.routes.length !== 1) throw new Error(`expected one route for ${leikaKey} at ${ars}, got ${r.routes.length}`);
     return r.routes[0];
   }
 
   async destination(id: string): Promise<any> {
-    return this.json(`/v1/destinations/${id}`);
+    return this.json(`/submission/destinations/${id}`);
   }
 
   async key(destinationId: string, kid: string): Promise<EncryptionJwk> {
-    return this.json(`/v1/destinations/${destinationId}/keys/${kid}`);
+    return this.json(`/submission/destinations/${destinationId}/keys/${kid}`);
   }
 
   async announce(body: unknown, idempotencyKey?: string): Promise<{ submissionId: string; caseId: string }> {
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
     if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
-    return this.json('/v1/submissions', { method: 'POST', headers, body: JSON.stringify(body) }, true);
+    return this.json('/applications', { method: 'POST', headers, body: JSON.stringify(body) });
   }
 
   async upload(submissionId: string, attachmentId: string, jwe: string): Promise<void> {
-    await this.json(
-      `/v1/submissions/${submissionId}/attachments/${attachmentId}`,
-      { method: 'PUT', headers: { 'Content-Type': 'application/jose' }, body: jwe },
-      true,
-    );
+    await this.json(`/applications/${submissionId}/attachments/${attachmentId}`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/jose' },
+      body: jwe,
+    });
   }
 
   async submit(submissionId: string, encryptedMetadata: string, encryptedData: string): Promise<any> {
-    return this.json(
-      `/v1/submissions/${submissionId}`,
-      {
-        method: 'PUT',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ encryptedMetadata, encryptedData }),
-      },
-      true,
-    );
+    return this.json(`/applications/${submissionId}`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ encryptedMetadata, encryptedData }),
+    });
   }
 
   async submissions(): Promise<any[]> {
-    return (await this.json('/v1/submissions', {}, true)).submissions;
+    return (await this.json('/applications')).submissions;
   }
 
   async events(caseId: string): Promise<string[]> {
-    return (await this.json(`/v1/cases/${caseId}/events`, {}, true)).eventLog;
+    return (await this.json(`/cases/${caseId}/events`)).eventLog;
   }
 
   /** The whole flow for one application. */
@@ -210,6 +220,13 @@ export class FitConnectClient {
     );
     return { ...sent, status: result.status };
   }
+}
+
+/** A client for the citizen logged in in `page`'s browser context (through the relay at `origin`, default the suite's). */
+export async function citizenClient(page: Page, origin = `http://127.0.0.1:${process.env.E2E_PORT}`): Promise<FitConnectClient> {
+  const cookie = await sessionCookie(page.context(), origin);
+  if (!cookie) throw new Error('no session cookie: log in through the UI first');
+  return new FitConnectClient(`${origin}/api/v1`, `${cookie.name}=${cookie.value}`);
 }
 
 /** Hundesteuer anmelden (Level-1) as Erika fills it: two dogs, no listed breed. */

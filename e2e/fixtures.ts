@@ -1,4 +1,4 @@
-import { test as base, expect, type Page, type Locator } from '@playwright/test';
+import { test as base, expect, type Page, type Locator, type BrowserContext } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -82,44 +82,164 @@ export async function tabTo(page: Page, target: Locator, max = 60) {
   await expect(target).toBeFocused();
 }
 
+/** The header every call of the app to the relay carries (docs/relay.md). */
+export const API = { 'Buergeramt-Api': '1' } as const;
+/** The relay's session cookie (`__Host-buergeramt` only over https). */
+export const SESSION_COOKIE = 'buergeramt_session';
+
+/** The stand-in's origin (playwright.config.ts): PVOG, IdP, FIT-Connect, ZBP. */
+export function upstreamOrigin(): string {
+  const origin = process.env.E2E_UPSTREAM;
+  if (!origin) throw new Error('E2E_UPSTREAM is not set (playwright.config.ts sets it)');
+  return origin;
+}
+
+/** What the relay says about the browser's session (`GET /api/v1/session`, no activity). */
+export async function sessionInfo(page: Page, origin?: string): Promise<any> {
+  const r = await page.request.get(`${origin ?? ''}/api/v1/session`, { headers: API });
+  expect(r.status(), 'GET /api/v1/session').toBe(200);
+  return r.json();
+}
+
+/** The value of the relay's session cookie in `context`, if any. */
+export async function sessionCookie(context: BrowserContext, origin?: string) {
+  const cookies = await context.cookies(origin ?? `http://127.0.0.1:${process.env.E2E_PORT}`);
+  return cookies.find((c) => c.name === SESSION_COOKIE);
+}
+
 /**
- * A second stand-in server of our own (free port, fresh data) with extra
- * environment, e.g. short sessions. Kill it in `afterAll`.
+ * Token-like values (compact JWS, `eyJ….….…`) in `text`. Two kinds of
+ * compact JOSE are not tokens and are left out: JWEs (a header with `enc`:
+ * ciphertext only the authority can read) and FIT-Connect's signed
+ * status events (`typ: secevent+jwt`: the case's public event log).
  */
-export async function startExtraServer(env: Record<string, string>): Promise<{ base: string; server: ChildProcess }> {
-  // `env.PORT` pins the port (e.g. to restart a server on the same origin).
-  const port = env.PORT ?? execFileSync(process.execPath, [
+export function tokensIn(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/eyJ[\w-]+\.[\w-]+\.[\w-]*/g)) {
+    let header: any = null;
+    try {
+      header = JSON.parse(Buffer.from(m[0].split('.')[0], 'base64url').toString('utf8'));
+    } catch {
+      // not JOSE after all; still token-shaped, so it counts
+    }
+    if (header && typeof header === 'object' && ('enc' in header || header.typ === 'secevent+jwt')) continue;
+    out.push(m[0].length > 60 ? `${m[0].slice(0, 60)}…` : m[0]);
+  }
+  return out;
+}
+
+function freePort(): string {
+  return execFileSync(process.execPath, [
     '-e',
     "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})",
   ])
     .toString()
     .replace(/[^0-9]/g, '');
-  const base = `http://127.0.0.1:${port}`;
-  const server = spawn(`${process.env.CARGO_TARGET_DIR ?? 'target'}/debug/buergeramt-backends`, [], {
-    env: {
-      ...process.env,
-      PORT: port,
-      BUERGERAMT_DATA: mkdtempSync(join(tmpdir(), 'buergeramt-e2e-extra-')),
-      BUERGERAMT_DIST: 'dist',
-      RUST_LOG: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  server.stderr?.on('data', (d) => (log += d.toString()));
-  server.on('exit', (code, signal) => console.log(`extra server exited: ${code} ${signal} ${log.slice(-2000)}`));
+}
+
+async function healthy(url: string, server: ChildProcess, log: () => string, what: string) {
   let last = '';
   for (let i = 0; i < 200; i++) {
+    if (server.exitCode !== null) break;
     try {
-      const r = await fetch(`${base}/healthz`);
-      if (r.ok) return { base, server };
+      const r = await fetch(url);
+      if (r.ok) return;
       last = `status ${r.status}`;
     } catch (e: any) {
       last = String(e?.cause?.code ?? e?.message ?? e);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  server.kill();
-  throw new Error(`extra server did not start (${last}): ${log}`);
+  throw new Error(`${what} did not start (${last}): ${log()}`);
+}
+
+function spawnLogged(binary: string, env: Record<string, string>, what: string) {
+  const server = spawn(`${process.env.CARGO_TARGET_DIR ?? 'target'}/debug/${binary}`, [], {
+    env: { ...process.env, RUST_LOG: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  server.stderr?.on('data', (d) => (log += d.toString()));
+  server.on('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM') console.log(`${what} exited: ${code} ${signal} ${log.slice(-2000)}`);
+  });
+  return { server, log: () => log };
+}
+
+/** A stand-in and its relay of our own; `kill()` ends both, `stopped()` waits for that. */
+export class ExtraServers {
+  constructor(
+    readonly standIn: ChildProcess,
+    readonly relay: ChildProcess,
+  ) {}
+
+  kill() {
+    this.relay.kill();
+    this.standIn.kill();
+  }
+
+  /** Ends both and resolves once both have exited (their ports are free again). */
+  async stopped(): Promise<void> {
+    const gone = (p: ChildProcess) =>
+      p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise((ok) => p.once('exit', ok));
+    const both = Promise.all([gone(this.relay), gone(this.standIn)]);
+    this.kill();
+    await both;
+  }
+}
+
+/**
+ * A second pair of servers of our own (free ports, fresh data): a strict
+ * stand-in with extra environment (`standIn`, e.g. short sessions) and a
+ * relay against it (`relay`, e.g. another `RELAY_DIST`). `port` pins the
+ * relay's port (to restart it on the same origin). `base` is the relay's
+ * origin, the app's. Stop it in `afterAll`.
+ */
+export async function startExtraServer(
+  opts: { standIn?: Record<string, string>; relay?: Record<string, string>; port?: string } = {},
+): Promise<{ base: string; upstream: string; server: ExtraServers }> {
+  const relayPort = opts.port ?? freePort();
+  let upstreamPort = freePort();
+  while (upstreamPort === relayPort) upstreamPort = freePort();
+  const base = `http://127.0.0.1:${relayPort}`;
+  const upstream = `http://127.0.0.1:${upstreamPort}`;
+  const data = mkdtempSync(join(tmpdir(), 'buergeramt-e2e-extra-'));
+  const s = spawnLogged(
+    'buergeramt-backends',
+    {
+      PORT: upstreamPort,
+      BUERGERAMT_DATA: data,
+      BUERGERAMT_DIST: 'dist',
+      BUERGERAMT_STRICT_UPSTREAMS: '1',
+      BUERGERAMT_RELAY_URL: base,
+      BUERGERAMT_CONSOLE_URL: `http://localhost:${upstreamPort}`,
+      ...opts.standIn,
+    },
+    'extra stand-in',
+  );
+  try {
+    await healthy(`${upstream}/healthz`, s.server, s.log, 'extra stand-in');
+  } catch (e) {
+    s.server.kill();
+    throw e;
+  }
+  const r = spawnLogged(
+    'buergeramt-relay',
+    {
+      PORT: relayPort,
+      RELAY_UPSTREAM: upstream,
+      RELAY_DIST: 'dist',
+      RELAY_DATA: join(data, 'relay'),
+      ...opts.relay,
+    },
+    'extra relay',
+  );
+  const server = new ExtraServers(s.server, r.server);
+  try {
+    await healthy(`${base}/healthz`, r.server, r.log, 'extra relay');
+  } catch (e) {
+    server.kill();
+    throw e;
+  }
+  return { base, upstream, server };
 }

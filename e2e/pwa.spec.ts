@@ -1,11 +1,10 @@
 // Issue 7: the installable app (manifest, service worker, offline, update),
 // dark mode, English, and narrow screens.
-import { chromium, type Page } from '@playwright/test';
-import type { ChildProcess } from 'node:child_process';
+import { chromium, type Page, type Response } from '@playwright/test';
 import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { test, expect, expectNoAxeViolations, passwordLogin, startExtraServer, waitForApp } from './fixtures';
+import { test, expect, expectNoAxeViolations, passwordLogin, startExtraServer, waitForApp, API, type ExtraServers } from './fixtures';
 
 /** Waits until a service worker controls the page (first visit: after claim). */
 async function controlled(page: Page) {
@@ -66,32 +65,61 @@ test.describe('installable app', () => {
     }
   });
 
-  test('personal data never lands in a cache', async ({ page }) => {
+  test('personal data never lands in a cache; the public catalogue may', async ({ page }) => {
+    // Every answer of the relay's API, and whether the worker answered it.
+    const api: { path: string; fromWorker: boolean }[] = [];
+    page.on('response', (r: Response) => {
+      const u = new URL(r.url());
+      if (u.pathname.startsWith('/api/')) api.push({ path: u.pathname, fromWorker: r.fromServiceWorker() });
+    });
     await page.goto('/');
     await controlled(page);
     await openFirstResult(page, 'hund');
-    // Log in (the IdP's pages, tokens), open the account and the postbox.
+    // Log in (through the relay and the provider's pages), open the account,
+    // the postbox and a message, and the applications.
     await page.goto('/anmelden?zurueck=%2Fpostfach');
     await waitForApp(page);
     await page.getByRole('button', { name: 'Mit BundID anmelden' }).click();
     await passwordLogin(page, 'erika', 'Mustermann-2026');
     await expect(page).toHaveURL(/\/postfach$/);
     await waitForApp(page);
+    const message = page.locator('.postbox-item a').first();
+    if (await message.count()) {
+      await message.click();
+      await expect(page).toHaveURL(/\/postfach\/[0-9a-f-]{36}/);
+      await waitForApp(page);
+    }
     await page.goto('/konto');
     await waitForApp(page);
     await page.goto('/antraege');
     await waitForApp(page);
-    const urls = await page.evaluate(async () => {
-      const out: string[] = [];
+    // The app asked the relay for personal things while the worker was in charge …
+    expect(api.some((a) => a.path === '/api/v1/session'), 'GET /api/v1/session').toBe(true);
+    expect(api.some((a) => a.path.startsWith('/api/v1/postbox/')), 'GET /api/v1/postbox/…').toBe(true);
+    // … and the worker never answered one of them (it does not even pass them on).
+    const answered = api.filter((a) => a.fromWorker && !a.path.startsWith('/api/v1/catalogue/'));
+    expect(answered, 'personal answers through the service worker').toEqual([]);
+
+    const cached = await page.evaluate(async () => {
+      const out: { cache: string; url: string; body: string }[] = [];
       for (const name of await caches.keys()) {
-        for (const req of await (await caches.open(name)).keys()) out.push(new URL(req.url).pathname);
+        const c = await caches.open(name);
+        for (const req of await c.keys()) {
+          const res = await c.match(req);
+          out.push({ cache: name, url: req.url, body: res ? await res.text() : '' });
+        }
       }
       return out;
     });
-    expect(urls).toContain('/index.html');
-    expect(urls.some((u) => u.startsWith('/pvog/'))).toBe(true);
-    for (const prefix of ['/idp', '/fitconnect', '/zbp', '/behoerde']) {
-      expect(urls.filter((u) => u.startsWith(prefix)), prefix).toEqual([]);
+    const paths = cached.map((e) => new URL(e.url).pathname);
+    expect(paths).toContain('/index.html');
+    // The catalogue may be cached (offline use) …
+    expect(paths.some((u) => u.startsWith('/api/v1/catalogue/')), 'a cached catalogue answer').toBe(true);
+    // … nothing else under /api: not the session, the postbox, the applications, the login.
+    expect(paths.filter((u) => /^\/api(\/|$)/.test(u) && !u.startsWith('/api/v1/catalogue/')), 'personal answers in a cache').toEqual([]);
+    for (const e of cached) {
+      expect(e.body, `cached ${e.url} (${e.cache})`).not.toContain('Mustermann');
+      expect(e.body, `cached ${e.url} (${e.cache})`).not.toContain('"loggedIn"');
     }
   });
 });
@@ -117,6 +145,24 @@ test.describe('offline', () => {
     await expect(page.getByRole('heading', { level: 1 })).toHaveText(title ?? '');
     await expect(notice).toContainText('früheren Besuch');
 
+    // The relay's other routes are never answered from a cache or with the
+    // offline shell: offline they fail, as a network error.
+    const offline = await page.evaluate(async (headers) => {
+      const out: Record<string, string> = {};
+      for (const path of ['/api/v1/session', '/api/v1/postbox/messages/unread-count', '/api/v1/login?level=STORK-QAA-Level-1']) {
+        out[path] = await fetch(path, { headers }).then(
+          (r) => `answered ${r.status} ${r.headers.get('content-type')}`,
+          () => 'network error',
+        );
+      }
+      return out;
+    }, API);
+    expect(offline).toEqual({
+      '/api/v1/session': 'network error',
+      '/api/v1/postbox/messages/unread-count': 'network error',
+      '/api/v1/login?level=STORK-QAA-Level-1': 'network error',
+    });
+
     // Back online, the notice goes away.
     await context.setOffline(false);
     await expect(notice).toHaveCount(0);
@@ -125,13 +171,15 @@ test.describe('offline', () => {
 
 test.describe('updates', () => {
   // A new build at the same origin: the browser's update check for sw.js is
-  // not routable from Playwright, so the server itself is restarted on the
+  // not routable from Playwright, so the relay itself is restarted on the
   // same port with a dist whose sw.js differs (everything else linked).
-  let server: ChildProcess | undefined;
-  test.afterAll(() => server?.kill());
+  let server: ExtraServers | undefined;
+  test.afterAll(async () => {
+    await server?.stopped();
+  });
 
   test('a waiting service worker offers "Neu laden", which activates it', async ({ page }) => {
-    const first = await startExtraServer({});
+    const first = await startExtraServer();
     server = first.server;
     const port = new URL(first.base).port;
     await page.goto(`${first.base}/`);
@@ -139,8 +187,8 @@ test.describe('updates', () => {
     await controlled(page);
     await expect(page.locator('.pwa-notice--update')).toHaveCount(0);
 
-    await stop(first.server);
-    const second = await startExtraServer({ PORT: port, BUERGERAMT_DIST: newerBuild() });
+    await first.server.stopped();
+    const second = await startExtraServer({ port, relay: { RELAY_DIST: newerBuild() } });
     server = second.server;
     await page.evaluate(async () => (await navigator.serviceWorker.ready).update());
 
@@ -159,13 +207,6 @@ test.describe('updates', () => {
     expect(state).toEqual({ waiting: false, newest: true });
   });
 });
-
-/** Stops a server and waits until its port is free again. */
-async function stop(server: ChildProcess) {
-  const exited = new Promise((resolve) => server.once('exit', resolve));
-  server.kill();
-  await exited;
-}
 
 /** A copy of dist/ (files linked) whose sw.js differs by a comment. */
 function newerBuild(): string {

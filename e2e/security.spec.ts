@@ -1,19 +1,24 @@
 // Issue 8, part 4 (browser): the CSP holds on every route, SRI on every
 // script and stylesheet, no token or personal data left in storage, caches
 // or URLs after a full journey, logout clears the session, and no other
-// origin can frame the app. What is stored where: docs/security.md.
+// origin can frame the app. Issue 14 (the relay): no token ever reaches the
+// browser, the session cookie is HttpOnly and renewed at every login, the
+// relay refuses cross-site writes, and the strict stand-in refuses whoever
+// is not the relay. What is stored where: docs/security.md.
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page, Request, Response } from '@playwright/test';
-import { test, expect, waitForApp, passwordLogin, eidLogin } from './fixtures';
+import { test, expect, waitForApp, passwordLogin, eidLogin, sessionInfo, sessionCookie, tokensIn, upstreamOrigin, API, SESSION_COOKIE } from './fixtures';
 import { SERVICES, ERIKA, KOELN, applyUrl, startWithPassword, sendHundesteuer } from './apply-helpers';
+import { citizenToken, senderToken } from './standin';
 
 /** What the app may keep in localStorage: preferences only. */
 const LOCAL_KEYS = new Set(['buergeramt.farbschema', 'buergeramt.sprache', 'buergeramt.ort', 'buergeramt.installhinweis']);
-/** sessionStorage while logged in (the tab's session, by design) and during a login round trip. */
-const SESSION_KEY = 'buergeramt.sitzung';
-const PENDING_KEY = 'buergeramt.anmeldung';
+/** What the app may keep in sessionStorage: a token-free summary of the session, nothing else. */
+const SESSION_KEYS = new Set(['buergeramt.session']);
+/** The relay: the app's one origin. */
+const APP = `http://127.0.0.1:${process.env.E2E_PORT}`;
 
 type Violation = { page: string; directive: string; blocked: string; sample: string };
 
@@ -44,7 +49,8 @@ async function watchCsp(page: Page) {
     }
   });
   page.on('response', async (r: Response) => {
-    if (r.request().resourceType() === 'document' && r.url().startsWith(`http://127.0.0.1:${process.env.E2E_PORT}/`)) {
+    const ours = [`${APP}/`, `${process.env.E2E_UPSTREAM}/`, `${process.env.E2E_CONSOLE}/`];
+    if (r.request().resourceType() === 'document' && ours.some((o) => r.url().startsWith(o))) {
       const h = await r.allHeaders();
       documents.push({ url: r.url(), csp: h['content-security-policy'] ?? null, xfo: h['x-frame-options'] ?? null });
     }
@@ -103,8 +109,10 @@ async function browserState(page: Page) {
       }
     }
     const idb: { db: string; store: string; key: string; value: string }[] = [];
+    const idbNames: string[] = [];
     for (const info of await indexedDB.databases()) {
       if (!info.name) continue;
+      idbNames.push(info.name);
       const db: IDBDatabase = await new Promise((ok, fail) => {
         const r = indexedDB.open(info.name!);
         r.onsuccess = () => ok(r.result);
@@ -126,8 +134,37 @@ async function browserState(page: Page) {
       }
       db.close();
     }
-    return { local, session, cache, idb };
+    return { local, session, cache, idb, idbNames, cookie: document.cookie };
   });
+}
+
+/**
+ * Every text body (JSON, HTML, scripts, plain text) the page receives from
+ * the app's origin and from the stand-in's pages. `settled()` waits for the
+ * bodies still being read.
+ */
+function watchBodies(page: Page) {
+  const bodies: { url: string; text: string }[] = [];
+  const pending: Promise<unknown>[] = [];
+  let unreadable = 0;
+  page.on('response', (r: Response) => {
+    const url = r.url();
+    if (!url.startsWith(`${APP}/`) && !url.startsWith(`${process.env.E2E_UPSTREAM}/`)) return;
+    if (r.status() >= 300 && r.status() < 400) return; // redirects have no body
+    const type = r.headers()['content-type'] ?? '';
+    if (!/json|text\/|javascript|xml/.test(type)) return;
+    pending.push(
+      r.text().then(
+        (text) => bodies.push({ url, text }),
+        () => unreadable++,
+      ),
+    );
+  });
+  return {
+    bodies,
+    unreadable: () => unreadable,
+    settled: () => Promise.all(pending),
+  };
 }
 
 function found(text: string, secrets: string[]): string[] {
@@ -137,16 +174,10 @@ function found(text: string, secrets: string[]): string[] {
 test.describe('CSP', () => {
   test.setTimeout(240_000);
 
-  test('full journey: every route without a CSP violation; afterwards no token or personal data in storage, caches or URLs', async ({ page, request, baseURL }) => {
+  test('full journey: every route without a CSP violation; afterwards no token or personal data in storage, caches, URLs or any answer', async ({ page, context, baseURL }) => {
     const csp = await watchCsp(page);
     const urls = watchUrls(page);
-    const tokens: Record<string, string> = {};
-    page.on('response', async (r) => {
-      if (new URL(r.url()).pathname === '/idp/token' && r.status() === 200) {
-        const t = await r.json().catch(() => ({}));
-        for (const k of ['access_token', 'refresh_token', 'id_token']) if (t[k]) tokens[`${k}#${Object.keys(tokens).length}`] = t[k];
-      }
-    });
+    const received = watchBodies(page);
 
     // Public pages.
     await visit(page, '/');
@@ -177,7 +208,7 @@ test.describe('CSP', () => {
     }
 
     // Online-Ausweis login (Level-4) from the account page; the provider's
-    // pages are watched too.
+    // pages are watched too. Then the postbox at Level-4.
     await visit(page, '/konto');
     await page.getByRole('button', { name: 'Mit BundID anmelden' }).click();
     await expect(page).toHaveURL(/\/idp\/login\//);
@@ -186,9 +217,15 @@ test.describe('CSP', () => {
     await eidLogin(page, ERIKA.card, ERIKA.pin);
     await expect(page).toHaveURL(/\/konto$/);
     await expect(page.getByRole('banner')).toContainText('Erika Mustermann');
-    const eidSession = JSON.parse((await page.evaluate((k) => sessionStorage.getItem(k), SESSION_KEY)) ?? '{}');
+    const eidSession = await sessionInfo(page);
     expect(eidSession.level).toBe('STORK-QAA-Level-4');
-    await page.getByRole('button', { name: 'Abmelden' }).click();
+    // Erika's identifiers, to look for later (from the relay, as the app sees them).
+    const attribute = (name: string) => eidSession.attributes.find((a: any) => a.name === name)?.value as string | undefined;
+    const ids = [attribute('bPK2'), attribute('mailboxUuid')].filter((v): v is string => !!v);
+    expect(ids.length, 'bPK2 and mailboxUuid among the attributes').toBe(2);
+    await visit(page, '/postfach');
+    await visit(page, '/konto');
+    await page.getByRole('main').getByRole('button', { name: 'Abmelden', exact: true }).click();
     await expect(page).toHaveURL(/\/$/);
     await waitForApp(page);
 
@@ -208,16 +245,16 @@ test.describe('CSP', () => {
     await waitForApp(page);
     await expect(page.locator('main')).toContainText('Hundesteuer');
 
-    // The authority console's pages (same policy), on a site of their own:
-    // the app's host sends the browser there, and the clerk's cookie never
+    // The authority console's pages (same policy), on a site of their own
+    // (the stand-in's, under another host name): the clerk's cookie never
     // reaches the app's host.
-    await page.goto('/behoerde/anmelden');
+    await page.goto(`${process.env.E2E_CONSOLE}/behoerde/anmelden`);
     expect(new URL(page.url()).origin).toBe(process.env.E2E_CONSOLE);
     await page.getByLabel('Benutzername').fill('sachbearbeitung');
     await page.getByLabel('Passwort').fill('Amt-NRW-2026');
     await page.getByRole('button', { name: /Anmelden/ }).click();
     await expect(page).toHaveURL(/\/behoerde\/eingang/);
-    await page.goto(`/behoerde/antraege/${submission}`);
+    await page.goto(`${process.env.E2E_CONSOLE}/behoerde/antraege/${submission}`);
     await expect(page.locator('h1')).toBeVisible();
     const consoleCookies = await page.context().cookies(`${process.env.E2E_CONSOLE}/behoerde/`);
     expect(consoleCookies.length, 'the console has its session cookie').toBeGreaterThan(0);
@@ -234,36 +271,57 @@ test.describe('CSP', () => {
       expect(d.csp, d.url).not.toContain('unsafe-inline');
       expect(d.csp, d.url).not.toContain("'unsafe-eval'");
       expect(d.csp, d.url).toContain("frame-ancestors 'none'");
+      // The app's pages may talk to their own origin only.
+      if (d.url.startsWith(`${APP}/`)) expect(d.csp, d.url).toMatch(/connect-src 'self'(;|$)/);
     }
     expect(csp.violations, 'CSP violations').toEqual([]);
     expect(csp.consoleReports, 'CSP reports on the console').toEqual([]);
 
-    // --- Storage after the journey. The secrets: every token the provider
-    // handed out, and Erika's personal data.
-    const session = JSON.parse((await page.evaluate((k) => sessionStorage.getItem(k), SESSION_KEY)) ?? '{}');
-    const userinfo = await (await request.get('/idp/userinfo', { headers: { Authorization: `Bearer ${session.access_token}` } })).json();
-    const tokenValues = Object.values(tokens);
-    expect(tokenValues.length).toBeGreaterThanOrEqual(6);
-    const personal = ['Erika', 'Mustermann', 'Gabler', '1964-08-12', '12.08.1964', 'Heidestr', userinfo.sub, userinfo.mailboxUuid, 'Bello-Sicherheitstest'];
-    expect(userinfo.sub).toBeTruthy();
-    const secrets = [...tokenValues, ...personal];
+    // --- Tokens. The relay holds them all: none in anything the page
+    // received (the relay's answers, the provider's pages), none in storage.
+    await received.settled();
+    expect(received.bodies.length, 'answers read').toBeGreaterThan(30);
+    const personalAnswers = received.bodies.filter((b) => /\/api\/v1\/(session|postbox|applications|cases|disclosures)\b/.test(b.url));
+    expect(personalAnswers.length, 'personal answers among them').toBeGreaterThan(5);
+    for (const b of received.bodies) expect(tokensIn(b.text), `token in the answer of ${b.url}`).toEqual([]);
+    // The session cookie: HttpOnly, so the page's scripts never see it.
+    const cookie = await sessionCookie(context);
+    expect(cookie?.httpOnly, 'the session cookie is HttpOnly').toBe(true);
+
+    // --- Storage after the journey. The secrets: Erika's personal data and identifiers.
+    const personal = ['Erika', 'Mustermann', 'Gabler', '1964-08-12', '12.08.1964', 'Heidestr', ...ids, 'Bello-Sicherheitstest'];
+    const secrets = [...personal, cookie!.value];
 
     const state = await browserState(page);
+    expect(state.cookie, 'document.cookie').not.toContain(SESSION_COOKIE);
+    expect(found(state.cookie, [cookie!.value]), 'document.cookie').toEqual([]);
     // localStorage: preferences only.
     expect(Object.keys(state.local).filter((k) => !LOCAL_KEYS.has(k)), 'unexpected localStorage keys').toEqual([]);
-    for (const [k, v] of Object.entries(state.local)) expect(found(v, secrets), `localStorage ${k}`).toEqual([]);
-    // sessionStorage: only the tab's session (tokens and attributes by design).
-    expect(Object.keys(state.session).sort()).toEqual([SESSION_KEY]);
-    // Cache Storage: every cache, every entry, URL and body.
+    for (const [k, v] of Object.entries(state.local)) {
+      expect(found(v, secrets), `localStorage ${k}`).toEqual([]);
+      expect(tokensIn(v), `localStorage ${k}`).toEqual([]);
+    }
+    // sessionStorage: at most the token-free session summary.
+    expect(Object.keys(state.session).filter((k) => !SESSION_KEYS.has(k)), 'unexpected sessionStorage keys').toEqual([]);
+    for (const [k, v] of Object.entries(state.session)) {
+      expect(tokensIn(v), `sessionStorage ${k}`).toEqual([]);
+      expect(found(v, [cookie!.value]), `sessionStorage ${k}`).toEqual([]);
+    }
+    // Cache Storage: every cache, every entry, URL and body; only the shell,
+    // fonts, config and the public catalogue.
     expect(state.cache.length).toBeGreaterThan(0);
     for (const e of state.cache) {
       expect(found(e.url, secrets), `cached URL ${e.url}`).toEqual([]);
       expect(found(e.body, secrets), `cached body of ${e.url} (${e.cache})`).toEqual([]);
-      expect(new URL(e.url).pathname, e.url).not.toMatch(/^\/(idp|fitconnect|zbp|behoerde)\//);
+      expect(tokensIn(e.body), `cached body of ${e.url} (${e.cache})`).toEqual([]);
+      expect(new URL(e.url).origin, e.url).toBe(APP);
+      expect(new URL(e.url).pathname, e.url).not.toMatch(/^\/api(\/|$)(?!v1\/catalogue\/)/);
     }
-    // IndexedDB: drafts and files only as ciphertext; keys not extractable.
+    // IndexedDB: drafts and files only as ciphertext; keys not extractable; no token in names, keys or values.
+    expect(tokensIn(state.idbNames.join(' ')), 'IndexedDB names').toEqual([]);
     for (const r of state.idb) {
       expect(found(r.key + r.value, secrets), `${r.db}/${r.store}/${r.key}`).toEqual([]);
+      expect(tokensIn(r.store + ' ' + r.key + ' ' + r.value), `${r.db}/${r.store}/${r.key}`).toEqual([]);
       expect(r.value, `${r.db}/${r.store}`).not.toContain('CryptoKey(extractable=true)');
     }
     // URLs: what the tab showed, and every request to our origin (the
@@ -271,10 +329,11 @@ test.describe('CSP', () => {
     const origin = new URL(page.url()).origin;
     for (const u of [...urls.addresses, ...urls.requests.filter((r) => r.startsWith(origin))]) {
       expect(found(decodeURIComponent(u), secrets), u).toEqual([]);
+      expect(tokensIn(decodeURIComponent(u)), u).toEqual([]);
     }
-    expect(urls.addresses.filter((u) => /[?&](code|state)=/.test(u) && !u.includes('/anmelden/rueckkehr'))).toEqual([]);
-    const history = await page.evaluate(() => history.length);
-    expect(history).toBeGreaterThan(10);
+    expect(urls.addresses.filter((u) => /[?&](code|state)=/.test(u) && !u.includes('/api/v1/login/callback'))).toEqual([]);
+    const historyLength = await page.evaluate(() => window.history.length);
+    expect(historyLength).toBeGreaterThan(10);
   });
 });
 
@@ -367,30 +426,37 @@ test.describe('logout', () => {
   // finished login, which refuses to be used again (409).
   test.use({ allowedConsoleErrors: [/status of 409 \(Conflict\)/] });
 
-  test('logout clears the session: storage keys, reload and the back button show nothing personal', async ({ page }) => {
+  test('logout clears the session: storage keys, reload and the back button show nothing personal', async ({ page, context, request }) => {
     await visit(page, '/konto');
     await page.getByRole('button', { name: 'Mit BundID anmelden' }).click();
     await passwordLogin(page, ERIKA.user, ERIKA.password);
     await expect(page).toHaveURL(/\/konto$/);
     await expect(page.locator('tr[data-attribute="givenName"]')).toContainText('Erika');
-    const session = JSON.parse((await page.evaluate((k) => sessionStorage.getItem(k), SESSION_KEY)) ?? '{}');
-    expect(session.access_token).toBeTruthy();
+    const cookie = await sessionCookie(context);
+    expect(cookie?.value).toBeTruthy();
     await visit(page, '/postfach');
     await visit(page, '/antraege');
     await visit(page, '/konto');
     const urls = watchUrls(page);
 
-    await page.getByRole('button', { name: 'Abmelden' }).click();
+    await page.getByRole('main').getByRole('button', { name: 'Abmelden', exact: true }).click();
     await expect(page).toHaveURL(/\/$/);
     await waitForApp(page);
     const state = await browserState(page);
     expect(Object.keys(state.session).filter((k) => k.startsWith('buergeramt.'))).toEqual([]);
-    const secrets = [session.access_token, session.refresh_token, session.id_token, 'Erika', 'Mustermann', 'Heidestr'];
+    const secrets = [cookie!.value, 'Erika', 'Mustermann', 'Heidestr'];
     expect(found(JSON.stringify(state), secrets)).toEqual([]);
-    // The ID token is not put into an address (history, server logs).
-    for (const u of [...urls.requests, ...urls.addresses]) expect(found(u, [session.id_token]), u).toEqual([]);
-    // The provider revoked the tokens.
-    expect((await page.request.get('/idp/userinfo', { headers: { Authorization: `Bearer ${session.access_token}` } })).status()).toBe(401);
+    expect(tokensIn(JSON.stringify(state))).toEqual([]);
+    expect(await sessionCookie(context), 'the cookie is cleared').toBeUndefined();
+    // The relay ends the login at the provider server to server: no ID
+    // token (or any token) is put into an address (history, server logs).
+    for (const u of [...urls.requests, ...urls.addresses]) {
+      expect(tokensIn(decodeURIComponent(u)), u).toEqual([]);
+      expect(u, u).not.toContain('id_token_hint');
+    }
+    // The session is over at the relay: the old cookie opens nothing.
+    const replay = await request.get('/api/v1/postbox/messages', { headers: { ...API, Cookie: `${SESSION_COOKIE}=${cookie!.value}` } });
+    expect(replay.status()).toBe(401);
 
     // A reload shows a logged-out app.
     await page.reload();
@@ -409,7 +475,134 @@ test.describe('logout', () => {
       await expect(page.locator('main')).not.toContainText('Mustermann', { timeout: 3000 });
       await expect(page.getByRole('banner')).not.toContainText('Erika');
     }
-    expect(await page.evaluate((k) => sessionStorage.getItem(k), SESSION_KEY)).toBeNull();
+    expect(await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('buergeramt.')))).toEqual([]);
+  });
+});
+
+test.describe('the session cookie', () => {
+  test('a new value at every login and step-up; a planted value is never adopted; the old one opens nothing', async ({ page, context, request }) => {
+    // A value planted before the login (session fixation) …
+    await context.addCookies([{ name: SESSION_COOKIE, value: 'untergeschobener-wert', url: APP }]);
+    await visit(page, '/konto');
+    await page.getByRole('button', { name: 'Mit BundID anmelden' }).click();
+    await passwordLogin(page, ERIKA.user, ERIKA.password);
+    await expect(page).toHaveURL(/\/konto$/);
+    await expect(page.getByRole('banner')).toContainText('Erika Mustermann');
+    const level1 = await sessionCookie(context);
+    // … is replaced by the relay's own.
+    expect(level1?.value).toBeTruthy();
+    expect(level1!.value).not.toBe('untergeschobener-wert');
+    expect(level1).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
+    expect((await sessionInfo(page)).level).toBe('STORK-QAA-Level-1');
+
+    // Step-up to Level-4 (the same call at a higher level): a new session.
+    await page.getByRole('button', { name: 'Mit Online-Ausweis anmelden (Vertrauensniveau hoch)' }).click();
+    await eidLogin(page, ERIKA.card, ERIKA.pin);
+    await expect(page).toHaveURL(/\/konto$/);
+    await expect(page.getByRole('banner').locator('.trust-badge')).toHaveText(/hoch/);
+    const level4 = await sessionCookie(context);
+    expect(level4?.value).toBeTruthy();
+    expect(level4!.value, 'the cookie changes at the step-up').not.toBe(level1!.value);
+    expect((await sessionInfo(page)).level).toBe('STORK-QAA-Level-4');
+
+    // The Level-1 session ended with the step-up: its cookie opens nothing.
+    const old = await request.get('/api/v1/session', { headers: { ...API, Cookie: `${SESSION_COOKIE}=${level1!.value}` } });
+    expect((await old.json()).loggedIn).toBe(false);
+    const current = await request.get('/api/v1/session', { headers: { ...API, Cookie: `${SESSION_COOKIE}=${level4!.value}` } });
+    expect((await current.json()).level).toBe('STORK-QAA-Level-4');
+    expect(await page.evaluate(() => document.cookie)).not.toContain(level4!.value);
+  });
+});
+
+test.describe('cross-site writes', () => {
+  // The refused form post is a navigation to a 403 answer.
+  test.use({ allowedConsoleErrors: [/status of 403 \(Forbidden\)/] });
+
+  test('the relay refuses state-changing calls from another site or without its header (403 cross_site)', async ({ request }) => {
+    const crossSite = await request.post('/api/v1/logout', {
+      headers: { ...API, Origin: 'http://evil.example', 'Sec-Fetch-Site': 'cross-site' },
+    });
+    expect(crossSite.status()).toBe(403);
+    expect((await crossSite.json()).error).toBe('cross_site');
+    // Another origin alone, or another site alone, is enough to refuse.
+    const alone: Record<string, string>[] = [{ Origin: 'http://evil.example' }, { 'Sec-Fetch-Site': 'same-site' }];
+    for (const headers of alone) {
+      const r = await request.post('/api/v1/logout', { headers: { ...API, ...headers } });
+      expect(r.status(), JSON.stringify(headers)).toBe(403);
+      expect((await r.json()).error, JSON.stringify(headers)).toBe('cross_site');
+    }
+    // Without the Buergeramt-Api header (what a cross-site form sends).
+    const noHeader = await request.post('/api/v1/logout', { form: { a: '1' } });
+    expect(noHeader.status()).toBe(403);
+    expect((await noHeader.json()).error).toBe('cross_site');
+    // The control: the app's own call is accepted.
+    const own = await request.post('/api/v1/logout', { headers: { ...API, Origin: APP, 'Sec-Fetch-Site': 'same-origin' } });
+    expect(own.status()).toBe(200);
+  });
+
+  test('a cross-site form in the browser cannot log the citizen out', async ({ page, context }) => {
+    await visit(page, '/konto');
+    await page.getByRole('button', { name: 'Mit BundID anmelden' }).click();
+    await passwordLogin(page, ERIKA.user, ERIKA.password);
+    await expect(page).toHaveURL(/\/konto$/);
+    const before = await sessionCookie(context);
+    // Another site's page posts a form to the relay (the browser adds Origin and Sec-Fetch-Site).
+    const server = createServer((_req, res) => {
+      res.setHeader('Content-Type', 'text/html; charset=utf-8');
+      res.end(
+        `<!doctype html><title>Fremde Seite</title><form id="f" method="post" action="${APP}/api/v1/logout"><button>Los</button></form>`,
+      );
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    try {
+      // `localhost` is another site than the app's `127.0.0.1`.
+      await page.goto(`http://localhost:${(server.address() as AddressInfo).port}/`);
+      const answer = page.waitForResponse((r) => r.url() === `${APP}/api/v1/logout`);
+      await page.locator('#f button').click();
+      expect((await answer).status()).toBe(403);
+    } finally {
+      await new Promise((ok) => server.close(ok));
+    }
+    expect((await sessionCookie(context))?.value).toBe(before!.value);
+    await visit(page, '/konto');
+    await expect(page.getByRole('banner')).toContainText('Erika Mustermann');
+  });
+});
+
+test.describe('the stand-in behind the relay', () => {
+  test('its PVOG and ZBP answer the relay only: not without a token, not a citizen, not a token for another purpose', async () => {
+    const up = upstreamOrigin();
+    const locations = `${up}/pvog/v2/locations?q=${encodeURIComponent('Köln')}`;
+    const messages = `${up}/zbp/v1/messages`;
+    const call = (url: string, token?: string) => fetch(url, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+
+    // Nobody.
+    expect((await call(locations)).status).toBe(401);
+    expect((await call(messages)).status).toBe(401);
+    // A made-up token.
+    expect((await call(locations, 'erfunden')).status).toBe(401);
+    expect((await call(messages, 'erfunden')).status).toBe(401);
+    // A citizen with a real token of their own (what the app held before the relay).
+    const citizen = await citizenToken('max.beispiel', 'Beispiel-Basis-1');
+    expect((await call(locations, citizen)).status).toBe(401);
+    expect((await call(messages, citizen)).status).toBe(401);
+    // The Onlinedienst, but with a token for FIT-Connect only.
+    const sendOnly = await senderToken('fitconnect:send');
+    expect((await call(locations, sendOnly)).status).toBe(403);
+    expect([401, 403]).toContain((await call(messages, sendOnly)).status);
+    // The control: the right service token reads the catalogue.
+    const read = await call(locations, await senderToken('pvog:read'));
+    expect(read.status).toBe(200);
+    expect(JSON.stringify(await read.json())).toContain('Köln');
+  });
+
+  test('the relay ignores a bearer token from the browser', async ({ request }) => {
+    const citizen = await citizenToken('max.beispiel', 'Beispiel-Basis-1');
+    const headers = { ...API, Authorization: `Bearer ${citizen}` };
+    expect(await (await request.get('/api/v1/session', { headers })).json()).toEqual({ loggedIn: false });
+    const postbox = await request.get('/api/v1/postbox/messages', { headers });
+    expect(postbox.status()).toBe(401);
+    expect((await postbox.json()).error).toBe('login_required');
   });
 });
 
@@ -421,14 +614,14 @@ test.describe('clickjacking', () => {
   test.beforeAll(async () => {
     // A page of another origin (another port) that frames the app and,
     // as a control, a page of its own.
-    const target = `http://127.0.0.1:${process.env.E2E_PORT}`;
+    const target = APP;
     server = createServer((req, res) => {
       res.setHeader('Content-Type', 'text/html; charset=utf-8');
       if (req.url === '/own') return res.end('<!doctype html><title>eigen</title><h1 id="own">Eigene Seite</h1>');
       res.end(
         `<!doctype html><title>Fremde Seite</title>` +
           `<iframe id="app" title="app" src="${target}/" width="800" height="600"></iframe>` +
-          `<iframe id="idp" title="idp" src="${target}/behoerde/anmelden" width="800" height="600"></iframe>` +
+          `<iframe id="idp" title="idp" src="${process.env.E2E_CONSOLE}/behoerde/anmelden" width="800" height="600"></iframe>` +
           `<iframe id="own" title="own" src="/own" width="200" height="100"></iframe>`,
       );
     });
@@ -440,7 +633,12 @@ test.describe('clickjacking', () => {
   });
 
   test('another origin cannot frame the app or the console', async ({ page, request }) => {
-    for (const path of ['/', '/konto', '/idp/.well-known/openid-configuration', '/behoerde/anmelden']) {
+    for (const path of [
+      `${APP}/`,
+      `${APP}/konto`,
+      `${process.env.E2E_UPSTREAM}/idp/.well-known/openid-configuration`,
+      `${process.env.E2E_CONSOLE}/behoerde/anmelden`,
+    ]) {
       const h = (await request.get(path)).headers();
       expect(h['x-frame-options'], path).toBe('DENY');
       expect(h['content-security-policy'], path).toContain("frame-ancestors 'none'");
@@ -455,7 +653,7 @@ test.describe('clickjacking', () => {
       expect(text, `#${id} shows the app`).not.toMatch(/Bürgeramt|Anmelden|Behörde/);
       // A refused frame holds the browser's error page, not our document.
       const url = content ? await content.evaluate(() => location.href).catch(() => 'unreachable') : 'none';
-      expect(url, `#${id} holds our page`).not.toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${process.env.E2E_PORT}/`));
+      for (const ours of [APP, process.env.E2E_CONSOLE!]) expect(url, `#${id} holds our page`).not.toContain(`${ours}/`);
       const ours = content ? await content.locator('#inhalt, .bh-main, form[action^="/behoerde"]').count().catch(() => 0) : 0;
       expect(ours, `#${id} rendered app content`).toBe(0);
     }

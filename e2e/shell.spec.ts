@@ -99,6 +99,9 @@ test('security headers: CSP without unsafe-inline scripts, no framing', async ({
   expect(csp).toContain("frame-ancestors 'none'");
   expect(csp).toMatch(/script-src 'self' 'wasm-unsafe-eval' 'sha256-/);
   expect(csp).not.toContain('unsafe-inline');
+  // The app talks to its own origin only (the relay).
+  expect(csp).toMatch(/connect-src 'self'(;|$)/);
+  expect(csp).toMatch(/form-action 'self'(;|$)/);
   expect(res.headers()['x-content-type-options']).toBe('nosniff');
   expect(res.headers()['referrer-policy']).toBe('no-referrer');
 });
@@ -136,13 +139,24 @@ test('hashed assets are compressed and cached for a year, index.html is revalida
   }
 });
 
-test('config.json and healthz answer JSON; unknown API paths get JSON 404', async ({ request }) => {
+test('config.json and healthz answer JSON; unknown API paths get JSON errors', async ({ request }) => {
+  // The app's configuration names no upstream and no secret: one origin, one API version.
   const cfg = await (await request.get('/config.json')).json();
-  expect(cfg.client_id).toBe('buergeramt-app');
-  expect(cfg.pvog).toMatch(/\/pvog$/);
+  expect(cfg).toEqual({ apiVersion: 1, sampleData: true });
   const health = await (await request.get('/healthz')).json();
   expect(health.status).toBe('ok');
-  const nf = await request.get('/zbp/gibt-es-nicht');
+  expect(health.apiVersion).toBe(1);
+  const nf = await request.get('/api/v1/gibt-es-nicht');
   expect(nf.status()).toBe(404);
   expect((await nf.json()).error).toBe('not_found');
+  expect(nf.headers()['cache-control']).toBe('no-store');
+  // Another API version: the app is told to reload.
+  const old = await request.get('/api/v2/catalogue/lebenslagen');
+  expect(old.status()).toBe(409);
+  expect((await old.json()).error).toBe('api_version');
+  // The upstreams' paths are not the relay's: no app page, no upstream answer.
+  for (const path of ['/pvog/v2/locations?q=K%C3%B6ln', '/zbp/v1/messages', '/fitconnect/v1/submissions', '/idp/userinfo']) {
+    const r = await request.get(path);
+    expect(r.headers()['content-type'] ?? '', path).not.toContain('application/json');
+  }
 });

@@ -1,17 +1,18 @@
 // Bürgeramt NRW service worker: the app opens offline after one visit.
 //
-// What it caches, and what never:
+// The app talks to one origin only, the relay (docs/relay.md). What the
+// worker caches, and what never:
 // * the app shell and its hashed assets (PRECACHE, written at build time by
 //   `pwa-assets precache`, see Trunk.toml), one cache per build version;
 // * fonts and /config.json as they are used (no personal data in either);
-// * GET /pvog (search and service descriptions, public catalogue data):
-//   network first, the last answer kept for offline use, then marked stale;
-// * GET /api/v1/catalogue (the relay's public catalogue, docs/relay.md):
-//   the same as /pvog;
-// * nothing else. /idp, /fitconnect, /zbp, /behoerde and every other /api/
-//   path (the relay's personal routes, login, logout) are never touched: the
-//   worker does not answer them, not even with the offline shell, so no
-//   personal data ends up in a cache.
+// * GET /api/v1/catalogue/… (the relay's public catalogue: search, service
+//   descriptions, places, organisations): network first, the last answer
+//   kept for offline use, then marked stale;
+// * nothing else. Every other path under /api (the relay's personal routes,
+//   login and its callback, logout, sessions, postbox, applications, and
+//   the public submission routes) is never touched: the worker does not
+//   answer it, not even with the offline shell, so no personal data ends up
+//   in a cache and a login navigation always reaches the relay.
 //
 // A new build gives a new sw.js; it installs, waits, and the app offers
 // "Neue Version verfügbar – Neu laden", which posts SKIP_WAITING.
@@ -21,11 +22,14 @@ const PRECACHE = [];
 
 const SHELL_CACHE = `shell-${VERSION}`;
 const RUNTIME_CACHE = "runtime"; // fonts, config.json
-const PVOG_CACHE = "pvog"; // public catalogue answers
-const NEVER = ["/idp", "/fitconnect", "/zbp", "/behoerde", "/api"];
-/** The relay's public routes, cached like /pvog (checked before NEVER). */
+const CATALOGUE_CACHE = "catalogue"; // the relay's public catalogue answers
+/** Caches of earlier versions of this worker that are no longer used. */
+const RETIRED_CACHES = ["pvog"];
+/** The relay's public, cacheable routes (checked before NEVER). */
 const PUBLIC_API = ["/api/v1/catalogue"];
-/** Header on a /pvog answer served from the cache. */
+/** Never answered by the worker: straight to the network. */
+const NEVER = ["/api", "/healthz"];
+/** Header on a catalogue answer served from the cache. */
 const STALE_HEADER = "X-Buergeramt-Stale";
 
 self.addEventListener("install", (event) => {
@@ -35,9 +39,12 @@ self.addEventListener("install", (event) => {
 self.addEventListener("activate", (event) => {
   event.waitUntil(
     (async () => {
-      // Drop the shells of older builds; keep runtime and catalogue caches.
+      // Drop the shells of older builds and retired caches; keep the
+      // runtime and catalogue caches.
       for (const key of await caches.keys()) {
-        if (key.startsWith("shell-") && key !== SHELL_CACHE) await caches.delete(key);
+        if ((key.startsWith("shell-") && key !== SHELL_CACHE) || RETIRED_CACHES.includes(key)) {
+          await caches.delete(key);
+        }
       }
       await self.clients.claim();
     })(),
@@ -63,8 +70,6 @@ self.addEventListener("fetch", (event) => {
 
   if (req.mode === "navigate") {
     event.respondWith(navigation(req));
-  } else if (under(url.pathname, "/pvog")) {
-    event.respondWith(catalogue(event));
   } else if (url.pathname === "/config.json") {
     event.respondWith(networkFirst(req, RUNTIME_CACHE));
   } else if (PRECACHE.includes(url.pathname) || url.pathname.startsWith("/fira-sans/") || url.pathname.startsWith("/fonts/")) {
@@ -111,18 +116,19 @@ async function networkFirst(req, cacheName) {
 }
 
 /** Catalogue data: fresh when online; offline the last answer, marked stale
- *  by a header and a message to the page, so it can say so. */
+ *  by a header and a message to the page, so it can say so. Only successful
+ *  answers are kept (the relay's errors are `no-store`). */
 async function catalogue(event) {
   const req = event.request;
   try {
     const res = await fetch(req);
     if (res.ok) {
       const copy = res.clone();
-      caches.open(PVOG_CACHE).then((c) => c.put(req, copy));
+      caches.open(CATALOGUE_CACHE).then((c) => c.put(req, copy));
     }
     return res;
   } catch (err) {
-    const hit = await caches.match(req, { cacheName: PVOG_CACHE });
+    const hit = await caches.match(req, { cacheName: CATALOGUE_CACHE });
     if (!hit) throw err;
     const client = await self.clients.get(event.clientId);
     if (client) client.postMessage({ type: "STALE", url: req.url });

@@ -27,9 +27,19 @@ if [ "$only" = all ]; then
   cargo test -p buergeramt --target wasm32-unknown-unknown --test 'web_*'
 fi
 
-step "5/5 Playwright end-to-end (fresh server, free port, temporary data)"
+step "5/5 Playwright end-to-end (fresh stand-in and relay, free ports, temporary data)"
 trunk build --release --offline
-cargo build -p backends --bins
+# The app talks to the relay only: no upstream path may be left in what the
+# browser loads (scripts, wasm, pages, the service worker, JSON).
+upstream_paths='/pvog/|/fitconnect/|/zbp/|/idp/token'
+offenders=$(find dist -type f \( -name '*.js' -o -name '*.wasm' -o -name '*.html' -o -name '*.json' -o -name '*.webmanifest' \) \
+  -exec grep -l -a -E -e "$upstream_paths" {} + || true)
+if [ -n "$offenders" ]; then
+  printf 'dist/ still names an upstream path (%s) in:\n%s\n' "$upstream_paths" "$offenders" >&2
+  for f in $offenders; do grep -a -o -E -e ".{0,40}($upstream_paths).{0,40}" "$f" | head -3 | tr -c '[:print:]\n' '.' >&2 || true; done
+  exit 1
+fi
+cargo build -p backends -p relay --bins
 # The size budget (budget.json): fails when the first load (index.html and
 # everything it references, brotli) is over. Sizes are deterministic;
 # timings stay in `make bench`.

@@ -1,4 +1,4 @@
-//! Routes and context: the i18n provider, the runtime config, the shell
+//! Routes and context: the i18n provider, the relay's client, the shell
 //! (skip link, header, main, footer) and focus management on navigation.
 
 use leptos::prelude::*;
@@ -10,22 +10,17 @@ use leptos_router::{
 
 use crate::components::layout::{SiteFooter, SiteHeader, SkipLink};
 use crate::components::locale::LocaleProvider;
+use crate::components::login_outcome::LoginOutcomeNotice;
 use crate::components::online::OnlineProvider;
 use crate::components::pwa::{InstallOffer, PwaNotices};
-use crate::components::session::{AuthProvider, LoginOutcomeNotice};
+use crate::components::session::AuthProvider;
 use crate::pages;
 use crate::pages::lazy::*;
 
-/// The runtime configuration (`/config.json`), loaded once at start.
-#[derive(Clone, Copy)]
-pub struct ConfigContext(
-    pub LocalResource<Result<crate::domain::config::AppConfig, crate::api::ApiError>>,
-);
-
 #[component]
 pub fn App() -> impl IntoView {
-    let config = LocalResource::new(crate::api::config::load);
-    provide_context(ConfigContext(config));
+    // `/config.json` (time limits, API version) is read by the client
+    // itself before its first call (`api::config::ready`).
     crate::api::provide_backends();
     view! {
         <LocaleProvider>

@@ -44,10 +44,21 @@ pub fn origins(config: &Config) -> Origins {
         .into_iter()
         .filter(|origin| *origin != config.public_url)
         .collect();
-    let form_action = crate::config::origin_of(&config.app.idp)
+    // The login pages' forms end in a redirect to the relay's callback:
+    // `form-action` covers the redirect targets of a form too.
+    let mut form_action: Vec<String> = crate::config::origin_of(&config.app.idp)
         .into_iter()
+        .chain(
+            config
+                .clients
+                .relay_urls
+                .iter()
+                .filter_map(|u| crate::config::origin_of(u)),
+        )
         .filter(|origin| *origin != config.public_url)
         .collect();
+    form_action.sort();
+    form_action.dedup();
     Origins {
         connect,
         form_action,
@@ -68,6 +79,19 @@ pub async fn headers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_login_forms_may_end_at_the_relay() {
+        let mut cfg = Config::for_tests("d".into(), "dist".into());
+        cfg.clients.relay_urls = vec!["http://127.0.0.1:9999".into()];
+        let o = origins(&cfg);
+        assert!(o.form_action.contains(&"http://127.0.0.1:9999".to_string()));
+        let p = ContentSecurityPolicy::policy(&[], &cfg);
+        assert!(
+            p.contains("form-action 'self' http://127.0.0.1:9999"),
+            "{p}"
+        );
+    }
 
     #[test]
     fn policy_has_no_unsafe_inline_and_forbids_framing() {

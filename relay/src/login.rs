@@ -22,6 +22,11 @@ use crate::oidc::LoginError;
 use crate::session::{self, Citizen, MaybeCitizen, NewSession};
 use crate::RelayState;
 
+/// The shortest login the relay accepts from the provider (a shorter
+/// `expires_in` is taken as this). Short, so that tests of the session end
+/// can use a provider with half-minute logins.
+const MIN_LIFETIME_SECONDS: i64 = 15;
+
 #[derive(Deserialize)]
 pub struct StartParams {
     level: Option<String>,
@@ -241,7 +246,10 @@ pub async fn callback(
         Ok(a) => a,
         Err(e) => return Ok(unreachable(&e)),
     };
-    let lifetime = tokens.expires_in.unwrap_or(1800).clamp(60, 86_400);
+    let lifetime = tokens
+        .expires_in
+        .unwrap_or(1800)
+        .clamp(MIN_LIFETIME_SECONDS, 86_400);
     let new = NewSession {
         sub: login.sub,
         level: login.level,
@@ -333,7 +341,10 @@ pub async fn extend(
         }
         Err(e) => return Err(e.into()),
     };
-    let lifetime = tokens.expires_in.unwrap_or(1800).clamp(60, 86_400);
+    let lifetime = tokens
+        .expires_in
+        .unwrap_or(1800)
+        .clamp(MIN_LIFETIME_SECONDS, 86_400);
     let expires_at = session::now() + lifetime;
     let id_hash = s.id_hash.clone();
     state

@@ -60,10 +60,16 @@ const CONFIG_TIMEOUT_MS: u32 = 8_000;
 /// Where the configuration is served.
 pub const CONFIG_URL: &str = "/config.json";
 
+/// Where the one load of the configuration stands.
+enum State {
+    NotStarted,
+    /// Under way; these wait for it.
+    Loading(Vec<std::task::Waker>),
+    Done(Result<AppConfig, ApiError>),
+}
+
 thread_local! {
-    /// The one load of the configuration, shared by everyone who waits.
-    static LOADING: RefCell<Option<js_sys::Promise>> = const { RefCell::new(None) };
-    static LOADED: RefCell<Option<Result<AppConfig, ApiError>>> = const { RefCell::new(None) };
+    static STATE: RefCell<State> = const { RefCell::new(State::NotStarted) };
 }
 
 async fn fetch() -> Result<AppConfig, ApiError> {
@@ -80,26 +86,41 @@ async fn fetch() -> Result<AppConfig, ApiError> {
     Ok(config)
 }
 
-/// Waits until `/config.json` was read (or failed: the defaults apply).
-pub async fn ready() {
-    let promise = LOADING.with(|l| {
-        l.borrow_mut()
-            .get_or_insert_with(|| {
-                wasm_bindgen_futures::future_to_promise(async {
-                    let result = fetch().await;
-                    LOADED.with(|c| *c.borrow_mut() = Some(result));
-                    Ok(wasm_bindgen::JsValue::UNDEFINED)
-                })
-            })
-            .clone()
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+/// Waits for the one load of `/config.json`; the first caller starts it.
+struct Ready;
+
+impl std::future::Future for Ready {
+    type Output = Result<AppConfig, ApiError>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        STATE.with(|s| {
+            let mut s = s.borrow_mut();
+            match &mut *s {
+                State::Done(result) => std::task::Poll::Ready(result.clone()),
+                State::Loading(waiters) => {
+                    waiters.push(cx.waker().clone());
+                    std::task::Poll::Pending
+                }
+                State::NotStarted => {
+                    *s = State::Loading(vec![cx.waker().clone()]);
+                    wasm_bindgen_futures::spawn_local(async {
+                        let result = fetch().await;
+                        let done = STATE.with(|s| s.replace(State::Done(result)));
+                        if let State::Loading(waiters) = done {
+                            waiters.into_iter().for_each(std::task::Waker::wake);
+                        }
+                    });
+                    std::task::Poll::Pending
+                }
+            }
+        })
+    }
 }
 
-/// Loads and checks the runtime configuration (once; later calls share it).
-pub async fn load() -> Result<AppConfig, ApiError> {
-    ready().await;
-    LOADED
-        .with(|c| c.borrow().clone())
-        .unwrap_or_else(|| Err(ApiError::Decode("configuration not loaded".into())))
+/// Waits until `/config.json` was read (or failed: the defaults apply).
+pub async fn ready() {
+    let _ = Ready.await;
 }

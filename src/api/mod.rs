@@ -40,19 +40,18 @@ use crate::domain::retry::{next_delay, parse_retry_after, Outcome, Policy};
 /// [`postbox`], [`applications`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backends {
-    /// `/api/v1`.
-    prefix: &'static str,
+    _relay: (),
 }
 
 impl Backends {
-    /// The relay of this origin.
+    /// The relay of this origin, under [`API_PREFIX`].
     pub const fn relay() -> Self {
-        Backends { prefix: API_PREFIX }
+        Backends { _relay: () }
     }
 
     /// The URL of an API path (`catalogue/locations?q=…`).
     pub(crate) fn url(&self, path: &str) -> String {
-        format!("{}/{}", self.prefix, path.trim_start_matches('/'))
+        format!("{API_PREFIX}/{}", path.trim_start_matches('/'))
     }
 }
 
@@ -256,7 +255,7 @@ impl Answer {
 
     /// The error for a non-2xx answer.
     pub fn status_error(&self) -> ApiError {
-        if self.status == 409 && self.error_code().as_deref() == Some(ERROR_API_VERSION) {
+        if self.status == 409 && self.has_error(ERROR_API_VERSION) {
             return ApiError::Outdated;
         }
         ApiError::Status {
@@ -271,11 +270,11 @@ impl Answer {
         }
     }
 
-    /// The `error` code of a relay's JSON error, if the body is one.
-    pub fn error_code(&self) -> Option<String> {
-        serde_json::from_slice::<contract::relay::ErrorBody>(&self.body)
-            .ok()
-            .map(|e| e.error)
+    /// Is this the relay's JSON error with the code `code`
+    /// (`{"error":"<code>",…}`, docs/relay.md)? A plain search: the codes
+    /// are distinct words, and nothing else of the body is needed.
+    pub fn has_error(&self, code: &str) -> bool {
+        self.body.len() <= 4096 && self.body.windows(code.len()).any(|w| w == code.as_bytes())
     }
 
     /// The body of a 2xx answer as JSON; errors become typed.
@@ -402,6 +401,8 @@ async fn send_and_read(req: &Req<'_>, signal: &web_sys::AbortSignal) -> Result<A
 /// (only for requests that are safe to repeat). Returns the last answer,
 /// whatever its status; only "no answer" is an `Err`.
 pub(crate) async fn exchange(req: &Req<'_>, retry: bool) -> Result<Answer, ApiError> {
+    // The time limit is read once /config.json has set it.
+    config::ready().await;
     exchange_within(req, retry, tuning().timeout_ms).await
 }
 

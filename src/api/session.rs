@@ -45,10 +45,13 @@ impl Backends {
     }
 
     /// Who is logged in in this browser, for how long, with which
-    /// attributes. Not an activity: it does not extend the session.
-    pub async fn session(&self) -> Result<SessionInfo, ApiError> {
+    /// attributes, and the answer as it came (the tab caches it). Not an
+    /// activity: it does not extend the session.
+    pub async fn session(&self) -> Result<(SessionInfo, String), ApiError> {
         let url = self.url("session");
-        exchange(&Req::get(&url).background(), true).await?.json()
+        let answer = exchange(&Req::get(&url).background(), true).await?;
+        let info = answer.json()?;
+        Ok((info, answer.text()?))
     }
 
     /// "Angemeldet bleiben": the relay refreshes the login at the provider.
@@ -59,9 +62,9 @@ impl Backends {
         if answer.ok() {
             return Ok(answer.json::<Extended>()?.seconds_left);
         }
-        match (answer.status, answer.error_code().as_deref()) {
-            (401, _) => Err(ExtendError::Ended),
-            (409, Some("no_more_extensions")) => Err(ExtendError::Exhausted),
+        match answer.status {
+            401 => Err(ExtendError::Ended),
+            409 if answer.has_error("no_more_extensions") => Err(ExtendError::Exhausted),
             _ => Err(answer.status_error().into()),
         }
     }

@@ -29,15 +29,39 @@ pub fn load() -> Option<Session> {
     s.get_item(SESSION_KEY)
         .ok()
         .flatten()
-        .and_then(|t| Session::from_json(&t))
+        .and_then(|t| Session::from_cache(&t))
 }
 
-/// Keeps `session` for this tab (best effort: without storage the tab asks
-/// the relay after a reload).
-pub fn save(session: &Session) {
+/// Keeps the relay's answer for this tab (best effort: without storage
+/// the tab asks the relay after a reload).
+pub fn save(received_at: i64, lifetime: i64, relay_answer: &str) {
     if let Some(s) = storage() {
-        let _ = s.set_item(SESSION_KEY, &session.to_json());
+        let _ = s.set_item(
+            SESSION_KEY,
+            &Session::cache_text(received_at, lifetime, relay_answer),
+        );
     }
+}
+
+/// The sessionStorage key set while this tab is away at the login.
+const LOGIN_KEY: &str = "buergeramt.anmeldung-laeuft";
+
+/// Notes that this tab leaves for the login (so that on its return it tells
+/// the other tabs; a tab merely opened later does not).
+pub fn mark_login_started() {
+    if let Some(s) = storage() {
+        let _ = s.set_item(LOGIN_KEY, "1");
+    }
+}
+
+/// Whether this tab comes back from a login it started (and forgets it).
+pub fn take_login_started() -> bool {
+    let Some(s) = storage() else {
+        return false;
+    };
+    let started = s.get_item(LOGIN_KEY).ok().flatten().is_some();
+    let _ = s.remove_item(LOGIN_KEY);
+    started
 }
 
 /// Forgets the cached session. Drafts and preferences are never touched.

@@ -1,8 +1,7 @@
 //! The login state of this tab: [`AuthProvider`] (context + the session
 //! dialog), [`LoginButton`], the step-up pieces ([`use_trust_level`],
 //! [`RequireTrustLevel`], [`StepUpOffer`]), the session-end dialog
-//! (WCAG 2.2.1: warned ahead, extendable, clear message at the end) and
-//! [`LoginOutcomeNotice`] for a login that came back without success.
+//! (WCAG 2.2.1: warned ahead, extendable, clear message at the end).
 //!
 //! The relay holds the login (docs/relay.md); this tab knows only what
 //! `/api/v1/session` tells it, never a token. Every tab of the browser hears
@@ -12,20 +11,13 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use leptos::prelude::*;
-use wasm_bindgen::{closure::Closure, JsCast};
 
-use crate::api::session::ExtendError;
-use crate::api::use_backends;
-use crate::app::ConfigContext;
 use crate::browser::session::{self as cache, Channel, News};
 use crate::components::trust_badge::level_word;
-use crate::domain::config::AppConfig;
-use crate::domain::session::{
-    announced_remaining, can_extend, minutes_seconds, phase, Phase, Session,
-};
+use crate::domain::session::{phase, Phase, Session};
 use crate::domain::trust::TrustLevel;
 use crate::i18n::*;
-use crate::pages::lazy::{split_call, ChunkError};
+use crate::pages::lazy::split_call;
 
 /// This browser's clock in whole seconds.
 pub fn now_secs() -> i64 {
@@ -44,17 +36,27 @@ pub struct Auth {
     /// The relay was asked (or could not be reached): until then a page
     /// that needs a login shows "checking" rather than a login offer.
     pub checked: RwSignal<bool>,
+    /// Who is logged in at which level (`<handle> <level>`). Changes only
+    /// with the login itself, not with an extension: personal data is
+    /// loaded again when this changes, not every time the session's end
+    /// moves.
+    pub login: RwSignal<Option<String>>,
     /// Tells the other tabs (None without BroadcastChannel).
     channel: StoredValue<Option<Rc<Channel>>, LocalStorage>,
 }
 
 impl Auth {
     fn detached() -> Self {
+        Self::new(None, None, false)
+    }
+
+    fn new(stored: Option<Session>, ended: Option<TrustLevel>, in_provider: bool) -> Self {
         Auth {
-            session: RwSignal::new(None),
-            ended: RwSignal::new(None),
+            login: RwSignal::new(stored.as_ref().map(login_key)),
+            session: RwSignal::new(stored),
+            ended: RwSignal::new(ended),
             now: RwSignal::new(now_secs()),
-            checked: RwSignal::new(true),
+            checked: RwSignal::new(!in_provider),
             channel: StoredValue::new_local(None),
         }
     }
@@ -69,46 +71,65 @@ impl Auth {
             .with(|s| s.as_ref().and_then(|s| s.user.display_name()))
     }
 
-    /// Sets the session of this tab and its cached copy.
-    fn set(&self, session: Option<Session>) {
-        match &session {
-            Some(s) => cache::save(s),
-            None => cache::clear(),
+    /// Sets the session of this tab; ending it drops the cached copy too
+    /// (a new one is cached by [`Auth::refresh`], from the relay's answer).
+    pub(crate) fn set(&self, session: Option<Session>) {
+        if session.is_none() {
+            cache::clear();
+        }
+        let login = session.as_ref().map(login_key);
+        if self.login.with_untracked(|l| *l != login) {
+            self.login.set(login);
         }
         self.session.set(session);
     }
 
-    fn tell(&self, news: News) {
+    pub(crate) fn tell(&self, news: News) {
         if let Some(c) = self.channel.get_value() {
             c.tell(news);
         }
     }
 
     /// Asks the relay who is logged in and takes its answer. A login that
-    /// differs from this tab's (new, or a step-up) is told to the other
-    /// tabs; one that vanished (ended elsewhere, revoked) ends here too.
+    /// vanished (ended elsewhere, revoked) ends here too; one this tab has
+    /// just come back from (`after_login`) is told to the other tabs.
     /// Without an answer (offline) the tab keeps what it knew.
-    pub async fn refresh(self, tell_others: bool) {
+    pub async fn refresh(self, after_login: bool) {
         let answer = use_backends_untracked().session().await;
         let known = self.session.get_untracked();
-        if let Ok(info) = answer {
-            let fresh = Session::from_relay(&info, now_secs(), known.as_ref());
-            match (&known, &fresh) {
-                (Some(k), None) if !k.is_expired(now_secs()) => {
-                    self.ended.set(Some(k.level));
-                }
-                (k, Some(f)) if tell_others && !k.as_ref().is_some_and(|k| k.same_login(f)) => {
+        if let Ok((info, raw)) = answer {
+            let now = now_secs();
+            let fresh = Session::from_relay(&info, now, known.as_ref());
+            if let Some(f) = &fresh {
+                cache::save(now, f.lifetime, &raw);
+                self.ended.set(None);
+                if after_login {
                     self.tell(News::Changed);
                 }
-                _ => {}
             }
-            if fresh.is_some() {
-                self.ended.set(None);
+            let unchanged = match (&known, &fresh) {
+                (Some(k), None) => {
+                    if !k.is_expired(now) {
+                        self.ended.set(Some(k.level));
+                    }
+                    false
+                }
+                // The same login with (about) the same end: nothing to redraw.
+                (Some(k), Some(f)) => k.same_login(f) && (k.expires_at - f.expires_at).abs() <= 2,
+                (None, None) => true,
+                (None, Some(_)) => false,
+            };
+            if !unchanged {
+                self.set(fresh);
             }
-            self.set(fresh);
         }
         self.checked.set(true);
     }
+}
+
+/// What [`Auth::login`] holds for a session.
+fn login_key(s: &Session) -> String {
+    format!("{} {}", s.user.sub, s.level.as_acr())
 }
 
 /// The client outside a render (event handlers, tasks): the relay of this
@@ -137,14 +158,10 @@ pub fn current_path() -> String {
         .unwrap_or_else(|| "/".into())
 }
 
-/// Waits for `/config.json` (the context is read by the caller, in its owner).
-pub async fn config(ctx: Option<ConfigContext>) -> Option<AppConfig> {
-    ctx?.0.await.ok()
-}
-
 /// Sends the browser to the relay's login at `level`, back to `return_to`.
 /// Nothing is lost: drafts are saved as the citizen types.
 pub fn begin_login(level: TrustLevel, return_to: &str) {
+    cache::mark_login_started();
     let url = use_backends_untracked().login_url(level, return_to);
     if let Some(w) = web_sys::window() {
         let _ = w.location().assign(&url);
@@ -208,95 +225,6 @@ pub fn LoginButton(
                 <p class="kern-body kern-body--small" role="status">{t!(i18n, auth.login_starting)}</p>
             </Show>
         </div>
-    }
-}
-
-/// How a login came back from the relay (`?anmeldung=…`, docs/relay.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LoginOutcome {
-    Invalid,
-    Expired,
-    Cancelled,
-    LevelTooLow,
-    Unavailable,
-    Failed,
-}
-
-impl LoginOutcome {
-    pub fn parse(value: &str) -> Option<Self> {
-        Some(match value {
-            "ungueltig" => LoginOutcome::Invalid,
-            "abgelaufen" => LoginOutcome::Expired,
-            "abgebrochen" => LoginOutcome::Cancelled,
-            "niveau" => LoginOutcome::LevelTooLow,
-            "dienst" => LoginOutcome::Unavailable,
-            "fehler" => LoginOutcome::Failed,
-            _ => return None,
-        })
-    }
-
-    fn text(self, i18n: leptos_i18n::I18nContext<Locale>) -> String {
-        match self {
-            LoginOutcome::Invalid => t_string!(i18n, auth.outcome_ungueltig),
-            LoginOutcome::Expired => t_string!(i18n, auth.outcome_abgelaufen),
-            LoginOutcome::Cancelled => t_string!(i18n, auth.outcome_abgebrochen),
-            LoginOutcome::LevelTooLow => t_string!(i18n, auth.outcome_niveau),
-            LoginOutcome::Unavailable => t_string!(i18n, auth.outcome_dienst),
-            LoginOutcome::Failed => t_string!(i18n, auth.outcome_fehler),
-        }
-        .to_string()
-    }
-}
-
-/// Takes `anmeldung=…` out of the address (so a reload or a bookmark does
-/// not show it again) and returns it.
-fn take_login_outcome() -> Option<LoginOutcome> {
-    let window = web_sys::window()?;
-    let location = window.location();
-    let search = location.search().ok()?;
-    let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
-    let outcome = LoginOutcome::parse(&params.get("anmeldung")?);
-    params.delete("anmeldung");
-    let rest = String::from(params.to_string());
-    let url = format!(
-        "{}{}{}{}",
-        location.pathname().ok()?,
-        if rest.is_empty() { "" } else { "?" },
-        rest,
-        location.hash().unwrap_or_default()
-    );
-    let state = window
-        .history()
-        .ok()?
-        .state()
-        .unwrap_or(wasm_bindgen::JsValue::NULL);
-    let _ = window
-        .history()
-        .ok()?
-        .replace_state_with_url(&state, "", Some(&url));
-    outcome
-}
-
-/// A login that came back without success: what happened and what to do,
-/// at the top of the page, with the login offered again.
-#[component]
-pub fn LoginOutcomeNotice() -> impl IntoView {
-    let i18n = use_i18n();
-    let outcome = RwSignal::new(take_login_outcome());
-    move || {
-        outcome.get().map(|o| {
-            view! {
-                <div class="kern-alert kern-alert--danger login-outcome" role="alert">
-                    <div class="kern-alert__header">
-                        <span class="kern-icon kern-icon--danger" aria-hidden="true"></span>
-                        <span class="kern-title">{t!(i18n, auth.callback_failed_title)}</span>
-                    </div>
-                    <div class="kern-alert__body">
-                        <p class="kern-body">{move || o.text(i18n)}</p>
-                    </div>
-                </div>
-            }
-        })
     }
 }
 
@@ -391,23 +319,15 @@ pub fn StepUpOffer(level: TrustLevel, #[prop(into)] reason: Signal<String>) -> i
 /// other tabs and renders the session dialog.
 #[component]
 pub fn AuthProvider(children: Children) -> impl IntoView {
-    let now = RwSignal::new(now_secs());
-    let ended = RwSignal::new(None::<TrustLevel>);
-    let stored = match cache::load() {
-        Some(s) if s.is_expired(now.get_untracked()) => {
+    let (stored, ended) = match cache::load() {
+        Some(s) if s.is_expired(now_secs()) => {
             cache::clear();
-            ended.set(Some(s.level));
-            None
+            (None, Some(s.level))
         }
-        other => other,
+        other => (other, None),
     };
-    let auth = Auth {
-        session: RwSignal::new(stored),
-        ended,
-        now,
-        checked: RwSignal::new(false),
-        channel: StoredValue::new_local(None),
-    };
+    let auth = Auth::new(stored, ended, true);
+    let now = auth.now;
     provide_context(auth);
     // The other tabs: a change means "ask the relay", a logout ends here too.
     let channel = Channel::open(move |news| match news {
@@ -418,7 +338,7 @@ pub fn AuthProvider(children: Children) -> impl IntoView {
         }
     });
     auth.channel.set_value(channel.map(Rc::new));
-    leptos::task::spawn_local(auth.refresh(true));
+    leptos::task::spawn_local(auth.refresh(cache::take_login_started()));
     if let Ok(handle) =
         set_interval_with_handle(move || now.set(now_secs()), Duration::from_secs(1))
     {
@@ -458,7 +378,9 @@ pub fn AuthProvider(children: Children) -> impl IntoView {
         if dialog_needed.get() && !loading.get_value() {
             loading.set_value(true);
             leptos::task::spawn_local(async move {
-                if let Ok(render) = split_call!(session_dialog_later()) {
+                if let Ok(render) =
+                    split_call!(crate::components::session_dialog::session_dialog_later())
+                {
                     dialog_fn.set(Some(render));
                 }
             });
@@ -468,271 +390,5 @@ pub fn AuthProvider(children: Children) -> impl IntoView {
     view! {
         {children()}
         {dialog}
-    }
-}
-
-fn render_session_dialog() -> AnyView {
-    SessionDialog().into_any()
-}
-
-#[cfg_attr(
-    feature = "split",
-    leptos::wasm_split::wasm_split(session_dialog, wasm_split_path = ::leptos::wasm_split, fallible)
-)]
-fn session_dialog_later() -> Result<fn() -> AnyView, ChunkError> {
-    Ok(render_session_dialog)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DialogMode {
-    Warning,
-    Ended(TrustLevel),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DialogProblem {
-    ExtendFailed,
-    MaxExtensions,
-}
-
-/// "3 Minuten und 15 Sekunden", "45 Sekunden".
-fn time_text(i18n: leptos_i18n::I18nContext<Locale>, secs: i64) -> String {
-    let (m, s) = minutes_seconds(secs);
-    let minutes = match m {
-        1 => t_string!(i18n, auth.minute_single).to_string(),
-        n => format!("{n} {}", t_string!(i18n, auth.minutes_n)),
-    };
-    let seconds = match s {
-        1 => t_string!(i18n, auth.second_single).to_string(),
-        n => format!("{n} {}", t_string!(i18n, auth.seconds_n)),
-    };
-    match (m, s) {
-        (0, _) => seconds,
-        (_, 0) => minutes,
-        _ => format!("{minutes} {} {seconds}", t_string!(i18n, auth.and)),
-    }
-}
-
-/// Focuses the dialog's main button once it is rendered.
-fn focus_primary_soon(frames_left: u32) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let done = window
-        .document()
-        .and_then(|d| {
-            d.query_selector("#sitzung-dialog .session-dialog__primary")
-                .ok()
-                .flatten()
-        })
-        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
-        .map(|b| b.focus().is_ok())
-        .unwrap_or(false);
-    if done || frames_left == 0 {
-        return;
-    }
-    let cb = Closure::once_into_js(move || focus_primary_soon(frames_left - 1));
-    let _ = window.request_animation_frame(cb.unchecked_ref());
-}
-
-/// The modal `<dialog>`: before the end "Ihre Sitzung endet bald" with the
-/// time left (announced in 15-second steps) and "Angemeldet bleiben" /
-/// "Abmelden"; after the end "Sie wurden abgemeldet" with "Erneut anmelden".
-/// Escape means "Angemeldet bleiben" (the harmless choice, see docs/security.md).
-#[component]
-fn SessionDialog() -> impl IntoView {
-    let i18n = use_i18n();
-    let auth = use_auth();
-    let dialog_ref = NodeRef::<leptos::html::Dialog>::new();
-    let busy = RwSignal::new(false);
-    let problem = RwSignal::new(None::<DialogProblem>);
-    let backends = use_backends();
-    let closed_by_us = StoredValue::new(false);
-
-    let warning_remaining = Memo::new(move |_| {
-        auth.session.with(|s| {
-            s.as_ref()
-                .and_then(|s| match phase(s.expires_at, s.lifetime, auth.now.get()) {
-                    Phase::Warning { remaining } => {
-                        Some(announced_remaining(remaining, s.lifetime))
-                    }
-                    // Until the provider's effect clears it: no flicker.
-                    Phase::Expired => Some(0),
-                    Phase::Active { .. } => None,
-                })
-        })
-    });
-    let mode = Memo::new(move |_| {
-        if let Some(level) = auth.ended.get() {
-            Some(DialogMode::Ended(level))
-        } else {
-            warning_remaining.get().map(|_| DialogMode::Warning)
-        }
-    });
-
-    Effect::new(move |prev: Option<Option<DialogMode>>| {
-        let m = mode.get();
-        if let Some(d) = dialog_ref.get() {
-            match m {
-                Some(_) => {
-                    if !d.open() {
-                        let _ = d.show_modal();
-                    }
-                    if prev.flatten() != m {
-                        focus_primary_soon(10);
-                    }
-                }
-                None => {
-                    if d.open() {
-                        closed_by_us.set_value(true);
-                        d.close();
-                    }
-                    problem.set(None);
-                }
-            }
-        }
-        m
-    });
-
-    let extend = move || {
-        if busy.get_untracked() {
-            return;
-        }
-        let Some(current) = auth.session.get_untracked() else {
-            return;
-        };
-        if !can_extend(current.extensions) {
-            problem.set(Some(DialogProblem::MaxExtensions));
-            return;
-        }
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match backends.extend().await {
-                Ok(left) => {
-                    problem.set(None);
-                    auth.set(Some(current.extended(left, now_secs())));
-                    auth.tell(News::Changed);
-                }
-                Err(e) => {
-                    problem.set(Some(match e {
-                        ExtendError::Exhausted => DialogProblem::MaxExtensions,
-                        ExtendError::Ended | ExtendError::Api(_) => DialogProblem::ExtendFailed,
-                    }));
-                    // The browser may have closed it on Escape: show the problem.
-                    if let Some(d) = dialog_ref.get_untracked() {
-                        if !d.open() {
-                            let _ = d.show_modal();
-                        }
-                    }
-                }
-            }
-            busy.set(false);
-        });
-    };
-    let end_now = move || {
-        leptos::task::spawn_local(logout(auth));
-    };
-    let dismiss_ended = move || auth.ended.set(None);
-    let login_again = move |level: TrustLevel| {
-        begin_login(level, &current_path());
-    };
-
-    // Escape: stay logged in (warning) or close (ended). Chrome may close
-    // the dialog anyway after repeated Escapes; `close` handles that.
-    let on_cancel = move |ev: leptos::ev::Event| {
-        ev.prevent_default();
-        match mode.get_untracked() {
-            Some(DialogMode::Warning) => extend(),
-            Some(DialogMode::Ended(_)) => dismiss_ended(),
-            None => {}
-        }
-    };
-    // Only a close the citizen caused counts: ours (mode went away) are
-    // flagged, and a close event arriving after the dialog was reopened
-    // (warning → ended in one tick) is stale.
-    let on_close = move |_| {
-        if closed_by_us.get_value() {
-            closed_by_us.set_value(false);
-            return;
-        }
-        if dialog_ref.get_untracked().is_some_and(|d| d.open()) {
-            return;
-        }
-        match mode.get_untracked() {
-            Some(DialogMode::Warning) => extend(),
-            Some(DialogMode::Ended(_)) => dismiss_ended(),
-            None => {}
-        }
-    };
-
-    let title = move || match mode.get() {
-        Some(DialogMode::Ended(_)) => t_string!(i18n, auth.ended_title).to_string(),
-        _ => t_string!(i18n, auth.dialog_title).to_string(),
-    };
-
-    view! {
-        <dialog
-            id="sitzung-dialog"
-            class="kern-dialog session-dialog"
-            node_ref=dialog_ref
-            aria-labelledby="sitzung-dialog-titel"
-            aria-describedby="sitzung-dialog-text"
-            on:cancel=on_cancel
-            on:close=on_close
-        >
-            <header class="kern-dialog__header">
-                <h2 id="sitzung-dialog-titel" class="kern-title kern-title--large">{title}</h2>
-            </header>
-            <section class="kern-dialog__body">
-                {move || match mode.get() {
-                    Some(DialogMode::Ended(_)) => view! {
-                        <p id="sitzung-dialog-text" class="kern-body">{t!(i18n, auth.ended_text)}</p>
-                    }.into_any(),
-                    _ => view! {
-                        <div id="sitzung-dialog-text">
-                            <p class="kern-body" aria-live="polite" aria-atomic="true">
-                                {t!(i18n, auth.dialog_text, time = move || time_text(i18n, warning_remaining.get().unwrap_or(0)))}
-                            </p>
-                            <p class="kern-body">{t!(i18n, auth.dialog_question)}</p>
-                        </div>
-                    }.into_any(),
-                }}
-                <div aria-live="assertive">
-                    {move || problem.get().map(|p| view! {
-                        <p class="kern-body session-dialog__problem">
-                            {match p {
-                                DialogProblem::ExtendFailed => t_string!(i18n, auth.extend_failed).to_string(),
-                                DialogProblem::MaxExtensions => t_string!(i18n, auth.max_extensions).to_string(),
-                            }}
-                        </p>
-                    })}
-                </div>
-            </section>
-            <footer class="kern-dialog__footer session-dialog__actions">
-                {move || match mode.get() {
-                    Some(DialogMode::Ended(level)) => view! {
-                        <button type="button" class="kern-btn kern-btn--primary session-dialog__primary"
-                            on:click=move |_| login_again(level)>
-                            <span class="kern-label">{t!(i18n, auth.retry_login)}</span>
-                        </button>
-                        <button type="button" class="kern-btn kern-btn--secondary"
-                            on:click=move |_| dismiss_ended()>
-                            <span class="kern-label">{t!(i18n, auth.close)}</span>
-                        </button>
-                    }.into_any(),
-                    _ => view! {
-                        <button type="button" class="kern-btn kern-btn--primary session-dialog__primary"
-                            aria-disabled=move || busy.get().then_some("true")
-                            on:click=move |_| extend()>
-                            <span class="kern-label">{t!(i18n, auth.stay)}</span>
-                        </button>
-                        <button type="button" class="kern-btn kern-btn--secondary"
-                            on:click=move |_| end_now()>
-                            <span class="kern-label">{t!(i18n, auth.logout_button)}</span>
-                        </button>
-                    }.into_any(),
-                }}
-            </footer>
-        </dialog>
     }
 }

@@ -146,11 +146,14 @@ impl UserInfo {
     }
 }
 
+/// The first line of a cached copy ([`Session::cache_text`]).
+const CACHE_VERSION: &str = "sitzung-1";
+
 /// The login as this tab knows it: what the relay's `/api/v1/session`
 /// said, with the end on this browser's clock. No token: the relay keeps
 /// those. Cached in sessionStorage so a reload draws the page logged in
 /// straight away (and offline), then checked with the relay.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Session {
     /// End of the session, seconds since the epoch (our clock).
     pub expires_at: i64,
@@ -160,7 +163,6 @@ pub struct Session {
     /// How often the citizen chose "Angemeldet bleiben".
     pub extensions: u32,
     /// When the citizen authenticated at the provider (Unix seconds).
-    #[serde(default)]
     pub auth_time: Option<i64>,
     /// The citizen; `user.sub` is the relay's stable, non-secret handle
     /// (drafts are keyed by it), never the provider's pseudonym.
@@ -242,15 +244,26 @@ impl Session {
             && self.extensions == other.extensions
     }
 
-    /// Parses a cached session; anything odd counts as "not logged in".
-    pub fn from_json(text: &str) -> Option<Session> {
-        serde_json::from_str::<Session>(text)
-            .ok()
-            .filter(|s| !s.user.sub.is_empty() && s.lifetime > 0)
+    /// The tab's cached copy: when the relay answered, the lifetime the tab
+    /// settled on, and the relay's answer as it came (no token is in it).
+    pub fn cache_text(received_at: i64, lifetime: i64, relay_answer: &str) -> String {
+        format!("{CACHE_VERSION}\n{received_at}\n{lifetime}\n{relay_answer}")
     }
 
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+    /// The session in a cached copy; anything odd counts as "not logged in".
+    pub fn from_cache(text: &str) -> Option<Session> {
+        let mut parts = text.splitn(4, '\n');
+        if parts.next()? != CACHE_VERSION {
+            return None;
+        }
+        let received_at: i64 = parts.next()?.parse().ok()?;
+        let lifetime: i64 = parts.next()?.parse().ok()?;
+        // from_slice, as `api::Answer::json` reads the same type: one copy of
+        // the deserializer in the bundle, not two.
+        let info = serde_json::from_slice(parts.next()?.as_bytes()).ok()?;
+        let mut s = Session::from_relay(&info, received_at, None)?;
+        s.lifetime = lifetime.max(1);
+        Some(s)
     }
 
     pub fn is_expired(&self, now: i64) -> bool {
@@ -430,20 +443,26 @@ mod tests {
     }
 
     #[test]
-    fn stored_sessions_round_trip_and_junk_is_ignored() {
-        let s = Session {
-            expires_at: 1000,
-            lifetime: 60,
-            level: TrustLevel::Level3,
-            extensions: 2,
-            auth_time: Some(900),
-            user: user(),
-        };
-        assert_eq!(Session::from_json(&s.to_json()), Some(s.clone()));
-        assert!(!s.to_json().contains("token"));
-        assert!(!s.is_expired(999));
-        assert!(s.is_expired(1000));
-        assert_eq!(Session::from_json("{"), None);
-        assert_eq!(Session::from_json("null"), None);
+    fn cached_copies_round_trip_and_junk_is_ignored() {
+        let raw = serde_json::to_string(&relay_info()).unwrap();
+        let text = Session::cache_text(1000, 2400, &raw);
+        let s = Session::from_cache(&text).unwrap();
+        assert_eq!(
+            (s.expires_at, s.lifetime, s.level),
+            (2800, 2400, TrustLevel::Level4)
+        );
+        assert_eq!(s.user.sub, "h-1");
+        assert!(!s.is_expired(2799));
+        assert!(s.is_expired(2800));
+        for junk in [
+            "",
+            "{",
+            "sitzung-0\n1\n2\n{}",
+            "sitzung-1\nx\n2\n{}",
+            "sitzung-1\n1\n2\n{\"loggedIn\":false}",
+            &Session::cache_text(1000, 2400, "null"),
+        ] {
+            assert_eq!(Session::from_cache(junk), None, "{junk:?}");
+        }
     }
 }

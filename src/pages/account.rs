@@ -128,7 +128,7 @@ fn AccountDetails() -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody class="kern-table__body">
-                        <For each=rows key=|a| a.name.clone() let:a>
+                        <For each=rows key=|a| (a.name.clone(), a.value.clone(), a.trust.clone(), a.source.clone()) let:a>
                             {
                                 let label = a.name.clone();
                                 let prov = a.provenance();

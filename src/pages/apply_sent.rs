@@ -29,7 +29,7 @@ pub fn ApplySent() -> impl IntoView {
     let authority = StoredValue::new(authority);
     let status = LocalResource::new(move || {
         let id = id.get();
-        let logged_in = auth.session.with(Option::is_some);
+        let logged_in = auth.login.with(Option::is_some);
         async move {
             match logged_in {
                 true => Some(crate::api::Backends::relay().status(&id).await),

@@ -80,7 +80,12 @@ impl Apply {
         });
         on_cleanup(move || flush.remove());
         Effect::new(move |_| {
-            let user = auth.session.with(|s| s.as_ref().map(|s| s.user.clone()));
+            // Again when the login changes (another account, a higher
+            // level), not when the session is merely extended.
+            auth.login.track();
+            let user = auth
+                .session
+                .with_untracked(|s| s.as_ref().map(|s| s.user.clone()));
             match user {
                 None => {}
                 Some(user) if apply.owner.get_untracked().as_deref() == Some(&user.sub) => {
