@@ -12,7 +12,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::pkce::{base64url_decode, base64url_encode};
+use super::jose::{base64url_decode, base64url_encode};
 
 /// The only key-management algorithm FIT-Connect uses.
 pub const ALG: &str = "RSA-OAEP-256";
@@ -73,7 +73,7 @@ pub enum JweError {
     KeyRejected(String),
 }
 
-/// base64url without padding (the one implementation is in `domain::pkce`).
+/// base64url without padding (the one implementation is in `domain::jose`).
 pub fn b64url_encode(bytes: &[u8]) -> String {
     base64url_encode(bytes)
 }

@@ -10,8 +10,7 @@
 
 use serde::Deserialize;
 
-use super::oidc::{select_signing_key, Jwk, Jwks, JwtHeader};
-use super::pkce::base64url_decode;
+use super::jose::{base64url_decode, select_signing_key, Jwk, Jwks, JwtHeader};
 
 /// Prefix of every FIT-Connect event type.
 pub const EVENT_PREFIX: &str = "https://schema.fitko.de/fit-connect/events/";
@@ -533,7 +532,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::pkce::base64url_encode;
+    use crate::domain::jose::base64url_encode;
 
     #[test]
     fn event_times_far_out_of_range_do_not_overflow() {

@@ -7,7 +7,6 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::page::PageHeading;
 use crate::components::session::{use_auth, LoginButton};
-use crate::domain::oidc::sanitize_return_path;
 use crate::domain::trust::TrustLevel;
 use crate::i18n::*;
 
@@ -18,7 +17,14 @@ pub fn Login() -> impl IntoView {
     let query = use_query_map();
     let return_to = query.with_untracked(|q| {
         q.get("zurueck")
-            .map(|p| sanitize_return_path(&p))
+            // Only a path of this site (the relay checks it again).
+            .map(|p| {
+                if contract::relay::is_return_path(&p) {
+                    p
+                } else {
+                    "/".to_string()
+                }
+            })
             .unwrap_or_else(|| "/konto".to_string())
     });
     let logged_in = move || auth.session.with(Option::is_some);

@@ -12,7 +12,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::api::postbox::ZbpError;
 use crate::api::{get_json, get_json_fresh, ApiError, Backends};
-use crate::domain::oidc::{Jwk, Jwks};
+use crate::domain::jose::{Jwk, Jwks};
 use crate::domain::postbox::StatusHistory;
 use crate::domain::search_url::encode;
 use crate::domain::timeline::{
