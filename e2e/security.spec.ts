@@ -50,7 +50,9 @@ async function watchCsp(page: Page) {
   });
   page.on('response', async (r: Response) => {
     const ours = [`${APP}/`, `${process.env.E2E_UPSTREAM}/`, `${process.env.E2E_CONSOLE}/`];
-    if (r.request().resourceType() === 'document' && ours.some((o) => r.url().startsWith(o))) {
+    // Redirects (the relay's login hops) render nothing: only documents shown.
+    const shown = r.status() < 300 || r.status() >= 400;
+    if (r.request().resourceType() === 'document' && shown && ours.some((o) => r.url().startsWith(o))) {
       const h = await r.allHeaders();
       documents.push({ url: r.url(), csp: h['content-security-policy'] ?? null, xfo: h['x-frame-options'] ?? null });
     }
@@ -516,7 +518,8 @@ test.describe('the session cookie', () => {
 
 test.describe('cross-site writes', () => {
   // The refused form post is a navigation to a 403 answer.
-  test.use({ allowedConsoleErrors: [/status of 403 \(Forbidden\)/] });
+  // The refusal is a 403; the browser then asks the relay for /favicon.ico (404).
+  test.use({ allowedConsoleErrors: [/status of 403 \(Forbidden\)|status of 404 \(Not Found\)/] });
 
   test('the relay refuses state-changing calls from another site or without its header (403 cross_site)', async ({ request }) => {
     const crossSite = await request.post('/api/v1/logout', {

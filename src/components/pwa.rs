@@ -81,10 +81,14 @@ pub fn PwaNotices() -> impl IntoView {
 
     // A new page: whether its data is stale is for the worker to say again.
     let location = use_location();
-    Effect::new(move |_| {
+    // Not on the first run: a message about the first page's data may
+    // already have arrived.
+    Effect::new(move |prev: Option<()>| {
         location.pathname.track();
         location.search.track();
-        stale.set(false);
+        if prev.is_some() {
+            stale.set(false);
+        }
     });
 
     if let Some(c) = container() {
