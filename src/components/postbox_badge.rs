@@ -8,7 +8,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use crate::components::postbox_parts::{token, with_postbox};
+use crate::components::postbox_parts::{current_login, with_postbox};
 use crate::components::session::use_auth;
 use crate::domain::postbox::badge_count;
 use crate::i18n::*;
@@ -77,11 +77,11 @@ pub fn PostboxBadge() -> impl IntoView {
     let count = LocalResource::new(move || {
         tick.track();
         location.pathname.track();
-        let token = token(auth);
+        let login = current_login(auth);
         async move {
             // No session: no request at all.
-            token.as_ref()?;
-            match split_call!(unread_count_later(token)) {
+            login.as_ref()?;
+            match split_call!(unread_count_later(login)) {
                 Ok(count) => count.await,
                 Err(_) => None,
             }
@@ -89,7 +89,7 @@ pub fn PostboxBadge() -> impl IntoView {
     });
     // Keep the last known number while a refresh is on its way (no flicker).
     let shown = Memo::new(move |prev: Option<&Option<u32>>| {
-        if token_present(auth) {
+        if logged_in(auth) {
             match count.get() {
                 Some(n) => n.and_then(badge_count),
                 None => prev.copied().flatten(),
@@ -118,14 +118,14 @@ pub fn PostboxBadge() -> impl IntoView {
     feature = "split",
     leptos::wasm_split::wasm_split(postbox_count, wasm_split_path = ::leptos::wasm_split, fallible)
 )]
-fn unread_count_later(token: Option<String>) -> Result<LocalFuture<Option<u32>>, ChunkError> {
+fn unread_count_later(login: Option<String>) -> Result<LocalFuture<Option<u32>>, ChunkError> {
     Ok(Box::pin(async move {
-        with_postbox(token, |b| async move { b.unread_count().await })
+        with_postbox(login, |b| async move { b.unread_count().await })
             .await
             .ok()
     }))
 }
 
-fn token_present(auth: crate::components::session::Auth) -> bool {
+fn logged_in(auth: crate::components::session::Auth) -> bool {
     auth.session.with(Option::is_some)
 }

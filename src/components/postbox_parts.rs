@@ -72,13 +72,13 @@ pub fn status_word(i18n: leptos_i18n::I18nContext<Locale>, status: ApplicationSt
 
 /// The login the postbox belongs to (tracked): the citizen's handle, None
 /// when logged out. Resources that read it run again after a new login.
-pub fn token(auth: Auth) -> Option<String> {
+pub fn current_login(auth: Auth) -> Option<String> {
     auth.session
         .with(|s| s.as_ref().map(|s| s.user.sub.clone()))
 }
 
 /// Runs a postbox call through the relay, if logged in (`login` from
-/// [`token`]); the relay names the citizen from the session cookie.
+/// [`current_login`]); the relay names the citizen from the session cookie.
 pub async fn with_postbox<T, F, Fut>(login: Option<String>, call: F) -> Result<T, postbox::ZbpError>
 where
     F: FnOnce(Backends) -> Fut,

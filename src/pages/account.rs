@@ -14,7 +14,7 @@ use crate::domain::session::{Attribute, Provenance};
 use crate::domain::timeline::format_date_time;
 use crate::domain::trust::TrustLevel;
 use crate::i18n::*;
-use crate::pages::applications::{access_token, failure_view, is_german};
+use crate::pages::applications::{failure_view, is_german, login_handle};
 
 pub fn attribute_label(i18n: leptos_i18n::I18nContext<Locale>, name: &str) -> String {
     match name {
@@ -184,12 +184,12 @@ fn AccountDetails() -> impl IntoView {
 #[component]
 fn Disclosures() -> impl IntoView {
     let i18n = use_i18n();
-    let token = access_token();
+    let handle = login_handle();
     let backends = use_backends();
     let list = LocalResource::new(move || {
-        let token = token.clone();
+        let handle = handle.clone();
         async move {
-            token.ok_or(ApiError::Status {
+            handle.ok_or(ApiError::Status {
                 status: 401,
                 retry_after: None,
             })?;

@@ -64,7 +64,7 @@ pub fn is_german(i18n: leptos_i18n::I18nContext<Locale>) -> bool {
 
 /// The citizen's handle, if logged in (not tracked: an extension does not
 /// reload the page's data). Without it, no personal call is made.
-pub fn access_token() -> Option<String> {
+pub fn login_handle() -> Option<String> {
     use_auth()
         .session
         .with_untracked(|s| s.as_ref().map(|s| s.user.sub.clone()))
@@ -103,12 +103,12 @@ pub fn failure_view(e: ApiError) -> AnyView {
 #[component]
 fn SentApplications() -> impl IntoView {
     let i18n = use_i18n();
-    let token = access_token();
+    let handle = login_handle();
     let backends = use_backends();
     let list = LocalResource::new(move || {
-        let token = token.clone();
+        let handle = handle.clone();
         async move {
-            token.ok_or(ApiError::Status {
+            handle.ok_or(ApiError::Status {
                 status: 401,
                 retry_after: None,
             })?;

@@ -12,7 +12,7 @@ use crate::components::error::ErrorNotice;
 use crate::components::page::PageHeading;
 use crate::components::postbox_badge::notify_changed;
 use crate::components::postbox_parts::{
-    date_only, date_time, english, kind_word, token, with_postbox, LockIcon,
+    current_login, date_only, date_time, english, kind_word, with_postbox, LockIcon,
 };
 use crate::components::session::{use_auth, RequireTrustLevel};
 use crate::components::trust_badge::level_word;
@@ -81,19 +81,19 @@ fn PostboxList() -> impl IntoView {
     let list = LocalResource::new(move || {
         let p = params.get();
         reload.track();
-        let token = token(auth);
-        async move { with_postbox(token, |b| async move { b.postbox_list(&p).await }).await }
+        let login = current_login(auth);
+        async move { with_postbox(login, |b| async move { b.postbox_list(&p).await }).await }
     });
     let notice = RwSignal::new(None::<String>);
     let failure = RwSignal::new(None::<zbp::ZbpError>);
 
     let restore = Callback::new(move |m: Message| {
-        let token = token(auth);
+        let login = current_login(auth);
         notice.set(None);
         failure.set(None);
         leptos::task::spawn_local(async move {
             let id = m.id.clone();
-            match with_postbox(token, |b| async move { b.restore_message(&id).await }).await {
+            match with_postbox(login, |b| async move { b.restore_message(&id).await }).await {
                 Ok(()) => {
                     notice.set(Some(m.title.clone()));
                     notify_changed();

@@ -15,7 +15,7 @@ use crate::components::error::{advice, ErrorNotice};
 use crate::components::page::PageHeading;
 use crate::components::postbox_badge::notify_changed;
 use crate::components::postbox_parts::{
-    date_time, english, kind_word, token, with_postbox, LockIcon, MessageText,
+    current_login, date_time, english, kind_word, with_postbox, LockIcon, MessageText,
 };
 use crate::components::session::{use_auth, RequireTrustLevel, StepUpOffer};
 use crate::components::trust_badge::level_word;
@@ -58,9 +58,9 @@ fn MessageLoader(heading: RwSignal<Option<String>>) -> impl IntoView {
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let message = LocalResource::new(move || {
         let id = id.get();
-        let token = token(auth);
+        let login = current_login(auth);
         async move {
-            let r = with_postbox(token, |b| async move { b.message(&id).await }).await;
+            let r = with_postbox(login, |b| async move { b.message(&id).await }).await;
             if r.is_ok() {
                 // Opening marked it read.
                 notify_changed();
@@ -161,10 +161,10 @@ fn MessageView(m: Message) -> impl IntoView {
         busy.set(true);
         failure.set(None);
         done.set(None);
-        let token = token(auth);
+        let login = current_login(auth);
         let id = id.get_value();
         leptos::task::spawn_local(async move {
-            let r = with_postbox(token, |b| async move {
+            let r = with_postbox(login, |b| async move {
                 match action {
                     "unread" => b.mark_unread(&id).await,
                     "read" => b.mark_read(&id).await,
@@ -381,10 +381,10 @@ fn Attachments(message_id: String, attachments: Vec<Attachment>) -> impl IntoVie
                             let a = att.get_value();
                             busy.set(Some(a.id.clone()));
                             failure.set(None);
-                            let token = token(auth);
+                            let login = current_login(auth);
                             let mid = message_id.get_value();
                             leptos::task::spawn_local(async move {
-                                let r = with_postbox(token, |b| async move {
+                                let r = with_postbox(login, |b| async move {
                                     b.download(&mid, &a).await
                                 })
                                 .await;
