@@ -233,6 +233,14 @@ impl<'a> Req<'a> {
         self
     }
 
+    /// The same request accepting `types` instead of JSON.
+    pub fn accept(mut self, types: &str) -> Self {
+        if let Some(h) = self.headers.iter_mut().find(|(n, _)| *n == "Accept") {
+            h.1 = types.to_string();
+        }
+        self
+    }
+
     /// A poll in the background: the relay does not count it as activity.
     pub fn background(mut self) -> Self {
         self.headers.push((BACKGROUND_HEADER, "1".into()));
@@ -434,10 +442,6 @@ pub(crate) async fn exchange_within(
     retry: bool,
     timeout_ms: u32,
 ) -> Result<Answer, ApiError> {
-    // Time limits come from /config.json: every call waits for it once.
-    if req.url != config::CONFIG_URL {
-        config::ready().await;
-    }
     if req.signal.is_some() || req.method != "GET" {
         return exchange_inner(req, retry, timeout_ms).await;
     }

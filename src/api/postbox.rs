@@ -173,9 +173,7 @@ impl Backends {
             message_id,
             &format!("/attachments/{}", url_encode(&attachment.id)),
         );
-        let mut req = Req::get(&url);
-        req.headers[0].1 = "*/*".into();
-        let resp = send(req).await?;
+        let resp = send(Req::get(&url).accept("*/*")).await?;
         save_as(&resp.body, &attachment.mime_type, &attachment.filename).map_err(|e| {
             ZbpError::Api(ApiError::Decode(format!(
                 "browser refused the download: {e}"

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
+use crate::api::Backends;
 use crate::browser::session::{self as cache, Channel, News};
 use crate::components::trust_badge::level_word;
 use crate::domain::session::{phase, Phase, Session};
@@ -95,7 +96,7 @@ impl Auth {
     /// just come back from (`after_login`) is told to the other tabs.
     /// Without an answer (offline) the tab keeps what it knew.
     pub async fn refresh(self, after_login: bool) {
-        let answer = use_backends_untracked().session().await;
+        let answer = Backends::relay().session().await;
         let known = self.session.get_untracked();
         if let Ok((info, raw)) = answer {
             let now = now_secs();
@@ -132,12 +133,6 @@ fn login_key(s: &Session) -> String {
     format!("{} {}", s.user.sub, s.level.as_acr())
 }
 
-/// The client outside a render (event handlers, tasks): the relay of this
-/// origin, as [`use_backends`] provides it.
-fn use_backends_untracked() -> crate::api::Backends {
-    crate::api::Backends::relay()
-}
-
 /// The login state; outside an [`AuthProvider`] always logged out.
 pub fn use_auth() -> Auth {
     use_context::<Auth>().unwrap_or_else(Auth::detached)
@@ -162,7 +157,7 @@ pub fn current_path() -> String {
 /// Nothing is lost: drafts are saved as the citizen types.
 pub fn begin_login(level: TrustLevel, return_to: &str) {
     cache::mark_login_started();
-    let url = use_backends_untracked().login_url(level, return_to);
+    let url = Backends::relay().login_url(level, return_to);
     if let Some(w) = web_sys::window() {
         let _ = w.location().assign(&url);
     }
@@ -172,7 +167,7 @@ pub fn begin_login(level: TrustLevel, return_to: &str) {
 /// the other tabs and goes to the start page. The tab forgets the session
 /// even if the relay cannot be reached.
 pub async fn logout(auth: Auth) {
-    let _ = use_backends_untracked().logout().await;
+    let _ = Backends::relay().logout().await;
     logout_done(auth);
 }
 

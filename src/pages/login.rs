@@ -17,14 +17,8 @@ pub fn Login() -> impl IntoView {
     let query = use_query_map();
     let return_to = query.with_untracked(|q| {
         q.get("zurueck")
-            // Only a path of this site (the relay checks it again).
-            .map(|p| {
-                if contract::relay::is_return_path(&p) {
-                    p
-                } else {
-                    "/".to_string()
-                }
-            })
+            // Checked by `login_url` (a foreign one becomes `/`) and again
+            // by the relay.
             .unwrap_or_else(|| "/konto".to_string())
     });
     let logged_in = move || auth.session.with(Option::is_some);

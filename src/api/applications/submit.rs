@@ -84,8 +84,7 @@ impl Backends {
         let file = schema_file(uri)
             .ok_or_else(|| ApiError::Decode(format!("not a schema name: {uri:?}")))?;
         let url = self.url(&format!("submission/schemas/{file}"));
-        let mut req = Req::get(&url);
-        req.headers[0].1 = "application/schema+json, application/json".into();
+        let req = Req::get(&url).accept("application/schema+json, application/json");
         let text = exchange(&req, true).await?.text()?;
         if text.len() > crate::api::MAX_JSON_BYTES {
             return Err(ApiError::Decode("schema too large".into()));
