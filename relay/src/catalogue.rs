@@ -2,6 +2,9 @@
 //! client-credentials token. Cacheable (`public, max-age=300`), so the
 //! service worker may keep it for offline use. Only known parameters are
 //! passed on, each checked for length and shape; the answer must be JSON.
+//!
+//! The search runs through the relay's query understanding, and the
+//! Lebenslagen and the overview are derived by the relay (`crate::search`).
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue};
@@ -31,8 +34,11 @@ pub fn router() -> Router<RelayState> {
         .route("/overview", get(overview))
 }
 
-/// The allowed parameters of `raw`, re-encoded; anything else is refused.
-pub(crate) fn pass(raw: Option<&str>, allowed: &[&str]) -> Result<String, RelayError> {
+/// The allowed parameters of `raw`, decoded; anything else is refused.
+pub(crate) fn params(
+    raw: Option<&str>,
+    allowed: &[&str],
+) -> Result<Vec<(String, String)>, RelayError> {
     let mut out = Vec::new();
     for pair in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -43,8 +49,17 @@ pub(crate) fn pass(raw: Option<&str>, allowed: &[&str]) -> Result<String, RelayE
         if v.chars().count() > MAX_PARAM_CHARS {
             return Err(RelayError::BadRequest(format!("{k} is too long")));
         }
-        out.push(format!("{k}={}", url_encode(&v)));
+        out.push((k.to_string(), v));
     }
+    Ok(out)
+}
+
+/// The allowed parameters of `raw`, re-encoded; anything else is refused.
+pub(crate) fn pass(raw: Option<&str>, allowed: &[&str]) -> Result<String, RelayError> {
+    let out: Vec<String> = params(raw, allowed)?
+        .into_iter()
+        .map(|(k, v)| format!("{k}={}", url_encode(&v)))
+        .collect();
     Ok(if out.is_empty() {
         String::new()
     } else {
@@ -82,17 +97,23 @@ async fn forward(state: &RelayState, path: String) -> Result<Response, RelayErro
     if serde_json::from_slice::<serde::de::IgnoredAny>(&a.body).is_err() {
         return Err(UpstreamError::Malformed("catalogue answer is not JSON".into()).into());
     }
-    let mut resp = a.body.into_response();
+    Ok(json_answer(a.body, CACHE_CONTROL))
+}
+
+fn json_answer(body: Vec<u8>, cache: &'static str) -> Response {
+    let mut resp = body.into_response();
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(CACHE_CONTROL),
-    );
-    Ok(resp)
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    resp
+}
+
+fn json_value(v: &serde_json::Value, cache: &'static str) -> Result<Response, RelayError> {
+    let body = serde_json::to_vec(v).map_err(|e| RelayError::Internal(e.to_string()))?;
+    Ok(json_answer(body, cache))
 }
 
 /// `GET /api/v1/catalogue/locations?q=&limit=` → PVOG `/v2/locations`
@@ -104,30 +125,20 @@ async fn locations(
     forward(&s, format!("/v2/locations{query}")).await
 }
 
-/// `GET /api/v1/catalogue/regions/{ars}/services?q=&page=&size=&…` → `/v7/servicedescriptions/{ars}`
+/// `GET /api/v1/catalogue/regions/{ars}/services?q=&page=&size=&…`: the
+/// relay's query understanding over PVOG's plain `/v7/servicedescriptions/{ars}`.
 async fn search(
     State(s): State<RelayState>,
     Path(ars): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, RelayError> {
-    let query = pass(
-        q.as_deref(),
-        &[
-            "q",
-            "page",
-            "size",
-            "online",
-            "audience",
-            "level",
-            "lebenslage",
-            "lang",
-        ],
-    )?;
-    forward(
-        &s,
-        format!("/v7/servicedescriptions/{}{query}", segment(&ars)?),
-    )
-    .await
+    let mut allowed = vec!["q", "page", "size"];
+    allowed.extend(crate::search::run::FILTERS);
+    let params = params(q.as_deref(), &allowed)?;
+    let req = crate::search::run::Request::new(segment(&ars)?, &params)?;
+    let vocab = s.shared.catalogue.vocabulary().await;
+    let page = crate::search::run::search(&s.shared.pvog, &vocab, &req).await?;
+    json_value(&page, CACHE_CONTROL)
 }
 
 /// `GET /api/v1/catalogue/services/{id}?ars=&lang=` → `/v6/servicedescriptions/{id}/detail`
@@ -189,19 +200,69 @@ async fn online_service(
     .await
 }
 
-/// `GET /api/v1/catalogue/lebenslagen?lang=` → the stand-in's `/lebenslagen`
-/// (ours; the relay takes it over in a later issue).
+/// Derived data that may be out of date is cached briefly only.
+const STALE_CACHE_CONTROL: &str = "public, max-age=60";
+
+/// `GET /api/v1/catalogue/lebenslagen?lang=`: derived by the relay from
+/// PVOG's service lists (`crate::search::crawl`); every entry says whether
+/// the list may be out of date (`stale`) and when it was read (`asOf`).
 async fn lebenslagen(
     State(s): State<RelayState>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, RelayError> {
-    let query = pass(q.as_deref(), &["lang"])?;
-    forward(&s, format!("/lebenslagen{query}")).await
+    let params = params(q.as_deref(), &["lang"])?;
+    let english = match params
+        .iter()
+        .find(|(k, _)| k == "lang")
+        .map(|(_, v)| v.as_str())
+    {
+        None | Some("") | Some("de") => false,
+        Some("en") => true,
+        Some(_) => return Err(RelayError::BadRequest("lang must be de or en".into())),
+    };
+    let (d, stale) = s.shared.catalogue.derived(&s.shared.pvog).await?;
+    let list: Vec<serde_json::Value> = d
+        .lebenslagen
+        .iter()
+        .map(|l| {
+            let pick = |de: &str, en: &str| {
+                if english && !en.is_empty() {
+                    en.to_string()
+                } else {
+                    de.to_string()
+                }
+            };
+            serde_json::json!({
+                "slug": l.slug,
+                "name": pick(&l.name, &l.name_en),
+                "description": pick(&l.description, &l.description_en),
+                "serviceCount": l.service_count,
+                "stale": stale,
+                "asOf": d.as_of,
+            })
+        })
+        .collect();
+    json_value(&serde_json::Value::Array(list), cache_for(stale))
 }
 
-/// `GET /api/v1/catalogue/overview` → the stand-in's `/uebersicht` (ours, as above).
+/// `GET /api/v1/catalogue/overview`: online availability per region, derived
+/// by the relay from PVOG's service lists per region, with `stale` and `asOf`.
 async fn overview(State(s): State<RelayState>) -> Result<Response, RelayError> {
-    forward(&s, "/uebersicht".into()).await
+    let (d, stale) = s.shared.catalogue.derived(&s.shared.pvog).await?;
+    let mut v = d.overview.clone();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("stale".into(), stale.into());
+        o.insert("asOf".into(), d.as_of.into());
+    }
+    json_value(&v, cache_for(stale))
+}
+
+fn cache_for(stale: bool) -> &'static str {
+    if stale {
+        STALE_CACHE_CONTROL
+    } else {
+        CACHE_CONTROL
+    }
 }
 
 #[cfg(test)]

@@ -278,7 +278,7 @@ impl OrganisationUnit {
     }
 }
 
-/// `GET /lebenslagen` (ours).
+/// `GET /api/v1/catalogue/lebenslagen` (derived by the relay).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Lebenslage {
@@ -288,6 +288,12 @@ pub struct Lebenslage {
     pub description: String,
     #[serde(default)]
     pub service_count: u32,
+    /// The relay could not read PVOG lately: the list may be out of date.
+    #[serde(default)]
+    pub stale: bool,
+    /// When the relay read the list (Unix seconds).
+    #[serde(default)]
+    pub as_of: Option<i64>,
 }
 
 /// Where a region sits on the tile map.
@@ -331,13 +337,18 @@ pub struct ServiceOverview {
     pub online_regions: Vec<String>,
 }
 
-/// `GET /pvog/uebersicht` (ours).
+/// `GET /api/v1/catalogue/overview` (derived by the relay).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Overview {
     #[serde(default)]
     pub regions: Vec<RegionOverview>,
     #[serde(default)]
     pub services: Vec<ServiceOverview>,
+    /// As [`Lebenslage::stale`].
+    #[serde(default)]
+    pub stale: bool,
+    #[serde(default, rename = "asOf")]
+    pub as_of: Option<i64>,
 }
 
 impl Overview {
@@ -516,6 +527,13 @@ mod tests {
         .unwrap();
         assert_eq!(l[0].service_count, 7);
         assert_eq!(l[1].description, "");
+        assert!(!l[0].stale);
+        let l: Vec<Lebenslage> = serde_json::from_str(
+            r#"[{"slug":"umzug","name":"Umzug","stale":true,"asOf":1767225600}]"#,
+        )
+        .unwrap();
+        assert!(l[0].stale);
+        assert_eq!(l[0].as_of, Some(1_767_225_600));
         let o: Overview = serde_json::from_str(
             r#"{"regions":[{"ars":"053150000000","name":"Köln","type":"Kreisfreie Stadt",
                 "tile":{"col":3,"row":5},"onlineCount":40,"total":80,"onlineShare":0.5},

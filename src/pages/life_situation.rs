@@ -14,6 +14,23 @@ use crate::components::service_card::ServiceCard;
 use crate::domain::search_url::is_ars;
 use crate::i18n::*;
 
+/// The relay could not read PVOG lately: say how old the data is.
+#[component]
+pub fn StaleNotice(as_of: Option<i64>) -> impl IntoView {
+    let i18n = use_i18n();
+    let when = move || {
+        let german = !crate::components::locale::english(i18n);
+        as_of
+            .map(|s| crate::domain::timeline::format_date_time(s, german))
+            .unwrap_or_default()
+    };
+    view! {
+        <p class="kern-body" role="note">
+            {move || t_string!(i18n, search.data_stale).replace("{when}", &when())}
+        </p>
+    }
+}
+
 #[component]
 pub fn LifeSituation() -> impl IntoView {
     let i18n = use_i18n();
@@ -67,6 +84,7 @@ pub fn LifeSituation() -> impl IntoView {
         {move || this().filter(|l| !l.description.is_empty()).map(|l| view! {
             <p class="kern-body kern-body--large">{l.description}</p>
         })}
+        {move || this().filter(|l| l.stale).map(|l| view! { <StaleNotice as_of=l.as_of /> })}
         <Transition fallback=move || view! { <Loading /> }>
             {move || Suspend::new(async move {
                 match services.await {

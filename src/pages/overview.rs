@@ -89,7 +89,9 @@ fn OverviewBody(data: OverviewData) -> impl IntoView {
         })
     };
 
+    let stale = data.with_value(|d| d.stale.then_some(d.as_of));
     view! {
+        {stale.map(|as_of| view! { <crate::pages::life_situation::StaleNotice as_of=as_of /> })}
         <section class="service-section" aria-labelledby="karte-heading">
             <h2 class="kern-heading-medium" id="karte-heading">{t!(i18n, search.map_heading)}</h2>
             <TileMap overview=data.get_value() />

@@ -1,6 +1,7 @@
-//! PVOG Suchdienst stand-in: locations, service search and details,
-//! organisation units, online services, Lebenslagen and the online overview
-//! (see docs/backends.md, section 1).
+//! PVOG Suchdienst stand-in: locations, plain service search and details,
+//! organisation units, online services (see docs/backends.md, section 1).
+//! What the real PVOG does not offer (query understanding, the Lebenslagen
+//! list, the online overview) is the relay's (docs/relay.md).
 //!
 //! Data comes from the seed files in `backends/seed/pvog/`, loaded into SQLite
 //! on first start (and again only when the seed changes); at start the
@@ -34,7 +35,6 @@ const MAX_PAGE: i64 = 10_000;
 pub struct Pvog {
     pub catalog: Catalog,
     pub index: SearchIndex,
-    overview: Value,
 }
 
 impl Pvog {
@@ -50,12 +50,7 @@ impl Pvog {
 
     pub fn from_catalog(catalog: Catalog) -> anyhow::Result<Self> {
         let index = SearchIndex::build(&catalog)?;
-        let overview = overview(&catalog);
-        Ok(Self {
-            catalog,
-            index,
-            overview,
-        })
+        Ok(Self { catalog, index })
     }
 }
 
@@ -118,8 +113,6 @@ pub fn routes(pvog: Arc<Pvog>) -> Router<AppState> {
         .route("/v2/organisationunits/titles", get(ou_titles))
         .route("/v5/organisationunits/detail", get(ou_detail))
         .route("/v2/onlineservices/detail", get(online_detail))
-        .route("/lebenslagen", get(lebenslagen))
-        .route("/uebersicht", get(uebersicht))
         .fallback(error::not_found)
         .layer(Extension(pvog))
 }
@@ -626,81 +619,4 @@ async fn online_detail(
         "serviceId": o.service_id,
         "ars": o.ars,
     })))
-}
-
-// ------------------------------------------------------------ Lebenslagen, overview
-
-#[derive(Deserialize)]
-struct LangParam {
-    lang: Option<String>,
-}
-
-async fn lebenslagen(
-    Extension(p): Extension<Arc<Pvog>>,
-    Query(params): Query<LangParam>,
-) -> Result<Json<Value>, ApiError> {
-    let lang = Lang::parse(params.lang.as_deref())?;
-    let out: Vec<Value> = p
-        .catalog
-        .lebenslagen
-        .iter()
-        .map(|l| {
-            let count = p
-                .catalog
-                .services
-                .iter()
-                .filter(|s| s.lebenslagen.contains(&l.slug))
-                .count();
-            json!({
-                "slug": l.slug,
-                "name": lang.pick(&l.name, &l.name_en),
-                "description": lang.pick(&l.description, &l.description_en),
-                "serviceCount": count,
-            })
-        })
-        .collect();
-    Ok(Json(Value::Array(out)))
-}
-
-async fn uebersicht(Extension(p): Extension<Arc<Pvog>>) -> Json<Value> {
-    Json(p.overview.clone())
-}
-
-fn overview(c: &Catalog) -> Value {
-    let total = c.services.len();
-    let regions: Vec<&Place> = c.regions().collect();
-    let region_json: Vec<Value> = regions
-        .iter()
-        .map(|r| {
-            let online = c
-                .services
-                .iter()
-                .filter(|s| c.online_at(&s.id, r).is_some())
-                .count();
-            let share = if total == 0 {
-                0.0
-            } else {
-                (online as f64 / total as f64 * 1000.0).round() / 1000.0
-            };
-            let (col, row) = r.tile.unwrap_or((0, 0));
-            json!({
-                "ars": r.ars, "name": r.name, "type": r.kind,
-                "tile": {"col": col, "row": row},
-                "onlineCount": online, "total": total, "onlineShare": share,
-            })
-        })
-        .collect();
-    let services: Vec<Value> = c
-        .services
-        .iter()
-        .map(|s| {
-            let online: Vec<&str> = regions
-                .iter()
-                .filter(|r| c.online_at(&s.id, r).is_some())
-                .map(|r| r.ars.as_str())
-                .collect();
-            json!({"id": s.id, "name": s.name, "onlineRegions": online})
-        })
-        .collect();
-    json!({"regions": region_json, "services": services})
 }
