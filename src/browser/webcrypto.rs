@@ -13,6 +13,7 @@ use super::{fill_random, js_error_text, object, subtle};
 use crate::domain::jwe::{
     self, check_encryption_key, protected_header_b64, EncryptionJwk, JweError, IV_BYTES,
 };
+use crate::domain::x509::{self, SignatureCheck, X509Error};
 
 /// Why an encryption step failed. The UI turns each into a German message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,6 +27,20 @@ pub enum CryptoError {
     /// WebCrypto refused an operation.
     #[error("encryption failed: {0}")]
     Failed(String),
+}
+
+/// Why [`import_certified_key`] did not hand out a key. (Its own type, so
+/// that [`CryptoError`], which the first-load code also handles, stays as
+/// it is.)
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertifiedKeyError {
+    /// The key's certificate chain does not prove that it belongs to the
+    /// destination (`domain::x509`).
+    #[error("the authority's key is not certified: {0}")]
+    Untrusted(#[from] X509Error),
+    /// The key itself is not usable, or WebCrypto failed.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
 }
 
 fn failed(e: JsValue) -> CryptoError {
@@ -75,6 +90,67 @@ pub async fn import_encryption_key(jwk: &EncryptionJwk) -> Result<EncryptionKey,
         kid: jwk.kid.clone(),
         key,
     })
+}
+
+/// The destination's key, imported only once its `x5c` chain proves that
+/// it belongs to `destination_id`: structure, validity, names and the key
+/// itself are checked against the root compiled into the app
+/// (`domain::x509`), then every signature with WebCrypto, and only then is
+/// the key imported ([`import_encryption_key`]).
+pub async fn import_certified_key(
+    jwk: &EncryptionJwk,
+    destination_id: &str,
+) -> Result<EncryptionKey, CertifiedKeyError> {
+    check_encryption_key(jwk).map_err(CryptoError::from)?;
+    let checks = x509::check_key_chain(jwk, destination_id, x509::TRUSTED_ROOT, now_seconds())?;
+    for check in &checks {
+        if !verify_certificate_signature(check).await? {
+            return Err(X509Error::Signature.into());
+        }
+    }
+    Ok(import_encryption_key(jwk).await?)
+}
+
+/// The browser's clock, seconds since the epoch.
+pub fn now_seconds() -> i64 {
+    (js_sys::Date::now() / 1000.0).floor() as i64
+}
+
+/// Verifies one certificate signature, RSASSA-PSS with the hash and salt
+/// length the certificate names, with the issuer's key. `Ok(false)` when it
+/// does not verify or WebCrypto refuses the issuer's key.
+pub async fn verify_certificate_signature(check: &SignatureCheck) -> Result<bool, CryptoError> {
+    let subtle = subtle().map_err(unsupported)?;
+    let algorithm =
+        object(&[("name", &"RSA-PSS".into()), ("hash", &check.hash.into())]).map_err(failed)?;
+    let spki = Uint8Array::from(&check.issuer_spki[..]);
+    let usages = Array::of1(&"verify".into());
+    let Ok(promise) = subtle.import_key_with_object("spki", &spki, &algorithm, false, &usages)
+    else {
+        return Ok(false);
+    };
+    let Ok(key) = JsFuture::from(promise).await else {
+        return Ok(false);
+    };
+    let key: web_sys::CryptoKey = key
+        .dyn_into()
+        .map_err(|_| CryptoError::Failed("importKey did not return a key".into()))?;
+    let params = object(&[
+        ("name", &"RSA-PSS".into()),
+        ("saltLength", &check.salt_length.into()),
+    ])
+    .map_err(failed)?;
+    let promise = subtle
+        .verify_with_object_and_u8_array_and_u8_array(
+            &params,
+            &key,
+            &check.signature,
+            &check.signed,
+        )
+        .map_err(failed)?;
+    Ok(JsFuture::from(promise)
+        .await
+        .is_ok_and(|v| v.as_bool() == Some(true)))
 }
 
 /// Encrypts `plaintext` for the destination: a fresh random AES-256-GCM key

@@ -157,7 +157,7 @@ impl Destination {
                 "submissionUrl": base,
                 "submissionSchemas": self.submission_schemas(base),
                 "encryptionKid": keys.encryption.kid,
-                "publicKeys": {"keys": [keys.encryption_jwk()]},
+                "publicKeys": {"keys": [keys.encryption_jwk(&self.id)]},
                 "metadataVersions": ["1.2.0"],
                 "replyChannels": Self::reply_channels(),
                 "trustLevel": self.form.level.as_str(),

@@ -84,19 +84,27 @@ impl KeyPair {
 pub struct Keys {
     pub encryption: KeyPair,
     pub signing: KeyPair,
+    /// The encryption key's certificate chain per destination (test PKI, `pki.rs`).
+    pub chains: super::pki::Chains,
 }
 
 impl Keys {
-    /// The encryption key as a public JWK.
-    pub fn encryption_jwk(&self) -> serde_json::Value {
-        serde_json::json!({
+    /// The encryption key as a public JWK, as served for `destination_id`:
+    /// with `x5c` = [leaf naming that destination, intermediate] (standard
+    /// base64 DER, RFC 7517 §4.7; the root is not sent).
+    pub fn encryption_jwk(&self, destination_id: &str) -> serde_json::Value {
+        let mut jwk = serde_json::json!({
             "kty": "RSA",
             "key_ops": ["wrapKey"],
             "alg": "RSA-OAEP-256",
             "kid": self.encryption.kid,
             "n": self.encryption.n,
             "e": self.encryption.e,
-        })
+        });
+        if let Some(x5c) = self.chains.x5c(destination_id) {
+            jwk["x5c"] = serde_json::json!(x5c);
+        }
+        jwk
     }
 
     /// The signing key as a JWK set.
@@ -143,12 +151,24 @@ pub fn keys(data_dir: &Path) -> Result<Arc<Keys>, KeyError> {
     if let Some(k) = map.get(data_dir) {
         return Ok(k.clone());
     }
+    let encryption = KeyPair::load_or_create(&data_dir.join(ENCRYPTION_KEY_FILE))?;
+    let chains = super::pki::load_or_create(data_dir, &encryption.private, &destination_ids()?)?;
     let keys = Arc::new(Keys {
-        encryption: KeyPair::load_or_create(&data_dir.join(ENCRYPTION_KEY_FILE))?,
+        encryption,
         signing: KeyPair::load_or_create(&data_dir.join(SIGNING_KEY_FILE))?,
+        chains,
     });
     map.insert(data_dir.to_path_buf(), keys.clone());
     Ok(keys)
+}
+
+/// Every destination gets a leaf certificate for the encryption key.
+fn destination_ids() -> Result<Vec<&'static str>, KeyError> {
+    let all = super::destinations::all().map_err(|detail| KeyError::Invalid {
+        path: PathBuf::from("destinations"),
+        detail,
+    })?;
+    Ok(all.iter().map(|d| d.id.as_str()).collect())
 }
 
 fn write_private(path: &Path, pem: &[u8]) -> Result<(), KeyError> {
