@@ -10,7 +10,6 @@ const ERIKA = { user: 'erika', password: 'Mustermann-2026' };
 const MAX = { user: 'max.beispiel', password: 'Beispiel-Basis-1' };
 const JONAS = { user: 'jonas.schmidt', password: 'Elster-Konto-7' };
 const HILDEN = '051580016016';
-const DISCLOSED = ['givenName', 'surname', 'birthdate', 'postalAddress', 'postalCode', 'localityName', 'mail'];
 
 async function loginFrom(page: Page, path: string, who: { user: string; password: string }) {
   await page.goto(path);
@@ -47,10 +46,14 @@ test('Meine Anträge: login, empty state, then sent, rejected and unfinished app
   await expectNoAxeViolations(page);
 
   const fc = await citizenClient(page);
-  const good = await fc.send({ ...HUNDESTEUER, ars: HILDEN, disclosedAttributes: DISCLOSED });
+  const good = await fc.send({ ...HUNDESTEUER, ars: HILDEN });
   expect(good.status).toBe('submitted');
   const broken = await fc.send({ ...HUNDESTEUER, ars: HILDEN, breakDataHash: true });
-  expect(broken.status).toBe('rejected');
+  // The Zustelldienst takes it unread; the authority's subscriber rejects it.
+  expect(broken.status).toBe('submitted');
+  await expect
+    .poll(async () => (await fc.submissions()).find((s) => s.submissionId === broken.submissionId)?.status)
+    .toBe('rejected');
   const unfinished = await fc.send({ ...HUNDESTEUER, ars: HILDEN, announceOnly: true });
   expect(unfinished.status).toBe('incomplete');
 
@@ -124,8 +127,8 @@ test('Übermittelte Daten on /konto: which authority received which attributes, 
 
   const fc = await citizenClient(page);
   // Announced only: nothing was sent yet, so nothing is disclosed.
-  await fc.send({ ...HUNDESTEUER, ars: HILDEN, disclosedAttributes: DISCLOSED, announceOnly: true });
-  const sent = await fc.send({ ...HUNDESTEUER, ars: HILDEN, disclosedAttributes: ['givenName', 'surname', 'mail'] });
+  await fc.send({ ...HUNDESTEUER, ars: HILDEN, announceOnly: true });
+  const sent = await fc.send({ ...HUNDESTEUER, ars: HILDEN });
   expect(sent.status).toBe('submitted');
 
   await page.reload();
@@ -197,4 +200,56 @@ test('an event whose signature does not verify is a warning, not a step', async 
   await waitForApp(page);
   await expect(card(page, good.caseId)).toContainText('Gesendet – aktueller Stand');
   await expect(card(page, good.caseId)).not.toContainText('Echtheit');
+});
+
+test('a Level-1 login cannot send a Level-4 application, not even by calling the relay past the app', async ({ page }) => {
+  await loginFrom(page, '/antraege', ERIKA);
+  // The Node-side client is a browser scripted around the UI: same cookie,
+  // same relay API, no form and no button that could hold it back.
+  const fc = await citizenClient(page);
+  const wohnsitz = '99115001001000';
+  const route = await fc.route(wohnsitz, '053150000000');
+  const refused = await fc
+    .announce({
+      destinationId: route.destinationId,
+      announcedAttachments: [],
+      serviceType: { name: 'Wohnsitz anmelden', identifier: `urn:de:fim:leika:leistung:${wohnsitz}` },
+    })
+    .then(
+      () => 'accepted',
+      (e: Error) => e.message,
+    );
+  expect(refused).toMatch(/: 403 /);
+  expect(refused).toContain('"error":"insufficient_level"');
+  expect(refused).toContain('"requiredLevel":"STORK-QAA-Level-4"');
+});
+
+test('what FIT-Connect confirms is compared with what was sent: a difference is a warning', async ({ page }) => {
+  await loginFrom(page, '/antraege', ERIKA);
+  const fc = await citizenClient(page);
+  const sent = await fc.send({ ...HUNDESTEUER, ars: HILDEN });
+  expect(sent.status).toBe('submitted');
+  await page.reload();
+  await waitForApp(page);
+  const it = card(page, sent.caseId);
+  await expect(it).toBeVisible();
+  // The relay noted the tags of the JWEs it forwarded; the verified
+  // submit-submission event confirms the same ones: no warning.
+  const warning = it.getByText('Die Bestätigung von FIT-Connect passt nicht zu dem, was Ihr Gerät gesendet hat.', { exact: false });
+  await expect(it.getByRole('list', { name: 'Verlauf' })).toBeVisible();
+  await expect(warning).toHaveCount(0);
+  const listed = (await fc.submissions()).find((s) => s.submissionId === sent.submissionId);
+  expect(listed.sentTags.data).toMatch(/^[A-Za-z0-9_-]{22}$/);
+
+  // Had other bytes arrived than were sent, the tags would differ.
+  await page.route('**/api/v1/applications', async (route) => {
+    const r = await route.fetch();
+    const body = await r.json();
+    for (const s of body.submissions) if (s.sentTags) s.sentTags.data = 'AAAAAAAAAAAAAAAAAAAAAA';
+    await route.fulfill({ response: r, json: body });
+  });
+  await page.reload();
+  await waitForApp(page);
+  await expect(card(page, sent.caseId).getByText('Die Bestätigung von FIT-Connect passt nicht zu dem, was Ihr Gerät gesendet hat.', { exact: false })).toBeVisible();
+  await expectNoAxeViolations(page);
 });

@@ -125,9 +125,12 @@ export async function clerkToken(): Promise<string> {
 
 /** The authority's view of a submission, decrypted by the stand-in (console JSON API). */
 export async function authorityView(page: Page, submissionId: string): Promise<any> {
-  const r = await fetch(`${consoleOrigin()}/behoerde/api/submissions/${submissionId}`, {
-    headers: { Authorization: `Bearer ${await clerkToken()}` },
-  });
+  const url = `${consoleOrigin()}/behoerde/api/submissions/${submissionId}`;
+  const headers = { Authorization: `Bearer ${await clerkToken()}` };
+  // The authority's subscriber receives a submission after the submit has
+  // been answered; until then the console does not list it (404).
+  await expect.poll(async () => (await fetch(url, { headers })).status).toBe(200);
+  const r = await fetch(url, { headers });
   expect(r.status).toBe(200);
   return r.json();
 }

@@ -1,6 +1,7 @@
 // Issue 5: online applications, end to end against the stand-in.
-import { test, expect, expectNoAxeViolations, tabTo, passwordLogin, eidLogin, startExtraServer, type ExtraServers } from './fixtures';
-import { SERVICES, ERIKA, fillAndSave, JONAS, authorityView, authorityFile, ownSubmissions, startWithEid, applyUrl, startWithPassword, fillDate, next, sendAndConfirm, pdf, storedBytes } from './apply-helpers';
+import { test, expect, expectNoAxeViolations, tabTo, passwordLogin, eidLogin, startExtraServer, waitForApp, type ExtraServers } from './fixtures';
+import { SERVICES, ERIKA, KOELN, fillAndSave, JONAS, authorityView, authorityFile, ownSubmissions, startWithEid, applyUrl, startWithPassword, fillDate, next, sendAndConfirm, pdf, storedBytes } from './apply-helpers';
+import { citizenClient } from './fitconnect-client';
 
 test('Hundesteuer: two dogs, a listed breed with its certificate, sent encrypted', async ({ page }) => {
   await startWithPassword(page, SERVICES.hund);
@@ -273,6 +274,47 @@ test('Wohnsitz anmelden (Level-4): verified data locked, a person moving along, 
   expect((await authorityFile(page, submission, seen.data.F99500006)).toString()).toContain('VERMIETER-BESTAETIGT');
 });
 
+test('a locked eID field changed behind the form is refused by the authority, and Meine Anträge says so', async ({ page }) => {
+  await startWithEid(page, SERVICES.wohnsitz);
+  // A browser scripted around the form: the surname is locked (eID,
+  // Level 4), but nothing stops a script from sending another one. The
+  // relay's attestation carries the eID's value; the authority compares.
+  const fc = await citizenClient(page);
+  const landlord = '4b0c7a52-1d2e-4f3a-9c1b-6a2f0e7d5c22';
+  const sent = await fc.send({
+    leikaKey: '99115001001000',
+    ars: KOELN,
+    serviceName: 'Wohnsitz anmelden',
+    data: {
+      F60000228: 'Erika',
+      F60000227: 'Musterfrau',
+      F60000229: '1964-08-12',
+      F60000230: 'Berlin',
+      F60000231: 'D',
+      G99500001: { F60000243: 'Domkloster 4', F60000246: '50667', F60000247: 'Köln' },
+      F99500002: '2026-11-20',
+      F99500003: 'alleinige Wohnung',
+      G60000086: { F60000243: 'Heidestraße 17', F60000246: '51147', F60000247: 'Köln' },
+      F99500006: landlord,
+    },
+    attachments: [{ id: landlord, bytes: new TextEncoder().encode('%PDF-1.4 Vermieter'), mimeType: 'application/pdf', filename: 'wohnungsgeber.pdf' }],
+  });
+  // The Zustelldienst takes it (it cannot read it) ...
+  expect(sent.status).toBe('submitted');
+  // ... the authority's subscriber decrypts, compares and rejects it.
+  const statusOf = async () => (await fc.submissions()).find((s) => s.submissionId === sent.submissionId)?.status;
+  await expect.poll(statusOf).toBe('rejected');
+  const log = await fc.events(sent.caseId);
+  const reject = JSON.parse(Buffer.from(log[log.length - 1].split('.')[1], 'base64url').toString());
+  const problems = reject.events['https://schema.fitko.de/fit-connect/events/reject-submission'].problems;
+  expect(problems.map((p: { title: string; instance: string }) => [p.title, p.instance])).toContainEqual(['Geprüfte Angabe geändert', '/F60000227']);
+  expect(JSON.stringify(problems)).not.toContain('Musterfrau');
+
+  await page.goto('/antraege');
+  await waitForApp(page);
+  await expect(page.locator(`article.application[data-case="${sent.caseId}"]`)).toHaveAttribute('data-status', 'rejected');
+});
+
 test('Führungszeugnis (Level-4): fee before starting, purpose fields only for an authority, sent', async ({ page }) => {
   await page.goto(applyUrl(SERVICES.fz));
   await expect(page.getByText('13,00 €')).toBeVisible();
@@ -296,7 +338,11 @@ test('Führungszeugnis (Level-4): fee before starting, purpose fields only for a
   const seen = await authorityView(page, submission);
   expect(seen.data.F99600005).toBe('JA-51-2026-0815');
   expect(seen.data.F60000232).toBe('Gabler');
-  expect(seen.metadata.authenticationInformation[0].content).toContain('STORK-QAA-Level-4');
+  // The identification report is the relay's signed attestation; the
+  // authority verified it and states the level of the actual login.
+  expect(seen.metadata.authenticationInformation[0].type).toBe('identificationReport');
+  expect(seen.attestation.levelOfAssurance).toBe('STORK-QAA-Level-4');
+  expect(seen.attestation.submissionId).toBe(submission);
 });
 
 test('nothing typed is lost: reload, a new tab sharing the login, and another account sees nothing', async ({ page, context }) => {

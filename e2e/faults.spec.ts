@@ -339,6 +339,7 @@ test.beforeAll(async ({ browser }: { browser: Browser }) => {
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Antrag gesendet', { timeout: 30_000 });
   submissionId = new URL(page.url()).searchParams.get('einreichung') ?? '';
   expect(submissionId).not.toBe('');
+  await authorityView(page, submissionId);
   const token = await clerkToken();
   for (const [action, data] of [['accept'], ['decide', { decision: 'Der Wahlschein kommt per Post.' }]] as const) {
     const r = await fetch(`${consoleOrigin()}/behoerde/api/submissions/${submissionId}/${action}`, {

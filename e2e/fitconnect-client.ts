@@ -79,13 +79,13 @@ export interface Application {
   /** The form data (JSON), as the form would produce it. */
   data: unknown;
   attachments?: Attachment[];
-  /** Names of the identity attributes prefilled into the form (ours). */
-  disclosedAttributes?: string[];
   idempotencyKey?: string;
   /** Put a wrong data hash into the metadata (the authority then rejects it). */
   breakDataHash?: boolean;
   /** Stop after the announcement (an incomplete submission). */
   announceOnly?: boolean;
+  /** Leave out the relay's attestation (the authority then rejects it). */
+  withoutAttestation?: boolean;
 }
 
 export interface Sent {
@@ -160,6 +160,22 @@ export class FitConnectClient {
     return (await this.json('/applications')).submissions;
   }
 
+  /** The relay's signed attestation for this submission and data hash. */
+  async attestation(submissionId: string, dataHash: string): Promise<string> {
+    const r = await this.json(`/applications/${submissionId}/attestation`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ dataHash }),
+    });
+    return r.attestation;
+  }
+
+  /** The citizen's BundID postbox (the session's `mailboxUuid`), if any. */
+  async mailbox(): Promise<string | undefined> {
+    const s = await this.json('/session');
+    return (s.attributes ?? []).find((a: { name: string }) => a.name === 'mailboxUuid')?.value;
+  }
+
   async events(caseId: string): Promise<string[]> {
     return (await this.json(`/cases/${caseId}/events`)).eventLog;
   }
@@ -177,7 +193,6 @@ export class FitConnectClient {
         destinationId: dest.destinationId,
         announcedAttachments: attachments.map((a) => a.id),
         serviceType: { name: app.serviceName, identifier: `urn:de:fim:leika:leistung:${app.leikaKey}` },
-        disclosedAttributes: app.disclosedAttributes ?? [],
       },
       app.idempotencyKey,
     );
@@ -192,7 +207,13 @@ export class FitConnectClient {
       await this.upload(announced.submissionId, a.id, await encryptJwe(jwk, a.bytes, a.mimeType));
     }
     const data = encoder.encode(JSON.stringify(app.data));
+    const mailbox = await this.mailbox();
     const hashed = app.breakDataHash ? encoder.encode('something else than the data') : data;
+    // The relay vouches for the login and the verified attributes, bound to
+    // this submission and this data (as the app does before it encrypts).
+    const attestation = app.withoutAttestation
+      ? undefined
+      : await this.attestation(announced.submissionId, await sha512Hex(data));
     const metadata = {
       $schema: 'https://schema.fitko.de/fit-connect/metadata/1.2.0/metadata.schema.json',
       contentStructure: {
@@ -210,8 +231,12 @@ export class FitConnectClient {
           })),
         ),
       },
-      authenticationInformation: [{ type: 'identificationReport', version: '1.0.0', content: 'STORK-QAA-Level-1' }],
+      ...(attestation
+        ? { authenticationInformation: [{ type: 'identificationReport', version: '1.0.0', content: attestation }] }
+        : {}),
       additionalReferenceInfo: { applicationDate: new Date().toISOString().slice(0, 10) },
+      // Where the authority answers: FIT-Connect does not know the citizen.
+      ...(mailbox ? { replyChannel: { idBundMailbox: { idBundMailboxAddress: mailbox } } } : {}),
     };
     const result = await this.submit(
       announced.submissionId,

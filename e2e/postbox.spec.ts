@@ -14,6 +14,10 @@ async function clerkApi(request: APIRequestContext) {
   const { token } = await login.json();
   const headers = { Authorization: `Bearer ${token}` };
   const act = async (submission: string, action: string, data?: object) => {
+    // The authority's subscriber receives a submission after the submit was
+    // answered: until then the console does not know it.
+    const detail = `${consoleOrigin()}/behoerde/api/submissions/${submission}`;
+    await expect.poll(async () => (await request.get(detail, { headers })).status()).toBe(200);
     const r = await request.post(`${consoleOrigin()}/behoerde/api/submissions/${submission}/${action}`, { headers, data });
     expect(r.status(), `${action}: ${await r.text()}`).toBe(200);
     return r.json();

@@ -196,7 +196,7 @@ async fn console_needs_a_login_and_csrf() {
     let st = get(
         &app,
         &format!("/fitconnect/v1/submissions/{sub}"),
-        Some(&citizen),
+        Some(&sender_token(&app).await),
     )
     .await;
     assert_eq!(st.json()["status"], "submitted");
@@ -209,7 +209,7 @@ async fn console_needs_a_login_and_csrf() {
     let st = get(
         &app,
         &format!("/fitconnect/v1/submissions/{sub}"),
-        Some(&citizen),
+        Some(&sender_token(&app).await),
     )
     .await;
     assert_eq!(st.json()["status"], "accepted");
@@ -493,7 +493,7 @@ async fn the_whole_loop_through_the_json_api() {
     assert_eq!(r.status, StatusCode::CONFLICT);
 
     // FIT-Connect: create, submit, accept.
-    let events: Vec<String> = verified_events(&app, &citizen, &case)
+    let events: Vec<String> = verified_events(&app, &sender_token(&app).await, &case)
         .await
         .iter()
         .map(event_type)
@@ -668,7 +668,7 @@ async fn rejecting_through_the_console_tells_the_citizen() {
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 
-    let events = verified_events(&app, &citizen, &case).await;
+    let events = verified_events(&app, &sender_token(&app).await, &case).await;
     let last = events.last().unwrap();
     assert_eq!(event_type(last), "reject-submission");
     let problems =

@@ -2,12 +2,18 @@
 //! attachment → submit → event log, with JWEs made the way the browser will
 //! (RSA-OAEP-256 wrapping a random key, AES-256-GCM with the protected
 //! header as AAD), and the authority side decrypting and checking them.
+//!
+//! FIT-Connect knows senders (the Onlinedienst's service token), never
+//! citizens: the citizen's side (own list, another citizen's 404, the level
+//! at announce, the disclosures) is the relay's and is tested in
+//! `relay/tests/applications.rs`; the attestation the authority checks
+//! instead, in `tests/fitconnect_attestation.rs`.
 
 mod support;
 use support::fitconnect::*;
 
 use axum::http::{header, Method, StatusCode};
-use backends::fitconnect::{self, forms, jwe, keys};
+use backends::fitconnect::{self, forms, jwe, keys, subscriber};
 use backends::{AppState, Config};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -33,12 +39,13 @@ async fn whole_flow_route_to_accepted_with_signed_events() {
     assert_eq!(schema.status, StatusCode::OK);
     assert_eq!(schema.json()["x-leika"], HUND);
 
-    let token = erika_basis(&app).await;
+    let erika = erika_basis(&app).await;
+    let token = sender_token(&app).await;
     let a = announce(&app, &token, &dest, HUND, &[ATT1], Some("klick-1")).await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
     let sub = a.json()["submissionId"].as_str().unwrap().to_string();
     let case = a.json()["caseId"].as_str().unwrap().to_string();
-    // The double click: same key, same citizen → the same submission.
+    // The double click: same key, same sender → the same submission.
     let again = announce(&app, &token, &dest, HUND, &[ATT1], Some("klick-1")).await;
     assert_eq!(again.status, StatusCode::CREATED);
     assert_eq!(again.json()["submissionId"], sub.as_str());
@@ -58,12 +65,16 @@ async fn whole_flow_route_to_accepted_with_signed_events() {
     assert_eq!(st.json()["status"], "incomplete");
 
     let data = serde_json::to_vec(&hund_data(true)).unwrap();
-    let meta = serde_json::to_vec(&metadata(
-        &schema_uri,
-        &data,
-        &[(ATT1, PDF, "application/pdf", "sachkunde.pdf")],
-    ))
-    .unwrap();
+    let login = Login::of(&app, &erika, HUND).await;
+    let meta = with_attestation(
+        metadata(
+            &schema_uri,
+            &data,
+            &[(ATT1, PDF, "application/pdf", "sachkunde.pdf")],
+        ),
+        &attest(&sub, &case, &dest, &data, &login),
+    );
+    let meta = serde_json::to_vec(&meta).unwrap();
     let data_jwe = encrypt_for(&jwk, &data, "application/json");
     let meta_jwe = encrypt_for(&jwk, &meta, "application/json");
 
@@ -102,6 +113,8 @@ async fn whole_flow_route_to_accepted_with_signed_events() {
     let r = put_attachment(&app, &token, &sub, ATT1, att_jwe.clone()).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
 
+    // The subscriber is held off until the clerk has tried too early.
+    let pause = subscriber::paused(&state).await;
     let done = submit(&app, &token, &sub, &meta_jwe, &data_jwe).await;
     assert_eq!(done.status, StatusCode::ACCEPTED, "{}", done.body);
     assert_eq!(done.json()["status"], "submitted");
@@ -125,7 +138,13 @@ async fn whole_flow_route_to_accepted_with_signed_events() {
     assert_eq!(st["status"], "submitted");
     assert_eq!(st["uploadedAttachments"], json!([ATT1]));
 
-    // The authority decrypts and accepts.
+    // The authority's subscriber receives it; the clerk decrypts and accepts.
+    assert!(
+        fitconnect::accept(&state, &sub).await.is_err(),
+        "not before the subscriber received it"
+    );
+    drop(pause);
+    receive().await;
     let dec = fitconnect::decrypted(&state, &sub).await.unwrap();
     assert_eq!(dec.data, hund_data(true));
     assert_eq!(dec.attachments.len(), 1);
@@ -168,26 +187,73 @@ async fn whole_flow_route_to_accepted_with_signed_events() {
     assert_eq!(page["count"], 1);
     assert_eq!(page["totalCount"], 3);
 
-    // Another citizen sees nothing of it.
-    let max = login(&app, How::Password("max.beispiel", "Beispiel-Basis-1")).await;
+    // A citizen's access token opens nothing at FIT-Connect, not even the
+    // citizen's own submission (the relay is the citizen's way in).
+    for citizen in [Some(erika.as_str()), None] {
+        for (method, uri, body) in [
+            (
+                Method::GET,
+                format!("/fitconnect/v1/submissions/{sub}"),
+                None,
+            ),
+            (
+                Method::PUT,
+                format!("/fitconnect/v1/submissions/{sub}"),
+                Some((
+                    "application/json",
+                    json!({"encryptedMetadata": meta_jwe, "encryptedData": data_jwe}).to_string(),
+                )),
+            ),
+            (
+                Method::PUT,
+                format!("/fitconnect/v1/submissions/{sub}/attachments/{ATT1}"),
+                Some(("application/jose", att_jwe.clone())),
+            ),
+            (
+                Method::GET,
+                format!("/fitconnect/v1/cases/{case}/events"),
+                None,
+            ),
+        ] {
+            let r = call(&app, method.clone(), &uri, citizen, &[], body).await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNAUTHORIZED,
+                "{method} {uri}: {}",
+                r.body
+            );
+            assert!(!r.body.contains(DOG_NAME));
+        }
+    }
+    // Another Onlinedienst sees nothing of it.
+    let other = other_sender_token(&state).await;
     let r = get(
         &app,
         &format!("/fitconnect/v1/submissions/{sub}"),
-        Some(&max),
+        Some(&other),
     )
     .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = get(
         &app,
         &format!("/fitconnect/v1/cases/{case}/events"),
-        Some(&max),
+        Some(&other),
     )
     .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = put_attachment(&app, &max, &sub, ATT1, att_jwe.clone()).await;
+    let r = put_attachment(&app, &other, &sub, ATT1, att_jwe.clone()).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = get(&app, &format!("/fitconnect/v1/submissions/{sub}"), None).await;
-    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = submit(&app, &other, &sub, &meta_jwe, &data_jwe).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // The sender's token without the scope fitconnect:send: 403.
+    let pvog_only = sender_token_without_fitconnect(&app).await;
+    let r = get(
+        &app,
+        &format!("/fitconnect/v1/submissions/{sub}"),
+        Some(&pvog_only),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
 
     // Only ciphertext at rest: the dog's name appears in no database file.
     drop(app);
@@ -320,26 +386,47 @@ async fn keys_are_persisted_private_and_reused() {
     );
 }
 
+/// FIT-Connect checks what it can see of an announcement: the sender, the
+/// destination and service, the attachment ids. The level of the citizen's
+/// login it cannot see: the relay refuses a weaker login
+/// (`relay/tests/applications.rs`), the authority a weaker attestation
+/// (`tests/fitconnect_attestation.rs`).
 #[tokio::test]
-async fn level_is_enforced_on_announce() {
+async fn announce_checks_the_sender_and_the_request() {
     let dir = tempfile::tempdir().unwrap();
     let (app, _) = open(dir.path());
     let (dest, _, _) = discover(&app, FZ, HILDEN).await;
+    // Citizens' tokens are refused, whatever their level.
     let basis = erika_basis(&app).await;
-    let r = announce(&app, &basis, &dest, FZ, &[], None).await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-    assert_eq!(r.json()["error"], "insufficient_level");
-    assert_eq!(r.json()["requiredLevel"], "STORK-QAA-Level-4");
     let eid = login(&app, How::Eid("eid-erika", "123456")).await;
-    let r = announce(&app, &eid, &dest, FZ, &[], None).await;
+    for citizen in [&basis, &eid] {
+        let r = announce(&app, citizen, &dest, FZ, &[], None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+    }
+    let sender = sender_token(&app).await;
+    let r = announce(&app, &sender, &dest, FZ, &[], None).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     // Wrong service for the destination, bad attachment ids, no token.
-    let r = announce(&app, &eid, &dest, HUND, &[], None).await;
+    let r = announce(&app, &sender, &dest, HUND, &[], None).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = announce(&app, &eid, &dest, FZ, &["not-a-uuid"], None).await;
+    let r = announce(&app, &sender, &dest, FZ, &["not-a-uuid"], None).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let r = announce(&app, &eid, &dest, FZ, &[ATT1, ATT1], None).await;
+    let r = announce(&app, &sender, &dest, FZ, &[ATT1, ATT1], None).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // Fields FIT-Connect does not have (the citizen's disclosures are the
+    // relay's record now) are refused.
+    let r = announce_body(
+        &app,
+        &sender,
+        &json!({
+            "destinationId": dest,
+            "announcedAttachments": [],
+            "serviceType": {"name": "Führungszeugnis", "identifier": format!("urn:de:fim:leika:leistung:{FZ}")},
+            "disclosedAttributes": ["givenName"],
+        }),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
     let r = call(
         &app,
         Method::POST,
@@ -350,6 +437,9 @@ async fn level_is_enforced_on_announce() {
     )
     .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+    let pvog_only = sender_token_without_fitconnect(&app).await;
+    let r = announce(&app, &pvog_only, &dest, FZ, &[], None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
 }
 
 #[tokio::test]
@@ -357,26 +447,19 @@ async fn broken_submissions_are_rejected_automatically() {
     let dir = tempfile::tempdir().unwrap();
     let (app, state) = open(dir.path());
     let (dest, jwk, uri) = discover(&app, HUND, HILDEN).await;
-    let token = erika_basis(&app).await;
+    let token = sender_token(&app).await;
     let good = serde_json::to_vec(&hund_data(false)).unwrap();
 
-    // Hash over something else than the plaintext data.
-    let meta = serde_json::to_vec(&metadata(&uri, b"other", &[])).unwrap();
-    let (status, p) = submit_and_problems(
-        &app,
-        &token,
-        &dest,
-        &jwk,
-        &[],
-        encrypt_for(&jwk, &meta, "application/json"),
-        encrypt_for(&jwk, &good, "application/json"),
-    )
-    .await;
+    // Hash over something else than the plaintext data (the attestation is
+    // for the data as sent).
+    let meta = metadata(&uri, b"other", &[]);
+    let (status, p) =
+        submit_and_problems(&app, &token, HandIn::new(&dest, &jwk, HUND, meta, &good)).await;
     assert_eq!(status, "rejected");
     assert_eq!(problem_names(&p), ["hash-mismatch"]);
 
     // Altered ciphertext (structure intact, so the API takes it; the authority cannot open it).
-    let meta = serde_json::to_vec(&metadata(&uri, &good, &[])).unwrap();
+    let meta = metadata(&uri, &good, &[]);
     let data_jwe = encrypt_for(&jwk, &good, "application/json");
     let mut parts: Vec<String> = data_jwe.split('.').map(str::to_string).collect();
     let mut ct = URL_SAFE_NO_PAD.decode(&parts[3]).unwrap();
@@ -385,11 +468,7 @@ async fn broken_submissions_are_rejected_automatically() {
     let (status, p) = submit_and_problems(
         &app,
         &token,
-        &dest,
-        &jwk,
-        &[],
-        encrypt_for(&jwk, &meta, "application/json"),
-        parts.join("."),
+        HandIn::new(&dest, &jwk, HUND, meta, &good).data_jwe(parts.join(".")),
     )
     .await;
     assert_eq!(status, "rejected");
@@ -401,17 +480,9 @@ async fn broken_submissions_are_rejected_automatically() {
     data["G99100001"][0]["F99100005"] = json!(true);
     data["F60000229"] = json!("1964-02-30");
     let bytes = serde_json::to_vec(&data).unwrap();
-    let meta = serde_json::to_vec(&metadata(&uri, &bytes, &[])).unwrap();
-    let (status, p) = submit_and_problems(
-        &app,
-        &token,
-        &dest,
-        &jwk,
-        &[],
-        encrypt_for(&jwk, &meta, "application/json"),
-        encrypt_for(&jwk, &bytes, "application/json"),
-    )
-    .await;
+    let meta = metadata(&uri, &bytes, &[]);
+    let (status, p) =
+        submit_and_problems(&app, &token, HandIn::new(&dest, &jwk, HUND, meta, &bytes)).await;
     assert_eq!(status, "rejected");
     let details: Vec<&str> = p.iter().map(|x| x["detail"].as_str().unwrap()).collect();
     assert!(
@@ -428,20 +499,15 @@ async fn broken_submissions_are_rejected_automatically() {
     // An attachment whose hash does not match, and a wrong schema URI.
     let data = hund_data(true);
     let bytes = serde_json::to_vec(&data).unwrap();
-    let meta = serde_json::to_vec(&metadata(
+    let meta = metadata(
         "https://example.org/other.schema.json",
         &bytes,
         &[(ATT1, b"another file", "application/pdf", "x.pdf")],
-    ))
-    .unwrap();
+    );
     let (status, p) = submit_and_problems(
         &app,
         &token,
-        &dest,
-        &jwk,
-        &[(ATT1, PDF)],
-        encrypt_for(&jwk, &meta, "application/json"),
-        encrypt_for(&jwk, &bytes, "application/json"),
+        HandIn::new(&dest, &jwk, HUND, meta, &bytes).attachments(&[(ATT1, PDF, "application/pdf")]),
     )
     .await;
     assert_eq!(status, "rejected");
@@ -450,29 +516,32 @@ async fn broken_submissions_are_rejected_automatically() {
     assert_eq!(names, ["hash-mismatch", "unsupported-schema"]);
 
     // A good one stays submitted and can be rejected by hand once.
-    let meta = serde_json::to_vec(&metadata(&uri, &good, &[])).unwrap();
-    let a = announce(&app, &token, &dest, HUND, &[], None).await.json();
-    let sub = a["submissionId"].as_str().unwrap();
-    let r = submit(
+    let meta = metadata(&uri, &good, &[]);
+    let (sub, case, r) = hand_in(&app, &token, HandIn::new(&dest, &jwk, HUND, meta, &good)).await;
+    assert_eq!(r.json()["status"], "submitted", "{}", r.body);
+    assert_eq!(
+        receive().await.rejected,
+        0,
+        "the good one is not rejected by the subscriber"
+    );
+    let st = get(
         &app,
-        &token,
-        sub,
-        &encrypt_for(&jwk, &meta, "application/json"),
-        &encrypt_for(&jwk, &good, "application/json"),
+        &format!("/fitconnect/v1/submissions/{sub}"),
+        Some(&token),
     )
     .await;
-    assert_eq!(r.json()["status"], "submitted", "{}", r.body);
+    assert_eq!(st.json()["status"], "submitted", "{}", st.body);
     let problem = fitconnect::Problem::new(
         "missing-documents",
         "Unterlagen fehlen",
         "Bitte reichen Sie den Nachweis nach.",
         "data",
     );
-    fitconnect::reject(&state, sub, vec![problem])
+    fitconnect::reject(&state, &sub, vec![problem])
         .await
         .unwrap();
-    assert!(fitconnect::accept(&state, sub).await.is_err());
-    let events = verified_events(&app, &token, a["caseId"].as_str().unwrap()).await;
+    assert!(fitconnect::accept(&state, &sub).await.is_err());
+    let events = verified_events(&app, &token, &case).await;
     assert_eq!(event_type(events.last().unwrap()), "reject-submission");
 }
 
@@ -565,7 +634,7 @@ async fn jwe_round_trip_and_tampering() {
         Err(jwe::JweError::Parts(6))
     );
     // The API refuses such JWEs at the door.
-    let token = erika_basis(&app).await;
+    let token = sender_token(&app).await;
     let (dest, _, _) = discover(&app, HUND, HILDEN).await;
     let a = announce(&app, &token, &dest, HUND, &[ATT1], None)
         .await
@@ -845,32 +914,47 @@ fn every_schema_has_the_ui_layer() {
     assert!(attachments >= 6);
 }
 
+/// The Idempotency-Key is the sender's: another Onlinedienst using the same
+/// key gets a submission of its own. (Per citizen, the relay keeps them
+/// apart: `relay/tests/applications.rs`.)
 #[tokio::test]
-async fn idempotency_is_per_citizen_and_bodies_are_limited() {
+async fn idempotency_is_per_sender_and_bodies_are_limited() {
     let dir = tempfile::tempdir().unwrap();
-    let (app, _) = open(dir.path());
+    let (app, state) = open(dir.path());
     let (dest, jwk, _) = discover(&app, HUND, HILDEN).await;
-    let erika = erika_basis(&app).await;
-    let max = login(&app, How::Password("max.beispiel", "Beispiel-Basis-1")).await;
-    let a = announce(&app, &erika, &dest, HUND, &[ATT1], Some("same-key")).await;
-    let b = announce(&app, &max, &dest, HUND, &[ATT1], Some("same-key")).await;
+    let sender = sender_token(&app).await;
+    let other = other_sender_token(&state).await;
+    let a = announce(&app, &sender, &dest, HUND, &[ATT1], Some("same-key")).await;
+    let b = announce(&app, &other, &dest, HUND, &[ATT1], Some("same-key")).await;
     assert_eq!(a.status, StatusCode::CREATED);
     assert_eq!(b.status, StatusCode::CREATED);
     assert_ne!(a.json()["submissionId"], b.json()["submissionId"]);
-    let r = announce(&app, &erika, &dest, HUND, &[], Some("")).await;
+    // The same sender again (another token of it): the same submission.
+    let again = announce(
+        &app,
+        &sender_token(&app).await,
+        &dest,
+        HUND,
+        &[ATT1],
+        Some("same-key"),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(again.json()["submissionId"], a.json()["submissionId"]);
+    let r = announce(&app, &sender, &dest, HUND, &[], Some("")).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 
     // An attachment JWE above 16 MiB is refused with 413.
     let sub = a.json()["submissionId"].as_str().unwrap().to_string();
     let big = vec![b'A'; 16 * 1024 * 1024 + 1];
-    let r = put_attachment(&app, &erika, &sub, ATT1, String::from_utf8(big).unwrap()).await;
+    let r = put_attachment(&app, &sender, &sub, ATT1, String::from_utf8(big).unwrap()).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
     assert_eq!(r.json()["error"], "payload_too_large");
     // A 3 MiB scan is fine (above axum's 2 MB default body limit).
     let scan = vec![0x5au8; 3 * 1024 * 1024];
     let r = put_attachment(
         &app,
-        &erika,
+        &sender,
         &sub,
         ATT1,
         encrypt_for(&jwk, &scan, "image/png"),
@@ -880,15 +964,19 @@ async fn idempotency_is_per_citizen_and_bodies_are_limited() {
     // A file of another type than the field accepts is rejected by the authority.
     let data = serde_json::to_vec(&hund_data(true)).unwrap();
     let gif = b"GIF89a not allowed";
-    let meta = serde_json::to_vec(&metadata(
-        &format!("{BASE}/schemas/hundesteuer-anmelden.schema.json"),
-        &data,
-        &[(ATT1, gif, "image/gif", "hund.gif")],
-    ))
-    .unwrap();
+    let case = a.json()["caseId"].as_str().unwrap().to_string();
+    let meta = with_attestation(
+        metadata(
+            &format!("{BASE}/schemas/hundesteuer-anmelden.schema.json"),
+            &data,
+            &[(ATT1, gif, "image/gif", "hund.gif")],
+        ),
+        &attest(&sub, &case, &dest, &data, &Login::basis()),
+    );
+    let meta = serde_json::to_vec(&meta).unwrap();
     let r = put_attachment(
         &app,
-        &erika,
+        &sender,
         &sub,
         ATT1,
         encrypt_for(&jwk, gif, "image/gif"),
@@ -897,18 +985,20 @@ async fn idempotency_is_per_citizen_and_bodies_are_limited() {
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     let r = submit(
         &app,
-        &erika,
+        &sender,
         &sub,
         &encrypt_for(&jwk, &meta, "application/json"),
         &encrypt_for(&jwk, &data, "application/json"),
     )
     .await;
-    assert_eq!(r.json()["status"], "rejected", "{}", r.body);
-    let events = verified_events(&app, &erika, a.json()["caseId"].as_str().unwrap()).await;
+    assert_eq!(r.json()["status"], "submitted", "{}", r.body);
+    receive().await;
+    let events = verified_events(&app, &sender, &case).await;
     let last = events.last().unwrap();
     assert_eq!(event_type(last), "reject-submission");
     let problems =
         &last["events"]["https://schema.fitko.de/fit-connect/events/reject-submission"]["problems"];
+    assert_eq!(problems.as_array().unwrap().len(), 1, "{problems}");
     assert!(
         problems[0]["detail"]
             .as_str()

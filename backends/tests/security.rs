@@ -6,6 +6,10 @@
 //! * per-user access, with two citizens: another citizen's items answer
 //!   403/404 and never data, lists hold only the caller's items, nothing
 //!   answers without a token, console routes need a clerk;
+//! * FIT-Connect's submission routes answer senders only (the
+//!   Onlinedienst's service token with `fitconnect:send`): a citizen's token
+//!   is refused, another sender's items answer 404. The citizen's own view
+//!   of applications is the relay's (`relay/tests/applications.rs`);
 //! * password, PIN and console logins are limited, also under parallel
 //!   guesses;
 //! * oversized bodies on every POST/PUT/DELETE route answer 413 as JSON;
@@ -42,8 +46,11 @@ enum Guard {
     CitizenItem,
     /// Bearer token; the answer is the caller's own data only.
     CitizenList,
-    /// Bearer token; creates an item for the caller (announce).
-    CitizenCreate,
+    /// A sender's service token (`fitconnect:send`); the path names one
+    /// sender's item. Citizens' tokens are refused.
+    SenderItem,
+    /// A sender's service token; creates an item for the sender (announce).
+    SenderCreate,
     /// The console's login (public, rate-limited).
     ClerkLogin,
     /// A console page or form: the clerk's session cookie, else 303 to the login.
@@ -79,8 +86,6 @@ const ROUTES: &[Route] = &[
     r("GET", "/pvog/v2/organisationunits/titles", Public),
     r("GET", "/pvog/v5/organisationunits/detail", Public),
     r("GET", "/pvog/v2/onlineservices/detail", Public),
-    r("GET", "/pvog/lebenslagen", Public),
-    r("GET", "/pvog/uebersicht", Public),
     // Identity.
     r("GET", "/idp/.well-known/openid-configuration", Public),
     r("GET", "/idp/jwks", Public),
@@ -103,17 +108,15 @@ const ROUTES: &[Route] = &[
     r("GET", "/fitconnect/schemas/{file}", Public),
     r("GET", "/fitconnect/v1/destinations/{id}", Public),
     r("GET", "/fitconnect/v1/destinations/{id}/keys/{kid}", Public),
-    r("GET", "/fitconnect/v1/submissions", CitizenList),
-    r("POST", "/fitconnect/v1/submissions", CitizenCreate),
-    r("GET", "/fitconnect/v1/disclosures", CitizenList),
-    r("GET", "/fitconnect/v1/submissions/{id}", CitizenItem),
-    r("PUT", "/fitconnect/v1/submissions/{id}", CitizenItem),
+    r("POST", "/fitconnect/v1/submissions", SenderCreate),
+    r("GET", "/fitconnect/v1/submissions/{id}", SenderItem),
+    r("PUT", "/fitconnect/v1/submissions/{id}", SenderItem),
     r(
         "PUT",
         "/fitconnect/v1/submissions/{id}/attachments/{attachment_id}",
-        CitizenItem,
+        SenderItem,
     ),
-    r("GET", "/fitconnect/v1/cases/{case_id}/events", CitizenItem),
+    r("GET", "/fitconnect/v1/cases/{case_id}/events", SenderItem),
     // Postbox.
     r("GET", "/zbp/v1/messages", CitizenList),
     r("GET", "/zbp/v1/messages/unread-count", CitizenList),
@@ -296,7 +299,7 @@ fn the_route_table_is_every_route_of_the_routers() {
         missing.is_empty() && stale.is_empty(),
         "routes not in the table: {missing:?}; table entries without a route: {stale:?}"
     );
-    assert_eq!(ROUTES.len(), 68);
+    assert_eq!(ROUTES.len(), 64);
 }
 
 #[test]
@@ -320,6 +323,13 @@ struct Fixture {
     app: Router,
     a: String,
     b: String,
+    /// The Onlinedienst's service token (`fitconnect:send`), which handed
+    /// in A's applications.
+    sender: String,
+    /// Another Onlinedienst's.
+    other_sender: String,
+    /// The Onlinedienst's token without `fitconnect:send`.
+    pvog_only: String,
     a_id_token: String,
     clerk: String,
     clerk_cookie: String,
@@ -335,7 +345,7 @@ struct Fixture {
 }
 
 async fn fixture(dir: &Path) -> Fixture {
-    let (app, _state) = open(dir);
+    let (app, state) = open(dir);
     let a_tokens = login_tokens(&app, How::Password("erika", "Mustermann-2026")).await;
     let a = a_tokens["access_token"].as_str().unwrap().to_string();
     let b = login(&app, How::Password("max.beispiel", "Beispiel-Basis-1")).await;
@@ -363,19 +373,12 @@ async fn fixture(dir: &Path) -> Fixture {
         .await;
         assert_eq!(r.status, StatusCode::OK, "{action}: {}", r.body);
     }
-    // A second one, named disclosures, and a third left open (announced, with
+    // A second one, and a third left open (announced by the sender, with
     // one attachment not yet uploaded).
+    let sender = sender_token(&app).await;
     let (dest, jwk, schema_uri) = discover(&app, HUND, HILDEN).await;
-    let (disclosing, _, _) = submit_good_hund(
-        &app,
-        &a,
-        &dest,
-        &jwk,
-        &schema_uri,
-        &["givenName", "surname"],
-    )
-    .await;
-    let open_r = announce(&app, &a, &dest, HUND, &[ATT1], Some("idem-erika-1")).await;
+    let (second, _, _) = submit_good_hund(&app, &a, &dest, &jwk, &schema_uri).await;
+    let open_r = announce(&app, &sender, &dest, HUND, &[ATT1], Some("idem-sender-1")).await;
     assert_eq!(open_r.status, StatusCode::CREATED, "{}", open_r.body);
     let open_sub = open_r.json()["submissionId"].as_str().unwrap().to_string();
 
@@ -413,7 +416,7 @@ async fn fixture(dir: &Path) -> Fixture {
         submitted.clone(),
         case.clone(),
         open_sub.clone(),
-        disclosing.clone(),
+        second.clone(),
         decision.clone(),
         decision_attachment.clone(),
         trashed.clone(),
@@ -425,6 +428,9 @@ async fn fixture(dir: &Path) -> Fixture {
     ];
     secrets.retain(|s| !s.is_empty());
     Fixture {
+        other_sender: other_sender_token(&state).await,
+        pvog_only: sender_token_without_fitconnect(&app).await,
+        sender,
         app,
         a,
         b,
@@ -517,17 +523,28 @@ async fn request(
     .await
 }
 
-/// What A sees of A's own things (to show that B's attempts changed nothing).
+/// What A sees of A's own things, and the sender of A's submissions (to
+/// show that B's and other senders' attempts changed nothing).
 async fn a_view(fx: &Fixture) -> Vec<String> {
     let mut out = Vec::new();
-    for uri in [
-        "/zbp/v1/messages".to_string(),
-        "/zbp/v1/trash".to_string(),
-        "/zbp/v1/applications".to_string(),
-        "/fitconnect/v1/submissions".to_string(),
-        format!("/fitconnect/v1/submissions/{}", fx.open_sub),
+    for (uri, token) in [
+        ("/zbp/v1/messages".to_string(), &fx.a),
+        ("/zbp/v1/trash".to_string(), &fx.a),
+        ("/zbp/v1/applications".to_string(), &fx.a),
+        (
+            format!("/fitconnect/v1/submissions/{}", fx.open_sub),
+            &fx.sender,
+        ),
+        (
+            format!("/fitconnect/v1/submissions/{}", fx.submitted),
+            &fx.sender,
+        ),
+        (
+            format!("/fitconnect/v1/cases/{}/events", fx.case),
+            &fx.sender,
+        ),
     ] {
-        let r = get(&fx.app, &uri, Some(&fx.a)).await;
+        let r = get(&fx.app, &uri, Some(token)).await;
         assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.body);
         out.push(r.body);
     }
@@ -592,10 +609,64 @@ async fn every_route_is_guarded_per_user() {
         checked.insert(key(route.method, route.path));
     }
 
-    // Announce: needs a token; B reusing A's Idempotency-Key gets a new
-    // submission, never A's.
+    // FIT-Connect's items: no token, a citizen's token (even A's, whose
+    // application it is) → 401; the sender's token without the scope → 403;
+    // another sender → 404, never data; the sender reaches each one.
+    for route in ROUTES.iter().filter(|r| r.guard == SenderItem) {
+        let (uri, body) = concrete(route, &fx);
+        let what = key(route.method, &uri);
+        for bearer in [
+            None,
+            Some("not-a-token"),
+            Some(fx.a.as_str()),
+            Some(fx.b.as_str()),
+        ] {
+            let r = request(app, route.method, &uri, bearer, &[], body.clone()).await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{what}: {}", r.body);
+            assert!(is_json(&r), "{what}: 401 as JSON");
+            assert!(leaks(&r.body, &fx.secrets).is_empty(), "{what}");
+            cases += 1;
+        }
+        let r = request(
+            app,
+            route.method,
+            &uri,
+            Some(&fx.pvog_only),
+            &[],
+            body.clone(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{what}: {}", r.body);
+        assert!(leaks(&r.body, &fx.secrets).is_empty(), "{what}");
+        let r = request(
+            app,
+            route.method,
+            &uri,
+            Some(&fx.other_sender),
+            &[],
+            body.clone(),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::NOT_FOUND,
+            "{what} as another sender: {}",
+            r.body
+        );
+        assert!(is_json(&r), "{what}: JSON error");
+        assert_eq!(leaks(&r.body, &fx.secrets), Vec::<String>::new(), "{what}");
+        cases += 2;
+    }
+    assert_eq!(
+        before,
+        a_view(&fx).await,
+        "others' attempts changed A's data"
+    );
+
+    // Announce: needs the sender's token; another sender reusing the
+    // sender's Idempotency-Key gets a new submission, never the sender's.
     {
-        let route = ROUTES.iter().find(|r| r.guard == CitizenCreate).unwrap();
+        let route = ROUTES.iter().find(|r| r.guard == SenderCreate).unwrap();
         let (dest, _, _) = discover(app, HUND, HILDEN).await;
         let body = json!({
             "destinationId": dest,
@@ -603,22 +674,34 @@ async fn every_route_is_guarded_per_user() {
             "serviceType": {"name": "Antrag", "identifier": format!("urn:de:fim:leika:leistung:{HUND}")},
         })
         .to_string();
-        let idem = [("idempotency-key", "idem-erika-1")];
-        let none = request(
+        let idem = [("idempotency-key", "idem-sender-1")];
+        for bearer in [None, Some(fx.a.as_str())] {
+            let r = request(
+                app,
+                "POST",
+                route.path,
+                bearer,
+                &idem,
+                Some(("application/json", body.clone())),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+        }
+        let r = request(
             app,
             "POST",
             route.path,
-            None,
+            Some(&fx.pvog_only),
             &idem,
             Some(("application/json", body.clone())),
         )
         .await;
-        assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
         let theirs = request(
             app,
             "POST",
             route.path,
-            Some(&fx.b),
+            Some(&fx.other_sender),
             &idem,
             Some(("application/json", body.clone())),
         )
@@ -633,7 +716,7 @@ async fn every_route_is_guarded_per_user() {
             app,
             "POST",
             route.path,
-            Some(&fx.a),
+            Some(&fx.sender),
             &idem,
             Some(("application/json", body)),
         )
@@ -642,18 +725,41 @@ async fn every_route_is_guarded_per_user() {
         assert_eq!(
             mine.json()["submissionId"],
             fx.open_sub.as_str(),
-            "A's retry is idempotent"
+            "the sender's retry is idempotent"
         );
-        cases += 3;
+        cases += 5;
         checked.insert(key(route.method, route.path));
     }
 
-    // Positive control for the items: A reaches every one (DELETE last).
-    let mut items: Vec<&Route> = ROUTES.iter().filter(|r| r.guard == CitizenItem).collect();
+    // The citizen's list and disclosures are gone from FIT-Connect (the
+    // relay keeps them): no answer carries anything of A's.
+    for (path, status) in [
+        ("/fitconnect/v1/submissions", StatusCode::METHOD_NOT_ALLOWED),
+        ("/fitconnect/v1/disclosures", StatusCode::NOT_FOUND),
+    ] {
+        for bearer in [None, Some(fx.a.as_str()), Some(fx.sender.as_str())] {
+            let r = request(app, "GET", path, bearer, &[], None).await;
+            assert_eq!(r.status, status, "GET {path}: {}", r.body);
+            assert!(leaks(&r.body, &fx.secrets).is_empty(), "GET {path}");
+            cases += 1;
+        }
+    }
+
+    // Positive control for the items: A reaches every one of A's, the
+    // sender every one of the sender's (DELETE last).
+    let mut items: Vec<&Route> = ROUTES
+        .iter()
+        .filter(|r| r.guard == CitizenItem || r.guard == SenderItem)
+        .collect();
     items.sort_by_key(|r| r.method == "DELETE");
     for route in items {
         let (uri, body) = concrete(route, &fx);
-        let r = request(app, route.method, &uri, Some(&fx.a), &[], body).await;
+        let owner = if route.guard == SenderItem {
+            &fx.sender
+        } else {
+            &fx.a
+        };
+        let r = request(app, route.method, &uri, Some(owner), &[], body).await;
         assert!(
             !matches!(r.status.as_u16(), 401 | 403 | 404) && r.status.as_u16() < 500,
             "{} as the owner: {} {}",
@@ -1325,7 +1431,10 @@ async fn parallel_guesses_do_not_get_past_the_limits() {
 async fn oversized_bodies_get_413_json_on_every_writing_route() {
     let dir = tempfile::tempdir().unwrap();
     let (app, state) = open(dir.path());
-    let token = erika_basis(&app).await;
+    let citizen = erika_basis(&app).await;
+    // FIT-Connect answers only the sender: with a citizen's token its
+    // routes would refuse before reading a body.
+    let sender = sender_token(&app).await;
     let limit = state.config.max_body_bytes;
     assert!(limit > 17 * 1024 * 1024, "{limit}");
     let over_all = Bytes::from(vec![b'a'; limit + 1]);
@@ -1338,6 +1447,11 @@ async fn oversized_bodies_get_413_json_on_every_writing_route() {
             .replace("{id}", "6f1c2b1e-0000-4000-8000-000000000001")
             .replace("{attachment_id}", ATT1)
             .replace("{action}", "bescheiden");
+        let token = if route.path.starts_with("/fitconnect/") {
+            &sender
+        } else {
+            &citizen
+        };
         let ct = if route.path.starts_with("/idp/")
             || !route.path.contains("/api/") && route.path.starts_with("/behoerde/")
         {
@@ -1380,7 +1494,7 @@ async fn oversized_bodies_get_413_json_on_every_writing_route() {
                     &app,
                     route.method,
                     &uri,
-                    Some(&token),
+                    Some(token),
                     &[],
                     Some((ct, String::new())),
                 )

@@ -1,6 +1,7 @@
 //! The contract between the Bürgeramt app (wasm), the relay and the local
 //! stand-in backends: facts that every side must agree on, kept once.
 //!
+//! * [`attestation`]: the claims the relay signs for the authority.
 //! * [`trust`]: the BundID trust levels (`STORK-QAA-Level-1|3|4`).
 //! * [`encoding`]: percent-encoding of URL components and UUID formatting.
 //! * [`limits`]: size and count limits that the app and the servers enforce.
@@ -13,6 +14,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod attestation;
 pub mod config;
 pub mod encoding;
 pub mod limits;

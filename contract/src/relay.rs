@@ -26,7 +26,6 @@ pub const BACKGROUND_HEADER: &str = "buergeramt-background";
 pub const ERROR_API_VERSION: &str = "api_version";
 pub const ERROR_CSRF: &str = "cross_site";
 pub const ERROR_LOGIN_REQUIRED: &str = "login_required";
-pub const ERROR_LEVEL_TOO_LOW: &str = "level_too_low";
 pub const ERROR_UPSTREAM: &str = "upstream";
 
 /// A JSON error of the relay.
@@ -38,7 +37,14 @@ pub struct ErrorBody {
     pub message: String,
     /// The same in English.
     pub message_en: String,
+    /// With `insufficient_level`: the level a login needs (STORK name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_level: Option<String>,
 }
+
+/// Error code: the session's login is below the level the case needs
+/// (the same code and shape as the postbox's).
+pub const ERROR_INSUFFICIENT_LEVEL: &str = "insufficient_level";
 
 /// How far the identity provider vouches for an attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,6 +151,30 @@ pub fn is_return_path(path: &str) -> bool {
         && !path.chars().any(|c| c.is_control() || c == '\\')
 }
 
+/// The JWE authentication tags (the last part of each compact JWE) of what
+/// was sent for one submission: the relay notes them as it forwards the
+/// JWEs, FIT-Connect's `submit-submission` and `accept-submission` events
+/// carry the tags of what arrived. If they differ, what the authority
+/// confirmed is not what the citizen's device sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthenticationTags {
+    #[serde(default)]
+    pub metadata: String,
+    #[serde(default)]
+    pub data: String,
+    /// By attachment id.
+    #[serde(default)]
+    pub attachments: std::collections::BTreeMap<String, String>,
+}
+
+impl AuthenticationTags {
+    /// The tag of a compact JWE (its fifth part), if it has five parts.
+    pub fn tag_of(jwe: &str) -> Option<String> {
+        let parts: Vec<&str> = jwe.trim().split('.').collect();
+        (parts.len() == 5).then(|| parts[4].to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,5 +228,18 @@ mod tests {
             assert!(!is_return_path(bad), "{bad}");
         }
         assert!(!is_return_path(&format!("/{}", "a".repeat(600))));
+    }
+
+    #[test]
+    fn the_tag_is_the_fifth_part_of_a_jwe() {
+        assert_eq!(
+            AuthenticationTags::tag_of("a.b.c.d.TAG").as_deref(),
+            Some("TAG")
+        );
+        assert_eq!(
+            AuthenticationTags::tag_of(" a.b.c.d.e\n").as_deref(),
+            Some("e")
+        );
+        assert_eq!(AuthenticationTags::tag_of("a.b.c"), None);
     }
 }

@@ -50,6 +50,7 @@ CREATE TABLE relay_login_tx (
 );
 ",
     crate::applications::MIGRATION,
+    crate::records::MIGRATION,
 ];
 
 #[derive(Clone)]

@@ -37,6 +37,8 @@ pub enum RelayError {
     CrossSite,
     #[error("API version mismatch")]
     ApiVersion,
+    #[error("the login's level is below {0}")]
+    Level(contract::trust::TrustLevel),
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
     #[error("internal error: {0}")]
@@ -63,6 +65,12 @@ impl RelayError {
                 api::ERROR_LOGIN_REQUIRED,
                 "Sie sind nicht (mehr) angemeldet. Bitte melden Sie sich an; Ihre Eingaben bleiben erhalten.",
                 "You are not logged in (any more). Please log in; what you entered is kept.",
+            ),
+            RelayError::Level(_) => (
+                StatusCode::FORBIDDEN,
+                api::ERROR_INSUFFICIENT_LEVEL,
+                "Dafür brauchen Sie eine Anmeldung mit höherem Vertrauensniveau. Bitte melden Sie sich erneut an, zum Beispiel mit dem Online-Ausweis; Ihre Eingaben bleiben erhalten.",
+                "This needs a login at a higher level of trust. Please log in again, for example with your eID card; what you entered is kept.",
             ),
             RelayError::NotFound => (
                 StatusCode::NOT_FOUND,
@@ -138,6 +146,10 @@ impl IntoResponse for RelayError {
                 error: code.into(),
                 message: de.into(),
                 message_en: en.into(),
+                required_level: match &self {
+                    RelayError::Level(l) => Some(l.as_str().to_string()),
+                    _ => None,
+                },
             }),
         )
             .into_response();

@@ -9,14 +9,18 @@
 
 pub mod account;
 pub mod applications;
+pub mod attestation;
 pub mod catalogue;
 pub mod config;
 pub mod db;
+pub mod destination;
 pub mod error;
 pub mod guard;
 pub mod login;
 pub mod oidc;
 pub mod postbox;
+pub mod records;
+pub mod search;
 pub mod session;
 pub mod submission;
 pub mod upstream;
@@ -46,10 +50,14 @@ pub struct Shared {
     pub zbp: Arc<upstream::Upstream>,
     /// FIT-Connect's Submission API, called as the sender.
     pub fitconnect: Arc<upstream::Upstream>,
+    /// Signs the attestations the authority relies on (key from the database).
+    pub attester: attestation::Attester,
     /// Key of the citizens' stable handles (from the database).
     pub handle_key: Vec<u8>,
     /// The built app, served for every path outside `/api/` and `/healthz`.
     pub site: site::App,
+    /// The relay's catalogue knowledge: vocabulary, Lebenslagen, overview.
+    pub catalogue: Arc<search::Catalogue>,
 }
 
 impl FromRef<RelayState> for db::Db {
@@ -71,6 +79,14 @@ impl RelayState {
             .call(|c| session::handle_key(c))
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let attester = attestation::Attester::from_pem(
+            &db.call(|c| {
+                attestation::key_pem(c)
+                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+        )?;
         // The app: loaded and compressed once (a missing dist/ is not fatal);
         // everything comes from this origin, so the CSP allows 'self' only.
         let dist = config.dist_dir.clone();
@@ -81,11 +97,17 @@ impl RelayState {
             site::App::load(&dist, not_app, site::Origins::same_origin())
         })
         .await??;
+        let pvog = upstream::Upstream::new(config.pvog.clone(), http.clone());
+        // Reads the catalogue from PVOG now and then hourly, in the background.
+        let catalogue = search::Catalogue::new();
+        catalogue.spawn_refresh(&pvog);
         let shared = Shared {
             oidc: oidc::OidcClient::new(config.identity.clone(), http.clone()),
-            pvog: upstream::Upstream::new(config.pvog.clone(), http.clone()),
+            pvog,
+            catalogue,
             zbp: upstream::Upstream::new(config.zbp.clone(), http.clone()),
             fitconnect: upstream::Upstream::new(config.fitconnect.clone(), http),
+            attester,
             handle_key,
             site,
             config,

@@ -66,7 +66,6 @@ async fn forward(
             (LEVEL_HEADER, s.level.as_acr().to_string()),
         ],
         body: None,
-        bearer: None,
     };
     let a = state.shared.zbp.call(call).await?;
     crate::upstream::respond(a)

@@ -24,6 +24,7 @@ pub fn router() -> Router<RelayState> {
         .route("/destinations/{id}/keys/{kid}", get(key))
         .route("/schemas/{file}", get(schema))
         .route("/jwks", get(jwks))
+        .route("/attestation/jwks", get(crate::attestation::jwks))
 }
 
 /// Public FIT-Connect data: cached briefly (keys may rotate).

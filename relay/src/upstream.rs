@@ -151,12 +151,9 @@ impl Upstream {
     /// Any call with the service token; a 401 renews the token once.
     pub async fn call(&self, c: Call<'_>) -> Result<Answer, UpstreamError> {
         let url = format!("{}{}", self.service.base_url, c.path_and_query);
-        let mut retried = c.bearer.is_some();
+        let mut retried = false;
         loop {
-            let token = match &c.bearer {
-                Some(t) => t.clone(),
-                None => self.token().await?,
-            };
+            let token = self.token().await?;
             let mut req = self
                 .http
                 .request(c.method.clone(), &url)
@@ -177,7 +174,7 @@ impl Upstream {
                 retried = true;
                 continue;
             }
-            if status == 401 && c.bearer.is_none() {
+            if status == 401 {
                 tracing::error!(status, %url, "the upstream refused our token");
                 return Err(UpstreamError::Credentials);
             }
@@ -211,10 +208,6 @@ pub struct Call<'a> {
     pub headers: Vec<(&'static str, String)>,
     /// The body, forwarded byte for byte, with its content type.
     pub body: Option<(bytes::Bytes, &'static str)>,
-    /// Interim (until issue #16): the citizen's own access token, held by
-    /// the relay, instead of the service token. A 401 then comes back as an
-    /// answer: the citizen's login has ended.
-    pub bearer: Option<String>,
 }
 
 impl<'a> Call<'a> {
@@ -225,7 +218,6 @@ impl<'a> Call<'a> {
             accept: "application/json",
             headers: Vec::new(),
             body: None,
-            bearer: None,
         }
     }
 }

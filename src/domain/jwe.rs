@@ -29,8 +29,6 @@ pub const CTY_JSON: &str = "application/json";
 /// `$schema` of the metadata (FIT-Connect schema metadata 1.2.0).
 pub const METADATA_SCHEMA: &str =
     "https://schema.fitko.de/fit-connect/metadata/1.2.0/metadata.schema.json";
-/// Version of the identification report in `authenticationInformation`.
-pub const IDENTIFICATION_REPORT_VERSION: &str = "1.0.0";
 
 /// Why a JWE could not be framed or a key is not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -162,6 +160,10 @@ pub struct EncryptionJwk {
     /// Public key use (`enc`), informational.
     #[serde(default, rename = "use")]
     pub use_: Option<String>,
+    /// The certificate chain (standard base64 DER, leaf first), checked by
+    /// `domain::x509::check_key_chain` before the key is used.
+    #[serde(default)]
+    pub x5c: Option<Vec<String>>,
 }
 
 /// Bit length of a big-endian unsigned integer (leading zero bytes ignored).
@@ -238,42 +240,20 @@ impl AttachmentMeta {
     }
 }
 
-/// How the citizen was identified when sending: goes into the metadata's
-/// `authenticationInformation` as an `identificationReport`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IdentificationReport {
-    /// The level of assurance as `acr`, e.g. `STORK-QAA-Level-4`.
-    pub level_acr: String,
-    /// When the citizen authenticated (seconds since the epoch, `auth_time`).
-    pub auth_time: i64,
-    /// The identity provider (its issuer URL).
-    pub provider: String,
-    /// The means used, e.g. `eID`, `ELSTER`, `Benutzername/Passwort`.
-    pub method: String,
-}
-
-impl IdentificationReport {
-    /// The report's `content`: a JSON string with level, time, provider and method.
-    pub fn content(&self) -> String {
-        json!({
-            "levelOfAssurance": self.level_acr,
-            "authTime": self.auth_time,
-            "provider": self.provider,
-            "method": self.method,
-        })
-        .to_string()
-    }
-}
-
 /// The submission metadata (FIT-Connect schema metadata 1.x, the subset the
-/// stand-in checks): data hash and schema, the attachments, the
-/// identification report and the application date (`YYYY-MM-DD`).
+/// stand-in checks): data hash and schema, the attachments, the relay's
+/// attestation as the `identificationReport` (a JWS the browser passes on
+/// unread, see `contract::attestation`), the application date (`YYYY-MM-DD`) and, when
+/// the account has one, the BundID postbox to answer to (`replyChannel`
+/// `idBundMailbox`): FIT-Connect does not know the citizen, so the
+/// authority learns where to answer from here.
 pub fn metadata(
     data_sha512_hex: &str,
     schema_uri: &str,
     attachments: &[AttachmentMeta],
-    report: &IdentificationReport,
+    attestation: &str,
     application_date: &str,
+    reply_mailbox: Option<&str>,
 ) -> Value {
     let attachments: Vec<Value> = attachments
         .iter()
@@ -287,7 +267,7 @@ pub fn metadata(
             })
         })
         .collect();
-    json!({
+    let mut meta = json!({
         "$schema": METADATA_SCHEMA,
         "contentStructure": {
             "data": {
@@ -297,12 +277,16 @@ pub fn metadata(
             "attachments": attachments,
         },
         "authenticationInformation": [{
-            "type": "identificationReport",
-            "version": IDENTIFICATION_REPORT_VERSION,
-            "content": report.content(),
+            "type": contract::attestation::REPORT_TYPE,
+            "version": contract::attestation::REPORT_VERSION,
+            "content": attestation,
         }],
         "additionalReferenceInfo": {"applicationDate": application_date},
-    })
+    });
+    if let Some(mailbox) = reply_mailbox.filter(|m| !m.trim().is_empty()) {
+        meta["replyChannel"] = json!({"idBundMailbox": {"idBundMailboxAddress": mailbox.trim()}});
+    }
+    meta
 }
 
 #[cfg(test)]
@@ -414,6 +398,7 @@ mod tests {
             alg: Some("RSA-OAEP-256".into()),
             key_ops: Some(vec!["wrapKey".into()]),
             use_: None,
+            x5c: None,
         }
     }
 
@@ -489,19 +474,15 @@ mod tests {
 
     #[test]
     fn metadata_has_the_checked_shape() {
-        let report = IdentificationReport {
-            level_acr: "STORK-QAA-Level-4".into(),
-            auth_time: 1_764_367_400,
-            provider: "http://127.0.0.1:8080/idp".into(),
-            method: "eID".into(),
-        };
+        let report = "eyJhbGciOiJFUzI1NiJ9.e30.c2ln";
         let att = AttachmentMeta::upload("0b7e-uuid", "ABCD", "application/pdf", "x.pdf");
         let m = metadata(
             "deadbeef",
             "https://example.org/schema.json",
             &[att],
-            &report,
+            report,
             "2026-11-28",
+            None,
         );
         let expected = json!({
             "$schema": "https://schema.fitko.de/fit-connect/metadata/1.2.0/metadata.schema.json",
@@ -521,19 +502,20 @@ mod tests {
             "authenticationInformation": [{
                 "type": "identificationReport",
                 "version": "1.0.0",
-                "content": report.content()
+                "content": report
             }],
             "additionalReferenceInfo": {"applicationDate": "2026-11-28"}
         });
         assert_eq!(m, expected);
-        let content: Value = serde_json::from_str(&report.content()).unwrap();
-        assert_eq!(
-            content,
-            json!({"levelOfAssurance": "STORK-QAA-Level-4", "authTime": 1_764_367_400,
-                   "provider": "http://127.0.0.1:8080/idp", "method": "eID"})
-        );
         // No attachments: an empty list, not a missing member.
-        let m = metadata("aa", "s", &[], &report, "2026-01-01");
+        let m = metadata("aa", "s", &[], report, "2026-01-01", Some(""));
         assert_eq!(m["contentStructure"]["attachments"], json!([]));
+        assert!(m.get("replyChannel").is_none(), "no postbox, no channel");
+        // The postbox to answer to, as FIT-Connect's idBundMailbox channel.
+        let m = metadata("aa", "s", &[], report, "2026-01-01", Some("5e0c"));
+        assert_eq!(
+            m["replyChannel"],
+            json!({"idBundMailbox": {"idBundMailboxAddress": "5e0c"}})
+        );
     }
 }

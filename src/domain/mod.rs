@@ -18,3 +18,4 @@ pub mod session;
 pub mod timeline;
 pub mod title;
 pub mod trust;
+pub mod x509;

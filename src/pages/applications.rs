@@ -158,6 +158,8 @@ fn ApplicationCard(case: Case) -> impl IntoView {
     let not_sent = case.timeline.not_sent && !steps_has_deleted(&case.timeline.steps);
     let unverified = case.unverified > 0;
     let events_failed = case.events_failed;
+    let events_locked = case.events_locked;
+    let tags_differ = case.tags_differ;
     let timeline_id = format!("verlauf-{}", s.submission_id);
     let postbox = case.postbox.clone();
     let timeline_heading_id = timeline_id.clone();
@@ -213,6 +215,12 @@ fn ApplicationCard(case: Case) -> impl IntoView {
                     </Show>
                     <Show when=move || events_failed>
                         <Warning text=Signal::derive(move || t_string!(i18n, applications.warn_events_failed).to_string()) />
+                    </Show>
+                    <Show when=move || tags_differ>
+                        <Warning text=Signal::derive(move || t_string!(i18n, applications.warn_tags_differ).to_string()) />
+                    </Show>
+                    <Show when=move || events_locked>
+                        <p class="kern-body application__locked">{t!(i18n, applications.events_locked)}</p>
                     </Show>
                 </div>
             </div>

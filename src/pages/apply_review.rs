@@ -44,6 +44,7 @@ fn send_error_text(i18n: I18n, e: &SendError) -> String {
         SendError::Storage(_) => t_string!(i18n, apply.send_err_storage).to_string(),
         SendError::FileGone(name) => t_string!(i18n, apply.send_err_file).replace("{name}", name),
         SendError::Inactive => t_string!(i18n, apply.send_err_inactive).to_string(),
+        SendError::UntrustedKey(_) => t_string!(i18n, apply.send_err_untrusted_key).to_string(),
     }
 }
 
@@ -117,9 +118,8 @@ pub fn ApplyReview() -> impl IntoView {
         let navigate = navigate.clone();
         let sid = sid.clone();
         let ars2 = ars2.clone();
-        let idp_name = t_string!(i18n, apply.idp_name).to_string();
         leptos::task::spawn_local(async move {
-            match send(apply, session, idp_name, progress).await {
+            match send(apply, session, progress).await {
                 Ok(sent) => {
                     // Only now is the draft no longer needed.
                     apply.discard().await;

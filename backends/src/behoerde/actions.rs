@@ -2,8 +2,11 @@
 //! (where FIT-Connect has one) and the ZBP status, with a message into the
 //! citizen's postbox. HTML console and JSON API both call [`perform`].
 
-use crate::fitconnect::{self, authority::InboxEntry, destinations, Problem};
-use crate::idp::{Recipient, TrustLevel};
+use serde_json::Value;
+
+use crate::fitconnect::authority::{DecryptedSubmission, InboxEntry};
+use crate::fitconnect::{self, destinations, forms::Form, Problem};
+use crate::idp::TrustLevel;
 use crate::zbp::{self, MessageKind, NewAttachment, NewMessage, NewStatus, Status};
 use crate::{ApiError, AppState};
 
@@ -37,17 +40,75 @@ impl Action {
     }
 }
 
-/// What an action did.
+/// What an action did: the application's status and the postbox message
+/// written (none when the application names no postbox).
 pub struct Outcome {
     pub status: Status,
-    pub message_id: String,
+    pub message_id: Option<String>,
+}
+
+/// Whom the authority answers, taken from the decrypted application only
+/// (FIT-Connect knows the sender, never the citizen): the postbox from the
+/// metadata's `replyChannel.idBundMailbox.idBundMailboxAddress`, name and address from
+/// the form data's fields prefilled from the account (`x-prefill`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Addressee {
+    pub mailbox_uuid: Option<String>,
+    /// "Vorname Nachname", if the form has them.
+    pub name: Option<String>,
+    /// Street, postcode and place, if the form has them.
+    pub address: Vec<String>,
+}
+
+impl Addressee {
+    pub fn of(form: &Form, d: &DecryptedSubmission) -> Self {
+        let get = |attr: &str| prefilled(&form.schema, &d.data, attr);
+        let name = [get("givenName"), get("surname")]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut address: Vec<String> = get("postalAddress").into_iter().collect();
+        let place = [get("postalCode"), get("localityName")]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !place.is_empty() {
+            address.push(place);
+        }
+        Self {
+            mailbox_uuid: fitconnect::authority::postbox_ref(&d.metadata).map(str::to_string),
+            name: (!name.is_empty()).then_some(name),
+            address,
+        }
+    }
+}
+
+/// The value of the field marked `x-prefill: attr` (in the form or one of
+/// its groups, not in repeats), if filled in.
+fn prefilled(schema: &Value, data: &Value, attr: &str) -> Option<String> {
+    let props = schema.get("properties")?.as_object()?;
+    props.iter().find_map(|(name, sub)| {
+        let value = data.get(name)?;
+        if sub.get("x-prefill").and_then(Value::as_str) == Some(attr) {
+            let v = value.as_str()?.trim();
+            return (!v.is_empty()).then(|| v.to_string());
+        }
+        if value.is_object() {
+            return prefilled(sub, value, attr);
+        }
+        None
+    })
 }
 
 /// Everything about a submission the actions need.
 pub struct Case {
     pub entry: InboxEntry,
     pub destination: &'static destinations::Destination,
-    pub recipient: Recipient,
+    /// The application decrypted and checked, or why it cannot be read.
+    pub content: Result<DecryptedSubmission, String>,
+    pub addressee: Addressee,
     pub statuses: Vec<zbp::StatusRow>,
 }
 
@@ -65,6 +126,17 @@ impl Case {
     pub fn latest(&self) -> Option<Status> {
         self.statuses.last().and_then(|s| Status::parse(&s.status))
     }
+
+    /// The citizen's postbox, or 422 when the application names none.
+    fn mailbox(&self) -> Result<String, ApiError> {
+        self.addressee.mailbox_uuid.clone().ok_or_else(|| {
+            ApiError::Unprocessable(
+                "the application names no postbox (replyChannel.idBundMailbox.idBundMailboxAddress); \
+                 answer it another way"
+                    .into(),
+            )
+        })
+    }
 }
 
 pub async fn load(state: &AppState, submission_id: &str) -> Result<Case, ApiError> {
@@ -72,14 +144,21 @@ pub async fn load(state: &AppState, submission_id: &str) -> Result<Case, ApiErro
     let destination = destinations::by_id(&entry.destination_id)
         .map_err(ApiError::Internal)?
         .ok_or_else(|| ApiError::Internal("unknown destination".into()))?;
-    let recipient = crate::idp::recipient(state, &entry.citizen)
-        .await?
-        .ok_or_else(|| ApiError::Internal("the submission's citizen is unknown".into()))?;
+    let content = match fitconnect::decrypted(state, submission_id).await {
+        Ok(d) => Ok(d),
+        Err(ApiError::Unprocessable(problems) | ApiError::Conflict(problems)) => Err(problems),
+        Err(e) => return Err(e),
+    };
+    let addressee = content
+        .as_ref()
+        .map(|d| Addressee::of(destination.form, d))
+        .unwrap_or_default();
     let statuses = zbp::application_statuses(state, &entry.submission_id).await?;
     Ok(Case {
         entry,
         destination,
-        recipient,
+        content,
+        addressee,
         statuses,
     })
 }
@@ -102,13 +181,14 @@ static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn status_for(
     case: &Case,
+    mailbox: &str,
     status: Status,
     details: String,
     text: String,
     extra: Option<String>,
 ) -> NewStatus {
     NewStatus {
-        mailbox_uuid: case.recipient.mailbox_uuid.clone(),
+        mailbox_uuid: mailbox.to_string(),
         application_id: case.entry.submission_id.clone(),
         status,
         public_service_name: case.service().to_string(),
@@ -155,10 +235,17 @@ pub async fn perform(
     let (status, message_id) = match action {
         Action::Accept => {
             fitconnect::accept(state, submission_id).await?;
+            let Some(mailbox) = case.addressee.mailbox_uuid.clone() else {
+                return Ok(Outcome {
+                    status: Status::Received,
+                    message_id: None,
+                });
+            };
             let id = zbp::record_status(
                 state,
                 status_for(
                     &case,
+                    &mailbox,
                     Status::Received,
                     "Die Behörde hat den Eingang Ihres Antrags bestätigt.".into(),
                     format!("{authority} hat Ihren Antrag „{service}“ erhalten und entschlüsselt.\n\nAktenzeichen: {ref_}\n\nSie werden benachrichtigt, sobald die Bearbeitung beginnt."),
@@ -166,10 +253,11 @@ pub async fn perform(
                 ),
             )
             .await?;
-            (Status::Received, id)
+            (Status::Received, Some(id))
         }
         Action::StartProcessing => {
             require_accepted(&case)?;
+            let mailbox = case.mailbox()?;
             if !matches!(
                 case.latest(),
                 Some(Status::Received | Status::ActionRequired)
@@ -182,6 +270,7 @@ pub async fn perform(
                 state,
                 status_for(
                     &case,
+                    &mailbox,
                     Status::Processing,
                     "Ihr Antrag wird bearbeitet.".into(),
                     format!("{authority} bearbeitet jetzt Ihren Antrag „{service}“.\n\nAktenzeichen: {ref_}"),
@@ -189,15 +278,17 @@ pub async fn perform(
                 ),
             )
             .await?;
-            (Status::Processing, id)
+            (Status::Processing, Some(id))
         }
         Action::RequestAction(text) => {
             let text = clean_text(&text, "the message")?;
             require_accepted(&case)?;
+            let mailbox = case.mailbox()?;
             let id = zbp::record_status(
                 state,
                 status_for(
                     &case,
+                    &mailbox,
                     Status::ActionRequired,
                     "Die Behörde braucht noch etwas von Ihnen.".into(),
                     format!("{authority} braucht für Ihren Antrag „{service}“ (Aktenzeichen {ref_}) noch Folgendes von Ihnen:\n\n{text}"),
@@ -205,7 +296,7 @@ pub async fn perform(
                 ),
             )
             .await?;
-            (Status::ActionRequired, id)
+            (Status::ActionRequired, Some(id))
         }
         Action::Reject(reason) => {
             let reason = clean_text(&reason, "the reason")?;
@@ -220,11 +311,17 @@ pub async fn perform(
                 )],
             )
             .await?;
+            let Some(mailbox) = case.addressee.mailbox_uuid.clone() else {
+                return Ok(Outcome {
+                    status: Status::Completed,
+                    message_id: None,
+                });
+            };
             let text = format!("{authority} hat Ihren Antrag „{service}“ (Aktenzeichen {ref_}) zurückgewiesen und nicht bearbeitet.\n\nBegründung:\n{reason}\n\nSie können den Antrag mit korrigierten Angaben erneut stellen.");
             let message_id = zbp::deliver(
                 state,
                 NewMessage {
-                    mailbox_uuid: case.recipient.mailbox_uuid.clone(),
+                    mailbox_uuid: mailbox.clone(),
                     kind: MessageKind::Info,
                     sender: authority.clone(),
                     title: format!("{service}: Antrag zurückgewiesen"),
@@ -242,6 +339,7 @@ pub async fn perform(
             .await?;
             let mut st = status_for(
                 &case,
+                &mailbox,
                 Status::Completed,
                 "Der Antrag wurde zurückgewiesen.".into(),
                 text,
@@ -249,19 +347,20 @@ pub async fn perform(
             );
             st.message_id = Some(message_id.clone());
             zbp::record_status(state, st).await?;
-            (Status::Completed, message_id)
+            (Status::Completed, Some(message_id))
         }
         Action::Decide(decision) => {
             let decision = clean_text(&decision, "the decision")?;
             require_accepted(&case)?;
+            let mailbox = case.mailbox()?;
             let date = today();
             let name = case
-                .recipient
+                .addressee
                 .name
                 .clone()
                 .unwrap_or_else(|| "Antragstellerin / Antragsteller".into());
             let pdf = {
-                let address = case.recipient.address.clone();
+                let address = case.addressee.address.clone();
                 let (authority, ref_, service, decision, date) = (
                     authority.clone(),
                     ref_.clone(),
@@ -292,7 +391,7 @@ pub async fn perform(
             let message_id = zbp::deliver(
                 state,
                 NewMessage {
-                    mailbox_uuid: case.recipient.mailbox_uuid.clone(),
+                    mailbox_uuid: mailbox.clone(),
                     kind: MessageKind::Decision,
                     sender: authority.clone(),
                     title: format!("Bescheid: {service}"),
@@ -314,6 +413,7 @@ pub async fn perform(
             .await?;
             let mut st = status_for(
                 &case,
+                &mailbox,
                 Status::Completed,
                 "Ihr Antrag ist entschieden. Der Bescheid liegt in Ihrem Postfach.".into(),
                 String::new(),
@@ -321,7 +421,7 @@ pub async fn perform(
             );
             st.message_id = Some(message_id.clone());
             zbp::record_status(state, st).await?;
-            (Status::Completed, message_id)
+            (Status::Completed, Some(message_id))
         }
     };
     Ok(Outcome { status, message_id })

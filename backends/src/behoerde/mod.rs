@@ -426,20 +426,21 @@ async fn api_get(
         .iter()
         .map(|s| json!({"status": s.status, "createdDate": crate::zbp::iso(s.created_date), "statusDetails": s.status_details, "messageId": s.message_id}))
         .collect::<Vec<_>>());
-    match crate::fitconnect::decrypted(&state, &id).await {
+    match case.content {
         Ok(d) => {
             v["metadata"] = d.metadata;
             v["data"] = d.data;
+            // The login as the Onlinedienst attested it (verified).
+            v["attestation"] = json!(d.attestation);
             v["attachments"] = json!(d
                 .attachments
                 .iter()
                 .map(|a| json!({"attachmentId": a.attachment_id, "filename": a.filename, "mimeType": a.mime_type, "purpose": a.purpose, "size": a.content.len()}))
                 .collect::<Vec<_>>());
         }
-        Err(ApiError::Unprocessable(problems)) => {
+        Err(problems) => {
             v["decryptionProblems"] = json!(problems);
         }
-        Err(e) => return Err(e),
     }
     Ok(([(header::CACHE_CONTROL, "no-store")], AxumJson(v)).into_response())
 }

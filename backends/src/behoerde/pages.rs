@@ -440,7 +440,8 @@ pub async fn detail(
     let mut body = String::new();
     body.push_str(&format!(
         "<dl class=\"bh-data bh-section\"><dt>Leistung</dt><dd>{}</dd><dt>Aktenzeichen</dt><dd>{}</dd><dt>Empfänger</dt><dd>{}</dd>\
-<dt>Eingegangen am</dt><dd>{}</dd><dt>FIT-Connect-Status</dt><dd>{}</dd><dt>Bearbeitungsstand</dt><dd>{}</dd><dt>Vertrauensniveau</dt><dd>{}</dd></dl>",
+<dt>Eingegangen am</dt><dd>{}</dd><dt>FIT-Connect-Status</dt><dd>{}</dd><dt>Bearbeitungsstand</dt><dd>{}</dd><dt>Erforderliches Vertrauensniveau</dt><dd>{}</dd>\
+<dt>Anmeldung der antragstellenden Person</dt><dd>{}</dd></dl>",
         escape(case.service()),
         escape(&case.entry.case_id),
         escape(&case.destination.name),
@@ -448,19 +449,17 @@ pub async fn detail(
         fit_status(&case.entry.status),
         app_status(case.latest().map(Status::as_str)),
         escape(case.level().german_name()),
+        render::login_report(case.content.as_ref().ok().map(|d| &d.attestation), when),
     ));
     body.push_str("<h2 class=\"kern-heading-medium\">Angaben im Antrag</h2>");
-    match crate::fitconnect::decrypted(&state, &id).await {
+    match &case.content {
         Ok(d) => body.push_str(&render::data_html(
             &case.destination.form.schema,
             &d.data,
             &id,
             &d.attachments,
         )),
-        Err(ApiError::Unprocessable(p)) => {
-            body.push_str(&alert(Kind::Danger, "Antrag nicht lesbar", &p))
-        }
-        Err(e) => return error_page(&site, Some(&clerk), &e),
+        Err(p) => body.push_str(&alert(Kind::Danger, "Antrag nicht lesbar", p)),
     }
     body.push_str("<h2 class=\"kern-heading-medium\">Verlauf</h2><ol class=\"kern-list\">");
     for s in &case.statuses {

@@ -16,6 +16,36 @@ pub fn german_date(s: &str) -> String {
     }
 }
 
+/// The identification report as the Onlinedienst attested it: the level of
+/// the actual login (not the form's), how and when.
+pub fn login_report(
+    a: Option<&contract::attestation::Attestation>,
+    when: fn(Option<i64>) -> String,
+) -> String {
+    let Some(a) = a else {
+        return "nicht bestätigt".into();
+    };
+    let level = crate::idp::TrustLevel::parse(&a.level_of_assurance)
+        .map(|l| crate::idp::GermanName::german_name(l).to_string())
+        .unwrap_or_else(|_| a.level_of_assurance.clone());
+    let how = match a.method.as_str() {
+        "eid" => "Online-Ausweis",
+        "elster" => "ELSTER-Zertifikat",
+        "password" => "Benutzername und Passwort",
+        other => other,
+    };
+    let at = a
+        .auth_time
+        .map(|t| format!(", {}", when(Some(t))))
+        .unwrap_or_default();
+    format!(
+        "{} ({}{}), vom Onlinedienst bestätigt",
+        escape(&level),
+        escape(how),
+        at
+    )
+}
+
 fn size(bytes: usize) -> String {
     if bytes >= 1024 * 1024 {
         format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0)).replace('.', ",")

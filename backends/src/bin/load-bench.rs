@@ -1,13 +1,19 @@
-//! Load on the FIT-Connect stand-in: N citizens at once (default 200), each
-//! finding the Hundesteuer destination of Hilden, announcing one submission
-//! with one attachment, uploading the encrypted attachment and submitting
-//! encrypted metadata and data, all over real HTTP to a running server.
+//! Load on the FIT-Connect stand-in: N applications at once (default 200,
+//! one per citizen), each finding the Hundesteuer destination of Hilden,
+//! announcing one submission with one attachment, uploading the encrypted
+//! attachment and submitting encrypted metadata and data, all over real
+//! HTTP to a running server.
 //!
-//! Before the clock starts every citizen registers a Basis account through
-//! the `/idp` pages and gets an access token (a few at a time: argon2 is
-//! meant to be slow). Then all start together. Afterwards the submissions
-//! table in the server's SQLite file is counted; it must hold exactly one
-//! row per citizen.
+//! As in production, all of them go with the Onlinedienst's one service
+//! token (client credentials, fetched before the clock starts): FIT-Connect
+//! knows senders, never citizens. Then all start together. Afterwards the
+//! submissions table in the server's SQLite file is counted; it must hold
+//! exactly one row per application.
+//!
+//! The submissions carry no attestation of the Onlinedienst: the bench
+//! measures the Zustelldienst's request path, which answers before anything
+//! is decrypted; the authority's subscriber then rejects them
+//! asynchronously (`missing-authentication-info`).
 //!
 //! `load-bench --base http://127.0.0.1:PORT --db DATA/buergeramt.sqlite [--citizens 200]`
 //!
@@ -24,19 +30,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper::{header, Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use tokio::net::TcpStream;
-use tokio::sync::{Barrier, Mutex, Semaphore};
+use tokio::sync::{Barrier, Mutex};
 
-const VERIFIER: &str = "load-bench-verifier-0123456789-abcdefghijklmnopqrstuvwxyz-ABCD";
 /// Request types, in the order of one submission.
 const KINDS: [&str; 6] = [
     "GET routes",
@@ -49,8 +51,6 @@ const KINDS: [&str; 6] = [
 
 struct Reply {
     status: StatusCode,
-    location: Option<String>,
-    cookie: Option<String>,
     body: Bytes,
 }
 
@@ -146,21 +146,8 @@ impl Client {
         let sender = self.connect().await?;
         let resp = sender.send_request(req).await?;
         let status = resp.status();
-        let text = |name| {
-            resp.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let location = text(header::LOCATION);
-        let cookie = text(header::SET_COOKIE).and_then(|c| c.split(';').next().map(str::to_string));
         let body = resp.into_body().collect().await?.to_bytes();
-        Ok(Reply {
-            status,
-            location,
-            cookie,
-            body,
-        })
+        Ok(Reply { status, body })
     }
 }
 
@@ -183,101 +170,10 @@ fn form(fields: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-fn csrf_of(html: &[u8]) -> anyhow::Result<String> {
-    let html = String::from_utf8_lossy(html);
-    let key = "name=\"csrf\" value=\"";
-    let start = html.find(key).ok_or_else(|| anyhow!("no csrf field"))? + key.len();
-    let end = html[start..]
-        .find('"')
-        .ok_or_else(|| anyhow!("csrf field not closed"))?
-        + start;
-    Ok(html[start..end].to_string())
-}
-
-fn query_param(url: &str, name: &str) -> Option<String> {
-    url.split_once('?')?.1.split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=')?;
-        (k == name).then(|| v.to_string())
-    })
-}
-
-/// Path and query of a `Location` that may be absolute.
-fn local_path(location: &str) -> String {
-    match location.strip_prefix("http://") {
-        Some(rest) => rest
-            .find('/')
-            .map(|i| rest[i..].to_string())
-            .unwrap_or_else(|| "/".into()),
-        None => location.to_string(),
-    }
-}
-
-/// Registers citizen `i` as a new Basis account and returns an access token.
-async fn register(c: &mut Client, app: &Value, i: usize) -> anyhow::Result<String> {
-    let client_id = app["client_id"]
-        .as_str()
-        .ok_or_else(|| anyhow!("config.json: client_id"))?;
-    let redirect = app["redirect_uri"]
-        .as_str()
-        .ok_or_else(|| anyhow!("config.json: redirect_uri"))?;
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER.as_bytes()));
-    let authorize = format!(
-        "/idp/authorize?{}",
-        form(&[
-            ("response_type", "code"),
-            ("client_id", client_id),
-            ("redirect_uri", redirect),
-            ("scope", "openid profile"),
-            ("state", "load"),
-            ("nonce", "load"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-            ("acr_values", "STORK-QAA-Level-1"),
-        ])
-    );
-    let r = c
-        .send(Method::GET, &authorize, &[], None)
-        .await?
-        .expect(StatusCode::SEE_OTHER, "authorize")?;
-    let login = local_path(
-        &r.location
-            .ok_or_else(|| anyhow!("authorize: no Location"))?,
-    );
-    let cookie = r.cookie.ok_or_else(|| anyhow!("authorize: no cookie"))?;
-    let page = c
-        .send(
-            Method::GET,
-            &format!("{login}/register"),
-            &[("cookie", &cookie)],
-            None,
-        )
-        .await?
-        .expect(StatusCode::OK, "register page")?;
-    let csrf = csrf_of(&page.body)?;
-    let username = format!("last-{i:04}");
-    let body = form(&[
-        ("csrf", &csrf),
-        ("username", &username),
-        ("password", "Last-Probe-2026"),
-        ("givenName", "Erika"),
-        ("surname", &format!("Last{i:04}")),
-        ("birthdate", "1964-08-12"),
-        ("postalAddress", "Heidestraße 17"),
-        ("postalCode", "40721"),
-        ("localityName", "Hilden"),
-        ("mail", &format!("{username}@example.org")),
-    ]);
-    let r = c
-        .send(
-            Method::POST,
-            &format!("{login}/register"),
-            &[("cookie", &cookie)],
-            Some(("application/x-www-form-urlencoded", body)),
-        )
-        .await?
-        .expect(StatusCode::SEE_OTHER, "register")?;
-    let back = r.location.ok_or_else(|| anyhow!("register: no Location"))?;
-    let code = query_param(&back, "code").ok_or_else(|| anyhow!("no code in {back}"))?;
+/// The Onlinedienst's service token (client credentials, scope
+/// `fitconnect:send`): FIT-Connect knows senders, never citizens. The
+/// relay sends every citizen's application with such a token.
+async fn sender_token(c: &mut Client) -> anyhow::Result<String> {
     let t = c
         .send(
             Method::POST,
@@ -286,20 +182,26 @@ async fn register(c: &mut Client, app: &Value, i: usize) -> anyhow::Result<Strin
             Some((
                 "application/x-www-form-urlencoded",
                 form(&[
-                    ("grant_type", "authorization_code"),
-                    ("code", &code),
-                    ("redirect_uri", redirect),
-                    ("client_id", client_id),
-                    ("code_verifier", VERIFIER),
+                    ("grant_type", "client_credentials"),
+                    ("client_id", SENDER_ID),
+                    ("client_secret", &sender_secret()),
+                    ("scope", "fitconnect:send"),
                 ]),
             )),
         )
         .await?
-        .expect(StatusCode::OK, "token")?;
+        .expect(StatusCode::OK, "service token")?;
     t.json()?["access_token"]
         .as_str()
         .map(str::to_string)
         .ok_or_else(|| anyhow!("token: no access_token"))
+}
+
+const SENDER_ID: &str = "buergeramt-onlinedienst";
+
+/// `BUERGERAMT_SENDER_CLIENT_SECRET`, or the loopback default of the stand-in.
+fn sender_secret() -> String {
+    std::env::var("BUERGERAMT_SENDER_CLIENT_SECRET").unwrap_or_else(|_| "dev-sender-secret".into())
 }
 
 type Timings = Vec<(&'static str, Duration)>;
@@ -510,17 +412,12 @@ async fn main() -> anyhow::Result<()> {
     let a = args()?;
     let n = a.citizens;
     let mut c = Client::new(&a.base)?;
-    let app = c
-        .send(Method::GET, "/config.json", &[], None)
-        .await?
-        .expect(StatusCode::OK, "config.json")?
-        .json()?;
 
     let rss_start = proc_mb(a.server_pid, "VmRSS");
 
     // Setup, not timed: the stand-in makes its destination keys on the
-    // first discovery (RSA 4096), so one discovery warms it up; then one
-    // Basis account and token per citizen.
+    // first discovery (RSA 4096), so one discovery warms it up; then the
+    // sender's service token.
     let started = Instant::now();
     c.send(
         Method::GET,
@@ -535,25 +432,8 @@ async fn main() -> anyhow::Result<()> {
     .await?
     .expect(StatusCode::OK, "first routes request")?;
     let cold = started.elapsed();
-    let started = Instant::now();
-    let gate = Arc::new(Semaphore::new(4));
-    let mut logins = Vec::new();
-    for i in 0..n {
-        let (gate, app, base) = (gate.clone(), app.clone(), a.base.clone());
-        logins.push(tokio::spawn(async move {
-            let _permit = gate.acquire().await?;
-            let mut c = Client::new(&base)?;
-            register(&mut c, &app, i).await
-        }));
-    }
-    let mut tokens = Vec::new();
-    for l in logins {
-        tokens.push(l.await??);
-    }
-    eprintln!(
-        "{n} citizens registered and logged in ({:.1} s, not part of the figures)",
-        started.elapsed().as_secs_f64()
-    );
+    let token = sender_token(&mut c).await?;
+    let tokens = vec![token; n];
 
     let rss_setup = proc_mb(a.server_pid, "VmRSS");
 

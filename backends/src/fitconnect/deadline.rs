@@ -7,15 +7,17 @@
 //!   loses its uploads and becomes `deleted`, with a `delete-submission` event;
 //! * events older than [`EVENT_RETENTION_SECONDS`] (730 days) are removed.
 //!
-//! The sweep runs every [`SWEEP_INTERVAL`] in a background task started by
-//! the router, and lazily before a submission, a list or an event log is
-//! read, so what a reader sees is never overdue.
+//! The sweep runs only in its own background task ([`spawn_periodic`],
+//! started by the router: at once, then every [`SWEEP_INTERVAL`]), never on
+//! a request. Between sweeps the console refuses to decide an overdue
+//! submission (`authority.rs`), so nothing overdue is accepted.
 
 use std::time::Duration;
 
 use serde_json::json;
 
-use super::{authority, store};
+use super::events::{self, Problem};
+use super::store;
 use crate::{ApiError, AppState};
 
 /// Events are kept this long (730 days).
@@ -37,20 +39,24 @@ pub struct Swept {
 
 /// Applies the deadlines once (see the module documentation).
 pub async fn sweep(state: &AppState) -> Result<Swept, ApiError> {
-    let now = store::now();
+    let now = events::now();
     let deadline = i64::try_from(state.config.fitconnect_deadline_seconds).unwrap_or(i64::MAX);
     let cutoff = now.saturating_sub(deadline);
     let mut out = Swept::default();
 
     let late = store::overdue(state, "submitted", "submitted_at", cutoff).await?;
     let stale = store::overdue(state, "incomplete", "created_at", cutoff).await?;
-    if !late.is_empty() || !stale.is_empty() {
-        // Signing needs the keys (generated on first use, off the async threads).
-        super::load_keys(state).await?;
-    }
+    // Signing needs the keys (loaded once; only when there is work).
+    let keys = if late.is_empty() && stale.is_empty() {
+        None
+    } else {
+        Some(super::load_keys(state).await?)
+    };
+    let iss = super::base_url(state);
     let period = period_text(state.config.fitconnect_deadline_seconds);
     for (id, case_id) in late {
-        let problem = authority::Problem::new(
+        let Some(keys) = &keys else { break };
+        let problem = Problem::new(
             DEADLINE_PROBLEM,
             "Frist abgelaufen",
             format!(
@@ -59,8 +65,9 @@ pub async fn sweep(state: &AppState) -> Result<Swept, ApiError> {
             ),
             "submission",
         );
-        let jws = authority::event_set(
-            state,
+        let jws = events::sign(
+            keys,
+            &iss,
             &id,
             &case_id,
             "reject-submission",
@@ -72,7 +79,8 @@ pub async fn sweep(state: &AppState) -> Result<Swept, ApiError> {
         }
     }
     for (id, case_id) in stale {
-        let jws = authority::event_set(state, &id, &case_id, "delete-submission", json!({}))?;
+        let Some(keys) = &keys else { break };
+        let jws = events::sign(keys, &iss, &id, &case_id, "delete-submission", json!({}))?;
         if store::delete_incomplete(state, &id, &case_id, jws).await? {
             out.deleted += 1;
         }
@@ -92,8 +100,8 @@ fn period_text(secs: u64) -> String {
 }
 
 /// Starts the periodic sweep on the current tokio runtime (none outside a
-/// runtime: then only the lazy sweeps run). The first sweep runs at once, so
-/// a restarted server catches up.
+/// runtime: then nothing sweeps but a direct [`sweep`]). The first sweep
+/// runs at once, so a restarted server catches up.
 pub fn spawn_periodic(state: &AppState) {
     let Ok(handle) = tokio::runtime::Handle::try_current() else {
         return;

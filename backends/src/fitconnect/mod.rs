@@ -6,27 +6,31 @@
 //! produced them. The authority side decrypts on demand ([`decrypted`]) and
 //! never writes the plaintext back.
 
+pub mod attestation;
 pub mod authority;
+mod check;
 pub mod deadline;
 pub mod destinations;
+mod events;
 pub mod forms;
 pub mod jwe;
 pub mod keys;
+pub mod pki;
 mod store;
+pub mod subscriber;
 
 use axum::{
     body::{Body, Bytes},
     extract::State,
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
-    routing::{get, put},
+    routing::{get, post, put},
     Router,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::extract::{Path, Query};
-use crate::idp::{GermanName, TrustLevel};
 use crate::{error, ApiError, AppState};
 
 pub use authority::{accept, decrypted, reject, DecryptedSubmission, Problem};
@@ -43,9 +47,13 @@ pub const EVENT_PREFIX: &str = "https://schema.fitko.de/fit-connect/events/";
 /// Routes under `/fitconnect`.
 pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
     store::migrate(&state.db)?;
-    // The RSA 4096 keys are loaded (or generated, about a second) on first
-    // use, so servers and tests that never touch FIT-Connect do not pay.
+    // The RSA 4096 keys are loaded (or generated, about a second) once, on
+    // first use ([`load_keys`]), so servers and tests that never touch
+    // FIT-Connect do not pay.
     destinations::all().map_err(anyhow::Error::msg)?;
+    // The authority's two background tasks: the subscriber receives (and
+    // decrypts) what was handed in, the sweep applies the deadlines.
+    subscriber::spawn(state);
     deadline::spawn_periodic(state);
     Ok(Router::new()
         .route("/routes", get(routes))
@@ -53,8 +61,7 @@ pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
         .route("/schemas/{file}", get(schema_file))
         .route("/v1/destinations/{id}", get(destination))
         .route("/v1/destinations/{id}/keys/{kid}", get(destination_key))
-        .route("/v1/submissions", get(list).post(announce))
-        .route("/v1/disclosures", get(disclosures))
+        .route("/v1/submissions", post(announce))
         .route("/v1/submissions/{id}", get(status).put(submit))
         .route(
             "/v1/submissions/{id}/attachments/{attachment_id}",
@@ -69,11 +76,6 @@ pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
 pub enum FitError {
     #[error(transparent)]
     Api(#[from] ApiError),
-    #[error("this service needs trust level {needed} ({}), the login reached {have}", needed.german_name())]
-    Level {
-        needed: TrustLevel,
-        have: TrustLevel,
-    },
     #[error("the body is larger than {0} bytes")]
     TooLarge(usize),
 }
@@ -89,15 +91,6 @@ impl IntoResponse for FitError {
         let message = self.to_string();
         match self {
             FitError::Api(e) => e.into_response(),
-            FitError::Level { needed, .. } => (
-                StatusCode::FORBIDDEN,
-                axum::Json(json!({
-                    "error": "insufficient_level",
-                    "message": message,
-                    "requiredLevel": needed.as_str(),
-                })),
-            )
-                .into_response(),
             FitError::TooLarge(_) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 axum::Json(json!({"error": "payload_too_large", "message": message})),
@@ -107,8 +100,10 @@ impl IntoResponse for FitError {
     }
 }
 
-/// The authority's keys, loaded off the async threads (the first call may
-/// generate two RSA 4096 keys, which takes a moment).
+/// The authority's keys, loaded once per data directory (`keys::keys`
+/// caches them) and off the async threads (the first call may generate two
+/// RSA 4096 keys, which takes a moment). Everything that signs or decrypts
+/// gets them from here and hands them down.
 pub async fn load_keys(state: &AppState) -> Result<std::sync::Arc<keys::Keys>, ApiError> {
     let dir = state.config.data_dir.clone();
     tokio::task::spawn_blocking(move || keys::keys(&dir))
@@ -215,14 +210,15 @@ async fn destination_key(
     State(state): State<AppState>,
     Path((id, kid)): Path<(String, String)>,
 ) -> Result<Response, FitError> {
-    destinations::by_id(&id)
+    let d = destinations::by_id(&id)
         .map_err(internal)?
         .ok_or(ApiError::NotFound)?;
     let keys = load_keys(&state).await?;
     if kid != keys.encryption.kid {
         return Err(ApiError::NotFound.into());
     }
-    Ok(axum::Json(keys.encryption_jwk()).into_response())
+    // With the x5c chain whose leaf names this destination (pki.rs).
+    Ok(axum::Json(keys.encryption_jwk(&d.id)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -232,9 +228,6 @@ struct AnnounceBody {
     #[serde(default)]
     announced_attachments: Vec<String>,
     service_type: ServiceType,
-    /// Ours: names of the identity attributes the app prefilled.
-    #[serde(default)]
-    disclosed_attributes: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -272,13 +265,23 @@ fn json_body<T: serde::de::DeserializeOwned>(
 /// A lower-case UUID like `3f2a…-…`.
 pub use contract::encoding::is_uuid;
 
+/// The Onlinedienst calling: FIT-Connect's Submission API knows senders
+/// (OAuth2 client credentials, scope `fitconnect:send`), never citizens. A
+/// citizen's access token is refused (401), a token without the scope 403.
+async fn sender(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<crate::idp::clients::ServiceCaller, ApiError> {
+    crate::idp::clients::service_caller(state, headers, crate::idp::clients::SCOPE_FITCONNECT).await
+}
+
 /// `POST /v1/submissions`: announce a submission.
 async fn announce(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, FitError> {
-    let citizen = crate::idp::authenticate(&state, &headers).await?;
+    let sender = sender(&state, &headers).await?;
     load_keys(&state).await?;
     let body = read_limited(body, 64 * 1024).await?;
     let body: AnnounceBody = json_body(&headers, &body)?;
@@ -314,30 +317,6 @@ async fn announce(
             return Err(ApiError::BadRequest(format!("attachment {a} announced twice")).into());
         }
     }
-    if body.disclosed_attributes.len() > MAX_DISCLOSED {
-        return Err(ApiError::BadRequest(format!(
-            "at most {MAX_DISCLOSED} disclosed attributes may be named"
-        ))
-        .into());
-    }
-    let mut named = std::collections::HashSet::new();
-    for a in &body.disclosed_attributes {
-        if !crate::idp::ATTRIBUTES.iter().any(|(name, _)| name == a) {
-            let shown: String = a.chars().take(40).collect();
-            return Err(
-                ApiError::BadRequest(format!("{shown:?} is not an identity attribute")).into(),
-            );
-        }
-        if !named.insert(a) {
-            return Err(ApiError::BadRequest(format!("attribute {a} named twice")).into());
-        }
-    }
-    if !citizen.acr.satisfies(d.form.level) {
-        return Err(FitError::Level {
-            needed: d.form.level,
-            have: citizen.acr,
-        });
-    }
     let idempotency_key = match headers.get("idempotency-key") {
         None => None,
         Some(v) => {
@@ -352,12 +331,12 @@ async fn announce(
         }
     };
     let new = store::NewSubmission {
-        citizen: citizen.sub.clone(),
+        citizen: sender.client_id.clone(),
         destination_id: d.id.clone(),
         leika: d.leika.clone(),
         service_name: body.service_type.name.trim().to_string(),
         announced: body.announced_attachments.clone(),
-        disclosed: body.disclosed_attributes.clone(),
+        disclosed: Vec::new(),
         idempotency_key,
     };
     let outcome = store::announce(&state, new).await?;
@@ -378,9 +357,8 @@ async fn status(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, FitError> {
-    let citizen = crate::idp::authenticate(&state, &headers).await?;
-    deadline::sweep(&state).await?;
-    let s = store::owned(&state, &id, &citizen.sub).await?;
+    let sender = sender(&state, &headers).await?;
+    let s = store::owned(&state, &id, &sender.client_id).await?;
     Ok(axum::Json(json!({
         "submissionId": s.id,
         "caseId": s.case_id,
@@ -402,7 +380,7 @@ async fn upload_attachment(
     Path((id, attachment_id)): Path<(String, String)>,
     body: Body,
 ) -> Result<Response, FitError> {
-    let citizen = crate::idp::authenticate(&state, &headers).await?;
+    let sender = sender(&state, &headers).await?;
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -419,7 +397,7 @@ async fn upload_attachment(
         .trim()
         .to_string();
     check_jwe(&keys, &text, "attachment")?;
-    let s = store::owned(&state, &id, &citizen.sub).await?;
+    let s = store::owned(&state, &id, &sender.client_id).await?;
     if !s.announced.contains(&attachment_id) {
         return Err(ApiError::NotFound.into());
     }
@@ -462,7 +440,7 @@ async fn submit(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Response, FitError> {
-    let citizen = crate::idp::authenticate(&state, &headers).await?;
+    let sender = sender(&state, &headers).await?;
     let keys = load_keys(&state).await?;
     let body = read_limited(body, 2 * MAX_DATA_JWE_BYTES + 1024).await?;
     let body: SubmitBody = json_body(&headers, &body)?;
@@ -473,7 +451,7 @@ async fn submit(
     }
     check_jwe(&keys, &body.encrypted_metadata, "metadata")?;
     check_jwe(&keys, &body.encrypted_data, "data")?;
-    let s = store::owned(&state, &id, &citizen.sub).await?;
+    let s = store::owned(&state, &id, &sender.client_id).await?;
     if s.status != "incomplete" {
         let same = s.encrypted_metadata.as_deref() == Some(body.encrypted_metadata.as_str())
             && s.encrypted_data.as_deref() == Some(body.encrypted_data.as_str());
@@ -512,7 +490,7 @@ async fn submit(
     .await?;
     if !won {
         // A concurrent identical request got there first.
-        let s = store::owned(&state, &id, &citizen.sub).await?;
+        let s = store::owned(&state, &id, &sender.client_id).await?;
         let same = s.encrypted_metadata.as_deref() == Some(body.encrypted_metadata.as_str())
             && s.encrypted_data.as_deref() == Some(body.encrypted_data.as_str());
         if same {
@@ -520,10 +498,25 @@ async fn submit(
         }
         return Err(ApiError::Conflict(format!("the submission is already {}", s.status)).into());
     }
-    authority::record_submit(&state, &s).await?;
-    let status = authority::validate_on_submit(&state, &id).await?;
-    authority::notify_postbox(&state, &citizen.mailbox_uuid, &id, &status).await;
-    Ok(submit_answer(&s.id, &s.case_id, &status))
+    // The Zustelldienst's part ends here: it records `submit-submission`
+    // with the JWEs' tags and tells the authority's subscriber, which
+    // decrypts and checks later (subscriber.rs). Nothing is decrypted here.
+    let attachments = store::attachments(&state, &id).await?;
+    let event = events::sign(
+        &keys,
+        &base_url(&state),
+        &s.id,
+        &s.case_id,
+        "submit-submission",
+        events::authentication_tags(
+            Some(&body.encrypted_metadata),
+            Some(&body.encrypted_data),
+            &attachments,
+        ),
+    )?;
+    store::append_event(&state, &s.id, &s.case_id, event).await?;
+    subscriber::notify(&state);
+    Ok(submit_answer(&s.id, &s.case_id, "submitted"))
 }
 
 fn submit_answer(id: &str, case_id: &str, status: &str) -> Response {
@@ -547,11 +540,10 @@ async fn events(
     Path(case_id): Path<String>,
     Query(q): Query<EventQuery>,
 ) -> Result<Response, FitError> {
-    let citizen = crate::idp::authenticate(&state, &headers).await?;
+    let sender = sender(&state, &headers).await?;
     let offset = q.offset.unwrap_or(0);
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
-    deadline::sweep(&state).await?;
-    let (total, log) = store::events(&state, &case_id, &citizen.sub, offset, limit).await?;
+    let (total, log) = store::events(&state, &case_id, &sender.client_id, offset, limit).await?;
     Ok(axum::Json(json!({
         "offset": offset,
         "count": log.len(),
@@ -559,62 +551,4 @@ async fn events(
         "eventLog": log,
     }))
     .into_response())
-}
-
-/// The destination's name, if it still exists.
-fn destination_name(id: &str) -> Result<Option<String>, ApiError> {
-    Ok(destinations::by_id(id)
-        .map_err(internal)?
-        .map(|d| d.name.clone()))
-}
-
-/// `GET /v1/submissions` (ours): the calling citizen's submissions, newest first.
-async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, FitError> {
-    let citizen = crate::idp::authenticate(&state, &headers).await?;
-    deadline::sweep(&state).await?;
-    let mut out = Vec::new();
-    for s in store::list(&state, &citizen.sub).await? {
-        out.push(json!({
-            "submissionId": s.id,
-            "caseId": s.case_id,
-            "destinationId": s.destination_id,
-            "destinationName": destination_name(&s.destination_id)?,
-            "serviceType": {"name": s.service_name, "identifier": format!("urn:de:fim:leika:leistung:{}", s.leika)},
-            "status": s.status,
-            "createdAt": s.created_at,
-            "submittedAt": s.submitted_at,
-        }));
-    }
-    Ok((
-        [(header::CACHE_CONTROL, "no-store")],
-        axum::Json(json!({"submissions": out})),
-    )
-        .into_response())
-}
-
-/// `GET /v1/disclosures` (ours): which destination received which identity
-/// attributes (names only) of the calling citizen, newest first.
-async fn disclosures(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, FitError> {
-    let citizen = crate::idp::authenticate(&state, &headers).await?;
-    let out: Vec<Value> = store::disclosures(&state, &citizen.sub)
-        .await?
-        .into_iter()
-        .map(|d| {
-            json!({
-                "submissionId": d.submission_id,
-                "destinationName": d.destination_name,
-                "serviceName": d.service_name,
-                "attributes": d.attributes,
-                "submittedAt": d.submitted_at,
-            })
-        })
-        .collect();
-    Ok((
-        [(header::CACHE_CONTROL, "no-store")],
-        axum::Json(json!({"disclosures": out})),
-    )
-        .into_response())
 }

@@ -1,6 +1,9 @@
 //! The FIT-Connect test client shared by the submission tests: a server
 //! with pre-made keys, login through /idp, JWEs made the way the browser
-//! makes them, and the route → announce → upload → submit → events steps.
+//! makes them, the route → announce → upload → submit → events steps as the
+//! sender (the Onlinedienst's service token), and the Onlinedienst's
+//! attestation (a test key, registered with every server [`open`] opens),
+//! which every valid submission carries unless a test leaves it out.
 
 use super::submission_crypto as crypto;
 // Re-exported for the tests; not every test crate uses every one.
@@ -15,11 +18,15 @@ use axum::{
     http::{header, HeaderMap, Method, Request, StatusCode},
     Router,
 };
-use backends::fitconnect::keys;
+use backends::fitconnect::{attestation, forms, keys};
 use backends::{AppState, Config};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use http_body_util::BodyExt;
+use openssl::bn::{BigNum, BigNumContext};
+use openssl::ec::{EcGroup, EcKey};
+use openssl::nid::Nid;
+use openssl::pkey::PKey;
 use openssl::rsa::Rsa;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -44,13 +51,403 @@ pub fn key_pems() -> &'static (Vec<u8>, Vec<u8>) {
     })
 }
 
+/// A server on `dir` with the pre-made keys; the authority trusts the test
+/// Onlinedienst's attestation key ([`onlinedienst_key`]).
 pub fn open(dir: &Path) -> (Router, AppState) {
+    open_with(dir, |_| {})
+}
+
+/// [`open`] with the configuration changed by `configure` first.
+pub fn open_with(dir: &Path, configure: impl FnOnce(&mut Config)) -> (Router, AppState) {
     let (enc, sig) = key_pems();
     std::fs::write(dir.join(keys::ENCRYPTION_KEY_FILE), enc).unwrap();
     std::fs::write(dir.join(keys::SIGNING_KEY_FILE), sig).unwrap();
-    let config = Config::for_tests(dir.to_path_buf(), dir.join("no-dist"));
+    let mut config = Config::for_tests(dir.to_path_buf(), dir.join("no-dist"));
+    configure(&mut config);
     let state = AppState::open(config).unwrap();
+    assert_eq!(
+        attestation::register(&state, &onlinedienst_key().jwks()),
+        1,
+        "the test Onlinedienst's key is registered"
+    );
+    CURRENT.with(|c| *c.borrow_mut() = Some(state.clone()));
     (backends::app(state.clone()).unwrap(), state)
+}
+
+// ---- the Onlinedienst's attestation (contract::attestation) ----
+
+/// An attestation signing key of an Onlinedienst: ES256 on P-256.
+pub struct AttestationKey {
+    /// The private key, PKCS#8 PEM.
+    pub pem: Vec<u8>,
+    pub kid: String,
+    /// The public JWK, as the relay publishes it.
+    pub jwk: Value,
+}
+
+impl AttestationKey {
+    /// A fresh key whose `kid` is its RFC 7638 thumbprint.
+    pub fn generate() -> Self {
+        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+        let ec = EcKey::generate(&group).unwrap();
+        let mut ctx = BigNumContext::new().unwrap();
+        let (mut x, mut y) = (BigNum::new().unwrap(), BigNum::new().unwrap());
+        ec.public_key()
+            .affine_coordinates(&group, &mut x, &mut y, &mut ctx)
+            .unwrap();
+        let b64 = |n: &BigNum| URL_SAFE_NO_PAD.encode(n.to_vec_padded(32).unwrap());
+        let (x, y) = (b64(&x), b64(&y));
+        let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
+        let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
+        let jwk = json!({
+            "kty": "EC", "crv": "P-256", "x": x, "y": y,
+            "kid": kid, "alg": "ES256", "use": "sig",
+        });
+        let pem = PKey::from_ec_key(ec)
+            .unwrap()
+            .private_key_to_pem_pkcs8()
+            .unwrap();
+        AttestationKey { pem, kid, jwk }
+    }
+
+    /// `{"keys": [jwk]}`
+    pub fn jwks(&self) -> Value {
+        json!({ "keys": [self.jwk] })
+    }
+
+    /// `claims` as a JWS (ES256, `kid`, typ `buergeramt-attestation+jwt`).
+    pub fn sign(&self, claims: &Value) -> String {
+        let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        h.kid = Some(self.kid.clone());
+        h.typ = Some(contract::attestation::TYP.into());
+        let key = jsonwebtoken::EncodingKey::from_ec_pem(&self.pem).unwrap();
+        jsonwebtoken::encode(&h, claims, &key).unwrap()
+    }
+}
+
+/// The test Onlinedienst's key: made once per test binary, registered with
+/// every server [`open`] opens.
+pub fn onlinedienst_key() -> &'static AttestationKey {
+    static KEY: OnceLock<AttestationKey> = OnceLock::new();
+    KEY.get_or_init(AttestationKey::generate)
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// The citizen's login as the Onlinedienst attests it.
+#[derive(Debug, Clone)]
+pub struct Login {
+    /// `STORK-QAA-Level-…` of the actual login.
+    pub level: String,
+    /// `eid`, `elster` or `password`.
+    pub method: String,
+    pub auth_time: Option<i64>,
+    /// `(name, value, source)` verified by the identity provider.
+    pub verified: Vec<(String, String, String)>,
+}
+
+impl Login {
+    /// A Basisregistrierung: username and password, nothing verified.
+    pub fn basis() -> Self {
+        Login {
+            level: "STORK-QAA-Level-1".into(),
+            method: "password".into(),
+            auth_time: Some(now() - 60),
+            verified: Vec::new(),
+        }
+    }
+
+    /// The Online-Ausweis (Level 4) with these eID-verified attributes.
+    pub fn eid(verified: &[(&str, &str)]) -> Self {
+        Login {
+            level: "STORK-QAA-Level-4".into(),
+            method: "eid".into(),
+            auth_time: Some(now() - 60),
+            verified: verified
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string(), "eid".to_string()))
+                .collect(),
+        }
+    }
+
+    /// The login behind `citizen`'s access token, as the relay attests it
+    /// (`relay/src/attestation.rs`): its level, method and time, and the
+    /// attributes the identity provider verified that the form of `leika`
+    /// takes over (`x-prefill`).
+    pub async fn of(app: &Router, citizen: &str, leika: &str) -> Self {
+        let r = get(app, "/idp/userinfo", Some(citizen)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let ui = r.json();
+        let form = forms::all()
+            .unwrap()
+            .iter()
+            .find(|f| f.leika == leika)
+            .unwrap_or_else(|| panic!("no form for {leika}"));
+        let mut prefill = Vec::new();
+        prefill_names(&form.schema, &mut prefill);
+        let verified = ui["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["trust"] == "verified")
+            .filter(|a| a["source"] == "eid" || a["source"] == "elster")
+            .filter(|a| prefill.iter().any(|p| a["name"] == p.as_str()))
+            .map(|a| {
+                let s = |k: &str| a[k].as_str().unwrap().to_string();
+                (s("name"), s("value"), s("source"))
+            })
+            .collect();
+        Login {
+            level: ui["acr"].as_str().unwrap().to_string(),
+            method: ui["method"].as_str().unwrap().to_string(),
+            auth_time: ui["auth_time"].as_i64(),
+            verified,
+        }
+    }
+}
+
+fn prefill_names(schema: &Value, out: &mut Vec<String>) {
+    match schema {
+        Value::Object(o) => {
+            if let Some(p) = o.get("x-prefill").and_then(Value::as_str) {
+                out.push(p.to_string());
+            }
+            o.values().for_each(|v| prefill_names(v, out));
+        }
+        Value::Array(a) => a.iter().for_each(|v| prefill_names(v, out)),
+        _ => {}
+    }
+}
+
+/// The claims of a valid attestation of `login` for this submission and
+/// these data bytes (exactly as encrypted), valid for a day.
+pub fn attestation_claims(sub: &str, case: &str, dest: &str, data: &[u8], login: &Login) -> Value {
+    let now = now();
+    json!({
+        "iss": "http://127.0.0.1:8080",
+        "aud": dest,
+        "iat": now,
+        "exp": now + 24 * 3600,
+        "submissionId": sub,
+        "caseId": case,
+        "dataHash": {"type": "sha512", "content": sha512_hex(data)},
+        "levelOfAssurance": login.level,
+        "authTime": login.auth_time,
+        "method": login.method,
+        "verifiedAttributes": login.verified.iter().map(|(name, value, source)| json!({
+            "name": name, "value": value, "source": source,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// A valid attestation, signed with the registered [`onlinedienst_key`].
+pub fn attest(sub: &str, case: &str, dest: &str, data: &[u8], login: &Login) -> String {
+    onlinedienst_key().sign(&attestation_claims(sub, case, dest, data, login))
+}
+
+/// `meta` with `jws` as its only `authenticationInformation`.
+pub fn with_attestation(mut meta: Value, jws: &str) -> Value {
+    meta["authenticationInformation"] = json!([{
+        "type": contract::attestation::REPORT_TYPE,
+        "version": contract::attestation::REPORT_VERSION,
+        "content": jws,
+    }]);
+    meta
+}
+
+/// What goes into the metadata's `identificationReport`.
+pub enum Report {
+    /// A valid attestation of this login (what the Onlinedienst sends).
+    Valid(Login),
+    /// No `authenticationInformation` at all.
+    Missing,
+    /// Whatever the closure makes of the valid claims of this login (for
+    /// negative tests: alter them, sign with another key, …).
+    Made(Login, Box<dyn FnOnce(Value) -> String>),
+}
+
+/// One submission to hand in with [`hand_in`].
+pub struct HandIn<'a> {
+    pub dest: &'a str,
+    pub jwk: &'a Value,
+    pub leika: &'a str,
+    /// Announced and uploaded: `(id, bytes, mime)`.
+    pub attachments: Vec<(&'a str, &'a [u8], &'a str)>,
+    /// The metadata without the attestation (see [`metadata`]).
+    pub meta: Value,
+    /// The data bytes, exactly as encrypted.
+    pub data: &'a [u8],
+    /// Sent instead of the JWE of `data` (e.g. a tampered one).
+    pub data_jwe: Option<String>,
+    pub report: Report,
+}
+
+impl<'a> HandIn<'a> {
+    /// No attachments, `data` encrypted as it is, a valid attestation of a
+    /// Basisregistrierung.
+    pub fn new(dest: &'a str, jwk: &'a Value, leika: &'a str, meta: Value, data: &'a [u8]) -> Self {
+        HandIn {
+            dest,
+            jwk,
+            leika,
+            attachments: Vec::new(),
+            meta,
+            data,
+            data_jwe: None,
+            report: Report::Valid(Login::basis()),
+        }
+    }
+
+    pub fn attachments(mut self, a: &[(&'a str, &'a [u8], &'a str)]) -> Self {
+        self.attachments = a.to_vec();
+        self
+    }
+
+    pub fn data_jwe(mut self, jwe: String) -> Self {
+        self.data_jwe = Some(jwe);
+        self
+    }
+
+    pub fn report(mut self, r: Report) -> Self {
+        self.report = r;
+        self
+    }
+}
+
+/// Announces, uploads and submits as the sender (a service token), with
+/// the attestation `h.report` put into the metadata for the announced
+/// submission. Returns `(submissionId, caseId, the submit's answer)`; the
+/// subscriber has not necessarily received it yet ([`receive`]).
+pub async fn hand_in(app: &Router, sender: &str, h: HandIn<'_>) -> (String, String, Resp) {
+    let ids: Vec<&str> = h.attachments.iter().map(|a| a.0).collect();
+    let a = announce(app, sender, h.dest, h.leika, &ids, None).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    let sub = a.json()["submissionId"].as_str().unwrap().to_string();
+    let case = a.json()["caseId"].as_str().unwrap().to_string();
+    for (id, bytes, mime) in &h.attachments {
+        let r = put_attachment(app, sender, &sub, id, encrypt_for(h.jwk, bytes, mime)).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    }
+    let meta = match h.report {
+        Report::Valid(login) => {
+            with_attestation(h.meta, &attest(&sub, &case, h.dest, h.data, &login))
+        }
+        Report::Missing => {
+            let mut meta = h.meta;
+            if let Some(o) = meta.as_object_mut() {
+                o.remove("authenticationInformation");
+            }
+            meta
+        }
+        Report::Made(login, make) => {
+            let content = make(attestation_claims(&sub, &case, h.dest, h.data, &login));
+            with_attestation(h.meta, &content)
+        }
+    };
+    let meta = serde_json::to_vec(&meta).unwrap();
+    let data_jwe = h
+        .data_jwe
+        .unwrap_or_else(|| encrypt_for(h.jwk, h.data, "application/json"));
+    let r = submit(
+        app,
+        sender,
+        &sub,
+        &encrypt_for(h.jwk, &meta, "application/json"),
+        &data_jwe,
+    )
+    .await;
+    (sub, case, r)
+}
+
+thread_local! {
+    /// The state of the server this test thread opened last (a tokio test
+    /// runs its body on its own thread), for [`receive`].
+    static CURRENT: std::cell::RefCell<Option<AppState>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs the authority's subscriber once on the server this test opened:
+/// the deterministic stand-in for its background task. After it, every
+/// handed-in submission is received (ready or rejected, postbox included).
+pub async fn receive() -> backends::fitconnect::subscriber::Received {
+    let state = CURRENT
+        .with(|c| c.borrow().clone())
+        .expect("support::fitconnect::open was called on this thread");
+    backends::fitconnect::subscriber::run_once(&state)
+        .await
+        .unwrap()
+}
+
+/// A service token of the Onlinedienst (the sender) for FIT-Connect.
+pub async fn sender_token(app: &Router) -> String {
+    let t = post_form(
+        app,
+        "/idp/token",
+        None,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "buergeramt-onlinedienst"),
+            ("client_secret", "dev-sender-secret"),
+            ("scope", "fitconnect:send"),
+        ],
+    )
+    .await;
+    assert_eq!(t.status, StatusCode::OK, "{}", t.body);
+    t.json()["access_token"].as_str().unwrap().to_string()
+}
+
+/// A `fitconnect:send` token of another Onlinedienst, a sender the
+/// stand-in does not configure (issued directly into its token table):
+/// FIT-Connect keeps each sender's submissions apart.
+pub async fn other_sender_token(state: &AppState) -> String {
+    state
+        .db
+        .call(|c| {
+            backends::idp::clients::issue_service_token(
+                c,
+                "anderer-onlinedienst",
+                backends::idp::clients::SCOPE_FITCONNECT,
+                300,
+            )
+        })
+        .await
+        .unwrap()
+        .0
+}
+
+/// A service token of the sender without `fitconnect:send` (PVOG only).
+pub async fn sender_token_without_fitconnect(app: &Router) -> String {
+    let t = post_form(
+        app,
+        "/idp/token",
+        None,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "buergeramt-onlinedienst"),
+            ("client_secret", "dev-sender-secret"),
+            ("scope", "pvog:read"),
+        ],
+    )
+    .await;
+    assert_eq!(t.status, StatusCode::OK, "{}", t.body);
+    t.json()["access_token"].as_str().unwrap().to_string()
+}
+
+/// The citizen's postbox (`mailboxUuid` of `/idp/userinfo`).
+pub async fn mailbox_of(app: &Router, citizen_token: &str) -> String {
+    let r = get(app, "/idp/userinfo", Some(citizen_token)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.json()["mailboxUuid"].as_str().unwrap().to_string()
+}
+
+/// `meta` with the citizen's postbox as FIT-Connect reply channel, as the app sends it.
+pub fn with_reply_channel(mut meta: Value, mailbox: &str) -> Value {
+    meta["replyChannel"] = json!({"idBundMailbox": {"idBundMailboxAddress": mailbox}});
+    meta
 }
 
 pub struct Resp {
@@ -415,35 +812,29 @@ pub fn event_type(claims: &Value) -> String {
         .to_string()
 }
 
-/// Submits `data` (with `meta` built by the caller) and returns the status and problems.
+/// Hands `h` in as `sender`, lets the subscriber receive it and returns
+/// the status and the problems of the rejection (none if not rejected).
 pub async fn submit_and_problems(
     app: &Router,
-    token: &str,
-    dest: &str,
-    jwk: &Value,
-    attachments: &[(&str, &[u8])],
-    meta_jwe: String,
-    data_jwe: String,
+    sender: &str,
+    h: HandIn<'_>,
 ) -> (String, Vec<Value>) {
-    let ids: Vec<&str> = attachments.iter().map(|(id, _)| *id).collect();
-    let a = announce(app, token, dest, HUND, &ids, None).await.json();
-    let sub = a["submissionId"].as_str().unwrap();
-    let case = a["caseId"].as_str().unwrap();
-    for (id, bytes) in attachments {
-        let r = put_attachment(
-            app,
-            token,
-            sub,
-            id,
-            encrypt_for(jwk, bytes, "application/pdf"),
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::NO_CONTENT);
-    }
-    let r = submit(app, token, sub, &meta_jwe, &data_jwe).await;
+    let (sub, case, r) = hand_in(app, sender, h).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
-    let status = r.json()["status"].as_str().unwrap().to_string();
-    let events = verified_events(app, token, case).await;
+    // The Zustelldienst answers before anything is decrypted or checked.
+    assert_eq!(r.json()["status"], "submitted", "{}", r.body);
+    receive().await;
+    let status = get(
+        app,
+        &format!("/fitconnect/v1/submissions/{sub}"),
+        Some(sender),
+    )
+    .await
+    .json()["status"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let events = verified_events(app, sender, &case).await;
     let problems = events
         .last()
         .and_then(|c| {
@@ -469,7 +860,7 @@ pub fn problem_names(p: &[Value]) -> Vec<String> {
         .collect()
 }
 
-/// Announces with a body of the caller's making (e.g. with `disclosedAttributes`).
+/// Announces with a body of the caller's making.
 pub async fn announce_body(app: &Router, token: &str, body: &Value) -> Resp {
     call(
         app,
@@ -482,83 +873,82 @@ pub async fn announce_body(app: &Router, token: &str, body: &Value) -> Resp {
     .await
 }
 
-/// A valid Hundesteuer submission naming `disclosed`, announced and
-/// submitted; returns `(submissionId, caseId, status)`.
+/// A valid Hundesteuer application of `citizen` (no attachment), handed in
+/// by the sender with the citizen's postbox as reply channel and the
+/// attestation of the citizen's login, and received by the subscriber.
+/// Returns `(submissionId, caseId, status answered by the submit)`.
 pub async fn submit_good_hund(
     app: &Router,
-    token: &str,
+    citizen: &str,
     dest: &str,
     jwk: &Value,
     schema_uri: &str,
-    disclosed: &[&str],
 ) -> (String, String, String) {
-    let body = json!({
-        "destinationId": dest,
-        "announcedAttachments": [],
-        "serviceType": {"name": "Hundesteuer anmelden", "identifier": format!("urn:de:fim:leika:leistung:{HUND}")},
-        "disclosedAttributes": disclosed,
-    });
-    let a = announce_body(app, token, &body).await;
-    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
-    let a = a.json();
-    let sub = a["submissionId"].as_str().unwrap().to_string();
-    let case = a["caseId"].as_str().unwrap().to_string();
+    let mailbox = mailbox_of(app, citizen).await;
+    let login = Login::of(app, citizen, HUND).await;
+    let sender = sender_token(app).await;
     let data = serde_json::to_vec(&hund_data(false)).unwrap();
-    let meta = serde_json::to_vec(&metadata(schema_uri, &data, &[])).unwrap();
-    let r = submit(
-        app,
-        token,
-        &sub,
-        &encrypt_for(jwk, &meta, "application/json"),
-        &encrypt_for(jwk, &data, "application/json"),
-    )
-    .await;
+    let meta = with_reply_channel(metadata(schema_uri, &data, &[]), &mailbox);
+    let h = HandIn::new(dest, jwk, HUND, meta, &data).report(Report::Valid(login));
+    let (sub, case, r) = hand_in(app, &sender, h).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
     let status = r.json()["status"].as_str().unwrap().to_string();
+    receive().await;
     (sub, case, status)
 }
 
 /// Routes `leika` to Hilden, announces, uploads `attachments`
-/// `(id, bytes, mime, filename)` and hands in `data` as `token`'s citizen.
-/// Returns `(submissionId, caseId)`; the submission is `submitted`.
+/// `(id, bytes, mime, filename)` and hands in `data` for `citizen`, as the
+/// Onlinedienst does it: FIT-Connect sees only the sender's service token;
+/// the citizen's postbox and the attestation of the citizen's login travel
+/// in the encrypted metadata. Returns `(submissionId, caseId)`; the
+/// submission is `submitted` and received by the authority's subscriber.
 pub async fn submit_form(
     app: &Router,
-    token: &str,
+    citizen: &str,
     leika: &str,
     data: &Value,
     attachments: &[(&str, &[u8], &str, &str)],
 ) -> (String, String) {
+    let login = Login::of(app, citizen, leika).await;
+    submit_form_as(app, citizen, leika, data, attachments, Report::Valid(login)).await
+}
+
+/// [`submit_form`] with the attestation `report`; the submission is
+/// received (ready or rejected).
+pub async fn submit_form_as(
+    app: &Router,
+    citizen: &str,
+    leika: &str,
+    data: &Value,
+    attachments: &[(&str, &[u8], &str, &str)],
+    report: Report,
+) -> (String, String) {
     let (dest, jwk, schema_uri) = discover(app, leika, HILDEN).await;
-    let ids: Vec<&str> = attachments.iter().map(|a| a.0).collect();
-    let a = announce(app, token, &dest, leika, &ids, None).await;
-    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
-    let sub = a.json()["submissionId"].as_str().unwrap().to_string();
-    let case = a.json()["caseId"].as_str().unwrap().to_string();
+    let mailbox = mailbox_of(app, citizen).await;
+    let sender = sender_token(app).await;
     let data = serde_json::to_vec(data).unwrap();
-    let meta = serde_json::to_vec(&metadata(&schema_uri, &data, attachments)).unwrap();
-    for (id, bytes, mime, _) in attachments {
-        let r = put_attachment(app, token, &sub, id, encrypt_for(&jwk, bytes, mime)).await;
-        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
-    }
-    let done = submit(
-        app,
-        token,
-        &sub,
-        &encrypt_for(&jwk, &meta, "application/json"),
-        &encrypt_for(&jwk, &data, "application/json"),
-    )
-    .await;
+    let meta = with_reply_channel(metadata(&schema_uri, &data, attachments), &mailbox);
+    let uploads: Vec<(&str, &[u8], &str)> = attachments
+        .iter()
+        .map(|(id, b, m, _)| (*id, *b, *m))
+        .collect();
+    let h = HandIn::new(&dest, &jwk, leika, meta, &data)
+        .attachments(&uploads)
+        .report(report);
+    let (sub, case, done) = hand_in(app, &sender, h).await;
     assert_eq!(done.status, StatusCode::ACCEPTED, "{}", done.body);
     assert_eq!(done.json()["status"], "submitted", "{}", done.body);
+    receive().await;
     (sub, case)
 }
 
 /// A whole Hundesteuer application (two dogs, one Sachkundenachweis PDF),
-/// handed in as `token`'s citizen.
-pub async fn submit_hundesteuer(app: &Router, token: &str) -> (String, String) {
+/// handed in for `citizen`.
+pub async fn submit_hundesteuer(app: &Router, citizen: &str) -> (String, String) {
     submit_form(
         app,
-        token,
+        citizen,
         HUND,
         &hund_data(true),
         &[(ATT1, PDF, "application/pdf", "sachkunde.pdf")],
@@ -566,14 +956,16 @@ pub async fn submit_hundesteuer(app: &Router, token: &str) -> (String, String) {
     .await
 }
 
-/// A Führungszeugnis for private purposes (Level-4 form, no attachment).
+/// A Führungszeugnis for private purposes (Level-4 form, no attachment),
+/// with Erika's data as her Online-Ausweis (`eid-erika`) confirms them.
 pub fn fz_data() -> Value {
     json!({
         "F60000228": "Erika",
         "F60000227": "Mustermann",
         "F60000229": "1964-08-12",
         "F60000230": "Berlin",
-        "F60000231": "deutsch",
+        // As the Online-Ausweis gives it; the app takes it over, locked.
+        "F60000231": "D",
         "G60000086": {"F60000243": "Heidestraße 17", "F60000246": "51147", "F60000247": "Köln"},
         "F99600001": "Führungszeugnis",
         "F99600003": "Private Zwecke",

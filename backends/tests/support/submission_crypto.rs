@@ -85,6 +85,9 @@ pub fn sha512_hex(b: &[u8]) -> String {
 }
 
 /// FIT-Connect metadata for `data` and the attachments `(id, bytes, mime, filename)`.
+/// Without `authenticationInformation`: the Onlinedienst's attestation is
+/// bound to the submission id, so the tests add it once announced
+/// (`support/fitconnect.rs`), and the load benchmark sends none.
 pub fn metadata(schema_uri: &str, data: &[u8], attachments: &[(&str, &[u8], &str, &str)]) -> Value {
     json!({
         "$schema": "https://schema.fitko.de/fit-connect/metadata/1.2.0/metadata.schema.json",
@@ -101,7 +104,6 @@ pub fn metadata(schema_uri: &str, data: &[u8], attachments: &[(&str, &[u8], &str
                 "filename": name,
             })).collect::<Vec<_>>(),
         },
-        "authenticationInformation": [{"type": "identificationReport", "version": "1.0.0", "content": "STORK-QAA-Level-1"}],
         "additionalReferenceInfo": {"applicationDate": "2026-11-28"},
     })
 }

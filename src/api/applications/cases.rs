@@ -16,8 +16,8 @@ use crate::domain::jose::{Jwk, Jwks};
 use crate::domain::postbox::StatusHistory;
 use crate::domain::search_url::encode;
 use crate::domain::timeline::{
-    build, parse_set, select_set_key, Disclosure, DisclosureList, EventPage, LaterProgress,
-    SetEvent, SubmissionList, SubmissionSummary, Timeline,
+    build, parse_set, select_set_key, tags_differ, Disclosure, DisclosureList, EventPage,
+    LaterProgress, SetEvent, SubmissionList, SubmissionSummary, Timeline,
 };
 
 /// Most events read per case (the API gives at most 500 per page).
@@ -197,6 +197,13 @@ pub struct Case {
     pub unverified: usize,
     /// The event log could not be loaded at all (a warning is shown).
     pub events_failed: bool,
+    /// FIT-Connect confirmed other data than the relay forwarded (a
+    /// warning is shown).
+    pub tags_differ: bool,
+    /// The event log needs a login at the application's level (it may
+    /// carry the authority's words; the relay keeps it back, as the
+    /// postbox does with a locked message).
+    pub events_locked: bool,
     /// The postbox's status history, for what reached the authority
     /// (None: nothing to ask, e.g. unfinished).
     pub postbox: Option<Result<StatusHistory, ZbpError>>,
@@ -219,8 +226,10 @@ struct Fetched {
 /// history of one case, both at once. `events: false` skips the log (it is
 /// known to be unreachable).
 async fn fetch_case(backends: Backends, summary: SubmissionSummary, events: bool) -> Fetched {
+    // A log the relay keeps back from this login is not asked for.
+    let ask = events && !summary.events_locked;
     let log = async {
-        match events {
+        match ask {
             true => Some(backends.case_events(&summary.case_id).await),
             false => None,
         }
@@ -280,6 +289,7 @@ pub async fn load_cases(backends: Backends) -> Result<Vec<Case>, ApiError> {
         postbox,
     } in std::iter::once(probe).chain(rest)
     {
+        let events_locked = summary.events_locked;
         let log = match log {
             Some(Ok(log)) => Some(log),
             Some(Err(e)) if e.is_unauthorized() => return Err(e),
@@ -293,21 +303,24 @@ pub async fn load_cases(backends: Backends) -> Result<Vec<Case>, ApiError> {
             },
             (_, None) => CheckedEvents::default(),
         };
-        let events_failed = log.is_none();
+        let events_failed = log.is_none() && !events_locked;
         // Without the log nothing is proven; without failures the status fills gaps.
-        let distrust = checked.unverified + usize::from(events_failed);
+        let distrust = checked.unverified + usize::from(log.is_none());
         // In Bearbeitung / Abgeschlossen come from the postbox's status
         // messages (BACKENDS.md §4); only an accepted application gets there.
         let later = match &postbox {
             Some(Ok(history)) if summary.status == "accepted" => later_progress(history),
             _ => LaterProgress::default(),
         };
+        let tags_differ = tags_differ(summary.sent_tags.as_ref(), &checked.events);
         let timeline = build(&summary.status, &checked.events, distrust, later);
         out.push(Case {
             summary,
             timeline,
             unverified: checked.unverified,
             events_failed,
+            events_locked,
+            tags_differ,
             postbox,
         });
     }

@@ -117,8 +117,6 @@ pub struct Announcement {
     pub destination_id: String,
     pub announced_attachments: Vec<String>,
     pub service_type: ServiceType,
-    /// Ours: names (never values) of the account attributes in the form.
-    pub disclosed_attributes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -189,6 +187,35 @@ impl Backends {
     }
 
     /// Sends metadata and data, both JWE.
+    /// The relay's attestation for this submission and this data (a JWS
+    /// that goes, unread, into the encrypted metadata).
+    pub async fn attestation(
+        &self,
+        submission_id: &str,
+        data_hash: &str,
+    ) -> Result<String, ApiError> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Ask<'a> {
+            data_hash: &'a str,
+        }
+        #[derive(Deserialize)]
+        struct Given {
+            attestation: String,
+        }
+        let given: Given = send_json(
+            "POST",
+            &self.url(&format!(
+                "applications/{}/attestation",
+                url_encode(submission_id)
+            )),
+            &Ask { data_hash },
+            None,
+        )
+        .await?;
+        Ok(given.attestation)
+    }
+
     pub async fn submit(
         &self,
         submission_id: &str,

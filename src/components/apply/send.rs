@@ -12,8 +12,8 @@ use crate::api::ApiError;
 use crate::browser::drafts::StorageError;
 use crate::browser::webcrypto::{self, CryptoError};
 use crate::domain::form::draft::Sending;
-use crate::domain::form::{attachments, disclosed, to_data};
-use crate::domain::jwe::{metadata, AttachmentMeta, IdentificationReport};
+use crate::domain::form::{attachments, to_data};
+use crate::domain::jwe::{metadata, AttachmentMeta};
 use crate::domain::session::Session;
 
 /// Where the send is, for the progress display.
@@ -47,6 +47,10 @@ pub enum SendError {
     FileGone(String),
     #[error("the destination is not active")]
     Inactive,
+    /// The destination's key is not certified for the destination the route
+    /// promised (its x5c chain, `domain::x509`): nothing was sent.
+    #[error(transparent)]
+    UntrustedKey(crate::domain::x509::X509Error),
 }
 
 /// What the server said at the end.
@@ -76,17 +80,10 @@ fn today() -> String {
     )
 }
 
-fn auth_time(session: &Session) -> i64 {
-    session
-        .auth_time
-        .unwrap_or(session.expires_at - session.lifetime)
-}
-
 /// Sends the application in the draft; `progress` follows each step.
 pub async fn send(
     apply: Apply,
     session: Session,
-    idp_name: String,
     progress: RwSignal<Option<Progress>>,
 ) -> Result<Sent, SendError> {
     let loaded = apply.loaded.get_value();
@@ -125,8 +122,10 @@ pub async fn send(
         }
     }
 
-    // The destination's key, fresh, and checked (algorithm, key_ops, size)
-    // before anything goes to the server: a bad key sends nothing.
+    // The destination's key, fresh, and checked (algorithm, key_ops, size,
+    // and its certificate chain: the leaf must name this destination and
+    // chain up to the root compiled into the app) before anything goes to
+    // the server: a bad or uncertified key sends nothing.
     let destination_id = sending
         .as_ref()
         .map(|s| s.destination_id.clone())
@@ -135,7 +134,12 @@ pub async fn send(
         .key(&destination_id, &params.encryption_kid)
         .await
         .map_err(api)?;
-    let key = webcrypto::import_encryption_key(&jwk).await?;
+    let key = webcrypto::import_certified_key(&jwk, &destination_id)
+        .await
+        .map_err(|e| match e {
+            webcrypto::CertifiedKeyError::Untrusted(x) => SendError::UntrustedKey(x),
+            webcrypto::CertifiedKeyError::Crypto(c) => SendError::Crypto(c),
+        })?;
 
     // 2. Announce (idempotent: the key is stored before the request).
     let mut sending = match sending {
@@ -153,9 +157,6 @@ pub async fn send(
         apply.record(move |d| d.sending = Some(s));
         apply.save_now().await;
         progress.set(Some(Progress::Announcing));
-        let disclosed_attributes = apply
-            .prefilled
-            .with_untracked(|p| disclosed(&form, p, &draft.answers));
         let announced = backends
             .announce(
                 &sending.idempotency_key,
@@ -166,7 +167,6 @@ pub async fn send(
                         name: loaded.service_name.clone(),
                         identifier: format!("urn:de:fim:leika:leistung:{}", loaded.leika),
                     },
-                    disclosed_attributes,
                 },
             )
             .await
@@ -228,13 +228,27 @@ pub async fn send(
     let data = serde_json::to_vec(&to_data(&form, &draft.answers))
         .map_err(|e| SendError::Api(ApiError::Decode(e.to_string())))?;
     let data_hash = webcrypto::sha512_hex(&data).await?;
-    let report = IdentificationReport {
-        level_acr: session.level.as_acr().to_string(),
-        auth_time: auth_time(&session),
-        provider: idp_name,
-        method: session.user.method.clone().unwrap_or_default(),
-    };
-    let meta = metadata(&data_hash, &loaded.schema_uri, &metas, &report, &today());
+    // What the relay vouches for (the login's level, the verified
+    // attributes), bound to this submission and this data: the authority
+    // relies on it, not on the browser's word.
+    let attestation = backends
+        .attestation(&submission_id, &data_hash)
+        .await
+        .map_err(api)?;
+    let mailbox = session
+        .user
+        .attributes
+        .iter()
+        .find(|a| a.name == "mailboxUuid")
+        .map(|a| a.value.clone());
+    let meta = metadata(
+        &data_hash,
+        &loaded.schema_uri,
+        &metas,
+        &attestation,
+        &today(),
+        mailbox.as_deref(),
+    );
     let meta_bytes =
         serde_json::to_vec(&meta).map_err(|e| SendError::Api(ApiError::Decode(e.to_string())))?;
     let encrypted_metadata = webcrypto::encrypt_jwe(&key, "application/json", &meta_bytes).await?;

@@ -1,0 +1,177 @@
+//! What the relay reads about where an application goes, from FIT-Connect's
+//! public answers: the destination (its name, the services it takes, its
+//! form's schema) and the form itself (the account attributes it takes
+//! over, `x-prefill`, and the level it needs, `x-level`).
+
+use std::collections::BTreeSet;
+
+use contract::encoding::url_encode;
+use contract::limits::MAX_DISCLOSED;
+use contract::relay::Attribute;
+use contract::trust::TrustLevel;
+use serde_json::Value;
+
+use crate::catalogue::segment;
+use crate::error::{RelayError, UpstreamError};
+use crate::RelayState;
+
+fn malformed(what: impl std::fmt::Display) -> RelayError {
+    RelayError::Upstream(UpstreamError::Malformed(what.to_string()))
+}
+
+/// What the relay needs to know of a destination.
+pub struct Destination {
+    pub name: String,
+    /// The level its service needs, if it says (`trustLevel`).
+    pub level: Option<TrustLevel>,
+    pub services: Vec<String>,
+    /// The file name of its submission schema.
+    pub schema_file: Option<String>,
+}
+
+pub async fn destination(state: &RelayState, id: &str) -> Result<Destination, RelayError> {
+    let a = state
+        .shared
+        .fitconnect
+        .get(&format!("/v1/destinations/{}", url_encode(id)))
+        .await?;
+    if a.status == 404 {
+        return Err(RelayError::BadRequest("unknown destination".into()));
+    }
+    if !(200..300).contains(&a.status) {
+        return Err(UpstreamError::Status {
+            status: a.status,
+            retry_after: a.retry_after,
+        }
+        .into());
+    }
+    let v: Value =
+        serde_json::from_slice(&a.body).map_err(|e| malformed(format!("destination: {e}")))?;
+    let text = |v: &Value| v.as_str().map(str::to_string);
+    let services = v["services"].as_array().cloned().unwrap_or_default();
+    Ok(Destination {
+        name: text(&v["destinationName"]).unwrap_or_else(|| id.to_string()),
+        level: v["trustLevel"]
+            .as_str()
+            .and_then(|l| TrustLevel::parse(l).ok()),
+        services: services
+            .iter()
+            .filter_map(|s| text(&s["identifier"]))
+            .collect(),
+        schema_file: services
+            .iter()
+            .filter_map(|s| s["submissionSchemas"].as_array())
+            .flatten()
+            .find_map(|s| s["schemaUri"].as_str())
+            .and_then(|uri| uri.rsplit('/').next())
+            .filter(|f| segment(f).is_ok())
+            .map(str::to_string),
+    })
+}
+
+/// What the relay reads from a form's schema: the account attributes it
+/// takes over (`x-prefill`) and the level it needs (`x-level`).
+pub struct FormFacts {
+    pub prefilled: BTreeSet<String>,
+    pub level: Option<TrustLevel>,
+}
+
+pub async fn form_facts(state: &RelayState, file: &str) -> Result<FormFacts, RelayError> {
+    let a = state
+        .shared
+        .fitconnect
+        .get(&format!("/schemas/{}", url_encode(file)))
+        .await?;
+    if !(200..300).contains(&a.status) {
+        return Err(UpstreamError::Status {
+            status: a.status,
+            retry_after: a.retry_after,
+        }
+        .into());
+    }
+    let schema: Value =
+        serde_json::from_slice(&a.body).map_err(|e| malformed(format!("schema: {e}")))?;
+    let mut prefilled = BTreeSet::new();
+    collect_prefill(&schema, 0, &mut prefilled);
+    Ok(FormFacts {
+        prefilled,
+        level: schema["x-level"]
+            .as_str()
+            .and_then(|l| TrustLevel::parse(l).ok()),
+    })
+}
+
+/// The stricter of two levels.
+pub fn stricter(a: TrustLevel, b: TrustLevel) -> TrustLevel {
+    if a.satisfies(b) {
+        a
+    } else {
+        b
+    }
+}
+
+fn collect_prefill(v: &Value, depth: usize, out: &mut BTreeSet<String>) {
+    if depth > 64 {
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(name)) = m.get("x-prefill") {
+                out.insert(name.clone());
+            }
+            for child in m.values() {
+                collect_prefill(child, depth + 1, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|c| collect_prefill(c, depth + 1, out)),
+        _ => {}
+    }
+}
+
+/// The attributes handed out for this form: the ones it takes over that
+/// the session's account has (the disclosure log's entry), in the
+/// account's order.
+pub fn handed_out(wanted: &BTreeSet<String>, attributes: &[Attribute]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for a in attributes {
+        if wanted.contains(&a.name) && !a.value.trim().is_empty() && !out.contains(&a.name) {
+            out.push(a.name.clone());
+        }
+    }
+    out.truncate(MAX_DISCLOSED);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_prefilled_attributes_come_from_the_schema() {
+        let schema = json!({"properties": {
+            "person": {"properties": {
+                "vorname": {"type": "string", "x-prefill": "givenName"},
+                "name": {"type": "string", "x-prefill": "surname"}
+            }},
+            "hund": {"properties": {"rasse": {"type": "string"}}},
+            "geburt": {"x-prefill": "birthDate"}
+        }});
+        let mut wanted = BTreeSet::new();
+        collect_prefill(&schema, 0, &mut wanted);
+        assert_eq!(wanted.len(), 3);
+        let attr = |name: &str, value: &str| Attribute {
+            name: name.into(),
+            value: value.into(),
+            trust: contract::relay::AttributeTrust::Verified,
+            source: "eid".into(),
+        };
+        let account = [
+            attr("surname", "Mustermann"),
+            attr("givenName", "Erika"),
+            attr("birthDate", " "),
+            attr("email", "e@x"),
+        ];
+        assert_eq!(handed_out(&wanted, &account), ["surname", "givenName"]);
+    }
+}

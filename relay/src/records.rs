@@ -1,0 +1,380 @@
+//! The relay's own record of the citizen's applications ("Meine Anträge")
+//! and of the disclosures (which account attributes went to which
+//! authority). FIT-Connect knows senders, never citizens, and has no list
+//! of a citizen's submissions: the relay writes down what it forwarded
+//! (ids, service, destination, the level the service needs, times) and
+//! what it handed out for prefilling. It never sees the application's
+//! content.
+
+use contract::relay::AuthenticationTags;
+use contract::trust::TrustLevel;
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// Schema step 3: what the relay knows of each forwarded submission, and
+/// the disclosure log. Rows of step 2 (before this step) get the strictest
+/// level, so that nothing recorded earlier is shown to a weaker login.
+pub const MIGRATION: &str = "
+ALTER TABLE relay_submissions ADD COLUMN destination_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE relay_submissions ADD COLUMN destination_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE relay_submissions ADD COLUMN service_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE relay_submissions ADD COLUMN service_identifier TEXT NOT NULL DEFAULT '';
+ALTER TABLE relay_submissions ADD COLUMN level TEXT NOT NULL DEFAULT 'STORK-QAA-Level-4';
+ALTER TABLE relay_submissions ADD COLUMN submitted_at BIGINT;
+ALTER TABLE relay_submissions ADD COLUMN sent_tags TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE relay_submissions ADD COLUMN announced_ms BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE relay_disclosures (
+    submission_id TEXT NOT NULL,
+    sub TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    attribute TEXT NOT NULL,
+    PRIMARY KEY (submission_id, attribute)
+);
+CREATE INDEX relay_disclosures_sub ON relay_disclosures(sub);
+";
+
+/// Milliseconds since the epoch: orders what was announced in one second.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Most applications listed (newest first).
+pub const MAX_LISTED: u32 = 200;
+
+/// One forwarded submission, as the relay recorded it at announce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub submission_id: String,
+    pub case_id: String,
+    pub destination_id: String,
+    pub destination_name: String,
+    pub service_name: String,
+    pub service_identifier: String,
+    /// The level the service needs (from the destination, at announce).
+    pub level: TrustLevel,
+    pub created_at: i64,
+    pub submitted_at: Option<i64>,
+    /// The authentication tags of the JWEs forwarded so far.
+    pub sent_tags: AuthenticationTags,
+}
+
+/// Records an announced submission and the attributes handed out for it.
+/// A repeated announce (same idempotency key, same ids) changes nothing.
+pub fn insert(
+    c: &mut Connection,
+    sub: &str,
+    r: &Record,
+    disclosed: &[String],
+) -> rusqlite::Result<()> {
+    let tx = c.transaction()?;
+    let added = tx.execute(
+        "INSERT INTO relay_submissions (submission_id, case_id, sub, created_at,
+             destination_id, destination_name, service_name, service_identifier, level,
+             announced_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (submission_id) DO NOTHING",
+        params![
+            r.submission_id,
+            r.case_id,
+            sub,
+            r.created_at,
+            r.destination_id,
+            r.destination_name,
+            r.service_name,
+            r.service_identifier,
+            r.level.as_str(),
+            now_ms()
+        ],
+    )?;
+    if added == 1 {
+        for (i, a) in disclosed.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO relay_disclosures (submission_id, sub, position, attribute)
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (submission_id, attribute) DO NOTHING",
+                params![r.submission_id, sub, i as i64, a],
+            )?;
+        }
+    }
+    tx.commit()
+}
+
+fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
+    let level: String = row.get(6)?;
+    Ok(Record {
+        submission_id: row.get(0)?,
+        case_id: row.get(1)?,
+        destination_id: row.get(2)?,
+        destination_name: row.get(3)?,
+        service_name: row.get(4)?,
+        service_identifier: row.get(5)?,
+        // An unreadable level is taken as the strictest.
+        level: TrustLevel::parse(&level).unwrap_or(TrustLevel::Level4),
+        created_at: row.get(7)?,
+        submitted_at: row.get(8)?,
+        sent_tags: row
+            .get::<_, String>(9)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default(),
+    })
+}
+
+const COLUMNS: &str = "submission_id, case_id, destination_id, destination_name, service_name,
+     service_identifier, level, created_at, submitted_at, sent_tags";
+
+/// The citizen's own submission (None: unknown or someone else's).
+pub fn by_submission(c: &Connection, sub: &str, id: &str) -> rusqlite::Result<Option<Record>> {
+    c.query_row(
+        &[
+            "SELECT ",
+            COLUMNS,
+            " FROM relay_submissions WHERE submission_id = ?1 AND sub = ?2",
+        ]
+        .concat(),
+        params![id, sub],
+        record,
+    )
+    .optional()
+}
+
+/// The citizen's own case (None: unknown or someone else's).
+pub fn by_case(c: &Connection, sub: &str, case: &str) -> rusqlite::Result<Option<Record>> {
+    c.query_row(
+        &[
+            "SELECT ",
+            COLUMNS,
+            " FROM relay_submissions WHERE case_id = ?1 AND sub = ?2 LIMIT 1",
+        ]
+        .concat(),
+        params![case, sub],
+        record,
+    )
+    .optional()
+}
+
+/// The citizen's submissions, newest first.
+pub fn list(c: &Connection, sub: &str) -> rusqlite::Result<Vec<Record>> {
+    let mut stmt = c.prepare(
+        &[
+            "SELECT ",
+            COLUMNS,
+            " FROM relay_submissions WHERE sub = ?1
+              ORDER BY created_at DESC, announced_ms DESC, submission_id LIMIT ?2",
+        ]
+        .concat(),
+    )?;
+    let rows = stmt.query_map(params![sub, MAX_LISTED], record)?;
+    rows.collect()
+}
+
+/// Notes the first successful submit.
+pub fn mark_submitted(c: &Connection, id: &str, at: i64) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE relay_submissions SET submitted_at = ?2
+         WHERE submission_id = ?1 AND submitted_at IS NULL",
+        params![id, at],
+    )?;
+    Ok(())
+}
+
+/// Notes the authentication tag of an uploaded attachment, or of the
+/// metadata and data at submit (what the relay forwarded).
+pub fn note_tags(
+    c: &mut Connection,
+    id: &str,
+    change: impl FnOnce(&mut AuthenticationTags),
+) -> rusqlite::Result<()> {
+    let tx = c.transaction()?;
+    let text: Option<String> = tx
+        .query_row(
+            "SELECT sent_tags FROM relay_submissions WHERE submission_id = ?1",
+            params![id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(text) = text {
+        let mut tags: AuthenticationTags = serde_json::from_str(&text).unwrap_or_default();
+        change(&mut tags);
+        let text = serde_json::to_string(&tags)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+        tx.execute(
+            "UPDATE relay_submissions SET sent_tags = ?2 WHERE submission_id = ?1",
+            params![id, text],
+        )?;
+    }
+    tx.commit()
+}
+
+/// Forgets a submission FIT-Connect no longer has (an unfinished one
+/// deleted after its deadline).
+pub fn forget(c: &mut Connection, id: &str) -> rusqlite::Result<()> {
+    let tx = c.transaction()?;
+    tx.execute(
+        "DELETE FROM relay_disclosures WHERE submission_id = ?1",
+        params![id],
+    )?;
+    tx.execute(
+        "DELETE FROM relay_submissions WHERE submission_id = ?1 AND submitted_at IS NULL",
+        params![id],
+    )?;
+    tx.commit()
+}
+
+/// The attributes handed out for one submission (its disclosure entry).
+pub fn handed_out(c: &Connection, id: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = c.prepare(
+        "SELECT attribute FROM relay_disclosures WHERE submission_id = ?1 ORDER BY position",
+    )?;
+    let rows = stmt.query_map(params![id], |r| r.get(0))?;
+    rows.collect()
+}
+
+/// One entry of the disclosure log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disclosure {
+    pub submission_id: String,
+    pub destination_name: String,
+    pub service_name: String,
+    pub attributes: Vec<String>,
+    pub submitted_at: i64,
+}
+
+/// What went where: only submitted applications, newest first.
+pub fn disclosures(c: &Connection, sub: &str) -> rusqlite::Result<Vec<Disclosure>> {
+    let mut stmt = c.prepare(
+        "SELECT s.submission_id, s.destination_name, s.service_name, s.submitted_at, d.attribute
+         FROM relay_submissions s JOIN relay_disclosures d ON d.submission_id = s.submission_id
+         WHERE s.sub = ?1 AND d.sub = ?1 AND s.submitted_at IS NOT NULL
+         ORDER BY s.submitted_at DESC, s.submission_id, d.position",
+    )?;
+    let rows = stmt.query_map(params![sub], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, String>(4)?,
+        ))
+    })?;
+    let mut out: Vec<Disclosure> = Vec::new();
+    for row in rows {
+        let (id, destination_name, service_name, at, attribute) = row?;
+        match out.last_mut() {
+            Some(d) if d.submission_id == id => d.attributes.push(attribute),
+            _ => out.push(Disclosure {
+                submission_id: id,
+                destination_name,
+                service_name,
+                attributes: vec![attribute],
+                submitted_at: at,
+            }),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(id: &str, at: i64) -> Record {
+        Record {
+            submission_id: id.into(),
+            case_id: format!("case-{id}"),
+            destination_id: "d".into(),
+            destination_name: "Stadt Hilden".into(),
+            service_name: "Hundesteuer anmelden".into(),
+            service_identifier: "urn:de:fim:leika:leistung:99089005001000".into(),
+            level: TrustLevel::Level3,
+            created_at: at,
+            submitted_at: None,
+            sent_tags: AuthenticationTags::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn records_are_the_citizens_own_and_disclosures_follow_the_submit() {
+        let db = crate::db::Db::in_memory().unwrap();
+        db.call(|c| {
+            insert(
+                c,
+                "erika",
+                &rec("a", 1),
+                &["givenName".into(), "surname".into()],
+            )?;
+            insert(c, "erika", &rec("b", 2), &[])?;
+            insert(c, "max", &rec("c", 3), &["givenName".into()])?;
+            // A repeated announce adds nothing.
+            insert(c, "erika", &rec("a", 9), &["birthDate".into()])?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let (mine, none, other, log_before) = db
+            .call(|c| {
+                Ok((
+                    list(c, "erika")?,
+                    by_submission(c, "erika", "c")?,
+                    by_case(c, "max", "case-c")?,
+                    disclosures(c, "erika")?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            mine.iter()
+                .map(|r| r.submission_id.as_str())
+                .collect::<Vec<_>>(),
+            ["b", "a"]
+        );
+        assert_eq!(mine[1].created_at, 1);
+        assert_eq!(mine[1].level, TrustLevel::Level3);
+        assert!(none.is_none(), "another citizen's submission");
+        assert!(other.is_some());
+        assert!(log_before.is_empty(), "nothing went anywhere before submit");
+
+        let log = db
+            .call(|c| {
+                mark_submitted(c, "a", 5)?;
+                mark_submitted(c, "a", 6)?;
+                disclosures(c, "erika")
+            })
+            .await
+            .unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].attributes, ["givenName", "surname"]);
+        assert_eq!(log[0].submitted_at, 5, "the first submit counts");
+
+        // The tags of what was forwarded, noted piece by piece.
+        let tags = db
+            .call(|c| {
+                note_tags(c, "a", |t| {
+                    t.attachments.insert("att".into(), "T1".into());
+                })?;
+                note_tags(c, "a", |t| {
+                    t.metadata = "M".into();
+                    t.data = "D".into();
+                })?;
+                note_tags(c, "unknown", |t| t.data = "X".into())?;
+                Ok(by_submission(c, "erika", "a")?.map(|r| r.sent_tags))
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((tags.metadata.as_str(), tags.data.as_str()), ("M", "D"));
+        assert_eq!(tags.attachments["att"], "T1");
+
+        // An unfinished submission may be forgotten; a submitted one stays.
+        let left = db
+            .call(|c| {
+                forget(c, "a")?;
+                forget(c, "b")?;
+                list(c, "erika")
+            })
+            .await
+            .unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].submission_id, "a");
+    }
+}
