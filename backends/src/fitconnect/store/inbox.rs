@@ -130,11 +130,7 @@ pub async fn mark_received(
                         params![id, at],
                     )?;
                     if n == 1 {
-                        tx.execute(
-                            "INSERT INTO fitconnect_events (case_id, submission_id, jws, created_at)
-                             VALUES (?1, ?2, ?3, ?4)",
-                            params![case_id, id, jws, at],
-                        )?;
+                        super::log::insert(&tx, &case_id, &id, jws, at)?;
                     }
                     n
                 }
@@ -203,11 +199,7 @@ pub async fn delete_incomplete(
                     "DELETE FROM fitconnect_attachments WHERE submission_id = ?1",
                     params![id],
                 )?;
-                tx.execute(
-                    "INSERT INTO fitconnect_events (case_id, submission_id, jws, created_at)
-                     VALUES (?1, ?2, ?3, ?4)",
-                    params![case_id, id, event, at],
-                )?;
+                super::log::insert(&tx, &case_id, &id, &event, at)?;
             }
             tx.commit()?;
             Ok(n == 1)
@@ -237,11 +229,7 @@ pub async fn transition(
             )?;
             if n == 1 {
                 if let Some(jws) = event {
-                    tx.execute(
-                        "INSERT INTO fitconnect_events (case_id, submission_id, jws, created_at)
-                         VALUES (?1, ?2, ?3, ?4)",
-                        params![case_id, id, jws, at],
-                    )?;
+                    super::log::insert(&tx, &case_id, &id, &jws, at)?;
                 }
             }
             tx.commit()?;

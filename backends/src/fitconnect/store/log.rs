@@ -5,6 +5,22 @@ use rusqlite::{params, OptionalExtension};
 use super::super::events::now;
 use crate::{ApiError, AppState};
 
+/// Inserts one event row (inside the caller's transaction, if any).
+pub(super) fn insert(
+    c: &rusqlite::Connection,
+    case_id: &str,
+    id: &str,
+    jws: &str,
+    at: i64,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO fitconnect_events (case_id, submission_id, jws, created_at)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![case_id, id, jws, at],
+    )?;
+    Ok(())
+}
+
 /// Appends an event without a status change.
 pub async fn append_event(
     state: &AppState,
@@ -16,13 +32,7 @@ pub async fn append_event(
     let at = now();
     state
         .db
-        .call(move |c| {
-            c.execute(
-                "INSERT INTO fitconnect_events (case_id, submission_id, jws, created_at)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![case_id, id, jws, at],
-            )
-        })
+        .call(move |c| insert(c, &case_id, &id, &jws, at))
         .await?;
     Ok(())
 }

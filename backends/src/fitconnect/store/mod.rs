@@ -220,11 +220,7 @@ pub async fn announce(state: &AppState, new: NewSubmission) -> Result<Announced,
                 ],
             )?;
             if n == 1 {
-                tx.execute(
-                    "INSERT INTO fitconnect_events (case_id, submission_id, jws, created_at)
-                     VALUES (?1, ?2, ?3, ?4)",
-                    params![case2, id2, event, created],
-                )?;
+                log::insert(&tx, &case2, &id2, &event, created)?;
             }
             tx.commit()?;
             if n == 1 {
