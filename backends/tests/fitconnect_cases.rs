@@ -336,10 +336,16 @@ async fn bewohnerparkausweis_is_level_1_in_pvog_and_routing() {
     )
     .await
     .json();
-    assert_eq!(
-        r["routes"][0]["destinationParameters"]["trustLevel"],
-        "STORK-QAA-Level-1"
-    );
+    // Like the real FIT-Connect, the route names no level: the form does.
+    let params = &r["routes"][0]["destinationParameters"];
+    assert!(params.get("trustLevel").is_none(), "{params}");
+    let uri = params["submissionSchemas"][0]["schemaUri"]
+        .as_str()
+        .unwrap();
+    let file = uri.rsplit('/').next().unwrap();
+    let schema = get(&app, &format!("/fitconnect/schemas/{file}"), None).await;
+    assert_eq!(schema.status, StatusCode::OK, "{}", schema.body);
+    assert_eq!(schema.json()["x-level"], "STORK-QAA-Level-1");
     // The sender may announce it (the relay lets a Level-1 login do so).
     let sender = sender_token(&app).await;
     let dest = r["routes"][0]["destinationId"].as_str().unwrap();

@@ -33,7 +33,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::catalogue::pass;
-use crate::destination::{destination, form_facts, handed_out, stricter, FormFacts};
+use crate::destination::{destination, form_facts, handed_out, FormFacts};
 use crate::error::{RelayError, UpstreamError};
 use crate::records::{self, Record};
 use crate::session::{self, Citizen, Session};
@@ -298,13 +298,9 @@ async fn announce(
             level: None,
         },
     };
-    // The form's own level and the destination's: the stricter; the
-    // strictest of all when neither says.
-    let level = match (form.level, d.level) {
-        (Some(a), Some(b)) => stricter(a, b),
-        (Some(l), None) | (None, Some(l)) => l,
-        (None, None) => TrustLevel::Level4,
-    };
+    // The level the authority's form asks for (`x-level`); the strictest
+    // of all when it does not say. FIT-Connect's destination carries none.
+    let level = form.level.unwrap_or(TrustLevel::Level4);
     level_reaches(&s, level)?;
     let disclosed = handed_out(&form.prefilled, &s.attributes);
     let out = serde_json::to_vec(&a).map_err(|e| RelayError::Internal(e.to_string()))?;

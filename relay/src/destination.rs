@@ -22,8 +22,6 @@ fn malformed(what: impl std::fmt::Display) -> RelayError {
 /// What the relay needs to know of a destination.
 pub struct Destination {
     pub name: String,
-    /// The level its service needs, if it says (`trustLevel`).
-    pub level: Option<TrustLevel>,
     pub services: Vec<String>,
     /// The file name of its submission schema.
     pub schema_file: Option<String>,
@@ -51,9 +49,6 @@ pub async fn destination(state: &RelayState, id: &str) -> Result<Destination, Re
     let services = v["services"].as_array().cloned().unwrap_or_default();
     Ok(Destination {
         name: text(&v["destinationName"]).unwrap_or_else(|| id.to_string()),
-        level: v["trustLevel"]
-            .as_str()
-            .and_then(|l| TrustLevel::parse(l).ok()),
         services: services
             .iter()
             .filter_map(|s| text(&s["identifier"]))
@@ -99,15 +94,6 @@ pub async fn form_facts(state: &RelayState, file: &str) -> Result<FormFacts, Rel
             .as_str()
             .and_then(|l| TrustLevel::parse(l).ok()),
     })
-}
-
-/// The stricter of two levels.
-pub fn stricter(a: TrustLevel, b: TrustLevel) -> TrustLevel {
-    if a.satisfies(b) {
-        a
-    } else {
-        b
-    }
 }
 
 fn collect_prefill(v: &Value, depth: usize, out: &mut BTreeSet<String>) {

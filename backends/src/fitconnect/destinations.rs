@@ -160,8 +160,6 @@ impl Destination {
                 "publicKeys": {"keys": [keys.encryption_jwk(&self.id)]},
                 "metadataVersions": ["1.2.0"],
                 "replyChannels": Self::reply_channels(),
-                "trustLevel": self.form.level.as_str(),
-                "serviceName": self.form.title,
             },
         })
     }
@@ -180,7 +178,6 @@ impl Destination {
                 "regions": self.regions,
             }],
             "replyChannels": Self::reply_channels(),
-            "trustLevel": self.form.level.as_str(),
         })
     }
 }

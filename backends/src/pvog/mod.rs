@@ -616,7 +616,5 @@ async fn online_detail(
         "title": o.title,
         "links": [{"uri": o.uri, "title": o.title}],
         "vertrauensniveau": o.trust_level,
-        "serviceId": o.service_id,
-        "ars": o.ars,
     })))
 }

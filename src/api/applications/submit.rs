@@ -32,11 +32,6 @@ pub struct DestinationParameters {
     pub encryption_kid: String,
     #[serde(default)]
     pub public_keys: Option<PublicKeys>,
-    /// Ours: the level the form needs (STORK name).
-    #[serde(default)]
-    pub trust_level: Option<String>,
-    #[serde(default)]
-    pub service_name: Option<String>,
 }
 
 /// One destination that takes the service at the place.
