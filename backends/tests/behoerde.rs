@@ -203,9 +203,30 @@ async fn console_needs_a_login_and_csrf() {
 
     // With it: accepted.
     let detail = page(&app, &format!("/behoerde/antraege/{sub}"), Some(&session)).await;
+    // The heading names the service, not the submission's UUID.
+    assert!(
+        detail.body.contains("<h1") && detail.body.contains("Hundesteuer anmelden vom "),
+        "{}",
+        detail.body
+    );
+    assert!(!detail.body.contains(&format!("Antrag {case}")));
+    assert!(!detail.body.contains("Erledigt"));
     let csrf = csrf_of(&detail.body).unwrap();
     let r = post_form(&app, &uri, Some(&session), &[("csrf", &csrf)]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // Back on the case, the clerk is told what happened.
+    let back = r.headers[header::LOCATION].to_str().unwrap().to_string();
+    assert_eq!(
+        back,
+        format!("/behoerde/antraege/{sub}?erledigt=eingang-bestaetigen")
+    );
+    let done = page(&app, &back, Some(&session)).await;
+    assert!(done.body.contains("role=\"status\""), "{}", done.body);
+    assert!(
+        done.body.contains("Der Eingang ist bestätigt."),
+        "{}",
+        done.body
+    );
     let st = get(
         &app,
         &format!("/fitconnect/v1/submissions/{sub}"),

@@ -3,7 +3,7 @@
 //! app's KERN stylesheets when the app is built).
 
 use axum::{
-    extract::{rejection::FormRejection, Form, State},
+    extract::{rejection::FormRejection, Form, Query, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Extension,
@@ -427,6 +427,7 @@ pub async fn detail(
     Extension(site): Extension<Arc<Site>>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let clerk = match current(&state, &headers).await {
         Ok(Some(c)) => c,
@@ -438,6 +439,10 @@ pub async fn detail(
         Err(e) => return error_page(&site, Some(&clerk), &e),
     };
     let mut body = String::new();
+    // After an action (`?erledigt=<action>`, set by `act`): say what was done.
+    if let Some(done) = query.get("erledigt").and_then(|a| done_text(a)) {
+        body.push_str(&alert(Kind::Success, "Erledigt", done));
+    }
     body.push_str(&format!(
         "<dl class=\"bh-data bh-section\"><dt>Leistung</dt><dd>{}</dd><dt>Aktenzeichen</dt><dd>{}</dd><dt>Empfänger</dt><dd>{}</dd>\
 <dt>Eingegangen am</dt><dd>{}</dd><dt>FIT-Connect-Status</dt><dd>{}</dd><dt>Bearbeitungsstand</dt><dd>{}</dd><dt>Erforderliches Vertrauensniveau</dt><dd>{}</dd>\
@@ -532,13 +537,27 @@ pub async fn detail(
         )),
     }
     body.push_str("</div><p class=\"kern-body\"><a class=\"kern-link\" href=\"/behoerde/eingang\">Zurück zum Posteingang</a></p>");
+    // A heading a clerk can tell apart (the service and when it came in),
+    // not a UUID; the Aktenzeichen is the first entry below it.
     page(
         &site,
         StatusCode::OK,
-        &format!("Antrag {}", case.entry.case_id),
+        &format!("{} vom {}", case.service(), when(case.entry.submitted_at)),
         Some(&clerk),
         &body,
     )
+}
+
+/// What the confirmation after an action says (`?erledigt=<action>`).
+fn done_text(action: &str) -> Option<&'static str> {
+    Some(match action {
+        "eingang-bestaetigen" => "Der Eingang ist bestätigt. Die antragstellende Person hat eine Nachricht im Postfach.",
+        "bearbeitung-beginnen" => "Die Bearbeitung hat begonnen. Die antragstellende Person sieht den neuen Stand.",
+        "nachfordern" => "Die Nachricht ist gesendet. Die antragstellende Person findet sie im Postfach.",
+        "zurueckweisen" => "Der Antrag ist zurückgewiesen. Die Begründung ist im Postfach der antragstellenden Person.",
+        "bescheiden" => "Der Bescheid ist erlassen und als PDF im Postfach der antragstellenden Person.",
+        _ => return None,
+    })
 }
 
 /// `GET /behoerde/antraege/{id}/anlagen/{attachment_id}`
@@ -595,8 +614,9 @@ pub async fn act(
         Ok(_) => {
             tracing::info!(clerk = %clerk.username, submission = %id, action = %action, "behoerde action");
             see_other(&format!(
-                "/behoerde/antraege/{}",
-                crate::idp::url_encode(&id)
+                "/behoerde/antraege/{}?erledigt={}",
+                crate::idp::url_encode(&id),
+                crate::idp::url_encode(&action)
             ))
         }
         Err(e) => error_page(&site, Some(&clerk), &e),
