@@ -121,3 +121,18 @@ async fn language_switch_turns_the_shell_english() {
     assert_eq!(html_lang.as_deref(), Some("en"), "<html lang> follows");
     host.remove();
 }
+
+/// Postbox dates are German time, like the timeline, whatever zone the
+/// device is set to (CI's browser runs in UTC, where 23:30 Z is still the
+/// 29th; in Germany it is 00:30 on the 30th).
+#[wasm_bindgen_test]
+fn postbox_times_are_german_time() {
+    use buergeramt::components::postbox_parts::{date_only, date_time};
+    assert_eq!(
+        date_time("2026-11-29T23:30:00Z", false),
+        "30.11.2026, 00:30 Uhr"
+    );
+    assert_eq!(date_time("2026-07-01T12:00:00Z", true), "01/07/2026, 14:00");
+    assert_eq!(date_only("2026-11-29T23:30:00Z", false), "30.11.2026");
+    assert_eq!(date_time("kein Datum", false), "kein Datum");
+}

@@ -5,8 +5,9 @@ use leptos::prelude::*;
 
 use crate::api::use_backends;
 use crate::components::error::ErrorNotice;
-use crate::domain::opening_hours::{format_hhmm, open_state, week, weekday_from_js, OpenState};
+use crate::domain::opening_hours::{format_hhmm, open_state, week, OpenState};
 use crate::domain::pvog::OrganisationUnit;
+use crate::domain::timeline::berlin_weekday_minute;
 use crate::i18n::*;
 
 /// Name of a weekday (1 = Monday … 7 = Sunday).
@@ -23,14 +24,11 @@ pub fn day_name(i18n: leptos_i18n::I18nContext<Locale>, day: u8) -> String {
     .to_string()
 }
 
-/// Weekday (1–7) and minute of the day in the browser's local time.
+/// Weekday (1–7) and minute of the day in Germany, where the office is,
+/// whatever zone the citizen's device is set to.
 fn now_local() -> (u8, u16) {
-    let d = js_sys::Date::new_0();
-    let minute = d.get_hours() * 60 + d.get_minutes();
-    (
-        weekday_from_js(d.get_day()),
-        u16::try_from(minute).unwrap_or(0),
-    )
+    let secs = (js_sys::Date::now() / 1000.0).floor() as i64;
+    berlin_weekday_minute(secs)
 }
 
 /// Loads and shows one organisation unit.

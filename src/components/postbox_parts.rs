@@ -6,44 +6,33 @@ use leptos::prelude::*;
 use crate::api::{postbox, Backends};
 use crate::components::session::Auth;
 use crate::domain::postbox::{text_blocks, ApplicationStatus, MessageKind};
+use crate::domain::timeline::{format_date, format_date_time};
 use crate::i18n::*;
 
 pub use crate::components::locale::english;
 
-/// "29.11.2026, 11:15 Uhr" (or "29/11/2026, 11:15") in the browser's time
-/// zone, from an ISO 8601 timestamp; the raw text if the browser cannot read it.
+/// Seconds since the epoch of an ISO 8601 timestamp, if the browser reads it.
+fn epoch_secs(iso: &str) -> Option<i64> {
+    let ms = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(iso)).get_time();
+    ms.is_finite().then(|| (ms / 1000.0).floor() as i64)
+}
+
+/// "29.11.2026, 11:15 Uhr" (or "29/11/2026, 11:15") in German time, like
+/// the timeline, whatever zone the device is set to; the raw text if the
+/// browser cannot read the timestamp.
 pub fn date_time(iso: &str, english: bool) -> String {
-    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(iso));
-    if d.get_time().is_nan() {
-        return iso.to_string();
-    }
-    let (day, month, year, h, m) = (
-        d.get_date(),
-        d.get_month() + 1,
-        d.get_full_year(),
-        d.get_hours(),
-        d.get_minutes(),
-    );
-    if english {
-        format!("{day:02}/{month:02}/{year}, {h:02}:{m:02}")
-    } else {
-        format!("{day:02}.{month:02}.{year}, {h:02}:{m:02} Uhr")
+    match epoch_secs(iso) {
+        Some(secs) => format_date_time(secs, !english),
+        None => iso.to_string(),
     }
 }
 
-/// "29.11.2026" in the browser's time zone.
+/// "29.11.2026" in German time.
 pub fn date_only(iso: &str, english: bool) -> String {
-    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(iso));
-    if d.get_time().is_nan() {
-        return iso.to_string();
+    match epoch_secs(iso) {
+        Some(secs) => format_date(secs, !english),
+        None => iso.to_string(),
     }
-    let sep = if english { '/' } else { '.' };
-    format!(
-        "{:02}{sep}{:02}{sep}{}",
-        d.get_date(),
-        d.get_month() + 1,
-        d.get_full_year()
-    )
 }
 
 /// "Bescheid", "Statusmeldung", "Mitteilung".

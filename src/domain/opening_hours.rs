@@ -74,15 +74,6 @@ pub enum OpenState {
     Closed { next: Option<(u8, u16)> },
 }
 
-/// Weekday in our numbering (1 = Monday … 7 = Sunday) from JavaScript's
-/// `Date.getDay()` (0 = Sunday … 6 = Saturday).
-pub fn weekday_from_js(js_day: u32) -> u8 {
-    match js_day % 7 {
-        0 => 7,
-        d => d as u8,
-    }
-}
-
 /// Is it open on `day` (1–7) at `minute` (0–1439)? Opening is inclusive,
 /// closing exclusive: at 12:00 an office open "08:00–12:00" is closed.
 pub fn open_state(hours: &[OpeningHours], day: u8, minute: u16) -> OpenState {
@@ -254,12 +245,5 @@ mod tests {
         assert!(w[0][0].opens < w[0][1].opens);
         assert!(w[2].is_empty());
         assert!(w[6].is_empty());
-    }
-
-    #[test]
-    fn js_weekdays() {
-        assert_eq!(weekday_from_js(0), 7);
-        assert_eq!(weekday_from_js(1), 1);
-        assert_eq!(weekday_from_js(6), 6);
     }
 }

@@ -375,6 +375,12 @@ impl Timeline {
     pub fn current(&self) -> Option<&Step> {
         self.steps.iter().find(|s| s.state == StepState::Current)
     }
+
+    /// Whether a step is still to come (the note on later steps is only
+    /// true while one is; not once the case is completed or rejected).
+    pub fn has_upcoming(&self) -> bool {
+        self.steps.iter().any(|s| s.state == StepState::Upcoming)
+    }
 }
 
 /// Builds the steps from the case's **verified** events, the submission's
@@ -509,6 +515,32 @@ pub fn berlin_time(secs: i64) -> (i64, u32, u32, u32, u32) {
     let rem = local.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
     (y, m, d, (rem / 3600) as u32, ((rem % 3600) / 60) as u32)
+}
+
+/// Weekday (1 = Monday … 7 = Sunday) and minute of the day in Germany for
+/// `secs` since the epoch: opening hours are German local time wherever the
+/// citizen's device is.
+pub fn berlin_weekday_minute(secs: i64) -> (u8, u16) {
+    let secs = secs.clamp(-62_135_596_800, 253_402_214_399);
+    let offset = if is_summer_time(secs) { 7200 } else { 3600 };
+    let local = secs + offset;
+    // 1970-01-01 was a Thursday (4 with Monday = 1).
+    let weekday = (local.div_euclid(86_400) + 3).rem_euclid(7) + 1;
+    let minute = local.rem_euclid(86_400) / 60;
+    (weekday as u8, minute as u16)
+}
+
+/// `29.11.2026` (German) or `29/11/2026` (English), German date.
+pub fn format_date(secs: i64, german: bool) -> String {
+    let (y, m, d, _, _) = berlin_time(secs);
+    let sep = if german { '.' } else { '/' };
+    format!("{d:02}{sep}{m:02}{sep}{y}")
+}
+
+/// `14:05`, German time.
+pub fn format_clock(secs: i64) -> String {
+    let (_, _, _, h, min) = berlin_time(secs);
+    format!("{h:02}:{min:02}")
 }
 
 /// `29.11.2026, 14:05 Uhr` (German) or `29/11/2026, 14:05` (English), German time.

@@ -270,6 +270,7 @@ fn accepted_is_received_and_later_steps_come_from_later_input() {
     );
     assert_eq!(t.current().unwrap().kind, InProgress);
     assert_eq!(t.current().unwrap().at, Some(40));
+    assert!(t.has_upcoming(), "Abgeschlossen is still to come");
     let t = build(
         "accepted",
         &events,
@@ -288,6 +289,8 @@ fn accepted_is_received_and_later_steps_come_from_later_input() {
             (Completed, Current)
         ]
     );
+    // Completed: nothing is still to come (the note on later steps goes).
+    assert!(!t.has_upcoming());
     // Later input never skips the authority's acceptance.
     let t = build(
         "submitted",
@@ -430,4 +433,30 @@ fn decodes_the_list_answers() {
     )
     .unwrap();
     assert_eq!(d.disclosures[0].attributes, ["givenName", "surname"]);
+}
+
+#[test]
+fn weekday_and_minute_in_german_time() {
+    // Sunday 2026-11-29, 01:41 CET (00:41 UTC: still Sunday in UTC too).
+    assert_eq!(berlin_weekday_minute(1_795_912_868), (7, 101));
+    // Wednesday 2026-07-01, 14:00 CEST.
+    assert_eq!(berlin_weekday_minute(1_782_907_200), (3, 840));
+    // Thursday 1970-01-01, 01:00 CET.
+    assert_eq!(berlin_weekday_minute(0), (4, 60));
+    // Monday 2026-11-30 00:30 CET is still Sunday 23:30 in UTC: the German
+    // day counts (an office opening on Monday at 00:30 German time).
+    assert_eq!(berlin_weekday_minute(1_795_995_000), (1, 30));
+    for secs in [i64::MAX, i64::MIN] {
+        let (d, m) = berlin_weekday_minute(secs);
+        assert!((1..=7).contains(&d) && m < 1440);
+    }
+}
+
+#[test]
+fn date_and_clock_in_german_time() {
+    assert_eq!(format_date(1_795_912_868, true), "29.11.2026");
+    assert_eq!(format_date(1_795_912_868, false), "29/11/2026");
+    // 23:30 UTC on the 29th is already the 30th in Germany.
+    assert_eq!(format_date(1_795_995_000, true), "30.11.2026");
+    assert_eq!(format_clock(1_782_907_200), "14:00");
 }
