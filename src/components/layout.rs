@@ -1,11 +1,12 @@
 //! The shell around every page: skip link, header with navigation, footer.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos_router::hooks::use_location;
 
 use crate::components::postbox_badge::PostboxBadge;
 use crate::components::session::use_auth;
 use crate::components::trust_badge::TrustBadge;
+use crate::domain::nav::aria_current;
 use crate::domain::trust::TrustLevel;
 use crate::i18n::*;
 
@@ -51,10 +52,10 @@ pub fn SiteHeader() -> impl IntoView {
             </div>
             <div class="site-header__bar">
                 <div class="kern-container site-header__inner">
-                    <A href="/" attr:class="site-header__brand">
+                    <NavLink href="/" class="site-header__brand">
                         <span class="site-header__logo" aria-hidden="true"></span>
                         <span class="site-header__name">{t!(i18n, common.site_name)}</span>
-                    </A>
+                    </NavLink>
                     <Show when=logged_in>
                         <p class="site-header__user">
                             <span class="kern-sr-only">{t!(i18n, auth.logged_in_as)}" "</span>
@@ -67,15 +68,15 @@ pub fn SiteHeader() -> impl IntoView {
                 </div>
                 <nav class="kern-container site-nav" aria-label=move || t_string!(i18n, common.nav_label)>
                     <ul class="site-nav__list">
-                        <li><A href="/suche">{t!(i18n, common.nav_search)}</A></li>
-                        <li><A href="/antraege">{t!(i18n, common.nav_applications)}</A></li>
-                        <li><A href="/postfach">{t!(i18n, common.nav_postbox)}<PostboxBadge /></A></li>
+                        <li><NavLink href="/suche">{t!(i18n, common.nav_search)}</NavLink></li>
+                        <li><NavLink href="/antraege">{t!(i18n, common.nav_applications)}</NavLink></li>
+                        <li><NavLink href="/postfach">{t!(i18n, common.nav_postbox)}<PostboxBadge /></NavLink></li>
                         <li>
                             <Show
                                 when=logged_in
-                                fallback=move || view! { <A href="/anmelden">{t!(i18n, common.nav_login)}</A> }
+                                fallback=move || view! { <NavLink href="/anmelden">{t!(i18n, common.nav_login)}</NavLink> }
                             >
-                                <A href="/konto">{t!(i18n, common.nav_account)}</A>
+                                <NavLink href="/konto">{t!(i18n, common.nav_account)}</NavLink>
                             </Show>
                         </li>
                     </ul>
@@ -115,18 +116,35 @@ pub fn SiteFooter() -> impl IntoView {
             <div class="kern-container">
                 <nav aria-label=move || t_string!(i18n, common.footer_label)>
                     <ul class="site-footer__links">
-                        <li><A href="/hilfe" attr:class="kern-link">{t!(i18n, common.footer_help)}</A></li>
-                        <li><A href="/glossar" attr:class="kern-link">{t!(i18n, common.footer_glossary)}</A></li>
-                        <li><A href="/leichte-sprache" attr:class="kern-link">{t!(i18n, common.footer_easy)}</A></li>
-                        <li><A href="/gebaerdensprache" attr:class="kern-link">{t!(i18n, common.footer_sign)}</A></li>
-                        <li><A href="/barrierefreiheit" attr:class="kern-link">{t!(i18n, common.footer_a11y)}</A></li>
-                        <li><A href="/datenschutz" attr:class="kern-link">{t!(i18n, common.footer_privacy)}</A></li>
-                        <li><A href="/impressum" attr:class="kern-link">{t!(i18n, common.footer_imprint)}</A></li>
+                        <li><NavLink href="/hilfe" class="kern-link">{t!(i18n, common.footer_help)}</NavLink></li>
+                        <li><NavLink href="/glossar" class="kern-link">{t!(i18n, common.footer_glossary)}</NavLink></li>
+                        <li><NavLink href="/leichte-sprache" class="kern-link">{t!(i18n, common.footer_easy)}</NavLink></li>
+                        <li><NavLink href="/gebaerdensprache" class="kern-link">{t!(i18n, common.footer_sign)}</NavLink></li>
+                        <li><NavLink href="/barrierefreiheit" class="kern-link">{t!(i18n, common.footer_a11y)}</NavLink></li>
+                        <li><NavLink href="/datenschutz" class="kern-link">{t!(i18n, common.footer_privacy)}</NavLink></li>
+                        <li><NavLink href="/impressum" class="kern-link">{t!(i18n, common.footer_imprint)}</NavLink></li>
                     </ul>
                 </nav>
                 <crate::components::theme::ColorSchemeSwitch />
                 <p class="kern-body kern-body--small site-footer__note">{t!(i18n, common.footer_note)}</p>
             </div>
         </footer>
+    }
+}
+
+/// A link of the header or footer navigation. It says where the citizen is
+/// (`aria-current`, [`aria_current`]); links in a page's content never do.
+#[component]
+fn NavLink(
+    href: &'static str,
+    #[prop(optional)] class: Option<&'static str>,
+    children: Children,
+) -> impl IntoView {
+    let location = use_location();
+    let current = move || aria_current(href, &location.pathname.get());
+    view! {
+        <a href=href class=class aria-current=current>
+            {children()}
+        </a>
     }
 }

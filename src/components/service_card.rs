@@ -1,7 +1,6 @@
 //! One service in a list of results: name (link), summary and badges.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use crate::components::trust_badge::{level_text, LoginNeededBadge, OnlineBadge};
 use crate::domain::pvog::ServiceSummary;
@@ -22,7 +21,7 @@ pub fn ServiceCard(
     let trust = service.trust().filter(|_| service.online);
     let level = service.level.clone();
     let name = service.name.clone();
-    let link = view! { <A href=href attr:class="kern-link service-card__link">{name}</A> };
+    let link = view! { <a href=href class="kern-link service-card__link">{name}</a> };
     let heading = if heading_level >= 3 {
         view! { <h3 class="kern-title service-card__title">{link}</h3> }.into_any()
     } else {

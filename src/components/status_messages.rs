@@ -3,7 +3,6 @@
 //! postbox message. For "Meine Anträge".
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use crate::api::postbox::ZbpError;
 use crate::components::postbox_parts::{date_time, english, status_word, LockIcon};
@@ -55,7 +54,7 @@ fn StatusItem(s: StatusEntry) -> impl IntoView {
                 <p class="kern-body kern-body--small"><LockIcon />{t!(i18n, postbox.status_locked)}</p>
             })}
             {s.message_id.map(|id| view! {
-                <A href=format!("/postfach/{id}") attr:class="kern-link">
+                <a href=format!("/postfach/{id}") class="kern-link">
                     {t!(i18n, postbox.status_link)}
                     <span class="kern-sr-only">
                         ": "{move || status_word(i18n, status)}", "{
@@ -63,7 +62,7 @@ fn StatusItem(s: StatusEntry) -> impl IntoView {
                             move || date_time(&w, english(i18n))
                         }
                     </span>
-                </A>
+                </a>
             })}
         </li>
     }

@@ -7,6 +7,7 @@ pub mod form;
 pub mod jose;
 pub mod jwe;
 pub mod lang;
+pub mod nav;
 pub mod opening_hours;
 pub mod place;
 pub mod postbox;

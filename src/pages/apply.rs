@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use leptos_router::components::{Outlet, A};
+use leptos_router::components::Outlet;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::ApiError;
@@ -144,12 +144,12 @@ fn BlockedView(blocked: Blocked) -> impl IntoView {
     let body = match blocked {
         Blocked::NoPlace { service_id, .. } => view! {
             <p class="kern-body">{t!(i18n, apply.need_place)}</p>
-            <p><A href=service_url(&service_id, None) attr:class="kern-link">{t!(i18n, apply.choose_place)}</A></p>
+            <p><a href=service_url(&service_id, None) class="kern-link">{t!(i18n, apply.choose_place)}</a></p>
         }
         .into_any(),
         Blocked::NotOnline { service_id, ars, .. } => view! {
             <p class="kern-body">{t!(i18n, apply.not_online)}</p>
-            <p><A href=service_url(&service_id, Some(&ars)) attr:class="kern-link">{t!(i18n, apply.back_to_service)}</A></p>
+            <p><a href=service_url(&service_id, Some(&ars)) class="kern-link">{t!(i18n, apply.back_to_service)}</a></p>
         }
         .into_any(),
         Blocked::Failed(e) => view! { <ErrorNotice error=e /> }.into_any(),
@@ -292,12 +292,12 @@ pub fn ApplyStart() -> impl IntoView {
                     <p class="kern-body" role="status">{t!(i18n, apply.draft_loading)}</p>
                 }>
                     <p class="apply-start">
-                        <A href=continue_href attr:class="kern-btn kern-btn--primary">
+                        <a href=continue_href class="kern-btn kern-btn--primary">
                             <span class="kern-label">
                                 {move || if has_answers() { t_string!(i18n, apply.continue_button) } else { t_string!(i18n, apply.start_button) }}
                             </span>
                             <span class="kern-icon kern-icon--arrow-forward" aria-hidden="true"></span>
-                        </A>
+                        </a>
                     </p>
                     <Show when=has_answers>
                         <DraftStatus apply=apply />
@@ -306,7 +306,7 @@ pub fn ApplyStart() -> impl IntoView {
             }
             .into_any(),
             _ => view! {
-                <StepUpOffer level=level reason=Signal::derive(move || t_string!(i18n, apply.login_reason).to_string()) />
+                <StepUpOffer level=level form=true reason=Signal::derive(move || t_string!(i18n, apply.login_reason).to_string()) />
             }
             .into_any(),
         }}

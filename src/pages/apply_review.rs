@@ -4,7 +4,6 @@
 //! is and says what to do; a retry continues the same submission.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
 use crate::components::apply::context::use_apply;
@@ -205,10 +204,10 @@ pub fn ApplyReview() -> impl IntoView {
                                                         <dd class="kern-description-list-item__value" class:apply-review__missing=not_given>
                                                             <span class="apply-review__value">{shown_text(i18n, &value)}</span>
                                                             " "
-                                                            <A href=change attr:class="kern-link apply-review__change">
+                                                            <a href=change class="kern-link apply-review__change">
                                                                 {t!(i18n, apply.change)}
                                                                 <span class="kern-sr-only">{format!(": {label_text}")}</span>
-                                                            </A>
+                                                            </a>
                                                         </dd>
                                                     </div>
                                                 }.into_any()

@@ -4,7 +4,6 @@
 //! with a receipt to print.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::apply::context::use_apply;
@@ -109,9 +108,9 @@ pub fn ApplySent() -> impl IntoView {
                                             <span class="kern-icon kern-icon--print" aria-hidden="true"></span>
                                             <span class="kern-label">{t!(i18n, apply.print)}</span>
                                         </button>
-                                        <A href="/antraege" attr:class="kern-btn kern-btn--primary">
+                                        <a href="/antraege" class="kern-btn kern-btn--primary">
                                             <span class="kern-label">{t!(i18n, apply.to_applications)}</span>
-                                        </A>
+                                        </a>
                                     </div>
                                 }.into_any()
                             }

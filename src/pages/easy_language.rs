@@ -8,7 +8,7 @@
 //! examples. Larger text and more line spacing come from `.easy-language`.
 
 use leptos::prelude::*;
-use leptos_router::{components::A, hooks::use_params_map};
+use leptos_router::hooks::use_params_map;
 
 use crate::components::page::PageHeading;
 use crate::i18n::*;
@@ -93,7 +93,7 @@ pub fn EasyLanguage() -> impl IntoView {
                 <p>{t!(i18n, easy.topics_intro)}</p>
                 <ul class="kern-list easy-language__topics">
                     {Topic::ALL.into_iter().map(|topic| view! {
-                        <li><A href=topic.path() attr:class="kern-link">{move || topic.title(i18n)}</A></li>
+                        <li><a href=topic.path() class="kern-link">{move || topic.title(i18n)}</a></li>
                     }).collect_view()}
                 </ul>
             </nav>
@@ -188,10 +188,10 @@ fn TopicPage(topic: Topic) -> impl IntoView {
                     {topic.next().map(|next| view! {
                         <li>
                             {t!(i18n, easy.next_topic)}" "
-                            <A href=next.path() attr:class="kern-link">{move || next.title(i18n)}</A>
+                            <a href=next.path() class="kern-link">{move || next.title(i18n)}</a>
                         </li>
                     })}
-                    <li><A href="/leichte-sprache" attr:class="kern-link">{t!(i18n, easy.back_to_overview)}</A></li>
+                    <li><a href="/leichte-sprache" class="kern-link">{t!(i18n, easy.back_to_overview)}</a></li>
                 </ul>
             </nav>
         </div>

@@ -6,7 +6,6 @@
 
 use leptos::children::ChildrenFn;
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use crate::components::page::PageHeading;
 use crate::i18n::*;
@@ -23,9 +22,7 @@ const AUSWEISAPP_URL: &str = "https://www.ausweisapp.bund.de";
 pub(crate) fn internal_link(
     href: &'static str,
 ) -> impl Fn(ChildrenFn) -> AnyView + Clone + Send + Sync + 'static {
-    move |children: ChildrenFn| {
-        view! { <A href=href attr:class="kern-link">{children()}</A> }.into_any()
-    }
+    move |children: ChildrenFn| view! { <a href=href class="kern-link">{children()}</a> }.into_any()
 }
 
 /// For `<tag>…</tag>` in a translation: a link that leaves the app

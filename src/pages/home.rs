@@ -3,7 +3,6 @@
 //! Gebärdensprache.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use crate::api::use_backends;
 use crate::components::authority_card::Loading;
@@ -54,12 +53,12 @@ pub fn Home() -> impl IntoView {
                             <ul class="tile-list">
                                 {list.into_iter().map(|l| view! {
                                     <li class="tile-list__item">
-                                        <A href=life_situation_url(&l.slug) attr:class="tile">
+                                        <a href=life_situation_url(&l.slug) class="tile">
                                             <span class="tile__name">{l.name.clone()}</span>
                                             {(!l.description.is_empty()).then(|| view! {
                                                 <span class="tile__text">{l.description.clone()}</span>
                                             })}
-                                        </A>
+                                        </a>
                                     </li>
                                 }).collect_view()}
                             </ul>
@@ -89,23 +88,23 @@ pub fn Home() -> impl IntoView {
                 })}
             </Transition>
             <p class="kern-body">
-                <A href="/uebersicht" attr:class="kern-link">{t!(i18n, search.overview_link)}</A>
+                <a href="/uebersicht" class="kern-link">{t!(i18n, search.overview_link)}</a>
             </p>
         </section>
         <section class="home-section" aria-labelledby="zugang-heading">
             <h2 class="kern-heading-medium" id="zugang-heading">{t!(i18n, search.access_heading)}</h2>
             <ul class="access-links">
                 <li>
-                    <A href="/leichte-sprache" attr:class="access-link">
+                    <a href="/leichte-sprache" class="access-link">
                         <span class="kern-icon kern-icon--easy-language kern-icon--large" aria-hidden="true"></span>
                         <span class="kern-label">{t!(i18n, search.access_easy)}</span>
-                    </A>
+                    </a>
                 </li>
                 <li>
-                    <A href="/gebaerdensprache" attr:class="access-link">
+                    <a href="/gebaerdensprache" class="access-link">
                         <span class="kern-icon kern-icon--sign-language kern-icon--large" aria-hidden="true"></span>
                         <span class="kern-label">{t!(i18n, search.access_sign)}</span>
-                    </A>
+                    </a>
                 </li>
             </ul>
         </section>

@@ -2,7 +2,6 @@
 //! (Umzug, Geburt, Hund, …) at the chosen place.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::use_backends;
@@ -75,10 +74,10 @@ pub fn LifeSituation() -> impl IntoView {
 
     view! {
         <p class="back-link">
-            <A href="/#lebenslagen" attr:class="kern-link">
+            <a href="/#lebenslagen" class="kern-link">
                 <span class="kern-icon kern-icon--arrow-back" aria-hidden="true"></span>
                 {t!(i18n, search.back_to_life)}
-            </A>
+            </a>
         </p>
         <PageHeading title=title />
         {move || this().filter(|l| !l.description.is_empty()).map(|l| view! {

@@ -2,7 +2,6 @@
 //! `?zurueck=/pfad` says where to come back to (same-site paths only).
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::page::PageHeading;
@@ -45,7 +44,7 @@ pub fn Login() -> impl IntoView {
             }
         >
             <p class="kern-body">{t!(i18n, auth.login_already)}</p>
-            <p class="kern-body"><A href="/konto">{t!(i18n, auth.to_account)}</A></p>
+            <p class="kern-body"><a href="/konto">{t!(i18n, auth.to_account)}</a></p>
         </Show>
     }
 }

@@ -1,7 +1,6 @@
 //! The app's own 404 page, shown for every unknown path.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use crate::components::page::PageHeading;
 use crate::i18n::*;
@@ -13,8 +12,8 @@ pub fn NotFound() -> impl IntoView {
         <PageHeading title=Signal::derive(move || t_string!(i18n, pages.notfound_title).to_string()) />
         <p class="kern-body kern-body--large">{t!(i18n, pages.notfound_text)}</p>
         <ul class="kern-list">
-            <li><A href="/" attr:class="kern-link">{t!(i18n, pages.notfound_home)}</A></li>
-            <li><A href="/suche" attr:class="kern-link">{t!(i18n, pages.notfound_search)}</A></li>
+            <li><a href="/" class="kern-link">{t!(i18n, pages.notfound_home)}</a></li>
+            <li><a href="/suche" class="kern-link">{t!(i18n, pages.notfound_search)}</a></li>
         </ul>
     }
 }

@@ -3,7 +3,6 @@
 //! with filters kept in the URL, and the trash with restore.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::postbox as zbp;
@@ -115,16 +114,16 @@ fn PostboxList() -> impl IntoView {
             fallback=move || view! {
                 <p class="kern-body">{t!(i18n, postbox.intro)}</p>
                 <p class="kern-body postbox-switch">
-                    <A href="/postfach?ansicht=papierkorb" attr:class="kern-link">{t!(i18n, postbox.to_trash)}</A>
+                    <a href="/postfach?ansicht=papierkorb" class="kern-link">{t!(i18n, postbox.to_trash)}</a>
                 </p>
             }
         >
             <p class="kern-body">{t!(i18n, postbox.trash_intro)}</p>
             <p class="kern-body postbox-switch">
-                <A href="/postfach" attr:class="kern-link">
+                <a href="/postfach" class="kern-link">
                     <span class="kern-icon kern-icon--arrow-back" aria-hidden="true"></span>
                     {t!(i18n, postbox.to_inbox)}
-                </A>
+                </a>
             </p>
         </Show>
         <form
@@ -309,13 +308,13 @@ fn MessageRow(m: Message, trash: bool, restore: Callback<Message>) -> impl IntoV
                 } else {
                     let t = title.clone();
                     view! {
-                        <A href=href attr:class="kern-link">
+                        <a href=href class="kern-link">
                             {level.is_some().then(|| view! { <LockIcon /> })}
                             {t}
                             <Show when=move || unread>
                                 <span class="kern-sr-only">{t!(i18n, postbox.unread_sr)}</span>
                             </Show>
-                        </A>
+                        </a>
                     }
                     .into_any()
                 }}

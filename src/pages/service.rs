@@ -4,7 +4,6 @@
 //! how it can be done online there.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::use_backends;
@@ -70,10 +69,10 @@ pub fn Service() -> impl IntoView {
 
     view! {
         <p class="back-link">
-            <A href="/suche" attr:class="kern-link">
+            <a href="/suche" class="kern-link">
                 <span class="kern-icon kern-icon--arrow-back" aria-hidden="true"></span>
                 {t!(i18n, search.back_to_search)}
-            </A>
+            </a>
         </p>
         <PageHeading title=title />
         <Transition fallback=move || view! { <Loading /> }>
@@ -137,10 +136,10 @@ fn ServiceBody(
                         <h3 class="kern-heading-small">{t!(i18n, search.needs_heading)}</h3>
                         <p class="kern-body">{move || needs_text(i18n, l)}</p>
                     })}
-                    <A href=apply_href.clone() attr:class="kern-btn kern-btn--primary apply-button">
+                    <a href=apply_href.clone() class="kern-btn kern-btn--primary apply-button">
                         <span class="kern-label">{t!(i18n, search.apply_online)}</span>
                         <span class="kern-icon kern-icon--arrow-forward" aria-hidden="true"></span>
-                    </A>
+                    </a>
                 </section>
             }
             .into_any(),
@@ -265,7 +264,7 @@ fn ServiceBody(
             <h2 class="kern-heading-medium" id="lebenslagen-heading">{t!(i18n, search.service_life_heading)}</h2>
             <ul class="kern-list">
                 {lebenslagen.into_iter().map(|l| view! {
-                    <li><A href=life_situation_url(&l.slug) attr:class="kern-link">{l.name.clone()}</A></li>
+                    <li><a href=life_situation_url(&l.slug) class="kern-link">{l.name.clone()}</a></li>
                 }).collect_view()}
             </ul>
         </section>

@@ -2,7 +2,6 @@
 //! device and has not sent, newest first, each with "Weiter ausfüllen".
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use super::apply_url;
 use super::messages::english;
@@ -83,10 +82,10 @@ pub fn DraftList() -> impl IntoView {
                                         " – "
                                         <span class="kern-body">{move || t_string!(i18n, apply.drafts_saved).replace("{when}", &format_date_time((e.saved_at / 1000.0) as i64, !english(i18n)))}</span>
                                         " "
-                                        <A href=e.href.clone() attr:class="kern-link">
+                                        <a href=e.href.clone() class="kern-link">
                                             {t!(i18n, apply.continue_button)}
                                             <span class="kern-sr-only">{format!(": {title2}")}</span>
-                                        </A>
+                                        </a>
                                     </li>
                                 }
                             }).collect_view()}
