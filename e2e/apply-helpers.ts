@@ -30,6 +30,8 @@ export async function startWithPassword(page: Page, service: string, who = ERIKA
   await passwordLogin(page, who.user, who.password);
   await expect(page).toHaveURL(new RegExp(`/antrag/${service}`));
   await expect(page.getByRole('link', { name: /Antrag starten|Weiter ausfüllen/ })).toBeVisible();
+  // Back from the login, the citizen goes on at the heading, not at `body`.
+  await expect(page.getByRole('heading', { level: 1 })).toBeFocused();
 }
 
 /** Opens the start page and logs in with Erika's specimen ID card (Level-4). */

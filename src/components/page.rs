@@ -34,40 +34,108 @@ pub fn PageHeading(
     }
 }
 
-/// Focus the page's `h1` once it is rendered. Pages that load data render
-/// their heading a little later, so try for a few animation frames.
+/// Focus the page's `h1` once it is rendered, and keep it there while the
+/// page settles.
 ///
 /// The navigation effect may run before the router has swapped the page, so
 /// the heading present now (the old page's) is remembered and skipped until a
 /// new one appears; after about half a second the current one is taken.
+/// Pages that load data render their heading later (up to [`SETTLE_FRAMES`]).
 pub fn focus_heading_soon() {
-    try_focus(30, current_heading());
+    let old = find("main h1");
+    hold_focus(FocusTarget {
+        selector: "main h1".into(),
+        skip: old,
+    });
 }
 
-fn current_heading() -> Option<web_sys::HtmlElement> {
+/// Focus the page's `h1` now or once it is rendered (no old page to skip):
+/// after the return from a login, the citizen continues where they were.
+pub fn focus_heading() {
+    focus_when_rendered("main h1");
+}
+
+/// Focus the element matching `selector` once it is rendered, and keep it
+/// there while the page settles: a view that is rendered again (a list
+/// reloaded for the place just chosen) would otherwise drop the focus to
+/// `body`, and a keyboard or screen reader user would start over at the top.
+pub fn focus_when_rendered(selector: impl Into<String>) {
+    hold_focus(FocusTarget {
+        selector: selector.into(),
+        skip: None,
+    });
+}
+
+/// About ten seconds of animation frames: how long a focus target is waited
+/// for and held.
+const SETTLE_FRAMES: u32 = 600;
+/// How long an old page's heading is skipped (about half a second).
+const SKIP_OLD_FRAMES: u32 = 30;
+
+struct FocusTarget {
+    selector: String,
+    /// An element matching `selector` that is not the target (the old page's heading).
+    skip: Option<web_sys::HtmlElement>,
+}
+
+fn find(selector: &str) -> Option<web_sys::HtmlElement> {
     web_sys::window()
         .and_then(|w| w.document())
-        .and_then(|d| d.query_selector("main h1").ok().flatten())
+        .and_then(|d| d.query_selector(selector).ok().flatten())
         .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
 }
 
-fn try_focus(frames_left: u32, old: Option<web_sys::HtmlElement>) {
+fn active_element() -> Option<web_sys::Element> {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
+}
+
+/// Focus was lost: nothing is focused, or `body` is.
+fn focus_lost() -> bool {
+    active_element().is_none_or(|a| a.tag_name().eq_ignore_ascii_case("body"))
+}
+
+fn hold_focus(target: FocusTarget) {
+    step(std::rc::Rc::new(target), 0, None);
+}
+
+/// One frame: focus the target if it is there, refocus it if the element
+/// focused before was removed and focus fell to `body`, stop once the citizen
+/// has moved the focus elsewhere or the page had time to settle.
+fn step(target: std::rc::Rc<FocusTarget>, frame: u32, focused: Option<web_sys::HtmlElement>) {
     let Some(window) = web_sys::window() else {
         return;
     };
-    if let Some(h1) = current_heading() {
-        let is_new = match &old {
-            Some(o) => !o.is_connected() || !o.is_same_node(Some(&h1)),
-            None => true,
-        };
-        if is_new || frames_left == 0 {
-            let _ = h1.focus();
-            return;
+    let mut focused = focused;
+    if let Some(f) = &focused {
+        let still_there = f.is_connected();
+        let holds = active_element().is_some_and(|a| a.is_same_node(Some(f)));
+        if still_there && !holds {
+            return; // the citizen moved on
+        }
+        if !still_there {
+            if !focus_lost() {
+                return;
+            }
+            focused = None;
         }
     }
-    if frames_left == 0 {
+    if focused.is_none() {
+        if let Some(el) = find(&target.selector) {
+            let is_old = target
+                .skip
+                .as_ref()
+                .is_some_and(|o| o.is_connected() && o.is_same_node(Some(&el)));
+            if !is_old || frame >= SKIP_OLD_FRAMES {
+                let _ = el.focus();
+                focused = Some(el);
+            }
+        }
+    }
+    if frame >= SETTLE_FRAMES {
         return;
     }
-    let cb = Closure::once_into_js(move || try_focus(frames_left - 1, old));
+    let cb = Closure::once_into_js(move || step(target, frame + 1, focused));
     let _ = window.request_animation_frame(cb.unchecked_ref());
 }

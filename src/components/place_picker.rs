@@ -89,6 +89,9 @@ pub fn PlacePicker(
         if let Some(cb) = on_choose {
             cb.run(chosen);
         }
+        // The chosen option is gone with the list: confirm the choice where
+        // the focus was, even when the page renders again for the new place.
+        crate::components::page::focus_when_rendered(format!("#{id}-current"));
     };
 
     let status = move || {
@@ -109,7 +112,7 @@ pub fn PlacePicker(
     let current_view = move || {
         place.get().map(|p| {
             view! {
-                <p class="kern-body place-picker__current">
+                <p class="kern-body place-picker__current" id=format!("{id}-current") tabindex="-1">
                     {t!(i18n, search.place_current)} " " <strong>{p.name}</strong>
                 </p>
                 <button

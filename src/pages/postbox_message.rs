@@ -6,7 +6,6 @@
 //! the login comes back to this very URL.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use wasm_bindgen::JsCast;
 
@@ -35,10 +34,10 @@ pub fn PostboxMessage() -> impl IntoView {
     });
     view! {
         <p class="kern-body postbox-back">
-            <A href="/postfach" attr:class="kern-link">
+            <a href="/postfach" class="kern-link">
                 <span class="kern-icon kern-icon--arrow-back" aria-hidden="true"></span>
                 {t!(i18n, postbox.back_to_list)}
-            </A>
+            </a>
         </p>
         <PageHeading title=title />
         <RequireTrustLevel
@@ -85,7 +84,7 @@ fn MessageLoader(heading: RwSignal<Option<String>>) -> impl IntoView {
                         view! {
                             <p class="kern-body">{t!(i18n, postbox.not_found_text)}</p>
                             <p class="kern-body">
-                                <A href="/postfach?ansicht=papierkorb" attr:class="kern-link">{t!(i18n, postbox.to_trash)}</A>
+                                <a href="/postfach?ansicht=papierkorb" class="kern-link">{t!(i18n, postbox.to_trash)}</a>
                             </p>
                         }.into_any()
                     }
@@ -181,10 +180,12 @@ fn MessageView(m: Message) -> impl IntoView {
                         "unread" => {
                             read.set(false);
                             done.set(Some(Done::MarkedUnread));
+                            focus_soon("postfach-lesestatus");
                         }
                         "read" => {
                             read.set(true);
                             done.set(Some(Done::MarkedRead));
+                            focus_soon("postfach-lesestatus");
                         }
                         "delete" => {
                             deleted.set(true);
@@ -231,9 +232,9 @@ fn MessageView(m: Message) -> impl IntoView {
                                 on:click=move |_| act.run("restore")>
                                 <span class="kern-label">{t!(i18n, postbox.undo)}</span>
                             </button>
-                            <A href="/postfach" attr:class="kern-btn kern-btn--secondary">
+                            <a href="/postfach" class="kern-btn kern-btn--secondary">
                                 <span class="kern-label">{t!(i18n, postbox.back_to_list)}</span>
-                            </A>
+                            </a>
                         </div>
                     </div>
                 </div>
@@ -326,21 +327,21 @@ fn MessageBody(
             {(!m.attachments.is_empty()).then(|| view! { <Attachments message_id=id.clone() attachments=m.attachments.clone() /> })}
             {m.application_id.clone().map(|a| view! {
                 <p class="kern-body">
-                    <A href=format!("/antraege#antrag-{a}") attr:class="kern-link">{t!(i18n, postbox.to_application)}</A>
+                    <a href=format!("/antraege#antrag-{a}") class="kern-link">{t!(i18n, postbox.to_application)}</a>
                 </p>
             })}
             <div id="postfach-aktionen" class="postbox-actions" tabindex="-1">
                 <Show
                     when=move || read.get()
                     fallback=move || view! {
-                        <button type="button" class="kern-btn kern-btn--secondary"
+                        <button type="button" class="kern-btn kern-btn--secondary" id="postfach-lesestatus"
                             aria-disabled=move || busy.get().then_some("true")
                             on:click=move |_| act.run("read")>
                             <span class="kern-label">{t!(i18n, postbox.mark_read)}</span>
                         </button>
                     }
                 >
-                    <button type="button" class="kern-btn kern-btn--secondary"
+                    <button type="button" class="kern-btn kern-btn--secondary" id="postfach-lesestatus"
                         aria-disabled=move || busy.get().then_some("true")
                         on:click=move |_| act.run("unread")>
                         <span class="kern-label">{t!(i18n, postbox.mark_unread)}</span>
