@@ -96,6 +96,8 @@ test('Meine Anträge: login, empty state, then sent, rejected and unfinished app
   await expect(open).toContainText(/Begonnen am/);
   await expect(open.locator('[aria-current="step"]')).toHaveCount(0);
   await expect(page.getByText(/konnten nicht auf Echtheit geprüft werden/)).toHaveCount(0);
+  // Steps are still to come: the note on them is there (only then).
+  await expect(page.getByText(/zeigen wir, sobald die Behörde diese Schritte meldet/)).toBeVisible();
   await expectNoAxeViolations(page);
 
   // The same in English.

@@ -19,8 +19,12 @@ test('Hundesteuer: two dogs, a listed breed with its certificate, sent encrypted
   // Step 2: the dogs.
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Hunde');
   await next(page);
-  await expect(page.getByRole('alert').filter({ hasText: 'Bitte prüfen Sie Ihre Angaben' })).toBeFocused();
+  await expect(page.getByRole('alert').filter({ hasText: 'Es gibt ein Problem' })).toBeFocused();
   await expect(page).toHaveTitle(/^Fehler: /);
+  // One dog only: its messages are not numbered ("Hund 1: …").
+  const errors = page.getByRole('alert').filter({ hasText: 'Es gibt ein Problem' });
+  await expect(errors.getByRole('link').first()).toBeVisible();
+  await expect(errors.getByRole('link', { name: /^Hund \d/ })).toHaveCount(0);
   await expectNoAxeViolations(page);
   const dog1 = page.getByRole('group', { name: 'Hund 1' });
   await dog1.getByLabel('Name des Hundes').fill('Bello');
@@ -130,7 +134,7 @@ test('Wahlschein by keyboard alone: other mailing address only when chosen, decl
   await tabTo(page, weiter);
   await page.keyboard.press('Enter');
   // The country is required: the summary says so and links to it.
-  const summary = page.getByRole('alert').filter({ hasText: 'Bitte prüfen Sie Ihre Angaben' });
+  const summary = page.getByRole('alert').filter({ hasText: 'Es gibt ein Problem' });
   await expect(summary).toBeFocused();
   await expect(summary).toContainText('Geben Sie „Staat“ an.');
   await page.keyboard.press('Tab');
@@ -187,7 +191,10 @@ test('Bewohnerparkausweis: wrong file type and oversize file are refused clearly
 
 test('Gewerbeanmeldung needs Level-3: step-up with ELSTER, then numbers and conditions', async ({ page }) => {
   await page.goto(applyUrl(SERVICES.gewerbe));
-  await expect(page.getByRole('heading', { name: 'Höheres Vertrauensniveau nötig' })).toBeVisible();
+  // Not logged in at all: a login is needed, not a "higher" level.
+  await expect(page.getByRole('heading', { name: 'Anmeldung nötig' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Höheres Vertrauensniveau nötig' })).toHaveCount(0);
+  await expect(page.getByText(/Ihre Eingaben bleiben erhalten/)).toBeVisible();
   await expectNoAxeViolations(page);
   await page.getByRole('button', { name: /Mit ELSTER-Zertifikat oder Online-Ausweis anmelden/ }).click();
   await expect(page).toHaveURL(/\/idp\/login\//);
@@ -229,7 +236,11 @@ test('Wohnsitz anmelden (Level-4): verified data locked, a person moving along, 
   const vorname = page.getByLabel('Vorname');
   await expect(vorname).toHaveValue('Erika');
   await expect(vorname).toHaveAttribute('readonly', '');
-  await expect(page.getByText(/Kann hier nicht geändert werden/).first()).toBeVisible();
+  // Why the fields are locked is said once for the step (not under each
+  // of them); each locked field only says that it is verified.
+  await expect(page.getByRole('heading', { name: 'Geprüfte Angaben aus Ihrem Online-Ausweis' })).toHaveCount(1);
+  await expect(page.getByText(/muss die Behörde sicher wissen, wer den Antrag stellt/)).toHaveCount(1);
+  expect(await page.getByText(/Geprüft, hier nicht änderbar\./).count()).toBeGreaterThan(1);
   // A locked field cannot be changed by typing.
   await vorname.focus();
   await page.keyboard.type('XYZ');

@@ -120,6 +120,12 @@ test('Hundesteuer: applied, accepted and decided; badge, decision, PDF, deadline
   await expect(postboxLink(page)).toHaveAccessibleName(`Postfach (${before + 2} ungelesen)`);
   await expectNoAxeViolations(page);
 
+  // The attachment's button is as wide as its name, not an icon-only
+  // square with the file name one letter per line.
+  const file = page.getByRole('button', { name: /Bescheid-.*\.pdf \(\d+,\d KB\)/ });
+  expect((await file.boundingBox())!.width).toBeGreaterThan(150);
+  expect((await file.boundingBox())!.height).toBeLessThan(120);
+
   // The PDF downloads as a file.
   const [download] = await Promise.all([
     page.waitForEvent('download'),
@@ -130,11 +136,14 @@ test('Hundesteuer: applied, accepted and decided; badge, decision, PDF, deadline
   expect(readFileSync(path!).subarray(0, 5).toString('latin1')).toBe('%PDF-');
 
   // Mark unread: the badge follows.
+  // The button changes its words and keeps the focus (not `body`).
   await page.getByRole('button', { name: 'Als ungelesen markieren' }).click();
   await expect(page.getByText('Die Nachricht ist als ungelesen markiert.')).toBeVisible();
   await expect(postboxLink(page)).toHaveAccessibleName(`Postfach (${before + 3} ungelesen)`);
+  await expect(page.getByRole('button', { name: 'Als gelesen markieren' })).toBeFocused();
   await page.getByRole('button', { name: 'Als gelesen markieren' }).click();
   await expect(postboxLink(page)).toHaveAccessibleName(`Postfach (${before + 2} ungelesen)`);
+  await expect(page.getByRole('button', { name: 'Als ungelesen markieren' })).toBeFocused();
 
   // Delete, undo, delete again.
   await page.getByRole('button', { name: 'Löschen' }).click();
@@ -199,10 +208,13 @@ test.describe('level lock', () => {
     await clerk.act(submission, 'accept');
     await clerk.act(submission, 'decide', { decision: 'Das Führungszeugnis wird Ihnen zugeschickt.' });
 
-    // A Level-1 session sees the message locked.
+    // Not logged in: the postbox asks for a login (not for a "higher" level).
     await page.goto('/postfach?anzeigen=bescheide');
     await waitForApp(page);
-    await expect(page.getByRole('heading', { name: 'Höheres Vertrauensniveau nötig' })).toBeVisible();
+    await expect(page.getByRole('heading', { name: 'Anmeldung nötig' })).toBeVisible();
+    await expect(page.getByRole('heading', { name: 'Höheres Vertrauensniveau nötig' })).toHaveCount(0);
+    // The postbox holds no entries of the citizen: no promise to keep them.
+    await expect(page.getByText(/Ihre Eingaben bleiben erhalten/)).toHaveCount(0);
     await expectNoAxeViolations(page);
     await page.getByRole('button', { name: 'Anmelden', exact: true }).click();
     await passwordLogin(page, ERIKA.user, ERIKA.password);

@@ -25,7 +25,7 @@ for (const { path, h1 } of routes) {
     await waitForApp(page);
     await expect(page.getByRole('heading', { level: 1 })).toHaveText(h1);
     await expect(page.locator('h1')).toHaveCount(1);
-    await expect(page).toHaveTitle(h1 === 'Was möchten Sie erledigen?' ? `${h1} – ${SITE}` : `${h1} – ${SITE}`);
+    await expect(page).toHaveTitle(`${h1} – ${SITE}`);
     await expect(page.getByRole('banner')).toBeVisible();
     await expect(page.getByRole('main')).toBeVisible();
     await expect(page.getByRole('contentinfo')).toBeVisible();
@@ -33,6 +33,19 @@ for (const { path, h1 } of routes) {
     await expectNoAxeViolations(page);
   });
 }
+
+test('every route at 320 px: nothing runs out sideways (WCAG 1.4.10)', async ({ page }) => {
+  await page.setViewportSize({ width: 320, height: 640 });
+  const wide: string[] = [];
+  for (const { path, h1 } of routes) {
+    await page.goto(path);
+    await waitForApp(page);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(h1);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (width > 320) wide.push(`${path}: ${width} px`);
+  }
+  expect(wide).toEqual([]);
+});
 
 test('navigation moves focus to the new h1 and changes the title', async ({ page }) => {
   await page.goto('/');

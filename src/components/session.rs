@@ -106,6 +106,9 @@ impl Auth {
                 self.ended.set(None);
                 if after_login {
                     self.tell(News::Changed);
+                    // Back from the login: go on at the page's heading, not
+                    // at the top of a page the citizen already knows.
+                    crate::components::page::focus_heading();
                 }
             }
             let unchanged = match (&known, &fresh) {
@@ -247,6 +250,9 @@ pub fn use_trust_level(required: TrustLevel) -> Signal<TrustState> {
 pub fn RequireTrustLevel(
     level: TrustLevel,
     #[prop(into)] reason: Signal<String>,
+    /// The page holds the citizen's entries (a form): say that they are kept.
+    #[prop(optional)]
+    form: bool,
     children: ChildrenFn,
 ) -> impl IntoView {
     let state = use_trust_level(level);
@@ -263,7 +269,7 @@ pub fn RequireTrustLevel(
                         <p class="kern-body" role="status">{t!(i18n, auth.login_checking)}</p>
                     }
                 >
-                    <StepUpOffer level=level reason=reason />
+                    <StepUpOffer level=level reason=reason form=form />
                 </Show>
             }
         >
@@ -275,7 +281,13 @@ pub fn RequireTrustLevel(
 /// Why a higher level is needed, what the citizen has now, and the login
 /// button for that level (returning to the same page and query).
 #[component]
-pub fn StepUpOffer(level: TrustLevel, #[prop(into)] reason: Signal<String>) -> impl IntoView {
+pub fn StepUpOffer(
+    level: TrustLevel,
+    #[prop(into)] reason: Signal<String>,
+    /// The page holds the citizen's entries (a form): say that they are kept.
+    #[prop(optional)]
+    form: bool,
+) -> impl IntoView {
     let i18n = use_i18n();
     let state = use_trust_level(level);
     let label = Signal::derive(move || match level {
@@ -287,7 +299,13 @@ pub fn StepUpOffer(level: TrustLevel, #[prop(into)] reason: Signal<String>) -> i
         <section class="kern-card step-up" aria-labelledby="step-up-title">
             <div class="kern-card__container">
                 <div class="kern-card__body">
-                    <h2 id="step-up-title" class="kern-heading-medium">{t!(i18n, auth.stepup_title)}</h2>
+                    <h2 id="step-up-title" class="kern-heading-medium">
+                        // Someone not logged in needs a login, not a "higher" level.
+                        {move || match state.get() {
+                            TrustState::NotLoggedIn => t!(i18n, auth.stepup_title_login).into_any(),
+                            _ => t!(i18n, auth.stepup_title).into_any(),
+                        }}
+                    </h2>
                     <p class="kern-body">{move || reason.get()}</p>
                     <p class="kern-body">
                         {t!(i18n, auth.stepup_need, level = move || level_word(i18n, level))}
@@ -301,7 +319,10 @@ pub fn StepUpOffer(level: TrustLevel, #[prop(into)] reason: Signal<String>) -> i
                     <Show when=move || level == TrustLevel::Level4>
                         <p class="kern-body">{t!(i18n, auth.stepup_eid_needs)}</p>
                     </Show>
-                    <p class="kern-body">{t!(i18n, auth.stepup_return)}</p>
+                    <p class="kern-body">
+                        {t!(i18n, auth.stepup_return)}
+                        {form.then(|| view! { " " {t!(i18n, auth.stepup_inputs_kept)} })}
+                    </p>
                     <LoginButton level=level label=label />
                 </div>
             </div>

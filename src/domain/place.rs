@@ -32,9 +32,26 @@ impl Place {
     }
 }
 
+/// A German postcode typed into the search for services (five digits):
+/// the citizen meant their place, which the place field takes.
+pub fn as_postcode(query: &str) -> Option<&str> {
+    let q = query.trim();
+    (q.len() == 5 && q.bytes().all(|b| b.is_ascii_digit())).then_some(q)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_postcode_is_five_digits() {
+        assert_eq!(as_postcode(" 50667 "), Some("50667"));
+        assert_eq!(as_postcode("5066"), None);
+        assert_eq!(as_postcode("506671"), None);
+        assert_eq!(as_postcode("50667 Köln"), None);
+        assert_eq!(as_postcode("Hund"), None);
+        assert_eq!(as_postcode("５０６６７"), None, "full-width digits are not typed as a postcode");
+    }
 
     #[test]
     fn round_trip() {

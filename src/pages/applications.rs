@@ -8,7 +8,6 @@
 //! [`Applications`]).
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use crate::api::applications::cases::{self, Case};
 use crate::api::{use_backends, ApiError};
@@ -124,15 +123,20 @@ fn SentApplications() -> impl IntoView {
                         Ok(cases) if cases.is_empty() => view! {
                             <p class="kern-body applications__empty">{t!(i18n, applications.empty)}</p>
                             <p class="kern-body">
-                                <A href="/suche" attr:class="kern-link">{t!(i18n, applications.empty_link)}</A>
+                                <a href="/suche" class="kern-link">{t!(i18n, applications.empty_link)}</a>
                             </p>
                         }.into_any(),
-                        Ok(cases) => view! {
-                            <ul class="application-list" role="list">
-                                {cases.into_iter().map(|c| view! { <li><ApplicationCard case=c /></li> }).collect_view()}
-                            </ul>
-                            <p class="kern-body kern-body--small">{t!(i18n, applications.later_steps_note)}</p>
-                        }.into_any(),
+                        Ok(cases) => {
+                            let pending = cases.iter().any(|c| c.timeline.has_upcoming());
+                            view! {
+                                <ul class="application-list" role="list">
+                                    {cases.into_iter().map(|c| view! { <li><ApplicationCard case=c /></li> }).collect_view()}
+                                </ul>
+                                {pending.then(|| view! {
+                                    <p class="kern-body kern-body--small">{t!(i18n, applications.later_steps_note)}</p>
+                                })}
+                            }.into_any()
+                        }
                         Err(e) => failure_view(e),
                     }
                 })}

@@ -4,7 +4,6 @@
 //! is kept in the encrypted draft.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::components::apply::context::use_apply;
@@ -14,7 +13,7 @@ use crate::components::apply::{
     apply_url, focus_summary, step_url, ApplyFrame, BrowserPatterns, DraftStatus, ErrorSummary,
 };
 use crate::components::page::PageHeading;
-use crate::domain::form::{validate_step, Issue};
+use crate::domain::form::{any_locked_under, validate_step, Issue};
 use crate::i18n::*;
 
 #[component]
@@ -40,7 +39,7 @@ pub fn ApplyStep() -> impl IntoView {
             let Some(idx) = form.step_index(&step_id.get()) else {
                 return view! {
                     <PageHeading title=Signal::derive(move || t_string!(i18n, apply.unknown_step).to_string()) />
-                    <p><A href=start.clone() attr:class="kern-link">{t!(i18n, apply.to_start)}</A></p>
+                    <p><a href=start.clone() class="kern-link">{t!(i18n, apply.to_start)}</a></p>
                 }
                 .into_any();
             };
@@ -60,6 +59,10 @@ pub fn ApplyStep() -> impl IntoView {
                 step_url(apply, idx - 1)
             };
             let fields: Vec<_> = form.step_fields(idx).into_iter().cloned().collect();
+            let top_ids: Vec<String> = fields.iter().map(|f| f.id.clone()).collect();
+            let locked_here = Signal::derive(move || {
+                apply.prefilled.with(|p| any_locked_under(p, &top_ids))
+            });
             let ctx = FieldCtx { apply, issues: issues.into(), i18n };
             let navigate = navigate.clone();
             let form2 = form.clone();
@@ -97,6 +100,9 @@ pub fn ApplyStep() -> impl IntoView {
             view! {
                 <ApplyFrame apply=apply back=back step=idx + 1 of=of needs=idx title=title error=has_errors>
                                 <ErrorSummary issues=issues.into() />
+                                <Show when=move || locked_here.get()>
+                                    <LockedNotice />
+                                </Show>
                                 <form class="apply-form" novalidate=true on:submit=move |ev| on_submit.run(ev)>
                                     {field_list(ctx, fields.get_value(), String::new())}
                                     <div class="apply-actions">
@@ -113,4 +119,25 @@ pub fn ApplyStep() -> impl IntoView {
         }}
     }
     .into_any()
+}
+
+/// Said once per step that holds locked fields: why they are locked and
+/// where the citizen sees their data (each field only says "verified").
+#[component]
+fn LockedNotice() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="kern-alert kern-alert--info apply-locked-notice">
+            <div class="kern-alert__header">
+                <span class="kern-icon kern-icon--lock" aria-hidden="true"></span>
+                <h2 class="kern-title">{t!(i18n, apply.locked_title)}</h2>
+            </div>
+            <div class="kern-alert__body">
+                <p class="kern-body">{t!(i18n, apply.locked_why)}</p>
+                <p class="kern-body">
+                    <a class="kern-link" href="/konto">{t!(i18n, apply.prefill_locked_link)}</a>
+                </p>
+            </div>
+        </div>
+    }
 }

@@ -3,8 +3,8 @@
 //! holds the whole state, so every search can be bookmarked and shared.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
+use wasm_bindgen::JsCast;
 
 use crate::api::use_backends;
 use crate::components::authority_card::Loading;
@@ -14,7 +14,7 @@ use crate::components::page::PageHeading;
 use crate::components::place_picker::{load_place, PlacePicker};
 use crate::components::service_card::ServiceCard;
 use crate::components::url::replace_url;
-use crate::domain::place::Place;
+use crate::domain::place::{as_postcode, Place};
 use crate::domain::pvog::SearchPage;
 use crate::domain::search_url::{Audience, Level, SearchParams};
 use crate::i18n::*;
@@ -140,6 +140,7 @@ pub fn Search() -> impl IntoView {
             </div>
             <div class="search-layout__results">
                 <p class="kern-body kern-body--bold search-status" role="status" aria-live="polite">{status}</p>
+                {move || params.with(|p| as_postcode(&p.q).map(str::to_string)).map(|plz| view! { <PostcodeHint plz=plz /> })}
                 <Transition fallback=move || view! { <Loading /> }>
                     {move || Suspend::new(async move {
                         match results.await {
@@ -294,19 +295,19 @@ fn Results(
         {(prev.is_some() || next.is_some()).then(|| view! {
             <nav class="pagination" aria-label=move || t_string!(i18n, search.paging_label)>
                 {prev.map(|href| view! {
-                    <A href=href attr:class="kern-btn kern-btn--secondary pagination__link" attr:rel="prev">
+                    <a href=href class="kern-btn kern-btn--secondary pagination__link" rel="prev">
                         <span class="kern-icon kern-icon--chevron-left" aria-hidden="true"></span>
                         <span class="kern-label">{t!(i18n, search.page_prev)}</span>
-                    </A>
+                    </a>
                 })}
                 <p class="kern-body pagination__info">
                     {t!(i18n, search.page_of, page = current, total = total_pages)}
                 </p>
                 {next.map(|href| view! {
-                    <A href=href attr:class="kern-btn kern-btn--secondary pagination__link" attr:rel="next">
+                    <a href=href class="kern-btn kern-btn--secondary pagination__link" rel="next">
                         <span class="kern-label">{t!(i18n, search.page_next)}</span>
                         <span class="kern-icon kern-icon--chevron-right" aria-hidden="true"></span>
-                    </A>
+                    </a>
                 })}
             </nav>
         })}
@@ -327,7 +328,7 @@ fn NoResults(page: SearchPage, params: SearchParams, go: Callback<SearchParams>)
         view! {
             <p class="kern-body kern-body--large no-results__suggestion">
                 {t!(i18n, search.did_you_mean)} " "
-                <A href=href attr:class="kern-link">{s.clone()}</A>
+                <a href=href class="kern-link">{s.clone()}</a>
                 "?"
             </p>
         }
@@ -361,11 +362,51 @@ fn NoResults(page: SearchPage, params: SearchParams, go: Callback<SearchParams>)
                     </p>
                 })}
                 <p class="kern-body">
-                    <A href="/#lebenslagen" attr:class="kern-link">{t!(i18n, search.none_life_situations)}</A>
+                    <a href="/#lebenslagen" class="kern-link">{t!(i18n, search.none_life_situations)}</a>
                 </p>
                 <p class="kern-body">
-                    <A href="/hilfe" attr:class="kern-link">{t!(i18n, search.none_help)}</A>
+                    <a href="/hilfe" class="kern-link">{t!(i18n, search.none_help)}</a>
                 </p>
+            </div>
+        </div>
+    }
+}
+
+/// A postcode typed into the search for services: say where it belongs and
+/// carry it over into the place field with one press.
+#[component]
+fn PostcodeHint(plz: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let shown = plz.clone();
+    let take_over = move |_| {
+        let Some(input) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("suche-ort-q"))
+            .and_then(|el| el.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        // The place picker may be folded (a place was chosen before).
+        if let Some(change) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector(".place-picker [aria-expanded='false']").ok().flatten())
+            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            change.click();
+        }
+        input.set_value(&plz);
+        if let Ok(ev) = web_sys::Event::new("input") {
+            let _ = input.dispatch_event(&ev);
+        }
+        let _ = input.focus();
+    };
+    view! {
+        <div class="kern-alert kern-alert--info search-postcode">
+            <div class="kern-alert__body">
+                <p class="kern-body">{t!(i18n, search.postcode_hint, plz = move || shown.clone())}</p>
+                <button type="button" class="kern-btn kern-btn--secondary" on:click=take_over>
+                    <span class="kern-label">{t!(i18n, search.postcode_take_over)}</span>
+                </button>
             </div>
         </div>
     }

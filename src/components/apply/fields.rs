@@ -154,12 +154,14 @@ fn describe(
             let prov = p.provenance;
             view! {
                 <p class="kern-body kern-body--small prefill-source" id=pre_id>
-                    <span class="kern-icon kern-icon--info" aria-hidden="true"></span>
+                    {if locked {
+                        view! { <span class="kern-icon kern-icon--lock" aria-hidden="true"></span> }.into_any()
+                    } else {
+                        view! { <span class="kern-icon kern-icon--info" aria-hidden="true"></span> }.into_any()
+                    }}
                     {move || t_string!(i18n, apply.prefill_from).replace("{source}", &source_text(i18n, prov))}
-                    {locked.then(|| view! {
-                        " " {t!(i18n, apply.prefill_locked)} " "
-                        <a class="kern-link" href="/konto">{t!(i18n, apply.prefill_locked_link)}</a>
-                    })}
+                    // Why it is locked is said once for the step (LockedNotice).
+                    {locked.then(|| view! { " " {t!(i18n, apply.prefill_locked)} })}
                 </p>
             }
         })}

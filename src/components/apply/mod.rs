@@ -10,7 +10,6 @@ pub mod messages;
 pub mod send;
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use wasm_bindgen::prelude::*;
 
 use crate::components::page::PageHeading;
@@ -154,10 +153,10 @@ pub fn StepProgress(step: usize, of: usize) -> impl IntoView {
     }
 }
 
-/// `HH:MM` of a time in ms since the epoch, in the browser's zone.
+/// `HH:MM` of a time in ms since the epoch, in German time (as every time
+/// the app shows).
 pub fn clock(ms: f64) -> String {
-    let d = js_sys::Date::new(&JsValue::from_f64(ms));
-    format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
+    crate::domain::timeline::format_clock((ms / 1000.0).floor() as i64)
 }
 
 /// "Entwurf gespeichert um 14:32" (or why not), and "Entwurf verwerfen"
@@ -246,22 +245,22 @@ pub fn ApplyFrame(
     let children = StoredValue::new(children);
     view! {
         <p class="back-link">
-            <A href=back attr:class="kern-link">
+            <a href=back class="kern-link">
                 <span class="kern-icon kern-icon--arrow-back" aria-hidden="true"></span>
                 {t!(i18n, apply.back)}
-            </A>
+            </a>
         </p>
         <StepProgress step=step of=of />
         <p class="kern-body apply-caption">{move || form.title.get(messages::english(i18n)).to_string()}</p>
         <PageHeading title=title error=error />
-        <RequireTrustLevel level=level reason=Signal::derive(move || t_string!(i18n, apply.login_reason).to_string())>
+        <RequireTrustLevel level=level form=true reason=Signal::derive(move || t_string!(i18n, apply.login_reason).to_string())>
             <Show when=move || apply.is_ready() fallback=move || view! {
                 <p class="kern-body" role="status">{t!(i18n, apply.draft_loading)}</p>
             }>
                 {move || if too_far.get() {
                     view! {
                         <p class="kern-body">{t!(i18n, apply.not_reached)}</p>
-                        <p><A href=step_url(apply, reached()) attr:class="kern-link">{t!(i18n, apply.to_next_open)}</A></p>
+                        <p><a href=step_url(apply, reached()) class="kern-link">{t!(i18n, apply.to_next_open)}</a></p>
                     }.into_any()
                 } else {
                     children.read_value()().into_any()

@@ -336,7 +336,13 @@ impl Ctx<'_> {
                     self.push(f, path, p, item_ctx, Problem::TooFewItems(*min));
                 }
                 for i in 0..n.min(*max) {
-                    let ctx = Some((item_label.clone(), i + 1));
+                    // "Hund 1:" only where there is a Hund 2: with one item
+                    // the message names the field alone.
+                    let ctx = if n > 1 {
+                        Some((item_label.clone(), i + 1))
+                    } else {
+                        item_ctx.clone()
+                    };
                     self.fields(fields, &item(path, i), &ctx);
                 }
             }

@@ -14,7 +14,7 @@ pub use engine::{
     attachments, check_file, is_shown, review, to_data, validate_all, validate_step, Issue,
     Patterns, Problem, ReviewRow, Shown,
 };
-pub use prefill::{disclosed, prefill, Prefilled};
+pub use prefill::{any_locked_under, disclosed, prefill, Prefilled};
 pub use schema::{parse_form, Field, Form, Kind, SchemaError, Step, Text};
 
 #[cfg(test)]

@@ -22,6 +22,20 @@ pub struct Prefilled {
     pub locked: bool,
 }
 
+/// Whether any field under these top-level fields (a step's) is locked:
+/// the step then explains once why, instead of under every field.
+pub fn any_locked_under(prefilled: &BTreeMap<String, Prefilled>, top_ids: &[String]) -> bool {
+    prefilled.iter().any(|(path, p)| {
+        p.locked
+            && top_ids.iter().any(|id| {
+                path == id
+                    || path
+                        .strip_prefix(id.as_str())
+                        .is_some_and(|rest| rest.starts_with('/'))
+            })
+    })
+}
+
 /// Whether a value with this provenance is locked in a form of this level.
 pub fn locks(form_level: TrustLevel, provenance: Provenance) -> bool {
     form_level == TrustLevel::Level4 && provenance == Provenance::EidVerified
@@ -142,4 +156,34 @@ fn present(data: &serde_json::Value, path: &str) -> bool {
         }
     }
     true
+}
+
+#[cfg(test)]
+mod locked_tests {
+    use super::*;
+
+    fn entry(locked: bool) -> Prefilled {
+        Prefilled {
+            attribute: "surname".into(),
+            value: "Mustermann".into(),
+            provenance: Provenance::EidVerified,
+            locked,
+        }
+    }
+
+    #[test]
+    fn a_step_knows_whether_it_holds_a_locked_field() {
+        let mut p = BTreeMap::new();
+        p.insert("G1/F2".to_string(), entry(true));
+        p.insert("F9".to_string(), entry(false));
+        assert!(any_locked_under(&p, &["G1".into()]));
+        assert!(!any_locked_under(&p, &["F9".into()]), "offered, not locked");
+        assert!(
+            !any_locked_under(&p, &["G".into()]),
+            "a prefix of letters is not a parent"
+        );
+        assert!(!any_locked_under(&p, &[]));
+        p.insert("F3".to_string(), entry(true));
+        assert!(any_locked_under(&p, &["F3".into(), "F4".into()]));
+    }
 }

@@ -380,9 +380,26 @@ fn an_optional_repeat_and_group_can_stay_empty() {
         4,
         "an added person must be filled in or removed"
     );
-    assert!(issues
-        .iter()
-        .all(|i| i.item.as_ref().map(|x| x.1) == Some(1)));
+    // One person only: the messages do not number it ("Person 1: …").
+    assert!(issues.iter().all(|i| i.item.is_none()));
+    // A second one: now each message says which person it is about.
+    a.add_item("G99500004", 0, 10);
+    let issues = validate_step(&f, step, &a, &Re);
+    assert_eq!(issues.len(), 8);
+    assert_eq!(
+        issues
+            .iter()
+            .filter(|i| i.item.as_ref().map(|x| x.1) == Some(1))
+            .count(),
+        4
+    );
+    assert_eq!(
+        issues
+            .iter()
+            .filter(|i| i.item.as_ref().map(|x| x.1) == Some(2))
+            .count(),
+        4
+    );
 }
 
 #[test]
