@@ -50,7 +50,11 @@ mod tests {
         assert_eq!(as_postcode("506671"), None);
         assert_eq!(as_postcode("50667 Köln"), None);
         assert_eq!(as_postcode("Hund"), None);
-        assert_eq!(as_postcode("５０６６７"), None, "full-width digits are not typed as a postcode");
+        assert_eq!(
+            as_postcode("５０６６７"),
+            None,
+            "full-width digits are not typed as a postcode"
+        );
     }
 
     #[test]

@@ -389,7 +389,11 @@ fn PostcodeHint(plz: String) -> impl IntoView {
         // The place picker may be folded (a place was chosen before).
         if let Some(change) = web_sys::window()
             .and_then(|w| w.document())
-            .and_then(|d| d.query_selector(".place-picker [aria-expanded='false']").ok().flatten())
+            .and_then(|d| {
+                d.query_selector(".place-picker [aria-expanded='false']")
+                    .ok()
+                    .flatten()
+            })
             .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
         {
             change.click();
