@@ -503,14 +503,18 @@ pub fn short_reference(case_id: &str) -> String {
     format!("{}-{}", &hex[..4], &hex[4..])
 }
 
+/// Seconds since the epoch shifted to German local time (CET/CEST).
+fn berlin_local(secs: i64) -> i64 {
+    // Event times come from outside: keep them within years 1..=9999, so
+    // the arithmetic cannot overflow (found by `make fuzz` review).
+    let secs = secs.clamp(-62_135_596_800, 253_402_214_399);
+    secs + if is_summer_time(secs) { 7200 } else { 3600 }
+}
+
 /// Date and time in Germany (CET/CEST) for `secs` since the epoch:
 /// `(year, month, day, hour, minute)`.
 pub fn berlin_time(secs: i64) -> (i64, u32, u32, u32, u32) {
-    // Event times come from outside: keep them within years 1..=9999, so
-    // the arithmetic below cannot overflow (found by `make fuzz` review).
-    let secs = secs.clamp(-62_135_596_800, 253_402_214_399);
-    let offset = if is_summer_time(secs) { 7200 } else { 3600 };
-    let local = secs + offset;
+    let local = berlin_local(secs);
     let days = local.div_euclid(86_400);
     let rem = local.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
@@ -521,9 +525,7 @@ pub fn berlin_time(secs: i64) -> (i64, u32, u32, u32, u32) {
 /// `secs` since the epoch: opening hours are German local time wherever the
 /// citizen's device is.
 pub fn berlin_weekday_minute(secs: i64) -> (u8, u16) {
-    let secs = secs.clamp(-62_135_596_800, 253_402_214_399);
-    let offset = if is_summer_time(secs) { 7200 } else { 3600 };
-    let local = secs + offset;
+    let local = berlin_local(secs);
     // 1970-01-01 was a Thursday (4 with Monday = 1).
     let weekday = (local.div_euclid(86_400) + 3).rem_euclid(7) + 1;
     let minute = local.rem_euclid(86_400) / 60;

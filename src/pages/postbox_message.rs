@@ -7,7 +7,6 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use wasm_bindgen::JsCast;
 
 use crate::api::postbox::ZbpError;
 use crate::components::error::{advice, ErrorNotice};
@@ -117,21 +116,10 @@ fn LockedView(level: TrustLevel) -> impl IntoView {
     }
 }
 
-/// Moves focus to the element with `id` once it is rendered.
+/// Moves focus to the element with `id` once it is rendered (and keeps it
+/// there while the view settles).
 fn focus_soon(id: &'static str) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
-        if let Some(el) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.get_element_by_id(id))
-            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
-        {
-            let _ = el.focus();
-        }
-    });
-    let _ = window.request_animation_frame(cb.unchecked_ref());
+    crate::components::page::focus_when_rendered(format!("#{id}"));
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
