@@ -74,16 +74,61 @@ test.describe('Leistungen finden', () => {
     await expect(authority.locator('a[href^="mailto:"]').first()).toBeVisible();
     await expect(authority.getByText(/^Jetzt (geöffnet|geschlossen)/)).toBeVisible();
     await expect(authority.getByRole('table', { name: 'Öffnungszeiten nach Wochentag' })).toBeVisible();
-    const online = page.getByRole('region', { name: 'Online beantragen' });
-    await expect(online.getByText('Online möglich')).toBeVisible();
-    await expect(online.getByText(/Benutzername und Passwort genügt|ELSTER-Zertifikat oder Online-Ausweis|Online-Ausweis nötig/)).toBeVisible();
-    await expect(online.getByRole('link', { name: 'Online beantragen' })).toHaveAttribute('href', /^\/antrag\//);
+    // The Personalausweis needs fingerprints and a signature in person:
+    // no online claim, the way there instead.
+    const inPerson = page.getByRole('region', { name: 'So beantragen Sie die Leistung vor Ort' });
+    await expect(inPerson.getByText('Nur vor Ort')).toBeVisible();
+    await expect(inPerson.getByText(/In Köln können Sie diese Leistung leider nicht online beantragen/)).toBeVisible();
+    await expect(inPerson.getByText(/Rufen Sie am besten vorher an/)).toBeVisible();
+    await expect(page.getByRole('link', { name: /Online beantragen|Zum Onlinedienst/ })).toHaveCount(0);
+    await expectNoAxeViolations(page);
+  });
+
+  test('online means online: our form, another Onlinedienst (leaving the site, marked as sample data), or in person', async ({ page }) => {
+    // Hundesteuer in Köln: our own form.
+    await page.goto(`/suche?q=hundesteuer&ort=${KOELN_ARS}`);
+    const hund = results(page).getByRole('listitem').first();
+    await expect(hund.getByRole('link')).toHaveText(/Hundesteuer/);
+    await expect(hund.getByText('Online möglich')).toBeVisible();
+    await hund.getByRole('link').click();
+    const ours = page.getByRole('region', { name: 'Online beantragen' });
+    await expect(ours.getByText('Online möglich')).toBeVisible();
+    await expect(ours.getByText(/Benutzername und Passwort genügt/)).toBeVisible();
+    await expect(ours.getByText('Beispieldaten')).toHaveCount(0);
+    const start = ours.getByRole('link', { name: 'Online beantragen' });
+    await expect(start).toHaveAttribute('href', new RegExp(`^/antrag/99089005001000\\?ort=${KOELN_ARS}$`));
     await expectNoAxeViolations(page);
     // The application's start page loads its form first: the focus still
-    // lands on its heading, not on `body`.
-    await online.getByRole('link', { name: 'Online beantragen' }).click();
+    // lands on its heading, not on `body`; and it is a form, not a dead end.
+    await start.click();
     await expect(page).toHaveURL(/\/antrag\//);
     await expect(page.getByRole('heading', { level: 1 })).toBeFocused();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(/Hundesteuer/);
+    await expect(page.getByRole('heading', { name: 'Was Sie brauchen' })).toBeVisible();
+
+    // Kindergeld: the Familienkasse's own Onlinedienst (invented here).
+    await page.goto(`/suche?q=kindergeld&ort=${KOELN_ARS}`);
+    const kind = results(page).getByRole('listitem').first();
+    await expect(kind.getByRole('link')).toHaveText(/Kindergeld/);
+    await expect(kind.getByText('Online möglich')).toBeVisible();
+    await kind.getByRole('link').click();
+    const external = page.getByRole('region', { name: 'Online beantragen' });
+    await expect(external.getByText(/bei einem anderen Onlinedienst/)).toBeVisible();
+    await expect(external.getByText(/Mit dem Knopf verlassen Sie diese Website/)).toBeVisible();
+    await expect(external.getByText('Beispieldaten')).toBeVisible();
+    await expect(external.getByText(/Den Onlinedienst gibt es nicht/)).toBeVisible();
+    const leave = external.getByRole('link', { name: 'Zum Onlinedienst (andere Website)' });
+    await expect(leave).toHaveAttribute('href', /^https:\/\/onlinedienste\.example\//);
+    await expect(leave).toHaveAttribute('rel', /\bexternal\b/);
+    await expect(leave).toHaveAttribute('rel', /\bnoopener\b/);
+    await expect(external.getByRole('link', { name: 'Online beantragen' })).toHaveCount(0);
+    await expectNoAxeViolations(page);
+
+    // Typed in by hand, our form's address for it says where to go instead.
+    await page.goto(`/antrag/99041001001000?ort=${KOELN_ARS}`);
+    await expect(page.getByText(/kein Antragsformular von Bürgeramt/)).toBeVisible();
+    await expect(page.getByRole('link', { name: 'Zum Onlinedienst (andere Website)' })).toHaveAttribute('href', /^https:\/\//);
+    await expectNoAxeViolations(page);
   });
 
   test('a postcode typed into the service search is carried over into the place field', async ({ page }) => {

@@ -137,7 +137,7 @@ async fn unknown_ids_give_json_404() {
 }
 
 #[tokio::test]
-async fn personalausweis_in_koeln_is_online_with_contact() {
+async fn personalausweis_in_koeln_is_in_person_with_contact() {
     let (s, d) = get(&format!(
         "/pvog/v6/servicedescriptions/{PERSO}/detail?ars={KOELN}"
     ))
@@ -164,16 +164,37 @@ async fn personalausweis_in_koeln_is_online_with_contact() {
     ] {
         assert!(types.contains(&t), "detail {t}");
     }
-    let os = &d["onlineServices"][0];
-    assert_eq!(os["uri"], format!("/antrag/{PERSO}"));
-    assert_eq!(os["vertrauensniveau"], "STORK-QAA-Level-4");
+    // Applied for in person (fingerprints, signature): no online service.
+    assert_eq!(d["onlineServices"], serde_json::json!([]));
+    // Hundesteuer in Köln: the portal's own form; Kindergeld: the
+    // federation's Onlinedienst, invented and marked as such.
+    let (_, hund) = get(&format!(
+        "/pvog/v6/servicedescriptions/99089005001000/detail?ars={KOELN}"
+    ))
+    .await;
+    let os = &hund["onlineServices"][0];
+    assert_eq!(os["uri"], "/antrag/99089005001000");
+    assert_eq!(os["vertrauensniveau"], "STORK-QAA-Level-1");
+    assert_eq!(os["sampleData"], false);
+    let (_, kind) = get(&format!(
+        "/pvog/v6/servicedescriptions/99041001001000/detail?ars={KOELN}"
+    ))
+    .await;
+    let os = &kind["onlineServices"][0];
+    assert_eq!(
+        os["uri"],
+        "https://onlinedienste.example/00000000/99041001001000"
+    );
+    assert_eq!(os["sampleData"], true);
+    assert!(os["title"].as_str().unwrap().ends_with("(Beispieldaten)"));
     let od_id = os["id"].as_str().unwrap();
     assert!(od_id.starts_with("L100012.OD."));
 
     let (s, od) = get(&format!("/pvog/v2/onlineservices/detail?q={od_id}")).await;
     assert_eq!(s, 200);
-    assert_eq!(od["links"][0]["uri"], format!("/antrag/{PERSO}"));
-    assert_eq!(od["vertrauensniveau"], "STORK-QAA-Level-4");
+    assert_eq!(od["links"][0]["uri"], os["uri"]);
+    assert_eq!(od["vertrauensniveau"], "STORK-QAA-Level-3");
+    assert_eq!(od["sampleData"], true);
 
     let org = &d["organisations"][0];
     assert_eq!(org["title"], "Kundenzentrum Innenstadt");

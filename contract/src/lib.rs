@@ -5,6 +5,8 @@
 //! * [`trust`]: the BundID trust levels (`STORK-QAA-Level-1|3|4`).
 //! * [`encoding`]: percent-encoding of URL components and UUID formatting.
 //! * [`limits`]: size and count limits that the app and the servers enforce.
+//! * [`offer`]: how a service can be applied for at a place (ours, another
+//!   Onlinedienst, in person).
 //! * [`relay`]: the relay's API version, headers and answer types.
 //! * [`config`]: the `/config.json` document that tells the app where its
 //!   backends live.
@@ -18,5 +20,6 @@ pub mod attestation;
 pub mod config;
 pub mod encoding;
 pub mod limits;
+pub mod offer;
 pub mod relay;
 pub mod trust;

@@ -141,18 +141,45 @@ async fn search(
     json_value(&page, CACHE_CONTROL)
 }
 
-/// `GET /api/v1/catalogue/services/{id}?ars=&lang=` → `/v6/servicedescriptions/{id}/detail`
+/// `GET /api/v1/catalogue/services/{id}?ars=&lang=` → `/v6/servicedescriptions/{id}/detail`,
+/// with the relay's `offer` added when a place is given: how the service
+/// can be applied for there (crate::offer).
 async fn detail(
     State(s): State<RelayState>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, RelayError> {
+    let params = params(q.as_deref(), &["ars", "lang"])?;
     let query = pass(q.as_deref(), &["ars", "lang"])?;
-    forward(
-        &s,
-        format!("/v6/servicedescriptions/{}/detail{query}", segment(&id)?),
-    )
-    .await
+    let path = format!("/v6/servicedescriptions/{}/detail{query}", segment(&id)?);
+    let ars = params
+        .iter()
+        .find(|(k, _)| k == "ars")
+        .map(|(_, v)| v.clone());
+    let Some(ars) = ars.filter(|a| crate::offer::is_place(a)) else {
+        return forward(&s, path).await;
+    };
+    let mut doc = fetch_json(&s, &path).await?;
+    let offer = crate::offer::at_place(&s, &doc, &ars).await;
+    if let Some(obj) = doc.as_object_mut() {
+        let v = serde_json::to_value(&offer).map_err(|e| RelayError::Internal(e.to_string()))?;
+        obj.insert("offer".into(), v);
+    }
+    json_value(&doc, CACHE_CONTROL)
+}
+
+/// PVOG's JSON answer at `path`.
+async fn fetch_json(state: &RelayState, path: &str) -> Result<serde_json::Value, RelayError> {
+    let a = state.shared.pvog.get(path).await?;
+    if !(200..300).contains(&a.status) {
+        return Err(UpstreamError::Status {
+            status: a.status,
+            retry_after: a.retry_after,
+        }
+        .into());
+    }
+    serde_json::from_slice(&a.body)
+        .map_err(|_| UpstreamError::Malformed("catalogue answer is not JSON".into()).into())
 }
 
 /// `GET /api/v1/catalogue/services/by-leika?leikaIds=&ars=` → `/v3/servicedescriptions/leikaid`

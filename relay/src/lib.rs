@@ -17,6 +17,7 @@ pub mod destination;
 pub mod error;
 pub mod guard;
 pub mod login;
+pub mod offer;
 pub mod oidc;
 pub mod postbox;
 pub mod records;

@@ -260,8 +260,13 @@ async fn meinten_sie_english_filters_and_paging() {
     assert_eq!(ids(&page)[0], REISEPASS);
     assert_eq!(page["content"][0]["name"], "Apply for a passport");
 
+    // The Personalausweis is applied for in person, so not among the
+    // online ones; the Hundesteuer is.
+    assert_eq!(ids(&search(&relay, "perso", "").await)[0], PERSO);
     let online = search(&relay, "perso", "&online=true").await;
-    assert_eq!(ids(&online)[0], PERSO);
+    assert!(!ids(&online).contains(&PERSO.to_string()));
+    let online = search(&relay, "hund", "&online=true").await;
+    assert_eq!(ids(&online)[0], HUNDESTEUER);
     for c in online["content"].as_array().unwrap() {
         assert_eq!(c["online"], true, "{c}");
     }
@@ -360,11 +365,13 @@ async fn lebenslagen_and_overview_are_derived_by_the_relay() {
     let koeln = regions.iter().find(|r| r["ars"] == KOELN).unwrap();
     assert_eq!(koeln["name"], "Köln");
     assert!(koeln["onlineCount"].as_u64().unwrap() > 40);
-    let perso = services.iter().find(|s| s["id"] == PERSO).unwrap();
-    assert!(perso["onlineRegions"]
+    let wohnsitz = services.iter().find(|s| s["id"] == WOHNSITZ).unwrap();
+    assert!(wohnsitz["onlineRegions"]
         .as_array()
         .unwrap()
         .contains(&KOELN.into()));
+    let perso = services.iter().find(|s| s["id"] == PERSO).unwrap();
+    assert_eq!(perso["onlineRegions"], serde_json::json!([]));
 }
 
 /// A PVOG in front of the stand-in's that can be switched off.

@@ -8,6 +8,7 @@ pub mod fatal;
 pub mod layout;
 pub mod locale;
 pub mod login_outcome;
+pub mod offer;
 pub mod online;
 pub mod page;
 pub mod place_picker;

@@ -5,6 +5,9 @@
 
 use serde::Deserialize;
 
+pub use contract::offer::Offer;
+use contract::offer::OnlineLink;
+
 use super::trust::TrustLevel;
 
 /// A place from `GET /v2/locations?q=`.
@@ -125,6 +128,7 @@ pub struct OrganisationRef {
 
 /// An online service through which a service can be applied for.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OnlineService {
     #[serde(default)]
     pub id: String,
@@ -134,14 +138,9 @@ pub struct OnlineService {
     pub uri: Option<String>,
     #[serde(default)]
     pub vertrauensniveau: Option<String>,
-}
-
-impl OnlineService {
-    pub fn trust(&self) -> Option<TrustLevel> {
-        self.vertrauensniveau
-            .as_deref()
-            .and_then(TrustLevel::from_stork)
-    }
+    /// Invented by the stand-in (an Onlinedienst that does not exist).
+    #[serde(default)]
+    pub sample_data: bool,
 }
 
 /// `GET /v6/servicedescriptions/{id}/detail?ars=`.
@@ -182,16 +181,31 @@ pub struct ServiceDetail {
     pub organisations: Vec<OrganisationRef>,
     #[serde(default)]
     pub online_services: Vec<OnlineService>,
+    /// The relay's answer how the service can be applied for at the place
+    /// (only with a place).
+    #[serde(default)]
+    pub offer: Option<Offer>,
     #[serde(default)]
     pub lang: Option<String>,
 }
 
 impl ServiceDetail {
-    /// The online service to use at this place: the first with a link.
-    pub fn online_service(&self) -> Option<&OnlineService> {
-        self.online_services
-            .iter()
-            .find(|s| s.uri.as_deref().is_some_and(|u| !u.trim().is_empty()))
+    /// How the service can be applied for at the place: the relay's
+    /// `offer`, or (from an older relay) what PVOG's links say.
+    pub fn offer(&self) -> Offer {
+        self.offer.clone().unwrap_or_else(|| {
+            let links: Vec<OnlineLink> = self
+                .online_services
+                .iter()
+                .map(|o| OnlineLink {
+                    title: o.title.clone(),
+                    uri: o.uri.clone(),
+                    vertrauensniveau: o.vertrauensniveau.clone(),
+                    sample_data: o.sample_data,
+                })
+                .collect();
+            Offer::decide(None, &links)
+        })
     }
 
     /// The authority to show: the "zuständige Stelle" if one is marked,
@@ -482,11 +496,27 @@ mod tests {
         assert_eq!(d.details[0].text, "<p>sanitised HTML</p>");
         assert_eq!(d.lebenslagen[0].slug, "umzug");
         assert_eq!(d.responsible_organisation().unwrap().id, "L100012.OE.2");
+        // Without the relay's offer, PVOG's link into the portal counts.
         assert_eq!(
-            d.online_service().unwrap().trust(),
-            Some(TrustLevel::Level1)
+            d.offer(),
+            Offer::Portal {
+                trust_level: Some("STORK-QAA-Level-1".into())
+            }
         );
         assert_eq!(d.location.unwrap().name, "Köln");
+    }
+
+    #[test]
+    fn the_relays_offer_wins_over_pvogs_links() {
+        let d: ServiceDetail = serde_json::from_str(
+            r#"{"id":"1","name":"Hundesteuer","onlineServices":[{"title":"t","uri":"/antrag/1"}],
+                "offer":{"kind":"external","uri":"https://stadt.example/hund","title":"Stadt","sampleData":true}}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            d.offer(),
+            Offer::External { sample_data: true, ref uri, .. } if uri == "https://stadt.example/hund"
+        ));
     }
 
     #[test]
@@ -495,7 +525,7 @@ mod tests {
             r#"{"id":"1","name":"Fischereischein","onlineServices":[{"id":"x","title":"t","uri":" "}]}"#,
         )
         .unwrap();
-        assert!(d.online_service().is_none());
+        assert_eq!(d.offer(), Offer::InPerson);
         assert!(d.responsible_organisation().is_none());
     }
 

@@ -13,10 +13,12 @@ use crate::api::ApiError;
 use crate::components::apply::context::{Apply, Loaded};
 use crate::components::apply::{step_url, DraftStatus};
 use crate::components::error::ErrorNotice;
+use crate::components::offer::OfferSection;
 use crate::components::page::PageHeading;
 use crate::components::session::{use_trust_level, StepUpOffer, TrustState};
 use crate::components::trust_badge::LoginNeededBadge;
 use crate::domain::form::{parse_form, Field, Kind};
+use crate::domain::pvog::Offer;
 use crate::domain::search_url::{is_ars, service_url};
 use crate::i18n::*;
 
@@ -31,6 +33,10 @@ enum Blocked {
         service_id: String,
         name: String,
         ars: String,
+        /// What the service page offers instead (another Onlinedienst, or
+        /// the authority in person).
+        offer: Offer,
+        place_name: String,
     },
     Failed(ApiError),
     BadForm,
@@ -61,10 +67,17 @@ async fn load(
         .await
         .map_err(Blocked::Failed)?;
     let Some(route) = routes.into_iter().next() else {
+        let offer = match detail.offer() {
+            // PVOG may name our form where no destination is set up yet.
+            Offer::Portal { .. } => Offer::InPerson,
+            other => other,
+        };
         return Err(Blocked::NotOnline {
             service_id,
             name: detail.name,
             ars,
+            offer,
+            place_name: detail.location.map(|l| l.name).unwrap_or_default(),
         });
     };
     let Some(schema_uri) = route
@@ -147,8 +160,9 @@ fn BlockedView(blocked: Blocked) -> impl IntoView {
             <p><a href=service_url(&service_id, None) class="kern-link">{t!(i18n, apply.choose_place)}</a></p>
         }
         .into_any(),
-        Blocked::NotOnline { service_id, ars, .. } => view! {
+        Blocked::NotOnline { service_id, ars, offer, place_name, .. } => view! {
             <p class="kern-body">{t!(i18n, apply.not_online)}</p>
+            <OfferSection offer=offer place_name=place_name apply_href=String::new() />
             <p><a href=service_url(&service_id, Some(&ars)) class="kern-link">{t!(i18n, apply.back_to_service)}</a></p>
         }
         .into_any(),

@@ -9,9 +9,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api::use_backends;
 use crate::components::authority_card::{AuthorityCard, Loading};
 use crate::components::error::ErrorNotice;
+use crate::components::offer::OfferSection;
 use crate::components::page::PageHeading;
 use crate::components::place_picker::{load_place, PlacePicker};
-use crate::components::trust_badge::{level_text, needs_text, LoginNeededBadge, OnlineBadge};
+use crate::components::trust_badge::level_text;
 use crate::components::url::replace_url;
 use crate::domain::place::Place;
 use crate::domain::pvog::ServiceDetail;
@@ -101,8 +102,6 @@ fn ServiceBody(
         .map(|l| l.name.clone())
         .filter(|n| !n.is_empty())
         .or_else(|| place.get_untracked().map(|p| p.name));
-    let online = detail.online_service().cloned();
-    let trust = online.as_ref().and_then(|o| o.trust());
     let org = detail.responsible_organisation().cloned();
     let apply_href = match &chosen {
         Some(o) => format!("/antrag/{}?ort={}", encode(&detail.id), encode(o)),
@@ -122,36 +121,12 @@ fn ServiceBody(
     };
 
     let online_section = chosen.as_ref().map(|_| {
-        let place_name = place_name.clone().unwrap_or_default();
-        match online.clone() {
-            Some(_) => view! {
-                <section class="service-section" aria-labelledby="online-heading">
-                    <h2 class="kern-heading-medium" id="online-heading">{t!(i18n, search.online_heading)}</h2>
-                    <p class="service-card__badges">
-                        <OnlineBadge online=true />
-                        {trust.map(|l| view! { <LoginNeededBadge level=l /> })}
-                    </p>
-                    <p class="kern-body">{t!(i18n, search.online_here, place = place_name.clone())}</p>
-                    {trust.map(|l| view! {
-                        <h3 class="kern-heading-small">{t!(i18n, search.needs_heading)}</h3>
-                        <p class="kern-body">{move || needs_text(i18n, l)}</p>
-                    })}
-                    <a href=apply_href.clone() class="kern-btn kern-btn--primary apply-button">
-                        <span class="kern-label">{t!(i18n, search.apply_online)}</span>
-                        <span class="kern-icon kern-icon--arrow-forward" aria-hidden="true"></span>
-                    </a>
-                </section>
-            }
-            .into_any(),
-            None => view! {
-                <section class="service-section" aria-labelledby="online-heading">
-                    <h2 class="kern-heading-medium" id="online-heading">{t!(i18n, search.in_person_heading)}</h2>
-                    <p class="service-card__badges"><OnlineBadge online=false /></p>
-                    <p class="kern-body">{t!(i18n, search.not_online_here, place = place_name.clone())}</p>
-                    <p class="kern-body">{t!(i18n, search.in_person_how)}</p>
-                </section>
-            }
-            .into_any(),
+        view! {
+            <OfferSection
+                offer=detail.offer()
+                place_name=place_name.clone().unwrap_or_default()
+                apply_href=apply_href.clone()
+            />
         }
     });
 

@@ -36,6 +36,10 @@ struct SeedService {
 struct SeedOnline {
     #[serde(default)]
     regions: Vec<String>,
+    /// PVOG lists the portal's own online service where this destination
+    /// serves; a form without it would be reachable from nowhere.
+    #[serde(default)]
+    portal: bool,
 }
 
 /// A receiving authority for one service at one level.
@@ -77,6 +81,12 @@ fn build() -> Result<Vec<Destination>, String> {
                     form.slug, form.leika
                 )
             })?;
+        if !svc.online.as_ref().is_some_and(|o| o.portal) {
+            return Err(format!(
+                "form {}: the PVOG seed does not list it as the portal's online service (online.portal)",
+                form.slug
+            ));
+        }
         let regions = match svc.online.as_ref().map(|o| o.regions.clone()) {
             Some(r) if !r.is_empty() => r,
             _ if svc.level == "bund" => vec!["000000000000".to_string()],
@@ -210,5 +220,65 @@ mod tests {
         assert!(!hund.serves("091620000000"));
         let fz = all.iter().find(|d| d.leika == "99063001001000").unwrap();
         assert!(fz.serves("091620000000"));
+    }
+
+    /// The two stand-ins agree: PVOG lists the portal's own online service
+    /// at exactly the places a destination serves, and every other online
+    /// service it lists is an absolute link to another (sample) Onlinedienst.
+    #[test]
+    fn pvog_lists_the_portal_exactly_where_a_destination_serves() {
+        let data = crate::pvog::model::build_from_seed().unwrap();
+        let all = all().unwrap();
+        let mut portal = 0;
+        let mut external = 0;
+        for s in &data.services {
+            let dest = all.iter().find(|d| d.leika == s.leika_id);
+            for p in &data.places {
+                let listed = data
+                    .online_services
+                    .iter()
+                    .filter(|o| o.service_id == s.id)
+                    .find(|o| {
+                        o.ars == p.ars
+                            || o.ars == crate::pvog::model::ARS_LAND
+                            || o.ars == crate::pvog::model::ARS_BUND
+                    });
+                let served = dest.is_some_and(|d| d.serves(&p.ars));
+                match listed {
+                    Some(o) if o.uri.starts_with("/antrag/") => {
+                        assert!(
+                            served,
+                            "{} at {}: portal link without a destination",
+                            s.name, p.name
+                        );
+                        assert!(!o.sample_data);
+                        portal += 1;
+                    }
+                    Some(o) => {
+                        assert!(
+                            !served,
+                            "{} at {}: a destination, but PVOG links elsewhere",
+                            s.name, p.name
+                        );
+                        assert!(
+                            o.uri.starts_with("https://onlinedienste.example/"),
+                            "{}",
+                            o.uri
+                        );
+                        assert!(o.sample_data && o.title.contains("Beispieldaten"));
+                        external += 1;
+                    }
+                    None => assert!(
+                        !served,
+                        "{} at {}: a destination PVOG does not list",
+                        s.name, p.name
+                    ),
+                }
+            }
+        }
+        assert!(
+            portal > 100 && external > 1000,
+            "{portal} portal, {external} external"
+        );
     }
 }

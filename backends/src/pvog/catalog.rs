@@ -298,6 +298,7 @@ pub fn synthetic_services(n: usize) -> Vec<Service> {
                         trust: "STORK-QAA-Level-1".into(),
                         share: 50,
                         regions: Vec::new(),
+                        portal: false,
                     })
                 } else {
                     None

@@ -492,6 +492,7 @@ async fn service_detail(
         })).collect::<Vec<_>>(),
         "onlineServices": online.iter().map(|o| json!({
             "id": o.id, "title": o.title, "uri": o.uri, "vertrauensniveau": o.trust_level,
+            "sampleData": o.sample_data,
         })).collect::<Vec<_>>(),
         "lang": lang.code(),
     })))
@@ -616,5 +617,6 @@ async fn online_detail(
         "title": o.title,
         "links": [{"uri": o.uri, "title": o.title}],
         "vertrauensniveau": o.trust_level,
+        "sampleData": o.sample_data,
     })))
 }

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 
 /// Bumped when the expansion logic below changes in a way that alters the rows.
-const SEED_FORMAT: u32 = 1;
+const SEED_FORMAT: u32 = 2;
 
 const SERVICES_JSON: &str = include_str!("../../seed/pvog/services.json");
 const PLACES_JSON: &str = include_str!("../../seed/pvog/places.json");
@@ -67,14 +67,25 @@ pub struct SeedService {
     pub html: Option<String>,
 }
 
-/// Where a service can be done online: everywhere for `share: 100`, otherwise
-/// in about `share` percent of places (stable hash of the ARS) plus `regions`.
+/// Where a service can be done online, and through whom.
+///
+/// With `portal: true` the Bürgeramt portal hosts the form: its online
+/// service (a link into the portal) is listed wherever the portal's
+/// FIT-Connect destination serves, that is in `regions` (ARS prefixes, as
+/// the destinations read them) or, without regions, in all of NRW (federal
+/// services: everywhere). Everywhere else the service is online where the
+/// place has an Onlinedienst of its own: everywhere for `share: 100`,
+/// otherwise in about `share` percent of places (stable hash of the ARS)
+/// plus `regions`. Those Onlinedienste are invented: their links go to the
+/// reserved `.example` domain and are marked as sample data.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct OnlineRule {
     pub trust: String,
     pub share: u8,
     #[serde(default)]
     pub regions: Vec<String>,
+    #[serde(default)]
+    pub portal: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -258,8 +269,13 @@ pub struct OnlineService {
     /// The place offering it, or [`ARS_LAND`] / [`ARS_BUND`] for one shared service.
     pub ars: String,
     pub title: String,
+    /// A path into the portal (`/antrag/…`) or an absolute `https` link to
+    /// another Onlinedienst.
     pub uri: String,
     pub trust_level: String,
+    /// Invented by the stand-in (an Onlinedienst that does not exist).
+    #[serde(default)]
+    pub sample_data: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -587,32 +603,69 @@ pub fn build_from_seed() -> Result<Dataset, SeedError> {
     })
 }
 
+/// Whether the portal's own destination serves `ars` (the FIT-Connect
+/// stand-in's rule, `fitconnect::destinations`): a region matches the ARS
+/// that start with it once its trailing zeros are dropped.
+fn portal_serves(rule: &OnlineRule, ars: &str) -> bool {
+    rule.portal
+        && (rule.regions.is_empty()
+            || rule
+                .regions
+                .iter()
+                .any(|r| ars.starts_with(r.trim_end_matches('0'))))
+}
+
 /// The online services of one service: one shared one for state-wide and
 /// federal services available everywhere, otherwise one per offering place.
+/// Each is either the portal's own form or a place's own (invented)
+/// Onlinedienst; see [`OnlineRule`].
 pub fn expand_online(service: &Service, places: &[Place]) -> Vec<OnlineService> {
     let Some(rule) = &service.online else {
         return Vec::new();
     };
-    let make = |ars: &str, ags: &str, where_: &str| OnlineService {
-        id: format!("L100012.OD.{}{}", service.leika_id, ags),
-        service_id: service.id.clone(),
-        ars: ars.to_string(),
-        title: format!("{} – online ({where_})", service.name),
-        uri: format!("/antrag/{}", service.id),
-        trust_level: rule.trust.clone(),
+    let make = |ars: &str, ags: &str, where_: &str, portal: bool| {
+        let (title, uri) = if portal {
+            (
+                format!("{} – Bürgeramt NRW", service.name),
+                format!("/antrag/{}", service.id),
+            )
+        } else {
+            (
+                format!("{} – Onlinedienst {where_} (Beispieldaten)", service.name),
+                format!("https://onlinedienste.example/{ags}/{}", service.leika_id),
+            )
+        };
+        OnlineService {
+            id: format!("L100012.OD.{}{}", service.leika_id, ags),
+            service_id: service.id.clone(),
+            ars: ars.to_string(),
+            title,
+            uri,
+            trust_level: rule.trust.clone(),
+            sample_data: !portal,
+        }
     };
-    if service.level != "kommune" && rule.share >= 100 {
+    let shared = service.level != "kommune"
+        && ((rule.portal && rule.regions.is_empty()) || (!rule.portal && rule.share >= 100));
+    if shared {
         let (ars, ags, where_) = if service.level == "bund" {
-            (ARS_BUND, "00000000", "bundesweit")
+            (ARS_BUND, "00000000", "des Bundes")
         } else {
             (ARS_LAND, "05000000", "NRW")
         };
-        return vec![make(ars, ags, where_)];
+        return vec![make(ars, ags, where_, rule.portal)];
     }
     places
         .iter()
-        .filter(|p| online_here(rule, &service.leika_id, &p.ars))
-        .map(|p| make(&p.ars, &p.ags, &p.name))
+        .filter_map(|p| {
+            if portal_serves(rule, &p.ars) {
+                Some(make(&p.ars, &p.ags, &p.name, true))
+            } else if online_here(rule, &service.leika_id, &p.ars) {
+                Some(make(&p.ars, &p.ags, &p.name, false))
+            } else {
+                None
+            }
+        })
         .collect()
 }
 
@@ -629,6 +682,13 @@ mod tests {
         assert_eq!(ids.len(), d.authorities.len(), "authority ids are unique");
         let ods: HashSet<_> = d.online_services.iter().map(|o| &o.id).collect();
         assert_eq!(ods.len(), d.online_services.len(), "online ids are unique");
+        let portal = d.online_services.iter().filter(|o| !o.sample_data).count();
+        // docs/backends.md, "Counts (seed)".
+        assert_eq!(
+            (portal, d.online_services.len() - portal),
+            (169, 3384),
+            "portal and invented online services"
+        );
     }
 
     #[test]
