@@ -27,11 +27,6 @@ function card(page: Page, caseId: string) {
   return page.locator(`article.application[data-case="${caseId}"]`);
 }
 
-function shortRef(caseId: string): string {
-  const hex = caseId.replace(/[^0-9a-z]/gi, '').slice(0, 8).toUpperCase();
-  return `${hex.slice(0, 4)}-${hex.slice(4)}`;
-}
-
 test('Meine Anträge: login, empty state, then sent, rejected and unfinished applications with their timelines', async ({ page }) => {
   await page.goto('/antraege');
   await waitForApp(page);
@@ -68,7 +63,11 @@ test('Meine Anträge: login, empty state, then sent, rejected and unfinished app
   const sent = card(page, good.caseId);
   await expect(sent.getByRole('heading', { level: 3 })).toHaveText('Hundesteuer anmelden');
   await expect(sent).toContainText(good.destinationName);
-  await expect(sent.locator('.application__reference')).toHaveText(shortRef(good.caseId));
+  // One short reference, minted by the relay, counted per destination.
+  expect(good.senderReference).toMatch(/^HST-\d{4}-\d{6}$/);
+  const number = (r: string) => Number(r.split('-')[2]);
+  expect(number(broken.senderReference)).toBe(number(good.senderReference) + 1);
+  await expect(sent.locator('.application__reference')).toHaveText(good.senderReference);
   await expect(sent).toContainText(/Gesendet am\s*\d{2}\.\d{2}\.\d{4}, \d{2}:\d{2} Uhr/);
   const steps = sent.getByRole('list', { name: 'Verlauf' }).getByRole('listitem');
   await expect(steps).toHaveCount(4);
@@ -79,8 +78,9 @@ test('Meine Anträge: login, empty state, then sent, rejected and unfinished app
   await expect(steps.nth(2)).toContainText('In Bearbeitung – noch offen');
   await expect(steps.nth(3)).toContainText('Abgeschlossen – noch offen');
   await expect(sent.locator('[aria-current="step"]')).toHaveCount(1);
-  await sent.getByText('Vollständige Vorgangsnummer anzeigen').click();
-  await expect(sent).toContainText(`Vollständige Vorgangsnummer: ${good.caseId}`);
+  // FIT-Connect's UUIDs stay internal.
+  await expect(sent).not.toContainText(good.caseId);
+  await expect(sent).not.toContainText(good.submissionId);
 
   // The rejected one: Abgelehnt with the reason in plain words.
   const rejected = card(page, broken.caseId);

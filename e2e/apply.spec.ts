@@ -54,12 +54,17 @@ test('Hundesteuer: two dogs, a listed breed with its certificate, sent encrypted
   await expect(page.getByText('Nicht angegeben').first()).toBeVisible();
   await expectNoAxeViolations(page);
   const { reference, submission } = await sendAndConfirm(page);
-  expect(reference).toMatch(/[0-9a-f-]{36}/);
+  // One short reference, the relay's, not FIT-Connect's UUIDs.
+  expect(reference).toMatch(/^HST-\d{4}-\d{6}$/);
+  await expect(page.getByText(submission)).toHaveCount(0);
   await expectNoAxeViolations(page);
 
   // The authority decrypts exactly what was typed.
   const seen = await authorityView(page, submission);
   expect(seen.status).toBe('submitted');
+  // It travelled inside the encrypted metadata; the console shows it.
+  expect(seen.metadata.additionalReferenceInfo.senderReference).toBe(reference);
+  expect(seen.reference).toBe(reference);
   expect(seen.data).toEqual({
     F60000228: 'Erika',
     F60000227: 'Mustermann',

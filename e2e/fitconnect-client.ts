@@ -91,6 +91,8 @@ export interface Application {
 export interface Sent {
   submissionId: string;
   caseId: string;
+  /** The relay's short reference (`HST-2026-000001`). */
+  senderReference: string;
   destinationId: string;
   destinationName: string;
   /** `submitted`, `rejected`, or `incomplete` when only announced. */
@@ -134,7 +136,10 @@ export class FitConnectClient {
     return this.json(`/submission/destinations/${destinationId}/keys/${kid}`);
   }
 
-  async announce(body: unknown, idempotencyKey?: string): Promise<{ submissionId: string; caseId: string }> {
+  async announce(
+    body: unknown,
+    idempotencyKey?: string,
+  ): Promise<{ submissionId: string; caseId: string; senderReference: string }> {
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
     if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
     return this.json('/applications', { method: 'POST', headers, body: JSON.stringify(body) });
@@ -234,7 +239,10 @@ export class FitConnectClient {
       ...(attestation
         ? { authenticationInformation: [{ type: 'identificationReport', version: '1.0.0', content: attestation }] }
         : {}),
-      additionalReferenceInfo: { applicationDate: new Date().toISOString().slice(0, 10) },
+      additionalReferenceInfo: {
+        applicationDate: new Date().toISOString().slice(0, 10),
+        senderReference: announced.senderReference,
+      },
       // Where the authority answers: FIT-Connect does not know the citizen.
       ...(mailbox ? { replyChannel: { idBundMailbox: { idBundMailboxAddress: mailbox } } } : {}),
     };

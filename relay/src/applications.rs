@@ -36,10 +36,10 @@ use crate::catalogue::pass;
 use crate::destination::{destination, form_facts, handed_out, FormFacts};
 use crate::error::{RelayError, UpstreamError};
 use crate::records::{self, Record};
+use crate::reference;
 use crate::session::{self, Citizen, Session};
 use crate::upstream::Call;
 use crate::RelayState;
-use std::collections::BTreeSet;
 
 /// An announcement is small JSON.
 pub const MAX_ANNOUNCE_BYTES: usize = 64 * 1024;
@@ -256,6 +256,7 @@ fn summary(r: &Record, status: &Value, events_locked: bool) -> Value {
     json!({
         "submissionId": r.submission_id,
         "caseId": r.case_id,
+        "senderReference": (!r.reference.is_empty()).then_some(&r.reference),
         "destinationId": r.destination_id,
         "destinationName": r.destination_name,
         "serviceType": {"name": r.service_name, "identifier": r.service_identifier},
@@ -293,10 +294,7 @@ async fn announce(
     }
     let form = match &d.schema_file {
         Some(f) => form_facts(&st, f).await?,
-        None => FormFacts {
-            prefilled: BTreeSet::new(),
-            level: None,
-        },
+        None => FormFacts::default(),
     };
     // The level the authority's form asks for (`x-level`); the strictest
     // of all when it does not say. FIT-Connect's destination carries none.
@@ -318,6 +316,12 @@ async fn announce(
         if !is_uuid(&ids.submission_id) || !is_uuid(&ids.case_id) {
             return Err(malformed("announce: ids are not UUIDs"));
         }
+        let now = session::now();
+        let scheme = reference::Scheme {
+            scope: a.destination_id.clone(),
+            prefix: reference::prefix(form.reference_prefix.as_deref(), &a.service_type.name),
+            year: reference::year_in_germany(now),
+        };
         let record = Record {
             submission_id: ids.submission_id,
             case_id: ids.case_id,
@@ -326,16 +330,41 @@ async fn announce(
             service_name: a.service_type.name,
             service_identifier: a.service_type.identifier,
             level,
-            created_at: session::now(),
+            created_at: now,
             submitted_at: None,
             sent_tags: AuthenticationTags::default(),
+            reference: String::new(),
         };
         let sub = s.sub.clone();
-        st.db
-            .call(move |c| records::insert(c, &sub, &record, &disclosed))
+        let minted = st
+            .db
+            .call(move |c| records::insert(c, &sub, &record, &disclosed, &scheme))
             .await?;
+        // The browser puts it into the metadata
+        // (`additionalReferenceInfo.senderReference`).
+        return with_reference(&answer, resp, &minted);
     }
     Ok(resp)
+}
+
+/// FIT-Connect's JSON `answer` with the relay's `senderReference` added
+/// (when there is one), in the status of `resp`.
+fn with_reference(answer: &[u8], resp: Response, reference: &str) -> Result<Response, RelayError> {
+    if reference.is_empty() {
+        return Ok(resp);
+    }
+    let mut doc: Value =
+        serde_json::from_slice(answer).map_err(|e| malformed(format!("submission: {e}")))?;
+    if let Some(o) = doc.as_object_mut() {
+        o.insert("senderReference".into(), reference.into());
+    }
+    let mut out = axum::Json(doc).into_response();
+    *out.status_mut() = resp.status();
+    if let Some(v) = resp.headers().get(axum::http::header::CACHE_CONTROL) {
+        out.headers_mut()
+            .insert(axum::http::header::CACHE_CONTROL, v.clone());
+    }
+    Ok(out)
 }
 
 /// `GET /api/v1/applications/{id}`: the submission's status.
@@ -344,9 +373,13 @@ async fn status(
     Citizen(s): Citizen,
     Path(id): Path<String>,
 ) -> Result<Response, RelayError> {
-    own_submission(&st, &s, &id).await?;
+    let r = own_submission(&st, &s, &id).await?;
     let path = format!("/v1/submissions/{}", url_encode(&id));
-    Ok(forward(&st, Method::GET, path, vec![], None).await?.2)
+    let (status, answer, resp) = forward(&st, Method::GET, path, vec![], None).await?;
+    if !(200..300).contains(&status) {
+        return Ok(resp);
+    }
+    with_reference(&answer, resp, &r.reference)
 }
 
 /// `PUT /api/v1/applications/{id}`: `{encryptedMetadata, encryptedData}`,

@@ -51,6 +51,7 @@ CREATE TABLE relay_login_tx (
 ",
     crate::applications::MIGRATION,
     crate::records::MIGRATION,
+    crate::reference::MIGRATION,
 ];
 
 #[derive(Clone)]

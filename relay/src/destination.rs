@@ -65,10 +65,13 @@ pub async fn destination(state: &RelayState, id: &str) -> Result<Destination, Re
 }
 
 /// What the relay reads from a form's schema: the account attributes it
-/// takes over (`x-prefill`) and the level it needs (`x-level`).
+/// takes over (`x-prefill`), the level it needs (`x-level`) and the prefix
+/// of its references (`x-reference-prefix`, see `crate::reference`).
+#[derive(Default)]
 pub struct FormFacts {
     pub prefilled: BTreeSet<String>,
     pub level: Option<TrustLevel>,
+    pub reference_prefix: Option<String>,
 }
 
 pub async fn form_facts(state: &RelayState, file: &str) -> Result<FormFacts, RelayError> {
@@ -93,6 +96,7 @@ pub async fn form_facts(state: &RelayState, file: &str) -> Result<FormFacts, Rel
         level: schema["x-level"]
             .as_str()
             .and_then(|l| TrustLevel::parse(l).ok()),
+        reference_prefix: schema["x-reference-prefix"].as_str().map(str::to_string),
     })
 }
 

@@ -21,6 +21,7 @@ pub mod offer;
 pub mod oidc;
 pub mod postbox;
 pub mod records;
+pub mod reference;
 pub mod search;
 pub mod session;
 pub mod submission;

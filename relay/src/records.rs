@@ -58,22 +58,40 @@ pub struct Record {
     pub submitted_at: Option<i64>,
     /// The authentication tags of the JWEs forwarded so far.
     pub sent_tags: AuthenticationTags,
+    /// The short reference (`crate::reference`; empty for records made
+    /// before references existed).
+    pub reference: String,
 }
 
-/// Records an announced submission and the attributes handed out for it.
-/// A repeated announce (same idempotency key, same ids) changes nothing.
+/// Records an announced submission and the attributes handed out for it,
+/// with a new reference of `scheme`; returns the reference. A repeated
+/// announce (same idempotency key, same ids) changes nothing and returns
+/// the reference given the first time.
 pub fn insert(
     c: &mut Connection,
     sub: &str,
     r: &Record,
     disclosed: &[String],
-) -> rusqlite::Result<()> {
+    scheme: &crate::reference::Scheme,
+) -> rusqlite::Result<String> {
     let tx = c.transaction()?;
-    let added = tx.execute(
+    let known: Option<String> = tx
+        .query_row(
+            "SELECT reference FROM relay_submissions WHERE submission_id = ?1",
+            params![r.submission_id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if let Some(reference) = known {
+        tx.commit()?;
+        return Ok(reference);
+    }
+    let reference = crate::reference::mint(&tx, scheme)?;
+    tx.execute(
         "INSERT INTO relay_submissions (submission_id, case_id, sub, created_at,
              destination_id, destination_name, service_name, service_identifier, level,
-             announced_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (submission_id) DO NOTHING",
+             announced_ms, reference)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             r.submission_id,
             r.case_id,
@@ -84,19 +102,19 @@ pub fn insert(
             r.service_name,
             r.service_identifier,
             r.level.as_str(),
-            now_ms()
+            now_ms(),
+            reference
         ],
     )?;
-    if added == 1 {
-        for (i, a) in disclosed.iter().enumerate() {
-            tx.execute(
-                "INSERT INTO relay_disclosures (submission_id, sub, position, attribute)
-                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (submission_id, attribute) DO NOTHING",
-                params![r.submission_id, sub, i as i64, a],
-            )?;
-        }
+    for (i, a) in disclosed.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO relay_disclosures (submission_id, sub, position, attribute)
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (submission_id, attribute) DO NOTHING",
+            params![r.submission_id, sub, i as i64, a],
+        )?;
     }
-    tx.commit()
+    tx.commit()?;
+    Ok(reference)
 }
 
 fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
@@ -117,11 +135,12 @@ fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_default(),
+        reference: row.get(10)?,
     })
 }
 
 const COLUMNS: &str = "submission_id, case_id, destination_id, destination_name, service_name,
-     service_identifier, level, created_at, submitted_at, sent_tags";
+     service_identifier, level, created_at, submitted_at, sent_tags, reference";
 
 /// The citizen's own submission (None: unknown or someone else's).
 pub fn by_submission(c: &Connection, sub: &str, id: &str) -> rusqlite::Result<Option<Record>> {
@@ -290,27 +309,48 @@ mod tests {
             created_at: at,
             submitted_at: None,
             sent_tags: AuthenticationTags::default(),
+            reference: String::new(),
+        }
+    }
+
+    fn hst() -> crate::reference::Scheme {
+        crate::reference::Scheme {
+            scope: "d".into(),
+            prefix: "HST".into(),
+            year: 2026,
         }
     }
 
     #[tokio::test]
     async fn records_are_the_citizens_own_and_disclosures_follow_the_submit() {
         let db = crate::db::Db::in_memory().unwrap();
-        db.call(|c| {
-            insert(
-                c,
-                "erika",
-                &rec("a", 1),
-                &["givenName".into(), "surname".into()],
-            )?;
-            insert(c, "erika", &rec("b", 2), &[])?;
-            insert(c, "max", &rec("c", 3), &["givenName".into()])?;
-            // A repeated announce adds nothing.
-            insert(c, "erika", &rec("a", 9), &["birthDate".into()])?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+        let refs = db
+            .call(|c| {
+                Ok([
+                    insert(
+                        c,
+                        "erika",
+                        &rec("a", 1),
+                        &["givenName".into(), "surname".into()],
+                        &hst(),
+                    )?,
+                    insert(c, "erika", &rec("b", 2), &[], &hst())?,
+                    insert(c, "max", &rec("c", 3), &["givenName".into()], &hst())?,
+                    // A repeated announce adds nothing and keeps its number.
+                    insert(c, "erika", &rec("a", 9), &["birthDate".into()], &hst())?,
+                ])
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            refs,
+            [
+                "HST-2026-000001",
+                "HST-2026-000002",
+                "HST-2026-000003",
+                "HST-2026-000001"
+            ]
+        );
         let (mine, none, other, log_before) = db
             .call(|c| {
                 Ok((
@@ -329,6 +369,7 @@ mod tests {
             ["b", "a"]
         );
         assert_eq!(mine[1].created_at, 1);
+        assert_eq!(mine[1].reference, "HST-2026-000001");
         assert_eq!(mine[1].level, TrustLevel::Level3);
         assert!(none.is_none(), "another citizen's submission");
         assert!(other.is_some());

@@ -75,12 +75,27 @@ async fn a_submission_goes_through_the_relay_and_stays_the_citizens_own() {
     assert_eq!(again.json()["submissionId"], first.json()["submissionId"]);
     let id = first.json()["submissionId"].as_str().unwrap().to_string();
     let case = first.json()["caseId"].as_str().unwrap().to_string();
+    // The relay's short reference (the form's prefix, the year, a number
+    // counted per destination), the same for the repeated announce.
+    let reference = first.json()["senderReference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(relay::reference::is_reference(&reference), "{reference}");
+    assert!(reference.starts_with("HST-"), "{reference}");
+    assert_eq!(again.json()["senderReference"], reference.as_str());
 
     // Status, list, event log: the citizen's own.
     let r = b.get(&format!("{base}/applications/{id}")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["senderReference"], reference.as_str());
+    assert_eq!(r.headers["cache-control"], "no-store");
     let list = b.get(&format!("{base}/applications")).await;
     assert!(list.body.contains(&id), "{}", list.body);
+    assert_eq!(
+        list.json()["submissions"][0]["senderReference"],
+        reference.as_str()
+    );
     let ev = b.get(&format!("{base}/cases/{case}/events")).await;
     assert_eq!(ev.status, StatusCode::OK, "{}", ev.body);
     assert!(ev.json()["eventLog"].as_array().is_some());

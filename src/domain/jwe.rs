@@ -243,7 +243,8 @@ impl AttachmentMeta {
 /// The submission metadata (FIT-Connect schema metadata 1.x, the subset the
 /// stand-in checks): data hash and schema, the attachments, the relay's
 /// attestation as the `identificationReport` (a JWS the browser passes on
-/// unread, see `contract::attestation`), the application date (`YYYY-MM-DD`) and, when
+/// unread, see `contract::attestation`), the application date (`YYYY-MM-DD`)
+/// with the relay's short reference (`senderReference`) and, when
 /// the account has one, the BundID postbox to answer to (`replyChannel`
 /// `idBundMailbox`): FIT-Connect does not know the citizen, so the
 /// authority learns where to answer from here.
@@ -253,6 +254,7 @@ pub fn metadata(
     attachments: &[AttachmentMeta],
     attestation: &str,
     application_date: &str,
+    sender_reference: Option<&str>,
     reply_mailbox: Option<&str>,
 ) -> Value {
     let attachments: Vec<Value> = attachments
@@ -283,6 +285,9 @@ pub fn metadata(
         }],
         "additionalReferenceInfo": {"applicationDate": application_date},
     });
+    if let Some(r) = sender_reference.map(str::trim).filter(|r| !r.is_empty()) {
+        meta["additionalReferenceInfo"]["senderReference"] = json!(r);
+    }
     if let Some(mailbox) = reply_mailbox.filter(|m| !m.trim().is_empty()) {
         meta["replyChannel"] = json!({"idBundMailbox": {"idBundMailboxAddress": mailbox.trim()}});
     }
@@ -483,6 +488,7 @@ mod tests {
             report,
             "2026-11-28",
             None,
+            None,
         );
         let expected = json!({
             "$schema": "https://schema.fitko.de/fit-connect/metadata/1.2.0/metadata.schema.json",
@@ -508,11 +514,27 @@ mod tests {
         });
         assert_eq!(m, expected);
         // No attachments: an empty list, not a missing member.
-        let m = metadata("aa", "s", &[], report, "2026-01-01", Some(""));
+        let m = metadata("aa", "s", &[], report, "2026-01-01", Some(" "), Some(""));
         assert_eq!(m["contentStructure"]["attachments"], json!([]));
         assert!(m.get("replyChannel").is_none(), "no postbox, no channel");
-        // The postbox to answer to, as FIT-Connect's idBundMailbox channel.
-        let m = metadata("aa", "s", &[], report, "2026-01-01", Some("5e0c"));
+        assert!(m["additionalReferenceInfo"]
+            .get("senderReference")
+            .is_none());
+        // The relay's short reference, and the postbox to answer to as
+        // FIT-Connect's idBundMailbox channel.
+        let m = metadata(
+            "aa",
+            "s",
+            &[],
+            report,
+            "2026-01-01",
+            Some("HST-2026-000001"),
+            Some("5e0c"),
+        );
+        assert_eq!(
+            m["additionalReferenceInfo"],
+            json!({"applicationDate": "2026-01-01", "senderReference": "HST-2026-000001"})
+        );
         assert_eq!(
             m["replyChannel"],
             json!({"idBundMailbox": {"idBundMailboxAddress": "5e0c"}})

@@ -25,6 +25,10 @@ pub const PROBLEM_PREFIX: &str = "https://schema.fitko.de/fit-connect/events/pro
 pub struct SubmissionSummary {
     pub submission_id: String,
     pub case_id: String,
+    /// The relay's short reference (`HST-2026-004711`); absent for
+    /// applications sent before there were such references.
+    #[serde(default)]
+    pub sender_reference: Option<String>,
     pub destination_id: String,
     #[serde(default)]
     pub destination_name: Option<String>,

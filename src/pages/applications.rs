@@ -154,8 +154,11 @@ fn ApplicationCard(case: Case) -> impl IntoView {
     let status = s.status.clone();
     let service = s.service_type.name.clone();
     let authority = s.destination_name.clone();
-    let short = short_reference(&s.case_id);
     let full = s.case_id.clone();
+    // The relay's reference; for older applications a short form of the
+    // caseId, with the whole one on request.
+    let own = s.sender_reference.clone().filter(|r| !r.trim().is_empty());
+    let short = own.clone().unwrap_or_else(|| short_reference(&s.case_id));
     let sent_at = s.submitted_at;
     let created_at = s.created_at;
     let steps = case.timeline.steps.clone();
@@ -181,10 +184,12 @@ fn ApplicationCard(case: Case) -> impl IntoView {
                             <dt>{t!(i18n, applications.label_reference)}</dt>
                             <dd>
                                 <span class="application__reference">{short}</span>
-                                <details class="application__full-reference">
-                                    <summary>{t!(i18n, applications.reference_full)}</summary>
-                                    <span class="application__case-id">{t!(i18n, applications.reference_full_text, id = full.clone())}</span>
-                                </details>
+                                {own.is_none().then(|| view! {
+                                    <details class="application__full-reference">
+                                        <summary>{t!(i18n, applications.reference_full)}</summary>
+                                        <span class="application__case-id">{t!(i18n, applications.reference_full_text, id = full.clone())}</span>
+                                    </details>
+                                })}
                             </dd>
                         </div>
                         <div>

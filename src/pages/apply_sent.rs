@@ -70,7 +70,7 @@ pub fn ApplySent() -> impl IntoView {
                                                 </div>
                                                 <div class="kern-description-list-item">
                                                     <dt class="kern-description-list-item__key">{t!(i18n, apply.sent_reference)}</dt>
-                                                    <dd class="kern-description-list-item__value apply-reference">{st.case_id.clone()}</dd>
+                                                    <dd class="kern-description-list-item__value apply-reference">{st.sender_reference.clone().unwrap_or_else(|| st.case_id.clone())}</dd>
                                                 </div>
                                                 <div class="kern-description-list-item">
                                                     <dt class="kern-description-list-item__key">{t!(i18n, apply.sent_when)}</dt>
@@ -79,10 +79,6 @@ pub fn ApplySent() -> impl IntoView {
                                                 <div class="kern-description-list-item">
                                                     <dt class="kern-description-list-item__key">{t!(i18n, apply.sent_to)}</dt>
                                                     <dd class="kern-description-list-item__value">{authority.clone()}</dd>
-                                                </div>
-                                                <div class="kern-description-list-item">
-                                                    <dt class="kern-description-list-item__key">{t!(i18n, apply.sent_submission)}</dt>
-                                                    <dd class="kern-description-list-item__value apply-reference">{st.submission_id.clone()}</dd>
                                                 </div>
                                             </dl>
                                         </div>

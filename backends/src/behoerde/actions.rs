@@ -122,6 +122,16 @@ impl Case {
         &self.destination.form.title
     }
 
+    /// The application's reference: the sender's short one from the
+    /// metadata (`HST-2026-004711`), else FIT-Connect's caseId.
+    pub fn reference(&self) -> &str {
+        self.content
+            .as_ref()
+            .ok()
+            .and_then(|d| fitconnect::authority::sender_reference(&d.metadata))
+            .unwrap_or(&self.entry.case_id)
+    }
+
     /// The latest ZBP status of the application.
     pub fn latest(&self) -> Option<Status> {
         self.statuses.last().and_then(|s| Status::parse(&s.status))
@@ -195,7 +205,7 @@ fn status_for(
         sender_name: case.destination.authority.clone(),
         status_details: details,
         additional_information: extra,
-        reference: Some(case.entry.case_id.clone()),
+        reference: Some(case.reference().to_string()),
         level: case.level(),
         message_id: None,
         message_text: text,
@@ -229,7 +239,7 @@ pub async fn perform(
 ) -> Result<Outcome, ApiError> {
     let _guard = LOCK.lock().await;
     let case = load(state, submission_id).await?;
-    let ref_ = case.entry.case_id.clone();
+    let ref_ = case.reference().to_string();
     let service = case.service().to_string();
     let authority = case.destination.authority.clone();
     let (status, message_id) = match action {
@@ -248,7 +258,7 @@ pub async fn perform(
                     &mailbox,
                     Status::Received,
                     "Die Behörde hat den Eingang Ihres Antrags bestätigt.".into(),
-                    format!("{authority} hat Ihren Antrag „{service}“ erhalten und entschlüsselt.\n\nAktenzeichen: {ref_}\n\nSie werden benachrichtigt, sobald die Bearbeitung beginnt."),
+                    format!("{authority} hat Ihren Antrag „{service}“ erhalten und entschlüsselt.\n\nVorgangsnummer: {ref_}\n\nSie werden benachrichtigt, sobald die Bearbeitung beginnt."),
                     None,
                 ),
             )
@@ -273,7 +283,7 @@ pub async fn perform(
                     &mailbox,
                     Status::Processing,
                     "Ihr Antrag wird bearbeitet.".into(),
-                    format!("{authority} bearbeitet jetzt Ihren Antrag „{service}“.\n\nAktenzeichen: {ref_}"),
+                    format!("{authority} bearbeitet jetzt Ihren Antrag „{service}“.\n\nVorgangsnummer: {ref_}"),
                     None,
                 ),
             )
@@ -291,7 +301,7 @@ pub async fn perform(
                     &mailbox,
                     Status::ActionRequired,
                     "Die Behörde braucht noch etwas von Ihnen.".into(),
-                    format!("{authority} braucht für Ihren Antrag „{service}“ (Aktenzeichen {ref_}) noch Folgendes von Ihnen:\n\n{text}"),
+                    format!("{authority} braucht für Ihren Antrag „{service}“ (Vorgangsnummer {ref_}) noch Folgendes von Ihnen:\n\n{text}"),
                     Some(text),
                 ),
             )
@@ -317,7 +327,7 @@ pub async fn perform(
                     message_id: None,
                 });
             };
-            let text = format!("{authority} hat Ihren Antrag „{service}“ (Aktenzeichen {ref_}) zurückgewiesen und nicht bearbeitet.\n\nBegründung:\n{reason}\n\nSie können den Antrag mit korrigierten Angaben erneut stellen.");
+            let text = format!("{authority} hat Ihren Antrag „{service}“ (Vorgangsnummer {ref_}) zurückgewiesen und nicht bearbeitet.\n\nBegründung:\n{reason}\n\nSie können den Antrag mit korrigierten Angaben erneut stellen.");
             let message_id = zbp::deliver(
                 state,
                 NewMessage {
@@ -384,7 +394,7 @@ pub async fn perform(
                 .map_err(|e| ApiError::Internal(e.to_string()))?
             };
             let content = format!(
-                "Ihr Bescheid zu „{service}“ vom {date} liegt als PDF bei.\n\nAktenzeichen: {ref_}\n\n{decision}\n\n{}:\n{}",
+                "Ihr Bescheid zu „{service}“ vom {date} liegt als PDF bei.\n\nVorgangsnummer: {ref_}\n\n{decision}\n\n{}:\n{}",
                 bescheid::REMEDY_HEADING,
                 bescheid::remedy_text(&authority)
             );

@@ -182,20 +182,20 @@ pub fn render(b: &Bescheid<'_>) -> Result<Vec<u8>, PdfError> {
     );
     w.rule();
     w.gap(18.0);
-    // Recipient, then date and reference (left-aligned: a caseId is a long UUID).
+    // Recipient, then date and the reference (left-aligned).
     w.line("F1", 10.0, b.recipient_name);
     for l in b.recipient_address {
         w.line("F1", 10.0, l);
     }
     w.gap(14.0);
     w.line("F1", 10.0, &format!("Datum: {}", b.date));
-    w.line("F1", 10.0, &format!("Aktenzeichen: {}", b.reference));
+    w.line("F1", 10.0, &format!("Vorgangsnummer: {}", b.reference));
     w.gap(24.0);
     w.paragraph("F2", 13.0, &format!("Bescheid: {}", b.service));
     w.paragraph(
         "F1",
         9.0,
-        "Bitte geben Sie bei Rückfragen immer das Aktenzeichen an.",
+        "Bitte geben Sie bei Rückfragen immer die Vorgangsnummer an.",
     );
     w.gap(8.0);
     w.paragraph("F1", 10.5, b.decision);

@@ -421,6 +421,7 @@ async fn api_get(
     let case = actions::load(&state, &id).await?;
     let mut v = entry_json(&case.entry, case.statuses.last().map(|s| s.status.as_str()));
     v["trustLevel"] = json!(case.level().as_str());
+    v["reference"] = json!(case.reference());
     v["statuses"] = json!(case
         .statuses
         .iter()

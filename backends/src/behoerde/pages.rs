@@ -444,11 +444,11 @@ pub async fn detail(
         body.push_str(&alert(Kind::Success, "Erledigt", done));
     }
     body.push_str(&format!(
-        "<dl class=\"bh-data bh-section\"><dt>Leistung</dt><dd>{}</dd><dt>Aktenzeichen</dt><dd>{}</dd><dt>Empfänger</dt><dd>{}</dd>\
+        "<dl class=\"bh-data bh-section\"><dt>Leistung</dt><dd>{}</dd><dt>Vorgangsnummer</dt><dd>{}</dd><dt>Empfänger</dt><dd>{}</dd>\
 <dt>Eingegangen am</dt><dd>{}</dd><dt>FIT-Connect-Status</dt><dd>{}</dd><dt>Bearbeitungsstand</dt><dd>{}</dd><dt>Erforderliches Vertrauensniveau</dt><dd>{}</dd>\
 <dt>Anmeldung der antragstellenden Person</dt><dd>{}</dd></dl>",
         escape(case.service()),
-        escape(&case.entry.case_id),
+        escape(case.reference()),
         escape(&case.destination.name),
         when(case.entry.submitted_at),
         fit_status(&case.entry.status),
@@ -538,7 +538,7 @@ pub async fn detail(
     }
     body.push_str("</div><p class=\"kern-body\"><a class=\"kern-link\" href=\"/behoerde/eingang\">Zurück zum Posteingang</a></p>");
     // A heading a clerk can tell apart (the service and when it came in),
-    // not a UUID; the Aktenzeichen is the first entry below it.
+    // not a UUID; the Vorgangsnummer is listed below it.
     page(
         &site,
         StatusCode::OK,

@@ -15,7 +15,7 @@ pub use super::events::Problem;
 use super::store;
 use crate::{ApiError, AppState};
 
-pub use super::check::{postbox_ref, DecryptedAttachment, DecryptedSubmission};
+pub use super::check::{postbox_ref, sender_reference, DecryptedAttachment, DecryptedSubmission};
 pub use super::store::{inbox, inbox_entry, InboxEntry};
 
 /// The decrypted submission for the authority console. Fails with

@@ -70,6 +70,16 @@ pub fn postbox_ref(metadata: &Value) -> Option<&str> {
         .filter(|r| contract::encoding::is_uuid(r))
 }
 
+/// The sender's short reference of the application
+/// (`additionalReferenceInfo.senderReference`, e.g. `HST-2026-004711`),
+/// if the metadata has a plausible one: 1 to 36 printable characters.
+pub fn sender_reference(metadata: &Value) -> Option<&str> {
+    metadata["additionalReferenceInfo"]["senderReference"]
+        .as_str()
+        .map(str::trim)
+        .filter(|r| (1..=36).contains(&r.chars().count()) && !r.chars().any(char::is_control))
+}
+
 /// Decrypts `s` (with its attachment JWEs) and checks it; `base` is the
 /// API's base URL (for the expected `schemaUri`), `signers` the
 /// Onlinedienste's attestation keys the authority trusts.

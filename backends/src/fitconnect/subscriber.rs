@@ -185,7 +185,14 @@ async fn receive(state: &AppState, keys: &Arc<Keys>, id: &str) -> Result<Option<
     }
     let postbox = inspection.metadata.as_ref().and_then(check::postbox_ref);
     match postbox {
-        Some(mailbox) => notify_postbox(state, &s, mailbox, ready).await,
+        Some(mailbox) => {
+            let reference = inspection
+                .metadata
+                .as_ref()
+                .and_then(check::sender_reference)
+                .unwrap_or(&s.case_id);
+            notify_postbox(state, &s, mailbox, reference, ready).await
+        }
         None => tracing::info!(
             submission_id = id,
             "no postbox in replyChannel.idBundMailbox: the citizen is not notified"
@@ -244,7 +251,13 @@ pub async fn inspect(
 
 /// The status SUBMITTED (and the rejection) into the citizen's postbox.
 /// Never fails the receipt: problems are logged by `zbp`.
-async fn notify_postbox(state: &AppState, s: &store::Submission, mailbox: &str, ready: bool) {
+async fn notify_postbox(
+    state: &AppState,
+    s: &store::Submission,
+    mailbox: &str,
+    reference: &str,
+    ready: bool,
+) {
     let Ok(Some(dest)) = destinations::by_id(&s.destination_id) else {
         tracing::error!(submission_id = %s.id, "postbox notification: unknown destination");
         return;
@@ -254,7 +267,7 @@ async fn notify_postbox(state: &AppState, s: &store::Submission, mailbox: &str, 
         crate::zbp::Submitted {
             mailbox_uuid: mailbox,
             submission_id: &s.id,
-            case_id: &s.case_id,
+            reference,
             service_name: &dest.form.title,
             authority: &dest.authority,
             level: dest.form.level,

@@ -344,7 +344,8 @@ pub async fn application_statuses(
 pub struct Submitted<'a> {
     pub mailbox_uuid: &'a str,
     pub submission_id: &'a str,
-    pub case_id: &'a str,
+    /// The sender's short reference (else FIT-Connect's caseId).
+    pub reference: &'a str,
     pub service_name: &'a str,
     pub authority: &'a str,
     pub level: TrustLevel,
@@ -361,7 +362,7 @@ pub async fn application_submitted(state: &AppState, sub: Submitted<'_>) {
     let Submitted {
         mailbox_uuid,
         submission_id,
-        case_id,
+        reference,
         service_name,
         authority,
         level,
@@ -375,7 +376,7 @@ pub async fn application_submitted(state: &AppState, sub: Submitted<'_>) {
         sender_name: authority.to_string(),
         status_details: details.to_string(),
         additional_information: None,
-        reference: Some(case_id.to_string()),
+        reference: Some(reference.to_string()),
         level,
         message_id: None,
         message_text: text,
@@ -384,7 +385,7 @@ pub async fn application_submitted(state: &AppState, sub: Submitted<'_>) {
         Status::Submitted,
         "Ihr Antrag wurde verschlüsselt übermittelt.",
         format!(
-            "Ihr Antrag „{service_name}“ wurde verschlüsselt an {authority} übermittelt.\n\nAktenzeichen: {case_id}\n\nSie erhalten eine Nachricht, sobald die Behörde den Eingang bestätigt."
+            "Ihr Antrag „{service_name}“ wurde verschlüsselt an {authority} übermittelt.\n\nVorgangsnummer: {reference}\n\nSie erhalten eine Nachricht, sobald die Behörde den Eingang bestätigt."
         ),
     );
     if let Err(e) = record_status(state, submitted).await {
@@ -396,7 +397,7 @@ pub async fn application_submitted(state: &AppState, sub: Submitted<'_>) {
             Status::Completed,
             "Der Antrag wurde bei der Eingangsprüfung zurückgewiesen.",
             format!(
-                "Ihr Antrag „{service_name}“ konnte nicht verarbeitet werden: Die automatische Eingangsprüfung hat Fehler festgestellt (zum Beispiel eine beschädigte Anlage).\n\nAktenzeichen: {case_id}\n\nBitte stellen Sie den Antrag erneut."
+                "Ihr Antrag „{service_name}“ konnte nicht verarbeitet werden: Die automatische Eingangsprüfung hat Fehler festgestellt (zum Beispiel eine beschädigte Anlage).\n\nVorgangsnummer: {reference}\n\nBitte stellen Sie den Antrag erneut."
             ),
         );
         if let Err(e) = record_status(state, rejected).await {

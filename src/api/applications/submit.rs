@@ -119,6 +119,9 @@ pub struct Announcement {
 pub struct Announced {
     pub submission_id: String,
     pub case_id: String,
+    /// The relay's short reference (`HST-2026-004711`), for the metadata.
+    #[serde(default)]
+    pub sender_reference: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -131,6 +134,9 @@ pub struct Status {
     pub submitted_at: Option<i64>,
     #[serde(default)]
     pub destination_id: Option<String>,
+    /// The relay's short reference of the application.
+    #[serde(default)]
+    pub sender_reference: Option<String>,
 }
 
 /// Sends a request with a JSON body; reads the JSON answer. Retried only

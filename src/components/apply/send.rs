@@ -150,6 +150,7 @@ pub async fn send(
             attachment_ids: file_ids.clone(),
             submission_id: None,
             case_id: None,
+            reference: None,
         },
     };
     if sending.submission_id.is_none() {
@@ -173,6 +174,7 @@ pub async fn send(
             .map_err(api)?;
         sending.submission_id = Some(announced.submission_id);
         sending.case_id = Some(announced.case_id);
+        sending.reference = announced.sender_reference;
         let s = sending.clone();
         apply.record(move |d| d.sending = Some(s));
         apply.save_now().await;
@@ -247,6 +249,7 @@ pub async fn send(
         &metas,
         &attestation,
         &today(),
+        sending.reference.as_deref(),
         mailbox.as_deref(),
     );
     let meta_bytes =

@@ -50,6 +50,9 @@ pub struct Sending {
     pub submission_id: Option<String>,
     #[serde(default)]
     pub case_id: Option<String>,
+    /// The short reference the relay gave at the announcement.
+    #[serde(default)]
+    pub reference: Option<String>,
 }
 
 impl Draft {
