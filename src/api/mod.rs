@@ -14,6 +14,11 @@
 //! rather than a spinner; idempotent requests are retried on transient
 //! failures as `domain::retry` decides, honouring `Retry-After`, and the
 //! wait is announced to whoever listens ([`set_retry_listener`]).
+//!
+//! While any request is under way (retries and waits included), `<html>`
+//! carries `data-idle="false"`; `"true"` once the last one ended
+//! ([`Pending`]). Browser tests without auto-waiting (e2e-webdriver/) wait
+//! for that, never for a fixed time.
 
 pub mod applications;
 pub mod catalogue;
@@ -140,6 +145,7 @@ thread_local! {
     static TUNING: Cell<Tuning> = Cell::new(Tuning::default());
     static RETRY_LISTENER: RefCell<Option<RetryListener>> = const { RefCell::new(None) };
     static WAITING: Cell<u32> = const { Cell::new(0) };
+    static PENDING: Cell<u32> = const { Cell::new(0) };
 }
 
 pub fn tuning() -> Tuning {
@@ -181,6 +187,35 @@ fn announce_wait(wait: Option<RetryWait>) {
     let listener = RETRY_LISTENER.with(|l| l.borrow().clone());
     if let Some(f) = listener {
         f(wait);
+    }
+}
+
+/// One request under way while alive: the first sets `<html data-idle>`
+/// to `"false"`, dropping the last (answered, failed or cancelled) to
+/// `"true"`.
+pub(crate) struct Pending;
+
+impl Pending {
+    pub(crate) fn start() -> Self {
+        Self::count(1);
+        Pending
+    }
+
+    fn count(step: i32) {
+        let n = PENDING.with(|p| {
+            let n = p.get().saturating_add_signed(step);
+            p.set(n);
+            n
+        });
+        if n <= 1 {
+            crate::browser::mark_idle(n == 0);
+        }
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        Self::count(-1);
     }
 }
 
@@ -409,6 +444,7 @@ async fn send_and_read(req: &Req<'_>, signal: &web_sys::AbortSignal) -> Result<A
 /// (only for requests that are safe to repeat). Returns the last answer,
 /// whatever its status; only "no answer" is an `Err`.
 pub(crate) async fn exchange(req: &Req<'_>, retry: bool) -> Result<Answer, ApiError> {
+    let _pending = Pending::start();
     // The time limit is read once /config.json has set it.
     config::ready().await;
     exchange_within(req, retry, tuning().timeout_ms).await
@@ -442,6 +478,7 @@ pub(crate) async fn exchange_within(
     retry: bool,
     timeout_ms: u32,
 ) -> Result<Answer, ApiError> {
+    let _pending = Pending::start();
     if req.signal.is_some() || req.method != "GET" {
         return exchange_inner(req, retry, timeout_ms).await;
     }

@@ -42,6 +42,17 @@ pub fn js_error_name(e: &JsValue) -> Option<String> {
         .map(|err| String::from(err.name()))
 }
 
+/// `<html data-idle="true|false">`: no request of the app under way, or
+/// some (set by `api::Pending`). Failures are ignored.
+pub fn mark_idle(idle: bool) {
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute("data-idle", if idle { "true" } else { "false" });
+    }
+}
+
 /// The browser window (absent in workers).
 pub fn window() -> Result<web_sys::Window, JsValue> {
     web_sys::window().ok_or_else(|| JsValue::from_str("no window"))

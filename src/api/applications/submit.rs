@@ -264,6 +264,7 @@ async fn put_jose(
     jwe: &str,
     on_progress: impl Fn(f64) + 'static,
 ) -> Result<(), ApiError> {
+    let _pending = super::super::Pending::start();
     super::super::config::ready().await;
     let net = |e: wasm_bindgen::JsValue| ApiError::Network(format!("{e:?}"));
     let xhr = web_sys::XmlHttpRequest::new().map_err(net)?;
