@@ -7,7 +7,7 @@ PORT ?= 8080
 STANDIN_PORT ?= 8070
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 
-.PHONY: setup build run dev test test-firefox test-faults e2e bench fuzz fmt lint clean-data
+.PHONY: setup build run dev test test-firefox test-faults e2e e2e-webdriver bench fuzz fmt lint clean-data
 
 setup:
 	@scripts/setup.sh
@@ -50,13 +50,14 @@ dev: setup
 	  trap 'kill $$relay $$standin 2>/dev/null; wait $$relay $$standin 2>/dev/null' EXIT INT TERM; \
 	  trunk serve --offline
 
-## fmt, clippy, native tests, browser tests (wasm-bindgen-test), end-to-end (Playwright + axe).
+## fmt, clippy, native tests, browser tests (wasm-bindgen-test in Chromium and
+## Firefox ESR), end-to-end (Playwright + axe), the WebDriver journey (Firefox ESR, WebKit).
 test: setup
 	@scripts/test.sh
 
-## The browser tests (wasm-bindgen-test) in headless Firefox ESR instead of
-## Chromium. Needs Debian's firefox-esr and `cargo install geckodriver`
-## (not part of `make setup`; not in `make test`).
+## Only the browser tests (wasm-bindgen-test) in headless Firefox ESR instead
+## of Chromium (part of `make test`; `make setup` installs firefox-esr and
+## geckodriver).
 test-firefox: setup
 	env -u CHROMEDRIVER GECKODRIVER=$${GECKODRIVER:-$$(command -v geckodriver)} \
 	  cargo test -p buergeramt --target wasm32-unknown-unknown --test 'web_*'
@@ -69,9 +70,14 @@ test-faults: setup
 	cargo build -p backends -p relay --bins
 	npx playwright test e2e/faults.spec.ts
 
-## Only the Playwright end-to-end suite (builds what it needs).
+## Only the end-to-end suites: Playwright, then the WebDriver journey (builds what it needs).
 e2e: setup
 	@scripts/test.sh e2e
+
+## Only the WebDriver journey in Firefox ESR and WebKit (part of `make test`;
+## e2e-webdriver/, docs/testing.md). WD_BROWSERS=webkit for one browser.
+e2e-webdriver: setup
+	@scripts/test.sh webdriver
 
 ## Every performance figure in one table (docs/performance.md): dist sizes next to
 ## the Open Forms SDK, search latency, load on the stand-in, memory, Lighthouse mobile.

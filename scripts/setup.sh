@@ -75,4 +75,25 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver
 fi
 
-say "ready: $(trunk --version), wasm-bindgen $WB_VERSION, wasm-opt $(wasm-opt --version | awk '{print $3}'), $(chromium --version 2>/dev/null | head -1)"
+# Firefox ESR and WebKitGTK for the WebDriver journey (e2e-webdriver/) and the
+# wasm-bindgen tests in Firefox: Debian's firefox-esr, webkit2gtk-driver
+# (WebKitWebDriver and the MiniBrowser under the webkit2gtk lib directory)
+# and xvfb (xvfb-run: WebKitGTK needs a display). Playwright's own Firefox
+# and WebKit builds are never downloaded.
+if ! command -v firefox-esr >/dev/null 2>&1 || ! command -v WebKitWebDriver >/dev/null 2>&1 \
+  || ! command -v xvfb-run >/dev/null 2>&1; then
+  say "installing Debian's firefox-esr, webkit2gtk-driver and xvfb"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq firefox-esr webkit2gtk-driver xvfb
+fi
+
+# geckodriver (Firefox's WebDriver server), pinned, from crates.io.
+GECKODRIVER_VERSION=0.37.1
+if [ "$(geckodriver --version 2>/dev/null | awk 'NR==1 {print $2}')" != "$GECKODRIVER_VERSION" ]; then
+  say "installing geckodriver $GECKODRIVER_VERSION (takes about 3 minutes once)"
+  cargo install geckodriver --version "$GECKODRIVER_VERSION" --locked
+fi
+
+say "ready: $(trunk --version), wasm-bindgen $WB_VERSION, wasm-opt $(wasm-opt --version | awk '{print $3}'), $(chromium --version 2>/dev/null | head -1), $(firefox-esr --version 2>/dev/null | head -1), geckodriver $GECKODRIVER_VERSION, WebKitGTK $(dpkg-query -W -f='${Version}' webkit2gtk-driver 2>/dev/null)"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: every check, in order. `scripts/test.sh e2e` runs only the
-# end-to-end suite. Fails on the first failing step.
+# end-to-end suites (Playwright, then the WebDriver journey);
+# `scripts/test.sh webdriver` only the WebDriver journey (builds what it needs).
+# Fails on the first failing step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
@@ -13,21 +15,41 @@ timer_start=$(date +%s)
 only="${1:-all}"
 
 if [ "$only" = all ]; then
-  step "1/5 cargo fmt --check"
+  step "1/7 cargo fmt --check"
   cargo fmt --all -- --check
 
-  step "2/5 cargo clippy (native and wasm) -D warnings"
+  step "2/7 cargo clippy (native and wasm) -D warnings"
   cargo clippy --workspace --all-targets -- -D warnings
   cargo clippy -p buergeramt --target wasm32-unknown-unknown -- -D warnings
 
-  step "3/5 cargo test --workspace (native)"
+  step "3/7 cargo test --workspace (native)"
   cargo test --workspace
 
-  step "4/5 wasm-bindgen-test in headless Chromium"
+  step "4/7 wasm-bindgen-test in headless Chromium"
   cargo test -p buergeramt --target wasm32-unknown-unknown --test 'web_*'
+
+  # The same tests, already built, in Firefox ESR (webdriver.json: headless).
+  step "5/7 wasm-bindgen-test in headless Firefox ESR"
+  env -u CHROMEDRIVER GECKODRIVER="${GECKODRIVER:-$(command -v geckodriver)}" \
+    cargo test -p buergeramt --target wasm32-unknown-unknown --test 'web_*'
 fi
 
-step "5/5 Playwright end-to-end (fresh stand-in and relay, free ports, temporary data)"
+# A citizen's journey over WebDriver in Firefox ESR (geckodriver, headless)
+# and WebKit (WebKitWebDriver with the MiniBrowser, under xvfb-run -a),
+# against one stand-in and relay of its own (e2e-webdriver/).
+webdriver_journey() {
+  step "7/7 WebDriver journey in Firefox ESR and WebKit (search, login, Hundesteuer sent, postbox)"
+  node --test --test-reporter=spec --test-concurrency=1 e2e-webdriver/
+}
+
+if [ "$only" = webdriver ]; then
+  trunk build --release --offline
+  cargo build -p backends -p relay --bins
+  webdriver_journey
+  exit 0
+fi
+
+step "6/7 Playwright end-to-end (fresh stand-in and relay, free ports, temporary data)"
 trunk build --release --offline
 # The app talks to the relay only: no upstream path may be left in what the
 # browser loads (scripts, wasm, pages, the service worker, JSON).
@@ -45,5 +67,7 @@ cargo build -p backends -p relay --bins
 # timings stay in `make bench`.
 "${CARGO_TARGET_DIR:-target}/debug/bench" dist --check budget.json | tail -2
 npx playwright test
+
+webdriver_journey
 
 printf '\n\033[1mAll checks passed in %ss.\033[0m\n' "$(( $(date +%s) - timer_start ))"
