@@ -43,10 +43,7 @@ pub fn PageHeading(
 /// Pages that load data render their heading later (up to [`SETTLE_FRAMES`]).
 pub fn focus_heading_soon() {
     let old = find("main h1");
-    hold_focus(FocusTarget {
-        selector: "main h1".into(),
-        skip: old,
-    });
+    hold_focus(FocusTarget::new("main h1".into(), old));
 }
 
 /// Focus the page's `h1` now or once it is rendered (no old page to skip):
@@ -60,10 +57,7 @@ pub fn focus_heading() {
 /// reloaded for the place just chosen) would otherwise drop the focus to
 /// `body`, and a keyboard or screen reader user would start over at the top.
 pub fn focus_when_rendered(selector: impl Into<String>) {
-    hold_focus(FocusTarget {
-        selector: selector.into(),
-        skip: None,
-    });
+    hold_focus(FocusTarget::new(selector.into(), None));
 }
 
 /// About ten seconds of animation frames: how long a focus target is waited
@@ -76,6 +70,33 @@ struct FocusTarget {
     selector: String,
     /// An element matching `selector` that is not the target (the old page's heading).
     skip: Option<web_sys::HtmlElement>,
+    /// What had the focus when the hold began (the link or button that led
+    /// here): focus elsewhere means the citizen moved on before the target
+    /// appeared, and it is not taken back.
+    started_on: Option<web_sys::Element>,
+}
+
+impl FocusTarget {
+    fn new(selector: String, skip: Option<web_sys::HtmlElement>) -> Self {
+        FocusTarget {
+            selector,
+            skip,
+            started_on: active_element(),
+        }
+    }
+
+    /// The citizen put the focus somewhere of their own choosing.
+    fn moved_on(&self) -> bool {
+        let Some(a) = active_element() else {
+            return false;
+        };
+        !(a.tag_name().eq_ignore_ascii_case("body")
+            || self
+                .started_on
+                .as_ref()
+                .is_some_and(|s| s.is_same_node(Some(&a)))
+            || self.skip.as_ref().is_some_and(|s| s.is_same_node(Some(&a))))
+    }
 }
 
 fn find(selector: &str) -> Option<web_sys::HtmlElement> {
@@ -122,6 +143,9 @@ fn step(target: std::rc::Rc<FocusTarget>, frame: u32, focused: Option<web_sys::H
         }
     }
     if focused.is_none() {
+        if target.moved_on() {
+            return;
+        }
         if let Some(el) = find(&target.selector) {
             let is_old = target
                 .skip
