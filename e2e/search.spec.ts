@@ -61,7 +61,7 @@ test.describe('Leistungen finden', () => {
     await expect(page.getByRole('status').filter({ hasText: /\d+ Leistung(en)? gefunden/ })).toBeVisible();
     const first = results(page).getByRole('listitem').first();
     await expect(first.getByRole('link')).toHaveText(/Personalausweis/);
-    await expect(first.getByText('Online möglich')).toBeVisible();
+    await expect(first.getByText('Nur vor Ort')).toBeVisible();
     await expectNoAxeViolations(page);
 
     await first.getByRole('link').click();
@@ -94,7 +94,7 @@ test.describe('Leistungen finden', () => {
     const ours = page.getByRole('region', { name: 'Online beantragen' });
     await expect(ours.getByText('Online möglich')).toBeVisible();
     await expect(ours.getByText(/Benutzername und Passwort genügt/)).toBeVisible();
-    await expect(ours.getByText('Beispieldaten')).toHaveCount(0);
+    await expect(ours.locator('.sample-badge')).toHaveCount(0);
     const start = ours.getByRole('link', { name: 'Online beantragen' });
     await expect(start).toHaveAttribute('href', new RegExp(`^/antrag/99089005001000\\?ort=${KOELN_ARS}$`));
     await expectNoAxeViolations(page);
@@ -115,7 +115,8 @@ test.describe('Leistungen finden', () => {
     const external = page.getByRole('region', { name: 'Online beantragen' });
     await expect(external.getByText(/bei einem anderen Onlinedienst/)).toBeVisible();
     await expect(external.getByText(/Mit dem Knopf verlassen Sie diese Website/)).toBeVisible();
-    await expect(external.getByText('Beispieldaten')).toBeVisible();
+    await expect(external.locator('.sample-badge')).toHaveText('Beispieldaten');
+    await expect(external.getByText(/Onlinedienst des Bundes \(Beispieldaten\)/)).toBeVisible();
     await expect(external.getByText(/Den Onlinedienst gibt es nicht/)).toBeVisible();
     const leave = external.getByRole('link', { name: 'Zum Onlinedienst (andere Website)' });
     await expect(leave).toHaveAttribute('href', /^https:\/\/onlinedienste\.example\//);
