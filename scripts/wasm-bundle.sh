@@ -37,7 +37,9 @@ if [ "$profile" = release ]; then
     cargo build -q -p "$name" --bin "$name" --features split --target wasm32-unknown-unknown --profile wasm-release
   wasm="$target_dir/wasm32-unknown-unknown/wasm-release/$name.wasm"
   wasm-split-cli "$wasm" "$work/split" --target web --out-name "$name"
-  wasm-bindgen --target web --keep-lld-exports --no-typescript \
+  # Without the name section: wasm-opt strips it anyway, and reading the
+  # splitter's name subsections made it print a warning each.
+  wasm-bindgen --target web --keep-lld-exports --no-typescript --remove-name-section \
     --out-dir "$work/out" --out-name "$name" "$work/split/$name.wasm"
   cp "$work/split/"__wasm_split.js "$work/out/"
   for chunk in "$work/split/"*.wasm; do
