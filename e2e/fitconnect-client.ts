@@ -139,10 +139,12 @@ export class FitConnectClient {
   async announce(
     body: unknown,
     idempotencyKey?: string,
+    ars?: string,
   ): Promise<{ submissionId: string; caseId: string; senderReference: string }> {
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
     if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
-    return this.json('/applications', { method: 'POST', headers, body: JSON.stringify(body) });
+    const place = ars ? `?ars=${ars}` : '';
+    return this.json(`/applications${place}`, { method: 'POST', headers, body: JSON.stringify(body) });
   }
 
   async upload(submissionId: string, attachmentId: string, jwe: string): Promise<void> {
@@ -200,6 +202,7 @@ export class FitConnectClient {
         serviceType: { name: app.serviceName, identifier: `urn:de:fim:leika:leistung:${app.leikaKey}` },
       },
       app.idempotencyKey,
+      app.ars,
     );
     const sent: Sent = {
       ...announced,

@@ -33,7 +33,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::catalogue::pass;
-use crate::destination::{destination, form_facts, handed_out, FormFacts};
+use crate::destination::{destination, form_facts, handed_out, name_at_place, FormFacts};
 use crate::error::{RelayError, UpstreamError};
 use crate::records::{self, Record};
 use crate::reference;
@@ -278,9 +278,19 @@ async fn announce(
     State(st): State<RelayState>,
     Citizen(s): Citizen,
     headers: HeaderMap,
+    RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Result<Response, RelayError> {
     let extra = idempotency(&headers, &s.sub)?;
+    // `?ars=`: the citizen's place, so that the record names the authority
+    // there ("Steueramt Köln") and the destination is checked to serve it.
+    let place = crate::catalogue::params(q.as_deref(), &["ars"])?
+        .into_iter()
+        .find(|(k, _)| k == "ars")
+        .map(|(_, v)| v);
+    if place.as_deref().is_some_and(|a| !crate::offer::is_place(a)) {
+        return Err(RelayError::BadRequest("ars is not a 12-digit ARS".into()));
+    }
     let a: Announcement = serde_json::from_slice(&body)
         .map_err(|e| RelayError::BadRequest(format!("announcement: {e}")))?;
     if !is_uuid(&a.destination_id) {
@@ -292,6 +302,10 @@ async fn announce(
             "the destination does not offer this service".into(),
         ));
     }
+    let destination_name = match (&place, leika_of(&a.service_type.identifier)) {
+        (Some(ars), Some(leika)) => name_at_place(&st, leika, ars, &a.destination_id).await?,
+        _ => d.name.clone(),
+    };
     let form = match &d.schema_file {
         Some(f) => form_facts(&st, f).await?,
         None => FormFacts::default(),
@@ -326,7 +340,7 @@ async fn announce(
             submission_id: ids.submission_id,
             case_id: ids.case_id,
             destination_id: a.destination_id,
-            destination_name: d.name,
+            destination_name,
             service_name: a.service_type.name,
             service_identifier: a.service_type.identifier,
             level,
@@ -345,6 +359,13 @@ async fn announce(
         return with_reference(&answer, resp, &minted);
     }
     Ok(resp)
+}
+
+/// The LeiKa key of `urn:de:fim:leika:leistung:<14 digits>`.
+fn leika_of(identifier: &str) -> Option<&str> {
+    identifier
+        .strip_prefix("urn:de:fim:leika:leistung:")
+        .filter(|k| k.len() == 14 && k.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// FIT-Connect's JSON `answer` with the relay's `senderReference` added

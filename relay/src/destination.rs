@@ -64,6 +64,43 @@ pub async fn destination(state: &RelayState, id: &str) -> Result<Destination, Re
     })
 }
 
+/// The name FIT-Connect's routes give `destination_id` for the service
+/// with LeiKa key `leika` at `ars` (the authority at the citizen's place,
+/// e.g. "Steueramt Köln"). 400 when the destination does not serve there.
+pub async fn name_at_place(
+    state: &RelayState,
+    leika: &str,
+    ars: &str,
+    destination_id: &str,
+) -> Result<String, RelayError> {
+    let a = state
+        .shared
+        .fitconnect
+        .get(&format!(
+            "/routes?leikaKey={}&ars={}",
+            url_encode(leika),
+            url_encode(ars)
+        ))
+        .await?;
+    if !(200..300).contains(&a.status) {
+        return Err(UpstreamError::Status {
+            status: a.status,
+            retry_after: a.retry_after,
+        }
+        .into());
+    }
+    let v: Value =
+        serde_json::from_slice(&a.body).map_err(|e| malformed(format!("routes: {e}")))?;
+    v["routes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["destinationId"].as_str() == Some(destination_id))
+        .and_then(|r| r["destinationName"].as_str())
+        .map(str::to_string)
+        .ok_or_else(|| RelayError::BadRequest("the destination does not serve this place".into()))
+}
+
 /// What the relay reads from a form's schema: the account attributes it
 /// takes over (`x-prefill`), the level it needs (`x-level`) and the prefix
 /// of its references (`x-reference-prefix`, see `crate::reference`).

@@ -49,6 +49,8 @@ async fn a_submission_goes_through_the_relay_and_stays_the_citizens_own() {
         .as_str()
         .unwrap()
         .to_string();
+    // The route names the authority at the place.
+    assert_eq!(r.json()["routes"][0]["destinationName"], "Steueramt Hilden");
     let d = b
         .get(&format!("{base}/submission/destinations/{dest}"))
         .await
@@ -68,7 +70,30 @@ async fn a_submission_goes_through_the_relay_and_stays_the_citizens_own() {
         "serviceType": {"name": "Hundesteuer anmelden", "identifier": format!("urn:de:fim:leika:leistung:{HUND}")},
     })
     .to_string();
-    let first = announce(&mut b, &base, &announcement).await;
+    // Announced for a place the destination does not serve: refused
+    // before FIT-Connect hears of it.
+    let r = b
+        .send_body(
+            Method::POST,
+            &format!("{base}/applications?ars=091620000000"),
+            &[
+                ("buergeramt-api", "1"),
+                ("idempotency-key", "relay-test-elsewhere"),
+            ],
+            "application/json",
+            announcement.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let first = b
+        .send_body(
+            Method::POST,
+            &format!("{base}/applications?ars={HILDEN}"),
+            &[("buergeramt-api", "1"), ("idempotency-key", "relay-test-1")],
+            "application/json",
+            announcement.as_bytes().to_vec(),
+        )
+        .await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
     assert_eq!(first.headers["cache-control"], "no-store");
     let again = announce(&mut b, &base, &announcement).await;
@@ -95,6 +120,11 @@ async fn a_submission_goes_through_the_relay_and_stays_the_citizens_own() {
     assert_eq!(
         list.json()["submissions"][0]["senderReference"],
         reference.as_str()
+    );
+    // The record names the authority at the citizen's place.
+    assert_eq!(
+        list.json()["submissions"][0]["destinationName"],
+        "Steueramt Hilden"
     );
     let ev = b.get(&format!("{base}/cases/{case}/events")).await;
     assert_eq!(ev.status, StatusCode::OK, "{}", ev.body);

@@ -114,6 +114,19 @@ fn build() -> Result<Vec<Destination>, String> {
     Ok(out)
 }
 
+/// The name of the place with this ARS in the PVOG seed.
+fn place_name(ars: &str) -> Option<&'static str> {
+    static NAMES: OnceLock<std::collections::HashMap<String, String>> = OnceLock::new();
+    NAMES
+        .get_or_init(|| {
+            crate::pvog::model::build_from_seed()
+                .map(|d| d.places.into_iter().map(|p| (p.ars, p.name)).collect())
+                .unwrap_or_default()
+        })
+        .get(ars)
+        .map(String::as_str)
+}
+
 /// A stable UUID (version 5 layout) from a name.
 fn uuid_from(name: &str) -> String {
     let h = Sha256::digest(name.as_bytes());
@@ -157,11 +170,23 @@ impl Destination {
         json!({"idBundMailbox": {}, "eMail": {"usePgp": false}})
     }
 
-    /// One entry of `GET /routes`.
-    pub fn route_json(&self, base: &str, keys: &Keys) -> Value {
+    /// The authority that receives it at `ars`: "Steueramt Köln" for a
+    /// municipal service at a known place, else the destination's name.
+    /// (Simplified: one destination serves every place of its regions; a
+    /// real one belongs to one authority. docs/backends.md.)
+    pub fn name_at(&self, ars: &str) -> String {
+        match (self.level.as_str(), place_name(ars)) {
+            ("kommune", Some(place)) => format!("{} {place}", self.authority),
+            ("bund", _) => self.authority.clone(),
+            _ => self.name.clone(),
+        }
+    }
+
+    /// One entry of `GET /routes?ars=`.
+    pub fn route_json(&self, base: &str, keys: &Keys, ars: &str) -> Value {
         json!({
             "destinationId": self.id,
-            "destinationName": self.name,
+            "destinationName": self.name_at(ars),
             "destinationParameters": {
                 "status": "active",
                 "submissionUrl": base,

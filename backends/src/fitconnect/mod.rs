@@ -155,7 +155,7 @@ async fn routes(
         .map_err(internal)?
         .iter()
         .filter(|d| d.leika == leika && d.serves(&ars))
-        .map(|d| d.route_json(&base, &keys))
+        .map(|d| d.route_json(&base, &keys, &ars))
         .collect();
     Ok(axum::Json(
         json!({"count": found.len(), "totalCount": found.len(), "offset": 0, "routes": found}),

@@ -173,14 +173,16 @@ impl Backends {
     /// Announces a submission with an `Idempotency-Key`: the same key
     /// answers with the same submission, so a retry never makes a second
     /// application.
+    /// `ars`: the citizen's place (the relay records the authority there).
     pub async fn announce(
         &self,
         idempotency_key: &str,
+        ars: &str,
         body: &Announcement,
     ) -> Result<Announced, ApiError> {
         send_json(
             "POST",
-            &self.url("applications"),
+            &self.url(&format!("applications?ars={}", url_encode(ars))),
             body,
             Some(idempotency_key),
         )

@@ -161,6 +161,7 @@ pub async fn send(
         let announced = backends
             .announce(
                 &sending.idempotency_key,
+                &loaded.ars,
                 &Announcement {
                     destination_id: sending.destination_id.clone(),
                     announced_attachments: sending.attachment_ids.clone(),
