@@ -96,7 +96,7 @@ test('Hundesteuer: two dogs, a listed breed with its certificate, sent encrypted
   await expectNoAxeViolations(page);
   await page.goto('/konto');
   const disclosed = page.getByRole('region', { name: 'Übermittelte Daten' });
-  await expect(disclosed).toContainText('Steueramt (kommunal) – Hundesteuer anmelden');
+  await expect(disclosed).toContainText('Steueramt Köln');
   await expect(disclosed).toContainText('Vorname');
 
   // Only ciphertext at rest.
@@ -250,6 +250,8 @@ test('Wohnsitz anmelden (Level-4): verified data locked, a person moving along, 
   await vorname.focus();
   await page.keyboard.type('XYZ');
   await expect(vorname).toHaveValue('Erika');
+  // The eID's nationality code reads as a word.
+  await expect(page.getByLabel('Staatsangehörigkeit')).toHaveValue('deutsch (D)');
   await expectNoAxeViolations(page);
   await next(page);
 
@@ -280,9 +282,12 @@ test('Wohnsitz anmelden (Level-4): verified data locked, a person moving along, 
   await page.getByLabel(/Wohnungsgeberbestätigung/).setInputFiles(pdf('wohnungsgeber.pdf', 'VERMIETER-BESTAETIGT'));
   await expect(page.getByText(/Ausgewählt: wohnungsgeber\.pdf/)).toBeVisible();
   await next(page);
+  await expect(page.getByText('deutsch (D)', { exact: true })).toBeVisible();
   const { submission } = await sendAndConfirm(page);
   const seen = await authorityView(page, submission);
   expect(seen.data.F60000228).toBe('Erika');
+  // The authority gets the eID's code, not the words.
+  expect(seen.data.F60000231).toBe('D');
   expect(seen.data.G99500004).toEqual([
     { F60000228: 'Max', F60000227: 'Mustermann', F60000229: '2010-02-02', F99500005: 'Kind' },
   ]);

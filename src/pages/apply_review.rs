@@ -198,6 +198,16 @@ pub fn ApplyReview() -> impl IntoView {
                                                 let label_text = label.get(english(i18n)).to_string();
                                                 let change = format!("{step_href}#{}", element_id(&target));
                                                 let not_given = value == Shown::NotGiven;
+                                                // An account code as words ("deutsch (D)"), while unchanged.
+                                                let value = match &value {
+                                                    Shown::Text(t) => apply
+                                                        .prefilled
+                                                        .with_untracked(|p| p.get(&target).filter(|p| p.value == *t).cloned())
+                                                        .and_then(|p| crate::domain::form::prefill::readable(&p.attribute, t, english(i18n)))
+                                                        .map(Shown::Text)
+                                                        .unwrap_or(value),
+                                                    _ => value,
+                                                };
                                                 view! {
                                                     <div class=format!("kern-description-list-item apply-depth-{depth}")>
                                                         <dt class="kern-description-list-item__key">{label_text.clone()}</dt>

@@ -195,8 +195,15 @@ fn field_view(ctx: FieldCtx, f: Arc<Field>, parent: String) -> AnyView {
             let pre = prefill_of(ctx, &path);
             let locked = pre.as_ref().is_some_and(|p| p.locked);
             let ac = autocomplete(pre.as_ref().map(|p| p.attribute.as_str()), None);
+            // A locked value is never typed over: it may read as words
+            // ("deutsch (D)"); the answer keeps the account's value.
+            let english = crate::components::apply::messages::english(i18n);
+            let value = pre
+                .as_ref()
+                .filter(|p| p.locked)
+                .and_then(|p| crate::domain::form::prefill::readable(&p.attribute, &p.value, english))
+                .unwrap_or_else(|| initial(ctx, &path));
             let (desc, ids) = describe(ctx, &id, hint_text, pre, error);
-            let value = initial(ctx, &path);
             let long = rules.max_len.is_some_and(|m| m > 200);
             let p2 = path.clone();
             let on_input =

@@ -36,6 +36,37 @@ pub fn any_locked_under(prefilled: &BTreeMap<String, Prefilled>, top_ids: &[Stri
     })
 }
 
+/// An account value as a person reads it: the eID's nationality is an
+/// ICAO code ("D"), shown as "deutsch (D)". The value sent stays the code.
+pub fn readable(attribute: &str, value: &str, english: bool) -> Option<String> {
+    if attribute != "nationality" {
+        return None;
+    }
+    const NAMES: &[(&str, &str, &str)] = &[
+        ("D", "deutsch", "German"),
+        ("A", "österreichisch", "Austrian"),
+        ("B", "belgisch", "Belgian"),
+        ("CH", "schweizerisch", "Swiss"),
+        ("E", "spanisch", "Spanish"),
+        ("F", "französisch", "French"),
+        ("GR", "griechisch", "Greek"),
+        ("HR", "kroatisch", "Croatian"),
+        ("I", "italienisch", "Italian"),
+        ("NL", "niederländisch", "Dutch"),
+        ("P", "portugiesisch", "Portuguese"),
+        ("PL", "polnisch", "Polish"),
+        ("RO", "rumänisch", "Romanian"),
+        ("SYR", "syrisch", "Syrian"),
+        ("TUR", "türkisch", "Turkish"),
+        ("UA", "ukrainisch", "Ukrainian"),
+    ];
+    let code = value.trim();
+    NAMES
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(c, de, en)| format!("{} ({c})", if english { en } else { de }))
+}
+
 /// Whether a value with this provenance is locked in a form of this level.
 pub fn locks(form_level: TrustLevel, provenance: Provenance) -> bool {
     form_level == TrustLevel::Level4 && provenance == Provenance::EidVerified
@@ -185,5 +216,19 @@ mod locked_tests {
         assert!(!any_locked_under(&p, &[]));
         p.insert("F3".to_string(), entry(true));
         assert!(any_locked_under(&p, &["F3".into(), "F4".into()]));
+    }
+
+    #[test]
+    fn nationality_codes_read_as_words() {
+        assert_eq!(
+            readable("nationality", "D", false).as_deref(),
+            Some("deutsch (D)")
+        );
+        assert_eq!(
+            readable("nationality", " TUR ", true).as_deref(),
+            Some("Turkish (TUR)")
+        );
+        assert_eq!(readable("nationality", "XYZ", false), None);
+        assert_eq!(readable("givenName", "D", false), None);
     }
 }
