@@ -105,6 +105,8 @@ test.describe('Leistungen finden', () => {
     await expect(page.getByRole('heading', { level: 1 })).toBeFocused();
     await expect(page.getByRole('heading', { level: 1 })).toHaveText(/Hundesteuer/);
     await expect(page.getByRole('heading', { name: 'Was Sie brauchen' })).toBeVisible();
+    // The certificate only for listed breeds, said so.
+    await expect(page.getByText(/^als Datei: Sachkundenachweis \(nur wenn Sie „Gefährlicher Hund oder Hund bestimmter Rasse .*“ mit Ja beantworten\)$/)).toBeVisible();
 
     // Kindergeld: the Familienkasse's own Onlinedienst (invented here).
     await page.goto(`/suche?q=kindergeld&ort=${KOELN_ARS}`);

@@ -180,11 +180,26 @@ fn BlockedView(blocked: Blocked) -> impl IntoView {
     }
 }
 
-/// Labels of the files a form can ask for (for "Was Sie brauchen").
-fn attachment_labels(fields: &[Field], english: bool, out: &mut Vec<String>) {
+/// The files a form can ask for (for "Was Sie brauchen"): each label, and
+/// for a file asked only in some cases (`x-show-if`) the label of the
+/// question it depends on.
+fn attachment_labels(fields: &[Field], english: bool, out: &mut Vec<(String, Option<String>)>) {
     for f in fields {
         match &f.kind {
-            Kind::Attachment { .. } => out.push(f.label.get(english).to_string()),
+            Kind::Attachment { .. } => {
+                // "… (nur wenn Sie „…“ mit Ja beantworten)": a yes/no question.
+                let condition = f
+                    .show_if
+                    .as_ref()
+                    .filter(|c| c.equals == serde_json::Value::Bool(true))
+                    .and_then(|c| {
+                        fields
+                            .iter()
+                            .find(|s| s.id == c.field)
+                            .map(|s| s.label.get(english).to_string())
+                    });
+                out.push((f.label.get(english).to_string(), condition));
+            }
             Kind::Group(c) | Kind::Repeat { fields: c, .. } => attachment_labels(c, english, out),
             _ => {}
         }
@@ -285,8 +300,13 @@ pub fn ApplyStart() -> impl IntoView {
             <h2 class="kern-heading-medium" id="brauchen-titel">{t!(i18n, apply.need_title)}</h2>
             <ul class="kern-list">
                 <li>{move || t_string!(i18n, apply.need_login).to_string()}</li>
-                {files.into_iter().map(|f| view! {
-                    <li>{move || t_string!(i18n, apply.need_file).replace("{file}", &f)}</li>
+                {files.into_iter().map(|(f, condition)| view! {
+                    <li>
+                        {move || t_string!(i18n, apply.need_file).replace("{file}", &f)}
+                        {condition.clone().map(|c| view! {
+                            " " {move || t_string!(i18n, apply.need_file_if).replace("{condition}", &c)}
+                        })}
+                    </li>
                 }).collect_view()}
             </ul>
             <h3 class="kern-heading-small">{t!(i18n, apply.steps_title)}</h3>
