@@ -201,7 +201,9 @@ fn field_view(ctx: FieldCtx, f: Arc<Field>, parent: String) -> AnyView {
             let value = pre
                 .as_ref()
                 .filter(|p| p.locked)
-                .and_then(|p| crate::domain::form::prefill::readable(&p.attribute, &p.value, english))
+                .and_then(|p| {
+                    crate::domain::form::prefill::readable(&p.attribute, &p.value, english)
+                })
                 .unwrap_or_else(|| initial(ctx, &path));
             let (desc, ids) = describe(ctx, &id, hint_text, pre, error);
             let long = rules.max_len.is_some_and(|m| m > 200);
