@@ -2,6 +2,7 @@
 //! stand-in backends: facts that every side must agree on, kept once.
 //!
 //! * [`attestation`]: the claims the relay signs for the authority.
+//! * [`calendar`]: dates from and to days since 1970 (no date library).
 //! * [`trust`]: the BundID trust levels (`STORK-QAA-Level-1|3|4`).
 //! * [`encoding`]: percent-encoding of URL components and UUID formatting.
 //! * [`limits`]: size and count limits that the app and the servers enforce.
@@ -17,6 +18,7 @@
 #![forbid(unsafe_code)]
 
 pub mod attestation;
+pub mod calendar;
 pub mod config;
 pub mod encoding;
 pub mod limits;

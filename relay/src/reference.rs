@@ -87,17 +87,7 @@ pub fn is_reference(s: &str) -> bool {
 /// turns at midnight local time, which is 23:00 UTC on 31 December).
 pub fn year_in_germany(unix: i64) -> i32 {
     // 1 January is always in winter time (UTC+1).
-    let local = unix + 3600;
-    let days = local.div_euclid(86_400);
-    // Civil from days (Howard Hinnant's algorithm), year only.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + if month <= 2 { 1 } else { 0 };
+    let (year, _, _) = contract::calendar::civil_from_days((unix + 3600).div_euclid(86_400));
     year as i32
 }
 
