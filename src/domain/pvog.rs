@@ -126,23 +126,6 @@ pub struct OrganisationRef {
     pub role: Option<String>,
 }
 
-/// An online service through which a service can be applied for.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OnlineService {
-    #[serde(default)]
-    pub id: String,
-    #[serde(default)]
-    pub title: String,
-    #[serde(default)]
-    pub uri: Option<String>,
-    #[serde(default)]
-    pub vertrauensniveau: Option<String>,
-    /// Invented by the stand-in (an Onlinedienst that does not exist).
-    #[serde(default)]
-    pub sample_data: bool,
-}
-
 /// `GET /v6/servicedescriptions/{id}/detail?ars=`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -179,8 +162,9 @@ pub struct ServiceDetail {
     pub location: Option<PlaceRef>,
     #[serde(default)]
     pub organisations: Vec<OrganisationRef>,
+    /// PVOG's online services of the service at the place.
     #[serde(default)]
-    pub online_services: Vec<OnlineService>,
+    pub online_services: Vec<OnlineLink>,
     /// The relay's answer how the service can be applied for at the place
     /// (only with a place).
     #[serde(default)]
@@ -193,19 +177,9 @@ impl ServiceDetail {
     /// How the service can be applied for at the place: the relay's
     /// `offer`, or (from an older relay) what PVOG's links say.
     pub fn offer(&self) -> Offer {
-        self.offer.clone().unwrap_or_else(|| {
-            let links: Vec<OnlineLink> = self
-                .online_services
-                .iter()
-                .map(|o| OnlineLink {
-                    title: o.title.clone(),
-                    uri: o.uri.clone(),
-                    vertrauensniveau: o.vertrauensniveau.clone(),
-                    sample_data: o.sample_data,
-                })
-                .collect();
-            Offer::decide(None, &links)
-        })
+        self.offer
+            .clone()
+            .unwrap_or_else(|| Offer::decide(None, &self.online_services))
     }
 
     /// The authority to show: the "zuständige Stelle" if one is marked,
