@@ -27,14 +27,16 @@ pub struct Destination {
     pub schema_file: Option<String>,
 }
 
-pub async fn destination(state: &RelayState, id: &str) -> Result<Destination, RelayError> {
-    let a = state
-        .shared
-        .fitconnect
-        .get(&format!("/v1/destinations/{}", url_encode(id)))
-        .await?;
+/// FIT-Connect's JSON answer at `path` (`what` names it in errors); 404 is
+/// `None`.
+pub(crate) async fn fitconnect_json(
+    state: &RelayState,
+    path: &str,
+    what: &str,
+) -> Result<Option<Value>, RelayError> {
+    let a = state.shared.fitconnect.get(path).await?;
     if a.status == 404 {
-        return Err(RelayError::BadRequest("unknown destination".into()));
+        return Ok(None);
     }
     if !(200..300).contains(&a.status) {
         return Err(UpstreamError::Status {
@@ -43,8 +45,16 @@ pub async fn destination(state: &RelayState, id: &str) -> Result<Destination, Re
         }
         .into());
     }
-    let v: Value =
-        serde_json::from_slice(&a.body).map_err(|e| malformed(format!("destination: {e}")))?;
+    serde_json::from_slice(&a.body)
+        .map(Some)
+        .map_err(|e| malformed(format!("{what}: {e}")))
+}
+
+pub async fn destination(state: &RelayState, id: &str) -> Result<Destination, RelayError> {
+    let path = format!("/v1/destinations/{}", url_encode(id));
+    let v = fitconnect_json(state, &path, "destination")
+        .await?
+        .ok_or_else(|| RelayError::BadRequest("unknown destination".into()))?;
     let text = |v: &Value| v.as_str().map(str::to_string);
     let services = v["services"].as_array().cloned().unwrap_or_default();
     Ok(Destination {
@@ -73,24 +83,14 @@ pub async fn name_at_place(
     ars: &str,
     destination_id: &str,
 ) -> Result<String, RelayError> {
-    let a = state
-        .shared
-        .fitconnect
-        .get(&format!(
-            "/routes?leikaKey={}&ars={}",
-            url_encode(leika),
-            url_encode(ars)
-        ))
-        .await?;
-    if !(200..300).contains(&a.status) {
-        return Err(UpstreamError::Status {
-            status: a.status,
-            retry_after: a.retry_after,
-        }
-        .into());
-    }
-    let v: Value =
-        serde_json::from_slice(&a.body).map_err(|e| malformed(format!("routes: {e}")))?;
+    let path = format!(
+        "/routes?leikaKey={}&ars={}",
+        url_encode(leika),
+        url_encode(ars)
+    );
+    let v = fitconnect_json(state, &path, "routes")
+        .await?
+        .unwrap_or_default();
     v["routes"]
         .as_array()
         .into_iter()
@@ -112,20 +112,13 @@ pub struct FormFacts {
 }
 
 pub async fn form_facts(state: &RelayState, file: &str) -> Result<FormFacts, RelayError> {
-    let a = state
-        .shared
-        .fitconnect
-        .get(&format!("/schemas/{}", url_encode(file)))
-        .await?;
-    if !(200..300).contains(&a.status) {
-        return Err(UpstreamError::Status {
-            status: a.status,
-            retry_after: a.retry_after,
-        }
-        .into());
-    }
-    let schema: Value =
-        serde_json::from_slice(&a.body).map_err(|e| malformed(format!("schema: {e}")))?;
+    let path = format!("/schemas/{}", url_encode(file));
+    let schema = fitconnect_json(state, &path, "schema")
+        .await?
+        .ok_or(UpstreamError::Status {
+            status: 404,
+            retry_after: None,
+        })?;
     let mut prefilled = BTreeSet::new();
     collect_prefill(&schema, 0, &mut prefilled);
     Ok(FormFacts {

@@ -8,7 +8,6 @@ use contract::encoding::url_encode;
 use contract::offer::{Offer, OnlineLink};
 use serde_json::Value;
 
-use crate::upstream::Call;
 use crate::RelayState;
 
 /// Most online services of one detail that are read.
@@ -41,22 +40,13 @@ pub async fn has_route(state: &RelayState, leika: &str, ars: &str) -> Option<boo
         url_encode(leika),
         url_encode(ars)
     );
-    let a = match state.shared.fitconnect.call(Call::get(&path)).await {
-        Ok(a) => a,
+    match crate::destination::fitconnect_json(state, &path, "routes").await {
+        Ok(v) => v.and_then(|v| v["routes"].as_array().map(|r| !r.is_empty())),
         Err(e) => {
-            tracing::warn!(error = %e, "routes for the offer: FIT-Connect not reachable");
-            return None;
+            tracing::warn!(error = %e, "routes for the offer: FIT-Connect not asked");
+            None
         }
-    };
-    if !(200..300).contains(&a.status) {
-        tracing::warn!(
-            status = a.status,
-            "routes for the offer: FIT-Connect refused"
-        );
-        return None;
     }
-    let v: Value = serde_json::from_slice(&a.body).ok()?;
-    v["routes"].as_array().map(|r| !r.is_empty())
 }
 
 /// The offer at `ars` for the PVOG service `detail`.
