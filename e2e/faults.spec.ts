@@ -525,6 +525,8 @@ const CALLS: Call[] = [
   {
     name: 'event keys',
     url: '**/api/v1/submission/jwks',
+    // Asked only after the list and each case's events (see 'case events').
+    wait: 20_000,
     open: (p) => gotoAndWait(p, '/antraege'),
     faults: CORE,
     advice: Object.fromEntries(ALL.map((f) => [f, f === 'extra' ? null : /nicht auf Echtheit geprüft/])),
@@ -623,7 +625,7 @@ const SEND_CALLS: Call[] = [
   },
   {
     name: 'announce',
-    url: /\/api\/v1\/applications$/,
+    url: /\/api\/v1\/applications(\?[^/]*)?$/,
     method: 'POST',
     retried: true, // it carries an Idempotency-Key
     oneTab: (p) => openReview(p, WAHL),
@@ -687,7 +689,7 @@ test('a destination that is not active: clear message, nothing announced, draft 
   });
   let announced = 0;
   page.on('request', (r) => {
-    if (r.method() === 'POST' && /\/api\/v1\/applications$/.test(r.url())) announced++;
+    if (r.method() === 'POST' && /\/api\/v1\/applications(\?[^/]*)?$/.test(r.url())) announced++;
   });
   await send(page);
   await expect(notice(page, /nimmt gerade keine Online-Anträge an/)).toBeVisible();
