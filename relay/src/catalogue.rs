@@ -170,16 +170,16 @@ async fn detail(
 
 /// PVOG's JSON answer at `path`.
 async fn fetch_json(state: &RelayState, path: &str) -> Result<serde_json::Value, RelayError> {
-    let a = state.shared.pvog.get(path).await?;
-    if !(200..300).contains(&a.status) {
-        return Err(UpstreamError::Status {
-            status: a.status,
-            retry_after: a.retry_after,
-        }
-        .into());
-    }
-    serde_json::from_slice(&a.body)
-        .map_err(|_| UpstreamError::Malformed("catalogue answer is not JSON".into()).into())
+    let not_found = UpstreamError::Status {
+        status: 404,
+        retry_after: None,
+    };
+    Ok(state
+        .shared
+        .pvog
+        .get_json(path, "catalogue answer")
+        .await?
+        .ok_or(not_found)?)
 }
 
 /// `GET /api/v1/catalogue/services/by-leika?leikaIds=&ars=` → `/v3/servicedescriptions/leikaid`

@@ -15,10 +15,6 @@ use crate::catalogue::segment;
 use crate::error::{RelayError, UpstreamError};
 use crate::RelayState;
 
-fn malformed(what: impl std::fmt::Display) -> RelayError {
-    RelayError::Upstream(UpstreamError::Malformed(what.to_string()))
-}
-
 /// What the relay needs to know of a destination.
 pub struct Destination {
     pub name: String,
@@ -34,20 +30,7 @@ pub(crate) async fn fitconnect_json(
     path: &str,
     what: &str,
 ) -> Result<Option<Value>, RelayError> {
-    let a = state.shared.fitconnect.get(path).await?;
-    if a.status == 404 {
-        return Ok(None);
-    }
-    if !(200..300).contains(&a.status) {
-        return Err(UpstreamError::Status {
-            status: a.status,
-            retry_after: a.retry_after,
-        }
-        .into());
-    }
-    serde_json::from_slice(&a.body)
-        .map(Some)
-        .map_err(|e| malformed(format!("{what}: {e}")))
+    Ok(state.shared.fitconnect.get_json(path, what).await?)
 }
 
 pub async fn destination(state: &RelayState, id: &str) -> Result<Destination, RelayError> {

@@ -148,6 +148,28 @@ impl Upstream {
         self.call(Call::get(path_and_query)).await
     }
 
+    /// `GET` of a JSON document: `None` for 404, an error for any other
+    /// non-2xx status or a body that is not JSON (`what` names it).
+    pub async fn get_json(
+        &self,
+        path_and_query: &str,
+        what: &str,
+    ) -> Result<Option<serde_json::Value>, UpstreamError> {
+        let a = self.get(path_and_query).await?;
+        if a.status == 404 {
+            return Ok(None);
+        }
+        if !(200..300).contains(&a.status) {
+            return Err(UpstreamError::Status {
+                status: a.status,
+                retry_after: a.retry_after,
+            });
+        }
+        serde_json::from_slice(&a.body)
+            .map(Some)
+            .map_err(|e| UpstreamError::Malformed(format!("{what}: {e}")))
+    }
+
     /// Any call with the service token; a 401 renews the token once.
     pub async fn call(&self, c: Call<'_>) -> Result<Answer, UpstreamError> {
         let url = format!("{}{}", self.service.base_url, c.path_and_query);
