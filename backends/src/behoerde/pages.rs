@@ -351,10 +351,18 @@ pub async fn inbox(
     };
     let mut groups: Vec<(String, Vec<String>)> = Vec::new();
     for e in &entries {
-        let latest = match crate::zbp::application_statuses(&state, &e.submission_id).await {
-            Ok(s) => s.last().map(|x| x.status.clone()),
+        let statuses = match crate::zbp::application_statuses(&state, &e.submission_id).await {
+            Ok(s) => s,
             Err(err) => return error_page(&site, Some(&clerk), &err),
         };
+        let latest = statuses.last().map(|x| x.status.clone());
+        // The short reference the citizen also sees (`HST-2026-000042`),
+        // else FIT-Connect's caseId.
+        let reference = statuses
+            .iter()
+            .rev()
+            .find_map(|x| x.reference.clone().filter(|r| !r.trim().is_empty()))
+            .unwrap_or_else(|| e.case_id.clone());
         let d = crate::fitconnect::destinations::by_id(&e.destination_id)
             .ok()
             .flatten();
@@ -366,11 +374,11 @@ pub async fn inbox(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><a class=\"kern-link\" href=\"/behoerde/antraege/{}\">Antrag {} öffnen</a></td></tr>",
             when(e.submitted_at),
             escape(service),
-            escape(&e.case_id),
+            escape(&reference),
             fit_status(&e.status),
             app_status(latest.as_deref()),
             escape(&e.submission_id),
-            escape(&e.case_id),
+            escape(&reference),
         );
         match groups.iter_mut().find(|(d, _)| *d == dest) {
             Some((_, rows)) => rows.push(row),
@@ -388,7 +396,7 @@ pub async fn inbox(
     for (dest, rows) in groups {
         body.push_str(&format!(
             "<h2 class=\"kern-heading-medium\">{}</h2><table class=\"kern-table bh-table\"><thead><tr><th scope=\"col\">Eingang</th><th scope=\"col\">Leistung</th>\
-<th scope=\"col\">Aktenzeichen</th><th scope=\"col\">FIT-Connect</th><th scope=\"col\">Bearbeitungsstand</th><th scope=\"col\">Aktion</th></tr></thead><tbody>{}</tbody></table>",
+<th scope=\"col\">Vorgangsnummer</th><th scope=\"col\">FIT-Connect</th><th scope=\"col\">Bearbeitungsstand</th><th scope=\"col\">Aktion</th></tr></thead><tbody>{}</tbody></table>",
             escape(&dest),
             rows.join("")
         ));
