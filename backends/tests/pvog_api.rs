@@ -354,6 +354,30 @@ async fn english_detail_falls_back_per_field() {
         d["costs"].is_string(),
         "German fallback for untranslated fields"
     );
+    // Each text module says its language: the translated description is
+    // English and holds no German paragraph; the untranslated modules say
+    // German, so the app can mark them (WCAG 3.1.2).
+    let lang_of = |kind: &str| {
+        d["details"]
+            .as_array()
+            .and_then(|a| a.iter().find(|m| m["type"] == kind))
+            .map(|m| (m["lang"].clone(), m["text"].as_str().unwrap_or("").to_string()))
+    };
+    let (lang, text) = lang_of("description").expect("a description");
+    assert_eq!(lang, "en", "{text}");
+    assert!(!text.contains(" Sie "), "German text in an English module: {text}");
+    for kind in ["eligibility", "costs", "legalBasis"] {
+        assert_eq!(lang_of(kind).expect(kind).0, "de", "{kind}");
+    }
+    assert_eq!(lang_of("procedure").expect("procedure").0, "en");
+    let (_, de) = get(&format!(
+        "/pvog/v6/servicedescriptions/{WOHNSITZ}/detail?ars={KOELN}&lang=de"
+    ))
+    .await;
+    assert_eq!(de["lang"], "de");
+    assert!(de["details"]
+        .as_array()
+        .is_some_and(|a| a.iter().all(|m| m["lang"] == "de")));
 }
 
 fn walk_strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {

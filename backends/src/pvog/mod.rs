@@ -141,6 +141,15 @@ impl Lang {
             Lang::En => "en",
         }
     }
+    /// The language a text comes out in: English only where there is an
+    /// English version.
+    fn of(self, en: &str) -> Lang {
+        if self == Lang::En && !en.is_empty() {
+            Lang::En
+        } else {
+            Lang::De
+        }
+    }
     fn pick<'a>(self, de: &'a str, en: &'a str) -> &'a str {
         if self == Lang::En && !en.is_empty() {
             en
@@ -300,7 +309,7 @@ fn summary_json(p: &Pvog, s: &Service, place: Option<&Place>, lang: Lang) -> Val
         "lebenslagen": s.lebenslagen,
         "online": online.is_some(),
         "trustLevel": online.map(|o| o.trust_level.as_str()),
-        "lang": lang.code(),
+        "lang": lang.of(&s.name_en).code(),
     })
 }
 
@@ -410,15 +419,32 @@ fn detail_title(kind: &str, lang: Lang) -> &'static str {
 
 fn details(s: &Service, lang: Lang, online: bool, authority: Option<&Authority>) -> Vec<Value> {
     let mut out = Vec::new();
-    let mut push = |kind: &str, html: String| {
-        out.push(json!({"type": kind, "title": detail_title(kind, lang), "text": html}));
+    // Each text module says its language (XZuFi's `languageCode`): the seed
+    // has English only for name and summary, so the other modules are
+    // German in either language, and the app marks them `lang="de"`.
+    let mut push_in = |kind: &str, text_lang: Lang, html: String| {
+        out.push(json!({
+            "type": kind,
+            "title": detail_title(kind, lang),
+            "text": html,
+            "lang": text_lang.code(),
+        }));
     };
-    let summary = lang.pick(&s.summary, &s.summary_en);
-    let mut description = format!("<p>{}</p>", escape_text(summary));
-    if !s.description_html.is_empty() {
+    let summary_lang = lang.of(&s.summary_en);
+    let mut description = format!(
+        "<p>{}</p>",
+        escape_text(lang.pick(&s.summary, &s.summary_en))
+    );
+    // The longer German description has no English version: not mixed into
+    // an English module.
+    if summary_lang == Lang::De && !s.description_html.is_empty() {
         description.push_str(&s.description_html);
     }
-    push("description", description);
+    push_in("description", summary_lang, description);
+    let mut push = |kind: &str, html: String| {
+        let text_lang = if kind == "procedure" { lang } else { Lang::De };
+        push_in(kind, text_lang, html)
+    };
     push(
         "eligibility",
         format!("<p>{}</p>", escape_text(&s.eligibility)),
@@ -494,7 +520,7 @@ async fn service_detail(
             "id": o.id, "title": o.title, "uri": o.uri, "vertrauensniveau": o.trust_level,
             "sampleData": o.sample_data,
         })).collect::<Vec<_>>(),
-        "lang": lang.code(),
+        "lang": lang.of(&s.name_en).code(),
     })))
 }
 
