@@ -153,8 +153,8 @@ fn Authority(unit: OrganisationUnit) -> impl IntoView {
         <article class="kern-card authority-card">
             <div class="kern-card__container">
                 <div class="kern-card__header">
-                    <h3 class="kern-title">{unit.title.clone()}</h3>
-                    {unit.authority_type.clone().map(|t| view! { <p class="kern-body kern-body--muted">{t}</p> })}
+                    <h3 class="kern-title" lang="de">{unit.title.clone()}</h3>
+                    {unit.authority_type.clone().map(|t| view! { <p class="kern-body kern-body--muted" lang="de">{t}</p> })}
                 </div>
                 <div class="kern-card__body">
                     <dl class="kern-description-list authority-card__contacts">
@@ -162,7 +162,7 @@ fn Authority(unit: OrganisationUnit) -> impl IntoView {
                             <div class="kern-description-list-item">
                                 <dt class="kern-description-list-item__key">{t!(i18n, search.address)}</dt>
                                 <dd class="kern-description-list-item__value">
-                                    <address>{a.street}<br />{format!("{} {}", a.zip, a.city)}</address>
+                                    <address lang="de">{a.street}<br />{format!("{} {}", a.zip, a.city)}</address>
                                 </dd>
                             </div>
                         })}

@@ -17,6 +17,10 @@ pub fn PageHeading(
     /// Prefix the document title with "Fehler: " (after failed validation).
     #[prop(optional, into)]
     error: Signal<bool>,
+    /// The heading's own language where it is data, not our words (a
+    /// service's German name shown in the English interface: WCAG 3.1.2).
+    #[prop(optional, into)]
+    lang: MaybeProp<&'static str>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     Effect::new(move |_| {
@@ -28,7 +32,7 @@ pub fn PageHeading(
         }
     });
     view! {
-        <h1 class="kern-heading-x-large page-heading" tabindex="-1">
+        <h1 class="kern-heading-x-large page-heading" tabindex="-1" lang=move || lang.get()>
             {move || title.get()}
         </h1>
     }

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::components::trust_badge::{level_text, LoginNeededBadge, OnlineBadge};
-use crate::domain::pvog::ServiceSummary;
+use crate::domain::pvog::{text_lang, ServiceSummary};
 use crate::domain::search_url::service_url;
 use crate::i18n::*;
 
@@ -21,7 +21,8 @@ pub fn ServiceCard(
     let trust = service.trust().filter(|_| service.online);
     let level = service.level.clone();
     let name = service.name.clone();
-    let link = view! { <a href=href class="kern-link service-card__link">{name}</a> };
+    let lang = text_lang(service.lang.as_deref());
+    let link = view! { <a href=href class="kern-link service-card__link" lang=lang>{name}</a> };
     let heading = if heading_level >= 3 {
         view! { <h3 class="kern-title service-card__title">{link}</h3> }.into_any()
     } else {
@@ -33,7 +34,7 @@ pub fn ServiceCard(
                 <div class="kern-card__header">{heading}</div>
                 <div class="kern-card__body">
                     {(!service.summary.is_empty())
-                        .then(|| view! { <p class="kern-body">{service.summary.clone()}</p> })}
+                        .then(|| view! { <p class="kern-body" lang=lang>{service.summary.clone()}</p> })}
                     <p class="service-card__badges">
                         <OnlineBadge online=service.online />
                         {trust.map(|l| view! { <LoginNeededBadge level=l /> })}

@@ -106,6 +106,10 @@ pub struct DetailSection {
     pub title: String,
     #[serde(default)]
     pub text: String,
+    /// The text's language (`de` or `en`), as PVOG states it; German when
+    /// not stated.
+    #[serde(default)]
+    pub lang: Option<String>,
 }
 
 /// Where a service detail was looked up.
@@ -377,6 +381,17 @@ pub fn share_percent(share: f64) -> u8 {
 /// The colour class (0..=4) of a share on the map: 0–19 %, 20–39 %, …, 80–100 %.
 pub fn share_class(share: f64) -> u8 {
     (share_percent(share) / 20).min(4)
+}
+
+/// The language of a catalogue text as an HTML `lang` value: PVOG's texts
+/// are German unless they say otherwise. Marked even where it matches the
+/// interface, so that a German text in the English interface is read as
+/// German (WCAG 3.1.2).
+pub fn text_lang(lang: Option<&str>) -> &'static str {
+    match lang {
+        Some("en") => "en",
+        _ => "de",
+    }
 }
 
 #[cfg(test)]

@@ -225,8 +225,8 @@ fn Disclosures() -> impl IntoView {
                                             view! {
                                                 <tr class="kern-table__row" data-submission=d.submission_id.clone()>
                                                     <th scope="row" class="kern-table__cell">{move || format_date_time(at, is_german(i18n))}</th>
-                                                    <td class="kern-table__cell">{d.destination_name.clone()}</td>
-                                                    <td class="kern-table__cell">{d.service_name.clone()}</td>
+                                                    <td class="kern-table__cell" lang="de">{d.destination_name.clone()}</td>
+                                                    <td class="kern-table__cell" lang="de">{d.service_name.clone()}</td>
                                                     <td class="kern-table__cell">
                                                         <ul class="disclosures__attributes">
                                                             {names.into_iter().map(|n| {

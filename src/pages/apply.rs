@@ -268,7 +268,7 @@ pub fn ApplyStart() -> impl IntoView {
         <dl class="kern-description-list apply-facts">
             <div class="kern-description-list-item">
                 <dt class="kern-description-list-item__key">{t!(i18n, apply.fact_authority)}</dt>
-                <dd class="kern-description-list-item__value">{authority.clone()}</dd>
+                <dd class="kern-description-list-item__value" lang="de">{authority.clone()}</dd>
             </div>
             <div class="kern-description-list-item">
                 <dt class="kern-description-list-item__key">{t!(i18n, apply.fact_place)}</dt>

@@ -78,7 +78,7 @@ pub fn ApplySent() -> impl IntoView {
                                                 </div>
                                                 <div class="kern-description-list-item">
                                                     <dt class="kern-description-list-item__key">{t!(i18n, apply.sent_to)}</dt>
-                                                    <dd class="kern-description-list-item__value">{authority.clone()}</dd>
+                                                    <dd class="kern-description-list-item__value" lang="de">{authority.clone()}</dd>
                                                 </div>
                                             </dl>
                                         </div>

@@ -15,6 +15,7 @@ use crate::components::place_picker::{load_place, PlacePicker};
 use crate::components::trust_badge::level_text;
 use crate::components::url::replace_url;
 use crate::domain::place::Place;
+use crate::domain::pvog::text_lang;
 use crate::domain::pvog::ServiceDetail;
 use crate::domain::search_url::{encode, is_ars, life_situation_url, service_url, NRW_ARS};
 use crate::i18n::*;
@@ -75,7 +76,10 @@ pub fn Service() -> impl IntoView {
                 {t!(i18n, search.back_to_search)}
             </a>
         </p>
-        <PageHeading title=title />
+        <PageHeading title=title lang=Signal::derive(move || match detail.get() {
+            Some(Ok(d)) => Some(text_lang(d.lang.as_deref())),
+            _ => None,
+        }) />
         <Transition fallback=move || view! { <Loading /> }>
             {move || Suspend::new(async move {
                 match detail.await {
@@ -130,16 +134,21 @@ fn ServiceBody(
         }
     });
 
+    // PVOG's structured facts (who, costs, duration, documents, authority
+    // type, legal basis) come in German only: marked as such (WCAG 3.1.2).
     let facts = {
         let mut rows: Vec<(String, AnyView)> = Vec::new();
         if let Some(e) = detail.eligibility.clone().filter(|s| !s.trim().is_empty()) {
             rows.push((
                 t_string!(i18n, search.fact_eligibility).to_string(),
-                e.into_any(),
+                view! { <span lang="de">{e}</span> }.into_any(),
             ));
         }
         if let Some(c) = detail.costs.clone().filter(|s| !s.trim().is_empty()) {
-            rows.push((t_string!(i18n, search.fact_costs).to_string(), c.into_any()));
+            rows.push((
+                t_string!(i18n, search.fact_costs).to_string(),
+                view! { <span lang="de">{c}</span> }.into_any(),
+            ));
         }
         if let Some(p) = detail
             .processing_time
@@ -148,12 +157,12 @@ fn ServiceBody(
         {
             rows.push((
                 t_string!(i18n, search.fact_duration).to_string(),
-                p.into_any(),
+                view! { <span lang="de">{p}</span> }.into_any(),
             ));
         }
         if !detail.documents.is_empty() {
             let list = view! {
-                <ul class="kern-list kern-list--bullet">
+                <ul class="kern-list kern-list--bullet" lang="de">
                     {detail.documents.iter().map(|d| view! { <li>{d.clone()}</li> }).collect_view()}
                 </ul>
             };
@@ -172,13 +181,13 @@ fn ServiceBody(
         {
             rows.push((
                 t_string!(i18n, search.fact_authority_type).to_string(),
-                a.into_any(),
+                view! { <span lang="de">{a}</span> }.into_any(),
             ));
         }
         if let Some(b) = detail.legal_basis.clone().filter(|s| !s.trim().is_empty()) {
             rows.push((
                 t_string!(i18n, search.fact_legal_basis).to_string(),
-                b.into_any(),
+                view! { <span lang="de">{b}</span> }.into_any(),
             ));
         }
         (!rows.is_empty()).then(|| view! {
@@ -203,13 +212,14 @@ fn ServiceBody(
         .iter()
         .filter(|s| !s.text.trim().is_empty())
         .map(|s| {
+            let lang = text_lang(s.lang.as_deref());
             let title = if s.title.trim().is_empty() {
                 None
             } else {
                 Some(s.title.clone())
             };
             view! {
-                <section class="service-section service-detail">
+                <section class="service-section service-detail" lang=lang>
                     {title.map(|t| view! { <h2 class="kern-heading-medium">{t}</h2> })}
                     <div class="kern-body service-detail__text" inner_html=crate::domain::safe_html::sanitize(&s.text)></div>
                 </section>
@@ -239,7 +249,7 @@ fn ServiceBody(
             <h2 class="kern-heading-medium" id="lebenslagen-heading">{t!(i18n, search.service_life_heading)}</h2>
             <ul class="kern-list">
                 {lebenslagen.into_iter().map(|l| view! {
-                    <li><a href=life_situation_url(&l.slug) class="kern-link">{l.name.clone()}</a></li>
+                    <li><a href=life_situation_url(&l.slug) class="kern-link" lang="de">{l.name.clone()}</a></li>
                 }).collect_view()}
             </ul>
         </section>
@@ -247,7 +257,7 @@ fn ServiceBody(
 
     view! {
         {(!detail.summary.is_empty()).then(|| view! {
-            <p class="kern-body kern-body--large">{detail.summary.clone()}</p>
+            <p class="kern-body kern-body--large" lang=text_lang(detail.lang.as_deref())>{detail.summary.clone()}</p>
         })}
         {place_section}
         {online_section}
