@@ -16,6 +16,7 @@ pub mod retry;
 pub mod safe_html;
 pub mod search_url;
 pub mod session;
+pub mod step_messages;
 pub mod timeline;
 pub mod title;
 pub mod trust;
