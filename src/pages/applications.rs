@@ -16,7 +16,9 @@ use crate::components::authority_card::Loading;
 use crate::components::error::ErrorNotice;
 use crate::components::page::PageHeading;
 use crate::components::session::{use_auth, LoginButton};
-use crate::components::status_messages::ApplicationMessages;
+use crate::components::status_messages::{HistoryNotice, StepMessages};
+use crate::domain::postbox::StatusEntry;
+use crate::domain::step_messages::per_step;
 use crate::domain::timeline::{
     format_date_time, short_reference, Problem, ProblemKind, Step, StepKind, StepState,
 };
@@ -169,16 +171,24 @@ fn ApplicationCard(case: Case) -> impl IntoView {
     let tags_differ = case.tags_differ;
     let timeline_id = format!("verlauf-{}", s.submission_id);
     let postbox = case.postbox.clone();
+    // The authority's messages sit at the steps they report.
+    let messages = match &postbox {
+        Some(Ok(history)) => per_step(&steps, &history.statuses),
+        _ => vec![Vec::new(); steps.len()],
+    };
     let timeline_heading_id = timeline_id.clone();
     view! {
         <article class="kern-card application" aria-labelledby=labelled_by data-case=full.clone() data-status=status>
             <div class="kern-card__container">
                 <div class="kern-card__body">
-                    <h3 id=heading_id class="kern-heading-small">{service}</h3>
+                    <h3 id=heading_id class="kern-heading-small" lang="de">{service}</h3>
                     <dl class="application__facts">
                         <div>
                             <dt>{t!(i18n, applications.label_authority)}</dt>
-                            <dd>{authority.unwrap_or_else(|| t_string!(i18n, applications.authority_unknown).to_string())}</dd>
+                            {match authority {
+                                Some(a) => view! { <dd lang="de">{a}</dd> }.into_any(),
+                                None => view! { <dd>{t!(i18n, applications.authority_unknown)}</dd> }.into_any(),
+                            }}
                         </div>
                         <div>
                             <dt>{t!(i18n, applications.label_reference)}</dt>
@@ -212,13 +222,9 @@ fn ApplicationCard(case: Case) -> impl IntoView {
                         <strong>{t!(i18n, applications.timeline_heading)}</strong>
                     </p>
                     <ol class="timeline" aria-labelledby=timeline_id>
-                        {steps.into_iter().map(|st| view! { <TimelineStep step=st /> }).collect_view()}
+                        {steps.into_iter().zip(messages).map(|(st, m)| view! { <TimelineStep step=st messages=m /> }).collect_view()}
                     </ol>
-                    {postbox.map(|history| view! {
-                        <section class="application__messages" aria-label=move || t_string!(i18n, postbox.app_messages_label).to_string()>
-                            <ApplicationMessages history=history />
-                        </section>
-                    })}
+                    <HistoryNotice history=postbox />
                     <Show when=move || unverified>
                         <Warning text=Signal::derive(move || t_string!(i18n, applications.warn_unverified).to_string()) />
                     </Show>
@@ -322,7 +328,7 @@ fn distinct_reasons(problems: &[Problem]) -> Vec<Problem> {
 }
 
 #[component]
-fn TimelineStep(step: Step) -> impl IntoView {
+fn TimelineStep(step: Step, messages: Vec<StatusEntry>) -> impl IntoView {
     let i18n = use_i18n();
     let kind = step.kind;
     let state = step.state;
@@ -364,6 +370,7 @@ fn TimelineStep(step: Step) -> impl IntoView {
                 <Show when=move || state != StepState::Upcoming>
                     <p class="kern-body kern-body--small">{move || step_hint(i18n, kind)}</p>
                 </Show>
+                <StepMessages step=kind entries=messages />
                 {(kind == StepKind::Rejected).then(|| {
                     let reasons = distinct_reasons(&problems);
                     let none = reasons.is_empty();
