@@ -315,11 +315,14 @@ async fn the_detail_page_shows_the_data_readably() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
+/// The PDF's text, its lines joined by single spaces (wrapped lines end in
+/// the space between two words).
 fn text_of_pdf(bytes: &[u8]) -> String {
     let doc = lopdf::Document::load_mem(bytes).expect("lopdf parses the Bescheid");
     let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
     assert!(!pages.is_empty());
-    doc.extract_text(&pages).unwrap()
+    let text = doc.extract_text(&pages).unwrap();
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[tokio::test]
@@ -644,6 +647,18 @@ async fn the_whole_loop_through_the_json_api() {
         "umlauts, ß and € survive: {text}"
     );
     assert!(text.contains("Testbehörde"), "{text}");
+    // The issuing authority: the Steueramt at Erika's place (Hilden, by the
+    // postcode in the application), with its address from the PVOG seed, in
+    // the letterhead and the Rechtsbehelfsbelehrung.
+    let issuer = "Steueramt Hilden, Am Rathaus 1, 40721 Hilden";
+    assert!(
+        text.starts_with("Steueramt Hilden Am Rathaus 1, 40721 Hilden"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("die diesen Bescheid erlassen hat: {issuer}.")),
+        "{text}"
+    );
 
     // Opening it fixes the deadline.
     let opened = get(
@@ -656,6 +671,13 @@ async fn the_whole_loop_through_the_json_api() {
     assert!(opened["openedAt"].is_string());
     assert!(opened["deadline"].as_str().unwrap().len() == 10);
     assert!(opened["content"].as_str().unwrap().contains(decision));
+    assert!(
+        opened["content"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("die diesen Bescheid erlassen hat: {issuer}.")),
+        "the message's Rechtsbehelfsbelehrung names the same authority"
+    );
 
     // The console shows it completed, without actions.
     let session = console_login(&app).await;

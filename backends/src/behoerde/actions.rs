@@ -58,6 +58,8 @@ pub struct Addressee {
     pub name: Option<String>,
     /// Street, postcode and place, if the form has them.
     pub address: Vec<String>,
+    /// The postcode alone: it finds the authority that issues the Bescheid.
+    pub postal_code: Option<String>,
 }
 
 impl Addressee {
@@ -69,7 +71,8 @@ impl Addressee {
             .collect::<Vec<_>>()
             .join(" ");
         let mut address: Vec<String> = get("postalAddress").into_iter().collect();
-        let place = [get("postalCode"), get("localityName")]
+        let postal_code = get("postalCode");
+        let place = [postal_code.clone(), get("localityName")]
             .into_iter()
             .flatten()
             .collect::<Vec<_>>()
@@ -81,6 +84,7 @@ impl Addressee {
             mailbox_uuid: fitconnect::authority::postbox_ref(&d.metadata).map(str::to_string),
             name: (!name.is_empty()).then_some(name),
             address,
+            postal_code,
         }
     }
 }
@@ -369,18 +373,24 @@ pub async fn perform(
                 .name
                 .clone()
                 .unwrap_or_else(|| "Antragstellerin / Antragsteller".into());
-            let pdf = {
+            // The authority at the applicant's place, with its address: the
+            // letterhead and the Rechtsbehelfsbelehrung (PDF and message) name
+            // it. (Its first lookup reads the PVOG seed: off the async threads.)
+            let (pdf, issuer) = {
                 let address = case.addressee.address.clone();
-                let (authority, ref_, service, decision, date) = (
-                    authority.clone(),
+                let postal_code = case.addressee.postal_code.clone();
+                let destination = case.destination;
+                let (ref_, service, decision, date) = (
                     ref_.clone(),
                     service.clone(),
                     decision.clone(),
                     date.clone(),
                 );
                 tokio::task::spawn_blocking(move || {
+                    let issuer = bescheid::issuer(destination, postal_code.as_deref());
                     bescheid::render(&bescheid::Bescheid {
-                        authority: &authority,
+                        authority: &issuer.name,
+                        authority_address: &issuer.address,
                         recipient_name: &name,
                         recipient_address: &address,
                         reference: &ref_,
@@ -388,6 +398,7 @@ pub async fn perform(
                         service: &service,
                         decision: &decision,
                     })
+                    .map(|pdf| (pdf, issuer))
                 })
                 .await
                 .map_err(|e| ApiError::Internal(e.to_string()))?
@@ -396,7 +407,7 @@ pub async fn perform(
             let content = format!(
                 "Ihr Bescheid zu „{service}“ vom {date} liegt als PDF bei.\n\nVorgangsnummer: {ref_}\n\n{decision}\n\n{}:\n{}",
                 bescheid::REMEDY_HEADING,
-                bescheid::remedy_text(&authority)
+                bescheid::remedy_text(&issuer.name, &issuer.address)
             );
             let message_id = zbp::deliver(
                 state,
