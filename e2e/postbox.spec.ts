@@ -2,7 +2,7 @@
 // the console's JSON API, the citizen reads the decision in the postbox.
 import { readFileSync } from 'node:fs';
 import type { APIRequestContext, Page } from '@playwright/test';
-import { test, expect, expectNoAxeViolations, passwordLogin, eidLogin, waitForApp } from './fixtures';
+import { test, expect, expectNoAxeViolations, passwordLogin, eidLogin, waitForApp, API } from './fixtures';
 import { SERVICES, ERIKA, startWithPassword, startWithEid, next, sendAndConfirm, sendHundesteuer, consoleOrigin } from './apply-helpers';
 
 const CLERK = { username: 'sachbearbeitung', password: 'Amt-NRW-2026' };
@@ -25,6 +25,13 @@ async function clerkApi(request: APIRequestContext) {
   return { act };
 }
 
+/** The relay's unread count: unread items, an application's status messages counted once. */
+async function unreadItems(page: Page): Promise<number> {
+  const r = await page.request.get('/api/v1/postbox/messages/unread-count', { headers: API });
+  expect(r.status()).toBe(200);
+  return (await r.json()).unread;
+}
+
 /** "Postfach (N ungelesen)" in the header navigation. */
 function postboxLink(page: Page) {
   return page.getByRole('navigation', { name: 'Hauptnavigation' }).getByRole('link', { name: /^Postfach/ });
@@ -34,9 +41,10 @@ const DECISION =
   'Sehr geehrte Frau Mustermann,\n\nIhr Hund Bello ist ab dem 01.03.2025 zur Hundesteuer angemeldet.\n' +
   '<b>fett</b><script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
 
-test('Hundesteuer: applied, accepted and decided; badge, decision, PDF, deadline, unread, delete with undo, trash and restore', async ({ page, request }) => {
+test('Hundesteuer: applied, accepted and decided; one item per application, badge, decision, PDF, deadline, unread, delete with undo, trash and restore', async ({ page, request }) => {
   // 1. The citizen applies through the form.
   await startWithPassword(page, SERVICES.hund);
+  const start = await unreadItems(page);
   await page.getByRole('link', { name: 'Antrag starten' }).click();
   const { reference, submission } = await sendHundesteuer(page, 'Bello');
   expect(submission).toMatch(/[0-9a-f-]{36}/);
@@ -44,33 +52,48 @@ test('Hundesteuer: applied, accepted and decided; badge, decision, PDF, deadline
   // Before the authority acts: the submission's own status message is
   // unread. (Other specs may have left messages in Erika's postbox, so
   // counts are relative and the list is narrowed to this application.)
+  await expect.poll(() => unreadItems(page)).toBe(start + 1);
   await page.goto('/postfach');
   await waitForApp(page);
   await expect(postboxLink(page).locator('.kern-badge')).toBeVisible();
   const before = Number(await postboxLink(page).locator('.kern-badge').innerText());
-  expect(before).toBeGreaterThanOrEqual(1);
+  expect(before).toBe(start + 1);
   await expect(postboxLink(page)).toHaveAccessibleName(`Postfach (${before} ungelesen)`);
 
-  // 2. The authority accepts, starts processing and decides.
+  // 2. The authority accepts and starts processing: three status messages
+  // at the ZBP, one item (and one unread) in the postbox.
   const clerk = await clerkApi(request);
   await clerk.act(submission, 'accept');
   await clerk.act(submission, 'processing');
+  expect(await unreadItems(page)).toBe(before);
+  await page.goto(`/postfach?q=${reference}`);
+  await waitForApp(page);
+  const items = page.locator('.postbox-item');
+  await expect(page.getByRole('status').filter({ hasText: /^1 Nachricht$/ })).toBeVisible();
+  await expect(items).toHaveCount(1);
+  await expect(items.first()).toContainText('Hundesteuer anmelden: In Bearbeitung');
+  await expect(items.first()).toContainText('2 frühere Statusmeldungen zu diesem Antrag');
+  await expect(items.first()).toContainText('Ungelesen');
+  await expect(postboxLink(page)).toHaveAccessibleName(`Postfach (${before} ungelesen)`);
+  await expectNoAxeViolations(page);
+
+  // The decision: a message of its own (its status COMPLETED makes none).
   const decided = await clerk.act(submission, 'decide', { decision: DECISION });
   expect(decided.applicationStatus).toBe('COMPLETED');
 
   // 3. The badge follows on focus (and every minute while visible).
   await page.evaluate(() => window.dispatchEvent(new Event('focus')));
-  await expect(postboxLink(page)).toHaveAccessibleName(`Postfach (${before + 3} ungelesen)`);
-  await expect(postboxLink(page).locator('.kern-badge')).toHaveText(String(before + 3));
+  await expect(postboxLink(page)).toHaveAccessibleName(`Postfach (${before + 1} ungelesen)`);
+  await expect(postboxLink(page).locator('.kern-badge')).toHaveText(String(before + 1));
 
   // The list of this application's messages: newest first, the decision on
-  // top, unread marked in text.
+  // top, the status messages folded below it, unread marked in text.
   await page.goto(`/postfach?q=${reference}`);
   await waitForApp(page);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Postfach');
-  await expect(page.getByRole('status').filter({ hasText: '4 Nachrichten' })).toBeVisible();
-  const items = page.locator('.postbox-item');
-  await expect(items).toHaveCount(4);
+  await expect(page.getByRole('status').filter({ hasText: '2 Nachrichten' })).toBeVisible();
+  await expect(items).toHaveCount(2);
+  await expect(items.nth(1)).toContainText('2 frühere Statusmeldungen zu diesem Antrag');
   await expect(items.first()).toContainText('Bescheid');
   await expect(items.first()).toContainText('Ungelesen');
   await expect(items.first()).toContainText(/Zugestellt am \d\d\.\d\d\.\d{4}, \d\d:\d\d Uhr/);
@@ -81,12 +104,13 @@ test('Hundesteuer: applied, accepted and decided; badge, decision, PDF, deadline
   await expect(page).toHaveURL(/anzeigen=bescheide/);
   await expect(items).toHaveCount(1);
   await page.getByRole('radio', { name: 'Statusmeldungen' }).check();
-  await expect(items).toHaveCount(3);
+  await expect(items).toHaveCount(1);
   await page.reload();
   await waitForApp(page);
   await expect(page.getByLabel('Nachrichten durchsuchen')).toHaveValue(reference);
   await expect(page.getByRole('radio', { name: 'Statusmeldungen' })).toBeChecked();
-  await expect(items).toHaveCount(3);
+  await expect(items).toHaveCount(1);
+  await expect(items.first()).toContainText('2 frühere Statusmeldungen zu diesem Antrag');
   await page.getByLabel('Nachrichten durchsuchen').fill('kein-treffer-xyz');
   await expect(page).toHaveURL(/q=kein-treffer-xyz/);
   await expect(page.getByText('Keine Nachricht passt zu Ihrer Auswahl.')).toBeVisible();
@@ -96,10 +120,10 @@ test('Hundesteuer: applied, accepted and decided; badge, decision, PDF, deadline
   await expect(page.getByRole('radio', { name: 'Alle' })).toBeChecked();
   await page.getByLabel('Nachrichten durchsuchen').fill(reference);
   await expect(page).toHaveURL(new RegExp(`q=${reference}`));
-  await expect(items).toHaveCount(4);
+  await expect(items).toHaveCount(2);
   await page.getByRole('radio', { name: 'Ungelesen' }).check();
   await expect(page).toHaveURL(/anzeigen=ungelesen/);
-  await expect(items).toHaveCount(4);
+  await expect(items).toHaveCount(2);
 
   // 4. Open the decision.
   await items.first().getByRole('link').click();
@@ -117,7 +141,7 @@ test('Hundesteuer: applied, accepted and decided; badge, decision, PDF, deadline
   await expect(page.locator('.postbox-text b, .postbox-text script, .postbox-text img')).toHaveCount(0);
   expect(await page.evaluate(() => (window as any).__pwned)).toBeUndefined();
   await expect(page.getByRole('link', { name: 'Zum Antrag in „Meine Anträge“' })).toHaveAttribute('href', `/antraege#antrag-${submission}`);
-  await expect(postboxLink(page)).toHaveAccessibleName(`Postfach (${before + 2} ungelesen)`);
+  await expect(postboxLink(page)).toHaveAccessibleName(`Postfach (${before} ungelesen)`);
   await expectNoAxeViolations(page);
 
   // The attachment's button is as wide as its name, not an icon-only
@@ -139,10 +163,10 @@ test('Hundesteuer: applied, accepted and decided; badge, decision, PDF, deadline
   // The button changes its words and keeps the focus (not `body`).
   await page.getByRole('button', { name: 'Als ungelesen markieren' }).click();
   await expect(page.getByText('Die Nachricht ist als ungelesen markiert.')).toBeVisible();
-  await expect(postboxLink(page)).toHaveAccessibleName(`Postfach (${before + 3} ungelesen)`);
+  await expect(postboxLink(page)).toHaveAccessibleName(`Postfach (${before + 1} ungelesen)`);
   await expect(page.getByRole('button', { name: 'Als gelesen markieren' })).toBeFocused();
   await page.getByRole('button', { name: 'Als gelesen markieren' }).click();
-  await expect(postboxLink(page)).toHaveAccessibleName(`Postfach (${before + 2} ungelesen)`);
+  await expect(postboxLink(page)).toHaveAccessibleName(`Postfach (${before} ungelesen)`);
   await expect(page.getByRole('button', { name: 'Als ungelesen markieren' })).toBeFocused();
 
   // Delete, undo, delete again.
@@ -160,7 +184,7 @@ test('Hundesteuer: applied, accepted and decided; badge, decision, PDF, deadline
   await expect(page).toHaveURL(/\/postfach$/);
   await page.getByLabel('Nachrichten durchsuchen').fill(reference);
   await expect(page).toHaveURL(new RegExp(`q=${reference}`));
-  await expect(items).toHaveCount(3);
+  await expect(items).toHaveCount(1);
 
   // The trash, and restore from it.
   await page.getByRole('link', { name: 'Papierkorb öffnen' }).click();
@@ -175,10 +199,36 @@ test('Hundesteuer: applied, accepted and decided; badge, decision, PDF, deadline
   await page.getByRole('link', { name: 'Zurück zum Postfach' }).click();
   await page.getByLabel('Nachrichten durchsuchen').fill(reference);
   await expect(page).toHaveURL(new RegExp(`q=${reference}`));
-  await expect(items).toHaveCount(4);
+  await expect(items).toHaveCount(2);
   await expectNoAxeViolations(page);
 
-  // 4. The application's timeline is complete, and lists its messages.
+  // 5. The folded status item: opening it reads all three status messages
+  // (the badge drops by one), and lists the earlier two as links.
+  await items.nth(1).getByRole('link').click();
+  await expect(page).toHaveURL(/\/postfach\/[0-9a-f-]{36}$/);
+  const statusUrl = page.url();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Hundesteuer anmelden: In Bearbeitung');
+  await expect(page.getByRole('heading', { level: 1 })).toBeFocused();
+  const earlier = page.getByRole('region', { name: 'Frühere Statusmeldungen zu diesem Antrag' });
+  await expect(earlier.getByRole('link')).toHaveCount(2);
+  const dated = /, zugestellt am \d\d\.\d\d\.\d{4}, \d\d:\d\d Uhr$/;
+  await expect(earlier.getByRole('link').nth(0)).toHaveAccessibleName(new RegExp(`^Hundesteuer anmelden: Eingang bestätigt${dated.source}`));
+  await expect(earlier.getByRole('link').nth(1)).toHaveAccessibleName(new RegExp(`^Hundesteuer anmelden: Eingereicht${dated.source}`));
+  // (No number at zero.)
+  await expect(postboxLink(page)).toHaveAccessibleName(before > 1 ? `Postfach (${before - 1} ungelesen)` : 'Postfach');
+  expect(await unreadItems(page)).toBe(before - 1);
+  await expectNoAxeViolations(page);
+  // Each earlier one opens on its own; the heading takes the focus.
+  await earlier.getByRole('link', { name: /^Hundesteuer anmelden: Eingereicht/ }).click();
+  await expect(page).toHaveURL(/\/postfach\/[0-9a-f-]{36}$/);
+  expect(page.url()).not.toBe(statusUrl);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Hundesteuer anmelden: Eingereicht');
+  await expect(page.getByRole('heading', { level: 1 })).toBeFocused();
+  await expect(page.locator('.postbox-text')).toContainText('verschlüsselt');
+  await expect(page.getByRole('region', { name: 'Frühere Statusmeldungen zu diesem Antrag' })).toHaveCount(0);
+  await expectNoAxeViolations(page);
+
+  // 6. The application's timeline is complete, and lists its messages.
   await page.goto('/antraege');
   const card = page.locator('article', { has: page.locator(`#antrag-${submission}`) });
   await expect(card).toContainText('Abgeschlossen – aktueller Stand');

@@ -9,6 +9,8 @@
 //! * [`offer`]: how a service can be applied for at a place (ours, another
 //!   Onlinedienst, in person).
 //! * [`relay`]: the relay's API version, headers and answer types.
+//! * [`postbox`]: the postbox's messages and lists as the relay presents
+//!   them (status messages folded per application).
 //! * [`config`]: the `/config.json` document that tells the app where its
 //!   backends live.
 //!
@@ -23,5 +25,6 @@ pub mod config;
 pub mod encoding;
 pub mod limits;
 pub mod offer;
+pub mod postbox;
 pub mod relay;
 pub mod trust;

@@ -1,6 +1,8 @@
 //! The citizen's postbox through the relay (`/api/v1/postbox/…`,
 //! docs/relay.md): the relay calls the ZBP as the Onlinedienst and names the
-//! citizen from the session cookie. Shapes: docs/backends.md §4.
+//! citizen from the session cookie. Shapes: `contract::postbox` (the relay
+//! folds each application's status messages into one item) and
+//! docs/backends.md §4.
 
 use wasm_bindgen::{closure::Closure, JsCast};
 
@@ -114,8 +116,9 @@ impl Backends {
         Ok(list)
     }
 
-    /// Unread messages outside the trash. A poll in the background: it does
-    /// not keep the session alive.
+    /// Unread items outside the trash (an application's status messages
+    /// count once). A poll in the background: it does not keep the session
+    /// alive.
     pub async fn unread_count(&self) -> Result<u32, ZbpError> {
         let url = self.url("postbox/messages/unread-count");
         let c: UnreadCount = send(Req::get(&url).background()).await?.json()?;
@@ -123,7 +126,9 @@ impl Backends {
     }
 
     /// One message with its content. Opens it (records `openedAt` the first
-    /// time, marks it read). Above the session's level: [`ZbpError::Locked`].
+    /// time, marks it read; the newest status message of an application
+    /// also the earlier ones, which it lists). Above the session's level:
+    /// [`ZbpError::Locked`].
     pub async fn message(&self, id: &str) -> Result<Message, ZbpError> {
         get(&self.message_url(id, "")).await
     }
@@ -137,14 +142,16 @@ impl Backends {
         post(&self.message_url(id, "/unread")).await
     }
 
-    /// Moves it into the trash (kept 30 days).
+    /// Moves it into the trash (kept 30 days); the newest status message of
+    /// an application takes the earlier ones along.
     pub async fn delete_message(&self, id: &str) -> Result<(), ZbpError> {
         send(Req::get(&self.message_url(id, "")).with_method("DELETE"))
             .await
             .map(drop)
     }
 
-    /// Takes it out of the trash.
+    /// Takes it out of the trash (with the earlier status messages that
+    /// went along).
     pub async fn restore_message(&self, id: &str) -> Result<(), ZbpError> {
         post(&self.url(&format!("postbox/trash/{}/restore", url_encode(id)))).await
     }

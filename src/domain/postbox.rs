@@ -1,5 +1,7 @@
-//! The citizen's postbox in pure terms: the ZBP message and status shapes
-//! (docs/backends.md §4), the list view's state in the URL
+//! The citizen's postbox in pure terms: the message shapes as the relay
+//! presents them (`contract::postbox`: status messages folded per
+//! application), the ZBP's status shapes (docs/backends.md §4), the list
+//! view's state in the URL
 //! (`/postfach?anzeigen=…&q=…&ansicht=papierkorb`), dates, sizes, the badge
 //! count, and the plain-text model for the authority's message text.
 //!
@@ -12,108 +14,25 @@ use serde::{Deserialize, Serialize};
 use super::search_url::query_string;
 use super::trust::TrustLevel;
 
-/// What a message is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MessageKind {
-    /// A Bescheid.
-    Decision,
-    /// A status message about an application.
-    Status,
-    /// Anything else (e.g. a rejection note).
-    Info,
-    /// A kind this app does not know yet.
-    #[serde(other)]
-    Other,
+/// The message and list shapes, shared with the relay (which folds each
+/// application's status messages into one item: [`Message::earlier`]).
+pub use contract::postbox::{
+    Attachment, EarlierStatus, Message, MessageKind, MessageList, UnreadCount,
+};
+
+/// The earlier status messages of a folded item (or of an opened status
+/// message), newest first (the relay sends them so; kept stable for equal
+/// times).
+pub fn earlier_newest_first(m: &Message) -> Vec<EarlierStatus> {
+    let mut e = m.earlier.clone();
+    e.sort_by(|a, b| b.delivered_at.cmp(&a.delivered_at));
+    e
 }
 
-/// An attachment of an openable message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Attachment {
-    pub id: String,
-    pub filename: String,
-    #[serde(default)]
-    pub mime_type: String,
-    #[serde(default)]
-    pub sha512sum: String,
-    #[serde(default)]
-    pub content_length: u64,
-}
-
-/// A postbox message. List items have no `content`; locked messages have
-/// neither content nor attachments, only `attachment_count`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Message {
-    pub id: String,
-    pub kind: MessageKind,
-    pub sender: String,
-    pub title: String,
-    #[serde(default)]
-    pub service: Option<String>,
-    #[serde(default)]
-    pub application_id: Option<String>,
-    #[serde(default)]
-    pub reference: Option<String>,
-    #[serde(default)]
-    pub stork_qaa_level: Option<String>,
-    #[serde(default)]
-    pub locked: bool,
-    #[serde(default)]
-    pub required_level: Option<String>,
-    pub delivered_at: String,
-    #[serde(default)]
-    pub opened_at: Option<String>,
-    #[serde(default)]
-    pub read: bool,
-    #[serde(default)]
-    pub deleted_at: Option<String>,
-    #[serde(default)]
-    pub purge_at: Option<String>,
-    #[serde(default)]
-    pub appealable: bool,
-    #[serde(default)]
-    pub deadline: Option<String>,
-    #[serde(default)]
-    pub attachment_count: u32,
-    #[serde(default)]
-    pub attachments: Vec<Attachment>,
-    #[serde(default)]
-    pub content: Option<String>,
-}
-
-impl Message {
-    /// The level needed to open it (from `requiredLevel`, else the
-    /// message's own level); `None` if the server sent something unknown.
-    pub fn level_needed(&self) -> Option<TrustLevel> {
-        self.required_level
-            .as_deref()
-            .or(self.stork_qaa_level.as_deref())
-            .and_then(|l| TrustLevel::parse(l).ok())
-    }
-
-    /// The appeal deadline as a date, once the message has been opened.
-    pub fn deadline_date(&self) -> Option<Date> {
-        self.deadline.as_deref().and_then(Date::parse)
-    }
-}
-
-/// `GET /zbp/v1/messages` and `/zbp/v1/trash`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MessageList {
-    #[serde(default)]
-    pub count: u32,
-    #[serde(default)]
-    pub unread: u32,
-    #[serde(default)]
-    pub messages: Vec<Message>,
-}
-
-/// `GET /zbp/v1/messages/unread-count`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UnreadCount {
-    pub unread: u32,
+/// How many messages the item stands for (itself and the earlier ones):
+/// deleting or restoring it moves them all.
+pub fn group_size(m: &Message) -> usize {
+    1 + m.earlier.len()
 }
 
 /// The 403 body of a message above the session's level.
@@ -624,7 +543,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            m.deadline_date().map(|d| d.format(false)),
+            deadline_text(m.deadline.as_deref(), false),
             Some("04.01.2027".into())
         );
     }
@@ -668,5 +587,28 @@ mod tests {
         let joined: String = blocks.concat().concat();
         assert!(joined.contains("<script>"));
         assert!(joined.contains("onerror=alert(2)"));
+    }
+
+    #[test]
+    fn a_folded_item_from_the_relay_lists_its_earlier_status_messages() {
+        let item = r#"{"id":"m4","kind":"status","sender":"Steueramt",
+            "title":"Hundesteuer anmelden: In Bearbeitung","applicationId":"sub-1",
+            "deliveredAt":"2026-11-29T10:15:00Z","read":false,"attachments":[],"earlier":[
+            {"id":"m1","title":"Hundesteuer anmelden: Eingereicht","deliveredAt":"2026-11-29T10:00:00Z","read":false},
+            {"id":"m3","title":"Hundesteuer anmelden: Eingang bestätigt","deliveredAt":"2026-11-29T10:10:00Z","read":true},
+            {"id":"m2","title":"Zwischenstand","deliveredAt":"2026-11-29T10:10:00Z"}]}"#;
+        let m: Message = serde_json::from_str(item).unwrap();
+        assert_eq!(m.kind, MessageKind::Status);
+        assert_eq!(group_size(&m), 4);
+        let ids: Vec<String> = earlier_newest_first(&m).into_iter().map(|e| e.id).collect();
+        // Newest first; the relay's order stays for equal times.
+        assert_eq!(ids, ["m3", "m2", "m1"]);
+        assert!(!m.earlier[0].read);
+        assert!(!m.earlier[2].read, "read is false unless sent");
+        // A message without earlier ones stands for itself only.
+        let single: Message = serde_json::from_str(LIST_ITEM).unwrap();
+        assert!(single.earlier.is_empty());
+        assert_eq!(group_size(&single), 1);
+        assert!(earlier_newest_first(&single).is_empty());
     }
 }

@@ -1,6 +1,8 @@
 //! `/postfach?anzeigen=alle|ungelesen|bescheide|statusmeldungen&q=…` and
 //! `/postfach?ansicht=papierkorb`: the citizen's messages, newest first,
-//! with filters kept in the URL, and the trash with restore.
+//! with filters kept in the URL, and the trash with restore. An
+//! application's status messages are one item (the relay folds them): it
+//! names how many earlier ones it holds.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -16,7 +18,7 @@ use crate::components::postbox_parts::{
 use crate::components::session::{use_auth, RequireTrustLevel};
 use crate::components::trust_badge::level_word;
 use crate::components::url::replace_url;
-use crate::domain::postbox::{ListParams, Message, MessageList, Show};
+use crate::domain::postbox::{group_size, ListParams, Message, MessageList, Show};
 use crate::domain::trust::TrustLevel;
 use crate::i18n::*;
 
@@ -83,7 +85,8 @@ fn PostboxList() -> impl IntoView {
         let login = current_login(auth);
         async move { with_postbox(login, |b| async move { b.postbox_list(&p).await }).await }
     });
-    let notice = RwSignal::new(None::<String>);
+    // The restored item's title, and whether earlier status messages came along.
+    let notice = RwSignal::new(None::<(String, bool)>);
     let failure = RwSignal::new(None::<zbp::ZbpError>);
 
     let restore = Callback::new(move |m: Message| {
@@ -94,7 +97,7 @@ fn PostboxList() -> impl IntoView {
             let id = m.id.clone();
             match with_postbox(login, |b| async move { b.restore_message(&id).await }).await {
                 Ok(()) => {
-                    notice.set(Some(m.title.clone()));
+                    notice.set(Some((m.title.clone(), group_size(&m) > 1)));
                     notify_changed();
                     reload.update(|n| *n = n.wrapping_add(1));
                 }
@@ -190,9 +193,13 @@ fn PostboxList() -> impl IntoView {
         </form>
         <p class="kern-body kern-body--bold postbox-count" role="status" aria-live="polite">{status}</p>
         <div role="status" aria-live="polite">
-            {move || notice.get().map(|n| view! {
+            {move || notice.get().map(|(n, group)| view! {
                 <div class="kern-alert kern-alert--success">
-                    <div class="kern-alert__body"><p class="kern-body">{t!(i18n, postbox.restored_named, title = move || n.clone())}</p></div>
+                    <div class="kern-alert__body"><p class="kern-body">{if group {
+                        t!(i18n, postbox.restored_named_group, title = move || n.clone()).into_any()
+                    } else {
+                        t!(i18n, postbox.restored_named, title = move || n.clone()).into_any()
+                    }}</p></div>
                 </div>
             })}
         </div>
@@ -291,6 +298,7 @@ fn MessageRow(m: Message, trash: bool, restore: Callback<Message>) -> impl IntoV
     let deleted = m.deleted_at.clone();
     let purge = m.purge_at.clone();
     let attachments = m.attachment_count;
+    let earlier = u32::try_from(m.earlier.len()).unwrap_or(u32::MAX);
     let for_restore = StoredValue::new(m.clone());
     view! {
         <li class="postbox-item" class:postbox-item--unread=unread>
@@ -332,6 +340,15 @@ fn MessageRow(m: Message, trash: bool, restore: Callback<Message>) -> impl IntoV
                     }}</span>
                 })}
             </p>
+            {(earlier > 0).then(|| view! {
+                <p class="kern-body kern-body--small postbox-item__earlier">
+                    {if earlier == 1 {
+                        t!(i18n, postbox.earlier_one).into_any()
+                    } else {
+                        t!(i18n, postbox.earlier_many, n = earlier).into_any()
+                    }}
+                </p>
+            })}
             {level.map(|l| view! {
                 <p class="kern-body postbox-item__locked">
                     <LockIcon />

@@ -1,7 +1,9 @@
 //! `/postfach/:id`: one message. Opening it here is what counts as delivery
 //! (the server records "Geöffnet am" and fixes the appeal deadline). Shows
 //! the dates, the deadline, the text (as plain text), the attachments as
-//! downloads, the link to the application; mark unread, delete with undo.
+//! downloads, the earlier status messages of the application as links
+//! (on its newest one), the link to the application; mark unread, delete
+//! with undo (the newest status message with the earlier ones).
 //! A message above the session's level shows a lock and the step-up offer;
 //! the login comes back to this very URL.
 
@@ -17,7 +19,9 @@ use crate::components::postbox_parts::{
 };
 use crate::components::session::{use_auth, RequireTrustLevel, StepUpOffer};
 use crate::components::trust_badge::level_word;
-use crate::domain::postbox::{deadline_text, file_size, Attachment, Message};
+use crate::domain::postbox::{
+    deadline_text, earlier_newest_first, file_size, group_size, Attachment, EarlierStatus, Message,
+};
 use crate::domain::trust::TrustLevel;
 use crate::i18n::*;
 
@@ -134,6 +138,8 @@ fn MessageView(m: Message) -> impl IntoView {
     let i18n = use_i18n();
     let auth = use_auth();
     let id = StoredValue::new(m.id.clone());
+    // Deleting and restoring a status message move the earlier ones along.
+    let group = group_size(&m) > 1;
     let read = RwSignal::new(m.read);
     let deleted = RwSignal::new(false);
     let busy = RwSignal::new(false);
@@ -202,6 +208,7 @@ fn MessageView(m: Message) -> impl IntoView {
                         <p class="kern-body">{move || match d {
                             Done::MarkedUnread => t_string!(i18n, postbox.marked_unread),
                             Done::MarkedRead => t_string!(i18n, postbox.marked_read),
+                            Done::Restored if group => t_string!(i18n, postbox.restored_group),
                             Done::Restored => t_string!(i18n, postbox.restored),
                         }}</p>
                     </div>
@@ -213,7 +220,11 @@ fn MessageView(m: Message) -> impl IntoView {
             view! {
                 <div id="postfach-geloescht" class="kern-alert kern-alert--info postbox-deleted" tabindex="-1" role="status">
                     <div class="kern-alert__body">
-                        <p class="kern-body">{t!(i18n, postbox.deleted_text)}</p>
+                        <p class="kern-body">{if group {
+                            t!(i18n, postbox.deleted_group_text).into_any()
+                        } else {
+                            t!(i18n, postbox.deleted_text).into_any()
+                        }}</p>
                         <div class="postbox-actions">
                             <button type="button" class="kern-btn kern-btn--primary"
                                 aria-disabled=move || busy.get().then_some("true")
@@ -312,6 +323,7 @@ fn MessageBody(
                 <h2 id="postfach-inhalt" class="kern-heading-medium">{t!(i18n, postbox.content_heading)}</h2>
                 <MessageText content=content.clone() />
             </section>
+            {(!m.earlier.is_empty()).then(|| view! { <EarlierStatusMessages earlier=earlier_newest_first(&m) /> })}
             {(!m.attachments.is_empty()).then(|| view! { <Attachments message_id=id.clone() attachments=m.attachments.clone() /> })}
             {m.application_id.clone().map(|a| view! {
                 <p class="kern-body">
@@ -342,6 +354,38 @@ fn MessageBody(
                     <span class="kern-label">{t!(i18n, postbox.delete)}</span>
                 </button>
             </div>
+    }
+}
+
+/// The earlier status messages of the same application, each a link to
+/// itself (named by its title and delivery date).
+#[component]
+fn EarlierStatusMessages(earlier: Vec<EarlierStatus>) -> impl IntoView {
+    let i18n = use_i18n();
+    let en = move || english(i18n);
+    view! {
+        <section class="postbox-earlier" aria-labelledby="postfach-fruehere">
+            <h2 id="postfach-fruehere" class="kern-heading-medium">{t!(i18n, postbox.earlier_heading)}</h2>
+            <ul class="kern-list postbox-earlier__list">
+                {earlier
+                    .into_iter()
+                    .map(|e| {
+                        let href = format!("/postfach/{}", e.id);
+                        let unread = !e.read;
+                        let title = e.title.clone();
+                        let at = e.delivered_at.clone();
+                        view! {
+                            <li>
+                                <a href=href class="kern-link">
+                                    {t!(i18n, postbox.earlier_link, title = move || title.clone(), date = move || date_time(&at, en()))}
+                                    {unread.then(|| view! { <span class="kern-sr-only">{t!(i18n, postbox.unread_sr)}</span> })}
+                                </a>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
     }
 }
 
