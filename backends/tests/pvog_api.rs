@@ -361,11 +361,19 @@ async fn english_detail_falls_back_per_field() {
         d["details"]
             .as_array()
             .and_then(|a| a.iter().find(|m| m["type"] == kind))
-            .map(|m| (m["lang"].clone(), m["text"].as_str().unwrap_or("").to_string()))
+            .map(|m| {
+                (
+                    m["lang"].clone(),
+                    m["text"].as_str().unwrap_or("").to_string(),
+                )
+            })
     };
     let (lang, text) = lang_of("description").expect("a description");
     assert_eq!(lang, "en", "{text}");
-    assert!(!text.contains(" Sie "), "German text in an English module: {text}");
+    assert!(
+        !text.contains(" Sie "),
+        "German text in an English module: {text}"
+    );
     for kind in ["eligibility", "costs", "legalBasis"] {
         assert_eq!(lang_of(kind).expect(kind).0, "de", "{kind}");
     }
