@@ -69,11 +69,15 @@ test('Meine Anträge: login, empty state, then sent, rejected and unfinished app
   expect(number(broken.senderReference)).toBe(number(good.senderReference) + 1);
   await expect(sent.locator('.application__reference')).toHaveText(good.senderReference);
   await expect(sent).toContainText(/Gesendet am\s*\d{2}\.\d{2}\.\d{4}, \d{2}:\d{2} Uhr/);
-  const steps = sent.getByRole('list', { name: 'Verlauf' }).getByRole('listitem');
+  const steps = sent.getByRole('list', { name: 'Verlauf' }).getByRole('listitem').filter({ has: page.locator('.timeline__title') });
   await expect(steps).toHaveCount(4);
   await expect(steps.nth(0)).toContainText('Gesendet – aktueller Stand');
   await expect(steps.nth(0)).toHaveAttribute('aria-current', 'step');
   await expect(steps.nth(0)).toContainText('Ihr Antrag wurde verschlüsselt an die Behörde übermittelt.');
+  // The authority's message on sending sits in that step (one list, not a
+  // second one of the same statuses).
+  await expect(steps.nth(0).getByRole('link', { name: /^Nachricht lesen/ })).toBeVisible();
+  await expect(sent.getByRole('list')).toHaveCount(2);
   await expect(steps.nth(1)).toContainText('Eingegangen – noch offen');
   await expect(steps.nth(2)).toContainText('In Bearbeitung – noch offen');
   await expect(steps.nth(3)).toContainText('Abgeschlossen – noch offen');

@@ -250,3 +250,20 @@ test('redundant entry: what the account and earlier steps know is not asked agai
   // Nothing asked twice: the review repeats the answers, it does not ask.
   await expect(page.locator('main input:not([type="checkbox"]), main textarea, main select')).toHaveCount(0);
 });
+
+test('on a phone the logged-in header leaves the screen to the page (it took 324 of 800 px at 375 px)', async ({ page }) => {
+  await page.setViewportSize({ width: 375, height: 800 });
+  await startWithPassword(page, SERVICES.hund);
+  const header = page.locator('header.site-header');
+  for (const lang of ['de', 'en']) {
+    if (lang === 'en') await page.getByRole('button', { name: 'English' }).click();
+    await expect(page.locator('html')).toHaveAttribute('lang', lang);
+    await expect(header.locator('.site-header__user')).toBeVisible();
+    const box = await header.boundingBox();
+    expect(box?.height ?? 999, `header height in ${lang}`).toBeLessThanOrEqual(240);
+    // Everything in it is still there and big enough to hit.
+    expect(await smallTargets(page)).toEqual([]);
+    await expect(page.getByRole('navigation', { name: /Hauptnavigation|Main navigation/ }).getByRole('link')).toHaveCount(4);
+  }
+  await page.getByRole('button', { name: 'Deutsch' }).click();
+});
