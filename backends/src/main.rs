@@ -14,6 +14,13 @@ async fn main() -> anyhow::Result<()> {
     let bind = config.bind;
     let public = config.public_url.clone();
     let state = AppState::open(config)?;
+    // The authority's FIT-Connect keys and certificate chains exist before
+    // the server answers (like a real Zustelldienst's): generating three RSA
+    // keys takes seconds on a busy machine, and the first route lookup must
+    // not wait for them (it used to, and ran into the relay's time limit).
+    backends::fitconnect::load_keys(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot load the FIT-Connect keys: {e:?}"))?;
     let router = app(state)?;
     let listener = tokio::net::TcpListener::bind(bind)
         .await

@@ -47,9 +47,9 @@ pub const EVENT_PREFIX: &str = "https://schema.fitko.de/fit-connect/events/";
 /// Routes under `/fitconnect`.
 pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
     store::migrate(&state.db)?;
-    // The RSA 4096 keys are loaded (or generated, about a second) once, on
-    // first use ([`load_keys`]), so servers and tests that never touch
-    // FIT-Connect do not pay.
+    // The RSA 4096 keys are loaded (or generated, seconds) once per process
+    // by [`load_keys`]: the server binary calls it before it listens, tests
+    // that never touch FIT-Connect do not pay.
     destinations::all().map_err(anyhow::Error::msg)?;
     // The authority's two background tasks: the subscriber receives (and
     // decrypts) what was handed in, the sweep applies the deadlines.
