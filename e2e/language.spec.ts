@@ -98,4 +98,15 @@ test('English interface: German catalogue texts, authority and messages are mark
   await expect(card.locator('.timeline__message').first()).toBeVisible();
   expect(await germanOutsideDe(page)).toEqual([]);
   await expectNoAxeViolations(page);
+
+  // The postbox: the authority's subjects, sender and texts are German.
+  await card.getByRole('link', { name: /^Read the message/ }).first().click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveAttribute('lang', 'de');
+  await expect(page.locator('.postbox-text')).toHaveAttribute('lang', 'de');
+  expect(await germanOutsideDe(page)).toEqual([]);
+  await expectNoAxeViolations(page);
+  await page.goto('/postfach');
+  await waitForApp(page);
+  await expect(page.locator('.postbox-item__title [lang="de"]').first()).toBeVisible();
+  expect(await germanOutsideDe(page)).toEqual([]);
 });

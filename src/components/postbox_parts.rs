@@ -83,7 +83,8 @@ where
 pub fn MessageText(content: String) -> impl IntoView {
     let blocks = text_blocks(&content);
     view! {
-        <div class="postbox-text">
+        // The authority writes in German (WCAG 3.1.2 in the English interface).
+        <div class="postbox-text" lang="de">
             {blocks
                 .into_iter()
                 .map(|lines| {

@@ -312,13 +312,13 @@ fn MessageRow(m: Message, trash: bool, restore: Callback<Message>) -> impl IntoV
             </div>
             <h2 class="kern-heading-small postbox-item__title">
                 {if trash {
-                    view! { <span>{title.clone()}</span> }.into_any()
+                    view! { <span lang="de">{title.clone()}</span> }.into_any()
                 } else {
                     let t = title.clone();
                     view! {
                         <a href=href class="kern-link">
                             {level.is_some().then(|| view! { <LockIcon /> })}
-                            {t}
+                            <span lang="de">{t}</span>
                             <Show when=move || unread>
                                 <span class="kern-sr-only">{t!(i18n, postbox.unread_sr)}</span>
                             </Show>
@@ -328,7 +328,7 @@ fn MessageRow(m: Message, trash: bool, restore: Callback<Message>) -> impl IntoV
                 }}
             </h2>
             <p class="kern-body postbox-item__meta">
-                <span class="postbox-item__sender">{m.sender.clone()}</span>
+                <span class="postbox-item__sender" lang="de">{m.sender.clone()}</span>
                 " · "
                 <span>{t!(i18n, postbox.delivered_on, date = move || date_time(&delivered, en()))}</span>
                 {(attachments > 0).then(|| view! {

@@ -30,6 +30,9 @@ pub fn PostboxMessage() -> impl IntoView {
     let i18n = use_i18n();
     // Set once the message (or its lock) is known.
     let heading = RwSignal::new(None::<String>);
+    // Whether the heading is the message's title (German, the authority's)
+    // rather than our own words (locked, not found).
+    let from_authority = RwSignal::new(false);
     let title = Signal::derive(move || {
         heading
             .get()
@@ -42,18 +45,22 @@ pub fn PostboxMessage() -> impl IntoView {
                 {t!(i18n, postbox.back_to_list)}
             </a>
         </p>
-        <PageHeading title=title />
+        // The message's own title is the authority's German.
+        <PageHeading title=title lang=Signal::derive(move || from_authority.get().then_some("de")) />
         <RequireTrustLevel
             level=TrustLevel::Level1
             reason=Signal::derive(move || t_string!(i18n, postbox.login_reason).to_string())
         >
-            <MessageLoader heading=heading />
+            <MessageLoader heading=heading from_authority=from_authority />
         </RequireTrustLevel>
     }
 }
 
 #[component]
-fn MessageLoader(heading: RwSignal<Option<String>>) -> impl IntoView {
+fn MessageLoader(
+    heading: RwSignal<Option<String>>,
+    from_authority: RwSignal<bool>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let auth = use_auth();
     let params = use_params_map();
@@ -76,14 +83,17 @@ fn MessageLoader(heading: RwSignal<Option<String>>) -> impl IntoView {
                 match message.await {
                     Ok(m) => {
                         heading.set(Some(m.title.clone()));
+                        from_authority.set(true);
                         view! { <MessageView m=m /> }.into_any()
                     }
                     Err(ZbpError::Locked(level)) => {
                         heading.set(Some(t_string!(i18n, postbox.locked_title).to_string()));
+                        from_authority.set(false);
                         view! { <LockedView level=level /> }.into_any()
                     }
                     Err(ZbpError::NotFound) => {
                         heading.set(Some(t_string!(i18n, postbox.not_found_title).to_string()));
+                        from_authority.set(false);
                         view! {
                             <p class="kern-body">{t!(i18n, postbox.not_found_text)}</p>
                             <p class="kern-body">
@@ -282,7 +292,7 @@ fn MessageBody(
             <dl class="kern-description-list postbox-meta">
                 <div class="kern-description-list-item">
                     <dt class="kern-description-list-item__key">{t!(i18n, postbox.meta_sender)}</dt>
-                    <dd class="kern-description-list-item__value">{m.sender.clone()}</dd>
+                    <dd class="kern-description-list-item__value" lang="de">{m.sender.clone()}</dd>
                 </div>
                 <div class="kern-description-list-item">
                     <dt class="kern-description-list-item__key">{t!(i18n, postbox.meta_kind)}</dt>
@@ -291,7 +301,7 @@ fn MessageBody(
                 {m.service.clone().map(|s| view! {
                     <div class="kern-description-list-item">
                         <dt class="kern-description-list-item__key">{t!(i18n, postbox.meta_service)}</dt>
-                        <dd class="kern-description-list-item__value">{s}</dd>
+                        <dd class="kern-description-list-item__value" lang="de">{s}</dd>
                     </div>
                 })}
                 {m.reference.clone().map(|r| view! {
