@@ -6,8 +6,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
+use crate::components::apply::answers::AnswerSteps;
 use crate::components::apply::context::use_apply;
-use crate::components::apply::messages::{english, file_size};
 use crate::components::apply::send::{send, Progress, SendError};
 use crate::components::apply::{
     apply_url, focus_summary, step_url, ApplyFrame, BrowserPatterns, DraftStatus, ErrorSummary,
@@ -15,21 +15,10 @@ use crate::components::apply::{
 use crate::components::error::advice;
 use crate::components::session::use_auth;
 use crate::domain::form::answers::element_id;
-use crate::domain::form::{review, validate_all, Issue, ReviewRow, Shown};
+use crate::domain::form::{validate_all, Issue};
 use crate::i18n::*;
 
 type I18n = leptos_i18n::I18nContext<Locale>;
-
-fn shown_text(i18n: I18n, v: &Shown) -> String {
-    match v {
-        Shown::Text(t) => t.clone(),
-        Shown::Yes => t_string!(i18n, apply.yes).to_string(),
-        Shown::No => t_string!(i18n, apply.no).to_string(),
-        Shown::Accepted => t_string!(i18n, apply.accepted).to_string(),
-        Shown::File { name, size } => format!("{name} ({})", file_size(*size)),
-        Shown::NotGiven => t_string!(i18n, apply.not_given).to_string(),
-    }
-}
 
 fn send_error_text(i18n: I18n, e: &SendError) -> String {
     match e {
@@ -69,19 +58,6 @@ pub fn ApplyReview() -> impl IntoView {
     let failure = RwSignal::new(None::<SendError>);
     let sending = RwSignal::new(false);
     let has_errors = Signal::derive(move || issues.with(|v| !v.is_empty()) || declare_error.get());
-    let form_for_rows = form.clone();
-    let rows = Signal::derive(move || {
-        let en = english(i18n);
-        apply.draft.with(|d| {
-            d.as_ref()
-                .map(|d| {
-                    (0..steps)
-                        .map(|s| (s, review(&form_for_rows, s, &d.answers, en)))
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default()
-        })
-    });
     let form_for_send = form.clone();
     let sid = service_id.clone();
     let ars2 = ars.clone();
@@ -120,7 +96,13 @@ pub fn ApplyReview() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match send(apply, session, progress).await {
                 Ok(sent) => {
-                    // Only now is the draft no longer needed.
+                    // The answers stay in memory for the receipt (never in
+                    // storage); only now is the draft no longer needed.
+                    apply.sent_answers.set(
+                        apply
+                            .draft
+                            .with_untracked(|d| d.as_ref().map(|d| d.answers.clone())),
+                    );
                     apply.discard().await;
                     let url = format!(
                         "{}&einreichung={}",
@@ -170,63 +152,11 @@ pub fn ApplyReview() -> impl IntoView {
     view! {
         <ApplyFrame apply=apply back=back step=steps + 1 of=steps + 1 needs=steps title=title error=has_errors>
                         <ErrorSummary issues=decl_issue href=href_for />
-                        {move || rows.get().into_iter().map(|(s, rows)| {
-                            let step_title = apply.loaded.with_value(|l| l.form.steps[s].title.clone());
-                            let step_href = format!("{}&zurueck=pruefen", step_url(apply, s));
-                            let heading_id = format!("pruefen-{s}");
-                            let labelled_by = heading_id.clone();
-                            view! {
-                                <section class="apply-review__step" aria-labelledby=labelled_by>
-                                    <div class="apply-review__head">
-                                        <h2 class="kern-heading-medium" id=heading_id>{step_title.get(english(i18n)).to_string()}</h2>
-                                    </div>
-                                    <dl class="kern-description-list apply-review__list">
-                                        {rows.into_iter().map(|r| match r {
-                                            ReviewRow::Heading { label, number, depth } => {
-                                                let text = match number {
-                                                    Some(n) => format!("{} {n}", label.get(english(i18n))),
-                                                    None => label.get(english(i18n)).to_string(),
-                                                };
-                                                view! {
-                                                    <div class=format!("kern-description-list-item apply-review__heading apply-depth-{depth}")>
-                                                        <dt class="kern-description-list-item__key kern-body--bold">{text}</dt>
-                                                        <dd class="kern-description-list-item__value"></dd>
-                                                    </div>
-                                                }.into_any()
-                                            }
-                                            ReviewRow::Answer { label, value, target, depth } => {
-                                                let label_text = label.get(english(i18n)).to_string();
-                                                let change = format!("{step_href}#{}", element_id(&target));
-                                                let not_given = value == Shown::NotGiven;
-                                                // An account code as words ("deutsch (D)"), while unchanged.
-                                                let value = match &value {
-                                                    Shown::Text(t) => apply
-                                                        .prefilled
-                                                        .with_untracked(|p| p.get(&target).filter(|p| p.value == *t).cloned())
-                                                        .and_then(|p| crate::domain::form::prefill::readable(&p.attribute, t, english(i18n)))
-                                                        .map(Shown::Text)
-                                                        .unwrap_or(value),
-                                                    _ => value,
-                                                };
-                                                view! {
-                                                    <div class=format!("kern-description-list-item apply-depth-{depth}")>
-                                                        <dt class="kern-description-list-item__key">{label_text.clone()}</dt>
-                                                        <dd class="kern-description-list-item__value" class:apply-review__missing=not_given>
-                                                            <span class="apply-review__value">{shown_text(i18n, &value)}</span>
-                                                            " "
-                                                            <a href=change class="kern-link apply-review__change">
-                                                                {t!(i18n, apply.change)}
-                                                                <span class="kern-sr-only">{format!(": {label_text}")}</span>
-                                                            </a>
-                                                        </dd>
-                                                    </div>
-                                                }.into_any()
-                                            }
-                                        }).collect_view()}
-                                    </dl>
-                                </section>
-                            }
-                        }).collect_view()}
+                        <AnswerSteps
+                            apply=apply
+                            answers=Signal::derive(move || apply.draft.with(|d| d.as_ref().map(|d| d.answers.clone())))
+                            changeable=true
+                        />
                         <form class="apply-form apply-send" novalidate=true on:submit=move |ev| on_send.run(ev)>
                             <h2 class="kern-heading-medium">{t!(i18n, apply.declaration_title)}</h2>
                             <div class="kern-form-check" class:kern-form-check--error=move || declare_error.get()>

@@ -1,11 +1,13 @@
 //! `/antrag/:service/gesendet?einreichung=<id>`: the confirmation. The
 //! reference number, date and time, the receiving authority and what
 //! happens next, read back from the server (so it is true after a reload),
-//! with a receipt to print.
+//! with a receipt to print. Right after sending, the receipt also lists
+//! the answers (from memory: they are not kept once sent).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use crate::components::apply::answers::AnswerSteps;
 use crate::components::apply::context::use_apply;
 use crate::components::error::ErrorNotice;
 use crate::components::page::PageHeading;
@@ -97,6 +99,13 @@ pub fn ApplySent() -> impl IntoView {
                                             }.into_any()
                                         }}
                                     </section>
+                                    {apply.sent_answers.with_untracked(Option::is_some).then(|| view! {
+                                        <section class="apply-sent__answers" aria-labelledby="angaben-titel">
+                                            <h2 class="kern-heading-medium" id="angaben-titel">{t!(i18n, apply.sent_answers_title)}</h2>
+                                            <p class="kern-body">{t!(i18n, apply.sent_answers_note)}</p>
+                                            <AnswerSteps apply=apply answers=apply.sent_answers changeable=false nested=true />
+                                        </section>
+                                    })}
                                     <div class="apply-actions no-print">
                                         <button type="button" class="kern-btn kern-btn--secondary" on:click=move |_| {
                                             if let Some(w) = web_sys::window() { let _ = w.print(); }

@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use crate::api::applications::submit::Route;
 use crate::browser::drafts::{DraftStore, StorageError};
 use crate::components::session::{use_auth, Auth};
+use crate::domain::form::answers::Answers;
 use crate::domain::form::draft::{draft_key, Draft};
 use crate::domain::form::{prefill, Form, Prefilled};
 
@@ -45,6 +46,10 @@ pub struct Apply {
     pub draft: RwSignal<Option<Draft>>,
     pub prefilled: RwSignal<BTreeMap<String, Prefilled>>,
     pub save: RwSignal<SaveState>,
+    /// What was sent, for the confirmation and its printed receipt: in
+    /// memory only, gone with a reload (the relay cannot read it, and it is
+    /// not kept in the browser's storage once sent).
+    pub sent_answers: RwSignal<Option<Answers>>,
     /// The account the draft in memory belongs to.
     owner: RwSignal<Option<String>>,
     store: StoredValue<Option<Rc<DraftStore>>, LocalStorage>,
@@ -67,6 +72,7 @@ impl Apply {
             draft: RwSignal::new(None),
             prefilled: RwSignal::new(BTreeMap::new()),
             save: RwSignal::new(SaveState::Idle),
+            sent_answers: RwSignal::new(None),
             owner: RwSignal::new(None),
             store: StoredValue::new_local(None),
             generation: StoredValue::new(0),

@@ -2,6 +2,7 @@
 //! (`pages/apply*.rs`): state, field renderers, error summary, progress,
 //! draft status and sending.
 
+pub mod answers;
 pub mod context;
 pub mod drafts;
 pub mod fields;
