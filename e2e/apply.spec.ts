@@ -435,6 +435,36 @@ test('step-up mid-form keeps the data and takes over the verified values', async
   await expect(page.getByText('Aus Ihrem Konto übernommen: aus Ihrem Online-Ausweis, geprüft.').first()).toBeVisible();
 });
 
+test('step-up started on a form step returns to that step, with the verified values locked', async ({ page }) => {
+  // Logged in with a password (Level-1), the citizen opens a step of a
+  // Level-4 form directly (a bookmark, a link from the postbox).
+  await startWithPassword(page, SERVICES.hund);
+  await page.goto(applyUrl(SERVICES.wohnsitz, 'schritt/person'));
+  await waitForApp(page);
+  const offer = page.getByRole('region', { name: 'Höheres Vertrauensniveau nötig' });
+  await expect(offer).toBeVisible();
+  await expect(offer).toContainText('Sie sind zurzeit mit dem Vertrauensniveau niedrig angemeldet.');
+  await expect(offer).toContainText(/Ihre Eingaben bleiben erhalten/);
+  // The step's own fields are not shown below the offer.
+  await expect(page.getByLabel('Vorname')).toHaveCount(0);
+  await expectNoAxeViolations(page);
+  await offer.getByRole('button', { name: 'Mit Online-Ausweis anmelden (Vertrauensniveau hoch)' }).click();
+  await eidLogin(page, ERIKA.card, ERIKA.pin);
+  // Back on the same step, not on the start page, at its heading.
+  await expect(page).toHaveURL(new RegExp(`/antrag/${SERVICES.wohnsitz}/schritt/person\\?ort=${KOELN}`));
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Ihre Daten');
+  await expect(page.getByRole('heading', { level: 1 })).toBeFocused();
+  // The card's data, locked.
+  await expect(page.getByLabel('Vorname')).toHaveValue('Erika');
+  await expect(page.getByLabel('Vorname')).toHaveAttribute('readonly', '');
+  await next(page);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Neue Wohnung');
+  await fillAndSave(page, page.getByRole('group', { name: 'Neue Anschrift' }).getByLabel('Straße und Hausnummer'), 'Domkloster 4');
+  await page.reload();
+  await waitForApp(page);
+  await expect(page.getByRole('group', { name: 'Neue Anschrift' }).getByLabel('Straße und Hausnummer')).toHaveValue('Domkloster 4');
+});
+
 test.describe('a failing server', () => {
   test.use({ allowedConsoleErrors: [/status of 503/] });
 
