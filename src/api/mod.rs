@@ -95,6 +95,16 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// Might the same call succeed a moment later (no answer in time, no
+    /// connection, the server overloaded or failing)?
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ApiError::Network(_) | ApiError::Timeout(_) => true,
+            ApiError::Status { status, .. } => *status == 429 || *status >= 500,
+            ApiError::Decode(_) | ApiError::Outdated => false,
+        }
+    }
+
     /// What the citizen should be told, as an i18n-independent kind.
     pub fn kind(&self) -> crate::domain::errors::ErrorKind {
         use crate::domain::errors::ErrorKind;

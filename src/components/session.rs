@@ -96,7 +96,17 @@ impl Auth {
     /// just come back from (`after_login`) is told to the other tabs.
     /// Without an answer (offline) the tab keeps what it knew.
     pub async fn refresh(self, after_login: bool) {
-        let answer = Backends::relay().session().await;
+        let mut answer = Backends::relay().session().await;
+        // A slow or unreachable relay does not mean "logged out": the tab
+        // asks again (after 1, 2 and 4 s) before it decides; meanwhile the
+        // pages say that the login is being checked.
+        for wait_ms in [1_000, 2_000, 4_000] {
+            if !matches!(&answer, Err(e) if e.is_transient()) {
+                break;
+            }
+            crate::api::sleep(wait_ms).await;
+            answer = Backends::relay().session().await;
+        }
         let known = self.session.get_untracked();
         if let Ok((info, raw)) = answer {
             let now = now_secs();
