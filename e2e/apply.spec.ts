@@ -145,6 +145,10 @@ test('Wahlschein by keyboard alone: other mailing address only when chosen, decl
   await page.keyboard.press('Tab');
   await page.keyboard.press('Enter');
   await expect(other.getByLabel('Staat')).toBeFocused();
+  // The same message sits at the field, read with it.
+  await expect(other.getByLabel('Staat')).toHaveAttribute('aria-invalid', 'true');
+  await expect(other.getByLabel('Staat')).toHaveAccessibleDescription(/Geben Sie „Staat“ an\./);
+  await expect(other.getByLabel('Postleitzahl')).not.toHaveAttribute('aria-invalid', /.*/);
   await page.keyboard.type('Deutschland');
   await tabTo(page, weiter);
   await page.keyboard.press('Enter');
@@ -225,6 +229,11 @@ test('Gewerbeanmeldung needs Level-3: step-up with ELSTER, then numbers and cond
   await page.getByRole('group', { name: 'Im Nebenerwerb' }).getByRole('radio', { name: 'Nein' }).check();
   await next(page);
   await expect(page.getByRole('alert')).toContainText('Geben Sie bei „Zahl der Beschäftigten“ eine ganze Zahl ein');
+  // Inline at the text field too, and gone once it is put right.
+  const staff = page.getByLabel('Zahl der Beschäftigten');
+  await expect(staff).toHaveAttribute('aria-invalid', 'true');
+  await expect(staff).toHaveAccessibleDescription(/eine ganze Zahl/);
+  await expect(page.getByLabel('Angemeldete Tätigkeit')).not.toHaveAttribute('aria-invalid', /.*/);
   await page.getByLabel('Zahl der Beschäftigten').fill('3');
   await next(page);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Erlaubnis');
