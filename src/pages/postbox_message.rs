@@ -29,14 +29,13 @@ use crate::i18n::*;
 pub fn PostboxMessage() -> impl IntoView {
     let i18n = use_i18n();
     // Set once the message (or its lock) is known.
-    let heading = RwSignal::new(None::<String>);
-    // Whether the heading is the message's title (German, the authority's)
-    // rather than our own words (locked, not found).
-    let from_authority = RwSignal::new(false);
-    let title = Signal::derive(move || {
-        heading
-            .get()
-            .unwrap_or_else(|| t_string!(i18n, postbox.message_title).to_string())
+    let heading = RwSignal::new(None::<Heading>);
+    let title = Signal::derive(move || match heading.get() {
+        Some(Heading::Authority(t) | Heading::Ours(t)) => t,
+        None => t_string!(i18n, postbox.message_title).to_string(),
+    });
+    let lang = Signal::derive(move || {
+        heading.with(|h| matches!(h, Some(Heading::Authority(_))).then_some("de"))
     });
     view! {
         <p class="kern-body postbox-back">
@@ -46,21 +45,26 @@ pub fn PostboxMessage() -> impl IntoView {
             </a>
         </p>
         // The message's own title is the authority's German.
-        <PageHeading title=title lang=Signal::derive(move || from_authority.get().then_some("de")) />
+        <PageHeading title=title lang=lang />
         <RequireTrustLevel
             level=TrustLevel::Level1
             reason=Signal::derive(move || t_string!(i18n, postbox.login_reason).to_string())
         >
-            <MessageLoader heading=heading from_authority=from_authority />
+            <MessageLoader heading=heading />
         </RequireTrustLevel>
     }
 }
 
+/// The page's heading: the message's own title (the authority's German)
+/// or our words (locked, not found).
+#[derive(Clone)]
+enum Heading {
+    Authority(String),
+    Ours(String),
+}
+
 #[component]
-fn MessageLoader(
-    heading: RwSignal<Option<String>>,
-    from_authority: RwSignal<bool>,
-) -> impl IntoView {
+fn MessageLoader(heading: RwSignal<Option<Heading>>) -> impl IntoView {
     let i18n = use_i18n();
     let auth = use_auth();
     let params = use_params_map();
@@ -82,18 +86,15 @@ fn MessageLoader(
             {move || Suspend::new(async move {
                 match message.await {
                     Ok(m) => {
-                        heading.set(Some(m.title.clone()));
-                        from_authority.set(true);
+                        heading.set(Some(Heading::Authority(m.title.clone())));
                         view! { <MessageView m=m /> }.into_any()
                     }
                     Err(ZbpError::Locked(level)) => {
-                        heading.set(Some(t_string!(i18n, postbox.locked_title).to_string()));
-                        from_authority.set(false);
+                        heading.set(Some(Heading::Ours(t_string!(i18n, postbox.locked_title).to_string())));
                         view! { <LockedView level=level /> }.into_any()
                     }
                     Err(ZbpError::NotFound) => {
-                        heading.set(Some(t_string!(i18n, postbox.not_found_title).to_string()));
-                        from_authority.set(false);
+                        heading.set(Some(Heading::Ours(t_string!(i18n, postbox.not_found_title).to_string())));
                         view! {
                             <p class="kern-body">{t!(i18n, postbox.not_found_text)}</p>
                             <p class="kern-body">
