@@ -5,6 +5,8 @@
 //! * [`calendar`]: dates from and to days since 1970 (no date library).
 //! * [`trust`]: the BundID trust levels (`STORK-QAA-Level-1|3|4`).
 //! * [`encoding`]: percent-encoding of URL components and UUID formatting.
+//! * [`followup`]: an authority's request, the citizen's follow-up in the
+//!   same case (Nachreichung), expected decision date and contact.
 //! * [`limits`]: size and count limits that the app and the servers enforce.
 //! * [`offer`]: how a service can be applied for at a place (ours, another
 //!   Onlinedienst, in person).
@@ -23,6 +25,7 @@ pub mod attestation;
 pub mod calendar;
 pub mod config;
 pub mod encoding;
+pub mod followup;
 pub mod limits;
 pub mod offer;
 pub mod postbox;
