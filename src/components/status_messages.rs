@@ -10,6 +10,7 @@ use leptos::prelude::*;
 
 use crate::api::postbox::ZbpError;
 use crate::components::postbox_parts::{date_time, english, status_word, LockIcon};
+use crate::domain::followup::status_words;
 use crate::domain::postbox::{ApplicationStatus, StatusEntry, StatusHistory};
 use crate::domain::step_messages::step_of;
 use crate::domain::timeline::StepKind;
@@ -50,9 +51,12 @@ fn StatusItem(s: StatusEntry, step: StepKind) -> impl IntoView {
     let when = s.created_date.clone();
     let when_for_text = when.clone();
     let when_for_link = when.clone();
+    // The authority's words (a request, a reason), never the JSON around
+    // them (contract::followup::StatusInfo); else the status's own details.
     let details = s
         .additional_information
-        .clone()
+        .as_deref()
+        .and_then(status_words)
         .or(s.status_details.clone());
     view! {
         <li class="timeline__message">

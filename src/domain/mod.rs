@@ -3,6 +3,7 @@
 pub mod color_scheme;
 pub mod config;
 pub mod errors;
+pub mod followup;
 pub mod form;
 pub mod jose;
 pub mod jwe;
