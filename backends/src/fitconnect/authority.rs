@@ -16,7 +16,27 @@ use super::store;
 use crate::{ApiError, AppState};
 
 pub use super::check::{postbox_ref, sender_reference, DecryptedAttachment, DecryptedSubmission};
-pub use super::store::{inbox, inbox_entry, InboxEntry};
+pub use super::followup::{came_late, carried, requests_of, AskedFor};
+pub use super::store::{follow_ups, inbox, inbox_entry, InboxEntry};
+
+/// The application a submission belongs to, as the console may show it:
+/// the submission itself if it is an application in the inbox, its case's
+/// application if it is a follow-up that passed the checks. `NotFound`
+/// otherwise (unknown, not received, rejected follow-up).
+pub async fn application_of(state: &AppState, submission_id: &str) -> Result<String, ApiError> {
+    let s = store::get(state, submission_id).await?;
+    match s.follows {
+        None => Ok(inbox_entry(state, submission_id).await?.submission_id),
+        Some(app) => {
+            let shown =
+                s.received_at.is_some() && matches!(s.status.as_str(), "submitted" | "accepted");
+            if !shown {
+                return Err(ApiError::NotFound);
+            }
+            Ok(inbox_entry(state, &app).await?.submission_id)
+        }
+    }
+}
 
 /// The decrypted submission for the authority console. Fails with
 /// `Unprocessable` (listing the problems) if it does not decrypt or check,

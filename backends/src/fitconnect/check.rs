@@ -6,7 +6,8 @@
 //! attachment's `hash` are SHA-512 (lower-case hex) over the *plaintext*
 //! (the JSON data bytes exactly as encrypted, the attachment file bytes).
 //! The data are validated against the destination's form schema
-//! (`forms.rs`, the `jsonschema` crate); each violation becomes a
+//! (`forms.rs`, the `jsonschema` crate), a follow-up's (a later submission
+//! of the case) against the follow-up schema; each violation becomes a
 //! `schema-violation` problem whose `instance` is a JSON pointer into the data.
 //! The Onlinedienst's attestation is verified too (`attestation.rs`): without
 //! a valid one, or with a changed eID-verified field, the submission fails.
@@ -170,7 +171,14 @@ fn run(
             "data",
         ));
     }
-    let schema_uri = dest.schema_uri(base);
+    // A follow-up (a later submission of the case) declares and meets the
+    // follow-up schema; the application its form's.
+    let follow_up = s.follows.is_some();
+    let schema_uri = if follow_up {
+        destinations::follow_up_schema_uri(base)
+    } else {
+        dest.schema_uri(base)
+    };
     let declared = &cs["data"]["submissionSchema"];
     if declared["schemaUri"] != schema_uri.as_str() || declared["mimeType"] != "application/json" {
         problems.push(Problem::new(
@@ -188,12 +196,15 @@ fn run(
         .collect();
     let attested = match attestation::verify(&metadata, signers, s, &data_hex, dest.form.level) {
         Ok(a) => {
-            problems.extend(attestation::locked_fields(
-                &dest.form.schema,
-                dest.form.level,
-                &data,
-                &a,
-            ));
+            // eID-locked fields are the application form's; a follow-up has none.
+            if !follow_up {
+                problems.extend(attestation::locked_fields(
+                    &dest.form.schema,
+                    dest.form.level,
+                    &data,
+                    &a,
+                ));
+            }
             Some(a)
         }
         Err(p) => {
@@ -201,8 +212,12 @@ fn run(
             None
         }
     };
-    // The form itself.
-    let report = dest.form.validate(&data);
+    // The form itself (or the follow-up schema).
+    let report = if follow_up {
+        super::forms::follow_up().map_err(internal)?.validate(&data)
+    } else {
+        dest.form.validate(&data)
+    };
     for v in &report.violations {
         problems.push(Problem::new(
             "schema-violation",

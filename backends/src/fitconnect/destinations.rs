@@ -114,6 +114,12 @@ fn build() -> Result<Vec<Destination>, String> {
     Ok(out)
 }
 
+/// The follow-up schema's URI (`<base>/schemas/nachreichung.schema.json`),
+/// the second `submissionSchemas` entry of every destination.
+pub fn follow_up_schema_uri(base: &str) -> String {
+    format!("{base}/schemas/{}", contract::followup::SCHEMA_FILE)
+}
+
 /// The name of the place with this ARS in the PVOG seed.
 fn place_name(ars: &str) -> Option<&'static str> {
     static NAMES: OnceLock<std::collections::HashMap<String, String>> = OnceLock::new();
@@ -162,8 +168,13 @@ impl Destination {
         format!("{base}/schemas/{}.schema.json", self.form.slug)
     }
 
+    /// The form's schema first (the app and the relay take the first as
+    /// the application form), then the follow-up schema.
     fn submission_schemas(&self, base: &str) -> Value {
-        json!([{"schemaUri": self.schema_uri(base), "mimeType": "application/json"}])
+        json!([
+            {"schemaUri": self.schema_uri(base), "mimeType": "application/json"},
+            {"schemaUri": follow_up_schema_uri(base), "mimeType": "application/json"},
+        ])
     }
 
     fn reply_channels() -> Value {

@@ -50,6 +50,55 @@ const SEED: [(&str, &str); 6] = [
     ),
 ];
 
+/// The follow-up schema (`nachreichung`): not a form of its own (no LeiKa
+/// key, no level, no destination, no PVOG online service). Every
+/// destination lists it second; a follow-up is checked at the level of
+/// its case's application form.
+const FOLLOW_UP: &str = include_str!("../../seed/forms/nachreichung.schema.json");
+
+/// The follow-up schema, compiled once.
+#[derive(Debug, Clone)]
+pub struct FollowUpForm {
+    pub slug: &'static str,
+    pub title: String,
+    pub schema: Value,
+    /// The schema file as shipped (served byte for byte).
+    pub text: &'static str,
+    validator: Validator,
+}
+
+impl FollowUpForm {
+    /// Validates decrypted follow-up data.
+    pub fn validate(&self, data: &Value) -> Report {
+        report(&self.validator, &self.schema, data)
+    }
+}
+
+/// The follow-up schema ([`contract::followup::SCHEMA_SLUG`]).
+pub fn follow_up() -> Result<&'static FollowUpForm, String> {
+    static FORM: OnceLock<Result<FollowUpForm, String>> = OnceLock::new();
+    FORM.get_or_init(|| {
+        let slug = contract::followup::SCHEMA_SLUG;
+        let schema: Value = serde_json::from_str(FOLLOW_UP)
+            .map_err(|e| format!("follow-up schema: not JSON: {e}"))?;
+        let title = schema
+            .get("title")
+            .and_then(Value::as_str)
+            .ok_or("follow-up schema: no title")?
+            .to_string();
+        let validator = compile(&schema).map_err(|e| format!("follow-up schema: {e}"))?;
+        Ok(FollowUpForm {
+            slug,
+            title,
+            schema,
+            text: FOLLOW_UP,
+            validator,
+        })
+    })
+    .as_ref()
+    .map_err(Clone::clone)
+}
+
 /// One form: its schema and what the rest of the module needs from it.
 #[derive(Debug, Clone)]
 pub struct Form {
@@ -319,6 +368,49 @@ mod tests {
             assert_eq!(f.leika.len(), 14, "{}", f.slug);
             assert!(f.schema["x-steps"].as_array().unwrap().len() >= 2);
         }
+    }
+
+    #[test]
+    fn the_follow_up_schema_keeps_the_shared_limits() {
+        use contract::followup::{
+            Answer, AnsweredDocument, FILE_TYPES, MAX_ANSWER_CHARS, MAX_FILES, MAX_FILE_BYTES,
+        };
+        let f = follow_up().unwrap();
+        assert_eq!(f.slug, "nachreichung");
+        assert!(f.schema.get("x-leika").is_none() && f.schema.get("x-level").is_none());
+        let p = &f.schema["properties"];
+        assert_eq!(p["antwort"]["maxLength"], MAX_ANSWER_CHARS);
+        assert_eq!(p["unterlagen"]["maxItems"], MAX_FILES);
+        let att = &p["unterlagen"]["items"]["properties"]["anlage"]["x-attachment"];
+        assert_eq!(att["maxBytes"], MAX_FILE_BYTES);
+        assert_eq!(att["accept"], json!(FILE_TYPES));
+        let answer = |text: &str, docs: usize| {
+            serde_json::to_value(Answer {
+                request: "3f1c2d4e-0000-4000-8000-000000000001".into(),
+                text: text.into(),
+                documents: (0..docs)
+                    .map(|_| AnsweredDocument {
+                        name: "Geburtsurkunde".into(),
+                        attachment_id: "0b6f1c1e-8f3a-4c55-9a53-1d2a3b4c5d6e".into(),
+                    })
+                    .collect(),
+            })
+            .unwrap()
+        };
+        assert!(f.validate(&answer("Anbei", 0)).violations.is_empty());
+        let r = f.validate(&answer("Anbei", 1));
+        assert!(r.violations.is_empty(), "{:?}", r.violations);
+        assert_eq!(r.attachments.len(), 1);
+        assert_eq!(r.attachments[0].path, "/unterlagen/0/anlage");
+        // Neither a text nor a document: nothing was answered.
+        assert!(!f.validate(&answer("  ", 0)).violations.is_empty());
+        assert!(!f
+            .validate(&answer("Anbei", MAX_FILES + 1))
+            .violations
+            .is_empty());
+        assert!(!f.validate(&json!({"antwort": "x"})).violations.is_empty());
+        // Not a form: no destination, no route of its own.
+        assert!(all().unwrap().iter().all(|x| x.slug != f.slug));
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod check;
 pub mod deadline;
 pub mod destinations;
 mod events;
+pub mod followup;
 pub mod forms;
 pub mod jwe;
 pub mod keys;
@@ -178,17 +179,22 @@ async fn schema_file(Path(file): Path<String>) -> Result<Response, FitError> {
     let slug = file
         .strip_suffix(".schema.json")
         .ok_or(ApiError::NotFound)?;
-    let form = forms::all()
-        .map_err(internal)?
-        .iter()
-        .find(|f| f.slug == slug)
-        .ok_or(ApiError::NotFound)?;
+    let text = if slug == contract::followup::SCHEMA_SLUG {
+        forms::follow_up().map_err(internal)?.text
+    } else {
+        forms::all()
+            .map_err(internal)?
+            .iter()
+            .find(|f| f.slug == slug)
+            .ok_or(ApiError::NotFound)?
+            .text
+    };
     Ok((
         [
             (header::CONTENT_TYPE, "application/schema+json"),
             (header::CACHE_CONTROL, "public, max-age=300"),
         ],
-        form.text,
+        text,
     )
         .into_response())
 }
@@ -228,6 +234,9 @@ struct AnnounceBody {
     #[serde(default)]
     announced_attachments: Vec<String>,
     service_type: ServiceType,
+    /// A follow-up: the existing case (of this sender) it joins.
+    #[serde(default)]
+    case_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -330,6 +339,10 @@ async fn announce(
             Some(k.to_string())
         }
     };
+    let case = match &body.case_id {
+        None => None,
+        Some(case_id) => Some(followup_case(&state, case_id, &sender.client_id, d).await?),
+    };
     let new = store::NewSubmission {
         citizen: sender.client_id.clone(),
         destination_id: d.id.clone(),
@@ -338,6 +351,7 @@ async fn announce(
         announced: body.announced_attachments.clone(),
         disclosed: Vec::new(),
         idempotency_key,
+        case,
     };
     let outcome = store::announce(&state, new).await?;
     Ok((
@@ -349,6 +363,48 @@ async fn announce(
         })),
     )
         .into_response())
+}
+
+/// The case a follow-up announcement names: a lower-case UUID (400), a
+/// case of this sender (else 422 "unknown case", so that another sender
+/// learns nothing), for the same destination and service (422), whose
+/// application was handed in (409 while it is incomplete, or once it is
+/// deleted or rejected).
+async fn followup_case(
+    state: &AppState,
+    case_id: &str,
+    owner: &str,
+    d: &destinations::Destination,
+) -> Result<store::CaseRef, FitError> {
+    if !is_uuid(case_id) {
+        return Err(ApiError::BadRequest("caseId must be a lower-case UUID".into()).into());
+    }
+    let app = match store::case_application(state, case_id).await {
+        Ok(a) if a.citizen == owner => a,
+        Ok(_) | Err(ApiError::NotFound) => {
+            return Err(ApiError::Unprocessable("unknown case".into()).into())
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if app.destination_id != d.id {
+        return Err(
+            ApiError::Unprocessable("the case belongs to another destination".into()).into(),
+        );
+    }
+    if app.leika != d.leika {
+        return Err(ApiError::Unprocessable("the case is about another service".into()).into());
+    }
+    if matches!(app.status.as_str(), "incomplete" | "deleted" | "rejected") {
+        return Err(ApiError::Conflict(format!(
+            "the case's application is {}; only a handed-in application can get a follow-up",
+            app.status
+        ))
+        .into());
+    }
+    Ok(store::CaseRef {
+        case_id: app.case_id,
+        application_id: app.id,
+    })
 }
 
 /// `GET /v1/submissions/{id}`

@@ -162,6 +162,10 @@ async fn receive(state: &AppState, keys: &Arc<Keys>, id: &str) -> Result<Option<
         );
         return Ok(None);
     };
+    // A later submission of a case: the answer to a request (followup.rs).
+    if let Some(application_id) = s.follows.clone() {
+        return super::followup::receive(state, keys, &s, &application_id, inspection).await;
+    }
     let (won, ready) = match &inspection.outcome {
         Ok(_) => (
             store::mark_received(state, id, &s.case_id, None).await?,

@@ -43,8 +43,9 @@ fn inbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InboxEntry> {
     })
 }
 
-/// Every handed-in submission the subscriber has received (a `submitted`
-/// one not yet received is not the clerk's yet), newest first.
+/// Every handed-in application the subscriber has received (a `submitted`
+/// one not yet received is not the clerk's yet), newest first. Follow-ups
+/// are not listed: they belong to their application.
 pub async fn inbox(state: &AppState) -> Result<Vec<InboxEntry>, ApiError> {
     Ok(state
         .db
@@ -54,6 +55,7 @@ pub async fn inbox(state: &AppState) -> Result<Vec<InboxEntry>, ApiError> {
                 inbox_columns!(),
                 " FROM fitconnect_submissions
                  WHERE status != 'incomplete' AND (status != 'submitted' OR received_at IS NOT NULL)
+                   AND follows IS NULL
                  ORDER BY submitted_at DESC, rowid DESC"
             );
             let mut stmt = c.prepare(sql)?;
@@ -63,7 +65,8 @@ pub async fn inbox(state: &AppState) -> Result<Vec<InboxEntry>, ApiError> {
         .await?)
 }
 
-/// One inbox entry (`NotFound` for unknown, incomplete or not yet received ones).
+/// One inbox entry (`NotFound` for unknown, incomplete or not yet received
+/// ones, and for follow-ups).
 pub async fn inbox_entry(state: &AppState, submission_id: &str) -> Result<InboxEntry, ApiError> {
     let id = submission_id.to_string();
     state
@@ -74,12 +77,38 @@ pub async fn inbox_entry(state: &AppState, submission_id: &str) -> Result<InboxE
                 inbox_columns!(),
                 " FROM fitconnect_submissions
                  WHERE id = ?1 AND status != 'incomplete'
-                   AND (status != 'submitted' OR received_at IS NOT NULL)"
+                   AND (status != 'submitted' OR received_at IS NOT NULL)
+                   AND follows IS NULL"
             );
             rusqlite::OptionalExtension::optional(c.query_row(sql, [id], inbox_row))
         })
         .await?
         .ok_or(ApiError::NotFound)
+}
+
+/// The follow-ups of an application that passed the subscriber's checks
+/// (received, not rejected), oldest first.
+pub async fn follow_ups(
+    state: &AppState,
+    application_id: &str,
+) -> Result<Vec<InboxEntry>, ApiError> {
+    let id = application_id.to_string();
+    Ok(state
+        .db
+        .call(move |c| {
+            let sql = concat!(
+                "SELECT ",
+                inbox_columns!(),
+                " FROM fitconnect_submissions
+                 WHERE follows = ?1 AND status IN ('submitted', 'accepted')
+                   AND received_at IS NOT NULL
+                 ORDER BY submitted_at, rowid"
+            );
+            let mut stmt = c.prepare(sql)?;
+            let rows = stmt.query_map([id], inbox_row)?;
+            rows.collect()
+        })
+        .await?)
 }
 
 /// Ids of `submitted` submissions the subscriber has not received yet,

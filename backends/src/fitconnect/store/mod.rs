@@ -11,8 +11,8 @@ mod inbox;
 mod log;
 
 pub use inbox::{
-    delete_incomplete, inbox, inbox_entry, mark_received, overdue, transition, unreceived,
-    InboxEntry,
+    delete_incomplete, follow_ups, inbox, inbox_entry, mark_received, overdue, transition,
+    unreceived, InboxEntry,
 };
 pub use log::{append_event, events, purge_events};
 
@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use super::events::{now, random_uuid};
 use crate::{db::Db, ApiError, AppState};
 
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     "
 CREATE TABLE fitconnect_submissions (
     id TEXT PRIMARY KEY,
@@ -81,6 +81,73 @@ ALTER TABLE fitconnect_submissions ADD COLUMN received_at INTEGER;
 UPDATE fitconnect_submissions SET received_at = submitted_at
  WHERE status IN ('submitted', 'accepted', 'rejected');
 ",
+    // A case holds several submissions (follow-ups, #17): `case_id` loses
+    // its UNIQUE, `follows` names the case's application (NULL: the
+    // application itself). SQLite cannot drop a constraint, so the table is
+    // rebuilt with its two child tables, every row kept. The children are
+    // rebuilt first against the new table, so dropping the old one cascades
+    // into nothing; the renames then carry the references along.
+    "
+CREATE TABLE fitconnect_submissions_v4 (
+    id TEXT PRIMARY KEY,
+    case_id TEXT NOT NULL,
+    citizen TEXT NOT NULL,
+    destination_id TEXT NOT NULL,
+    leika TEXT NOT NULL,
+    service_name TEXT NOT NULL,
+    announced TEXT NOT NULL,
+    status TEXT NOT NULL,
+    idempotency_key TEXT,
+    request_hash TEXT NOT NULL,
+    encrypted_metadata TEXT,
+    encrypted_data TEXT,
+    created_at INTEGER NOT NULL,
+    submitted_at INTEGER,
+    disclosed TEXT NOT NULL DEFAULT '[]',
+    received_at INTEGER,
+    follows TEXT,
+    UNIQUE (citizen, idempotency_key)
+);
+INSERT INTO fitconnect_submissions_v4
+    (rowid, id, case_id, citizen, destination_id, leika, service_name, announced, status,
+     idempotency_key, request_hash, encrypted_metadata, encrypted_data, created_at,
+     submitted_at, disclosed, received_at, follows)
+SELECT rowid, id, case_id, citizen, destination_id, leika, service_name, announced, status,
+       idempotency_key, request_hash, encrypted_metadata, encrypted_data, created_at,
+       submitted_at, disclosed, received_at, NULL
+  FROM fitconnect_submissions;
+CREATE TABLE fitconnect_attachments_v4 (
+    submission_id TEXT NOT NULL REFERENCES fitconnect_submissions_v4(id) ON DELETE CASCADE,
+    attachment_id TEXT NOT NULL,
+    jwe TEXT NOT NULL,
+    PRIMARY KEY (submission_id, attachment_id)
+);
+INSERT INTO fitconnect_attachments_v4 SELECT submission_id, attachment_id, jwe FROM fitconnect_attachments;
+CREATE TABLE fitconnect_disclosures_v4 (
+    submission_id TEXT NOT NULL REFERENCES fitconnect_submissions_v4(id) ON DELETE CASCADE,
+    citizen TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    attribute TEXT NOT NULL,
+    destination_name TEXT NOT NULL,
+    service_name TEXT NOT NULL,
+    disclosed_at INTEGER NOT NULL,
+    PRIMARY KEY (submission_id, attribute)
+);
+INSERT INTO fitconnect_disclosures_v4
+SELECT submission_id, citizen, position, attribute, destination_name, service_name, disclosed_at
+  FROM fitconnect_disclosures;
+DROP TABLE fitconnect_attachments;
+DROP TABLE fitconnect_disclosures;
+DROP TABLE fitconnect_submissions;
+ALTER TABLE fitconnect_submissions_v4 RENAME TO fitconnect_submissions;
+ALTER TABLE fitconnect_attachments_v4 RENAME TO fitconnect_attachments;
+ALTER TABLE fitconnect_disclosures_v4 RENAME TO fitconnect_disclosures;
+CREATE INDEX fitconnect_submissions_citizen ON fitconnect_submissions(citizen, created_at);
+CREATE INDEX fitconnect_submissions_status ON fitconnect_submissions(status);
+CREATE INDEX fitconnect_submissions_case ON fitconnect_submissions(case_id, created_at);
+CREATE INDEX fitconnect_submissions_follows ON fitconnect_submissions(follows);
+CREATE INDEX fitconnect_disclosures_citizen ON fitconnect_disclosures(citizen, disclosed_at);
+",
 ];
 
 pub fn migrate(db: &Db) -> Result<(), crate::db::DbError> {
@@ -96,6 +163,17 @@ pub struct NewSubmission {
     /// Names of the identity attributes the app prefilled (never values).
     pub disclosed: Vec<String>,
     pub idempotency_key: Option<String>,
+    /// A follow-up: the case it joins and the case's application (its
+    /// first submission).
+    pub case: Option<CaseRef>,
+}
+
+/// The case a follow-up joins.
+#[derive(Debug, Clone)]
+pub struct CaseRef {
+    pub case_id: String,
+    /// The application's submission id.
+    pub application_id: String,
 }
 
 pub struct Announced {
@@ -121,6 +199,8 @@ pub struct Submission {
     pub submitted_at: Option<i64>,
     /// When the authority's subscriber received it (`None`: not yet).
     pub received_at: Option<i64>,
+    /// A follow-up: the submission id of its case's application.
+    pub follows: Option<String>,
 }
 
 /// Creates the submission (or, for a repeated `Idempotency-Key` of the same
@@ -143,6 +223,10 @@ pub async fn announce(state: &AppState, new: NewSubmission) -> Result<Announced,
         if !new.disclosed.is_empty() {
             h.update([0]);
             h.update(disclosed_json.as_bytes());
+        }
+        if let Some(case) = &new.case {
+            h.update([1]);
+            h.update(case.case_id.as_bytes());
         }
         h.finalize()
             .iter()
@@ -182,7 +266,10 @@ pub async fn announce(state: &AppState, new: NewSubmission) -> Result<Announced,
         }
     }
     let id = random_uuid()?;
-    let case_id = random_uuid()?;
+    let (case_id, follows) = match &new.case {
+        Some(c) => (c.case_id.clone(), Some(c.application_id.clone())),
+        None => (random_uuid()?, None),
+    };
     let created = now();
     // The signing key only, loaded once (cached); nothing is decrypted here.
     let keys = super::load_keys(state).await?;
@@ -203,8 +290,8 @@ pub async fn announce(state: &AppState, new: NewSubmission) -> Result<Announced,
             let n = tx.execute(
                 "INSERT OR IGNORE INTO fitconnect_submissions
                  (id, case_id, citizen, destination_id, leika, service_name, announced, status,
-                  idempotency_key, request_hash, created_at, disclosed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'incomplete', ?8, ?9, ?10, ?11)",
+                  idempotency_key, request_hash, created_at, disclosed, follows)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'incomplete', ?8, ?9, ?10, ?11, ?12)",
                 params![
                     id2,
                     case2,
@@ -216,7 +303,8 @@ pub async fn announce(state: &AppState, new: NewSubmission) -> Result<Announced,
                     key,
                     request_hash,
                     created,
-                    disclosed_json
+                    disclosed_json,
+                    follows
                 ],
             )?;
             if n == 1 {
@@ -250,7 +338,7 @@ fn load(c: &rusqlite::Connection, id: &str) -> Result<Option<Submission>, rusqli
     let row = c
         .query_row(
             "SELECT id, case_id, citizen, destination_id, leika, service_name, announced, status,
-                    encrypted_metadata, encrypted_data, created_at, submitted_at, received_at
+                    encrypted_metadata, encrypted_data, created_at, submitted_at, received_at, follows
              FROM fitconnect_submissions WHERE id = ?1",
             params![id],
             |r| {
@@ -269,6 +357,7 @@ fn load(c: &rusqlite::Connection, id: &str) -> Result<Option<Submission>, rusqli
                     created_at: r.get(10)?,
                     submitted_at: r.get(11)?,
                     received_at: r.get(12)?,
+                    follows: r.get(13)?,
                 })
             },
         )
@@ -289,6 +378,30 @@ pub async fn get(state: &AppState, id: &str) -> Result<Submission, ApiError> {
     state
         .db
         .call(move |c| load(c, &id))
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// The application of a case: its first submission (`NotFound` for an
+/// unknown case).
+pub async fn case_application(state: &AppState, case_id: &str) -> Result<Submission, ApiError> {
+    let case_id = case_id.to_string();
+    state
+        .db
+        .call(move |c| {
+            let id: Option<String> = c
+                .query_row(
+                    "SELECT id FROM fitconnect_submissions WHERE case_id = ?1 AND follows IS NULL
+                     ORDER BY created_at, rowid LIMIT 1",
+                    params![case_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match id {
+                Some(id) => load(c, &id),
+                None => Ok(None),
+            }
+        })
         .await?
         .ok_or(ApiError::NotFound)
 }
@@ -381,4 +494,59 @@ pub async fn submit(
         })
         .await?;
     Ok(n == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rebuild of step 4 keeps every row (and the attachments, which a
+    /// cascading drop would have taken) and lets a case hold several
+    /// submissions.
+    #[test]
+    fn the_case_migration_keeps_rows_and_allows_follow_ups() {
+        let db = Db::in_memory().unwrap();
+        db.migrate("fitconnect", &MIGRATIONS[..3]).unwrap();
+        db.call_sync(|c| {
+            c.execute_batch(
+                "INSERT INTO fitconnect_submissions (id, case_id, citizen, destination_id, leika,
+                   service_name, announced, status, request_hash, created_at)
+                 VALUES ('s1', 'c1', 'sender', 'd', '1', 'x', '[\"a1\"]', 'submitted', 'h', 1);
+                 INSERT INTO fitconnect_attachments VALUES ('s1', 'a1', 'jwe');",
+            )
+        })
+        .unwrap();
+        migrate(&db).unwrap();
+        let (subs, atts, follows): (i64, i64, Option<String>) = db
+            .call_sync(|c| {
+                c.query_row(
+                    "SELECT (SELECT COUNT(*) FROM fitconnect_submissions),
+                            (SELECT COUNT(*) FROM fitconnect_attachments), follows
+                     FROM fitconnect_submissions WHERE id = 's1'",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+            })
+            .unwrap();
+        assert_eq!((subs, atts, follows), (1, 1, None));
+        db.call_sync(|c| {
+            c.execute(
+                "INSERT INTO fitconnect_submissions (id, case_id, citizen, destination_id, leika,
+                   service_name, announced, status, request_hash, created_at, follows)
+                 VALUES ('s2', 'c1', 'sender', 'd', '1', 'x', '[]', 'incomplete', 'h2', 2, 's1')",
+                [],
+            )
+        })
+        .unwrap();
+        // The references moved to the rebuilt table: deleting cascades.
+        let left: i64 = db
+            .call_sync(|c| {
+                c.execute("DELETE FROM fitconnect_submissions WHERE id = 's1'", [])?;
+                c.query_row("SELECT COUNT(*) FROM fitconnect_attachments", [], |r| {
+                    r.get(0)
+                })
+            })
+            .unwrap();
+        assert_eq!(left, 0);
+    }
 }
