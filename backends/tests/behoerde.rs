@@ -558,7 +558,12 @@ async fn the_whole_loop_through_the_json_api() {
     );
     assert_eq!(h["status"], "COMPLETED");
     assert_eq!(h["statuses"][5]["messageId"], decision_id.as_str());
-    assert_eq!(h["statuses"][3]["additionalInformation"], ask);
+    // The request as JSON (contract::followup::StatusInfo), the text as typed.
+    let info = contract::followup::StatusInfo::parse(
+        h["statuses"][3]["additionalInformation"].as_str().unwrap(),
+    );
+    assert_eq!(info.request.as_ref().map(|r| r.text.as_str()), Some(ask));
+    assert_eq!(info.words(), Some(ask));
 
     // The request message is plain text, as typed.
     let m = get(&app, &format!("/zbp/v1/messages/{ask_id}"), Some(&citizen))

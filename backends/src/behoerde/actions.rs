@@ -2,6 +2,7 @@
 //! (where FIT-Connect has one) and the ZBP status, with a message into the
 //! citizen's postbox. HTML console and JSON API both call [`perform`].
 
+use contract::followup::StatusInfo;
 use serde_json::Value;
 
 use crate::fitconnect::authority::{DecryptedSubmission, InboxEntry};
@@ -11,6 +12,8 @@ use crate::zbp::{self, MessageKind, NewAttachment, NewMessage, NewStatus, Status
 use crate::{ApiError, AppState};
 
 use super::bescheid;
+use super::followups::{self, FollowUp};
+use super::info::{self, RequestInput};
 
 /// Longest text a clerk may type into a message or decision.
 pub const MAX_TEXT_CHARS: usize = 20_000;
@@ -18,10 +21,13 @@ pub const MAX_TEXT_CHARS: usize = 20_000;
 pub enum Action {
     /// `accept-submission` + RECEIVED.
     Accept,
-    /// PROCESSING.
-    StartProcessing,
-    /// ACTION_REQUIRED with the clerk's message.
-    RequestAction(String),
+    /// PROCESSING, with the expected decision date the clerk may set
+    /// (`YYYY-MM-DD` or empty).
+    StartProcessing(String),
+    /// ACTION_REQUIRED with the clerk's request (text, deadline, documents).
+    RequestAction(RequestInput),
+    /// PROCESSING: the latest request is answered and complete.
+    Fulfilled,
     /// `reject-submission` with the reason as problem + COMPLETED + a message.
     Reject(String),
     /// The Bescheid (PDF) into the postbox + COMPLETED.
@@ -32,8 +38,9 @@ impl Action {
     pub fn name(&self) -> &'static str {
         match self {
             Action::Accept => "accept",
-            Action::StartProcessing => "processing",
+            Action::StartProcessing(_) => "processing",
             Action::RequestAction(_) => "request-action",
+            Action::Fulfilled => "fulfilled",
             Action::Reject(_) => "reject",
             Action::Decide(_) => "decide",
         }
@@ -114,6 +121,8 @@ pub struct Case {
     pub content: Result<DecryptedSubmission, String>,
     pub addressee: Addressee,
     pub statuses: Vec<zbp::StatusRow>,
+    /// The case's follow-ups that passed the checks, oldest first.
+    pub follow_ups: Vec<FollowUp>,
 }
 
 impl Case {
@@ -168,12 +177,14 @@ pub async fn load(state: &AppState, submission_id: &str) -> Result<Case, ApiErro
         .map(|d| Addressee::of(destination.form, d))
         .unwrap_or_default();
     let statuses = zbp::application_statuses(state, &entry.submission_id).await?;
+    let follow_ups = followups::load(state, &entry.submission_id, &statuses).await?;
     Ok(Case {
         entry,
         destination,
         content,
         addressee,
         statuses,
+        follow_ups,
     })
 }
 
@@ -216,6 +227,20 @@ fn status_for(
     }
 }
 
+/// `additionalInformation` as JSON (docs/backends.md §4).
+fn info_json(info: &StatusInfo) -> Result<Option<String>, ApiError> {
+    serde_json::to_string(info)
+        .map(Some)
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+impl Case {
+    /// The contact for the citizen (the issuing office at the applicant's place).
+    async fn contact(&self) -> Result<contract::followup::Contact, ApiError> {
+        info::contact(self.destination, self.addressee.postal_code.clone()).await
+    }
+}
+
 fn require_accepted(case: &Case) -> Result<(), ApiError> {
     if case.entry.status != "accepted" {
         return Err(ApiError::Conflict(format!(
@@ -227,6 +252,17 @@ fn require_accepted(case: &Case) -> Result<(), ApiError> {
         return Err(ApiError::Conflict("the application is completed".into()));
     }
     Ok(())
+}
+
+/// The postbox line naming the expected decision date, if there is one.
+fn decision_line(date: Option<&str>) -> String {
+    date.map(|d| {
+        format!(
+            "\n\nVoraussichtlich entscheidet die Behörde bis zum {}.",
+            fitconnect::followup::german(d)
+        )
+    })
+    .unwrap_or_default()
 }
 
 /// Today in Germany, `DD.MM.YYYY`.
@@ -249,6 +285,8 @@ pub async fn perform(
     let (status, message_id) = match action {
         Action::Accept => {
             fitconnect::accept(state, submission_id).await?;
+            let expected = info::expected_decision(case.destination).await?;
+            let contact = case.contact().await?;
             let Some(mailbox) = case.addressee.mailbox_uuid.clone() else {
                 return Ok(Outcome {
                     status: Status::Received,
@@ -262,14 +300,19 @@ pub async fn perform(
                     &mailbox,
                     Status::Received,
                     "Die Behörde hat den Eingang Ihres Antrags bestätigt.".into(),
-                    format!("{authority} hat Ihren Antrag „{service}“ erhalten und entschlüsselt.\n\nVorgangsnummer: {ref_}\n\nSie werden benachrichtigt, sobald die Bearbeitung beginnt."),
-                    None,
+                    format!("{authority} hat Ihren Antrag „{service}“ erhalten und entschlüsselt.\n\nVorgangsnummer: {ref_}{}\n\nSie werden benachrichtigt, sobald die Bearbeitung beginnt.", decision_line(expected.as_deref())),
+                    info_json(&StatusInfo {
+                        expected_decision: expected.clone(),
+                        contact: Some(contact),
+                        ..StatusInfo::default()
+                    })?,
                 ),
             )
             .await?;
             (Status::Received, Some(id))
         }
-        Action::StartProcessing => {
+        Action::StartProcessing(date) => {
+            let chosen = info::date_from_today(&date, "the expected decision date")?;
             require_accepted(&case)?;
             let mailbox = case.mailbox()?;
             if !matches!(
@@ -280,6 +323,8 @@ pub async fn perform(
                     "the application is already being processed".into(),
                 ));
             }
+            let expected =
+                chosen.or_else(|| fitconnect::authority::carried(&case.statuses).expected_decision);
             let id = zbp::record_status(
                 state,
                 status_for(
@@ -287,17 +332,29 @@ pub async fn perform(
                     &mailbox,
                     Status::Processing,
                     "Ihr Antrag wird bearbeitet.".into(),
-                    format!("{authority} bearbeitet jetzt Ihren Antrag „{service}“.\n\nVorgangsnummer: {ref_}"),
-                    None,
+                    format!("{authority} bearbeitet jetzt Ihren Antrag „{service}“.\n\nVorgangsnummer: {ref_}{}", decision_line(expected.as_deref())),
+                    info_json(&StatusInfo {
+                        expected_decision: expected.clone(),
+                        contact: Some(case.contact().await?),
+                        ..StatusInfo::default()
+                    })?,
                 ),
             )
             .await?;
             (Status::Processing, Some(id))
         }
-        Action::RequestAction(text) => {
-            let text = clean_text(&text, "the message")?;
+        Action::RequestAction(input) => {
+            let text = clean_text(&input.text, "the message")?;
+            let request = info::request(input, text.clone())?;
             require_accepted(&case)?;
             let mailbox = case.mailbox()?;
+            let lines = info::request_lines(&request);
+            let status_info = StatusInfo {
+                request: Some(request),
+                contact: Some(case.contact().await?),
+                expected_decision: fitconnect::authority::carried(&case.statuses).expected_decision,
+                ..StatusInfo::default()
+            };
             let id = zbp::record_status(
                 state,
                 status_for(
@@ -305,12 +362,49 @@ pub async fn perform(
                     &mailbox,
                     Status::ActionRequired,
                     "Die Behörde braucht noch etwas von Ihnen.".into(),
-                    format!("{authority} braucht für Ihren Antrag „{service}“ (Vorgangsnummer {ref_}) noch Folgendes von Ihnen:\n\n{text}"),
-                    Some(text),
+                    format!("{authority} braucht für Ihren Antrag „{service}“ (Vorgangsnummer {ref_}) noch Folgendes von Ihnen:\n\n{text}{lines}"),
+                    info_json(&status_info)?,
                 ),
             )
             .await?;
             (Status::ActionRequired, Some(id))
+        }
+        Action::Fulfilled => {
+            require_accepted(&case)?;
+            let mailbox = case.mailbox()?;
+            let Some((asked, fulfilled)) = followups::latest_request(&case.statuses) else {
+                return Err(ApiError::Conflict("nothing was requested".into()));
+            };
+            if fulfilled {
+                return Err(ApiError::Conflict(
+                    "the latest request is marked fulfilled already".into(),
+                ));
+            }
+            if !followups::answered(&case.follow_ups, &asked.message_id) {
+                return Err(ApiError::Conflict(
+                    "the latest request has not been answered yet".into(),
+                ));
+            }
+            let carried = fitconnect::authority::carried(&case.statuses);
+            let status_info = StatusInfo {
+                fulfilled: true,
+                contact: Some(case.contact().await?),
+                expected_decision: carried.expected_decision,
+                ..StatusInfo::default()
+            };
+            let id = zbp::record_status(
+                state,
+                status_for(
+                    &case,
+                    &mailbox,
+                    Status::Processing,
+                    "Ihre nachgereichten Unterlagen sind vollständig.".into(),
+                    format!("{authority} hat Ihre nachgereichten Unterlagen zu Ihrem Antrag „{service}“ geprüft: Sie sind vollständig.\n\nVorgangsnummer: {ref_}\n\nDie Bearbeitung geht weiter."),
+                    info_json(&status_info)?,
+                ),
+            )
+            .await?;
+            (Status::Processing, Some(id))
         }
         Action::Reject(reason) => {
             let reason = clean_text(&reason, "the reason")?;

@@ -12,7 +12,7 @@ mod issuer;
 mod layout;
 mod pdf;
 
-pub use issuer::{issuer, Issuer};
+pub use issuer::{issuer, processing_time, Issuer};
 
 use crate::zbp::deadline;
 use layout::{Block, Face, Faces, Weight};

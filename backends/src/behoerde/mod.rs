@@ -10,6 +10,8 @@
 
 pub mod actions;
 pub mod bescheid;
+mod followups;
+mod info;
 mod pages;
 mod render;
 
@@ -91,6 +93,7 @@ pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
             "/api/submissions/{id}/request-action",
             post(api_request_action),
         )
+        .route("/api/submissions/{id}/fulfilled", post(api_fulfilled))
         .route("/api/submissions/{id}/reject", post(api_reject))
         .route("/api/submissions/{id}/decide", post(api_decide))
         .fallback(error::not_found))
@@ -425,8 +428,18 @@ async fn api_get(
     v["statuses"] = json!(case
         .statuses
         .iter()
-        .map(|s| json!({"status": s.status, "createdDate": crate::zbp::iso(s.created_date), "statusDetails": s.status_details, "messageId": s.message_id}))
+        .map(|s| json!({"status": s.status, "createdDate": crate::zbp::iso(s.created_date), "statusDetails": s.status_details, "additionalInformation": s.additional_information, "messageId": s.message_id}))
         .collect::<Vec<_>>());
+    v["followUps"] = followups::json(&case.follow_ups);
+    v["openRequest"] = match followups::latest_request(&case.statuses) {
+        Some((asked, fulfilled)) => json!({
+            "messageId": asked.message_id,
+            "request": asked.request,
+            "answered": followups::answered(&case.follow_ups, &asked.message_id),
+            "fulfilled": fulfilled,
+        }),
+        None => Value::Null,
+    };
     match case.content {
         Ok(d) => {
             v["metadata"] = d.metadata;
@@ -461,6 +474,8 @@ pub(crate) async fn attachment_file(
     id: &str,
     att: &str,
 ) -> Result<Response, ApiError> {
+    // An application in the inbox, or a follow-up of one.
+    crate::fitconnect::authority::application_of(state, id).await?;
     let d = crate::fitconnect::decrypted(state, id).await?;
     let a = d
         .attachments
@@ -496,9 +511,28 @@ async fn api_action(
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct MessageBody {
     message: String,
+    /// Answer by this day (`YYYY-MM-DD`, today or later).
+    #[serde(default)]
+    deadline: Option<String>,
+    /// The requested documents' names.
+    #[serde(default)]
+    documents: Vec<String>,
+    /// Their allowed types (default: PDF, JPEG, PNG).
+    #[serde(default)]
+    accept: Option<Vec<String>>,
+    /// Their largest size in bytes (default and at most 10 MiB).
+    #[serde(default)]
+    max_bytes: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ProcessingBody {
+    #[serde(default)]
+    expected_decision: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -521,12 +555,31 @@ async fn api_accept(
     api_action(&s, &h, &id, Action::Accept).await
 }
 
+/// `POST …/processing`, body optional: `{expectedDecision}`.
 async fn api_processing(
     State(s): State<AppState>,
     h: HeaderMap,
     Path(id): Path<String>,
+    body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    api_action(&s, &h, &id, Action::StartProcessing).await
+    // Who asks comes before what the body says: no validation hints without a login.
+    api_clerk(&s, &h).await?;
+    let b: ProcessingBody = if body.iter().all(u8::is_ascii_whitespace) {
+        ProcessingBody::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?
+    };
+    let date = b.expected_decision.unwrap_or_default();
+    api_action(&s, &h, &id, Action::StartProcessing(date)).await
+}
+
+async fn api_fulfilled(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    api_action(&s, &h, &id, Action::Fulfilled).await
 }
 
 async fn api_request_action(
@@ -538,7 +591,14 @@ async fn api_request_action(
     // Who asks comes before what the body says: no validation hints without a login.
     api_clerk(&s, &h).await?;
     let Json(b) = body?;
-    api_action(&s, &h, &id, Action::RequestAction(b.message)).await
+    let input = info::RequestInput {
+        text: b.message,
+        deadline: b.deadline.unwrap_or_default(),
+        documents: b.documents,
+        accept: b.accept,
+        max_bytes: b.max_bytes,
+    };
+    api_action(&s, &h, &id, Action::RequestAction(input)).await
 }
 
 async fn api_reject(

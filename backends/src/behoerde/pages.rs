@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::actions::{self, Action};
+use super::followups;
 use super::{end_session, log_in, render, session, Clerk, LoginError, SESSION_SECS};
 use crate::error::extract::Path;
 use crate::html::{alert_with, cookie_value, document, escape, same_secret, Kind, Shell};
@@ -474,6 +475,11 @@ pub async fn detail(
         )),
         Err(p) => body.push_str(&alert(Kind::Danger, "Antrag nicht lesbar", p)),
     }
+    body.push_str(&followups::open_request_html(
+        &case.statuses,
+        &case.follow_ups,
+    ));
+    body.push_str(&followups::html(&case.follow_ups, when));
     body.push_str("<h2 class=\"kern-heading-medium\">Verlauf</h2><ol class=\"kern-list\">");
     for s in &case.statuses {
         body.push_str(&format!(
@@ -509,23 +515,14 @@ pub async fn detail(
         }
         "accepted" if !completed => {
             if matches!(latest, Some(Status::Received | Status::ActionRequired)) {
-                body.push_str(&action_form(
-                    &id,
-                    csrf,
-                    "bearbeitung-beginnen",
-                    "Bearbeitung beginnen",
-                    None,
-                ));
+                body.push_str(&followups::processing_form(&id, csrf));
             }
-            body.push_str(&action_form(
+            body.push_str(&followups::request_form(&id, csrf));
+            body.push_str(&followups::fulfilled_form(
                 &id,
                 csrf,
-                "nachfordern",
-                "Nachricht senden",
-                Some((
-                    "Was wird noch gebraucht?",
-                    "Zum Beispiel fehlende Unterlagen. Wird ins Postfach geschickt.",
-                )),
+                &case.statuses,
+                &case.follow_ups,
             ));
             body.push_str(&action_form(
                 &id,
@@ -562,6 +559,7 @@ fn done_text(action: &str) -> Option<&'static str> {
         "eingang-bestaetigen" => "Der Eingang ist bestätigt. Die antragstellende Person hat eine Nachricht im Postfach.",
         "bearbeitung-beginnen" => "Die Bearbeitung hat begonnen. Die antragstellende Person sieht den neuen Stand.",
         "nachfordern" => "Die Nachricht ist gesendet. Die antragstellende Person findet sie im Postfach.",
+        "nachreichung-erfuellt" => "Die Nachreichung ist als erfüllt markiert. Die antragstellende Person sieht den neuen Stand.",
         "zurueckweisen" => "Der Antrag ist zurückgewiesen. Die Begründung ist im Postfach der antragstellenden Person.",
         "bescheiden" => "Der Bescheid ist erlassen und als PDF im Postfach der antragstellenden Person.",
         _ => return None,
@@ -586,20 +584,27 @@ pub async fn attachment(
     }
 }
 
-/// `POST /behoerde/antraege/{id}/{action}` (form `csrf`, `text` where needed)
+/// `POST /behoerde/antraege/{id}/{action}` (form `csrf`, `text` where
+/// needed; `nachfordern` also `frist`, `unterlagen`, `typ` (repeated),
+/// `groesse`; `bearbeitung-beginnen` `entscheidung_bis`)
 pub async fn act(
     State(state): State<AppState>,
     Extension(site): Extension<Arc<Site>>,
     headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
-    form: Result<Form<HashMap<String, String>>, FormRejection>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
     let clerk = match current(&state, &headers).await {
         Ok(Some(c)) => c,
         Ok(None) => return see_other("/behoerde/anmelden"),
         Err(e) => return error_page(&site, None, &e),
     };
-    let f = form.map(|Form(f)| f).unwrap_or_default();
+    let pairs = form.map(|Form(f)| f).unwrap_or_default();
+    // The first value of each name; `typ` may repeat.
+    let mut f: HashMap<String, String> = HashMap::new();
+    for (k, v) in &pairs {
+        f.entry(k.clone()).or_insert_with(|| v.clone());
+    }
     if !same_secret(&clerk.csrf, field(&f, "csrf")) {
         return error_page(
             &site,
@@ -612,8 +617,32 @@ pub async fn act(
     let text = field(&f, "text").to_string();
     let a = match action.as_str() {
         "eingang-bestaetigen" => Action::Accept,
-        "bearbeitung-beginnen" => Action::StartProcessing,
-        "nachfordern" => Action::RequestAction(text),
+        "bearbeitung-beginnen" => {
+            Action::StartProcessing(field(&f, "entscheidung_bis").to_string())
+        }
+        "nachreichung-erfuellt" => Action::Fulfilled,
+        "nachfordern" => {
+            let max_bytes = match super::info::size_choice(field(&f, "groesse")) {
+                Ok(m) => m,
+                Err(e) => return error_page(&site, Some(&clerk), &e),
+            };
+            Action::RequestAction(super::info::RequestInput {
+                text,
+                deadline: field(&f, "frist").to_string(),
+                documents: field(&f, "unterlagen")
+                    .lines()
+                    .map(str::to_string)
+                    .collect(),
+                accept: Some(
+                    pairs
+                        .iter()
+                        .filter(|(k, _)| k == "typ")
+                        .map(|(_, v)| v.clone())
+                        .collect(),
+                ),
+                max_bytes,
+            })
+        }
         "zurueckweisen" => Action::Reject(text),
         "bescheiden" => Action::Decide(text),
         _ => return error_page(&site, Some(&clerk), &ApiError::NotFound),

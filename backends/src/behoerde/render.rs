@@ -46,7 +46,7 @@ pub fn login_report(
     )
 }
 
-fn size(bytes: usize) -> String {
+pub fn size(bytes: usize) -> String {
     if bytes >= 1024 * 1024 {
         format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0)).replace('.', ",")
     } else {

@@ -24,6 +24,17 @@ pub struct Issuer {
     /// Empty only if the seed knows no responsible unit (then the
     /// destination's authority type is all the letter can name).
     pub address: Vec<String>,
+    /// The unit's phone and e-mail in the seed (sample data), if any.
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// The service's processing time in the PVOG seed ("1 bis 2 Wochen").
+pub fn processing_time(destination: &Destination) -> Option<String> {
+    catalog()?
+        .service_by_leika(&destination.leika)
+        .map(|s| s.processing_time.clone())
+        .filter(|t| !t.trim().is_empty())
 }
 
 fn catalog() -> Option<&'static Catalog> {
@@ -59,6 +70,8 @@ pub fn issuer(destination: &Destination, postcode: Option<&str>) -> Issuer {
     let fallback = || Issuer {
         name: destination.authority.clone(),
         address: Vec::new(),
+        phone: None,
+        email: None,
     };
     let Some(catalog) = catalog() else {
         return fallback();
@@ -76,6 +89,8 @@ pub fn issuer(destination: &Destination, postcode: Option<&str>) -> Issuer {
         Some(a) => Issuer {
             name: a.title.clone(),
             address: vec![a.street.clone(), format!("{} {}", a.zip, a.city)],
+            phone: Some(a.phone.clone()).filter(|p| !p.trim().is_empty()),
+            email: Some(a.email.clone()).filter(|e| !e.trim().is_empty()),
         },
         None => {
             tracing::warn!(
