@@ -3,7 +3,7 @@ use leptos_i18n_build::{Config, TranslationsInfos};
 use std::path::PathBuf;
 
 /// One JSON file per namespace and language: `locales/<lang>/<namespace>.json`.
-const NAMESPACES: [&str; 13] = [
+const NAMESPACES: [&str; 14] = [
     "common",
     "pages",
     "help",
@@ -17,6 +17,7 @@ const NAMESPACES: [&str; 13] = [
     "apply",
     "postbox",
     "pwa",
+    "reply",
 ];
 
 fn main() {

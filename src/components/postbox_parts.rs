@@ -45,7 +45,7 @@ pub fn kind_word(i18n: leptos_i18n::I18nContext<Locale>, kind: MessageKind) -> S
     .to_string()
 }
 
-/// "Eingegangen", "In Bearbeitung", "Rückfrage", "Abgeschlossen", …
+/// "Eingegangen", "In Bearbeitung", "Handlung nötig", "Abgeschlossen", …
 pub fn status_word(i18n: leptos_i18n::I18nContext<Locale>, status: ApplicationStatus) -> String {
     match status {
         ApplicationStatus::Initiated => t_string!(i18n, postbox.status_initiated),

@@ -17,7 +17,7 @@ use crate::domain::timeline::StepKind;
 use crate::i18n::*;
 
 /// The messages of one step (oldest first). The status word is only said
-/// where it is not the step's own name ("Rückfrage" within "In
+/// where it is not the step's own name ("Handlung nötig" within "In
 /// Bearbeitung"); each message shows its date, the authority's short text
 /// and a link to read it.
 #[component]

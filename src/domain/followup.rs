@@ -14,6 +14,7 @@ use contract::followup::{
 use serde::{Deserialize, Serialize};
 
 use super::postbox::{ApplicationStatus, StatusEntry};
+use super::timeline::{EventType, FollowUpSummary, Problem, SetEvent};
 
 /// The request the authority is waiting on.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,6 +149,54 @@ pub fn english_date(date: &str) -> String {
         }
         _ => date.to_string(),
     }
+}
+
+/// Where a sent follow-up stands, by its verified events (else the relay's
+/// status).
+#[derive(Debug, Clone, PartialEq)]
+pub enum FollowUpState {
+    /// Not finished sending.
+    Unsent,
+    /// At the Zustelldienst, not yet confirmed by the authority.
+    Sent,
+    /// The authority confirmed its receipt (`accept-submission`).
+    Confirmed,
+    /// The authority could not take it (`reject-submission`).
+    Rejected(Vec<Problem>),
+}
+
+/// A follow-up with what its events say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FollowUp {
+    pub summary: FollowUpSummary,
+    pub state: FollowUpState,
+}
+
+/// Each follow-up's state from the case's verified events (those of the
+/// follow-up's own submission id). Without events the relay's status is
+/// used, but a rejection needs its event (it carries the reasons).
+pub fn follow_ups(list: &[FollowUpSummary], events: &[SetEvent]) -> Vec<FollowUp> {
+    list.iter()
+        .map(|f| {
+            let own = events.iter().filter(|e| e.submission_id == f.submission_id);
+            let mut state = match f.status.as_str() {
+                "incomplete" | "deleted" => FollowUpState::Unsent,
+                "accepted" => FollowUpState::Confirmed,
+                _ => FollowUpState::Sent,
+            };
+            for e in own {
+                match e.kind {
+                    EventType::Accept => state = FollowUpState::Confirmed,
+                    EventType::Reject => state = FollowUpState::Rejected(e.problems.clone()),
+                    _ => {}
+                }
+            }
+            FollowUp {
+                summary: f.clone(),
+                state,
+            }
+        })
+        .collect()
 }
 
 // ------------------------------------------------------------ the answer draft

@@ -65,7 +65,10 @@ fn the_newest_action_required_status_is_the_open_request() {
         }),
         "m3",
     );
-    assert_eq!(open_request(&[received.clone(), asked.clone(), answered]), None);
+    assert_eq!(
+        open_request(&[received.clone(), asked.clone(), answered]),
+        None
+    );
     assert_eq!(open_request(&[received]), None);
     assert_eq!(open_request(&[]), None);
     // An older request in plain words.
@@ -210,7 +213,10 @@ fn an_edit_before_the_announce_starts_the_send_afresh() {
         reference: None,
     });
     d.remove(Slot::Extra(0));
-    assert!(d.sending.is_some(), "an announced send is checked at the next send");
+    assert!(
+        d.sending.is_some(),
+        "an announced send is checked at the next send"
+    );
 }
 
 #[test]
@@ -223,4 +229,47 @@ fn slots_use_the_requested_limits_or_the_general_ones() {
     assert_eq!(types.len(), 3);
     assert_eq!(max, MAX_FILE_BYTES);
     assert_eq!(slot_limits(&r, Slot::Extra(4)).1, MAX_FILE_BYTES);
+}
+
+#[test]
+fn follow_ups_take_their_state_from_their_own_events() {
+    use crate::domain::timeline::{EventType, FollowUpSummary, SetEvent};
+    let f = |id: &str, status: &str| FollowUpSummary {
+        submission_id: id.into(),
+        status: status.into(),
+        created_at: 1,
+        submitted_at: Some(2),
+    };
+    let ev = |kind: EventType, sub: &str| SetEvent {
+        kind,
+        issued_at: 3,
+        submission_id: sub.into(),
+        case_id: "c".into(),
+        problems: vec![],
+        tags: None,
+    };
+    let list = [
+        f("f1", "submitted"),
+        f("f2", "submitted"),
+        f("f3", "incomplete"),
+    ];
+    let events = [
+        ev(EventType::Submit, "app"),
+        ev(EventType::Accept, "app"),
+        ev(EventType::Accept, "f1"),
+        ev(EventType::Reject, "f2"),
+    ];
+    let out = follow_ups(&list, &events);
+    assert_eq!(out[0].state, FollowUpState::Confirmed);
+    assert_eq!(out[1].state, FollowUpState::Rejected(vec![]));
+    assert_eq!(out[2].state, FollowUpState::Unsent);
+    // Without events: the relay's word (a confirmed one stays confirmed).
+    assert_eq!(
+        follow_ups(&[f("f4", "accepted")], &[])[0].state,
+        FollowUpState::Confirmed
+    );
+    assert_eq!(
+        follow_ups(&[f("f5", "submitted")], &[])[0].state,
+        FollowUpState::Sent
+    );
 }

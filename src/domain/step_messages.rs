@@ -6,7 +6,7 @@
 use crate::domain::postbox::{ApplicationStatus, StatusEntry};
 use crate::domain::timeline::{Step, StepKind, StepState};
 
-/// The step a status message reports. "Rückfrage" (action required)
+/// The step a status message reports. "Handlung nötig" (action required)
 /// happens while the application is being processed.
 pub fn step_of(status: ApplicationStatus) -> Option<StepKind> {
     use ApplicationStatus as S;

@@ -45,6 +45,20 @@ pub struct SubmissionSummary {
     /// needs a higher level; the log may carry the authority's words).
     #[serde(default)]
     pub events_locked: bool,
+    /// The follow-ups (Nachreichungen) sent in this case, oldest first.
+    #[serde(default)]
+    pub follow_ups: Vec<FollowUpSummary>,
+}
+
+/// A follow-up in the relay's list of applications.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FollowUpSummary {
+    pub submission_id: String,
+    pub status: String,
+    pub created_at: i64,
+    #[serde(default)]
+    pub submitted_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

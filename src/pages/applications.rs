@@ -14,9 +14,11 @@ use crate::api::{use_backends, ApiError};
 use crate::components::apply::drafts::DraftList;
 use crate::components::authority_card::Loading;
 use crate::components::error::ErrorNotice;
+use crate::components::followup::{Expectations, FollowUpList, RequestPanel};
 use crate::components::page::PageHeading;
 use crate::components::session::{use_auth, LoginButton};
 use crate::components::status_messages::{HistoryNotice, StepMessages};
+use crate::domain::followup::{expectations, open_request};
 use crate::domain::postbox::StatusEntry;
 use crate::domain::step_messages::per_step;
 use crate::domain::timeline::{
@@ -177,6 +179,18 @@ fn ApplicationCard(case: Case) -> impl IntoView {
         _ => vec![Vec::new(); steps.len()],
     };
     let timeline_heading_id = timeline_id.clone();
+    // What the authority asks for now, and what it expects.
+    let (open, expected) = match &postbox {
+        Some(Ok(history)) => (
+            open_request(&history.statuses),
+            expectations(&history.statuses),
+        ),
+        _ => (None, Default::default()),
+    };
+    let follow_ups = case.follow_ups.clone();
+    let follow_ups_id = format!("antworten-{}", s.submission_id);
+    let answer_for = s.submission_id.clone();
+    let service_for_link = s.service_type.name.clone();
     view! {
         <article class="kern-card application" aria-labelledby=labelled_by data-case=full.clone() data-status=status>
             <div class="kern-card__container">
@@ -215,6 +229,8 @@ fn ApplicationCard(case: Case) -> impl IntoView {
                             }}
                         </div>
                     </dl>
+                    {open.map(|o| view! { <RequestPanel open=o submission_id=answer_for service=service_for_link /> })}
+                    <Expectations expected=expected />
                     <Show when=move || not_sent>
                         <p class="kern-body application__not-sent">{t!(i18n, applications.not_sent)}</p>
                     </Show>
@@ -224,6 +240,7 @@ fn ApplicationCard(case: Case) -> impl IntoView {
                     <ol class="timeline" aria-labelledby=timeline_id>
                         {steps.into_iter().zip(messages).map(|(st, m)| view! { <TimelineStep step=st messages=m /> }).collect_view()}
                     </ol>
+                    <FollowUpList follow_ups=follow_ups id=follow_ups_id />
                     <HistoryNotice history=postbox />
                     <Show when=move || unverified>
                         <Warning text=Signal::derive(move || t_string!(i18n, applications.warn_unverified).to_string()) />

@@ -125,6 +125,8 @@ lazy_pages! {
     ApplySentRoute => apply_sent_page: apply_sent::ApplySent;
     /// `/antraege`
     ApplicationsRoute => applications_page: applications::Applications;
+    /// `/antraege/:id/antworten`
+    ReplyRoute => reply_page: reply::ReplyPage;
     /// `/postfach`
     PostboxRoute => postbox_page: postbox::Postbox;
     /// `/postfach/:id`

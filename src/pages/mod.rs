@@ -20,6 +20,7 @@ pub mod overview;
 pub mod postbox;
 pub mod postbox_message;
 pub mod privacy;
+pub mod reply;
 pub mod search;
 pub mod service;
 pub mod sign_language;

@@ -330,6 +330,7 @@ fn MessageBody(
                 </div>
             </dl>
             {appeal_pending}
+            {m.status_of().map(|a| view! { <OpenRequestOf application_id=a.to_string() service=m.service.clone().unwrap_or_default() /> })}
             <section class="postbox-message__content" aria-labelledby="postfach-inhalt">
                 <h2 id="postfach-inhalt" class="kern-heading-medium">{t!(i18n, postbox.content_heading)}</h2>
                 <MessageText content=content.clone() />
@@ -470,5 +471,33 @@ fn Attachments(message_id: String, attachments: Vec<Attachment>) -> impl IntoVie
                 })}
             </div>
         </section>
+    }
+}
+
+/// "Handlung nötig" at a status message whose application the authority is
+/// waiting on: what it needs and "Jetzt antworten" (nothing otherwise, and
+/// nothing when the statuses cannot be read: the message itself is shown).
+#[component]
+fn OpenRequestOf(application_id: String, service: String) -> impl IntoView {
+    let backends = crate::api::use_backends();
+    let id = application_id.clone();
+    let history = LocalResource::new(move || {
+        let id = id.clone();
+        async move { backends.application_status(&id).await.ok() }
+    });
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                let (application_id, service) = (application_id.clone(), service.clone());
+                Suspend::new(async move {
+                    history
+                        .await
+                        .and_then(|h| crate::domain::followup::open_request(&h.statuses))
+                        .map(|open| view! {
+                            <crate::components::followup::RequestPanel open=open submission_id=application_id service=service top=true />
+                        })
+                })
+            }}
+        </Transition>
     }
 }

@@ -207,6 +207,8 @@ pub struct Case {
     /// The postbox's status history, for what reached the authority
     /// (None: nothing to ask, e.g. unfinished).
     pub postbox: Option<Result<StatusHistory, ZbpError>>,
+    /// The follow-ups sent in this case, with what their events say.
+    pub follow_ups: Vec<crate::domain::followup::FollowUp>,
 }
 
 /// At most this many cases are asked at once: a browser opens six
@@ -312,8 +314,15 @@ pub async fn load_cases(backends: Backends) -> Result<Vec<Case>, ApiError> {
             Some(Ok(history)) if summary.status == "accepted" => later_progress(history),
             _ => LaterProgress::default(),
         };
-        let tags_differ = tags_differ(summary.sent_tags.as_ref(), &checked.events);
-        let timeline = build(&summary.status, &checked.events, distrust, later);
+        // A case also holds the follow-ups (Nachreichungen): their events
+        // are theirs, the timeline is the application's.
+        let (own, others): (Vec<_>, Vec<_>) = checked
+            .events
+            .into_iter()
+            .partition(|e| e.submission_id == summary.submission_id);
+        let follow_ups = crate::domain::followup::follow_ups(&summary.follow_ups, &others);
+        let tags_differ = tags_differ(summary.sent_tags.as_ref(), &own);
+        let timeline = build(&summary.status, &own, distrust, later);
         out.push(Case {
             summary,
             timeline,
@@ -322,6 +331,7 @@ pub async fn load_cases(backends: Backends) -> Result<Vec<Case>, ApiError> {
             events_locked,
             tags_differ,
             postbox,
+            follow_ups,
         });
     }
     Ok(out)

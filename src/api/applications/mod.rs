@@ -5,4 +5,5 @@
 //! (docs/backends.md §3) and holds no key that could decrypt them.
 
 pub mod cases;
+pub mod followup;
 pub mod submit;

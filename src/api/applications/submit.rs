@@ -112,6 +112,9 @@ pub struct Announcement {
     pub destination_id: String,
     pub announced_attachments: Vec<String>,
     pub service_type: ServiceType,
+    /// A follow-up joins this existing case (FIT-Connect's `caseId`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -137,12 +140,15 @@ pub struct Status {
     /// The relay's short reference of the application.
     #[serde(default)]
     pub sender_reference: Option<String>,
+    /// The attachments FIT-Connect holds already (a resumed send skips them).
+    #[serde(default)]
+    pub uploaded_attachments: Vec<String>,
 }
 
 /// Sends a request with a JSON body; reads the JSON answer. Retried only
 /// with an `Idempotency-Key` (the server answers a repeat with the same
 /// result).
-async fn send_json<T: DeserializeOwned>(
+pub(super) async fn send_json<T: DeserializeOwned>(
     method: &str,
     url: &str,
     body: &impl Serialize,

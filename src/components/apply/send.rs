@@ -169,6 +169,7 @@ pub async fn send(
                         name: loaded.service_name.clone(),
                         identifier: format!("urn:de:fim:leika:leistung:{}", loaded.leika),
                     },
+                    case_id: None,
                 },
             )
             .await
