@@ -50,7 +50,7 @@ pub fn router() -> Router<RelayState> {
     Router::new()
         .route(
             "/applications",
-            get(list)
+            get(crate::listing::list)
                 .post(announce)
                 .layer(DefaultBodyLimit::max(MAX_ANNOUNCE_BYTES)),
         )
@@ -86,7 +86,7 @@ CREATE INDEX relay_submissions_case ON relay_submissions(case_id);
 
 /// One call to FIT-Connect as the sender: status, body and the answer as
 /// it goes back to the browser.
-async fn forward(
+pub(crate) async fn forward(
     state: &RelayState,
     method: Method,
     path: String,
@@ -105,7 +105,7 @@ async fn forward(
     Ok((status, body, crate::upstream::respond(a)?))
 }
 
-fn malformed(what: impl std::fmt::Display) -> RelayError {
+pub(crate) fn malformed(what: impl std::fmt::Display) -> RelayError {
     RelayError::Upstream(UpstreamError::Malformed(what.to_string()))
 }
 
@@ -123,7 +123,11 @@ async fn own_submission(state: &RelayState, s: &Session, id: &str) -> Result<Rec
 }
 
 /// The citizen's own case, or 404.
-async fn own_case(state: &RelayState, s: &Session, case: &str) -> Result<Record, RelayError> {
+pub(crate) async fn own_case(
+    state: &RelayState,
+    s: &Session,
+    case: &str,
+) -> Result<Record, RelayError> {
     if !is_uuid(case) {
         return Err(RelayError::NotFound);
     }
@@ -136,7 +140,7 @@ async fn own_case(state: &RelayState, s: &Session, case: &str) -> Result<Record,
 }
 
 /// 403 `insufficient_level` unless the session's login reaches `needed`.
-fn level_reaches(s: &Session, needed: TrustLevel) -> Result<(), RelayError> {
+pub(crate) fn level_reaches(s: &Session, needed: TrustLevel) -> Result<(), RelayError> {
     if s.level.satisfies(needed) {
         Ok(())
     } else {
@@ -174,101 +178,29 @@ fn bound_key(sub: &str, key: &str) -> String {
 /// What the browser announces (FIT-Connect's announce body, nothing more).
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Announcement {
-    destination_id: String,
+pub(crate) struct Announcement {
+    pub(crate) destination_id: String,
     #[serde(default)]
-    announced_attachments: Vec<String>,
-    service_type: ServiceType,
+    pub(crate) announced_attachments: Vec<String>,
+    pub(crate) service_type: ServiceType,
+    /// A follow-up: the existing case it joins ([`crate::followup`]).
+    /// Passed on only when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) case_id: Option<String>,
 }
 
 #[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct ServiceType {
-    name: String,
-    identifier: String,
+pub(crate) struct ServiceType {
+    pub(crate) name: String,
+    pub(crate) identifier: String,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Announced {
-    submission_id: String,
-    case_id: String,
-}
-
-/// `GET /api/v1/applications`: the citizen's submissions, from the relay's
-/// record, each with its status from FIT-Connect.
-async fn list(State(st): State<RelayState>, Citizen(s): Citizen) -> Result<Response, RelayError> {
-    let sub = s.sub.clone();
-    let mine = st.db.call(move |c| records::list(c, &sub)).await?;
-    let mut out = Vec::with_capacity(mine.len());
-    for chunk in mine.chunks(PARALLEL) {
-        let mut asks = tokio::task::JoinSet::new();
-        for (i, r) in chunk.iter().enumerate() {
-            let (st, id) = (st.clone(), r.submission_id.clone());
-            asks.spawn(async move { (i, upstream_status(&st, &id).await) });
-        }
-        let mut got: Vec<Option<Result<Option<Value>, RelayError>>> =
-            (0..chunk.len()).map(|_| None).collect();
-        while let Some(done) = asks.join_next().await {
-            let (i, answer) = done.map_err(|e| RelayError::Internal(e.to_string()))?;
-            if let Some(slot) = got.get_mut(i) {
-                *slot = Some(answer);
-            }
-        }
-        for (r, answer) in chunk.iter().zip(got) {
-            match answer.unwrap_or(Ok(None))? {
-                Some(status) => out.push(summary(r, &status, !s.level.satisfies(r.level))),
-                None => {
-                    // Gone upstream (an unfinished one after its deadline).
-                    let id = r.submission_id.clone();
-                    st.db.call(move |c| records::forget(c, &id)).await?;
-                }
-            }
-        }
-    }
-    Ok(axum::Json(json!({ "submissions": out })).into_response())
-}
-
-/// Status calls at once while listing.
-const PARALLEL: usize = 8;
-
-/// FIT-Connect's status of one submission (None: it no longer exists).
-async fn upstream_status(st: &RelayState, id: &str) -> Result<Option<Value>, RelayError> {
-    let a = st
-        .shared
-        .fitconnect
-        .get(&format!("/v1/submissions/{}", url_encode(id)))
-        .await?;
-    match a.status {
-        404 => Ok(None),
-        200..=299 => serde_json::from_slice(&a.body)
-            .map(Some)
-            .map_err(|e| malformed(format!("status: {e}"))),
-        status => Err(UpstreamError::Status {
-            status,
-            retry_after: a.retry_after,
-        }
-        .into()),
-    }
-}
-
-fn summary(r: &Record, status: &Value, events_locked: bool) -> Value {
-    json!({
-        "submissionId": r.submission_id,
-        "caseId": r.case_id,
-        "senderReference": (!r.reference.is_empty()).then_some(&r.reference),
-        "destinationId": r.destination_id,
-        "destinationName": r.destination_name,
-        "serviceType": {"name": r.service_name, "identifier": r.service_identifier},
-        "status": status["status"].as_str().unwrap_or("incomplete"),
-        "createdAt": r.created_at,
-        "submittedAt": status["submittedAt"].as_i64().or(r.submitted_at),
-        // What this relay forwarded, for the app to compare with the tags
-        // that FIT-Connect's events confirm.
-        "sentTags": r.sent_tags,
-        // The event log follows the postbox's level rule (see `events`).
-        "eventsLocked": events_locked,
-    })
+pub(crate) struct Announced {
+    pub(crate) submission_id: String,
+    pub(crate) case_id: String,
 }
 
 /// `POST /api/v1/applications`: announce. The relay checks the service's
@@ -293,6 +225,10 @@ async fn announce(
     }
     let a: Announcement = serde_json::from_slice(&body)
         .map_err(|e| RelayError::BadRequest(format!("announcement: {e}")))?;
+    if a.case_id.is_some() {
+        // A follow-up: its application's record says where and at which level.
+        return crate::followup::announce(&st, &s, a, extra).await;
+    }
     if !is_uuid(&a.destination_id) {
         return Err(RelayError::BadRequest("destinationId is not a UUID".into()));
     }
@@ -348,6 +284,7 @@ async fn announce(
             submitted_at: None,
             sent_tags: AuthenticationTags::default(),
             reference: String::new(),
+            follows: None,
         };
         let sub = s.sub.clone();
         let minted = st
@@ -370,7 +307,11 @@ fn leika_of(identifier: &str) -> Option<&str> {
 
 /// FIT-Connect's JSON `answer` with the relay's `senderReference` added
 /// (when there is one), in the status of `resp`.
-fn with_reference(answer: &[u8], resp: Response, reference: &str) -> Result<Response, RelayError> {
+pub(crate) fn with_reference(
+    answer: &[u8],
+    resp: Response,
+    reference: &str,
+) -> Result<Response, RelayError> {
     if reference.is_empty() {
         return Ok(resp);
     }

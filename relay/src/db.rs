@@ -52,6 +52,7 @@ CREATE TABLE relay_login_tx (
     crate::applications::MIGRATION,
     crate::records::MIGRATION,
     crate::reference::MIGRATION,
+    crate::followup::MIGRATION,
 ];
 
 #[derive(Clone)]

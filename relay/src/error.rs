@@ -39,11 +39,19 @@ pub enum RelayError {
     ApiVersion,
     #[error("the login's level is below {0}")]
     Level(contract::trust::TrustLevel),
+    /// The case has `contract::followup::MAX_FOLLOW_UPS_PER_CASE`
+    /// follow-ups already: a quota, not a rate (409, not 429, which the
+    /// app takes as "busy, try again").
+    #[error("the case has as many follow-ups as it may")]
+    TooManyFollowUps,
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
     #[error("internal error: {0}")]
     Internal(String),
 }
+
+/// The error code of [`RelayError::TooManyFollowUps`].
+pub const ERROR_TOO_MANY_FOLLOW_UPS: &str = "too_many_follow_ups";
 
 impl From<rusqlite::Error> for RelayError {
     fn from(e: rusqlite::Error) -> Self {
@@ -71,6 +79,12 @@ impl RelayError {
                 api::ERROR_INSUFFICIENT_LEVEL,
                 "Dafür brauchen Sie eine Anmeldung mit höherem Vertrauensniveau. Bitte melden Sie sich erneut an, zum Beispiel mit dem Online-Ausweis; Ihre Eingaben bleiben erhalten.",
                 "This needs a login at a higher level of trust. Please log in again, for example with your eID card; what you entered is kept.",
+            ),
+            RelayError::TooManyFollowUps => (
+                StatusCode::CONFLICT,
+                ERROR_TOO_MANY_FOLLOW_UPS,
+                "Zu diesem Antrag können Sie keine weiteren Unterlagen nachreichen. Bitte wenden Sie sich direkt an die Behörde.",
+                "You cannot send any more documents for this application. Please contact the authority directly.",
             ),
             RelayError::NotFound => (
                 StatusCode::NOT_FOUND,

@@ -33,7 +33,7 @@ CREATE INDEX relay_disclosures_sub ON relay_disclosures(sub);
 ";
 
 /// Milliseconds since the epoch: orders what was announced in one second.
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -59,8 +59,11 @@ pub struct Record {
     /// The authentication tags of the JWEs forwarded so far.
     pub sent_tags: AuthenticationTags,
     /// The short reference (`crate::reference`; empty for records made
-    /// before references existed).
+    /// before references existed). A follow-up has its application's.
     pub reference: String,
+    /// A follow-up (`crate::followup`): its application's submission id.
+    /// `None` for an application.
+    pub follows: Option<String>,
 }
 
 /// Records an announced submission and the attributes handed out for it,
@@ -117,7 +120,7 @@ pub fn insert(
     Ok(reference)
 }
 
-fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
+pub(crate) fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
     let level: String = row.get(6)?;
     Ok(Record {
         submission_id: row.get(0)?,
@@ -136,13 +139,16 @@ fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_default(),
         reference: row.get(10)?,
+        follows: row.get(11)?,
     })
 }
 
-const COLUMNS: &str = "submission_id, case_id, destination_id, destination_name, service_name,
-     service_identifier, level, created_at, submitted_at, sent_tags, reference";
+pub(crate) const COLUMNS: &str = "submission_id, case_id, destination_id, destination_name,
+     service_name, service_identifier, level, created_at, submitted_at, sent_tags, reference,
+     follows";
 
-/// The citizen's own submission (None: unknown or someone else's).
+/// The citizen's own submission, an application or a follow-up (None:
+/// unknown or someone else's).
 pub fn by_submission(c: &Connection, sub: &str, id: &str) -> rusqlite::Result<Option<Record>> {
     c.query_row(
         &[
@@ -157,13 +163,15 @@ pub fn by_submission(c: &Connection, sub: &str, id: &str) -> rusqlite::Result<Op
     .optional()
 }
 
-/// The citizen's own case (None: unknown or someone else's).
+/// The application of the citizen's own case, never one of its follow-ups
+/// (None: unknown or someone else's).
 pub fn by_case(c: &Connection, sub: &str, case: &str) -> rusqlite::Result<Option<Record>> {
     c.query_row(
         &[
             "SELECT ",
             COLUMNS,
-            " FROM relay_submissions WHERE case_id = ?1 AND sub = ?2 LIMIT 1",
+            " FROM relay_submissions WHERE case_id = ?1 AND sub = ?2 AND follows IS NULL
+              ORDER BY created_at, announced_ms, submission_id LIMIT 1",
         ]
         .concat(),
         params![case, sub],
@@ -172,13 +180,13 @@ pub fn by_case(c: &Connection, sub: &str, case: &str) -> rusqlite::Result<Option
     .optional()
 }
 
-/// The citizen's submissions, newest first.
+/// The citizen's applications (no follow-ups), newest first.
 pub fn list(c: &Connection, sub: &str) -> rusqlite::Result<Vec<Record>> {
     let mut stmt = c.prepare(
         &[
             "SELECT ",
             COLUMNS,
-            " FROM relay_submissions WHERE sub = ?1
+            " FROM relay_submissions WHERE sub = ?1 AND follows IS NULL
               ORDER BY created_at DESC, announced_ms DESC, submission_id LIMIT ?2",
         ]
         .concat(),
@@ -259,12 +267,13 @@ pub struct Disclosure {
     pub submitted_at: i64,
 }
 
-/// What went where: only submitted applications, newest first.
+/// What went where: only submitted applications (never a follow-up),
+/// newest first.
 pub fn disclosures(c: &Connection, sub: &str) -> rusqlite::Result<Vec<Disclosure>> {
     let mut stmt = c.prepare(
         "SELECT s.submission_id, s.destination_name, s.service_name, s.submitted_at, d.attribute
          FROM relay_submissions s JOIN relay_disclosures d ON d.submission_id = s.submission_id
-         WHERE s.sub = ?1 AND d.sub = ?1 AND s.submitted_at IS NOT NULL
+         WHERE s.sub = ?1 AND d.sub = ?1 AND s.submitted_at IS NOT NULL AND s.follows IS NULL
          ORDER BY s.submitted_at DESC, s.submission_id, d.position",
     )?;
     let rows = stmt.query_map(params![sub], |r| {
@@ -310,6 +319,7 @@ mod tests {
             submitted_at: None,
             sent_tags: AuthenticationTags::default(),
             reference: String::new(),
+            follows: None,
         }
     }
 
