@@ -171,6 +171,7 @@ const ROUTES: &[Route] = &[
         "/behoerde/api/submissions/{id}/request-action",
         ClerkApi,
     ),
+    r("POST", "/behoerde/api/submissions/{id}/fulfilled", ClerkApi),
     r("POST", "/behoerde/api/submissions/{id}/reject", ClerkApi),
     r("POST", "/behoerde/api/submissions/{id}/decide", ClerkApi),
 ];
@@ -299,7 +300,7 @@ fn the_route_table_is_every_route_of_the_routers() {
         missing.is_empty() && stale.is_empty(),
         "routes not in the table: {missing:?}; table entries without a route: {stale:?}"
     );
-    assert_eq!(ROUTES.len(), 64);
+    assert_eq!(ROUTES.len(), 65);
 }
 
 #[test]
