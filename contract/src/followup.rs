@@ -35,7 +35,8 @@ pub const MAX_DOCUMENT_NAME_CHARS: usize = 200;
 pub const MAX_ANSWER_CHARS: usize = 5000;
 /// Most files one answer may carry (slots plus "add another").
 pub const MAX_FILES: usize = 20;
-/// Most follow-ups one case may receive (the relay refuses more: 429).
+/// Most follow-ups one case may receive (the relay refuses more: 409
+/// `too_many_follow_ups`, a quota, not "busy": no retry helps).
 pub const MAX_FOLLOW_UPS_PER_CASE: usize = 20;
 /// File types an authority may ask for.
 pub const FILE_TYPES: [&str; 3] = ["application/pdf", "image/jpeg", "image/png"];

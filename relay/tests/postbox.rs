@@ -339,7 +339,7 @@ async fn status_messages_of_one_application_are_one_item() {
     let r = b.get(&format!("{base}/messages/{newest}")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let opened = r.json();
-    assert_eq!(opened["content"], "Text zu Mitwirkung erforderlich");
+    assert_eq!(opened["content"], "Text zu Handlung nötig");
     assert_eq!(
         earlier_ids(&opened),
         [processing.clone(), received.clone(), submitted.clone()]

@@ -46,7 +46,6 @@ pub fn DeadlineLine(deadline: String) -> impl IntoView {
     let left = move || match state {
         Some(Due::Later(n)) => t_string!(i18n, reply.due_later).replace("{n}", &n.to_string()),
         Some(Due::Soon(0)) => t_string!(i18n, reply.due_today).to_string(),
-        Some(Due::Soon(1)) => t_string!(i18n, reply.due_tomorrow).to_string(),
         Some(Due::Soon(n)) => t_string!(i18n, reply.due_soon).replace("{n}", &n.to_string()),
         Some(Due::Passed) => t_string!(i18n, reply.due_passed).to_string(),
         None => String::new(),
@@ -111,9 +110,7 @@ pub fn RequestPanel(
                 }}
             </div>
             <div class="kern-alert__body">
-                <p class="kern-body kern-body--small">
-                    {move || t_string!(i18n, reply.request_asked).replace("{date}", &date_time(&asked, english(i18n)))}
-                </p>
+                <p class="kern-body kern-body--small">{move || date_time(&asked, english(i18n))}</p>
                 {match open.request {
                     Some(r) => view! {
                         <p class="kern-body followup__text" lang="de">{r.text.clone()}</p>
@@ -126,7 +123,7 @@ pub fn RequestPanel(
                     <a href=link class="kern-btn kern-btn--primary followup__answer">
                         <span class="kern-label">
                             {t!(i18n, reply.answer_now)}
-                            <span class="kern-sr-only">{move || t_string!(i18n, reply.answer_now_sr).replace("{service}", &service)}</span>
+                            <span class="kern-sr-only">": "{service}</span>
                         </span>
                     </a>
                 </p>
@@ -151,7 +148,6 @@ pub fn Expectations(expected: Expected) -> impl IntoView {
                 <p class="kern-body" data-expected=attr>
                     <strong>{move || t_string!(i18n, reply.expected_decision).replace("{date}", &day(&d, english(i18n)))}</strong>
                 </p>
-                <p class="kern-body kern-body--small">{t!(i18n, reply.expected_note)}</p>
             </div>
         }})}
         {contact.map(|c| view! { <ContactCard contact=c /> })}

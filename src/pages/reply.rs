@@ -109,7 +109,6 @@ fn ReplyLoader() -> impl IntoView {
                     }.into_any(),
                     Ok(Found::NothingOpen) => view! {
                         <h2 class="kern-heading-medium">{t!(i18n, reply.nothing_open_heading)}</h2>
-                        <p class="kern-body">{t!(i18n, reply.nothing_open_text)}</p>
                         <p><a href="/antraege" class="kern-link">{t!(i18n, reply.to_applications)}</a></p>
                     }.into_any(),
                     Ok(Found::Locked) => view! {

@@ -251,7 +251,7 @@ impl Status {
             Status::Submitted => "Eingereicht",
             Status::Received => "Eingang bestätigt",
             Status::Processing => "In Bearbeitung",
-            Status::ActionRequired => "Mitwirkung erforderlich",
+            Status::ActionRequired => "Handlung nötig",
             Status::Completed => "Abgeschlossen",
         }
     }

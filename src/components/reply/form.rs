@@ -40,24 +40,25 @@ fn error_text(i18n: I18n, e: &ReplyError) -> String {
         ReplyError::NotLoggedIn => t_string!(i18n, reply.err_login).to_string(),
         ReplyError::LevelTooLow => t_string!(i18n, reply.err_level).to_string(),
         ReplyError::Quota => t_string!(i18n, reply.err_quota).to_string(),
-        ReplyError::UntrustedKey(_) => t_string!(i18n, reply.err_key).to_string(),
-        ReplyError::Inactive => t_string!(i18n, reply.err_inactive).to_string(),
         ReplyError::FileGone(name) => t_string!(i18n, reply.err_file_gone).replace("{name}", name),
         ReplyError::Storage(_) | ReplyError::Crypto(_) => {
             t_string!(i18n, reply.err_storage).to_string()
         }
-        ReplyError::Api(_) => t_string!(i18n, reply.err_other).to_string(),
+        ReplyError::Api(_) | ReplyError::UntrustedKey(_) | ReplyError::Inactive => {
+            t_string!(i18n, reply.err_other).to_string()
+        }
     }
 }
 
 fn progress_text(i18n: I18n, p: &Progress) -> String {
     match p {
-        Progress::Announcing => t_string!(i18n, reply.sending_announce).to_string(),
+        Progress::Announcing | Progress::Submitting => {
+            t_string!(i18n, reply.progress_label).to_string()
+        }
         Progress::File { n, of, name, .. } => t_string!(i18n, reply.sending_file)
             .replace("{n}", &n.to_string())
             .replace("{of}", &of.to_string())
             .replace("{name}", name),
-        Progress::Submitting => t_string!(i18n, reply.sending_submit).to_string(),
     }
 }
 
@@ -248,9 +249,6 @@ pub fn ReplyForm(reply: Reply) -> impl IntoView {
                 </div>
                 <fieldset class="kern-fieldset reply-documents" id="unterlagen">
                     <legend class="kern-label">{t!(i18n, reply.docs_heading)}</legend>
-                    <p class="kern-body kern-body--small">
-                        {if documents.is_empty() { t!(i18n, reply.docs_intro_none).into_any() } else { t!(i18n, reply.docs_intro).into_any() }}
-                    </p>
                     {documents.iter().enumerate().map(|(i, d)| {
                         let (accept, max) = request.with_value(|r| slot_limits(r, Slot::Requested(i)));
                         let name = d.name.clone();
@@ -276,8 +274,8 @@ pub fn ReplyForm(reply: Reply) -> impl IntoView {
                 </fieldset>
                 <p class="kern-body kern-body--small reply-save" aria-live="polite">
                     {move || match reply.save.get() {
-                        SaveState::Saved(_) => t_string!(i18n, reply.saved).to_string(),
-                        SaveState::Failed(_) => t_string!(i18n, reply.save_failed).to_string(),
+                        SaveState::Saved(_) => t_string!(i18n, apply.draft_auto).to_string(),
+                        SaveState::Failed(_) => t_string!(i18n, apply.draft_failed).to_string(),
                         SaveState::Idle => String::new(),
                     }}
                 </p>
@@ -294,12 +292,11 @@ pub fn ReplyForm(reply: Reply) -> impl IntoView {
                     let level = if matches!(e, ReplyError::LevelTooLow) { TrustLevel::Level4 } else { TrustLevel::Level1 };
                     view! {
                         <div class="kern-alert kern-alert--danger reply-failure" role="alert" tabindex="-1" node_ref=failure_ref>
-                            <div class="kern-alert__header">
-                                <span class="kern-icon kern-icon--danger" aria-hidden="true"></span>
-                                <span class="kern-title">{t!(i18n, reply.err_heading)}</span>
-                            </div>
                             <div class="kern-alert__body">
-                                <p class="kern-body">{error_text(i18n, &e)}</p>
+                                <p class="kern-body">
+                                    <span class="kern-icon kern-icon--danger" aria-hidden="true"></span>
+                                    {error_text(i18n, &e)}
+                                </p>
                                 {relogin.then(|| view! {
                                     <LoginButton level=level label=Signal::derive(move || t_string!(i18n, auth.login_button).to_string()) />
                                 })}
