@@ -90,7 +90,7 @@ test('the authority asks for a missing certificate with a deadline; the citizen 
   await request2.getByRole('link', { name: /Jetzt antworten/ }).click();
 
   // 5. The answer page.
-  await expect(page).toHaveURL(new RegExp(`/antraege/${submission}/antworten$`));
+  await expect(page).toHaveURL(new RegExp(`/antwort/${submission}$`));
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Der Behörde antworten');
   await expect(page.getByText(ASK)).toBeVisible();
   const slot = page.getByLabel(DOC);
@@ -179,11 +179,11 @@ test('an answer page without an open request says so; an unknown application is 
   await startWithPassword(page, SERVICES.hund);
   await page.getByRole('link', { name: 'Antrag starten' }).click();
   const { submission } = await sendHundesteuer(page, 'Struppi');
-  await page.goto(`/antraege/${submission}/antworten`);
+  await page.goto(`/antwort/${submission}`);
   await waitForApp(page);
   await expect(page.getByRole('heading', { name: 'Die Behörde erwartet zurzeit nichts von Ihnen' })).toBeVisible();
   await expectNoAxeViolations(page);
-  await page.goto('/antraege/00000000-0000-4000-8000-000000000000/antworten');
+  await page.goto('/antwort/00000000-0000-4000-8000-000000000000');
   await waitForApp(page);
   await expect(page.getByText('Diesen Antrag gibt es in Ihrem Konto nicht.')).toBeVisible();
 });

@@ -60,7 +60,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("gesendet") view={Lazy::<ApplySentRoute>::new()} />
                 </ParentRoute>
                 <Route path=path!("/antraege") view={Lazy::<ApplicationsRoute>::new()} />
-                <Route path=path!("/antraege/:id/antworten") view={Lazy::<ReplyRoute>::new()} />
+                <Route path=path!("/antwort/:id") view={Lazy::<ReplyRoute>::new()} />
                 <Route path=path!("/postfach") view={Lazy::<PostboxRoute>::new()} />
                 <Route path=path!("/postfach/:id") view={Lazy::<PostboxMessageRoute>::new()} />
                 <Route path=path!("/anmelden") view={Lazy::<LoginRoute>::new()} />

@@ -34,7 +34,7 @@ pub fn day(date: &str, english: bool) -> String {
 
 /// The path of the answer page of an application.
 pub fn reply_path(submission_id: &str) -> String {
-    format!("/antraege/{submission_id}/antworten")
+    format!("/antwort/{submission_id}")
 }
 
 /// "Bitte antworten Sie bis …" with how much time is left.

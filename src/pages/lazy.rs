@@ -125,7 +125,7 @@ lazy_pages! {
     ApplySentRoute => apply_sent_page: apply_sent::ApplySent;
     /// `/antraege`
     ApplicationsRoute => applications_page: applications::Applications;
-    /// `/antraege/:id/antworten`
+    /// `/antwort/:id` (the application's submission id)
     ReplyRoute => reply_page: reply::ReplyPage;
     /// `/postfach`
     PostboxRoute => postbox_page: postbox::Postbox;

@@ -1,4 +1,4 @@
-//! `/antraege/:id/antworten`: answer the authority's request on an
+//! `/antwort/:id` (`:id` the application's submission id): answer the authority's request on an
 //! application (Nachreichung). The page finds the application in the
 //! citizen's list and the open request in its status messages, then shows
 //! the answer form (`components::reply`).
