@@ -77,7 +77,7 @@ fn the_newest_action_required_status_is_the_open_request() {
         Some("Bitte Nachweis senden.".into()),
         "m4",
     );
-    let open = open_request(&[plain.clone()]).unwrap();
+    let open = open_request(std::slice::from_ref(&plain)).unwrap();
     assert_eq!(open.request.unwrap().text, "Bitte Nachweis senden.");
     // Locked for this login: the request is there, its words are not.
     let locked = StatusEntry {

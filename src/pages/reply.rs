@@ -20,7 +20,7 @@ use crate::pages::applications::{failure_view, login_handle};
 /// What the page found.
 #[derive(Clone)]
 enum Found {
-    Ready(Target),
+    Ready(Box<Target>),
     /// No such application of this citizen.
     Unknown,
     /// Nothing asked at the moment.
@@ -46,7 +46,7 @@ async fn find(id: String) -> Result<Found, ApiError> {
     let Some(request) = open.request else {
         return Ok(Found::Locked);
     };
-    Ok(Found::Ready(Target {
+    Ok(Found::Ready(Box::new(Target {
         submission_id: app.submission_id,
         case_id: app.case_id,
         destination_id: app.destination_id,
@@ -56,7 +56,7 @@ async fn find(id: String) -> Result<Found, ApiError> {
         reference: app.sender_reference,
         request_id: open.message_id,
         request,
-    }))
+    })))
 }
 
 #[component]
@@ -94,9 +94,9 @@ fn ReplyLoader() -> impl IntoView {
                         let Some(sub) = login_handle() else {
                             return ().into_any();
                         };
-                        let reply = Reply::new(target.clone(), sub);
+                        let reply = Reply::new((*target).clone(), sub);
                         view! {
-                            <Facts target=target />
+                            <Facts target=*target />
                             <Show when=move || reply.draft.with(Option::is_some)
                                 fallback=move || view! { <p class="kern-body" role="status">{t!(i18n, common.loading)}</p> }>
                                 <ReplyForm reply=reply />
