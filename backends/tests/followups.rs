@@ -649,3 +649,154 @@ async fn the_console_form_asks_for_documents() {
     assert!(p.body.contains("Letzte Nachforderung"), "{}", p.body);
     assert!(p.body.contains("noch nicht beantwortet"));
 }
+
+/// The reminders in the citizen's postbox (messages titled "… Erinnerung …").
+async fn reminders(s: &Setup) -> Vec<Value> {
+    get(&s.app, "/zbp/v1/messages", Some(&s.citizen))
+        .await
+        .json()["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| {
+            m["title"]
+                .as_str()
+                .unwrap()
+                .ends_with(": Erinnerung an Ihre Antwort")
+        })
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn a_reminder_goes_out_once_three_days_before_the_deadline() {
+    use backends::behoerde::reminders::remind_due;
+    let dir = tempfile::tempdir().unwrap();
+    let s = setup(dir.path()).await;
+    let token = support::console::api_token(&s.app).await;
+    let base = format!("/behoerde/api/submissions/{}", s.sub);
+    let today = backends::fitconnect::followup::day_of(now()).unwrap();
+    let r = api(
+        &s.app,
+        &token,
+        Method::POST,
+        &format!("{base}/accept"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let request_action = format!("{base}/request-action");
+    let ask = |body: Value| api(&s.app, &token, Method::POST, &request_action, Some(body));
+    let r = ask(json!({
+        "message": "Bitte reichen Sie die Geburtsurkunde nach.",
+        "deadline": day(5),
+        "documents": ["Geburtsurkunde"],
+    }))
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // Five days left: nothing yet.
+    assert_eq!(remind_due(&s.state, today).await.unwrap(), 0);
+    assert_eq!(remind_due(&s.state, today + 1).await.unwrap(), 0);
+    assert!(reminders(&s).await.is_empty());
+
+    // Three days left: one reminder, even from two sweeps at once.
+    let (a, b) = tokio::join!(
+        remind_due(&s.state, today + 2),
+        remind_due(&s.state, today + 2)
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    let sent = reminders(&s).await;
+    assert_eq!(sent.len(), 1);
+    let m = &sent[0];
+    assert_eq!(
+        m["title"], "Hundesteuer anmelden: Erinnerung an Ihre Antwort",
+        "{m}"
+    );
+    assert_eq!(m["kind"], "info");
+    assert_eq!(m["applicationId"], s.sub.as_str());
+    // Sender, service, reference and level as on the request's status message.
+    let request_id = statuses(&s).await.last().unwrap()["messageId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let request = get(
+        &s.app,
+        &format!("/zbp/v1/messages/{request_id}"),
+        Some(&s.citizen),
+    )
+    .await
+    .json();
+    for field in ["sender", "service", "reference", "storkQaaLevel"] {
+        assert_eq!(m[field], request[field], "{field}: {m}");
+    }
+    assert_eq!(m["service"], "Hundesteuer anmelden");
+    let opened = get(
+        &s.app,
+        &format!("/zbp/v1/messages/{}", m["id"].as_str().unwrap()),
+        Some(&s.citizen),
+    )
+    .await
+    .json();
+    let text = opened["content"].as_str().unwrap();
+    let due = day(5);
+    let (y, mo, d) = (&due[0..4], &due[5..7], &due[8..10]);
+    assert!(
+        text.contains(&format!("bis zum {d}.{mo}.{y} (in 3 Tagen)")),
+        "{text}"
+    );
+    assert!(
+        text.contains("Bitte reichen Sie die Geburtsurkunde nach."),
+        "{text}"
+    );
+    assert!(text.contains("- Geburtsurkunde"), "{text}");
+    assert!(
+        text.contains("nach der Frist nimmt die Behörde noch an"),
+        "{text}"
+    );
+
+    // Again, and on the following days: still one.
+    for later in [2, 3, 4, 5] {
+        assert_eq!(remind_due(&s.state, today + later).await.unwrap(), 0);
+    }
+    assert_eq!(reminders(&s).await.len(), 1);
+
+    // A request without a deadline: none.
+    let r = ask(json!({"message": "Bitte nennen Sie die Chipnummer."})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(remind_due(&s.state, today + 2).await.unwrap(), 0);
+
+    // An answered request: none.
+    let r =
+        ask(json!({"message": "Bitte nennen Sie die Rasse von Luna.", "deadline": day(5)})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let request_id = r.json()["messageId"].as_str().unwrap().to_string();
+    let (_, status, problems) = follow_up(
+        &s,
+        FOLLOW_UP_SCHEMA,
+        &json!({"anfrage": request_id, "antwort": "Labrador"}),
+        &[],
+    )
+    .await;
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(status, "accepted");
+    assert_eq!(statuses(&s).await.last().unwrap()["status"], "PROCESSING");
+    assert_eq!(remind_due(&s.state, today + 2).await.unwrap(), 0);
+
+    // A completed application: none.
+    let r =
+        ask(json!({"message": "Bitte nennen Sie das Geburtsdatum von Luna.", "deadline": day(5)}))
+            .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = api(
+        &s.app,
+        &token,
+        Method::POST,
+        &format!("{base}/decide"),
+        Some(json!({"decision": "Die Hundesteuer wird festgesetzt."})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(remind_due(&s.state, today + 2).await.unwrap(), 0);
+    assert_eq!(reminders(&s).await.len(), 1);
+}

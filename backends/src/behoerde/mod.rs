@@ -13,6 +13,7 @@ pub mod bescheid;
 mod followups;
 mod info;
 mod pages;
+pub mod reminders;
 mod render;
 
 use axum::{
@@ -46,7 +47,8 @@ pub const API_TOKEN_SECS: i64 = 60 * 60;
 pub const MAX_FAILURES: i64 = 5;
 pub const LOCK_SECS: i64 = 15 * 60;
 
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE behoerde_clerks (
     username TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -61,12 +63,16 @@ CREATE TABLE behoerde_sessions (
     csrf TEXT NOT NULL,
     expires_at INTEGER NOT NULL
 );
-"];
+",
+    reminders::MIGRATION,
+];
 
 /// Routes under `/behoerde`.
 pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
     state.db.migrate("behoerde", MIGRATIONS)?;
     seed_clerks(state)?;
+    // Reminders before a request's deadline, on the deadline sweep's tick.
+    reminders::spawn_periodic(state);
     Ok(Router::new()
         .route("/", get(pages::home))
         .route("/static/behoerde.css", get(pages::stylesheet))

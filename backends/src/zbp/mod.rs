@@ -196,6 +196,27 @@ fn insert_message(
     Ok(())
 }
 
+/// Puts a message into a mailbox inside the caller's transaction
+/// (`deliveredAt` = `now`); returns its id.
+pub fn deliver_in(
+    conn: &rusqlite::Connection,
+    m: &NewMessage,
+    now: i64,
+) -> rusqlite::Result<String> {
+    let id = crate::idp::random_uuid();
+    insert_message(conn, &id, m, now)?;
+    Ok(id)
+}
+
+/// The applications whose latest status is `status`: that status of each,
+/// oldest first (the authority's view).
+pub async fn latest_statuses(state: &AppState, status: Status) -> Result<Vec<StatusRow>, ApiError> {
+    Ok(state
+        .db
+        .call(move |c| store::latest_statuses(c, status.as_str()))
+        .await?)
+}
+
 /// Puts a message into a mailbox (`deliveredAt` = now); returns its id.
 pub async fn deliver(state: &AppState, m: NewMessage) -> Result<String, ApiError> {
     let id = crate::idp::random_uuid();

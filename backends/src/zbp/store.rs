@@ -348,3 +348,18 @@ pub fn mailbox_statuses(conn: &Connection, mailbox: &str) -> rusqlite::Result<Ve
     let rows = stmt.query_map(params![mailbox], status_row)?;
     rows.collect()
 }
+
+/// The applications whose latest status is `status`: that status of each,
+/// oldest first (the authority's view, every mailbox).
+pub fn latest_statuses(conn: &Connection, status: &str) -> rusqlite::Result<Vec<StatusRow>> {
+    let sql = concat!(
+        "SELECT ",
+        status_columns!(),
+        " FROM zbp_status s WHERE s.status = ?1 \
+         AND s.seq = (SELECT MAX(t.seq) FROM zbp_status t WHERE t.application_id = s.application_id) \
+         ORDER BY s.seq"
+    );
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map(params![status], status_row)?;
+    rows.collect()
+}
