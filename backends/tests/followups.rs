@@ -766,6 +766,15 @@ async fn a_reminder_goes_out_once_three_days_before_the_deadline() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(remind_due(&s.state, today + 2).await.unwrap(), 0);
 
+    // A request made inside the window (two days to go): the request
+    // itself says when; no reminder follows it.
+    let r =
+        ask(json!({"message": "Bitte nennen Sie die Farbe von Luna.", "deadline": day(2)})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(remind_due(&s.state, today).await.unwrap(), 0);
+    assert_eq!(remind_due(&s.state, today + 1).await.unwrap(), 0);
+    assert_eq!(reminders(&s).await.len(), 1);
+
     // An answered request: none.
     let r =
         ask(json!({"message": "Bitte nennen Sie die Rasse von Luna.", "deadline": day(5)})).await;

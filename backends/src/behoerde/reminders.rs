@@ -95,6 +95,14 @@ pub async fn remind_due(state: &AppState, today: i64) -> Result<usize, ApiError>
         if !(0..=REMIND_DAYS).contains(&left) {
             continue;
         }
+        // Asked inside the window already: the request itself said when,
+        // a reminder minutes later would be noise.
+        let asked = zbp::deadline::berlin_date(row.created_date)
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .and_then(|d| days_left(&deadline, contract::followup::day_number(&d)?));
+        if asked.is_some_and(|gap| gap <= REMIND_DAYS) {
+            continue;
+        }
         let message = NewMessage {
             mailbox_uuid: row.mailbox_uuid.clone(),
             kind: MessageKind::Info,
