@@ -187,3 +187,50 @@ test('an answer page without an open request says so; an unknown application is 
   await waitForApp(page);
   await expect(page.getByText('Diesen Antrag gibt es in Ihrem Konto nicht.')).toBeVisible();
 });
+
+test('a broken upload is resumed: the second send skips the file FIT-Connect holds, and the case gets one answer', async ({ page, request }) => {
+  test.setTimeout(180_000);
+  await startWithPassword(page, SERVICES.hund);
+  await page.getByRole('link', { name: 'Antrag starten' }).click();
+  const { submission } = await sendHundesteuer(page, 'Bruno');
+  const clerk = await clerkApi(request);
+  await clerk.act(submission, 'accept');
+  await clerk.act(submission, 'request-action', {
+    message: 'Bitte senden Sie Impfpass und Chipnachweis.',
+    documents: ['Impfpass', 'Chipnachweis'],
+  });
+
+  await page.goto(`/antwort/${submission}`);
+  await waitForApp(page);
+  await page.getByLabel('Impfpass').setInputFiles(pdf('impfpass.pdf', 'Impfpass-Bruno'));
+  await expect(page.locator('[data-slot="unterlage-0"] .apply-file__chosen')).toBeVisible();
+  await page.getByLabel('Chipnachweis').setInputFiles(pdf('chip.pdf', 'Chip-Bruno'));
+  await expect(page.locator('[data-slot="unterlage-1"] .apply-file__chosen')).toBeVisible();
+
+  // The second file's upload breaks off once.
+  const puts = new Map<string, number>();
+  let broken = false;
+  await page.route('**/api/v1/applications/*/attachments/*', async (route) => {
+    const url = route.request().url();
+    puts.set(url, (puts.get(url) ?? 0) + 1);
+    if (puts.size === 2 && !broken) {
+      broken = true;
+      await route.abort('connectionreset');
+      return;
+    }
+    await route.continue();
+  });
+  await page.getByRole('button', { name: 'Antwort verschlüsselt senden' }).click();
+  const failure = page.locator('.reply-failure');
+  await expect(failure).toBeFocused({ timeout: 60_000 });
+  await expect(failure).toContainText('Ihre Eingaben bleiben erhalten');
+
+  // Again: the first file is not sent twice, the second is.
+  await page.getByRole('button', { name: 'Erneut senden' }).click();
+  await expect(page.getByRole('heading', { name: 'Ihre Antwort ist gesendet' })).toBeFocused({ timeout: 60_000 });
+  expect([...puts.values()].sort()).toEqual([1, 2]);
+
+  await expect.poll(async () => (await clerk.view(submission)).followUps?.length ?? 0, { timeout: 30_000 }).toBe(1);
+  const fu = (await clerk.view(submission)).followUps[0];
+  expect(fu.attachments.map((a: any) => a.filename).sort()).toEqual(['chip.pdf', 'impfpass.pdf']);
+});

@@ -13,11 +13,47 @@ use crate::domain::form::engine::check_file;
 use crate::domain::form::{element_id, Field, FileRef, Issue};
 use crate::i18n::*;
 
+/// What a file input is doing.
 #[derive(Clone, PartialEq)]
-enum Busy {
+pub enum Busy {
     Idle,
+    /// Encrypting and storing this file.
     Storing(String),
+    /// Why the file just chosen was not taken.
     Failed(String),
+}
+
+/// The line under a file input: the storing progress, or the chosen file
+/// (name and size) with its remove button (also used by the answer's
+/// upload slots, `components::reply`).
+pub fn file_line(
+    i18n: leptos_i18n::I18nContext<Locale>,
+    busy: &Busy,
+    chosen: Option<(String, u64)>,
+    remove: impl Fn(leptos::ev::MouseEvent) + Clone + 'static,
+) -> AnyView {
+    match (busy, chosen) {
+        (Busy::Storing(name), _) => view! {
+            <div class="kern-progress">
+                <span class="kern-body">{t_string!(i18n, apply.file_storing).replace("{name}", name)}</span>
+                <progress aria-label=t_string!(i18n, apply.file_storing_label)></progress>
+            </div>
+        }
+        .into_any(),
+        (_, Some((name, size))) => view! {
+            <p class="kern-body apply-file__chosen">
+                <span class="kern-icon kern-icon--check" aria-hidden="true"></span>
+                {t_string!(i18n, apply.file_chosen)
+                    .replace("{name}", &name)
+                    .replace("{size}", &file_size(size))}
+            </p>
+            <button type="button" class="kern-btn kern-btn--tertiary" on:click=remove>
+                <span class="kern-label">{t_string!(i18n, apply.file_remove).replace("{name}", &name)}</span>
+            </button>
+        }
+        .into_any(),
+        _ => ().into_any(),
+    }
 }
 
 pub fn file_view(
@@ -171,28 +207,7 @@ pub fn file_view(
                 aria-invalid=move || shown_error.with(Option::is_some).then_some("true")
                 on:change=on_change />
             <div id=status_id class="apply-file__status" aria-live="polite">
-                {move || match busy.get() {
-                    Busy::Storing(name) => view! {
-                        <div class="kern-progress">
-                            <span class="kern-body">{t_string!(i18n, apply.file_storing).replace("{name}", &name)}</span>
-                            <progress aria-label=t_string!(i18n, apply.file_storing_label)></progress>
-                        </div>
-                    }.into_any(),
-                    _ => match current.get() {
-                        Some(file) => view! {
-                            <p class="kern-body apply-file__chosen">
-                                <span class="kern-icon kern-icon--check" aria-hidden="true"></span>
-                                {t_string!(i18n, apply.file_chosen)
-                                    .replace("{name}", &file.name)
-                                    .replace("{size}", &file_size(file.size))}
-                            </p>
-                            <button type="button" class="kern-btn kern-btn--tertiary" on:click=remove.clone()>
-                                <span class="kern-label">{t_string!(i18n, apply.file_remove).replace("{name}", &file.name)}</span>
-                            </button>
-                        }.into_any(),
-                        None => ().into_any(),
-                    },
-                }}
+                {move || file_line(i18n, &busy.get(), current.get().map(|f| (f.name, f.size)), remove.clone())}
             </div>
         </div>
     }

@@ -8,6 +8,7 @@ pub mod drafts;
 pub mod fields;
 pub mod files;
 pub mod messages;
+pub mod seal;
 pub mod send;
 
 use leptos::prelude::*;

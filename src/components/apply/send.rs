@@ -7,13 +7,14 @@
 use leptos::prelude::*;
 
 use super::context::Apply;
+use super::seal::{certified_key, seal_and_submit, Envelope, SealError};
 use crate::api::applications::submit::{Announcement, ServiceType};
 use crate::api::ApiError;
 use crate::browser::drafts::StorageError;
 use crate::browser::webcrypto::{self, CryptoError};
 use crate::domain::form::draft::Sending;
 use crate::domain::form::{attachments, to_data};
-use crate::domain::jwe::{metadata, AttachmentMeta};
+use crate::domain::jwe::AttachmentMeta;
 use crate::domain::session::Session;
 
 /// Where the send is, for the progress display.
@@ -59,6 +60,14 @@ pub struct Sent {
     pub submission_id: String,
     pub case_id: String,
     pub status: String,
+}
+
+fn seal(e: SealError) -> SendError {
+    match e {
+        SealError::Api(a) => api(a),
+        SealError::Crypto(c) => SendError::Crypto(c),
+        SealError::Untrusted(x) => SendError::UntrustedKey(x),
+    }
 }
 
 fn api(e: ApiError) -> SendError {
@@ -130,16 +139,9 @@ pub async fn send(
         .as_ref()
         .map(|s| s.destination_id.clone())
         .unwrap_or_else(|| loaded.route.destination_id.clone());
-    let jwk = backends
-        .key(&destination_id, &params.encryption_kid)
+    let key = certified_key(&backends, &destination_id, &params.encryption_kid)
         .await
-        .map_err(api)?;
-    let key = webcrypto::import_certified_key(&jwk, &destination_id)
-        .await
-        .map_err(|e| match e {
-            webcrypto::CertifiedKeyError::Untrusted(x) => SendError::UntrustedKey(x),
-            webcrypto::CertifiedKeyError::Crypto(c) => SendError::Crypto(c),
-        })?;
+        .map_err(seal)?;
 
     // 2. Announce (idempotent: the key is stored before the request).
     let mut sending = match sending {
@@ -231,37 +233,21 @@ pub async fn send(
     progress.set(Some(Progress::Submitting));
     let data = serde_json::to_vec(&to_data(&form, &draft.answers))
         .map_err(|e| SendError::Api(ApiError::Decode(e.to_string())))?;
-    let data_hash = webcrypto::sha512_hex(&data).await?;
-    // What the relay vouches for (the login's level, the verified
-    // attributes), bound to this submission and this data: the authority
-    // relies on it, not on the browser's word.
-    let attestation = backends
-        .attestation(&submission_id, &data_hash)
-        .await
-        .map_err(api)?;
-    let mailbox = session
-        .user
-        .attributes
-        .iter()
-        .find(|a| a.name == "mailboxUuid")
-        .map(|a| a.value.clone());
-    let meta = metadata(
-        &data_hash,
-        &loaded.schema_uri,
-        &metas,
-        &attestation,
-        &today(),
-        sending.reference.as_deref(),
-        mailbox.as_deref(),
-    );
-    let meta_bytes =
-        serde_json::to_vec(&meta).map_err(|e| SendError::Api(ApiError::Decode(e.to_string())))?;
-    let encrypted_metadata = webcrypto::encrypt_jwe(&key, "application/json", &meta_bytes).await?;
-    let encrypted_data = webcrypto::encrypt_jwe(&key, "application/json", &data).await?;
-    let st = backends
-        .submit(&submission_id, &encrypted_metadata, &encrypted_data)
-        .await
-        .map_err(api)?;
+    let st = seal_and_submit(
+        &backends,
+        &key,
+        &session,
+        &data,
+        Envelope {
+            submission_id: &submission_id,
+            schema_uri: &loaded.schema_uri,
+            attachments: &metas,
+            reference: sending.reference.as_deref(),
+            date: &today(),
+        },
+    )
+    .await
+    .map_err(seal)?;
     Ok(Sent {
         submission_id: st.submission_id,
         case_id: st.case_id,

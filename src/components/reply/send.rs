@@ -12,9 +12,10 @@ use crate::api::applications::submit::{Announcement, ServiceType};
 use crate::api::ApiError;
 use crate::browser::drafts::StorageError;
 use crate::browser::webcrypto::{self, CryptoError};
+use crate::components::apply::seal::{certified_key, seal_and_submit, Envelope, SealError};
 use crate::components::followup::today;
 use crate::domain::followup::ReplySending;
-use crate::domain::jwe::{metadata, AttachmentMeta};
+use crate::domain::jwe::AttachmentMeta;
 use crate::domain::session::Session;
 
 /// The name given to files the citizen adds beyond the requested ones (in
@@ -69,6 +70,14 @@ pub enum ReplyError {
     Inactive,
     #[error(transparent)]
     UntrustedKey(crate::domain::x509::X509Error),
+}
+
+fn seal(e: SealError) -> ReplyError {
+    match e {
+        SealError::Api(a) => api(a),
+        SealError::Crypto(c) => ReplyError::Crypto(c),
+        SealError::Untrusted(x) => ReplyError::UntrustedKey(x),
+    }
 }
 
 fn api(e: ApiError) -> ReplyError {
@@ -142,16 +151,9 @@ pub async fn send(
     let Some(schema_uri) = dest.schema_uri.filter(|_| dest.status == "active") else {
         return Err(ReplyError::Inactive);
     };
-    let jwk = backends
-        .key(&target.destination_id, &dest.encryption_kid)
+    let key = certified_key(&backends, &target.destination_id, &dest.encryption_kid)
         .await
-        .map_err(api)?;
-    let key = webcrypto::import_certified_key(&jwk, &target.destination_id)
-        .await
-        .map_err(|e| match e {
-            webcrypto::CertifiedKeyError::Untrusted(x) => ReplyError::UntrustedKey(x),
-            webcrypto::CertifiedKeyError::Crypto(c) => ReplyError::Crypto(c),
-        })?;
+        .map_err(seal)?;
 
     // 3. Announce in the case (the key is stored before the request).
     let mut sending = match sending {
@@ -237,34 +239,21 @@ pub async fn send(
     let answer = draft.answer(&target.request, EXTRA_DOCUMENT);
     let data = serde_json::to_vec(&answer)
         .map_err(|e| ReplyError::Api(ApiError::Decode(e.to_string())))?;
-    let data_hash = webcrypto::sha512_hex(&data).await?;
-    let attestation = backends
-        .attestation(&submission_id, &data_hash)
-        .await
-        .map_err(api)?;
-    let mailbox = session
-        .user
-        .attributes
-        .iter()
-        .find(|a| a.name == "mailboxUuid")
-        .map(|a| a.value.clone());
     let reference = sending.reference.clone().or(target.reference.clone());
-    let meta = metadata(
-        &data_hash,
-        &schema_uri,
-        &metas,
-        &attestation,
-        &today_iso(),
-        reference.as_deref(),
-        mailbox.as_deref(),
-    );
-    let meta_bytes =
-        serde_json::to_vec(&meta).map_err(|e| ReplyError::Api(ApiError::Decode(e.to_string())))?;
-    let encrypted_metadata = webcrypto::encrypt_jwe(&key, "application/json", &meta_bytes).await?;
-    let encrypted_data = webcrypto::encrypt_jwe(&key, "application/json", &data).await?;
-    let st = backends
-        .submit(&submission_id, &encrypted_metadata, &encrypted_data)
-        .await
-        .map_err(api)?;
+    let st = seal_and_submit(
+        &backends,
+        &key,
+        &session,
+        &data,
+        Envelope {
+            submission_id: &submission_id,
+            schema_uri: &schema_uri,
+            attachments: &metas,
+            reference: reference.as_deref(),
+            date: &today_iso(),
+        },
+    )
+    .await
+    .map_err(seal)?;
     Ok(sent(st.submission_id, st.sender_reference.or(reference)))
 }

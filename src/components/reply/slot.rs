@@ -9,18 +9,12 @@ use wasm_bindgen::JsCast;
 use super::Reply;
 use crate::browser::webcrypto::random_uuid;
 use crate::components::apply::fields::{focus_later, types_and_size};
+use crate::components::apply::files::{file_line, Busy};
 use crate::components::apply::messages::{file_size, file_types};
 use crate::domain::followup::{ReplyFile, Slot};
 use crate::domain::form::engine::check_file;
 use crate::domain::form::Problem;
 use crate::i18n::*;
-
-#[derive(Clone, PartialEq)]
-enum Busy {
-    Idle,
-    Storing(String),
-    Failed(String),
-}
 
 /// The element id of a slot's file input.
 pub fn slot_id(slot: Slot) -> String {
@@ -170,28 +164,7 @@ pub fn FileSlot(
                 aria-invalid=move || error.with(Option::is_some).then_some("true")
                 on:change=on_change />
             <div id=status_id class="apply-file__status" aria-live="polite">
-                {move || match busy.get() {
-                    Busy::Storing(name) => view! {
-                        <div class="kern-progress">
-                            <span class="kern-body">{t_string!(i18n, apply.file_storing).replace("{name}", &name)}</span>
-                            <progress aria-label=t_string!(i18n, apply.file_storing_label)></progress>
-                        </div>
-                    }.into_any(),
-                    _ => match current.get() {
-                        Some(file) => view! {
-                            <p class="kern-body apply-file__chosen">
-                                <span class="kern-icon kern-icon--check" aria-hidden="true"></span>
-                                {t_string!(i18n, apply.file_chosen)
-                                    .replace("{name}", &file.name)
-                                    .replace("{size}", &file_size(file.size))}
-                            </p>
-                            <button type="button" class="kern-btn kern-btn--tertiary" on:click=remove_file.clone()>
-                                <span class="kern-label">{t_string!(i18n, apply.file_remove).replace("{name}", &file.name)}</span>
-                            </button>
-                        }.into_any(),
-                        None => ().into_any(),
-                    },
-                }}
+                {move || file_line(i18n, &busy.get(), current.get().map(|f| (f.name, f.size)), remove_file.clone())}
                 <Show when=missing>
                     <p class="kern-body kern-body--small reply-slot__missing">{t!(i18n, reply.doc_missing)}</p>
                 </Show>

@@ -1,0 +1,99 @@
+//! The two ends of every send to FIT-Connect, shared by an application
+//! ([`super::send`]) and an answer to the authority
+//! (`components::reply::send`): the destination's key, fetched fresh and
+//! checked against its certificate chain before anything is encrypted, and
+//! the last step, where the relay's attestation, the metadata and the data
+//! are encrypted for that key and submitted.
+
+use crate::api::applications::submit::Status;
+use crate::api::{ApiError, Backends};
+use crate::browser::webcrypto::{self, CertifiedKeyError, CryptoError, EncryptionKey};
+use crate::domain::jwe::{metadata, AttachmentMeta};
+use crate::domain::session::Session;
+use crate::domain::x509::X509Error;
+
+/// What can stop the shared steps.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SealError {
+    Api(ApiError),
+    Crypto(CryptoError),
+    /// The key is not certified for this destination: nothing was sent.
+    Untrusted(X509Error),
+}
+
+impl From<ApiError> for SealError {
+    fn from(e: ApiError) -> Self {
+        SealError::Api(e)
+    }
+}
+
+impl From<CryptoError> for SealError {
+    fn from(e: CryptoError) -> Self {
+        SealError::Crypto(e)
+    }
+}
+
+/// The destination's key `kid`, fetched at send time (a rotated key is never
+/// missed) and imported only if its `x5c` chain names this destination and
+/// ends at the root compiled into the app.
+pub async fn certified_key(
+    backends: &Backends,
+    destination_id: &str,
+    kid: &str,
+) -> Result<EncryptionKey, SealError> {
+    let jwk = backends.key(destination_id, kid).await?;
+    webcrypto::import_certified_key(&jwk, destination_id)
+        .await
+        .map_err(|e| match e {
+            CertifiedKeyError::Untrusted(x) => SealError::Untrusted(x),
+            CertifiedKeyError::Crypto(c) => SealError::Crypto(c),
+        })
+}
+
+/// What the last step sends besides the data.
+pub struct Envelope<'a> {
+    pub submission_id: &'a str,
+    pub schema_uri: &'a str,
+    pub attachments: &'a [AttachmentMeta],
+    /// The relay's short reference, for `additionalReferenceInfo`.
+    pub reference: Option<&'a str>,
+    /// `YYYY-MM-DD`, the application date.
+    pub date: &'a str,
+}
+
+/// Hashes `data`, gets the relay's attestation for it (the login's level
+/// and verified attributes, bound to this submission and data: the
+/// authority relies on it, not on the browser's word), builds the metadata
+/// with the citizen's postbox as reply channel, encrypts both for `key`
+/// and submits.
+pub async fn seal_and_submit(
+    backends: &Backends,
+    key: &EncryptionKey,
+    session: &Session,
+    data: &[u8],
+    e: Envelope<'_>,
+) -> Result<Status, SealError> {
+    let data_hash = webcrypto::sha512_hex(data).await?;
+    let attestation = backends.attestation(e.submission_id, &data_hash).await?;
+    let mailbox = session
+        .user
+        .attributes
+        .iter()
+        .find(|a| a.name == "mailboxUuid")
+        .map(|a| a.value.as_str());
+    let meta = metadata(
+        &data_hash,
+        e.schema_uri,
+        e.attachments,
+        &attestation,
+        e.date,
+        e.reference,
+        mailbox,
+    );
+    let meta_bytes = serde_json::to_vec(&meta).map_err(|x| ApiError::Decode(x.to_string()))?;
+    let encrypted_metadata = webcrypto::encrypt_jwe(key, "application/json", &meta_bytes).await?;
+    let encrypted_data = webcrypto::encrypt_jwe(key, "application/json", data).await?;
+    Ok(backends
+        .submit(e.submission_id, &encrypted_metadata, &encrypted_data)
+        .await?)
+}
