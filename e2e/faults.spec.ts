@@ -516,7 +516,8 @@ const CALLS: Call[] = [
   {
     name: 'case events',
     url: '**/api/v1/cases/*/events*',
-    wait: 20_000,
+    // After the session check and the list (see 'event keys').
+    wait: 40_000,
     open: (p) => gotoAndWait(p, '/antraege'),
     faults: CORE,
     // A broken log is shown as "not verifiable", never as steps.
@@ -525,8 +526,11 @@ const CALLS: Call[] = [
   {
     name: 'event keys',
     url: '**/api/v1/submission/jwks',
-    // Asked only after the list and each case's events (see 'case events').
-    wait: 20_000,
+    // Asked with the list, once the session check has answered; with four
+    // tabs loading Meine Anträge at once on a busy CI machine, that check
+    // and its retries (1, 2, 4 s) took the poll past 20 s once. The message
+    // needs every case loaded.
+    wait: 40_000,
     open: (p) => gotoAndWait(p, '/antraege'),
     faults: CORE,
     advice: Object.fromEntries(ALL.map((f) => [f, f === 'extra' ? null : /nicht auf Echtheit geprüft/])),

@@ -265,13 +265,15 @@ async fn fetch_case(backends: Backends, summary: SubmissionSummary, events: bool
 pub async fn load_cases(backends: Backends) -> Result<Vec<Case>, ApiError> {
     use futures_util::stream::{self, StreamExt};
 
-    let mut list = backends.submissions().await?.into_iter();
+    // The keys that verify the event logs do not depend on the list: both
+    // are asked at once (a busy relay answers the list slowly).
+    let (list, keys) =
+        futures_util::future::join(backends.submissions(), backends.event_keys()).await;
+    let mut list = list?.into_iter();
     let Some(first) = list.next() else {
         return Ok(Vec::new());
     };
-    let keys = backends.event_keys();
-    let probe = fetch_case(backends, first, true);
-    let (keys, probe) = futures_util::future::join(keys, probe).await;
+    let probe = fetch_case(backends, first, true).await;
     let reachable = !matches!(
         probe.log,
         Some(Err(ApiError::Timeout(_) | ApiError::Network(_)))
