@@ -20,8 +20,11 @@ import { SERVICES, KOELN, applyUrl, next, clerkToken, consoleOrigin, authorityVi
 /** Short limits for the suite (`net` in /config.json, see src/api/config.rs). */
 const NET = {
   // Up to LANES tabs load at once on two cores: a shorter limit lets calls
-  // that are not under test run out of time.
-  timeout_ms: 3000,
+  // that are not under test run out of time. At 3 s, Meine Anträge's list
+  // (one FIT-Connect status per application, all four tabs at once, after
+  // the earlier specs filled Erika's account) ran out of time in two runs of
+  // #17's work, so the page never asked the call under test.
+  timeout_ms: 5000,
   upload_timeout_ms: 3000,
   retry_attempts: 3,
   retry_base_ms: 50,

@@ -188,6 +188,10 @@ test('an answer page without an open request says so; an unknown application is 
   await expect(page.getByText('Diesen Antrag gibt es in Ihrem Konto nicht.')).toBeVisible();
 });
 
+test.describe('a broken connection', () => {
+  // The browser logs the upload that was cut off.
+  test.use({ allowedConsoleErrors: [/ERR_CONNECTION_RESET/] });
+
 test('a broken upload is resumed: the second send skips the file FIT-Connect holds, and the case gets one answer', async ({ page, request }) => {
   test.setTimeout(180_000);
   await startWithPassword(page, SERVICES.hund);
@@ -233,4 +237,5 @@ test('a broken upload is resumed: the second send skips the file FIT-Connect hol
   await expect.poll(async () => (await clerk.view(submission)).followUps?.length ?? 0, { timeout: 30_000 }).toBe(1);
   const fu = (await clerk.view(submission)).followUps[0];
   expect(fu.attachments.map((a: any) => a.filename).sort()).toEqual(['chip.pdf', 'impfpass.pdf']);
+});
 });
