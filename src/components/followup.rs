@@ -10,10 +10,9 @@ use leptos::prelude::*;
 use crate::components::apply::fields::types_and_size;
 use crate::components::postbox_parts::{date_time, english};
 use crate::domain::followup::{
-    due, english_date, german_date, Due, Expectations as Expected, FollowUp, FollowUpState,
-    OpenRequest,
+    due, Due, Expectations as Expected, FollowUp, FollowUpState, OpenRequest,
 };
-use crate::domain::timeline::{berlin_time, format_date_time};
+use crate::domain::timeline::{berlin_time, format_date, format_date_time};
 use crate::i18n::*;
 
 /// Today in Germany as a day number (days since 1970).
@@ -23,12 +22,14 @@ pub fn today() -> i64 {
     contract::calendar::days_from_civil(y, m, d)
 }
 
-/// A `YYYY-MM-DD` date in the interface's language.
+/// A `YYYY-MM-DD` date as the rest of the app writes dates
+/// ([`format_date`]: `06.12.2026`, `06/12/2026`); the text as it is if it
+/// is not a date.
 pub fn day(date: &str, english: bool) -> String {
-    if english {
-        english_date(date)
-    } else {
-        german_date(date)
+    match contract::followup::day_number(date) {
+        // Noon UTC is that same day in Germany.
+        Some(n) => format_date(n * 86_400 + 43_200, !english),
+        None => date.to_string(),
     }
 }
 

@@ -113,44 +113,6 @@ pub fn due(deadline: &str, today: i64) -> Option<Due> {
     })
 }
 
-/// `YYYY-MM-DD` as `DD.MM.YYYY` (German) or `D Month YYYY` is left to the
-/// page; this gives the German form and passes anything else through.
-pub fn german_date(date: &str) -> String {
-    match (date.get(0..4), date.get(5..7), date.get(8..10)) {
-        (Some(y), Some(m), Some(d)) if date.len() == 10 => format!("{d}.{m}.{y}"),
-        _ => date.to_string(),
-    }
-}
-
-/// English form: `3 December 2026`.
-pub fn english_date(date: &str) -> String {
-    const MONTHS: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    let parts = (
-        date.get(0..4),
-        date.get(5..7).and_then(|m| m.parse::<usize>().ok()),
-        date.get(8..10).and_then(|d| d.parse::<u32>().ok()),
-    );
-    match parts {
-        (Some(y), Some(m @ 1..=12), Some(d)) if date.len() == 10 => {
-            format!("{d} {} {y}", MONTHS[m - 1])
-        }
-        _ => date.to_string(),
-    }
-}
-
 /// Where a sent follow-up stands, by its verified events (else the relay's
 /// status).
 #[derive(Debug, Clone, PartialEq)]

@@ -7,6 +7,7 @@
 
 use crate::api::applications::submit::Status;
 use crate::api::{ApiError, Backends};
+use crate::browser::drafts::{DraftStore, StorageError};
 use crate::browser::webcrypto::{self, CertifiedKeyError, CryptoError, EncryptionKey};
 use crate::domain::jwe::{metadata, AttachmentMeta};
 use crate::domain::session::Session;
@@ -19,6 +20,15 @@ pub enum SealError {
     Crypto(CryptoError),
     /// The key is not certified for this destination: nothing was sent.
     Untrusted(X509Error),
+    Storage(StorageError),
+    /// A chosen file is no longer on this device (its name).
+    FileGone(String),
+}
+
+impl From<StorageError> for SealError {
+    fn from(e: StorageError) -> Self {
+        SealError::Storage(e)
+    }
 }
 
 impl From<ApiError> for SealError {
@@ -48,6 +58,43 @@ pub async fn certified_key(
             CertifiedKeyError::Untrusted(x) => SealError::Untrusted(x),
             CertifiedKeyError::Crypto(c) => SealError::Crypto(c),
         })
+}
+
+/// A chosen file as the draft keeps it.
+pub struct FileToSend<'a> {
+    /// The attachment id and the draft store's file id.
+    pub id: &'a str,
+    pub name: &'a str,
+    pub mime: &'a str,
+}
+
+/// One attachment: read from the draft store and hashed, then (unless
+/// FIT-Connect already holds it, `held`: a resumed send) encrypted for
+/// `key` and uploaded. `sent` follows it: `None` while it is encrypted,
+/// then the sent fraction. Returns its entry for the metadata.
+pub async fn upload_file(
+    backends: &Backends,
+    key: &EncryptionKey,
+    store: &DraftStore,
+    submission_id: &str,
+    file: FileToSend<'_>,
+    held: bool,
+    sent: impl Fn(Option<f64>) + 'static,
+) -> Result<AttachmentMeta, SealError> {
+    sent(None);
+    let stored = store
+        .load_file(file.id)
+        .await?
+        .ok_or_else(|| SealError::FileGone(file.name.to_string()))?;
+    let hash = webcrypto::sha512_hex(&stored.bytes).await?;
+    if !held {
+        let jwe = webcrypto::encrypt_jwe(key, file.mime, &stored.bytes).await?;
+        sent(Some(0.0));
+        backends
+            .put_attachment(submission_id, file.id, &jwe, move |f| sent(Some(f)))
+            .await?;
+    }
+    Ok(AttachmentMeta::upload(file.id, &hash, file.mime, file.name))
 }
 
 /// What the last step sends besides the data.

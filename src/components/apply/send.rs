@@ -7,14 +7,13 @@
 use leptos::prelude::*;
 
 use super::context::Apply;
-use super::seal::{certified_key, seal_and_submit, Envelope, SealError};
+use super::seal::{certified_key, seal_and_submit, upload_file, Envelope, FileToSend, SealError};
 use crate::api::applications::submit::{Announcement, ServiceType};
 use crate::api::ApiError;
 use crate::browser::drafts::StorageError;
 use crate::browser::webcrypto::{self, CryptoError};
 use crate::domain::form::draft::Sending;
 use crate::domain::form::{attachments, to_data};
-use crate::domain::jwe::AttachmentMeta;
 use crate::domain::session::Session;
 
 /// Where the send is, for the progress display.
@@ -67,6 +66,8 @@ fn seal(e: SealError) -> SendError {
         SealError::Api(a) => api(a),
         SealError::Crypto(c) => SendError::Crypto(c),
         SealError::Untrusted(x) => SendError::UntrustedKey(x),
+        SealError::Storage(s) => SendError::Storage(s),
+        SealError::FileGone(name) => SendError::FileGone(name),
     }
 }
 
@@ -194,39 +195,30 @@ pub async fn send(
     let mut metas = Vec::with_capacity(files.len());
     for (i, (_, file)) in files.iter().enumerate() {
         let of = files.len();
-        progress.set(Some(Progress::Attachment {
-            n: i + 1,
-            of,
-            name: file.name.clone(),
-            sent: None,
-        }));
-        let stored = store
-            .load_file(&file.id)
-            .await?
-            .ok_or_else(|| SendError::FileGone(file.name.clone()))?;
-        let hash = webcrypto::sha512_hex(&stored.bytes).await?;
-        let jwe = webcrypto::encrypt_jwe(&key, &file.mime, &stored.bytes).await?;
-        progress.set(Some(Progress::Attachment {
-            n: i + 1,
-            of,
-            name: file.name.clone(),
-            sent: Some(0.0),
-        }));
         let name = file.name.clone();
-        backends
-            .put_attachment(&submission_id, &file.id, &jwe, move |f| {
+        let meta = upload_file(
+            &backends,
+            &key,
+            &store,
+            &submission_id,
+            FileToSend {
+                id: &file.id,
+                name: &file.name,
+                mime: &file.mime,
+            },
+            false,
+            move |sent| {
                 progress.set(Some(Progress::Attachment {
                     n: i + 1,
                     of,
                     name: name.clone(),
-                    sent: Some(f),
+                    sent,
                 }))
-            })
-            .await
-            .map_err(api)?;
-        metas.push(AttachmentMeta::upload(
-            &file.id, &hash, &file.mime, &file.name,
-        ));
+            },
+        )
+        .await
+        .map_err(seal)?;
+        metas.push(meta);
     }
 
     // 5. Metadata and data, then submit.

@@ -12,10 +12,11 @@ use crate::api::applications::submit::{Announcement, ServiceType};
 use crate::api::ApiError;
 use crate::browser::drafts::StorageError;
 use crate::browser::webcrypto::{self, CryptoError};
-use crate::components::apply::seal::{certified_key, seal_and_submit, Envelope, SealError};
+use crate::components::apply::seal::{
+    certified_key, seal_and_submit, upload_file, Envelope, FileToSend, SealError,
+};
 use crate::components::followup::today;
 use crate::domain::followup::ReplySending;
-use crate::domain::jwe::AttachmentMeta;
 use crate::domain::session::Session;
 
 /// The name given to files the citizen adds beyond the requested ones (in
@@ -77,6 +78,8 @@ fn seal(e: SealError) -> ReplyError {
         SealError::Api(a) => api(a),
         SealError::Crypto(c) => ReplyError::Crypto(c),
         SealError::Untrusted(x) => ReplyError::UntrustedKey(x),
+        SealError::Storage(s) => ReplyError::Storage(s),
+        SealError::FileGone(name) => ReplyError::FileGone(name),
     }
 }
 
@@ -203,35 +206,30 @@ pub async fn send(
     let of = files.len();
     let mut metas = Vec::with_capacity(of);
     for (i, file) in files.iter().enumerate() {
-        progress.set(Some(Progress::File {
-            n: i + 1,
-            of,
-            name: file.name.clone(),
-            sent: None,
-        }));
-        let stored = store
-            .load_file(&file.id)
-            .await?
-            .ok_or_else(|| ReplyError::FileGone(file.name.clone()))?;
-        let hash = webcrypto::sha512_hex(&stored.bytes).await?;
-        if !uploaded.contains(&file.id) {
-            let jwe = webcrypto::encrypt_jwe(&key, &file.mime, &stored.bytes).await?;
-            let name = file.name.clone();
-            backends
-                .put_attachment(&submission_id, &file.id, &jwe, move |f| {
-                    progress.set(Some(Progress::File {
-                        n: i + 1,
-                        of,
-                        name: name.clone(),
-                        sent: Some(f),
-                    }))
-                })
-                .await
-                .map_err(api)?;
-        }
-        metas.push(AttachmentMeta::upload(
-            &file.id, &hash, &file.mime, &file.name,
-        ));
+        let name = file.name.clone();
+        let meta = upload_file(
+            &backends,
+            &key,
+            &store,
+            &submission_id,
+            FileToSend {
+                id: &file.id,
+                name: &file.name,
+                mime: &file.mime,
+            },
+            uploaded.contains(&file.id),
+            move |sent| {
+                progress.set(Some(Progress::File {
+                    n: i + 1,
+                    of,
+                    name: name.clone(),
+                    sent,
+                }))
+            },
+        )
+        .await
+        .map_err(seal)?;
+        metas.push(meta);
     }
 
     // 5. Data and metadata, then submit.
