@@ -36,6 +36,9 @@ pub struct Config {
     /// The upstreams are the stand-in (`RELAY_UPSTREAM`): the app labels
     /// its catalogue as sample data.
     pub sample_data: bool,
+    /// `/metrics` is served only with `Authorization: Bearer <this>`; no
+    /// token, no metrics (404).
+    pub metrics_token: Option<String>,
 }
 
 /// The identity provider (BundID through an OIDC broker).
@@ -68,6 +71,7 @@ struct FileConfig {
     dist_dir: Option<PathBuf>,
     session_max_seconds: Option<u64>,
     upstream_timeout_ms: Option<u64>,
+    metrics_token: Option<String>,
     /// Base URL of the stand-in: fills every upstream URL not given.
     upstream: Option<String>,
     #[serde(default)]
@@ -249,8 +253,14 @@ impl Config {
             },
             None => Ok(f.unwrap_or(d)),
         };
+        let metrics_token = match env("RELAY_METRICS_TOKEN").or(file.metrics_token) {
+            Some(t) if t.trim().len() >= 16 => Some(t.trim().to_string()),
+            Some(_) => anyhow::bail!("RELAY_METRICS_TOKEN must be at least 16 characters"),
+            None => None,
+        };
         Ok(Config {
             sample_data: upstream.is_some(),
+            metrics_token,
             bind,
             public_url,
             allowed_origins,

@@ -21,6 +21,7 @@ pub mod listing;
 pub mod login;
 pub mod offer;
 pub mod oidc;
+pub mod ops;
 pub mod postbox;
 pub mod records;
 pub mod reference;
@@ -142,14 +143,21 @@ pub fn app(state: RelayState) -> Router {
         // The catalogue (public, cacheable).
         .nest("/catalogue", catalogue::router())
         .fallback(guard::not_found);
+    let metrics = ops::metrics::Metrics::new();
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(ops::health::readyz))
+        .route("/metrics", ops::metrics::route(metrics.clone()))
         .route("/config.json", get(app_config))
         .nest(contract::relay::API_PREFIX, api)
         .fallback_service(state.shared.site.service())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::api_guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            ops::metrics::track,
         ))
         .with_state(state)
 }

@@ -1,0 +1,5 @@
+//! Operating the relay (docs/deploy.md): readiness ([`health`]) and
+//! metrics ([`metrics`]).
+
+pub mod health;
+pub mod metrics;
