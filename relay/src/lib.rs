@@ -23,6 +23,7 @@ pub mod offer;
 pub mod oidc;
 pub mod ops;
 pub mod postbox;
+pub mod privacy;
 pub mod records;
 pub mod reference;
 pub mod search;
@@ -80,6 +81,8 @@ impl RelayState {
 
     pub async fn with_db(config: Config, db: db::Db) -> anyhow::Result<Self> {
         let http = upstream::http_client(config.upstream_timeout_ms)?;
+        // Retention (docs/security.md): what is past its period is deleted.
+        privacy::spawn_sweep(db.clone());
         let handle_key = db
             .call(|c| session::handle_key(c))
             .await
@@ -135,6 +138,8 @@ pub fn app(state: RelayState) -> Router {
         .route("/session/extend", post(login::extend))
         .route("/sessions", get(account::list).delete(account::end_all))
         .route("/sessions/{id}", delete(account::end_one))
+        // "Meine Daten": export and delete what the relay stores (personal).
+        .merge(privacy::router())
         // The postbox and the applications (personal).
         .nest("/postbox", postbox::router())
         .merge(applications::router())
