@@ -16,16 +16,13 @@ const USAGE: &str = "usage: buergeramt-relay [check-config]\n\
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let format = match logs::Format::from_env() {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("Error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let format = logs::Format::from_env();
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         [] => {
-            if let Err(e) = logs::init(format, false) {
+            let started = format
+                .map_err(anyhow::Error::msg)
+                .and_then(|f| logs::init(f, false));
+            if let Err(e) = started {
                 eprintln!("Error: {e}");
                 return ExitCode::FAILURE;
             }
@@ -38,8 +35,9 @@ async fn main() -> ExitCode {
             }
         }
         ["check-config"] => {
-            // The report goes to stdout; log lines (if any) to stderr.
-            let _ = logs::init(format, true);
+            // The report goes to stdout (a bad RELAY_LOG_FORMAT is one of
+            // its FAIL lines); log lines, if any, to stderr.
+            let _ = logs::init(format.unwrap_or(logs::Format::Text), true);
             ExitCode::from(check::command().await)
         }
         ["-h" | "--help" | "help"] => {

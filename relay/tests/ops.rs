@@ -174,6 +174,15 @@ fn check_config_refuses_dev_secrets_for_remote_upstreams_and_bad_files() {
     let (out, text) = check_config(&[("RELAY_METRICS_TOKEN", "short")]);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("RELAY_METRICS_TOKEN"), "{text}");
+    let (out, text) = check_config(&[("RELAY_LOG_FORMAT", "xml")]);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("FAIL  log format"), "{text}");
+    let (out, text) = check_config(&[("RELAY_LOG_FORMAT", "json")]);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("OK    log format          JSON lines"),
+        "{text}"
+    );
 }
 
 // ------------------------------------------------------------ TLS
