@@ -151,6 +151,7 @@ const ROUTES: &[Route] = &[
         ClerkPage,
     ),
     r("POST", "/behoerde/antraege/{id}/{action}", ClerkPage),
+    r("GET", "/behoerde/protokoll", ClerkPage),
     r("POST", "/behoerde/api/login", ClerkLogin),
     r("POST", "/behoerde/api/logout", ClerkApi),
     r("GET", "/behoerde/api/submissions", ClerkApi),
@@ -300,7 +301,7 @@ fn the_route_table_is_every_route_of_the_routers() {
         missing.is_empty() && stale.is_empty(),
         "routes not in the table: {missing:?}; table entries without a route: {stale:?}"
     );
-    assert_eq!(ROUTES.len(), 65);
+    assert_eq!(ROUTES.len(), 66);
 }
 
 #[test]
