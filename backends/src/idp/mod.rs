@@ -9,6 +9,7 @@
 //! Other modules authenticate citizens with [`authenticate`].
 
 pub mod clients;
+pub mod credential_first;
 mod keys;
 mod login;
 mod oidc;
