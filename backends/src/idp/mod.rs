@@ -11,6 +11,7 @@
 pub mod clients;
 pub mod credential_first;
 mod eid;
+mod elster;
 mod keys;
 pub mod limits;
 mod login;
@@ -151,7 +152,7 @@ pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
             "/login/{tx}/register",
             get(register::register_page).post(register::register),
         )
-        .route("/login/{tx}/elster", post(login::elster_login))
+        .route("/login/{tx}/elster", post(elster::elster_login))
         .route("/login/{tx}/eid", get(eid::eid_page).post(eid::eid_login))
         .route("/login/{tx}/eid/puk", post(eid::eid_unblock))
         .route("/token", post(oidc::token))
