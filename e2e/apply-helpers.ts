@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { passwordLogin, eidLogin, waitForApp, API } from './fixtures';
 
 export const KOELN = '053150000000';
-export const ERIKA = { user: 'erika', password: 'Mustermann-2026', card: /Musterausweis/, pin: '123456' };
+export const ERIKA = { user: 'erika', password: 'Mustermann-2026', card: 'eid-erika', pin: '123456' };
 export const JONAS = { user: 'jonas.schmidt', password: 'Elster-Konto-7', cert: /jonas-schmidt\.pfx/, pin: 'Elster-PIN-2026' };
 
 /** LeiKa keys (= PVOG ids) of the six services with forms. */

@@ -17,7 +17,7 @@ import {
 import type { Page, Locator } from '@playwright/test';
 
 // Test citizens: docs/test-citizens.md.
-const ERIKA = { user: 'erika', password: 'Mustermann-2026', card: /Musterausweis/, pin: '123456' };
+const ERIKA = { user: 'erika', password: 'Mustermann-2026', card: 'eid-erika', pin: '123456' };
 const JONAS = { cert: /jonas-schmidt\.pfx/, pin: 'Elster-PIN-2026' };
 
 /** localStorage and sessionStorage of the page's origin, as one text. */
@@ -110,7 +110,7 @@ test('step-up from Level-1 to Level-4 returns to the same page and query with a 
   await expect(page).toHaveURL(/\/idp\/login\//);
   // The password form is not offered for Level-4.
   await expect(page.getByRole('button', { name: 'Mit Passwort anmelden' })).toHaveCount(0);
-  await page.getByLabel(ERIKA.card).check();
+  await page.getByLabel('Kartennummer (Testkarte)').fill(ERIKA.card);
   await page.getByRole('button', { name: 'Ausweis auslesen' }).click();
   await expectNoAxeViolations(page);
   await page.getByLabel('6-stellige PIN').fill(ERIKA.pin);
@@ -132,7 +132,7 @@ test('eID login (Level-4) for a citizen with a residence permit', async ({ page 
   await page.goto('/konto');
   await waitForApp(page);
   await page.getByRole('button', { name: 'Mit BundID anmelden' }).click();
-  await eidLogin(page, /Leyla/, '654321');
+  await eidLogin(page, 'eid-leyla', '654321');
   await expect(page).toHaveURL(/\/konto$/);
   await expect(badge(page)).toHaveText(/hoch/);
   await expect(page.locator('tr[data-attribute="documentType"]')).toContainText('Aufenthaltstitel');
@@ -231,10 +231,9 @@ test('the whole Erika flow by keyboard alone', async ({ page }) => {
   await tabTo(page, page.getByRole('button', { name: 'Mit Online-Ausweis anmelden (Vertrauensniveau hoch)' }), 120);
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/\/idp\/login\//);
-  await tabTo(page, page.getByLabel(ERIKA.card));
-  await page.keyboard.press('Space');
-  await expect(page.getByLabel(ERIKA.card)).toBeChecked();
-  await tabTo(page, page.getByRole('button', { name: 'Ausweis auslesen' }));
+  await tabTo(page, page.getByLabel('Kartennummer (Testkarte)'));
+  await page.keyboard.type(ERIKA.card);
+  await expect(page.getByLabel('Kartennummer (Testkarte)')).toHaveValue(ERIKA.card);
   await page.keyboard.press('Enter');
   await tabTo(page, page.getByLabel('6-stellige PIN'));
   await page.keyboard.type(ERIKA.pin);

@@ -39,6 +39,9 @@ pub struct Config {
     /// The provider's server-side clients (the relay, the sender) and
     /// whether the PVOG demands service tokens (`idp::clients`).
     pub clients: crate::idp::clients::ServerClients,
+    /// Per-client limits of the provider's login forms (`BUERGERAMT_IDP_*`,
+    /// `idp::limits`).
+    pub idp_limits: crate::idp::limits::RateLimits,
 }
 
 /// The stand-in's directory, served as its `/config.json`: where its
@@ -116,8 +119,9 @@ pub fn origin_of(url: &str) -> Option<String> {
 }
 
 impl Config {
-    /// Reads `PORT`, `BUERGERAMT_DATA`, `BUERGERAMT_DIST`, `BUERGERAMT_PUBLIC_URL`
-    /// and `BUERGERAMT_APP_CONFIG` (a JSON file replacing the default `/config.json`).
+    /// Reads `PORT`, `BUERGERAMT_DATA`, `BUERGERAMT_DIST`, `BUERGERAMT_PUBLIC_URL`,
+    /// `BUERGERAMT_APP_CONFIG` (a JSON file replacing the default `/config.json`)
+    /// and the provider's rate limits (`BUERGERAMT_IDP_*`).
     pub fn from_env() -> anyhow::Result<Self> {
         let port: u16 = match std::env::var("PORT") {
             Ok(p) => p
@@ -169,9 +173,11 @@ impl Config {
             }
             Err(_) => None,
         };
+        let idp_limits = crate::idp::limits::RateLimits::from_env()?;
         Ok(Self {
             bind,
             clients,
+            idp_limits,
             console_url,
             data_dir: std::env::var_os("BUERGERAMT_DATA")
                 .map(PathBuf::from)
@@ -196,6 +202,7 @@ impl Config {
             dist_dir,
             app: local_app_config(&public_url),
             clients: crate::idp::clients::ServerClients::for_tests(&public_url),
+            idp_limits: crate::idp::limits::RateLimits::default(),
             console_url: None,
             public_url,
             max_body_bytes: 30 * 1024 * 1024,

@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex};
 pub enum DbError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("data directory or database file: {0}")]
+    Io(#[from] std::io::Error),
     #[error("the database is unavailable (a previous operation failed while holding it)")]
     Poisoned,
     #[error("database task failed: {0}")]
@@ -26,10 +28,24 @@ pub struct Db {
 }
 
 impl Db {
-    /// Opens (creating if needed) the database file and applies the base schema.
+    /// Opens (creating if needed) the database file and applies the base
+    /// schema. The file holds personal data: it is created owner-only
+    /// (0600) before SQLite opens it, and an existing one is restricted, so
+    /// are its `-wal` and `-shm` files (which SQLite creates with the
+    /// database file's mode).
     pub fn open(path: &Path) -> Result<Self, DbError> {
+        create_private_file(path)?;
         let conn = Connection::open(path)?;
-        Self::setup(conn)
+        let db = Self::setup(conn)?;
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            let side = std::path::PathBuf::from(side);
+            if side.exists() {
+                restrict(&side, 0o600)?;
+            }
+        }
+        Ok(db)
     }
 
     /// An in-memory database, for tests.
@@ -115,9 +131,83 @@ impl Db {
     }
 }
 
+/// Creates the data directory (and missing parents) owner-only (0700) and
+/// restricts an existing one: it holds personal data and keys.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)?;
+    restrict(dir, 0o700)
+}
+
+/// Creates `path` owner-only (0600) if it is missing, else restricts it.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    drop(opts.open(path)?);
+    restrict(path, 0o600)
+}
+
+#[cfg(unix)]
+fn restrict(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn restrict(_: &Path, _: u32) -> std::io::Result<()> {
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_data_directory_and_database_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let tmp = tempfile::tempdir().unwrap();
+        // A new directory (with a new parent) and a new database file.
+        let dir = tmp.path().join("neu").join("data");
+        create_private_dir(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&tmp.path().join("neu")), 0o700);
+        let file = dir.join("buergeramt.sqlite");
+        let db = Db::open(&file).unwrap();
+        db.migrate("t", &["CREATE TABLE t (a INTEGER);"]).unwrap();
+        db.call_sync(|c| c.execute("INSERT INTO t (a) VALUES (1)", []))
+            .unwrap();
+        assert_eq!(mode(&file), 0o600);
+        for side in ["buergeramt.sqlite-wal", "buergeramt.sqlite-shm"] {
+            let p = dir.join(side);
+            assert!(p.exists(), "{side} exists in WAL mode");
+            assert_eq!(mode(&p), 0o600, "{side}");
+        }
+        drop(db);
+        // Existing ones, made with a lax umask, are restricted on open.
+        let old = tmp.path().join("alt");
+        std::fs::create_dir(&old).unwrap();
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let old_file = old.join("buergeramt.sqlite");
+        std::fs::write(&old_file, b"").unwrap();
+        std::fs::set_permissions(&old_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        create_private_dir(&old).unwrap();
+        let _db = Db::open(&old_file).unwrap();
+        assert_eq!(mode(&old), 0o700);
+        assert_eq!(mode(&old_file), 0o600);
+    }
 
     #[test]
     fn migrations_apply_once_and_in_order() {

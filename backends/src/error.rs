@@ -113,12 +113,15 @@ impl From<JsonRejection> for ApiError {
 /// form handler never sees a failed read that it might treat as empty.
 pub const MAX_FORM_BYTES: usize = 1024 * 1024;
 
-/// Middleware: the size of every request body, before any handler runs.
-/// Forms may have [`MAX_FORM_BYTES`], everything else `limit` (the
-/// server-wide cap; routes may have tighter ones). A body without
-/// `Content-Length` (chunked) is read here up to the limit, so it gets the
-/// same JSON 413 as one announced too large, whatever its handler would do
-/// with a failed read.
+/// Middleware: the size of every request body. Forms may have
+/// [`MAX_FORM_BYTES`], everything else `limit` (the server-wide cap; routes
+/// may have tighter ones). A body announced too large is refused at once.
+/// A form without `Content-Length` (chunked) is read here up to its small
+/// cap, so its handler never mistakes a failed read for an empty form. Any
+/// other body without `Content-Length` is **not** read here: it is limited
+/// as it is read, by the handler that reads it (after the caller's
+/// credentials are checked, `idp::credential_first`), which answers 413
+/// when it runs over; a handler that does not need it never reads it.
 pub async fn limit_body(
     axum::extract::State(limit): axum::extract::State<usize>,
     req: axum::extract::Request,
@@ -142,6 +145,12 @@ pub async fn limit_body(
     match announced {
         Some(n) if n > limit as u64 => ApiError::PayloadTooLarge.into_response(),
         Some(_) => next.run(req).await,
+        None if !is_form => {
+            next.run(
+                req.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit))),
+            )
+            .await
+        }
         None => {
             let (parts, body) = req.into_parts();
             // The only other failure of an in-memory read is a dropped

@@ -38,9 +38,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Opens (and migrates) the database under the configured data directory.
+    /// Opens (and migrates) the database under the configured data
+    /// directory, which is made owner-only (0700; the database file 0600).
     pub fn open(config: Config) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&config.data_dir)?;
+        db::create_private_dir(&config.data_dir)?;
         let db = Db::open(&config.data_dir.join("buergeramt.sqlite"))?;
         Ok(Self {
             config: Arc::new(config),
@@ -67,6 +68,12 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .layer(axum::Extension(site.clone()))
         .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
         .layer(axum::middleware::from_fn(error::payload_too_large_as_json))
+        // Before any body is read (limit_body, outside, reads none but
+        // small forms): the token of the routes that need one.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idp::credential_first::credential_first,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.config.max_body_bytes,
             error::limit_body,

@@ -28,10 +28,15 @@ async fn main() -> anyhow::Result<()> {
     // The e2e harness reads this line to learn the port when PORT=0.
     let local = listener.local_addr()?;
     println!("Bürgeramt läuft auf {public} (listening on {local})");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    // The peer's address reaches the handlers: the provider's rate limits
+    // count per client (idp::limits).
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

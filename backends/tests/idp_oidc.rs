@@ -699,7 +699,16 @@ async fn three_wrong_eid_pins_block_the_card_for_good() {
     // After a restart the card is still blocked, even with the right PIN.
     let app = open(dir.path(), 1800);
     let l = start(&app, Some("STORK-QAA-Level-4")).await;
-    assert!(l.page.contains("(PIN gesperrt)"));
+    assert!(!l.page.contains("Leyla"), "no card is listed");
+    let page = get(
+        &app,
+        &format!("{}/eid?card=eid-leyla", l.path),
+        Some(&l.cookie),
+        None,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.body.contains("10-stellige PUK"), "{}", page.body);
     let r = eid_attempt(&app, &l, "eid-leyla", "654321").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.body.contains("PUK"));
@@ -810,15 +819,27 @@ async fn registration_creates_a_basis_account() {
     assert!(r.body.contains("mindestens 10 Zeichen"));
     assert!(r.body.contains("value=\"Neumann\""), "entries are kept");
     fields[2].1 = "lang-genug-2026";
-    let code = code_from(
-        &post(
-            &app,
-            &format!("{}/register", l.path),
-            Some(&l.cookie),
-            &fields,
-        )
-        .await,
+    let r = post(
+        &app,
+        &format!("{}/register", l.path),
+        Some(&l.cookie),
+        &fields,
+    )
+    .await;
+    // The provider appends a number to the proposed name and shows it; the
+    // citizen then logs in with it.
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let start_at = r.body.find("lautet „").expect("the assigned name") + "lautet „".len();
+    let name = &r.body[start_at..start_at + r.body[start_at..].find('“').unwrap()];
+    let suffix = name
+        .strip_prefix("ada.neu.")
+        .expect("the proposed name first");
+    assert!(
+        suffix.len() == 4 && suffix.bytes().all(|b| b.is_ascii_digit()),
+        "{name}"
     );
+    assert!(r.body.contains(&format!("value=\"{name}\"")), "prefilled");
+    let code = password_login(&app, None, name, "lang-genug-2026").await;
     let t = tokens(&app, &code).await;
     let info = get(&app, "/idp/userinfo", None, t["access_token"].as_str())
         .await
@@ -826,8 +847,20 @@ async fn registration_creates_a_basis_account() {
     assert_eq!(attr(&info, "surname")["value"], "Neumann");
     assert_eq!(attr(&info, "surname")["trust"], "self-declared");
     assert_eq!(attr(&info, "birthdate")["value"], "1991-02-03");
-    // The new account logs in with its password.
-    password_login(&app, None, "ada.neu", "lang-genug-2026").await;
+    // The proposed name alone is no account.
+    let l = start(&app, None).await;
+    let r = post(
+        &app,
+        &format!("{}/password", l.path),
+        Some(&l.cookie),
+        &[
+            ("csrf", &l.csrf),
+            ("username", "ada.neu"),
+            ("password", "lang-genug-2026"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

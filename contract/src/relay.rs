@@ -175,6 +175,71 @@ impl AuthenticationTags {
     }
 }
 
+/// "Meine Daten" (issue #18, docs/security.md "Retention"): how long the
+/// relay keeps what it stores about a citizen. The relay's sweep
+/// (`relay::privacy`) enforces these; `/konto` states them.
+pub mod retention {
+    /// How often the sweep runs (minutes): an ended session or an expired
+    /// login transaction is gone at the latest this long after its end.
+    pub const SWEEP_MINUTES: i64 = 5;
+    /// A login transaction (from `/login` to the callback) lives this long.
+    pub const LOGIN_MINUTES: i64 = 15;
+    /// An application announced but never sent is forgotten this long after
+    /// its announcement (FIT-Connect deletes it after 14 days).
+    pub const UNSENT_DAYS: i64 = 30;
+    /// The record of an application (with its follow-ups) is kept this long
+    /// after the last thing sent in its case (the application or a
+    /// follow-up): FIT-Connect keeps a case's event log as long.
+    pub const CASE_DAYS: i64 = 730;
+    /// A disclosure entry (which attributes went to which authority) is kept
+    /// this long after the application was sent.
+    pub const DISCLOSURE_DAYS: i64 = 365;
+
+    /// Seconds of `days`.
+    pub const fn days(days: i64) -> i64 {
+        days * 86_400
+    }
+}
+
+/// The word that confirms `DELETE /api/v1/account/data` (see [`DeleteData`]).
+pub const DELETE_CONFIRMATION: &str = "LÖSCHEN";
+
+/// Error code: `DELETE /api/v1/account/data` without a valid, fresh
+/// confirmation (wrong word, or the `handle` of another login).
+pub const ERROR_CONFIRMATION: &str = "confirmation_required";
+
+/// The body of `DELETE /api/v1/account/data`: the confirmation the citizen
+/// just gave, bound to the login they saw it for. `handle` is the session's
+/// `handle` ([`SessionInfo::handle`]): if another citizen logged in in this
+/// browser meanwhile, the deletion is refused rather than applied to them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeleteData {
+    /// [`DELETE_CONFIRMATION`].
+    pub confirm: String,
+    pub handle: String,
+}
+
+/// The answer of `DELETE /api/v1/account/data`: what was deleted. The
+/// cookie is cleared; every session of the citizen has ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DataDeleted {
+    /// Sessions ended (on every device).
+    pub sessions: u32,
+    /// Application records (Meine Anträge), follow-ups not counted.
+    pub applications: u32,
+    pub follow_ups: u32,
+    /// Disclosure entries (one per attribute handed out).
+    pub disclosures: u32,
+}
+
+/// The file name of the export for a calendar date:
+/// `buergeramt-daten-2026-12-03.json`.
+pub fn export_filename(year: i64, month: u32, day: u32) -> String {
+    format!("buergeramt-daten-{year:04}-{month:02}-{day:02}.json")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,5 +306,29 @@ mod tests {
             Some("e")
         );
         assert_eq!(AuthenticationTags::tag_of("a.b.c"), None);
+    }
+
+    #[test]
+    fn the_deletion_is_confirmed_with_the_login() {
+        let d: DeleteData = serde_json::from_str(r#"{"confirm":"LÖSCHEN","handle":"h1"}"#).unwrap();
+        assert_eq!(d.confirm, DELETE_CONFIRMATION);
+        assert!(serde_json::from_str::<DeleteData>(r#"{"confirm":"LÖSCHEN"}"#).is_err());
+        assert!(
+            serde_json::from_str::<DeleteData>(r#"{"confirm":"x","handle":"h","all":true}"#)
+                .is_err()
+        );
+        let json = serde_json::to_value(DataDeleted {
+            sessions: 2,
+            applications: 1,
+            follow_ups: 0,
+            disclosures: 3,
+        })
+        .unwrap();
+        assert_eq!(json["followUps"], 0);
+        assert_eq!(
+            export_filename(2026, 1, 9),
+            "buergeramt-daten-2026-01-09.json"
+        );
+        assert_eq!(retention::days(2), 172_800);
     }
 }

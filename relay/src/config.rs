@@ -38,6 +38,9 @@ pub struct Config {
     pub sample_data: bool,
     /// SQLite under `data_dir` (default) or PostgreSQL (`DATABASE_URL`).
     pub database: crate::db::DbConfig,
+    /// `/metrics` is served only with `Authorization: Bearer <this>`; no
+    /// token, no metrics (404).
+    pub metrics_token: Option<String>,
 }
 
 /// The identity provider (BundID through an OIDC broker).
@@ -70,6 +73,7 @@ struct FileConfig {
     dist_dir: Option<PathBuf>,
     session_max_seconds: Option<u64>,
     upstream_timeout_ms: Option<u64>,
+    metrics_token: Option<String>,
     /// Base URL of the stand-in: fills every upstream URL not given.
     upstream: Option<String>,
     #[serde(default)]
@@ -288,9 +292,15 @@ impl Config {
                 defaults.connect_timeout_secs,
             )?,
         };
+        let metrics_token = match env("RELAY_METRICS_TOKEN").or(file.metrics_token) {
+            Some(t) if t.trim().len() >= 16 => Some(t.trim().to_string()),
+            Some(_) => anyhow::bail!("RELAY_METRICS_TOKEN must be at least 16 characters"),
+            None => None,
+        };
         Ok(Config {
             database,
             sample_data: upstream.is_some(),
+            metrics_token,
             bind,
             public_url,
             allowed_origins,

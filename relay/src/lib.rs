@@ -21,7 +21,9 @@ pub mod listing;
 pub mod login;
 pub mod offer;
 pub mod oidc;
+pub mod ops;
 pub mod postbox;
+pub mod privacy;
 pub mod records;
 pub mod reference;
 pub mod search;
@@ -79,6 +81,8 @@ impl RelayState {
 
     pub async fn with_db(config: Config, db: db::Db) -> anyhow::Result<Self> {
         let http = upstream::http_client(config.upstream_timeout_ms)?;
+        // Retention (docs/security.md): what is past its period is deleted.
+        privacy::spawn_sweep(db.clone());
         let handle_key = db
             .call(|c| session::handle_key(c))
             .await
@@ -131,6 +135,8 @@ pub fn app(state: RelayState) -> Router {
         .route("/session/extend", post(login::extend))
         .route("/sessions", get(account::list).delete(account::end_all))
         .route("/sessions/{id}", delete(account::end_one))
+        // "Meine Daten": export and delete what the relay stores (personal).
+        .merge(privacy::router())
         // The postbox and the applications (personal).
         .nest("/postbox", postbox::router())
         .merge(applications::router())
@@ -139,14 +145,21 @@ pub fn app(state: RelayState) -> Router {
         // The catalogue (public, cacheable).
         .nest("/catalogue", catalogue::router())
         .fallback(guard::not_found);
+    let metrics = ops::metrics::Metrics::new();
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(ops::health::readyz))
+        .route("/metrics", ops::metrics::route(metrics.clone()))
         .route("/config.json", get(app_config))
         .nest(contract::relay::API_PREFIX, api)
         .fallback_service(state.shared.site.service())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::api_guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            ops::metrics::track,
         ))
         .with_state(state)
 }

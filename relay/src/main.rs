@@ -1,15 +1,57 @@
 //! `buergeramt-relay`: the app's backend for frontend (docs/relay.md).
+//!
+//! * no arguments: serve;
+//! * `check-config`: check the configuration and the upstreams before a
+//!   deploy, print one line per check, exit 1 if any failed (docs/deploy.md).
 
+use std::process::ExitCode;
+
+use relay::ops::{check, logs};
 use relay::{app, Config, RelayState};
-use tracing_subscriber::EnvFilter;
+
+const USAGE: &str = "usage: buergeramt-relay [check-config]\n\
+    \n  (no argument)   serve (configuration: RELAY_CONFIG and the environment, docs/relay.md)\
+    \n  check-config    check the configuration and every upstream; exit 1 if a check fails";
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let format = logs::Format::from_env();
+    match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        [] => {
+            let started = format
+                .map_err(anyhow::Error::msg)
+                .and_then(|f| logs::init(f, false));
+            if let Err(e) = started {
+                eprintln!("Error: {e}");
+                return ExitCode::FAILURE;
+            }
+            match serve().await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("Error: {}", check::redact_config_error(&format!("{e:#}")));
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        ["check-config"] => {
+            // The report goes to stdout (a bad RELAY_LOG_FORMAT is one of
+            // its FAIL lines); log lines, if any, to stderr.
+            let _ = logs::init(format.unwrap_or(logs::Format::Text), true);
+            ExitCode::from(check::command().await)
+        }
+        ["-h" | "--help" | "help"] => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn serve() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let bind = config.bind;
     let public = config.public_url.clone();

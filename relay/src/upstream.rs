@@ -31,6 +31,8 @@ pub struct Upstream {
     /// Held while a new token is fetched: the others wait for it.
     refreshing: Mutex<()>,
     fetched: std::sync::atomic::AtomicU64,
+    /// Calls, errors and durations for `/metrics`.
+    pub stats: crate::ops::metrics::UpstreamStats,
 }
 
 #[derive(Deserialize)]
@@ -58,6 +60,7 @@ impl Upstream {
             current: RwLock::new(None),
             refreshing: Mutex::new(()),
             fetched: Default::default(),
+            stats: Default::default(),
         })
     }
 
@@ -172,6 +175,14 @@ impl Upstream {
 
     /// Any call with the service token; a 401 renews the token once.
     pub async fn call(&self, c: Call<'_>) -> Result<Answer, UpstreamError> {
+        let started = Instant::now();
+        let result = self.call_counted(c).await;
+        let outcome = result.as_ref().map(|a| a.status);
+        self.stats.record(outcome, started.elapsed());
+        result
+    }
+
+    async fn call_counted(&self, c: Call<'_>) -> Result<Answer, UpstreamError> {
         let url = format!("{}{}", self.service.base_url, c.path_and_query);
         let mut retried = false;
         loop {

@@ -20,6 +20,7 @@
 //! ([`Pending`]). Browser tests without auto-waiting (e2e-webdriver/) wait
 //! for that, never for a fixed time.
 
+pub mod account_data;
 pub mod applications;
 pub mod catalogue;
 pub mod config;

@@ -189,7 +189,7 @@ impl Backends {
     }
 }
 
-fn save_as(bytes: &[u8], mime: &str, filename: &str) -> Result<(), String> {
+pub(crate) fn save_as(bytes: &[u8], mime: &str, filename: &str) -> Result<(), String> {
     let js_err = |e: wasm_bindgen::JsValue| format!("{e:?}");
     let window = web_sys::window().ok_or("no window")?;
     let document = window.document().ok_or("no document")?;

@@ -1,5 +1,6 @@
 //! Reusable, KERN-styled pieces.
 
+pub mod account_data;
 pub mod apply;
 pub mod authority_card;
 pub mod debounce;

@@ -1,5 +1,6 @@
 //! Pure logic, no browser: tested natively with `cargo test`.
 
+pub mod account_data;
 pub mod color_scheme;
 pub mod config;
 pub mod errors;

@@ -1,11 +1,14 @@
 //! `/konto` (Meine Daten): the attributes with their source and trust, the
 //! current trust level in plain words, what higher levels unlock, the
 //! step-up to the Online-Ausweis, "Übermittelte Daten" (which authority
-//! received which attributes with an application, and when), and logout.
+//! received which attributes with an application, and when), what the relay
+//! keeps and for how long, with download and deletion
+//! (`components::account_data`), and logout.
 
 use leptos::prelude::*;
 
 use crate::api::{use_backends, ApiError};
+use crate::components::account_data::{AccountData, DeletedNotice};
 use crate::components::authority_card::Loading;
 use crate::components::page::PageHeading;
 use crate::components::session::{use_auth, LoginButton, RequireTrustLevel};
@@ -62,11 +65,15 @@ fn source_text(i18n: leptos_i18n::I18nContext<Locale>, p: Provenance) -> String 
 pub fn Account() -> impl IntoView {
     let i18n = use_i18n();
     let auth = use_auth();
+    // Set once "Alle Daten löschen" went through: the notice outlives the
+    // login it ended.
+    let deleted = RwSignal::new(None::<contract::relay::DataDeleted>);
     view! {
         <PageHeading title=Signal::derive(move || t_string!(i18n, auth.account_title).to_string()) />
         <Show
             when=move || auth.session.with(Option::is_some)
             fallback=move || view! {
+                {move || deleted.get().map(|done| view! { <DeletedNotice done=done /> })}
                 <p class="kern-body kern-body--large">{t!(i18n, auth.account_not_logged_in)}</p>
                 <LoginButton
                     level=TrustLevel::Level1
@@ -74,13 +81,13 @@ pub fn Account() -> impl IntoView {
                 />
             }
         >
-            <AccountDetails />
+            <AccountDetails deleted=deleted />
         </Show>
     }
 }
 
 #[component]
-fn AccountDetails() -> impl IntoView {
+fn AccountDetails(deleted: RwSignal<Option<contract::relay::DataDeleted>>) -> impl IntoView {
     let i18n = use_i18n();
     let auth = use_auth();
     let level = Signal::derive(move || auth.level().unwrap_or(TrustLevel::Level1));
@@ -168,6 +175,8 @@ fn AccountDetails() -> impl IntoView {
         <Disclosures />
 
         <crate::components::session_list::SessionList />
+
+        <AccountData deleted=deleted />
 
         <section aria-labelledby="konto-abmelden">
             <h2 id="konto-abmelden" class="kern-heading-medium">{t!(i18n, auth.logout_heading)}</h2>

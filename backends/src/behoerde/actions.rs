@@ -1,6 +1,7 @@
 //! The clerk's actions on a submission. Each writes the FIT-Connect event
 //! (where FIT-Connect has one) and the ZBP status, with a message into the
-//! citizen's postbox. HTML console and JSON API both call [`perform`].
+//! citizen's postbox. HTML console and JSON API both call `trail::perform`, which
+//! writes the audit entries around [`run`].
 
 use contract::followup::StatusInfo;
 use serde_json::Value;
@@ -201,8 +202,9 @@ fn clean_text(text: &str, what: &str) -> Result<String, ApiError> {
     Ok(t)
 }
 
-/// One action at a time: status checks and writes must not interleave.
-static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// One action at a time: status checks and writes must not interleave
+/// (taken by `trail::perform`, which loads the case and calls [`run`]).
+pub(super) static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn status_for(
     case: &Case,
@@ -272,13 +274,10 @@ pub fn today() -> String {
         .unwrap_or_default()
 }
 
-pub async fn perform(
-    state: &AppState,
-    submission_id: &str,
-    action: Action,
-) -> Result<Outcome, ApiError> {
-    let _guard = LOCK.lock().await;
-    let case = load(state, submission_id).await?;
+/// Does `action` on the loaded `case` (with [`LOCK`] held). Called by
+/// `trail::perform`, which writes the audit entries around it.
+pub(super) async fn run(state: &AppState, case: Case, action: Action) -> Result<Outcome, ApiError> {
+    let submission_id = &case.entry.submission_id.clone();
     let ref_ = case.reference().to_string();
     let service = case.service().to_string();
     let authority = case.destination.authority.clone();

@@ -6,31 +6,35 @@
 //! Clerks log in with their own accounts (argon2id, seeded). The pages use
 //! a session cookie (`HttpOnly; SameSite=Strict`) and a CSRF value in every
 //! form; the JSON API uses a Bearer token from `POST /behoerde/api/login`
-//! and never the cookie, so it needs no CSRF value.
+//! and never the cookie, so it needs no CSRF value (`api.rs`).
+//!
+//! Every clerk action, and every opening of an application or a file, is
+//! written into the append-only, hash-chained audit log (`audit.rs`,
+//! `trail.rs`), readable at `/behoerde/protokoll` (`protocol.rs`).
 
 pub mod actions;
+mod api;
+pub mod audit;
 pub mod bescheid;
 mod followups;
 mod info;
+mod login_pages;
 mod pages;
+mod protocol;
 pub mod reminders;
 mod render;
+mod trail;
 
 use axum::{
-    extract::State,
-    http::{header, HeaderMap, StatusCode},
-    response::{IntoResponse, Response},
     routing::{get, post},
-    Json as AxumJson, Router,
+    Router,
 };
 use rusqlite::{params, OptionalExtension};
-use serde::Deserialize;
-use serde_json::{json, Value};
 
-use crate::error::extract::{Json, Path};
 use crate::idp::{hash_password, hash_secret, now_secs, random_token, verify_password_async};
 use crate::{error, ApiError, AppState};
-use actions::Action;
+use api::*;
+use audit::{Actor, Channel, NewEntry, Outcome};
 
 /// Seeded clerk accounts: (username, password, display name). One clerk
 /// handles every destination (docs/authority.md).
@@ -65,6 +69,7 @@ CREATE TABLE behoerde_sessions (
 );
 ",
     reminders::MIGRATION,
+    audit::MIGRATION,
 ];
 
 /// Routes under `/behoerde`.
@@ -76,8 +81,11 @@ pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
     Ok(Router::new()
         .route("/", get(pages::home))
         .route("/static/behoerde.css", get(pages::stylesheet))
-        .route("/anmelden", get(pages::login_page).post(pages::login))
-        .route("/abmelden", post(pages::logout))
+        .route(
+            "/anmelden",
+            get(login_pages::login_page).post(login_pages::login),
+        )
+        .route("/abmelden", post(login_pages::logout))
         .route("/eingang", get(pages::inbox))
         .route("/antraege/{id}", get(pages::detail))
         .route(
@@ -85,6 +93,7 @@ pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
             get(pages::attachment),
         )
         .route("/antraege/{id}/{action}", post(pages::act))
+        .route("/protokoll", get(protocol::page))
         .route("/api/login", post(api_login))
         .route("/api/logout", post(api_logout))
         .route("/api/submissions", get(api_list))
@@ -168,6 +177,14 @@ pub struct Clerk {
     pub name: String,
     /// The session's CSRF value (cookie sessions).
     pub csrf: String,
+    /// The login session, for the audit log: the first 12 hex digits of
+    /// its token's SHA-256 (the token itself is never stored).
+    pub session: String,
+}
+
+/// The first 12 hex digits of a session token's hash.
+fn session_ref(token_hash: &str) -> String {
+    token_hash.chars().take(12).collect()
 }
 
 pub enum LoginError {
@@ -250,29 +267,43 @@ pub async fn log_in(
     } else {
         SESSION_SECS
     };
-    let (th, u, cs) = (hash_secret(&token), user.clone(), csrf.clone());
+    let th = hash_secret(&token);
+    let clerk = Clerk {
+        username: user.clone(),
+        name,
+        csrf: csrf.clone(),
+        session: session_ref(&th),
+    };
+    // The session and its audit entry, together or not at all.
+    let entry = NewEntry::new(&Actor::clerk(&clerk, channel(kind)), "login", Outcome::Done);
+    let (u, cs) = (user, csrf);
     state
         .db
         .call(move |c| {
-            c.execute(
+            let tx = c.transaction()?;
+            tx.execute(
                 "UPDATE behoerde_clerks SET failures = 0 WHERE username = ?1",
                 params![u],
             )?;
-            c.execute("DELETE FROM behoerde_sessions WHERE expires_at <= ?1", params![now])?;
-            c.execute(
+            tx.execute("DELETE FROM behoerde_sessions WHERE expires_at <= ?1", params![now])?;
+            tx.execute(
                 "INSERT INTO behoerde_sessions (token_hash, username, kind, csrf, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![th, u, kind, cs, now + ttl],
-            )
+            )?;
+            audit::append_in(&tx, &entry, now)?;
+            tx.commit()
         })
         .await?;
-    Ok(Ok((
-        token,
-        Clerk {
-            username: user,
-            name,
-            csrf,
-        },
-    )))
+    Ok(Ok((token, clerk)))
+}
+
+/// The audit channel of a session kind.
+fn channel(kind: &str) -> Channel {
+    if kind == "api" {
+        Channel::Api
+    } else {
+        Channel::Console
+    }
 }
 
 fn dummy_hash() -> String {
@@ -305,6 +336,7 @@ pub async fn session(
                         username: r.get(0)?,
                         name: r.get(1)?,
                         csrf: r.get(2)?,
+                        session: session_ref(&th),
                     })
                 },
             )
@@ -313,322 +345,27 @@ pub async fn session(
         .await?)
 }
 
-pub async fn end_session(state: &AppState, token: &str) -> Result<(), ApiError> {
+/// Ends the session of `token`, with the `logout` entry of `actor` in the
+/// same transaction.
+pub async fn end_session(state: &AppState, token: &str, actor: &Actor) -> Result<(), ApiError> {
     let th = hash_secret(token);
+    let entry = NewEntry::new(actor, "logout", Outcome::Done);
+    let now = now_secs();
     state
         .db
         .call(move |c| {
-            c.execute(
+            let tx = c.transaction()?;
+            let ended = tx.execute(
                 "DELETE FROM behoerde_sessions WHERE token_hash = ?1",
                 params![th],
-            )
+            )?;
+            if ended > 0 {
+                audit::append_in(&tx, &entry, now)?;
+            }
+            tx.commit()
         })
         .await?;
     Ok(())
-}
-
-// ---------------------------------------------------------------- JSON API
-
-fn bearer(headers: &HeaderMap) -> Option<String> {
-    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = v.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_string())
-}
-
-async fn api_clerk(state: &AppState, headers: &HeaderMap) -> Result<Clerk, ApiError> {
-    let token = bearer(headers).ok_or(ApiError::Unauthorized)?;
-    session(state, &token, "api")
-        .await?
-        .ok_or(ApiError::Unauthorized)
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LoginBody {
-    username: String,
-    password: String,
-}
-
-/// `POST /behoerde/api/login {username, password}` → `{token, tokenType, expiresIn}`
-async fn api_login(
-    State(state): State<AppState>,
-    Json(b): Json<LoginBody>,
-) -> Result<Response, ApiError> {
-    match log_in(&state, &b.username, &b.password, "api").await? {
-        Ok((token, clerk)) => Ok((
-            [(header::CACHE_CONTROL, "no-store")],
-            AxumJson(json!({
-                "token": token,
-                "tokenType": "Bearer",
-                "expiresIn": API_TOKEN_SECS,
-                "clerk": {"username": clerk.username, "name": clerk.name},
-            })),
-        )
-            .into_response()),
-        Err(LoginError::Wrong) => Err(ApiError::Unauthorized),
-        Err(LoginError::Locked { minutes }) => Err(ApiError::TooManyRequests {
-            retry_after_secs: (minutes * 60) as u64,
-        }),
-    }
-}
-
-/// `POST /behoerde/api/logout`
-async fn api_logout(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    api_clerk(&state, &headers).await?;
-    if let Some(t) = bearer(&headers) {
-        end_session(&state, &t).await?;
-    }
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-fn iso(t: Option<i64>) -> Value {
-    json!(t.and_then(crate::zbp::iso))
-}
-
-fn entry_json(e: &crate::fitconnect::authority::InboxEntry, latest: Option<&str>) -> Value {
-    let dest = crate::fitconnect::destinations::by_id(&e.destination_id)
-        .ok()
-        .flatten();
-    json!({
-        "submissionId": e.submission_id,
-        "caseId": e.case_id,
-        "destinationId": e.destination_id,
-        "destinationName": dest.map(|d| d.name.as_str()),
-        "authority": dest.map(|d| d.authority.as_str()),
-        "leikaKey": e.leika,
-        "serviceName": dest.map(|d| d.form.title.as_str()).unwrap_or(e.service_name.as_str()),
-        "status": e.status,
-        "applicationStatus": latest,
-        "submittedAt": iso(e.submitted_at),
-    })
-}
-
-/// `GET /behoerde/api/submissions`
-async fn api_list(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    api_clerk(&state, &headers).await?;
-    let entries = crate::fitconnect::authority::inbox(&state).await?;
-    let mut list = Vec::new();
-    for e in &entries {
-        let st = crate::zbp::application_statuses(&state, &e.submission_id).await?;
-        list.push(entry_json(e, st.last().map(|s| s.status.as_str())));
-    }
-    Ok(AxumJson(json!({"count": list.len(), "submissions": list})).into_response())
-}
-
-/// `GET /behoerde/api/submissions/{id}`: decrypted data, attachments, statuses.
-async fn api_get(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    api_clerk(&state, &headers).await?;
-    let case = actions::load(&state, &id).await?;
-    let mut v = entry_json(&case.entry, case.statuses.last().map(|s| s.status.as_str()));
-    v["trustLevel"] = json!(case.level().as_str());
-    v["reference"] = json!(case.reference());
-    v["statuses"] = json!(case
-        .statuses
-        .iter()
-        .map(|s| json!({"status": s.status, "createdDate": crate::zbp::iso(s.created_date), "statusDetails": s.status_details, "additionalInformation": s.additional_information, "messageId": s.message_id}))
-        .collect::<Vec<_>>());
-    v["followUps"] = followups::json(&case.follow_ups);
-    v["openRequest"] = match followups::latest_request(&case.statuses) {
-        Some((asked, fulfilled)) => json!({
-            "messageId": asked.message_id,
-            "request": asked.request,
-            "answered": followups::answered(&case.follow_ups, &asked.message_id),
-            "fulfilled": fulfilled,
-        }),
-        None => Value::Null,
-    };
-    match case.content {
-        Ok(d) => {
-            v["metadata"] = d.metadata;
-            v["data"] = d.data;
-            // The login as the Onlinedienst attested it (verified).
-            v["attestation"] = json!(d.attestation);
-            v["attachments"] = json!(d
-                .attachments
-                .iter()
-                .map(|a| json!({"attachmentId": a.attachment_id, "filename": a.filename, "mimeType": a.mime_type, "purpose": a.purpose, "size": a.content.len()}))
-                .collect::<Vec<_>>());
-        }
-        Err(problems) => {
-            v["decryptionProblems"] = json!(problems);
-        }
-    }
-    Ok(([(header::CACHE_CONTROL, "no-store")], AxumJson(v)).into_response())
-}
-
-/// `GET /behoerde/api/submissions/{id}/attachments/{attachment_id}`: decrypted file.
-async fn api_attachment(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path((id, att)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    api_clerk(&state, &headers).await?;
-    attachment_file(&state, &id, &att).await
-}
-
-pub(crate) async fn attachment_file(
-    state: &AppState,
-    id: &str,
-    att: &str,
-) -> Result<Response, ApiError> {
-    // An application in the inbox, or a follow-up of one.
-    crate::fitconnect::authority::application_of(state, id).await?;
-    let d = crate::fitconnect::decrypted(state, id).await?;
-    let a = d
-        .attachments
-        .into_iter()
-        .find(|a| a.attachment_id == att)
-        .ok_or(ApiError::NotFound)?;
-    let name = a
-        .filename
-        .unwrap_or_else(|| format!("{}.bin", a.attachment_id));
-    Ok(crate::zbp::file_response(
-        &name,
-        a.mime_type.as_deref().unwrap_or(""),
-        a.content,
-    ))
-}
-
-async fn api_action(
-    state: &AppState,
-    headers: &HeaderMap,
-    id: &str,
-    action: Action,
-) -> Result<Response, ApiError> {
-    let clerk = api_clerk(state, headers).await?;
-    let name = action.name();
-    let out = actions::perform(state, id, action).await?;
-    tracing::info!(clerk = %clerk.username, submission = %id, action = name, "behoerde action");
-    Ok(AxumJson(json!({
-        "submissionId": id,
-        "applicationStatus": out.status.as_str(),
-        "messageId": out.message_id,
-    }))
-    .into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct MessageBody {
-    message: String,
-    /// Answer by this day (`YYYY-MM-DD`, today or later).
-    #[serde(default)]
-    deadline: Option<String>,
-    /// The requested documents' names.
-    #[serde(default)]
-    documents: Vec<String>,
-    /// Their allowed types (default: PDF, JPEG, PNG).
-    #[serde(default)]
-    accept: Option<Vec<String>>,
-    /// Their largest size in bytes (default and at most 10 MiB).
-    #[serde(default)]
-    max_bytes: Option<u64>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct ProcessingBody {
-    #[serde(default)]
-    expected_decision: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReasonBody {
-    reason: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DecisionBody {
-    decision: String,
-}
-
-async fn api_accept(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    api_action(&s, &h, &id, Action::Accept).await
-}
-
-/// `POST …/processing`, body optional: `{expectedDecision}`.
-async fn api_processing(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Path(id): Path<String>,
-    body: axum::body::Bytes,
-) -> Result<Response, ApiError> {
-    // Who asks comes before what the body says: no validation hints without a login.
-    api_clerk(&s, &h).await?;
-    let b: ProcessingBody = if body.iter().all(u8::is_ascii_whitespace) {
-        ProcessingBody::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?
-    };
-    let date = b.expected_decision.unwrap_or_default();
-    api_action(&s, &h, &id, Action::StartProcessing(date)).await
-}
-
-async fn api_fulfilled(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    api_action(&s, &h, &id, Action::Fulfilled).await
-}
-
-async fn api_request_action(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Path(id): Path<String>,
-    body: Result<Json<MessageBody>, ApiError>,
-) -> Result<Response, ApiError> {
-    // Who asks comes before what the body says: no validation hints without a login.
-    api_clerk(&s, &h).await?;
-    let Json(b) = body?;
-    let input = info::RequestInput {
-        text: b.message,
-        deadline: b.deadline.unwrap_or_default(),
-        documents: b.documents,
-        accept: b.accept,
-        max_bytes: b.max_bytes,
-    };
-    api_action(&s, &h, &id, Action::RequestAction(input)).await
-}
-
-async fn api_reject(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Path(id): Path<String>,
-    body: Result<Json<ReasonBody>, ApiError>,
-) -> Result<Response, ApiError> {
-    // Who asks comes before what the body says: no validation hints without a login.
-    api_clerk(&s, &h).await?;
-    let Json(b) = body?;
-    api_action(&s, &h, &id, Action::Reject(b.reason)).await
-}
-
-async fn api_decide(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Path(id): Path<String>,
-    body: Result<Json<DecisionBody>, ApiError>,
-) -> Result<Response, ApiError> {
-    // Who asks comes before what the body says: no validation hints without a login.
-    api_clerk(&s, &h).await?;
-    let Json(b) = body?;
-    api_action(&s, &h, &id, Action::Decide(b.decision)).await
 }
 
 #[cfg(test)]

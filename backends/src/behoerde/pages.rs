@@ -12,17 +12,17 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::actions::{self, Action};
-use super::followups;
-use super::{end_session, log_in, render, session, Clerk, LoginError, SESSION_SECS};
+use super::audit::{Actor, Channel};
+use super::{followups, render, session, trail, Clerk};
 use crate::error::extract::Path;
 use crate::html::{alert_with, cookie_value, document, escape, same_secret, Kind, Shell};
-use crate::idp::{random_token, GermanName};
+use crate::idp::GermanName;
 use crate::static_files::Site;
 use crate::zbp::Status;
 use crate::{ApiError, AppState};
 
-const SESSION_COOKIE: &str = "behoerde_session";
-const LOGIN_COOKIE: &str = "behoerde_login";
+pub(super) const SESSION_COOKIE: &str = "behoerde_session";
+pub(super) const LOGIN_COOKIE: &str = "behoerde_login";
 
 const CSS: &str = "\
 body{margin:0;font-family:system-ui,sans-serif;line-height:1.5;color:#1b1b1b;background:#fff}
@@ -49,6 +49,13 @@ body{margin:0;font-family:system-ui,sans-serif;line-height:1.5;color:#1b1b1b;bac
 .bh-alert.kern-alert--danger{border-left-color:#b00020;background:#fdf1f3}
 .bh-alert.kern-alert--success{border-left-color:#1b7a3a;background:#eff8f2}
 .bh-muted{color:#555}
+.bh-nav{display:flex;gap:1.5rem}
+.bh-nav a{display:inline-block;min-height:44px;line-height:44px}
+.bh-filter{display:flex;flex-wrap:wrap;align-items:flex-end;gap:1rem}
+.bh-filter input[type=text]{max-width:24rem}
+.bh-pages{display:flex;gap:1.5rem;margin:1rem 0}
+.bh-hash{font-family:monospace;word-break:break-all}
+.bh-scroll{overflow-x:auto}
 ";
 
 /// `GET /behoerde/static/behoerde.css`
@@ -63,11 +70,11 @@ pub async fn stylesheet() -> Response {
         .into_response()
 }
 
-fn alert(kind: Kind, title: &str, text: &str) -> String {
+pub(super) fn alert(kind: Kind, title: &str, text: &str) -> String {
     alert_with(kind, "bh-alert", title, text)
 }
 
-fn page(
+pub(super) fn page(
     site: &Site,
     status: StatusCode,
     title: &str,
@@ -76,7 +83,9 @@ fn page(
 ) -> Response {
     let user = match clerk {
         Some(c) => format!(
-            "<form method=\"post\" action=\"/behoerde/abmelden\" class=\"bh-form\"><span class=\"bh-muted\">Angemeldet: {}</span> \
+            "<nav aria-label=\"Konsole\" class=\"bh-nav\"><a class=\"kern-link\" href=\"/behoerde/eingang\">Posteingang</a> \
+<a class=\"kern-link\" href=\"/behoerde/protokoll\">Protokoll</a></nav>\
+<form method=\"post\" action=\"/behoerde/abmelden\" class=\"bh-form\"><span class=\"bh-muted\">Angemeldet: {}</span> \
 <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button class=\"kern-btn kern-btn--secondary\" type=\"submit\"><span class=\"kern-label\">Abmelden</span></button></form>",
             escape(&c.name),
             escape(&c.csrf)
@@ -98,11 +107,16 @@ fn page(
     document(&shell, status, title, body)
 }
 
-fn see_other(to: &str) -> Response {
+pub(super) fn see_other(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
 }
 
-fn cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> Option<HeaderValue> {
+pub(super) fn cookie(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    max_age: i64,
+) -> Option<HeaderValue> {
     let origin = state
         .config
         .console_url
@@ -119,14 +133,17 @@ fn cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> Option<Hea
     .ok()
 }
 
-async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Clerk>, ApiError> {
+pub(super) async fn current(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Clerk>, ApiError> {
     match cookie_value(headers, SESSION_COOKIE) {
         Some(t) => session(state, &t, "cookie").await,
         None => Ok(None),
     }
 }
 
-fn error_page(site: &Site, clerk: Option<&Clerk>, e: &ApiError) -> Response {
+pub(super) fn error_page(site: &Site, clerk: Option<&Clerk>, e: &ApiError) -> Response {
     let (title, text) = match e {
         ApiError::NotFound => ("Nicht gefunden", "Diesen Antrag gibt es nicht.".to_string()),
         ApiError::Conflict(m) => (
@@ -158,163 +175,11 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response
     }
 }
 
-fn login_form(csrf: &str, notice: &str) -> String {
-    format!(
-        "{notice}<p class=\"kern-body\">Melden Sie sich mit Ihrem Konto der Sachbearbeitung an.</p>\
-<form method=\"post\" action=\"/behoerde/anmelden\" class=\"bh-form\">\
-<input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-<div class=\"kern-form-input\"><label class=\"kern-label\" for=\"username\">Benutzername</label>\
-<input class=\"kern-form-input__input\" type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" required></div>\
-<div class=\"kern-form-input\"><label class=\"kern-label\" for=\"password\">Passwort</label>\
-<input class=\"kern-form-input__input\" type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required></div>\
-<button class=\"kern-btn kern-btn--primary\" type=\"submit\"><span class=\"kern-label\">Anmelden</span></button></form>",
-        escape(csrf)
-    )
-}
-
-fn login_response(state: &AppState, site: &Site, status: StatusCode, notice: &str) -> Response {
-    let csrf = random_token();
-    let mut resp = page(
-        site,
-        status,
-        "Anmeldung Sachbearbeitung",
-        None,
-        &login_form(&csrf, notice),
-    );
-    if let Some(c) = cookie(state, LOGIN_COOKIE, &csrf, 15 * 60) {
-        resp.headers_mut().append(header::SET_COOKIE, c);
-    }
-    resp
-}
-
-/// `GET /behoerde/anmelden`
-pub async fn login_page(
-    State(state): State<AppState>,
-    Extension(site): Extension<Arc<Site>>,
-    headers: HeaderMap,
-) -> Response {
-    if let Ok(Some(_)) = current(&state, &headers).await {
-        return see_other("/behoerde/eingang");
-    }
-    login_response(&state, &site, StatusCode::OK, "")
-}
-
-fn field<'a>(f: &'a HashMap<String, String>, name: &str) -> &'a str {
+pub(super) fn field<'a>(f: &'a HashMap<String, String>, name: &str) -> &'a str {
     f.get(name).map(String::as_str).unwrap_or("")
 }
 
-/// `POST /behoerde/anmelden` (form `csrf, username, password`)
-pub async fn login(
-    State(state): State<AppState>,
-    Extension(site): Extension<Arc<Site>>,
-    headers: HeaderMap,
-    form: Result<Form<HashMap<String, String>>, FormRejection>,
-) -> Response {
-    let Ok(Form(f)) = form else {
-        return login_response(
-            &state,
-            &site,
-            StatusCode::BAD_REQUEST,
-            &alert(
-                Kind::Danger,
-                "Ungültige Anfrage",
-                "Das Formular war unvollständig.",
-            ),
-        );
-    };
-    let ok_csrf = cookie_value(&headers, LOGIN_COOKIE)
-        .is_some_and(|c| !c.is_empty() && same_secret(&c, field(&f, "csrf")));
-    if !ok_csrf {
-        return login_response(
-            &state,
-            &site,
-            StatusCode::FORBIDDEN,
-            &alert(
-                Kind::Danger,
-                "Sitzung abgelaufen",
-                "Bitte laden Sie die Seite neu und melden Sie sich erneut an.",
-            ),
-        );
-    }
-    match log_in(
-        &state,
-        field(&f, "username"),
-        field(&f, "password"),
-        "cookie",
-    )
-    .await
-    {
-        Ok(Ok((token, _))) => {
-            let mut resp = see_other("/behoerde/eingang");
-            if let Some(c) = cookie(&state, SESSION_COOKIE, &token, SESSION_SECS) {
-                resp.headers_mut().append(header::SET_COOKIE, c);
-            }
-            if let Some(c) = cookie(&state, LOGIN_COOKIE, "", 0) {
-                resp.headers_mut().append(header::SET_COOKIE, c);
-            }
-            resp
-        }
-        Ok(Err(LoginError::Wrong)) => login_response(
-            &state,
-            &site,
-            StatusCode::UNAUTHORIZED,
-            &alert(
-                Kind::Danger,
-                "Anmeldung fehlgeschlagen",
-                "Benutzername oder Passwort sind falsch.",
-            ),
-        ),
-        Ok(Err(LoginError::Locked { minutes })) => login_response(
-            &state,
-            &site,
-            StatusCode::TOO_MANY_REQUESTS,
-            &alert(
-                Kind::Danger,
-                "Konto vorübergehend gesperrt",
-                &format!(
-                    "Zu viele falsche Passwörter. Versuchen Sie es in {minutes} Minuten erneut."
-                ),
-            ),
-        ),
-        Err(e) => error_page(&site, None, &e),
-    }
-}
-
-/// `POST /behoerde/abmelden` (form `csrf`)
-pub async fn logout(
-    State(state): State<AppState>,
-    Extension(site): Extension<Arc<Site>>,
-    headers: HeaderMap,
-    form: Result<Form<HashMap<String, String>>, FormRejection>,
-) -> Response {
-    let clerk = match current(&state, &headers).await {
-        Ok(Some(c)) => c,
-        Ok(None) => return see_other("/behoerde/anmelden"),
-        Err(e) => return error_page(&site, None, &e),
-    };
-    let f = form.map(|Form(f)| f).unwrap_or_default();
-    if !same_secret(&clerk.csrf, field(&f, "csrf")) {
-        return error_page(
-            &site,
-            Some(&clerk),
-            &ApiError::Forbidden(
-                "Ungültiges Formular (CSRF). Bitte laden Sie die Seite neu.".into(),
-            ),
-        );
-    }
-    if let Some(t) = cookie_value(&headers, SESSION_COOKIE) {
-        if let Err(e) = end_session(&state, &t).await {
-            return error_page(&site, None, &e);
-        }
-    }
-    let mut resp = see_other("/behoerde/anmelden");
-    if let Some(c) = cookie(&state, SESSION_COOKIE, "", 0) {
-        resp.headers_mut().append(header::SET_COOKIE, c);
-    }
-    resp
-}
-
-fn when(t: Option<i64>) -> String {
+pub(super) fn when(t: Option<i64>) -> String {
     let Some(t) = t else { return "–".into() };
     let Some(d) = crate::zbp::deadline::berlin_date(t) else {
         return "–".into();
@@ -443,7 +308,8 @@ pub async fn detail(
         Ok(None) => return see_other("/behoerde/anmelden"),
         Err(e) => return error_page(&site, None, &e),
     };
-    let case = match actions::load(&state, &id).await {
+    let actor = Actor::clerk(&clerk, Channel::Console);
+    let case = match trail::open(&state, &actor, &id).await {
         Ok(c) => c,
         Err(e) => return error_page(&site, Some(&clerk), &e),
     };
@@ -541,7 +407,11 @@ pub async fn detail(
             "Für diesen Antrag sind keine Aktionen mehr möglich.",
         )),
     }
-    body.push_str("</div><p class=\"kern-body\"><a class=\"kern-link\" href=\"/behoerde/eingang\">Zurück zum Posteingang</a></p>");
+    body.push_str(&format!(
+        "</div><p class=\"kern-body\"><a class=\"kern-link\" href=\"/behoerde/protokoll?vorgang={}\">Protokoll zu diesem Antrag</a></p>\
+<p class=\"kern-body\"><a class=\"kern-link\" href=\"/behoerde/eingang\">Zurück zum Posteingang</a></p>",
+        escape(&crate::idp::url_encode(&id))
+    ));
     // A heading a clerk can tell apart (the service and when it came in),
     // not a UUID; the Vorgangsnummer is listed below it.
     page(
@@ -578,7 +448,8 @@ pub async fn attachment(
         Ok(None) => return see_other("/behoerde/anmelden"),
         Err(e) => return error_page(&site, None, &e),
     };
-    match super::attachment_file(&state, &id, &att).await {
+    let actor = Actor::clerk(&clerk, Channel::Console);
+    match trail::attachment_file(&state, &actor, &id, &att).await {
         Ok(r) => r,
         Err(e) => error_page(&site, Some(&clerk), &e),
     }
@@ -647,7 +518,8 @@ pub async fn act(
         "bescheiden" => Action::Decide(text),
         _ => return error_page(&site, Some(&clerk), &ApiError::NotFound),
     };
-    match actions::perform(&state, &id, a).await {
+    let actor = Actor::clerk(&clerk, Channel::Console);
+    match trail::perform(&state, &actor, &id, a).await {
         Ok(_) => {
             tracing::info!(clerk = %clerk.username, submission = %id, action = %action, "behoerde action");
             see_other(&format!(

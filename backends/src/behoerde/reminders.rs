@@ -12,6 +12,9 @@
 //! later status, e.g. PROCESSING `received`), a completed application, or
 //! once the deadline has passed.
 //!
+//! Each reminder is in the audit log (actor `erinnerungen`, a system
+//! task), written in the transaction that delivers it.
+//!
 //! [`spawn_periodic`] runs [`remind_due`] on the tick of the FIT-Connect
 //! deadline sweep ([`crate::fitconnect::deadline::SWEEP_INTERVAL`]): at
 //! once, then hourly. There is no e-mail or push channel in the stand-in:
@@ -19,7 +22,9 @@
 
 use contract::followup::{days_left, Request, StatusInfo, REMIND_DAYS};
 use rusqlite::{params, OptionalExtension};
+use serde_json::json;
 
+use super::audit::{self, Actor, NewEntry, Outcome};
 use crate::fitconnect::followup::{day_of, german};
 use crate::zbp::{self, MessageKind, NewMessage, Status, StatusRow};
 use crate::{ApiError, AppState};
@@ -142,7 +147,16 @@ pub async fn remind_due(state: &AppState, today: i64) -> Result<usize, ApiError>
                 if fresh == 0 {
                     return Ok(false);
                 }
-                zbp::deliver_in(&tx, &message, now)?;
+                let message_id = zbp::deliver_in(&tx, &message, now)?;
+                // Its audit entry in the same transaction.
+                let entry = NewEntry::new(&Actor::system("erinnerungen"), "reminder", Outcome::Done)
+                    .on(&application_id, None)
+                    .detail(json!({
+                        "requestMessageId": request_id,
+                        "messageId": message_id,
+                        "deadline": deadline,
+                    }));
+                audit::append_in(&tx, &entry, now)?;
                 tx.commit()?;
                 Ok(true)
             })

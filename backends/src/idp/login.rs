@@ -15,12 +15,12 @@ use axum::{
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::limits::{self, Action, Client};
 use super::pages::{self, alert, Kind};
 use super::store::{self, LockTable, LoginTx};
 use super::{
     hash_secret, now_secs, random_token, valid_pkce_value, with_query, Idp, LoginMethod,
-    TrustLevel, CODE_TTL_SECS, LOCK_SECS, LOGIN_TX_TTL_SECS, MAX_EID_PIN_FAILURES,
-    MAX_PASSWORD_FAILURES,
+    TrustLevel, CODE_TTL_SECS, LOCK_SECS, LOGIN_TX_TTL_SECS, MAX_PASSWORD_FAILURES,
 };
 use crate::html::cookie_value;
 use crate::static_files::Site;
@@ -29,11 +29,11 @@ use crate::AppState;
 /// Scopes we know; `openid` is required.
 pub const SCOPES: &[&str] = &["openid", "profile", "email", "address", "phone"];
 
-fn css(site: &Site) -> Vec<String> {
+pub(super) fn css(site: &Site) -> Vec<String> {
     site.stylesheets()
 }
 
-fn internal(site: &Site, detail: impl std::fmt::Display) -> Response {
+pub(super) fn internal(site: &Site, detail: impl std::fmt::Display) -> Response {
     tracing::error!(%detail, "idp internal error");
     pages::error_page(
         &css(site),
@@ -225,15 +225,15 @@ pub async fn authorize(
 // ---------------------------------------------------------------- transaction checks
 
 /// A login transaction that this browser may continue.
-struct Active {
-    tx: LoginTx,
-    csrf: String,
-    needed: TrustLevel,
+pub(super) struct Active {
+    pub(super) tx: LoginTx,
+    pub(super) csrf: String,
+    pub(super) needed: TrustLevel,
 }
 
 /// Loads the transaction and checks the cookie (and, for POSTs, the form's
 /// CSRF field). Errors are complete pages.
-async fn active(
+pub(super) async fn active(
     state: &AppState,
     site: &Site,
     tx_id: &str,
@@ -299,18 +299,18 @@ async fn active(
     Ok(Active { tx, csrf, needed })
 }
 
-type FormMap = Result<Form<HashMap<String, String>>, FormRejection>;
+pub(super) type FormMap = Result<Form<HashMap<String, String>>, FormRejection>;
 
-fn form_fields(form: FormMap) -> HashMap<String, String> {
+pub(super) fn form_fields(form: FormMap) -> HashMap<String, String> {
     form.map(|Form(m)| m).unwrap_or_default()
 }
 
-fn field<'a>(m: &'a HashMap<String, String>, name: &str) -> &'a str {
+pub(super) fn field<'a>(m: &'a HashMap<String, String>, name: &str) -> &'a str {
     m.get(name).map(String::as_str).unwrap_or("")
 }
 
 /// Shows the login page (optionally with a notice) with the given status.
-async fn render_login(
+pub(super) async fn render_login(
     state: &AppState,
     site: &Site,
     a: &Active,
@@ -319,11 +319,7 @@ async fn render_login(
     status: StatusCode,
 ) -> Response {
     let now = now_secs();
-    let lists = state
-        .db
-        .call(|conn| Ok((store::elster_certs(conn)?, store::eid_cards(conn)?)))
-        .await;
-    let (certs, cards) = match lists {
+    let certs = match state.db.call(|conn| store::elster_certs(conn)).await {
         Ok(v) => v,
         Err(e) => return internal(site, e),
     };
@@ -341,14 +337,6 @@ async fn render_login(
                 locked_minutes: (c.locked_until > now).then(|| minutes_left(c.locked_until, now)),
             })
             .collect(),
-        cards: cards
-            .into_iter()
-            .map(|c| pages::CardChoice {
-                id: c.card_id,
-                label: c.label,
-                blocked: c.wrong_pins >= MAX_EID_PIN_FAILURES,
-            })
-            .collect(),
     };
     pages::page(
         status,
@@ -359,7 +347,7 @@ async fn render_login(
 }
 
 /// An argon2 hash of nothing in particular, to verify against for unknown usernames.
-fn dummy_hash() -> Option<&'static str> {
+pub(super) fn dummy_hash() -> Option<&'static str> {
     static DUMMY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     DUMMY
         .get_or_init(|| super::hash_password(&random_token()).ok())
@@ -370,7 +358,7 @@ fn minutes_left(until: i64, now: i64) -> i64 {
     ((until - now) + 59) / 60
 }
 
-fn refuse_level(site: &Site, a: &Active, method: LoginMethod) -> Response {
+pub(super) fn refuse_level(site: &Site, a: &Active, method: LoginMethod) -> Response {
     pages::page(
         StatusCode::FORBIDDEN,
         &css(site),
@@ -379,8 +367,46 @@ fn refuse_level(site: &Site, a: &Active, method: LoginMethod) -> Response {
     )
 }
 
-/// Completes the transaction for `citizen_id` and sends the browser back to
-/// the application with the code.
+/// Counts one `action` of `client`; over its limit, the answer: the login
+/// page with a notice, 429 and `Retry-After`.
+pub(super) async fn over_limit(
+    state: &AppState,
+    site: &Site,
+    a: &Active,
+    action: Action,
+    client: Client,
+) -> Option<Response> {
+    let limits = state.config.idp_limits;
+    let now = now_secs();
+    let counted = state
+        .db
+        .call(move |conn| limits::hit(conn, &limits, action, &client, now))
+        .await;
+    let secs = match counted {
+        Ok(Ok(())) => return None,
+        Ok(Err(secs)) => secs,
+        Err(e) => return Some(internal(site, e)),
+    };
+    let minutes = secs.div_ceil(60);
+    let notice = alert(
+        Kind::Danger,
+        "Zu viele Versuche von Ihrem Anschluss",
+        &format!(
+            "Von Ihrem Internetanschluss kamen in kurzer Zeit sehr viele Anmelde- oder Registrierungsversuche. Bitte versuchen Sie es in etwa {minutes} Minute(n) erneut."
+        ),
+    );
+    let page = render_login(
+        state,
+        site,
+        a,
+        Some(notice),
+        "",
+        StatusCode::TOO_MANY_REQUESTS,
+    )
+    .await;
+    Some(limits::with_retry_after(page, secs))
+}
+
 /// Counts a wrong password or PIN against `key`; `Some(until)` when this
 /// failure locked it.
 async fn note_failure(
@@ -433,7 +459,7 @@ async fn succeed(
     finish(state, idp, site, a, citizen_id, method).await
 }
 
-async fn finish(
+pub(super) async fn finish(
     state: &AppState,
     idp: &Idp,
     site: &Site,
@@ -489,12 +515,30 @@ pub async fn login_page(
     }
 }
 
+/// The notice for a username locked until `until`: the same for every
+/// username, whether or not an account has it.
+fn locked_notice(until: i64, now: i64) -> String {
+    alert(
+        Kind::Danger,
+        "Anmeldung vorübergehend gesperrt",
+        &format!(
+            "Nach 5 falschen Passwörtern ist die Anmeldung mit diesem Benutzernamen noch etwa {} Minuten gesperrt. Versuchen Sie es danach erneut oder melden Sie sich mit ELSTER oder dem Online-Ausweis an.",
+            minutes_left(until, now)
+        ),
+    )
+}
+
 /// `POST /idp/login/{tx}/password`
+///
+/// Wrong passwords are counted per username typed, whether or not an
+/// account has it, and an unknown username costs the same hashing time:
+/// status, page and `Retry-After` do not tell which usernames exist.
 pub async fn password_login(
     State(state): State<AppState>,
     Extension(idp): Extension<Arc<Idp>>,
     Extension(site): Extension<Arc<Site>>,
     Path(tx_id): Path<String>,
+    client: Client,
     headers: HeaderMap,
     form: FormMap,
 ) -> Response {
@@ -506,13 +550,16 @@ pub async fn password_login(
     if !LoginMethod::Password.level().satisfies(a.needed) {
         return refuse_level(&site, &a, LoginMethod::Password);
     }
+    if let Some(r) = over_limit(&state, &site, &a, Action::Login, client).await {
+        return r;
+    }
     let username = field(&f, "username").trim().to_lowercase();
     let password = field(&f, "password").to_string();
     let wrong = || {
         Some(alert(
             Kind::Danger,
             "Anmeldung fehlgeschlagen",
-            "Benutzername oder Passwort ist falsch. Nach 5 Fehlversuchen wird das Konto für 15 Minuten gesperrt.",
+            "Benutzername oder Passwort ist falsch. Nach 5 Fehlversuchen wird die Anmeldung mit diesem Benutzernamen für 15 Minuten gesperrt.",
         ))
     };
     if username.is_empty() || password.is_empty() || username.len() > 64 || password.len() > 256 {
@@ -526,117 +573,99 @@ pub async fn password_login(
         )
         .await;
     }
-    let u = username.clone();
-    let account = match state.db.call(move |conn| store::account(conn, &u)).await {
-        Ok(v) => v,
-        Err(e) => return internal(&site, e),
-    };
-    let now = now_secs();
-    let Some(account) = account else {
-        // Spend the same time as for a real account, so response times do
-        // not tell which usernames exist.
-        if let Some(dummy) = dummy_hash() {
-            super::verify_password_async(password, dummy.to_string()).await;
-        }
-        return render_login(
-            &state,
-            &site,
-            &a,
-            wrong(),
-            &username,
-            StatusCode::UNAUTHORIZED,
-        )
-        .await;
-    };
-    if account.locked_until > now {
-        let notice = alert(
-            Kind::Danger,
-            "Konto vorübergehend gesperrt",
-            &format!(
-                "Nach 5 falschen Passwörtern ist dieses Konto noch etwa {} Minuten gesperrt. Versuchen Sie es danach erneut oder melden Sie sich mit ELSTER oder dem Online-Ausweis an.",
-                minutes_left(account.locked_until, now)
-            ),
-        );
-        return render_login(
-            &state,
-            &site,
-            &a,
-            Some(notice),
-            &username,
-            StatusCode::TOO_MANY_REQUESTS,
-        )
-        .await;
-    }
-    match reserve(&state, LockTable::Accounts, username.clone(), now).await {
-        Ok(true) => {}
-        Ok(false) => {
-            let notice = alert(
-                Kind::Danger,
-                "Konto vorübergehend gesperrt",
-                &format!(
-                    "Nach 5 falschen Passwörtern ist dieses Konto noch etwa {} Minuten gesperrt. Versuchen Sie es danach erneut oder melden Sie sich mit ELSTER oder dem Online-Ausweis an.",
-                    minutes_left(now + LOCK_SECS, now)
-                ),
-            );
-            return render_login(
-                &state,
-                &site,
-                &a,
-                Some(notice),
-                &username,
+    let locked = |until: i64, now: i64| {
+        let (state, site, a, username) = (&state, &site, &a, &username);
+        async move {
+            let page = render_login(
+                state,
+                site,
+                a,
+                Some(locked_notice(until, now)),
+                username,
                 StatusCode::TOO_MANY_REQUESTS,
             )
             .await;
+            limits::with_retry_after(page, u64::try_from(until - now).unwrap_or(1))
         }
+    };
+    let (u, now) = (username.clone(), now_secs());
+    let looked_up = state
+        .db
+        .call(move |conn| {
+            let count = limits::count(conn, limits::Kind::Password, &u, now)?;
+            if count.locked_until > now {
+                return Ok(Err(count.locked_until));
+            }
+            if !limits::reserve(conn, limits::Kind::Password, &u, now, MAX_PASSWORD_FAILURES)? {
+                // Parallel guesses used up the attempts before the lock was written.
+                return Ok(Err(now + LOCK_SECS));
+            }
+            Ok(Ok(store::account(conn, &u)?))
+        })
+        .await;
+    let account = match looked_up {
+        Ok(Ok(account)) => account,
+        Ok(Err(until)) => return locked(until, now).await,
         Err(e) => return internal(&site, e),
-    }
-    if !super::verify_password_async(password, account.password_hash).await {
-        let locked = note_failure(&state, LockTable::Accounts, username.clone(), now).await;
-        return match locked {
-            Ok(Some(until)) => {
-                let notice = alert(
-                    Kind::Danger,
-                    "Konto vorübergehend gesperrt",
-                    &format!(
-                        "Das Passwort wurde 5-mal falsch eingegeben. Das Konto ist jetzt für {} Minuten gesperrt.",
-                        minutes_left(until, now)
-                    ),
-                );
-                render_login(
-                    &state,
-                    &site,
-                    &a,
-                    Some(notice),
-                    &username,
-                    StatusCode::TOO_MANY_REQUESTS,
-                )
-                .await
+    };
+    let right = match &account {
+        Some(acc) => super::verify_password_async(password, acc.password_hash.clone()).await,
+        None => {
+            // Spend the same time as for a real account.
+            if let Some(dummy) = dummy_hash() {
+                super::verify_password_async(password, dummy.to_string()).await;
             }
-            Ok(None) => {
-                render_login(
-                    &state,
-                    &site,
-                    &a,
-                    wrong(),
-                    &username,
-                    StatusCode::UNAUTHORIZED,
-                )
-                .await
-            }
-            Err(e) => internal(&site, e),
-        };
+            false
+        }
+    };
+    if let (true, Some(acc)) = (right, &account) {
+        let u = username.clone();
+        if let Err(e) = state
+            .db
+            .call(move |conn| limits::clear(conn, limits::Kind::Password, &u))
+            .await
+        {
+            return internal(&site, e);
+        }
+        return finish(
+            &state,
+            &idp,
+            &site,
+            &a,
+            acc.citizen_id,
+            LoginMethod::Password,
+        )
+        .await;
     }
-    succeed(
-        &state,
-        &idp,
-        &site,
-        &a,
-        LockTable::Accounts,
-        username,
-        account.citizen_id,
-        LoginMethod::Password,
-    )
-    .await
+    let u = username.clone();
+    let counted = state
+        .db
+        .call(move |conn| {
+            limits::failed(
+                conn,
+                limits::Kind::Password,
+                &u,
+                now,
+                MAX_PASSWORD_FAILURES,
+                Some(LOCK_SECS),
+            )
+        })
+        .await;
+    match counted {
+        Ok(c) if c.locked_until > now => locked(c.locked_until, now).await,
+        Ok(_) => {
+            render_login(
+                &state,
+                &site,
+                &a,
+                wrong(),
+                &username,
+                StatusCode::UNAUTHORIZED,
+            )
+            .await
+        }
+        Err(e) => internal(&site, e),
+    }
 }
 
 /// `POST /idp/login/{tx}/elster`
@@ -645,6 +674,7 @@ pub async fn elster_login(
     Extension(idp): Extension<Arc<Idp>>,
     Extension(site): Extension<Arc<Site>>,
     Path(tx_id): Path<String>,
+    client: Client,
     headers: HeaderMap,
     form: FormMap,
 ) -> Response {
@@ -655,6 +685,9 @@ pub async fn elster_login(
     };
     if !LoginMethod::Elster.level().satisfies(a.needed) {
         return refuse_level(&site, &a, LoginMethod::Elster);
+    }
+    if let Some(r) = over_limit(&state, &site, &a, Action::Pin, client).await {
+        return r;
     }
     let cert_id = field(&f, "cert").to_string();
     let pin = field(&f, "pin").to_string();
@@ -742,428 +775,4 @@ pub async fn elster_login(
         LoginMethod::Elster,
     )
     .await
-}
-
-/// `GET /idp/login/{tx}/eid?card=…`: what will be read, and the PIN entry.
-pub async fn eid_page(
-    State(state): State<AppState>,
-    Extension(site): Extension<Arc<Site>>,
-    Path(tx_id): Path<String>,
-    headers: HeaderMap,
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Response {
-    let a = match active(&state, &site, &tx_id, &headers, None).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let card_id = query
-        .ok()
-        .and_then(|Query(q)| q.get("card").cloned())
-        .unwrap_or_default();
-    render_eid(&state, &site, &a, &card_id, None, StatusCode::OK).await
-}
-
-async fn render_eid(
-    state: &AppState,
-    site: &Site,
-    a: &Active,
-    card_id: &str,
-    notice: Option<String>,
-    status: StatusCode,
-) -> Response {
-    let cards = match state.db.call(|c| store::eid_cards(c)).await {
-        Ok(c) => c,
-        Err(e) => return internal(site, e),
-    };
-    let Some(card) = cards.into_iter().find(|c| c.card_id == card_id) else {
-        let notice = alert(
-            Kind::Danger,
-            "Kein Ausweis gewählt",
-            "Bitte wählen Sie einen Test-Ausweis aus der Liste.",
-        );
-        return render_login(state, site, a, Some(notice), "", StatusCode::BAD_REQUEST).await;
-    };
-    let view = pages::EidView {
-        tx: &a.tx.id,
-        csrf: &a.csrf,
-        card_id: &card.card_id,
-        card_label: &card.label,
-        remaining: MAX_EID_PIN_FAILURES - card.wrong_pins,
-        notice,
-    };
-    let status = if view.remaining <= 0 && status == StatusCode::OK {
-        StatusCode::FORBIDDEN
-    } else {
-        status
-    };
-    pages::page(
-        status,
-        &css(site),
-        "Mit dem Online-Ausweis anmelden",
-        &pages::eid_page(&view),
-    )
-}
-
-/// `POST /idp/login/{tx}/eid`
-pub async fn eid_login(
-    State(state): State<AppState>,
-    Extension(idp): Extension<Arc<Idp>>,
-    Extension(site): Extension<Arc<Site>>,
-    Path(tx_id): Path<String>,
-    headers: HeaderMap,
-    form: FormMap,
-) -> Response {
-    let f = form_fields(form);
-    let a = match active(&state, &site, &tx_id, &headers, Some(field(&f, "csrf"))).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let card_id = field(&f, "card").to_string();
-    let pin = field(&f, "pin").to_string();
-    let cards = match state.db.call(|c| store::eid_cards(c)).await {
-        Ok(c) => c,
-        Err(e) => return internal(&site, e),
-    };
-    let Some(card) = cards.into_iter().find(|c| c.card_id == card_id) else {
-        return render_eid(&state, &site, &a, &card_id, None, StatusCode::BAD_REQUEST).await;
-    };
-    if card.wrong_pins >= MAX_EID_PIN_FAILURES {
-        return render_eid(&state, &site, &a, &card_id, None, StatusCode::FORBIDDEN).await;
-    }
-    if pin.len() != 6 || !pin.bytes().all(|b| b.is_ascii_digit()) {
-        let notice = alert(
-            Kind::Danger,
-            "Die PIN hat 6 Ziffern",
-            "Bitte geben Sie die 6-stellige PIN ein. Ist Ihr Ausweis neu, ändern Sie zuerst die 5-stellige Transport-PIN in der AusweisApp.",
-        );
-        return render_eid(
-            &state,
-            &site,
-            &a,
-            &card_id,
-            Some(notice),
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
-    }
-    let id = card.card_id.clone();
-    match state
-        .db
-        .call(move |conn| store::eid_reserve_attempt(conn, &id, MAX_EID_PIN_FAILURES))
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
-            return render_eid(&state, &site, &a, &card_id, None, StatusCode::FORBIDDEN).await
-        }
-        Err(e) => return internal(&site, e),
-    }
-    if !super::verify_password_async(pin, card.pin_hash).await {
-        let id = card.card_id.clone();
-        let count = match state
-            .db
-            .call(move |conn| store::eid_wrong_pin(conn, &id))
-            .await
-        {
-            Ok(n) => n,
-            Err(e) => return internal(&site, e),
-        };
-        if count >= MAX_EID_PIN_FAILURES {
-            return render_eid(&state, &site, &a, &card_id, None, StatusCode::FORBIDDEN).await;
-        }
-        let left = MAX_EID_PIN_FAILURES - count;
-        let notice = alert(
-            Kind::Danger,
-            "Die PIN ist falsch",
-            &format!("Sie haben noch {left} Versuch(e). Nach dem dritten falschen Versuch wird die PIN gesperrt."),
-        );
-        return render_eid(
-            &state,
-            &site,
-            &a,
-            &card_id,
-            Some(notice),
-            StatusCode::UNAUTHORIZED,
-        )
-        .await;
-    }
-    let id = card.card_id.clone();
-    if let Err(e) = state
-        .db
-        .call(move |conn| store::eid_pin_ok(conn, &id))
-        .await
-    {
-        return internal(&site, e);
-    }
-    finish(&state, &idp, &site, &a, card.citizen_id, LoginMethod::Eid).await
-}
-
-// ---------------------------------------------------------------- registration
-
-/// `GET /idp/login/{tx}/register`
-pub async fn register_page(
-    State(state): State<AppState>,
-    Extension(site): Extension<Arc<Site>>,
-    Path(tx_id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let a = match active(&state, &site, &tx_id, &headers, None).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    if !LoginMethod::Password.level().satisfies(a.needed) {
-        return refuse_level(&site, &a, LoginMethod::Password);
-    }
-    show_register(&site, &a, None, &[], StatusCode::OK)
-}
-
-fn show_register(
-    site: &Site,
-    a: &Active,
-    notice: Option<String>,
-    values: &[(&str, String)],
-    status: StatusCode,
-) -> Response {
-    let view = pages::RegisterView {
-        tx: &a.tx.id,
-        csrf: &a.csrf,
-        notice,
-        values,
-    };
-    pages::page(
-        status,
-        &css(site),
-        "Basiskonto registrieren",
-        &pages::register_page(&view),
-    )
-}
-
-/// `POST /idp/login/{tx}/register`: creates a Basis account and logs in.
-pub async fn register(
-    State(state): State<AppState>,
-    Extension(idp): Extension<Arc<Idp>>,
-    Extension(site): Extension<Arc<Site>>,
-    Path(tx_id): Path<String>,
-    headers: HeaderMap,
-    form: FormMap,
-) -> Response {
-    let f = form_fields(form);
-    let a = match active(&state, &site, &tx_id, &headers, Some(field(&f, "csrf"))).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    if !LoginMethod::Password.level().satisfies(a.needed) {
-        return refuse_level(&site, &a, LoginMethod::Password);
-    }
-    let values: Vec<(&'static str, String)> = pages::REGISTER_FIELDS
-        .iter()
-        .map(|(name, ..)| {
-            let v = field(&f, name);
-            let v = if *name == "password" {
-                v.to_string()
-            } else {
-                v.trim().to_string()
-            };
-            (*name, v)
-        })
-        .collect();
-    let get = |name: &str| {
-        values
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    };
-    let username = get("username").to_lowercase();
-    let problems = validate_registration(&username, get, now_secs());
-    if !problems.is_empty() {
-        let notice = alert(
-            Kind::Danger,
-            "Bitte prüfen Sie Ihre Angaben",
-            &problems.join(" "),
-        );
-        return show_register(
-            &site,
-            &a,
-            Some(notice),
-            &values,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
-    }
-    let password = get("password").to_string();
-    let hash = match tokio::task::spawn_blocking(move || super::hash_password(&password)).await {
-        Ok(Ok(h)) => h,
-        Ok(Err(e)) => return internal(&site, e),
-        Err(e) => return internal(&site, e),
-    };
-    let mut owned: Vec<(&'static str, String)> = values
-        .iter()
-        .filter(|(k, _)| *k != "username" && *k != "password")
-        .cloned()
-        .collect();
-    owned.push(("country", "D".to_string()));
-    let u = username.clone();
-    let now = now_secs();
-    let created = state
-        .db
-        .call(move |conn| {
-            if store::username_taken(conn, &u)? {
-                return Ok(None);
-            }
-            store::create_account(conn, &u, &hash, &owned, now).map(Some)
-        })
-        .await;
-    match created {
-        Ok(Some(citizen_id)) => {
-            finish(&state, &idp, &site, &a, citizen_id, LoginMethod::Password).await
-        }
-        Ok(None) => {
-            let notice = alert(
-                Kind::Danger,
-                "Benutzername vergeben",
-                "Diesen Benutzernamen gibt es schon. Bitte wählen Sie einen anderen.",
-            );
-            show_register(&site, &a, Some(notice), &values, StatusCode::CONFLICT)
-        }
-        Err(e) => internal(&site, e),
-    }
-}
-
-/// German messages for every problem with the registration form.
-pub fn validate_registration<'a>(
-    username: &str,
-    get: impl Fn(&str) -> &'a str,
-    now: i64,
-) -> Vec<String> {
-    let mut p = Vec::new();
-    let name_ok = (3..=64).contains(&username.len())
-        && username.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_')
-        });
-    if !name_ok {
-        p.push("Der Benutzername muss 3 bis 64 Zeichen lang sein und darf nur Kleinbuchstaben, Ziffern, Punkt, Bindestrich und Unterstrich enthalten.".to_string());
-    }
-    let pw = get("password");
-    if pw.chars().count() < 10 || pw.len() > 256 {
-        p.push("Das Passwort muss mindestens 10 Zeichen lang sein.".to_string());
-    }
-    for (name, label, max) in [
-        ("givenName", "Vorname", 100),
-        ("surname", "Familienname", 100),
-        ("postalAddress", "Straße und Hausnummer", 200),
-        ("localityName", "Ort", 100),
-    ] {
-        let v = get(name);
-        if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
-            p.push(format!(
-                "Bitte geben Sie „{label}“ an (höchstens {max} Zeichen)."
-            ));
-        }
-    }
-    match parse_date(get("birthdate")) {
-        Some(days) if days <= now.div_euclid(86_400) => {}
-        _ => p.push("Bitte geben Sie ein gültiges Geburtsdatum an (TT.MM.JJJJ), das nicht in der Zukunft liegt.".to_string()),
-    }
-    let plz = get("postalCode");
-    if plz.len() != 5 || !plz.bytes().all(|b| b.is_ascii_digit()) {
-        p.push("Die Postleitzahl hat 5 Ziffern.".to_string());
-    }
-    if !plausible_mail(get("mail")) {
-        p.push(
-            "Bitte geben Sie eine gültige E-Mail-Adresse an, z. B. name@example.org.".to_string(),
-        );
-    }
-    p
-}
-
-fn plausible_mail(m: &str) -> bool {
-    let Some((local, domain)) = m.split_once('@') else {
-        return false;
-    };
-    m.len() <= 254
-        && !local.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !m.chars().any(|c| c.is_whitespace() || c.is_control())
-}
-
-/// `YYYY-MM-DD` (1900 or later) → days since 1970-01-01.
-pub fn parse_date(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let y: i64 = s.get(0..4)?.parse().ok()?;
-    let m: i64 = s.get(5..7)?.parse().ok()?;
-    let d: i64 = s.get(8..10)?.parse().ok()?;
-    if y < 1900 || !(1..=12).contains(&m) {
-        return None;
-    }
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let dim = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if d < 1 || d > dim[(m - 1) as usize] {
-        return None;
-    }
-    // Days from civil (proleptic Gregorian), after H. Hinnant's algorithm.
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_are_checked() {
-        assert_eq!(parse_date("1970-01-01"), Some(0));
-        assert_eq!(parse_date("2000-03-01"), Some(11_017));
-        assert!(parse_date("2024-02-29").is_some());
-        assert!(parse_date("2023-02-29").is_none());
-        assert!(parse_date("1964-13-01").is_none());
-        assert!(parse_date("12.08.1964").is_none());
-        assert!(parse_date("1899-12-31").is_none());
-    }
-
-    #[test]
-    fn registration_problems_are_reported() {
-        let ok = |k: &str| match k {
-            "password" => "lang-genug-123",
-            "givenName" => "Ada",
-            "surname" => "Muster",
-            "postalAddress" => "Weg 1",
-            "localityName" => "Bonn",
-            "birthdate" => "1990-01-01",
-            "postalCode" => "53111",
-            "mail" => "ada@example.org",
-            _ => "",
-        };
-        assert!(validate_registration("ada.muster", ok, 1_800_000_000).is_empty());
-        assert_eq!(validate_registration("A!", ok, 1_800_000_000).len(), 1);
-        let bad = |k: &str| match k {
-            "birthdate" => "2999-01-01",
-            "mail" => "kein-at",
-            _ => ok(k),
-        };
-        assert_eq!(validate_registration("ada", bad, 1_800_000_000).len(), 2);
-    }
 }

@@ -9,10 +9,14 @@
 //! Other modules authenticate citizens with [`authenticate`].
 
 pub mod clients;
+pub mod credential_first;
+mod eid;
 mod keys;
+pub mod limits;
 mod login;
 mod oidc;
 mod pages;
+mod register;
 mod store;
 pub mod trust;
 
@@ -42,6 +46,8 @@ pub const MAX_PASSWORD_FAILURES: i64 = 5;
 pub const LOCK_SECS: i64 = 15 * 60;
 /// Wrong eID PINs before the card's PIN is blocked (as on the real card).
 pub const MAX_EID_PIN_FAILURES: i64 = 3;
+/// How often a card's PUK can be used (right or wrong), as on the real card.
+pub const MAX_PUK_USES: i64 = 10;
 /// How often one login session may be extended with a refresh token
 /// (the app counts the same, see [`contract::limits::MAX_REFRESHES`]).
 pub const MAX_REFRESHES: i64 = contract::limits::MAX_REFRESHES as i64;
@@ -114,6 +120,7 @@ pub struct Idp {
 pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
     state.db.migrate("idp", store::MIGRATIONS)?;
     state.db.migrate("idp_clients", clients::MIGRATIONS)?;
+    state.db.migrate("idp_limits", limits::MIGRATIONS)?;
     let config = state.config.clone();
     state.db.call_sync(|conn| {
         store::register_clients(conn, &config)?;
@@ -124,6 +131,10 @@ pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
         .db
         .call_sync(|conn| Ok(store::seed(conn, now)))?
         .map_err(|e| anyhow::anyhow!("seeding the test citizens failed: {e}"))?;
+    state
+        .db
+        .call_sync(|conn| Ok(eid::seed_puks(conn)))?
+        .map_err(|e| anyhow::anyhow!("giving the test cards their PUKs failed: {e}"))?;
     let key = SigningKey::load_or_create(&state.config.data_dir)?;
     let idp = Arc::new(Idp {
         key,
@@ -138,13 +149,11 @@ pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
         .route("/login/{tx}/password", post(login::password_login))
         .route(
             "/login/{tx}/register",
-            get(login::register_page).post(login::register),
+            get(register::register_page).post(register::register),
         )
         .route("/login/{tx}/elster", post(login::elster_login))
-        .route(
-            "/login/{tx}/eid",
-            get(login::eid_page).post(login::eid_login),
-        )
+        .route("/login/{tx}/eid", get(eid::eid_page).post(eid::eid_login))
+        .route("/login/{tx}/eid/puk", post(eid::eid_unblock))
         .route("/token", post(oidc::token))
         .route("/userinfo", get(oidc::userinfo))
         .route(

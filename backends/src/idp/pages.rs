@@ -142,12 +142,6 @@ pub struct CertChoice {
     pub locked_minutes: Option<i64>,
 }
 
-pub struct CardChoice {
-    pub id: String,
-    pub label: String,
-    pub blocked: bool,
-}
-
 pub struct LoginView<'a> {
     pub tx: &'a str,
     pub csrf: &'a str,
@@ -155,7 +149,6 @@ pub struct LoginView<'a> {
     pub notice: Option<String>,
     pub username: &'a str,
     pub certs: Vec<CertChoice>,
-    pub cards: Vec<CardChoice>,
 }
 
 /// The login page with the three methods.
@@ -221,21 +214,10 @@ pub fn login_page(v: &LoginView<'_>) -> String {
                 ));
             }
             LoginMethod::Eid => {
-                let mut radios = String::new();
-                for (i, c) in v.cards.iter().enumerate() {
-                    let note = if c.blocked { " (PIN gesperrt)" } else { "" };
-                    radios.push_str(&format!(
-                        "<div class=\"kern-form-check\"><input class=\"kern-form-check__radio\" type=\"radio\" id=\"card-{i}\" name=\"card\" value=\"{}\" required>\
-<label class=\"kern-label\" for=\"card-{i}\">{}{}</label></div>",
-                        escape(&c.id),
-                        escape(&c.label),
-                        note
-                    ));
-                }
                 body.push_str(&format!(
-                    "<p class=\"kern-body\">Wie mit der AusweisApp: Sie legen Ihren Ausweis auf (hier: wählen ihn aus), sehen, welche Daten gelesen werden, und geben Ihre 6-stellige PIN ein.</p>\
-<form class=\"idp-form\" method=\"get\" action=\"/idp/login/{tx}/eid\">\
-<fieldset class=\"kern-fieldset\"><legend class=\"kern-label\">Test-Ausweis auswählen</legend><div class=\"kern-fieldset__body\">{radios}</div></fieldset>{}</form>",
+                    "<p class=\"kern-body\">Wie mit der AusweisApp: Sie legen Ihren Ausweis auf (hier: geben die Kartennummer Ihrer Testkarte ein), sehen, welche Daten gelesen werden, und geben Ihre 6-stellige PIN ein.</p>\
+<form class=\"idp-form\" method=\"get\" action=\"/idp/login/{tx}/eid\">{}{}</form>",
+                    text_input("card", "Kartennummer (Testkarte)", "text", "off", "required maxlength=\"32\" autocapitalize=\"none\" spellcheck=\"false\"", ""),
                     submit("Ausweis auslesen"),
                 ));
             }
@@ -259,63 +241,103 @@ pub const EID_FIELDS: &[&str] = &[
     "Pseudonym (dienste- und kartenspezifisches Kennzeichen)",
 ];
 
+/// What the (simulated) card reader found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EidState {
+    /// The PIN can be entered; attempts left.
+    Pin { remaining: i64 },
+    /// Three wrong PINs: the PUK unblocks; uses of the PUK left.
+    Blocked { puk_uses_left: i64 },
+    /// The PIN is blocked and the PUK used up.
+    PukUsedUp,
+}
+
 pub struct EidView<'a> {
     pub tx: &'a str,
     pub csrf: &'a str,
-    pub card_id: &'a str,
-    pub card_label: &'a str,
-    pub remaining: i64,
+    /// The card number as typed (normalised); nothing about the card is shown.
+    pub card: &'a str,
+    pub state: EidState,
     pub notice: Option<String>,
 }
 
-/// The AusweisApp-like page: what is read, then the PIN.
+fn back_link(tx: &str, text: &str) -> String {
+    format!(
+        "<p class=\"kern-body\"><a class=\"kern-link\" href=\"/idp/login/{tx}#ausweis\">{}</a></p>",
+        escape(text)
+    )
+}
+
+/// The AusweisApp-like page: what is read, then the PIN (or the PUK).
 pub fn eid_page(v: &EidView<'_>) -> String {
     let tx = escape(v.tx);
     let mut body = format!(
-        "<p class=\"kern-body\">Ausweis: <strong>{}</strong></p>",
-        escape(v.card_label)
+        "<p class=\"kern-body\">Kartennummer: <strong>{}</strong></p>",
+        escape(v.card)
     );
     if let Some(n) = &v.notice {
         body.push_str(n);
     }
-    if v.remaining <= 0 {
-        body.push_str(&blocked_explanation());
-        body.push_str(&format!(
-            "<p class=\"kern-body\"><a class=\"kern-link\" href=\"/idp/login/{tx}#ausweis\">Zurück zur Auswahl der Anmeldung</a></p>"
-        ));
-        return body;
-    }
-    body.push_str(
-        "<dl class=\"kern-description-list\">\
+    let hidden = format!(
+        "{}<input type=\"hidden\" name=\"card\" value=\"{}\">",
+        hidden_csrf(v.csrf),
+        escape(v.card)
+    );
+    match v.state {
+        EidState::PukUsedUp => {
+            body.push_str(&alert(
+                Kind::Danger,
+                "Die PIN ist gesperrt und die PUK verbraucht",
+                "Die PUK wurde zehnmal verwendet und kann die PIN nicht mehr entsperren. \
+Eine neue PIN kann nur Ihr Bürgerbüro setzen. Bis dahin melden Sie sich bitte auf anderem Weg an.",
+            ));
+            body.push_str(&back_link(&tx, "Zurück zur Auswahl der Anmeldung"));
+        }
+        EidState::Blocked { puk_uses_left } => {
+            body.push_str(&blocked_explanation());
+            body.push_str(&format!(
+                "<form class=\"idp-form\" method=\"post\" action=\"/idp/login/{tx}/eid/puk\">{hidden}\
+<div class=\"kern-form-input\"><label class=\"kern-label\" for=\"puk\">10-stellige PUK</label>\
+<p class=\"kern-hint\" id=\"puk-hinweis\">Die PUK steht in Ihrem PIN-Brief. Sie kann noch {puk_uses_left}-mal verwendet werden.</p>\
+<input class=\"kern-form-input__input kern-form-input__input--width-10\" id=\"puk\" name=\"puk\" type=\"password\" inputmode=\"numeric\" autocomplete=\"off\" pattern=\"[0-9]{{10}}\" maxlength=\"10\" required aria-describedby=\"puk-hinweis\"></div>\
+{}</form>",
+                submit("PIN entsperren"),
+            ));
+            body.push_str(&back_link(&tx, "Zurück zur Auswahl der Anmeldung"));
+        }
+        EidState::Pin { remaining } => {
+            body.push_str(
+                "<dl class=\"kern-description-list\">\
 <div class=\"kern-description-list-item\"><dt class=\"kern-description-list-item__key\">Anbieter</dt><dd class=\"kern-description-list-item__value\">Bürgeramt NRW (Testumgebung)</dd></div>\
 <div class=\"kern-description-list-item\"><dt class=\"kern-description-list-item__key\">Zweck</dt><dd class=\"kern-description-list-item__value\">Anmeldung für eine Verwaltungsleistung</dd></div></dl>\
 <h2 class=\"kern-heading-medium\">Folgende Daten werden übermittelt</h2><ul class=\"kern-list kern-list--bullet\">",
-    );
-    for f in EID_FIELDS {
-        body.push_str(&format!("<li>{}</li>", escape(f)));
-    }
-    body.push_str("</ul>");
-    body.push_str(&format!(
-        "<form class=\"idp-form\" method=\"post\" action=\"/idp/login/{tx}/eid\">{}\
-<input type=\"hidden\" name=\"card\" value=\"{}\">\
+            );
+            for f in EID_FIELDS {
+                body.push_str(&format!("<li>{}</li>", escape(f)));
+            }
+            body.push_str("</ul>");
+            body.push_str(&format!(
+                "<form class=\"idp-form\" method=\"post\" action=\"/idp/login/{tx}/eid\">{hidden}\
 <div class=\"kern-form-input\"><label class=\"kern-label\" for=\"pin\">6-stellige PIN</label>\
-<p class=\"kern-hint\" id=\"pin-hinweis\">Noch {} Versuch(e). Nach drei falschen Eingaben wird die PIN gesperrt.</p>\
+<p class=\"kern-hint\" id=\"pin-hinweis\">Noch {remaining} Versuch(e). Nach drei falschen Eingaben wird die PIN gesperrt.</p>\
 <input class=\"kern-form-input__input kern-form-input__input--width-4\" id=\"pin\" name=\"pin\" type=\"password\" inputmode=\"numeric\" autocomplete=\"off\" pattern=\"[0-9]{{6}}\" maxlength=\"6\" required aria-describedby=\"pin-hinweis\"></div>\
-{}</form>\
-<p class=\"kern-body\"><a class=\"kern-link\" href=\"/idp/login/{tx}#ausweis\">Abbrechen und zur Auswahl der Anmeldung zurückkehren</a></p>",
-        hidden_csrf(v.csrf),
-        escape(v.card_id),
-        v.remaining,
-        submit("Identifizieren"),
-    ));
+{}</form>",
+                submit("Identifizieren"),
+            ));
+            body.push_str(&back_link(
+                &tx,
+                "Abbrechen und zur Auswahl der Anmeldung zurückkehren",
+            ));
+        }
+    }
     body
 }
 
 pub fn blocked_explanation() -> String {
     alert(
         Kind::Danger,
-        "Die PIN dieses Ausweises ist gesperrt",
-        "Die PIN wurde dreimal falsch eingegeben. Sie können die Sperre mit Ihrer PUK aus dem PIN-Brief in der AusweisApp aufheben. \
+        "Die PIN ist gesperrt",
+        "Die PIN wurde dreimal falsch eingegeben. Sie können die Sperre mit der PUK aus Ihrem PIN-Brief aufheben. \
 Haben Sie keine PUK mehr, kann Ihr Bürgerbüro eine neue PIN setzen. Bis dahin melden Sie sich bitte auf anderem Weg an.",
     )
 }
@@ -355,7 +377,7 @@ pub struct RegisterView<'a> {
 
 /// Fields of the registration form: (name, label, type, autocomplete, extra).
 pub const REGISTER_FIELDS: &[(&str, &str, &str, &str, &str)] = &[
-    ("username", "Benutzername (3 bis 64 Zeichen: Kleinbuchstaben, Ziffern, Punkt, Bindestrich, Unterstrich)", "text", "username", "required minlength=\"3\" maxlength=\"64\""),
+    ("username", "Gewünschter Benutzername (3 bis 48 Zeichen: Kleinbuchstaben, Ziffern, Punkt, Bindestrich, Unterstrich; eine vierstellige Zahl wird angehängt)", "text", "username", "required minlength=\"3\" maxlength=\"48\""),
     ("password", "Passwort (mindestens 10 Zeichen)", "password", "new-password", "required minlength=\"10\" maxlength=\"256\""),
     ("givenName", "Vorname(n)", "text", "given-name", "required maxlength=\"100\""),
     ("surname", "Familienname", "text", "family-name", "required maxlength=\"100\""),
@@ -366,11 +388,23 @@ pub const REGISTER_FIELDS: &[(&str, &str, &str, &str, &str)] = &[
     ("mail", "E-Mail-Adresse", "email", "email", "required maxlength=\"254\""),
 ];
 
+/// After a registration: the username the provider assigned.
+pub fn registered_notice(username: &str) -> String {
+    alert(
+        Kind::Success,
+        "Ihr Basiskonto ist angelegt",
+        &format!(
+            "Ihr Benutzername lautet „{username}“. Bitte notieren Sie ihn: Sie brauchen ihn bei jeder Anmeldung. Melden Sie sich jetzt mit diesem Benutzernamen und Ihrem Passwort an."
+        ),
+    )
+}
+
 pub fn register_page(v: &RegisterView<'_>) -> String {
     let tx = escape(v.tx);
     let mut body = String::from(
         "<p class=\"kern-body\">Ein Basiskonto erreicht das Vertrauensniveau „Basisregistrierung (niedrig)“. \
-Ihre Angaben sind selbst erklärt; für Leistungen mit höherem Vertrauensniveau weisen Sie sich später mit ELSTER oder dem Online-Ausweis aus.</p>",
+Ihre Angaben sind selbst erklärt; für Leistungen mit höherem Vertrauensniveau weisen Sie sich später mit ELSTER oder dem Online-Ausweis aus.</p>\
+<p class=\"kern-body\">Ihren Benutzernamen schlagen Sie vor; wir hängen eine zufällige vierstellige Zahl an und zeigen Ihnen danach, wie er lautet.</p>",
     );
     if let Some(n) = &v.notice {
         body.push_str(n);

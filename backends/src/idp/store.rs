@@ -228,18 +228,16 @@ pub fn attributes(
 pub struct AccountRow {
     pub citizen_id: i64,
     pub password_hash: String,
-    pub locked_until: i64,
 }
 
 pub fn account(conn: &Connection, username: &str) -> rusqlite::Result<Option<AccountRow>> {
     conn.query_row(
-        "SELECT citizen_id, password_hash, locked_until FROM idp_accounts WHERE username = ?1",
+        "SELECT citizen_id, password_hash FROM idp_accounts WHERE username = ?1",
         params![username],
         |r| {
             Ok(AccountRow {
                 citizen_id: r.get(0)?,
                 password_hash: r.get(1)?,
-                locked_until: r.get(2)?,
             })
         },
     )
@@ -286,9 +284,6 @@ pub fn record_failure(
 
 pub fn clear_failures(conn: &Connection, table: LockTable, key: &str) -> rusqlite::Result<()> {
     let sql = match table {
-        LockTable::Accounts => {
-            "UPDATE idp_accounts SET failed = 0, locked_until = 0 WHERE username = ?1"
-        }
         LockTable::Elster => {
             "UPDATE idp_elster_certs SET failed = 0, locked_until = 0 WHERE cert_id = ?1"
         }
@@ -297,21 +292,16 @@ pub fn clear_failures(conn: &Connection, table: LockTable, key: &str) -> rusqlit
     Ok(())
 }
 
+/// Tables with a per-row lock. Passwords and eID cards are counted per name
+/// typed instead ([`super::limits`]), whether or not the account or card exists.
 #[derive(Clone, Copy)]
 pub enum LockTable {
-    Accounts,
     Elster,
 }
 
 impl LockTable {
     fn sql(self) -> (&'static str, &'static str, &'static str) {
         match self {
-            LockTable::Accounts => (
-                "UPDATE idp_accounts SET failed = failed + 1
-                 WHERE username = ?1 AND locked_until <= ?2 AND failed < ?3",
-                "SELECT failed FROM idp_accounts WHERE username = ?1",
-                "UPDATE idp_accounts SET failed = 0, locked_until = ?2 WHERE username = ?1",
-            ),
             LockTable::Elster => (
                 "UPDATE idp_elster_certs SET failed = failed + 1
                  WHERE cert_id = ?1 AND locked_until <= ?2 AND failed < ?3",
@@ -320,10 +310,6 @@ impl LockTable {
             ),
         }
     }
-}
-
-pub fn username_taken(conn: &Connection, username: &str) -> rusqlite::Result<bool> {
-    Ok(account(conn, username)?.is_some())
 }
 
 pub fn create_account(
@@ -368,58 +354,6 @@ pub fn elster_certs(conn: &Connection) -> rusqlite::Result<Vec<CertRow>> {
         })
     })?;
     rows.collect()
-}
-
-pub struct CardRow {
-    pub card_id: String,
-    pub label: String,
-    pub citizen_id: i64,
-    pub pin_hash: String,
-    pub wrong_pins: i64,
-}
-
-pub fn eid_cards(conn: &Connection) -> rusqlite::Result<Vec<CardRow>> {
-    let mut stmt = conn.prepare(
-        "SELECT card_id, label, citizen_id, pin_hash, wrong_pins FROM idp_eid_cards ORDER BY card_id",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(CardRow {
-            card_id: r.get(0)?,
-            label: r.get(1)?,
-            citizen_id: r.get(2)?,
-            pin_hash: r.get(3)?,
-            wrong_pins: r.get(4)?,
-        })
-    })?;
-    rows.collect()
-}
-
-/// Counts a wrong PIN and returns the new count.
-/// Reserves one PIN attempt of a card before the PIN is checked (see
-/// [`reserve_attempt`]); `false` when `max` wrong PINs are counted already.
-pub fn eid_reserve_attempt(conn: &Connection, card_id: &str, max: i64) -> rusqlite::Result<bool> {
-    Ok(conn.execute(
-        "UPDATE idp_eid_cards SET wrong_pins = wrong_pins + 1 WHERE card_id = ?1 AND wrong_pins < ?2",
-        params![card_id, max],
-    )? > 0)
-}
-
-/// The wrong PINs counted for a card (the wrong one just checked included:
-/// it was counted when it was reserved).
-pub fn eid_wrong_pin(conn: &Connection, card_id: &str) -> rusqlite::Result<i64> {
-    conn.query_row(
-        "SELECT wrong_pins FROM idp_eid_cards WHERE card_id = ?1",
-        params![card_id],
-        |r| r.get(0),
-    )
-}
-
-pub fn eid_pin_ok(conn: &Connection, card_id: &str) -> rusqlite::Result<()> {
-    conn.execute(
-        "UPDATE idp_eid_cards SET wrong_pins = 0 WHERE card_id = ?1",
-        params![card_id],
-    )?;
-    Ok(())
 }
 
 // ---------------------------------------------------------------- login transactions

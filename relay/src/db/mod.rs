@@ -199,6 +199,29 @@ impl Db {
     }
 }
 
+/// How many schema steps this relay knows.
+pub const MIGRATION_STEPS: usize = MIGRATIONS.len();
+
+/// For `check-config`: a PostgreSQL server's version and how many schema
+/// steps its relay database has (0 for a new one). Blocking.
+pub fn schema_state(url: &str) -> anyhow::Result<(String, i64)> {
+    let pool = pg::Pool::new(url, 1, 10)?;
+    let client = pool.take()?;
+    let conn = Connection::Postgres(RefCell::new(client));
+    let version: String = conn.query_row("SHOW server_version", params![], |r| r.get(0))?;
+    let exists: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'relay_schema'",
+        params![],
+        |r| r.get(0),
+    )?;
+    let applied = if exists > 0 {
+        conn.query_row("SELECT COUNT(*) FROM relay_schema", params![], |r| r.get(0))?
+    } else {
+        0
+    };
+    Ok((format!("PostgreSQL {version}"), applied))
+}
+
 /// Applies the steps not yet applied, each in its own transaction.
 fn migrate(conn: &mut Connection) -> Result<()> {
     conn.execute_batch("CREATE TABLE IF NOT EXISTS relay_schema (version INTEGER PRIMARY KEY);")?;
