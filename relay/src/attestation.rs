@@ -14,6 +14,7 @@
 //! The key pair is made at first start and kept in the relay's database
 //! (`relay_meta`), so that every relay instance signs with the same key.
 
+use crate::db::{params, Connection, OptionalExtension};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -26,7 +27,6 @@ use openssl::bn::{BigNum, BigNumContext};
 use openssl::ec::{EcGroup, EcKey};
 use openssl::nid::Nid;
 use openssl::pkey::PKey;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -93,7 +93,7 @@ pub fn key_pem(conn: &Connection) -> anyhow::Result<String> {
     let read = |c: &Connection| {
         c.query_row(
             "SELECT value FROM relay_meta WHERE key = 'attestation_key'",
-            [],
+            params![],
             |r| r.get::<_, String>(0),
         )
         .optional()
@@ -202,7 +202,7 @@ mod tests {
 
     #[test]
     fn one_key_for_all_instances_and_it_verifies() {
-        let db = rusqlite::Connection::open_in_memory().unwrap();
+        let db = crate::db::Connection::Sqlite(rusqlite::Connection::open_in_memory().unwrap());
         db.execute_batch("CREATE TABLE relay_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);")
             .unwrap();
         let pem = key_pem(&db).unwrap();

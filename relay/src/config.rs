@@ -36,6 +36,8 @@ pub struct Config {
     /// The upstreams are the stand-in (`RELAY_UPSTREAM`): the app labels
     /// its catalogue as sample data.
     pub sample_data: bool,
+    /// SQLite under `data_dir` (default) or PostgreSQL (`DATABASE_URL`).
+    pub database: crate::db::DbConfig,
     /// `/metrics` is served only with `Authorization: Bearer <this>`; no
     /// token, no metrics (404).
     pub metrics_token: Option<String>,
@@ -82,6 +84,17 @@ struct FileConfig {
     zbp: FileService,
     #[serde(default)]
     fitconnect: FileService,
+    #[serde(default)]
+    database: FileDatabase,
+}
+
+/// `[database]`: PostgreSQL instead of the embedded SQLite.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDatabase {
+    url: Option<String>,
+    max_connections: Option<u64>,
+    connect_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -253,12 +266,39 @@ impl Config {
             },
             None => Ok(f.unwrap_or(d)),
         };
+        let database_url = env("DATABASE_URL").or(file.database.url);
+        if let Some(u) = &database_url {
+            if !(u.starts_with("postgres://") || u.starts_with("postgresql://")) {
+                anyhow::bail!(
+                    "DATABASE_URL must be a postgres:// URL (leave it unset for SQLite), got {}",
+                    crate::db::redact(u)
+                );
+            }
+        }
+        let defaults = crate::db::DbConfig::default();
+        let database = crate::db::DbConfig {
+            url: database_url,
+            max_connections: positive(
+                "RELAY_DATABASE_MAX_CONNECTIONS",
+                env("RELAY_DATABASE_MAX_CONNECTIONS"),
+                file.database.max_connections,
+                defaults.max_connections as u64,
+            )?
+            .min(1000) as usize,
+            connect_timeout_secs: positive(
+                "RELAY_DATABASE_CONNECT_TIMEOUT_SECS",
+                env("RELAY_DATABASE_CONNECT_TIMEOUT_SECS"),
+                file.database.connect_timeout_secs,
+                defaults.connect_timeout_secs,
+            )?,
+        };
         let metrics_token = match env("RELAY_METRICS_TOKEN").or(file.metrics_token) {
             Some(t) if t.trim().len() >= 16 => Some(t.trim().to_string()),
             Some(_) => anyhow::bail!("RELAY_METRICS_TOKEN must be at least 16 characters"),
             None => None,
         };
         Ok(Config {
+            database,
             sample_data: upstream.is_some(),
             metrics_token,
             bind,

@@ -53,8 +53,8 @@ pub enum RelayError {
 /// The error code of [`RelayError::TooManyFollowUps`].
 pub const ERROR_TOO_MANY_FOLLOW_UPS: &str = "too_many_follow_ups";
 
-impl From<rusqlite::Error> for RelayError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::db::Error> for RelayError {
+    fn from(e: crate::db::Error) -> Self {
         RelayError::Internal(format!("database: {e}"))
     }
 }

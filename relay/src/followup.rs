@@ -22,13 +22,13 @@
 
 use std::collections::HashMap;
 
+use crate::db::{params, Connection, OptionalExtension};
 use axum::body::Bytes;
 use axum::response::Response;
 use contract::encoding::is_uuid;
 pub use contract::followup::MAX_FOLLOW_UPS_PER_CASE;
 use contract::relay::AuthenticationTags;
 use reqwest::Method;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{json, Value};
 
 use crate::applications::{
@@ -103,7 +103,7 @@ pub(crate) async fn announce(
 }
 
 /// How many follow-ups of the citizen follow this application.
-pub fn count(c: &Connection, sub: &str, application: &str) -> rusqlite::Result<usize> {
+pub fn count(c: &Connection, sub: &str, application: &str) -> crate::db::Result<usize> {
     let n: i64 = c.query_row(
         "SELECT COUNT(*) FROM relay_submissions WHERE sub = ?1 AND follows = ?2",
         params![sub, application],
@@ -117,13 +117,16 @@ pub fn count(c: &Connection, sub: &str, application: &str) -> rusqlite::Result<u
 /// A repeated announce (same ids) changes nothing. `None`: the quota is
 /// full (counted again here, in the transaction, so that relay instances
 /// sharing the database cannot together go over it).
-pub fn insert(c: &mut Connection, sub: &str, r: &Record) -> rusqlite::Result<Option<String>> {
+pub fn insert(c: &mut Connection, sub: &str, r: &Record) -> crate::db::Result<Option<String>> {
     let Some(application) = r.follows.as_deref() else {
-        return Err(rusqlite::Error::InvalidParameterName(
+        return Err(crate::db::Error::Other(
             "a follow-up names its application".into(),
         ));
     };
     let tx = c.transaction()?;
+    // Instances sharing a PostgreSQL database record and count one after
+    // another (SQLite has one writer anyway).
+    tx.lock(&format!("follow-ups of {application}"))?;
     let known: Option<String> = tx
         .query_row(
             "SELECT reference FROM relay_submissions WHERE submission_id = ?1",
@@ -164,7 +167,7 @@ pub fn insert(c: &mut Connection, sub: &str, r: &Record) -> rusqlite::Result<Opt
 
 /// The citizen's follow-ups by the application they follow, each list
 /// oldest first.
-pub fn of_citizen(c: &Connection, sub: &str) -> rusqlite::Result<HashMap<String, Vec<Record>>> {
+pub fn of_citizen(c: &Connection, sub: &str) -> crate::db::Result<HashMap<String, Vec<Record>>> {
     let mut stmt = c.prepare(
         &[
             "SELECT ",

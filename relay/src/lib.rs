@@ -75,7 +75,7 @@ impl FromRef<RelayState> for db::Db {
 impl RelayState {
     /// Opens the database under the configured data directory.
     pub async fn open(config: Config) -> anyhow::Result<Self> {
-        let db = db::Db::open(&config.data_dir)?;
+        let db = db::Db::connect(&config.database, &config.data_dir).await?;
         Self::with_db(config, db).await
     }
 
@@ -88,12 +88,9 @@ impl RelayState {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let attester = attestation::Attester::from_pem(
-            &db.call(|c| {
-                attestation::key_pem(c)
-                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))
-            })
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?,
+            &db.call(|c| attestation::key_pem(c).map_err(crate::db::Error::other))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
         )?;
         // The app: loaded and compressed once (a missing dist/ is not fatal);
         // everything comes from this origin, so the CSP allows 'self' only.
@@ -185,7 +182,7 @@ async fn healthz(
 ) -> axum::Json<serde_json::Value> {
     let db_ok = state
         .db
-        .call(|c| c.query_row("SELECT 1", [], |_| Ok(())))
+        .call(|c| c.query_row("SELECT 1", params![], |_| Ok(())))
         .await
         .is_ok();
     axum::Json(serde_json::json!({

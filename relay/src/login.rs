@@ -8,13 +8,13 @@
 //!   any earlier session of this browser with a new one (a new id: no
 //!   fixation) and sends the browser back to the path it came from.
 
+use crate::db::{params, OptionalExtension};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use contract::relay::{is_return_path, LoggedOut, SessionInfo};
 use contract::trust::TrustLevel;
-use rusqlite::{params, OptionalExtension};
 use serde::Deserialize;
 
 use crate::error::RelayError;
@@ -157,28 +157,31 @@ pub async fn callback(
     let tx = state
         .db
         .call(move |c| {
+            // Taken and deleted in one statement: a second callback with the
+            // same cookie, on this instance or another, finds nothing.
             let tx = c
                 .query_row(
-                    "SELECT state, nonce, verifier, level, return_path FROM relay_login_tx
-                     WHERE id_hash = ?1 AND expires_at > ?2",
-                    params![id_hash, session::now()],
+                    "DELETE FROM relay_login_tx WHERE id_hash = ?1
+                     RETURNING state, nonce, verifier, level, return_path, expires_at",
+                    params![id_hash],
                     |r| {
                         let level: String = r.get(3)?;
-                        Ok(LoginTx {
-                            state: r.get(0)?,
-                            nonce: r.get(1)?,
-                            verifier: r.get(2)?,
-                            level: TrustLevel::parse(&level).unwrap_or(TrustLevel::Level4),
-                            return_path: r.get(4)?,
-                        })
+                        Ok((
+                            LoginTx {
+                                state: r.get(0)?,
+                                nonce: r.get(1)?,
+                                verifier: r.get(2)?,
+                                level: TrustLevel::parse(&level).unwrap_or(TrustLevel::Level4),
+                                return_path: r.get(4)?,
+                            },
+                            r.get::<_, i64>(5)?,
+                        ))
                     },
                 )
                 .optional()?;
-            c.execute(
-                "DELETE FROM relay_login_tx WHERE id_hash = ?1",
-                params![id_hash],
-            )?;
-            Ok(tx)
+            Ok(tx
+                .filter(|(_, expires)| *expires > session::now())
+                .map(|(t, _)| t))
         })
         .await?;
     let Some(tx) = tx else {

@@ -23,6 +23,7 @@
 
 use std::time::Duration;
 
+use crate::db::{params, Connection};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -33,7 +34,6 @@ use contract::relay::{
     retention, DataDeleted, DeleteData, ErrorBody, DELETE_CONFIRMATION, ERROR_CONFIRMATION,
     VERSION_HEADER,
 };
-use rusqlite::{params, Connection};
 use serde_json::{json, Value};
 
 use crate::db::Db;
@@ -106,7 +106,7 @@ pub struct Stored {
 
 /// Reads every row the relay holds about `sub`, in one transaction (a
 /// consistent picture).
-pub fn stored(c: &mut Connection, sub: &str) -> rusqlite::Result<Stored> {
+pub fn stored(c: &mut Connection, sub: &str) -> crate::db::Result<Stored> {
     let tx = c.transaction()?;
     let sessions = {
         let mut stmt = tx.prepare(
@@ -130,7 +130,7 @@ pub fn stored(c: &mut Connection, sub: &str) -> rusqlite::Result<Stored> {
                 extensions: r.get(10)?,
             })
         })?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()?
+        rows.collect::<crate::db::Result<Vec<_>>>()?
     };
     let submissions = {
         let mut stmt = tx.prepare(
@@ -157,7 +157,7 @@ pub fn stored(c: &mut Connection, sub: &str) -> rusqlite::Result<Stored> {
                 follows: r.get(11)?,
             })
         })?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()?
+        rows.collect::<crate::db::Result<Vec<_>>>()?
     };
     let disclosures = {
         let mut stmt = tx.prepare(
@@ -170,7 +170,7 @@ pub fn stored(c: &mut Connection, sub: &str) -> rusqlite::Result<Stored> {
                 attribute: r.get(1)?,
             })
         })?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()?
+        rows.collect::<crate::db::Result<Vec<_>>>()?
     };
     tx.commit()?;
     Ok(Stored {
@@ -201,7 +201,7 @@ fn count(n: usize) -> u32 {
 /// Deletes every row the relay holds about `sub`: sessions (on every
 /// device), application and follow-up records, disclosure entries. One
 /// transaction: all of it or nothing.
-pub fn delete_all(c: &mut Connection, sub: &str) -> rusqlite::Result<Deleted> {
+pub fn delete_all(c: &mut Connection, sub: &str) -> crate::db::Result<Deleted> {
     let tx = c.transaction()?;
     let id_tokens = {
         let mut stmt = tx.prepare(
@@ -209,7 +209,7 @@ pub fn delete_all(c: &mut Connection, sub: &str) -> rusqlite::Result<Deleted> {
              WHERE sub = ?1 AND expires_at > ?2 AND max_expires_at > ?2",
         )?;
         let rows = stmt.query_map(params![sub, session::now()], |r| r.get::<_, String>(0))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()?
+        rows.collect::<crate::db::Result<Vec<_>>>()?
     };
     let sessions = tx.execute(
         "DELETE FROM relay_sessions WHERE sub = ?1 AND expires_at > ?2 AND max_expires_at > ?2",
@@ -265,7 +265,7 @@ impl Swept {
 /// instances may sweep at the same time: whoever comes second finds
 /// nothing left (SQLite serialises the writers; PostgreSQL's row locks
 /// make a concurrent DELETE of the same rows wait and then skip them).
-pub fn sweep(c: &mut Connection, now: i64) -> rusqlite::Result<Swept> {
+pub fn sweep(c: &mut Connection, now: i64) -> crate::db::Result<Swept> {
     let tx = c.transaction()?;
     let sessions = tx.execute(
         "DELETE FROM relay_sessions WHERE expires_at <= ?1 OR max_expires_at <= ?1",
@@ -297,7 +297,7 @@ pub fn sweep(c: &mut Connection, now: i64) -> rusqlite::Result<Swept> {
         "DELETE FROM relay_disclosures WHERE NOT EXISTS (
              SELECT 1 FROM relay_submissions s
              WHERE s.submission_id = relay_disclosures.submission_id)",
-        [],
+        params![],
     )?;
     tx.commit()?;
     Ok(Swept {

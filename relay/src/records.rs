@@ -6,9 +6,9 @@
 //! what it handed out for prefilling. It never sees the application's
 //! content.
 
+use crate::db::{params, Connection, OptionalExtension};
 use contract::relay::AuthenticationTags;
 use contract::trust::TrustLevel;
-use rusqlite::{params, Connection, OptionalExtension};
 
 /// Schema step 3: what the relay knows of each forwarded submission, and
 /// the disclosure log. Rows of step 2 (before this step) get the strictest
@@ -76,8 +76,10 @@ pub fn insert(
     r: &Record,
     disclosed: &[String],
     scheme: &crate::reference::Scheme,
-) -> rusqlite::Result<String> {
+) -> crate::db::Result<String> {
     let tx = c.transaction()?;
+    // A repeated announce on another instance waits for this one.
+    tx.lock(&format!("submission {}", r.submission_id))?;
     let known: Option<String> = tx
         .query_row(
             "SELECT reference FROM relay_submissions WHERE submission_id = ?1",
@@ -120,7 +122,7 @@ pub fn insert(
     Ok(reference)
 }
 
-pub(crate) fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
+pub(crate) fn record(row: &crate::db::Row) -> crate::db::Result<Record> {
     let level: String = row.get(6)?;
     Ok(Record {
         submission_id: row.get(0)?,
@@ -149,7 +151,7 @@ pub(crate) const COLUMNS: &str = "submission_id, case_id, destination_id, destin
 
 /// The citizen's own submission, an application or a follow-up (None:
 /// unknown or someone else's).
-pub fn by_submission(c: &Connection, sub: &str, id: &str) -> rusqlite::Result<Option<Record>> {
+pub fn by_submission(c: &Connection, sub: &str, id: &str) -> crate::db::Result<Option<Record>> {
     c.query_row(
         &[
             "SELECT ",
@@ -165,7 +167,7 @@ pub fn by_submission(c: &Connection, sub: &str, id: &str) -> rusqlite::Result<Op
 
 /// The application of the citizen's own case, never one of its follow-ups
 /// (None: unknown or someone else's).
-pub fn by_case(c: &Connection, sub: &str, case: &str) -> rusqlite::Result<Option<Record>> {
+pub fn by_case(c: &Connection, sub: &str, case: &str) -> crate::db::Result<Option<Record>> {
     c.query_row(
         &[
             "SELECT ",
@@ -181,7 +183,7 @@ pub fn by_case(c: &Connection, sub: &str, case: &str) -> rusqlite::Result<Option
 }
 
 /// The citizen's applications (no follow-ups), newest first.
-pub fn list(c: &Connection, sub: &str) -> rusqlite::Result<Vec<Record>> {
+pub fn list(c: &Connection, sub: &str) -> crate::db::Result<Vec<Record>> {
     let mut stmt = c.prepare(
         &[
             "SELECT ",
@@ -196,7 +198,7 @@ pub fn list(c: &Connection, sub: &str) -> rusqlite::Result<Vec<Record>> {
 }
 
 /// Notes the first successful submit.
-pub fn mark_submitted(c: &Connection, id: &str, at: i64) -> rusqlite::Result<()> {
+pub fn mark_submitted(c: &Connection, id: &str, at: i64) -> crate::db::Result<()> {
     c.execute(
         "UPDATE relay_submissions SET submitted_at = ?2
          WHERE submission_id = ?1 AND submitted_at IS NULL",
@@ -211,8 +213,10 @@ pub fn note_tags(
     c: &mut Connection,
     id: &str,
     change: impl FnOnce(&mut AuthenticationTags),
-) -> rusqlite::Result<()> {
+) -> crate::db::Result<()> {
     let tx = c.transaction()?;
+    // Read, change, write: one instance at a time per submission.
+    tx.lock(&format!("tags of {id}"))?;
     let text: Option<String> = tx
         .query_row(
             "SELECT sent_tags FROM relay_submissions WHERE submission_id = ?1",
@@ -223,8 +227,7 @@ pub fn note_tags(
     if let Some(text) = text {
         let mut tags: AuthenticationTags = serde_json::from_str(&text).unwrap_or_default();
         change(&mut tags);
-        let text = serde_json::to_string(&tags)
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+        let text = serde_json::to_string(&tags).map_err(crate::db::Error::other)?;
         tx.execute(
             "UPDATE relay_submissions SET sent_tags = ?2 WHERE submission_id = ?1",
             params![id, text],
@@ -235,7 +238,7 @@ pub fn note_tags(
 
 /// Forgets a submission FIT-Connect no longer has (an unfinished one
 /// deleted after its deadline).
-pub fn forget(c: &mut Connection, id: &str) -> rusqlite::Result<()> {
+pub fn forget(c: &mut Connection, id: &str) -> crate::db::Result<()> {
     let tx = c.transaction()?;
     tx.execute(
         "DELETE FROM relay_disclosures WHERE submission_id = ?1",
@@ -249,7 +252,7 @@ pub fn forget(c: &mut Connection, id: &str) -> rusqlite::Result<()> {
 }
 
 /// The attributes handed out for one submission (its disclosure entry).
-pub fn handed_out(c: &Connection, id: &str) -> rusqlite::Result<Vec<String>> {
+pub fn handed_out(c: &Connection, id: &str) -> crate::db::Result<Vec<String>> {
     let mut stmt = c.prepare(
         "SELECT attribute FROM relay_disclosures WHERE submission_id = ?1 ORDER BY position",
     )?;
@@ -269,7 +272,7 @@ pub struct Disclosure {
 
 /// What went where: only submitted applications (never a follow-up),
 /// newest first.
-pub fn disclosures(c: &Connection, sub: &str) -> rusqlite::Result<Vec<Disclosure>> {
+pub fn disclosures(c: &Connection, sub: &str) -> crate::db::Result<Vec<Disclosure>> {
     let mut stmt = c.prepare(
         "SELECT s.submission_id, s.destination_name, s.service_name, s.submitted_at, d.attribute
          FROM relay_submissions s JOIN relay_disclosures d ON d.submission_id = s.submission_id

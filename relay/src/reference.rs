@@ -10,7 +10,7 @@
 //! out each number once. The prefix is the form's `x-reference-prefix` (two
 //! to five capital letters), else the initials of the service's name.
 
-use rusqlite::{params, Transaction};
+use crate::db::{params, Transaction};
 
 /// Schema step 4: the reference of each submission, and the counters.
 pub const MIGRATION: &str = "
@@ -92,7 +92,7 @@ pub fn year_in_germany(unix: i64) -> i32 {
 }
 
 /// The next reference of `scheme`, counted in the transaction.
-pub fn mint(tx: &Transaction<'_>, scheme: &Scheme) -> rusqlite::Result<String> {
+pub fn mint(tx: &Transaction<'_>, scheme: &Scheme) -> crate::db::Result<String> {
     let n: i64 = tx.query_row(
         "INSERT INTO relay_references (scope, year, last) VALUES (?1, ?2, 1)
          ON CONFLICT (scope, year) DO UPDATE SET last = relay_references.last + 1
@@ -145,7 +145,7 @@ mod tests {
 
     #[test]
     fn numbers_count_per_destination_and_year() {
-        let mut c = rusqlite::Connection::open_in_memory().unwrap();
+        let mut c = crate::db::Connection::Sqlite(rusqlite::Connection::open_in_memory().unwrap());
         c.execute_batch("CREATE TABLE relay_submissions (submission_id TEXT);")
             .unwrap();
         c.execute_batch(MIGRATION).unwrap();

@@ -3,13 +3,13 @@
 //! database keeps its SHA-256, the citizen's level and attributes, and the
 //! identity provider's tokens, which never leave the relay.
 
+use crate::db::{params, Connection, OptionalExtension};
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::{request::Parts, HeaderMap, HeaderValue};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use contract::relay::{Attribute, SessionSummary};
 use contract::trust::TrustLevel;
-use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use crate::db::Db;
@@ -120,7 +120,7 @@ macro_rules! session_columns {
     };
 }
 
-fn row_to_session(r: &rusqlite::Row<'_>) -> rusqlite::Result<Session> {
+fn row_to_session(r: &crate::db::Row) -> crate::db::Result<Session> {
     let level: String = r.get(3)?;
     let attributes: String = r.get(5)?;
     Ok(Session {
@@ -144,11 +144,9 @@ pub fn create(
     conn: &Connection,
     s: &NewSession,
     max_seconds: i64,
-) -> rusqlite::Result<(String, String)> {
-    let cookie =
-        random_token().map_err(|e| rusqlite::Error::InvalidParameterName(e.to_string()))?;
-    let public_id =
-        random_token().map_err(|e| rusqlite::Error::InvalidParameterName(e.to_string()))?;
+) -> crate::db::Result<(String, String)> {
+    let cookie = random_token().map_err(|e| crate::db::Error::Other(e.to_string()))?;
+    let public_id = random_token().map_err(|e| crate::db::Error::Other(e.to_string()))?;
     let public_id: String = public_id.chars().take(16).collect();
     let now = now();
     // Ended sessions are swept here, at login, not on every request.
@@ -184,7 +182,7 @@ pub fn create(
 }
 
 /// The live session of `cookie` (a read only: ended ones are swept at login).
-pub fn find(conn: &Connection, cookie: &str) -> rusqlite::Result<Option<Session>> {
+pub fn find(conn: &Connection, cookie: &str) -> crate::db::Result<Option<Session>> {
     conn.query_row(
         concat!(
             "SELECT ",
@@ -198,7 +196,7 @@ pub fn find(conn: &Connection, cookie: &str) -> rusqlite::Result<Option<Session>
 }
 
 /// Marks activity (not for background polls).
-pub fn touch(conn: &Connection, id_hash: &str) -> rusqlite::Result<()> {
+pub fn touch(conn: &Connection, id_hash: &str) -> crate::db::Result<()> {
     conn.execute(
         "UPDATE relay_sessions SET last_seen_at = ?1 WHERE id_hash = ?2",
         params![now(), id_hash],
@@ -213,7 +211,7 @@ pub fn extended(
     access: &str,
     refresh: Option<&str>,
     expires_at: i64,
-) -> rusqlite::Result<()> {
+) -> crate::db::Result<()> {
     conn.execute(
         "UPDATE relay_sessions SET access_token = ?1, refresh_token = COALESCE(?2, refresh_token),
                 expires_at = ?3, extensions = extensions + 1, last_seen_at = ?4
@@ -229,23 +227,23 @@ pub fn delete_for(
     conn: &Connection,
     sub: &str,
     public_id: Option<&str>,
-) -> rusqlite::Result<Vec<String>> {
+) -> crate::db::Result<Vec<String>> {
     let mut stmt = conn.prepare(
-        "SELECT id_token FROM relay_sessions WHERE sub = ?1 AND (?2 IS NULL OR public_id = ?2)
+        "SELECT id_token FROM relay_sessions WHERE sub = ?1 AND (CAST(?2 AS TEXT) IS NULL OR public_id = ?2)
          AND expires_at > ?3 AND max_expires_at > ?3",
     )?;
     let tokens = stmt
         .query_map(params![sub, public_id, now()], |r| r.get::<_, String>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::db::Result<Vec<_>>>()?;
     conn.execute(
-        "DELETE FROM relay_sessions WHERE sub = ?1 AND (?2 IS NULL OR public_id = ?2)",
+        "DELETE FROM relay_sessions WHERE sub = ?1 AND (CAST(?2 AS TEXT) IS NULL OR public_id = ?2)",
         params![sub, public_id],
     )?;
     Ok(tokens)
 }
 
 /// Deletes one session by its id hash; returns its ID token.
-pub fn delete(conn: &Connection, id_hash: &str) -> rusqlite::Result<Option<String>> {
+pub fn delete(conn: &Connection, id_hash: &str) -> crate::db::Result<Option<String>> {
     let t = conn
         .query_row(
             "SELECT id_token FROM relay_sessions WHERE id_hash = ?1",
@@ -261,7 +259,7 @@ pub fn delete(conn: &Connection, id_hash: &str) -> rusqlite::Result<Option<Strin
 }
 
 /// The citizen's live sessions, newest first.
-pub fn list(conn: &Connection, sub: &str, current: &str) -> rusqlite::Result<Vec<SessionSummary>> {
+pub fn list(conn: &Connection, sub: &str, current: &str) -> crate::db::Result<Vec<SessionSummary>> {
     let mut stmt = conn.prepare(
         "SELECT public_id, device, level, created_at, last_seen_at, id_hash
          FROM relay_sessions WHERE sub = ?1 AND expires_at > ?2 AND max_expires_at > ?2
@@ -392,18 +390,18 @@ pub fn handle(shared: &Shared, sub: &str) -> String {
 }
 
 /// The handle key: made once, shared by every instance through the database.
-pub fn handle_key(conn: &Connection) -> rusqlite::Result<Vec<u8>> {
+pub fn handle_key(conn: &Connection) -> crate::db::Result<Vec<u8>> {
     let existing: Option<String> = conn
         .query_row(
             "SELECT value FROM relay_meta WHERE key = 'handle_key'",
-            [],
+            params![],
             |r| r.get(0),
         )
         .optional()?;
     if let Some(k) = existing.and_then(|v| URL_SAFE_NO_PAD.decode(v).ok()) {
         return Ok(k);
     }
-    let fresh = random_token().map_err(|e| rusqlite::Error::InvalidParameterName(e.to_string()))?;
+    let fresh = random_token().map_err(|e| crate::db::Error::Other(e.to_string()))?;
     // Another instance may have won the race: keep whichever was first.
     conn.execute(
         "INSERT INTO relay_meta (key, value) VALUES ('handle_key', ?1) ON CONFLICT (key) DO NOTHING",
@@ -411,12 +409,12 @@ pub fn handle_key(conn: &Connection) -> rusqlite::Result<Vec<u8>> {
     )?;
     let v: String = conn.query_row(
         "SELECT value FROM relay_meta WHERE key = 'handle_key'",
-        [],
+        params![],
         |r| r.get(0),
     )?;
     URL_SAFE_NO_PAD
         .decode(v)
-        .map_err(|e| rusqlite::Error::InvalidParameterName(e.to_string()))
+        .map_err(|e| crate::db::Error::Other(e.to_string()))
 }
 
 #[cfg(test)]

@@ -294,14 +294,17 @@ async fn the_relay_checks_the_level_and_fitconnect_knows_only_the_sender() {
                 Ok((
                     c.query_row(
                         "SELECT level FROM relay_submissions WHERE submission_id = ?1",
-                        [&id],
+                        relay::params![id],
                         |r| r.get(0),
                     )?,
-                    c.query_row(
-                        "SELECT group_concat(attribute, ',') FROM relay_disclosures WHERE submission_id = ?1",
-                        [&id],
-                        |r| r.get(0),
-                    )?,
+                    c.query_rows(
+                        "SELECT attribute FROM relay_disclosures WHERE submission_id = ?1",
+                        relay::params![id],
+                    )?
+                    .iter()
+                    .map(|r| r.get::<_, String>(0))
+                    .collect::<relay::db::Result<Vec<_>>>()?
+                    .join(","),
                 ))
             })
             .await

@@ -349,7 +349,7 @@ async fn extend_refreshes_at_the_provider_and_reading_the_session_does_not() {
             db.call(move |conn| {
                 conn.execute(
                     "UPDATE relay_sessions SET last_seen_at = 1 WHERE id_hash = ?1",
-                    [relay::session::sha256_hex(&c)],
+                    relay::params![relay::session::sha256_hex(&c)],
                 )?;
                 Ok(())
             })
@@ -363,7 +363,7 @@ async fn extend_refreshes_at_the_provider_and_reading_the_session_does_not() {
             db.call(move |conn| {
                 conn.query_row(
                     "SELECT last_seen_at FROM relay_sessions WHERE id_hash = ?1",
-                    [relay::session::sha256_hex(&c)],
+                    relay::params![relay::session::sha256_hex(&c)],
                     |r| r.get::<_, i64>(0),
                 )
             })

@@ -321,7 +321,7 @@ async fn the_relay_checks_a_follow_up_before_fitconnect_hears_of_it() {
                     "INSERT INTO relay_submissions (submission_id, case_id, sub, created_at, follows)
                      SELECT ?1, case_id, sub, created_at, submission_id
                      FROM relay_submissions WHERE submission_id = ?2",
-                    rusqlite::params![format!("filler-{i}-{case_id}"), app_id],
+                    relay::params![format!("filler-{i}-{case_id}"), app_id],
                 )?;
             }
             Ok(())

@@ -53,7 +53,7 @@ async fn sub_of(relay: &Relay, b: &Browser) -> String {
         .call(move |c| {
             c.query_row(
                 "SELECT sub FROM relay_sessions WHERE id_hash = ?1",
-                [relay::session::sha256_hex(&cookie)],
+                relay::params![relay::session::sha256_hex(&cookie)],
                 |r| r.get(0),
             )
         })
@@ -68,7 +68,7 @@ async fn rows_of(relay: &Relay, sub: &str) -> (i64, i64, i64) {
         .state
         .db
         .call(move |c| {
-            let n = |sql: &str| c.query_row(sql, [&sub], |r| r.get::<_, i64>(0));
+            let n = |sql: &str| c.query_row(sql, relay::params![sub], |r| r.get::<_, i64>(0));
             Ok((
                 n("SELECT COUNT(*) FROM relay_sessions WHERE sub = ?1")?,
                 n("SELECT COUNT(*) FROM relay_submissions WHERE sub = ?1")?,
@@ -326,23 +326,23 @@ async fn without_a_login_there_is_nothing_to_export_or_delete() {
 const NOW: i64 = 1_800_000_000;
 const DAY: i64 = 86_400;
 
-fn session(c: &rusqlite::Connection, id: &str, expires: i64, max: i64) -> rusqlite::Result<()> {
+fn session(c: &relay::db::Connection, id: &str, expires: i64, max: i64) -> relay::db::Result<()> {
     c.execute(
         "INSERT INTO relay_sessions (id_hash, public_id, sub, level, method, attributes,
              access_token, refresh_token, id_token, device, created_at, last_seen_at,
              expires_at, max_expires_at, extensions)
          VALUES (?1, ?1, 'erika', 'STORK-QAA-Level-1', 'password', '[]', 'a', NULL, 'i',
              'Firefox auf Linux', ?2, ?2, ?3, ?4, 0)",
-        rusqlite::params![id, NOW - DAY, expires, max],
+        relay::params![id, NOW - DAY, expires, max],
     )?;
     Ok(())
 }
 
-fn login_tx(c: &rusqlite::Connection, id: &str, expires: i64) -> rusqlite::Result<()> {
+fn login_tx(c: &relay::db::Connection, id: &str, expires: i64) -> relay::db::Result<()> {
     c.execute(
         "INSERT INTO relay_login_tx (id_hash, state, nonce, verifier, level, return_path, expires_at)
          VALUES (?1, 's', 'n', 'v', 'STORK-QAA-Level-1', '/', ?2)",
-        rusqlite::params![id, expires],
+        relay::params![id, expires],
     )?;
     Ok(())
 }
@@ -350,36 +350,36 @@ fn login_tx(c: &rusqlite::Connection, id: &str, expires: i64) -> rusqlite::Resul
 /// A record: (submission, case, created, submitted, follows), with one
 /// disclosure row for an application.
 fn record(
-    c: &rusqlite::Connection,
+    c: &relay::db::Connection,
     id: &str,
     case: &str,
     created: i64,
     submitted: Option<i64>,
     follows: Option<&str>,
-) -> rusqlite::Result<()> {
+) -> relay::db::Result<()> {
     c.execute(
         "INSERT INTO relay_submissions (submission_id, case_id, sub, created_at, submitted_at, follows)
          VALUES (?1, ?2, 'erika', ?3, ?4, ?5)",
-        rusqlite::params![id, case, created, submitted, follows],
+        relay::params![id, case, created, submitted, follows],
     )?;
     if follows.is_none() {
         c.execute(
             "INSERT INTO relay_disclosures (submission_id, sub, position, attribute)
              VALUES (?1, 'erika', 0, 'givenName')",
-            [id],
+            relay::params![id],
         )?;
     }
     Ok(())
 }
 
-fn ids(c: &rusqlite::Connection, sql: &str) -> rusqlite::Result<Vec<String>> {
+fn ids(c: &relay::db::Connection, sql: &str) -> relay::db::Result<Vec<String>> {
     let mut stmt = c.prepare(sql)?;
-    let rows = stmt.query_map([], |r| r.get(0))?;
+    let rows = stmt.query_map(relay::params![], |r| r.get(0))?;
     rows.collect()
 }
 
 /// Fills a database with rows on both sides of every period.
-fn fill(c: &rusqlite::Connection) -> rusqlite::Result<()> {
+fn fill(c: &relay::db::Connection) -> relay::db::Result<()> {
     let case = retention::days(retention::CASE_DAYS);
     let unsent = retention::days(retention::UNSENT_DAYS);
     let disclosure = retention::days(retention::DISCLOSURE_DAYS);
@@ -475,12 +475,12 @@ fn fill(c: &rusqlite::Connection) -> rusqlite::Result<()> {
     c.execute(
         "INSERT INTO relay_disclosures (submission_id, sub, position, attribute)
          VALUES ('orphan', 'erika', 0, 'surname')",
-        [],
+        relay::params![],
     )?;
     Ok(())
 }
 
-fn left(c: &rusqlite::Connection) -> rusqlite::Result<[Vec<String>; 4]> {
+fn left(c: &relay::db::Connection) -> relay::db::Result<[Vec<String>; 4]> {
     Ok([
         ids(c, "SELECT id_hash FROM relay_sessions ORDER BY id_hash")?,
         ids(c, "SELECT id_hash FROM relay_login_tx ORDER BY id_hash")?,

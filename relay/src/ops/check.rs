@@ -208,7 +208,9 @@ pub fn local(config: &Config, r: &mut Report) {
         );
     }
     data_dir(&config.data_dir, r);
-    database(&config.data_dir, r);
+    if config.database.url.is_none() {
+        database(&config.data_dir, r);
+    }
     match &config.metrics_token {
         Some(_) => r.push(
             Level::Ok,
@@ -320,10 +322,41 @@ pub fn database(dir: &Path, r: &mut Report) {
     }
 }
 
+/// PostgreSQL answers, and its schema is not newer than this relay's.
+pub async fn postgres(url: String, r: &mut Report) {
+    let name = "database";
+    let shown = crate::db::redact(&url);
+    let answer = tokio::task::spawn_blocking(move || crate::db::schema_state(&url)).await;
+    match answer {
+        Ok(Ok((version, applied))) => {
+            let known = crate::db::MIGRATION_STEPS as i64;
+            let (level, what) = if applied > known {
+                (
+                    Level::Fail,
+                    format!("schema step {applied} is newer than this relay's {known}: a newer relay ran on it"),
+                )
+            } else if applied < known {
+                (
+                    Level::Warn,
+                    format!("schema at step {applied} of {known}: the relay migrates at start"),
+                )
+            } else {
+                (Level::Ok, format!("schema at step {applied}"))
+            };
+            r.push(level, name, format!("{shown} answers ({version}); {what}"));
+        }
+        Ok(Err(e)) => r.push(Level::Fail, name, format!("{shown}: {e}")),
+        Err(e) => r.push(Level::Fail, name, format!("{shown}: {e}")),
+    }
+}
+
 /// Every check, the local ones first.
 pub async fn run(config: &Config) -> Report {
     let mut r = Report::default();
     local(config, &mut r);
+    if let Some(url) = config.database.url.clone() {
+        postgres(url, &mut r).await;
+    }
     super::probe::upstreams(config, &mut r).await;
     r.scrub(&secrets(config));
     r

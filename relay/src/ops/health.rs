@@ -40,7 +40,9 @@ impl Readiness {
 /// Asks the three conditions at once.
 pub async fn readiness(state: &RelayState) -> Readiness {
     let database = async {
-        let q = state.db.call(|c| c.query_row("SELECT 1", [], |_| Ok(())));
+        let q = state
+            .db
+            .call(|c| c.query_row("SELECT 1", crate::params![], |_| Ok(())));
         matches!(tokio::time::timeout(READY_TIMEOUT, q).await, Ok(Ok(())))
     };
     let identity_provider = async {

@@ -105,6 +105,15 @@ pub async fn relay_with(tweak: impl FnOnce(&mut Config)) -> Relay {
     let url = format!("http://127.0.0.1:{port}");
     let dir = tempfile::tempdir().expect("tempdir").keep();
     let mut config = Config::for_tests(&s.url, &url, dir);
+    // `RELAY_TEST_DATABASE_URL` (scripts/pg-test.sh): each relay gets a
+    // fresh PostgreSQL database instead of its SQLite file.
+    if let Some(server) = test_database_server() {
+        let fresh = tokio::task::spawn_blocking(move || relay::db::pg::fresh_database(&server))
+            .await
+            .expect("database task")
+            .expect("a fresh PostgreSQL database");
+        config.database.url = Some(fresh);
+    }
     tweak(&mut config);
     let state = RelayState::open(config).await.expect("relay state");
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
@@ -115,6 +124,13 @@ pub async fn relay_with(tweak: impl FnOnce(&mut Config)) -> Relay {
         let _ = axum::serve(listener, app).await;
     });
     Relay { url, state }
+}
+
+/// The PostgreSQL server the relay tests run on, if any (else SQLite).
+pub fn test_database_server() -> Option<String> {
+    std::env::var("RELAY_TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
 }
 
 async fn wait_healthy(url: &str) {
@@ -385,7 +401,7 @@ pub async fn access_token_of(relay: &Relay, b: &Browser) -> String {
         .call(move |c| {
             c.query_row(
                 "SELECT access_token FROM relay_sessions WHERE id_hash = ?1",
-                [relay::session::sha256_hex(&cookie)],
+                relay::params![relay::session::sha256_hex(&cookie)],
                 |r| r.get(0),
             )
         })
