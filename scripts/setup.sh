@@ -89,6 +89,18 @@ if ! command -v firefox-esr >/dev/null 2>&1 || ! command -v WebKitWebDriver >/de
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq firefox-esr webkit2gtk-driver xvfb
 fi
 
+# The relay on PostgreSQL and behind a load balancer, for its tests
+# (scripts/pg-test.sh starts a throwaway server from Debian's postgresql;
+# relay/tests/instances.rs puts two relays behind Debian's haproxy).
+# Only the binaries are used: no cluster is created or started here.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! [ -x /usr/sbin/haproxy ]; then
+  say "installing Debian's postgresql and haproxy"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql haproxy
+fi
+
 # geckodriver (Firefox's WebDriver server), pinned, from crates.io.
 GECKODRIVER_VERSION=0.37.1
 if [ "$(geckodriver --version 2>/dev/null | awk 'NR==1 {print $2}')" != "$GECKODRIVER_VERSION" ]; then
@@ -96,4 +108,4 @@ if [ "$(geckodriver --version 2>/dev/null | awk 'NR==1 {print $2}')" != "$GECKOD
   cargo install geckodriver --version "$GECKODRIVER_VERSION" --locked
 fi
 
-say "ready: $(trunk --version), wasm-bindgen $WB_VERSION, wasm-opt $(wasm-opt --version | awk '{print $3}'), $(chromium --version 2>/dev/null | head -1), $(firefox-esr --version 2>/dev/null | head -1), geckodriver $GECKODRIVER_VERSION, WebKitGTK $(dpkg-query -W -f='${Version}' webkit2gtk-driver 2>/dev/null)"
+say "ready: $(trunk --version), wasm-bindgen $WB_VERSION, wasm-opt $(wasm-opt --version | awk '{print $3}'), $(chromium --version 2>/dev/null | head -1), $(firefox-esr --version 2>/dev/null | head -1), geckodriver $GECKODRIVER_VERSION, WebKitGTK $(dpkg-query -W -f='${Version}' webkit2gtk-driver 2>/dev/null), PostgreSQL $(dpkg-query -W -f='${Version}' postgresql 2>/dev/null), haproxy $(dpkg-query -W -f='${Version}' haproxy 2>/dev/null)"

@@ -22,8 +22,26 @@ if [ "$only" = all ]; then
   cargo clippy --workspace --all-targets -- -D warnings
   cargo clippy -p buergeramt --target wasm32-unknown-unknown -- -D warnings
 
-  step "3/7 cargo test --workspace (native)"
+  step "3/7 cargo test --workspace (native; the relay on SQLite, two relays behind haproxy)"
   cargo test --workspace
+
+  # The relay's integration tests once more on PostgreSQL (a throwaway
+  # server: scripts/pg-test.sh), in the background while the browser tests
+  # of steps 4 and 5 run; waited for before step 6.
+  step "3/7 relay integration tests on PostgreSQL (in the background; log: target/pg-test.log)"
+  pg_log="${CARGO_TARGET_DIR:-target}/pg-test.log"
+  mkdir -p "$(dirname "$pg_log")"
+  # The test binaries built by step 3 run directly, so that cargo's lock on
+  # the target directory is not held while steps 4 and 5 build.
+  pg_bins=$(cargo test -p relay --test '*' --no-run --message-format=json 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["kind"] == ["test"]:
+        print(m["executable"])')
+  (cd relay && ../scripts/pg-test.sh bash -c 'for t in "$@"; do echo "== $t"; "$t" || exit 1; done' pg $pg_bins) \
+    >"$pg_log" 2>&1 &
+  pg_pid=$!
 
   step "4/7 wasm-bindgen-test in headless Chromium"
   cargo test -p buergeramt --target wasm32-unknown-unknown --test 'web_*'
@@ -32,6 +50,15 @@ if [ "$only" = all ]; then
   step "5/7 wasm-bindgen-test in headless Firefox ESR"
   env -u CHROMEDRIVER GECKODRIVER="${GECKODRIVER:-$(command -v geckodriver)}" \
     cargo test -p buergeramt --target wasm32-unknown-unknown --test 'web_*'
+
+  step "3/7 (end) the relay on PostgreSQL"
+  if wait "$pg_pid"; then
+    grep -E '^(pg-test|test result)' "$pg_log" || true
+  else
+    cat "$pg_log"
+    echo "the relay's integration tests failed on PostgreSQL" >&2
+    exit 1
+  fi
 fi
 
 # A citizen's journey over WebDriver in Firefox ESR (geckodriver, headless)
