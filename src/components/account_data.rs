@@ -253,8 +253,8 @@ pub fn AccountData(deleted: RwSignal<Option<DataDeleted>>) -> impl IntoView {
 #[component]
 pub fn DeletedNotice(done: DataDeleted) -> impl IntoView {
     let i18n = use_i18n();
-    let text = move || {
-        t_string!(i18n, auth.my_data.deleted_text)
+    let counts = move || {
+        t_string!(i18n, auth.my_data.deleted_counts)
             .replace("{sessions}", &done.sessions.to_string())
             .replace("{applications}", &done.applications.to_string())
             .replace("{follow_ups}", &done.follow_ups.to_string())
@@ -267,7 +267,8 @@ pub fn DeletedNotice(done: DataDeleted) -> impl IntoView {
                 <span class="kern-title">{t!(i18n, auth.my_data.deleted_title)}</span>
             </div>
             <div class="kern-alert__body">
-                <p class="kern-body">{text}</p>
+                <p class="kern-body">{t!(i18n, auth.my_data.deleted_text)}</p>
+                <p class="kern-body">{counts}</p>
             </div>
         </div>
     }
