@@ -192,7 +192,15 @@ pub async fn callback(
         .state
         .as_deref()
         .is_some_and(|s| session::same_secret(s, &tx.state));
-    let iss_ok = q.iss.as_deref() == Some(state.shared.oidc.issuer());
+    // RFC 9207: `iss` must be there when the provider advertises it (if
+    // its metadata cannot be read, as if it did).
+    let advertised = state
+        .shared
+        .oidc
+        .discovery()
+        .await
+        .map_or(true, |d| d.authorization_response_iss_parameter_supported);
+    let iss_ok = issuer_accepted(q.iss.as_deref(), state.shared.oidc.issuer(), advertised);
     if !state_ok || !iss_ok {
         tracing::warn!(state_ok, iss_ok, "login callback refused");
         return Ok(redirect(back_to(&tx.return_path, "ungueltig"), vec![]));
@@ -298,6 +306,15 @@ pub async fn callback(
     Ok(redirect(tx.return_path, vec![session_cookie]))
 }
 
+/// The authorization response's `iss` (RFC 9207): when given it must be the
+/// provider's; it may be missing only when the provider does not advertise it.
+pub fn issuer_accepted(given: Option<&str>, issuer: &str, advertised: bool) -> bool {
+    match given {
+        Some(i) => i == issuer,
+        None => !advertised,
+    }
+}
+
 /// `GET /api/v1/session`: reading it is no activity.
 pub async fn session(
     State(state): State<RelayState>,
@@ -390,7 +407,21 @@ pub async fn logout(
 
 #[cfg(test)]
 mod tests {
-    use super::back_to;
+    use super::{back_to, issuer_accepted};
+
+    #[test]
+    fn the_issuer_is_required_when_advertised() {
+        let me = "https://idp.example";
+        assert!(issuer_accepted(Some(me), me, true));
+        assert!(issuer_accepted(Some(me), me, false));
+        assert!(!issuer_accepted(Some("https://evil.example"), me, true));
+        assert!(!issuer_accepted(Some("https://evil.example"), me, false));
+        assert!(!issuer_accepted(None, me, true), "advertised: required");
+        assert!(
+            issuer_accepted(None, me, false),
+            "not advertised: may be missing"
+        );
+    }
 
     #[test]
     fn outcome_goes_before_the_fragment() {

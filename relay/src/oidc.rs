@@ -31,6 +31,10 @@ pub struct Discovery {
     pub jwks_uri: String,
     #[serde(default)]
     pub end_session_endpoint: Option<String>,
+    /// RFC 9207: the provider names itself in `iss` on every authorization
+    /// response; then a response without it is refused.
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

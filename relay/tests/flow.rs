@@ -165,9 +165,24 @@ async fn callbacks_without_their_browser_state_or_issuer_are_refused() {
     assert_eq!(b.cookie(&relay.url, SESSION_COOKIE), None);
 
     // The transaction is used up: the genuine callback no longer works.
+    // (Before it: a callback without `iss`, which the stand-in advertises,
+    // is refused as well; see the next login below.)
     let r = b.get(&cb).await;
     assert!(r.location().contains("anmeldung="), "{}", r.location());
     assert_eq!(b.cookie(&relay.url, SESSION_COOKIE), None);
+
+    // No issuer at all, although the provider advertises it (RFC 9207).
+    let mut c = Browser::new();
+    let cb = login_until_callback(&mut c, &relay, L1, "/y", ERIKA).await;
+    let (path, query) = cb.split_once('?').unwrap();
+    let without: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.starts_with("iss="))
+        .collect();
+    assert!(query.contains("iss="), "{cb}");
+    let r = c.get(&format!("{path}?{}", without.join("&"))).await;
+    assert_eq!(r.location(), "/y?anmeldung=ungueltig");
+    assert_eq!(c.cookie(&relay.url, SESSION_COOKIE), None);
 
     // Return paths off this site are refused before the provider is asked.
     for bad in ["https://evil.example/", "//evil.example", "/api/v1/logout"] {
