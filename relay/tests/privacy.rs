@@ -495,9 +495,34 @@ fn left(c: &relay::db::Connection) -> relay::db::Result<[Vec<String>; 4]> {
     ])
 }
 
+/// `n` handles on one fresh database, as `n` relay instances would have:
+/// PostgreSQL under scripts/pg-test.sh (`RELAY_TEST_DATABASE_URL`), else
+/// one SQLite file.
+async fn instances(n: usize) -> (tempfile::TempDir, Vec<relay::db::Db>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = relay::db::DbConfig::default();
+    if let Some(server) = test_database_server() {
+        let fresh = tokio::task::spawn_blocking(move || relay::db::pg::fresh_database(&server))
+            .await
+            .unwrap()
+            .expect("a fresh PostgreSQL database");
+        config.url = Some(fresh);
+    }
+    let mut dbs = Vec::new();
+    for _ in 0..n {
+        dbs.push(
+            relay::db::Db::connect(&config, dir.path())
+                .await
+                .expect("the database"),
+        );
+    }
+    (dir, dbs)
+}
+
 #[tokio::test]
 async fn the_sweep_removes_exactly_what_is_past_its_period() {
-    let db = relay::db::Db::in_memory().unwrap();
+    let (_dir, dbs) = instances(1).await;
+    let db = dbs[0].clone();
     let (swept, rest, again) = db
         .call(|c| {
             fill(c)?;
@@ -543,9 +568,8 @@ async fn the_sweep_removes_exactly_what_is_past_its_period() {
 
 #[tokio::test]
 async fn instances_sweeping_at_once_remove_each_row_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = relay::db::Db::open(dir.path()).unwrap();
-    let b = relay::db::Db::open(dir.path()).unwrap();
+    let (_dir, dbs) = instances(2).await;
+    let (a, b) = (dbs[0].clone(), dbs[1].clone());
     a.call(|c| fill(c)).await.unwrap();
     let sweeps: Vec<_> = (0..4)
         .map(|i| {
@@ -578,7 +602,8 @@ async fn instances_sweeping_at_once_remove_each_row_once() {
 
 #[tokio::test]
 async fn the_export_says_until_when_a_case_is_kept() {
-    let db = relay::db::Db::in_memory().unwrap();
+    let (_dir, dbs) = instances(1).await;
+    let db = dbs[0].clone();
     let stored = db
         .call(|c| {
             fill(c)?;
