@@ -5,16 +5,16 @@
 # does both). Each part is independent: one that fails puts FAILED in its
 # rows and the others still run. Exits non-zero if any part failed.
 #
-#   scripts/bench.sh [PART...]    PART: sizes search load relay browser (default: all)
+#   scripts/bench.sh [PART...]    PART: sizes search load relay relay-scale browser (default: all)
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-BIN="$TARGET_DIR/release"
+BIN="${BENCH_BIN:-$TARGET_DIR/release}"
 CACHE="$TARGET_DIR/bench-cache"
 CITIZENS="${BENCH_CITIZENS:-200}"
-PARTS=("${@:-sizes search load relay browser}")
+PARTS=("${@:-sizes search load relay relay-scale browser}")
 PARTS=(${PARTS[*]})
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/buergeramt-bench-XXXXXX")"
@@ -24,6 +24,8 @@ FAILED=0
 SERVER_PID=""
 
 cleanup() {
+  stop_scale
+  stop_pg
   stop_server
   rm -rf "$WORK"
 }
@@ -151,6 +153,182 @@ if want relay; then
   unset BUERGERAMT_RELAY_URL
 fi
 
+# ---- 3c. the relay at scale: one on SQLite, two on PostgreSQL behind haproxy --
+# relay-load (relay/src/bin/relay-load.rs): N citizens register and log in
+# (not timed), then all send a Hundesteuer application through the relay at
+# once; each setup at each number of citizens, with a fresh stand-in and a
+# fresh relay database per run. The side-by-side table is printed at the end.
+SCALE_CITIZENS="${BENCH_SCALE_CITIZENS:-200 1000}"
+SCALE_DB_CONNECTIONS="${BENCH_SCALE_DB_CONNECTIONS:-16}"
+SCALE_PIDS=()
+PG_PID=""
+SCALE_TSV="$WORK/scale.tsv"
+: >"$SCALE_TSV"
+
+stop_scale() {
+  local p
+  for p in "${SCALE_PIDS[@]}"; do
+    kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+  done
+  SCALE_PIDS=()
+}
+
+stop_pg() {
+  if [[ -n "$PG_PID" ]]; then
+    touch "$WORK/pg-stop"
+    wait "$PG_PID" 2>/dev/null
+    PG_PID=""
+  fi
+}
+
+wait_up() { # URL PID
+  for _ in $(seq 1 240); do
+    curl -fsS -o /dev/null "$1/healthz" 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.5
+  done
+  return 1
+}
+
+# One relay instance: NAME PORT PUBLIC_URL [DATABASE_URL]
+start_relay() {
+  local name=$1 port=$2 public=$3 db=${4:-}
+  mkdir -p "$WORK/scale-$name"
+  env PORT="$port" RELAY_UPSTREAM="$BASE" RELAY_PUBLIC_URL="$public" \
+    RELAY_DATA="$WORK/scale-$name" RUST_LOG=warn \
+    RELAY_DATABASE_MAX_CONNECTIONS="$SCALE_DB_CONNECTIONS" \
+    RELAY_LIMIT_LOGIN_PER_IP=100000000 RELAY_LIMIT_LOGIN_PER_SESSION=100000000 \
+    RELAY_LIMIT_SUBMIT_PER_IP=100000000 RELAY_LIMIT_SUBMIT_PER_SESSION=100000000 \
+    ${BENCH_SCALE_UPSTREAM_TIMEOUT_MS:+RELAY_UPSTREAM_TIMEOUT_MS=$BENCH_SCALE_UPSTREAM_TIMEOUT_MS} \
+    ${db:+DATABASE_URL=$db} \
+    "$BIN/buergeramt-relay" >"$WORK/scale-$name.log" 2>&1 &
+  SCALE_PIDS+=($!)
+  if ! wait_up "http://127.0.0.1:$port" "$!"; then
+    echo "relay $name did not come up; its log:" >&2
+    tail -20 "$WORK/scale-$name.log" >&2
+    return 1
+  fi
+}
+
+# One measurement: SETUP (sqlite|postgres) CITIZENS
+scale_run() {
+  local setup=$1 n=$2 label front port a b lb db="" args=()
+  if [[ $setup == sqlite ]]; then
+    label="SQLite, 1 relay"
+    port="$(free_port)"
+    front="http://127.0.0.1:$port"
+  else
+    label="PostgreSQL, 2 relays"
+    lb="$(free_port)"
+    front="http://127.0.0.1:$lb"
+    db="${PG_URL%/*}/scale_$n"
+    "$PG_BIN/psql" -q -X -v ON_ERROR_STOP=1 "$PG_URL" -c "DROP DATABASE IF EXISTS scale_$n" -c "CREATE DATABASE scale_$n" \
+      || { fail "relay-scale" "$label · $n citizens" "CREATE DATABASE"; return; }
+  fi
+  export BUERGERAMT_RELAY_URL="$front"
+  if ! start_server "scale-$setup-$n"; then
+    fail "relay-scale" "$label · $n citizens" "stand-in did not start"
+    unset BUERGERAMT_RELAY_URL
+    return
+  fi
+  local ok=1
+  if [[ $setup == sqlite ]]; then
+    start_relay "sqlite-$n" "$port" "$front" || ok=0
+    args=(--sqlite "$WORK/scale-sqlite-$n/relay.sqlite")
+  else
+    a="$(free_port)"; b="$(free_port)"
+    start_relay "pg-$n-a" "$a" "$front" "$db" || ok=0
+    [[ $ok == 1 ]] && { start_relay "pg-$n-b" "$b" "$front" "$db" || ok=0; }
+    if [[ $ok == 1 ]]; then
+      cat >"$WORK/haproxy-$n.cfg" <<HAPROXY
+global
+  maxconn 8000
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 300s
+  timeout server 300s
+frontend relay
+  bind 127.0.0.1:$lb
+  default_backend relays
+backend relays
+  balance roundrobin
+  option forwardfor
+  server a 127.0.0.1:$a
+  server b 127.0.0.1:$b
+HAPROXY
+      "${HAPROXY:-/usr/sbin/haproxy}" -db -f "$WORK/haproxy-$n.cfg" >"$WORK/haproxy-$n.log" 2>&1 &
+      SCALE_PIDS+=($!)
+      wait_up "$front" "$!" || { tail -20 "$WORK/haproxy-$n.log" >&2; ok=0; }
+    fi
+    args=(--database-url "$db")
+  fi
+  if [[ $ok == 1 ]]; then
+    local pids=()
+    for p in "${SCALE_PIDS[@]}"; do pids+=(--pid "$p"); done
+    # Without the haproxy pid (the last one) on PostgreSQL.
+    [[ $setup == postgres ]] && pids=("${pids[@]:0:4}")
+    if ! run nice -n 10 "$BIN/relay-load" --base "$front" --setup "$label" --citizens "$n" \
+        "${args[@]}" --standin-db "$DATA/buergeramt.sqlite" "${pids[@]}"; then
+      row "relay-scale" "$label · $n citizens" "FAILED (see output above)" ""
+      FAILED=1
+    fi
+    grep -a '^SCALE	' "$WORK/out.txt" >>"$SCALE_TSV"
+  else
+    fail "relay-scale" "$label · $n citizens" "relay or load balancer did not start"
+  fi
+  stop_scale
+  stop_server
+  unset BUERGERAMT_RELAY_URL
+}
+
+if want relay-scale; then
+  say "relay at scale: $SCALE_CITIZENS citizens at once; SQLite with one relay, PostgreSQL with two behind haproxy (relay-load)"
+  # A socket per citizen at the client, haproxy (both sides) and the relays.
+  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  echo "open files: $(ulimit -n); database connections per relay instance: $SCALE_DB_CONNECTIONS" >&2
+  row "relay-scale" "database connections per relay instance (PostgreSQL)" "$SCALE_DB_CONNECTIONS" ""
+  export BUERGERAMT_IDP_REGISTER_LIMIT=100000000 BUERGERAMT_IDP_LOGIN_LIMIT=100000000
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+  PG_URL=""
+  rm -f "$WORK/pg-url" "$WORK/pg-stop"
+  scripts/pg-test.sh bash -c 'echo "$RELAY_TEST_DATABASE_URL" >"$1.tmp" && mv "$1.tmp" "$1"; while [ ! -e "$2" ]; do sleep 0.5; done' \
+    _ "$WORK/pg-url" "$WORK/pg-stop" >"$WORK/pg.log" 2>&1 &
+  PG_PID=$!
+  for _ in $(seq 1 300); do
+    [[ -s "$WORK/pg-url" ]] && break
+    kill -0 "$PG_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  if [[ -s "$WORK/pg-url" ]]; then
+    PG_URL="$(cat "$WORK/pg-url")"
+    cat "$WORK/pg.log" >&2
+  else
+    cat "$WORK/pg.log" >&2
+    PG_PID=""
+  fi
+  for n in $SCALE_CITIZENS; do
+    scale_run sqlite "$n"
+    if [[ -n "$PG_URL" ]]; then
+      scale_run postgres "$n"
+    else
+      fail "relay-scale" "PostgreSQL, 2 relays · $n citizens" "no PostgreSQL (scripts/pg-test.sh)"
+    fi
+  done
+  stop_pg
+  unset BUERGERAMT_IDP_REGISTER_LIMIT BUERGERAMT_IDP_LOGIN_LIMIT
+fi
+
+scale_table() {
+  [[ -s "$SCALE_TSV" ]] || return 0
+  printf '\n| setup | citizens | submissions/s | p50 ms | p95 ms | errors | rows / sent |\n|---|--:|--:|--:|--:|--:|--:|\n'
+  sort -t$'\t' -k3,3n -k2,2r "$SCALE_TSV" | awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s / %s |\n", $2, $3, $4, $5, $6, $7, $8, $9 }'
+}
+if want relay-scale; then
+  say "relay at scale, side by side ($SCALE_DB_CONNECTIONS database connections per relay on PostgreSQL)"
+  scale_table
+fi
+
 # ---- 4. Lighthouse mobile and the app's heap ----------------------------------
 if want browser; then
   say "Lighthouse mobile and JS heap (Playwright + Chromium)"
@@ -177,4 +355,8 @@ awk -F'\t' '
     gsub(/ /, "-", line); print line
     for (i = 1; i <= NR; i++) printf "| %-*s | %-*s | %*s | %s\n", wg, g[i], wm, m[i], wv, v[i], u[i]
   }' "$ROWS"
+if want relay-scale; then
+  say "relay at scale, side by side"
+  scale_table
+fi
 exit "$FAILED"
