@@ -11,10 +11,10 @@
 //! registered with the authority (`GET /api/v1/submission/attestation/jwks`),
 //! and rejects a submission without a valid one.
 //!
-//! The key pair is made at first start and kept in the relay's database
-//! (`relay_meta`), so that every relay instance signs with the same key.
+//! The keys live in the relay's database (`relay_attestation_keys`), so
+//! that every relay instance signs with the same one; they are rolled over
+//! without downtime ([`crate::keys`]: next, active, retired).
 
-use crate::db::{params, Connection, OptionalExtension};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -24,7 +24,7 @@ use contract::attestation::{Attestation, AttestedAttribute, DataHash, ALG, TYP};
 use contract::relay::AttributeTrust;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use openssl::bn::{BigNum, BigNumContext};
-use openssl::ec::{EcGroup, EcKey};
+use openssl::ec::EcGroup;
 use openssl::nid::Nid;
 use openssl::pkey::PKey;
 use serde::Deserialize;
@@ -75,9 +75,14 @@ impl Attester {
         })
     }
 
-    /// `{"keys": [...]}` for whoever must verify.
-    pub fn jwks(&self) -> Value {
-        json!({ "keys": [self.jwk] })
+    /// The key's id (its RFC 7638 thumbprint).
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The public JWK.
+    pub fn jwk(&self) -> &Value {
+        &self.jwk
     }
 
     pub fn sign(&self, claims: &Attestation) -> Result<String, RelayError> {
@@ -88,39 +93,16 @@ impl Attester {
     }
 }
 
-/// The stored key, made on first use (one for all relay instances).
-pub fn key_pem(conn: &Connection) -> anyhow::Result<String> {
-    let read = |c: &Connection| {
-        c.query_row(
-            "SELECT value FROM relay_meta WHERE key = 'attestation_key'",
-            params![],
-            |r| r.get::<_, String>(0),
-        )
-        .optional()
-    };
-    if let Some(pem) = read(conn)? {
-        return Ok(pem);
+/// `GET /api/v1/submission/attestation/jwks`: the keys an authority
+/// trusts: the next, the active and the retired ones still published.
+/// Cached for [`crate::keys::JWKS_MAX_AGE`].
+pub async fn jwks(State(st): State<RelayState>) -> Result<Response, RelayError> {
+    let mut resp = axum::Json(st.shared.attester.jwks().await?).into_response();
+    let cache = format!("public, max-age={}", crate::keys::JWKS_MAX_AGE);
+    if let Ok(v) = HeaderValue::from_str(&cache) {
+        resp.headers_mut().insert(header::CACHE_CONTROL, v);
     }
-    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
-    let pkey = PKey::from_ec_key(EcKey::generate(&group)?)?;
-    let pem = String::from_utf8(pkey.private_key_to_pem_pkcs8()?)?;
-    // Another instance may have been first: its key wins.
-    conn.execute(
-        "INSERT INTO relay_meta (key, value) VALUES ('attestation_key', ?1)
-         ON CONFLICT (key) DO NOTHING",
-        params![pem],
-    )?;
-    read(conn)?.ok_or_else(|| anyhow::anyhow!("the attestation key was not stored"))
-}
-
-/// `GET /api/v1/submission/attestation/jwks`: the key an authority registers.
-pub async fn jwks(State(st): State<RelayState>) -> Response {
-    let mut resp = axum::Json(st.shared.attester.jwks()).into_response();
-    resp.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
-    resp
+    Ok(resp)
 }
 
 #[derive(Deserialize)]
@@ -191,7 +173,7 @@ pub async fn issue(
         method: s.method.clone(),
         verified_attributes: verified,
     };
-    let jws = st.shared.attester.sign(&claims)?;
+    let jws = st.shared.attester.sign(&claims).await?;
     Ok(axum::Json(json!({ "attestation": jws })).into_response())
 }
 
@@ -201,12 +183,10 @@ mod tests {
     use jsonwebtoken::{DecodingKey, Validation};
 
     #[test]
-    fn one_key_for_all_instances_and_it_verifies() {
-        let db = crate::db::Connection::Sqlite(rusqlite::Connection::open_in_memory().unwrap());
-        db.execute_batch("CREATE TABLE relay_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);")
-            .unwrap();
-        let pem = key_pem(&db).unwrap();
-        assert_eq!(key_pem(&db).unwrap(), pem, "made once, then read");
+    fn a_key_signs_and_its_jwk_verifies() {
+        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+        let pkey = PKey::from_ec_key(openssl::ec::EcKey::generate(&group).unwrap()).unwrap();
+        let pem = String::from_utf8(pkey.private_key_to_pem_pkcs8().unwrap()).unwrap();
         let a = Attester::from_pem(&pem).unwrap();
         let claims = Attestation {
             iss: "http://127.0.0.1:8080".into(),
@@ -225,7 +205,7 @@ mod tests {
             verified_attributes: vec![],
         };
         let jws = a.sign(&claims).unwrap();
-        let jwk = a.jwks()["keys"][0].clone();
+        let jwk = a.jwk().clone();
         let key =
             DecodingKey::from_ec_components(jwk["x"].as_str().unwrap(), jwk["y"].as_str().unwrap())
                 .unwrap();

@@ -17,6 +17,7 @@ pub mod destination;
 pub mod error;
 pub mod followup;
 pub mod guard;
+pub mod keys;
 pub mod listing;
 pub mod login;
 pub mod offer;
@@ -56,8 +57,10 @@ pub struct Shared {
     pub zbp: Arc<upstream::Upstream>,
     /// FIT-Connect's Submission API, called as the sender.
     pub fitconnect: Arc<upstream::Upstream>,
-    /// Signs the attestations the authority relies on (key from the database).
-    pub attester: attestation::Attester,
+    /// Signs the attestations the authority relies on with the active key
+    /// (read from the database at most every refresh time) and publishes
+    /// the keys (docs/deploy.md, "Key rollover").
+    pub attester: keys::KeyRing,
     /// Key of the citizens' stable handles (from the database).
     pub handle_key: Vec<u8>,
     /// The built app, served for every path outside `/api/` and `/healthz`.
@@ -87,11 +90,8 @@ impl RelayState {
             .call(|c| session::handle_key(c))
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let attester = attestation::Attester::from_pem(
-            &db.call(|c| attestation::key_pem(c).map_err(crate::db::Error::other))
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
-        )?;
+        let policy = keys::KeyPolicy::from_env()?;
+        let attester = keys::KeyRing::open(db.clone(), policy.refresh).await?;
         // The app: loaded and compressed once (a missing dist/ is not fatal);
         // everything comes from this origin, so the CSP allows 'self' only.
         let dist = config.dist_dir.clone();

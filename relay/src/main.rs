@@ -2,16 +2,22 @@
 //!
 //! * no arguments: serve;
 //! * `check-config`: check the configuration and the upstreams before a
-//!   deploy, print one line per check, exit 1 if any failed (docs/deploy.md).
+//!   deploy, print one line per check, exit 1 if any failed (docs/deploy.md);
+//! * `keys list|prepare|activate <kid>|retire <kid>`: the attestation keys'
+//!   rollover (docs/deploy.md, "Key rollover").
 
 use std::process::ExitCode;
 
-use relay::ops::{check, logs};
+use relay::ops::{check, keys, logs};
 use relay::{app, Config, RelayState};
 
-const USAGE: &str = "usage: buergeramt-relay [check-config]\n\
+const USAGE: &str = "usage: buergeramt-relay [check-config | keys …]\n\
     \n  (no argument)   serve (configuration: RELAY_CONFIG and the environment, docs/relay.md)\
-    \n  check-config    check the configuration and every upstream; exit 1 if a check fails";
+    \n  check-config    check the configuration and every upstream; exit 1 if a check fails\
+    \n  keys list       the attestation keys: kid, state, times (never a private key)\
+    \n  keys prepare    a new key, published but not signing (state next)\
+    \n  keys activate <kid> [--force]   sign with the next key <kid>, retire the active one\
+    \n  keys retire <kid> [--now]       withdraw a next key; --now drops a retired key at once";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -40,6 +46,10 @@ async fn main() -> ExitCode {
             let _ = logs::init(format.unwrap_or(logs::Format::Text), true);
             ExitCode::from(check::command().await)
         }
+        ["keys", ref rest @ ..] => {
+            let _ = logs::init(format.unwrap_or(logs::Format::Text), true);
+            ExitCode::from(keys::command(rest).await)
+        }
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -61,10 +71,13 @@ async fn serve() -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     let local = listener.local_addr()?;
     println!("Bürgeramt-Relay läuft auf {public} (listening on {local})");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

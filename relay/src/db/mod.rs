@@ -63,6 +63,7 @@ CREATE TABLE relay_login_tx (
     crate::records::MIGRATION,
     crate::reference::MIGRATION,
     crate::followup::MIGRATION,
+    crate::keys::MIGRATION,
 ];
 
 #[derive(Clone)]

@@ -357,6 +357,7 @@ pub async fn run(config: &Config) -> Report {
     if let Some(url) = config.database.url.clone() {
         postgres(url, &mut r).await;
     }
+    super::keys::check(config, &mut r).await;
     super::probe::upstreams(config, &mut r).await;
     r.scrub(&secrets(config));
     r
