@@ -62,6 +62,7 @@ pub fn router() -> Router<RelayState> {
         )
         .route(
             "/applications/{id}/attachments/{att}",
+            // Read by `limits::read_attachment` within this limit.
             put(attachment).layer(DefaultBodyLimit::max(MAX_ATTACHMENT_JWE_BYTES)),
         )
         .route(
@@ -229,6 +230,9 @@ async fn announce(
         // A follow-up: its application's record says where and at which level.
         return crate::followup::announce(&st, &s, a, extra).await;
     }
+    // The citizen's quota of open applications (follow-ups have their
+    // own, per case).
+    crate::limits::check_open(&st, &s.sub).await?;
     if !is_uuid(&a.destination_id) {
         return Err(RelayError::BadRequest("destinationId is not a UUID".into()));
     }
@@ -381,13 +385,15 @@ async fn submit(
     Ok(resp)
 }
 
-/// `PUT /api/v1/applications/{id}/attachments/{att}`: one JWE (`application/jose`).
+/// `PUT /api/v1/applications/{id}/attachments/{att}`: one JWE (`application/jose`),
+/// read as it arrives within the route's limit and the citizen's quota
+/// of attachment bytes ([`crate::limits::read_attachment`]).
 async fn attachment(
     State(st): State<RelayState>,
     Citizen(s): Citizen,
     Path((id, att)): Path<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Result<Response, RelayError> {
     let r = own_submission(&st, &s, &id).await?;
     level_reaches(&s, r.level)?;
@@ -403,6 +409,16 @@ async fn attachment(
             "an attachment is application/jose".into(),
         ));
     }
+    let body = crate::limits::read_attachment(
+        &st,
+        &s.sub,
+        &id,
+        &att,
+        &headers,
+        body,
+        MAX_ATTACHMENT_JWE_BYTES,
+    )
+    .await?;
     let path = format!(
         "/v1/submissions/{}/attachments/{}",
         url_encode(&id),

@@ -41,6 +41,9 @@ pub struct Config {
     /// `/metrics` is served only with `Authorization: Bearer <this>`; no
     /// token, no metrics (404).
     pub metrics_token: Option<String>,
+    /// Rates, quotas and the proxies whose `X-Forwarded-For` is believed
+    /// (`[limits]`, `trusted_proxies`; [`crate::limits`]).
+    pub limits: crate::limits::Limits,
 }
 
 /// The identity provider (BundID through an OIDC broker).
@@ -86,6 +89,10 @@ struct FileConfig {
     fitconnect: FileService,
     #[serde(default)]
     database: FileDatabase,
+    /// Proxies (IPs or CIDRs) whose `X-Forwarded-For` is believed.
+    trusted_proxies: Option<Vec<String>>,
+    #[serde(default)]
+    limits: crate::limits::FileLimits,
 }
 
 /// `[database]`: PostgreSQL instead of the embedded SQLite.
@@ -297,7 +304,9 @@ impl Config {
             Some(_) => anyhow::bail!("RELAY_METRICS_TOKEN must be at least 16 characters"),
             None => None,
         };
+        let limits = crate::limits::Limits::build(file.limits, file.trusted_proxies, &env)?;
         Ok(Config {
+            limits,
             database,
             sample_data: upstream.is_some(),
             metrics_token,
@@ -461,6 +470,26 @@ mod tests {
         ] {
             assert!(!is_loopback_url(u), "{u}");
         }
+    }
+
+    #[test]
+    fn limits_have_defaults_and_can_be_set() {
+        let up = ("RELAY_UPSTREAM", "http://localhost:1");
+        let c = build(&[up], "").unwrap();
+        assert_eq!(c.limits, crate::limits::Limits::default());
+        let c = build(
+            &[up, ("RELAY_LIMIT_LOGIN_PER_IP", "7")],
+            "trusted_proxies = [\"10.0.0.0/8\"]\n[limits]\nlogin_per_ip = 3\nopen_applications = 2",
+        )
+        .unwrap();
+        assert_eq!(c.limits.login_per_ip, 7, "the environment wins");
+        assert_eq!(c.limits.open_applications, 2);
+        assert_eq!(c.limits.trusted_proxies.len(), 1);
+        let c = build(&[up, ("RELAY_TRUSTED_PROXIES", "127.0.0.1, ::1")], "").unwrap();
+        assert_eq!(c.limits.trusted_proxies.len(), 2);
+        assert!(build(&[up, ("RELAY_TRUSTED_PROXIES", "nope")], "").is_err());
+        assert!(build(&[up, ("RELAY_LIMIT_SUBMIT_PER_IP", "0")], "").is_err());
+        assert!(build(&[up], "[limits]\nnope = 1").is_err());
     }
 
     #[test]

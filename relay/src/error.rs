@@ -44,6 +44,16 @@ pub enum RelayError {
     /// app takes as "busy, try again").
     #[error("the case has as many follow-ups as it may")]
     TooManyFollowUps,
+    /// Too many requests of one kind from this address or session in the
+    /// current window ([`crate::limits`]): 429 with `Retry-After`.
+    #[error("rate limit reached")]
+    RateLimited { retry_after: u64 },
+    /// A citizen's quota ([`crate::limits`]): a limit, not a rate.
+    #[error("quota exceeded: {0:?}")]
+    Quota(Quota),
+    /// A body over the route's limit (413).
+    #[error("body too large")]
+    TooLarge,
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
     #[error("internal error: {0}")]
@@ -52,6 +62,21 @@ pub enum RelayError {
 
 /// The error code of [`RelayError::TooManyFollowUps`].
 pub const ERROR_TOO_MANY_FOLLOW_UPS: &str = "too_many_follow_ups";
+/// The error code of [`RelayError::RateLimited`] (429).
+pub const ERROR_RATE_LIMITED: &str = "rate_limited";
+/// The error code of [`RelayError::Quota`] (409 or 413).
+pub const ERROR_QUOTA_EXCEEDED: &str = "quota_exceeded";
+/// The error code of [`RelayError::TooLarge`] (413).
+pub const ERROR_TOO_LARGE: &str = "too_large";
+
+/// Which quota is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quota {
+    /// As many announced, unsent submissions as allowed (409).
+    OpenApplications,
+    /// The attachments of the open submissions together (413).
+    AttachmentBytes,
+}
 
 impl From<crate::db::Error> for RelayError {
     fn from(e: crate::db::Error) -> Self {
@@ -85,6 +110,30 @@ impl RelayError {
                 ERROR_TOO_MANY_FOLLOW_UPS,
                 "Zu diesem Antrag können Sie keine weiteren Unterlagen nachreichen. Bitte wenden Sie sich direkt an die Behörde.",
                 "You cannot send any more documents for this application. Please contact the authority directly.",
+            ),
+            RelayError::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                ERROR_RATE_LIMITED,
+                "Von Ihrem Anschluss kamen gerade sehr viele Anfragen. Bitte warten Sie einige Minuten und versuchen Sie es dann erneut; Ihre Eingaben bleiben erhalten.",
+                "There were very many requests from your connection just now. Please wait a few minutes and try again; what you entered is kept.",
+            ),
+            RelayError::Quota(Quota::OpenApplications) => (
+                StatusCode::CONFLICT,
+                ERROR_QUOTA_EXCEEDED,
+                "Sie haben schon viele begonnene, noch nicht abgeschickte Anträge. Bitte schicken Sie zuerst einen davon ab (Meine Anträge); nicht abgeschickte Anträge werden nach 30 Tagen gelöscht. Ihre Eingaben bleiben erhalten.",
+                "You already have many started applications that were not sent. Please send one of them first (My applications); unsent applications are deleted after 30 days. What you entered is kept.",
+            ),
+            RelayError::Quota(Quota::AttachmentBytes) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ERROR_QUOTA_EXCEEDED,
+                "Ihre Anhänge in noch nicht abgeschickten Anträgen sind zusammen zu groß. Bitte verkleinern Sie die Dateien (zum Beispiel als PDF in geringerer Auflösung) oder schicken Sie zuerst begonnene Anträge ab.",
+                "The attachments of your applications not yet sent are too large together. Please make the files smaller (for example as a PDF at a lower resolution) or send the applications you started first.",
+            ),
+            RelayError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ERROR_TOO_LARGE,
+                "Die Datei ist zu groß. Bitte verkleinern Sie sie (zum Beispiel als PDF in geringerer Auflösung) und versuchen Sie es erneut.",
+                "The file is too large. Please make it smaller (for example as a PDF at a lower resolution) and try again.",
             ),
             RelayError::NotFound => (
                 StatusCode::NOT_FOUND,
@@ -178,6 +227,11 @@ impl IntoResponse for RelayError {
                 h.insert(header::RETRY_AFTER, v);
             }
         }
+        if let RelayError::RateLimited { retry_after } = &self {
+            if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
+                h.insert(header::RETRY_AFTER, v);
+            }
+        }
         resp
     }
 }
@@ -215,5 +269,22 @@ mod tests {
         .into_response();
         assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(busy.headers()[header::RETRY_AFTER], "7");
+    }
+
+    #[test]
+    fn limits_and_quotas() {
+        let r = RelayError::RateLimited { retry_after: 42 }.into_response();
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "42");
+        let s = |e: RelayError| e.into_response().status();
+        assert_eq!(
+            s(RelayError::Quota(Quota::OpenApplications)),
+            StatusCode::CONFLICT
+        );
+        assert_eq!(
+            s(RelayError::Quota(Quota::AttachmentBytes)),
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+        assert_eq!(s(RelayError::TooLarge), StatusCode::PAYLOAD_TOO_LARGE);
     }
 }

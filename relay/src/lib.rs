@@ -18,6 +18,7 @@ pub mod error;
 pub mod followup;
 pub mod guard;
 pub mod keys;
+pub mod limits;
 pub mod listing;
 pub mod login;
 pub mod offer;
@@ -153,6 +154,11 @@ pub fn app(state: RelayState) -> Router {
         .route("/config.json", get(app_config))
         .nest(contract::relay::API_PREFIX, api)
         .fallback_service(state.shared.site.service())
+        // Rates of logins and submissions (inside the guard: after its checks).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::limit,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::api_guard,

@@ -34,7 +34,8 @@ async fn instance(lb_url: &str, data_dir: PathBuf, database: Option<String>) -> 
         .await
         .expect("bind");
     let port = listener.local_addr().expect("addr").port();
-    let app = relay::app(state.clone());
+    let app =
+        relay::app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });

@@ -152,42 +152,53 @@ pub fn AccountData(deleted: RwSignal<Option<DataDeleted>>) -> impl IntoView {
         });
     };
 
+    // Each text block is one closure that re-renders when the language
+    // changes (rather than one per text): every closure type costs slots in
+    // the main module's function table (docs/performance.md), and the
+    // page's chunk is all this section may add to.
     view! {
         <section aria-labelledby="konto-meine-daten" class="account-data-section">
-            <h2 id="konto-meine-daten" class="kern-heading-medium">{t!(i18n, auth.my_data.heading)}</h2>
-            <p class="kern-body">{t!(i18n, auth.my_data.intro)}</p>
+            {move || view! {
+                <h2 id="konto-meine-daten" class="kern-heading-medium">{t_string!(i18n, auth.my_data.heading)}</h2>
+                <p class="kern-body">{t_string!(i18n, auth.my_data.intro)}</p>
+                <h3 class="kern-heading-small">{t_string!(i18n, auth.my_data.retention_heading)}</h3>
+                <ul class="kern-list kern-list--bullet">
+                    {retention_periods().into_iter().map(|(kept, p)| view! {
+                        <li>{kept_text(i18n, kept, p)}</li>
+                    }).collect_view()}
+                </ul>
+                <p class="kern-body">{t_string!(i18n, auth.my_data.elsewhere)}</p>
 
-            <h3 class="kern-heading-small">{t!(i18n, auth.my_data.retention_heading)}</h3>
-            <ul class="kern-list kern-list--bullet">
-                {retention_periods().into_iter().map(|(kept, p)| view! {
-                    <li>{move || kept_text(i18n, kept, p)}</li>
-                }).collect_view()}
-            </ul>
-            <p class="kern-body">{t!(i18n, auth.my_data.elsewhere)}</p>
+                <h3 class="kern-heading-small">{t_string!(i18n, auth.my_data.export_heading)}</h3>
+                <p class="kern-body">{t_string!(i18n, auth.my_data.export_hint)}</p>
+                <button type="button" class="kern-btn kern-btn--secondary"
+                    aria-disabled=move || exporting.get().then_some("true")
+                    on:click=download>
+                    <span class="kern-icon kern-icon--download" aria-hidden="true"></span>
+                    <span class="kern-label">{t_string!(i18n, auth.my_data.export_button)}</span>
+                </button>
+                <div role="status" aria-live="polite">
+                    {move || {
+                        let text = if exporting.get() {
+                            Some(t_string!(i18n, auth.my_data.export_busy).to_string())
+                        } else {
+                            exported.get().map(|file| {
+                                t_string!(i18n, auth.my_data.export_done).replace("{file}", &file)
+                            })
+                        };
+                        text.map(|t| view! { <p class="kern-body">{t}</p> })
+                    }}
+                </div>
+                {move || export_failed.get().map(|e| view! { <ErrorNotice error=e /> })}
 
-            <h3 class="kern-heading-small">{t!(i18n, auth.my_data.export_heading)}</h3>
-            <p class="kern-body">{t!(i18n, auth.my_data.export_hint)}</p>
-            <button type="button" class="kern-btn kern-btn--secondary"
-                aria-disabled=move || exporting.get().then_some("true")
-                on:click=download>
-                <span class="kern-icon kern-icon--download" aria-hidden="true"></span>
-                <span class="kern-label">{t!(i18n, auth.my_data.export_button)}</span>
-            </button>
-            <div role="status" aria-live="polite">
-                {move || exporting.get().then(|| view! { <p class="kern-body">{t!(i18n, auth.my_data.export_busy)}</p> })}
-                {move || exported.get().map(|file| view! {
-                    <p class="kern-body">{move || t_string!(i18n, auth.my_data.export_done).replace("{file}", &file)}</p>
-                })}
-            </div>
-            {move || export_failed.get().map(|e| view! { <ErrorNotice error=e /> })}
-
-            <h3 class="kern-heading-small">{t!(i18n, auth.my_data.delete_heading)}</h3>
-            <p class="kern-body">{t!(i18n, auth.my_data.delete_hint)}</p>
-            <button type="button" id=OPENER_ID class="kern-btn kern-btn--secondary"
-                aria-haspopup="dialog"
-                on:click=open>
-                <span class="kern-label">{t!(i18n, auth.my_data.delete_button)}</span>
-            </button>
+                <h3 class="kern-heading-small">{t_string!(i18n, auth.my_data.delete_heading)}</h3>
+                <p class="kern-body">{t_string!(i18n, auth.my_data.delete_hint)}</p>
+                <button type="button" id=OPENER_ID class="kern-btn kern-btn--secondary"
+                    aria-haspopup="dialog"
+                    on:click=open>
+                    <span class="kern-label">{t_string!(i18n, auth.my_data.delete_button)}</span>
+                </button>
+            }}
 
             <dialog
                 id="daten-loeschen-dialog"
@@ -198,51 +209,61 @@ pub fn AccountData(deleted: RwSignal<Option<DataDeleted>>) -> impl IntoView {
                 on:cancel=on_cancel
                 on:close=on_close
             >
-                <header class="kern-dialog__header">
-                    <h2 id="daten-loeschen-titel" class="kern-title kern-title--large">{t!(i18n, auth.my_data.dialog_title)}</h2>
-                </header>
-                <section class="kern-dialog__body">
-                    <div id="daten-loeschen-text">
-                        <p class="kern-body"><strong>{t!(i18n, auth.my_data.dialog_deleted_heading)}</strong></p>
-                        <ul class="kern-list kern-list--bullet">
-                            <li>{t!(i18n, auth.my_data.dialog_deleted_sessions)}</li>
-                            <li>{t!(i18n, auth.my_data.dialog_deleted_cases)}</li>
-                            <li>{t!(i18n, auth.my_data.dialog_deleted_disclosures)}</li>
-                        </ul>
-                        <p class="kern-body"><strong>{t!(i18n, auth.my_data.dialog_kept_heading)}</strong></p>
-                        <ul class="kern-list kern-list--bullet">
-                            <li>{t!(i18n, auth.my_data.dialog_kept_authority)}</li>
-                            <li>{t!(i18n, auth.my_data.dialog_kept_postbox)}</li>
-                            <li>{t!(i18n, auth.my_data.dialog_kept_drafts)}</li>
-                        </ul>
-                        <p class="kern-body">{t!(i18n, auth.my_data.dialog_tip)}</p>
-                    </div>
-                    <div role="status" aria-live="polite">
-                        {move || busy.get().then(|| view! { <p class="kern-body">{t!(i18n, auth.my_data.dialog_busy)}</p> })}
-                    </div>
-                    {move || failure.get().map(|e| match e {
-                        DeleteError::Confirmation => view! {
-                            <div class="kern-alert kern-alert--danger" role="alert">
-                                <div class="kern-alert__body">
-                                    <p class="kern-body">{t!(i18n, auth.my_data.confirmation_failed)}</p>
-                                </div>
-                            </div>
-                        }.into_any(),
-                        DeleteError::Api(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                    })}
-                </section>
-                <footer class="kern-dialog__footer session-dialog__actions">
-                    <button type="button" class="kern-btn kern-btn--primary"
-                        aria-disabled=move || busy.get().then_some("true")
-                        on:click=confirm>
-                        <span class="kern-label">{t!(i18n, auth.my_data.dialog_confirm)}</span>
-                    </button>
-                    <button type="button" id=CANCEL_ID class="kern-btn kern-btn--secondary"
-                        aria-disabled=move || busy.get().then_some("true")
-                        on:click=move |_| if !busy.get_untracked() { close() }>
-                        <span class="kern-label">{t!(i18n, auth.my_data.dialog_cancel)}</span>
-                    </button>
-                </footer>
+                {move || view! {
+                    <header class="kern-dialog__header">
+                        <h2 id="daten-loeschen-titel" class="kern-title kern-title--large">{t_string!(i18n, auth.my_data.dialog_title)}</h2>
+                    </header>
+                    <section class="kern-dialog__body">
+                        <div id="daten-loeschen-text">
+                            <p class="kern-body"><strong>{t_string!(i18n, auth.my_data.dialog_deleted_heading)}</strong></p>
+                            <ul class="kern-list kern-list--bullet">
+                                <li>{t_string!(i18n, auth.my_data.dialog_deleted_sessions)}</li>
+                                <li>{t_string!(i18n, auth.my_data.dialog_deleted_cases)}</li>
+                                <li>{t_string!(i18n, auth.my_data.dialog_deleted_disclosures)}</li>
+                            </ul>
+                            <p class="kern-body"><strong>{t_string!(i18n, auth.my_data.dialog_kept_heading)}</strong></p>
+                            <ul class="kern-list kern-list--bullet">
+                                <li>{t_string!(i18n, auth.my_data.dialog_kept_authority)}</li>
+                                <li>{t_string!(i18n, auth.my_data.dialog_kept_postbox)}</li>
+                                <li>{t_string!(i18n, auth.my_data.dialog_kept_drafts)}</li>
+                            </ul>
+                            <p class="kern-body">{t_string!(i18n, auth.my_data.dialog_tip)}</p>
+                        </div>
+                        <div role="status" aria-live="polite">
+                            {move || busy.get().then(|| view! {
+                                <p class="kern-body">{t_string!(i18n, auth.my_data.dialog_busy)}</p>
+                            })}
+                        </div>
+                        {move || failure.get().map(|e| {
+                            let (confirmation, api) = match e {
+                                DeleteError::Confirmation => (true, None),
+                                DeleteError::Api(e) => (false, Some(e)),
+                            };
+                            view! {
+                                {confirmation.then(|| view! {
+                                    <div class="kern-alert kern-alert--danger" role="alert">
+                                        <div class="kern-alert__body">
+                                            <p class="kern-body">{t_string!(i18n, auth.my_data.confirmation_failed)}</p>
+                                        </div>
+                                    </div>
+                                })}
+                                {api.map(|e| view! { <ErrorNotice error=e /> })}
+                            }
+                        })}
+                    </section>
+                    <footer class="kern-dialog__footer session-dialog__actions">
+                        <button type="button" class="kern-btn kern-btn--primary"
+                            aria-disabled=move || busy.get().then_some("true")
+                            on:click=confirm>
+                            <span class="kern-label">{t_string!(i18n, auth.my_data.dialog_confirm)}</span>
+                        </button>
+                        <button type="button" id=CANCEL_ID class="kern-btn kern-btn--secondary"
+                            aria-disabled=move || busy.get().then_some("true")
+                            on:click=move |_| if !busy.get_untracked() { close() }>
+                            <span class="kern-label">{t_string!(i18n, auth.my_data.dialog_cancel)}</span>
+                        </button>
+                    </footer>
+                }}
             </dialog>
         </section>
     }
@@ -253,23 +274,24 @@ pub fn AccountData(deleted: RwSignal<Option<DataDeleted>>) -> impl IntoView {
 #[component]
 pub fn DeletedNotice(done: DataDeleted) -> impl IntoView {
     let i18n = use_i18n();
-    let counts = move || {
-        t_string!(i18n, auth.my_data.deleted_counts)
-            .replace("{sessions}", &done.sessions.to_string())
-            .replace("{applications}", &done.applications.to_string())
-            .replace("{follow_ups}", &done.follow_ups.to_string())
-            .replace("{disclosures}", &done.disclosures.to_string())
-    };
     view! {
         <div id=NOTICE_ID class="kern-alert kern-alert--success" role="status" tabindex="-1">
-            <div class="kern-alert__header">
-                <span class="kern-icon kern-icon--success" aria-hidden="true"></span>
-                <span class="kern-title">{t!(i18n, auth.my_data.deleted_title)}</span>
-            </div>
-            <div class="kern-alert__body">
-                <p class="kern-body">{t!(i18n, auth.my_data.deleted_text)}</p>
-                <p class="kern-body">{counts}</p>
-            </div>
+            {move || view! {
+                <div class="kern-alert__header">
+                    <span class="kern-icon kern-icon--success" aria-hidden="true"></span>
+                    <span class="kern-title">{t_string!(i18n, auth.my_data.deleted_title)}</span>
+                </div>
+                <div class="kern-alert__body">
+                    <p class="kern-body">{t_string!(i18n, auth.my_data.deleted_text)}</p>
+                    <p class="kern-body">
+                        {t_string!(i18n, auth.my_data.deleted_counts)
+                            .replace("{sessions}", &done.sessions.to_string())
+                            .replace("{applications}", &done.applications.to_string())
+                            .replace("{follow_ups}", &done.follow_ups.to_string())
+                            .replace("{disclosures}", &done.disclosures.to_string())}
+                    </p>
+                </div>
+            }}
         </div>
     }
 }

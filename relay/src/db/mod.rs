@@ -64,6 +64,7 @@ CREATE TABLE relay_login_tx (
     crate::reference::MIGRATION,
     crate::followup::MIGRATION,
     crate::keys::MIGRATION,
+    crate::limits::MIGRATION,
 ];
 
 #[derive(Clone)]

@@ -119,7 +119,7 @@ pub async fn relay_with(tweak: impl FnOnce(&mut Config)) -> Relay {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .expect("bind relay");
-    let app = relay::app(state.clone());
+    let app = relay::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
