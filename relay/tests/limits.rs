@@ -288,7 +288,7 @@ fn put_chunked(relay_url: &str, path: &str, cookie: Option<&str>, total: usize) 
                     return;
                 }
                 let n = sent.fetch_add(chunk.len(), Ordering::Relaxed) + chunk.len();
-                if n % MIB == 0 {
+                if n.is_multiple_of(MIB) {
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
             }

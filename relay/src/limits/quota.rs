@@ -10,7 +10,7 @@ use crate::error::{Quota, RelayError};
 use crate::RelayState;
 
 /// 409 `quota_exceeded` when the citizen has as many open (announced, not
-/// yet submitted) submissions as allowed. Checked before the announce
+/// yet submitted) applications as allowed. Checked before the announce
 /// reaches FIT-Connect.
 pub async fn check_open(st: &RelayState, sub: &str) -> Result<(), RelayError> {
     let max = i64::try_from(st.shared.config.limits.open_applications).unwrap_or(i64::MAX);
