@@ -199,7 +199,8 @@ fn count(n: usize) -> u32 {
 }
 
 /// Deletes every row the relay holds about `sub`: sessions (on every
-/// device), application and follow-up records, disclosure entries. One
+/// device), application and follow-up records, disclosure entries, the
+/// attachment bytes counted for their quota. One
 /// transaction: all of it or nothing.
 pub fn delete_all(c: &mut Connection, sub: &str) -> crate::db::Result<Deleted> {
     let tx = c.transaction()?;
@@ -218,6 +219,13 @@ pub fn delete_all(c: &mut Connection, sub: &str) -> crate::db::Result<Deleted> {
     // Ended ones (not swept yet) go too; they are not counted as ended now.
     tx.execute("DELETE FROM relay_sessions WHERE sub = ?1", params![sub])?;
     let disclosures = tx.execute("DELETE FROM relay_disclosures WHERE sub = ?1", params![sub])?;
+    // The attachment bytes counted for the quota of open applications
+    // (`crate::limits`), keyed by the submissions about to go.
+    tx.execute(
+        "DELETE FROM relay_attachment_bytes WHERE submission_id IN (
+             SELECT submission_id FROM relay_submissions WHERE sub = ?1)",
+        params![sub],
+    )?;
     let follow_ups = tx.execute(
         "DELETE FROM relay_submissions WHERE sub = ?1 AND follows IS NOT NULL",
         params![sub],

@@ -221,8 +221,24 @@ async fn deleting_removes_everything_and_ends_every_session() {
     login(&mut phone, &relay, L1, "/", ERIKA).await;
     let mut max = Browser::new();
     login(&mut max, &relay, L1, "/", MAX).await;
-    announce(&mut erika, &base, "delete-erika").await;
+    let mine = announce(&mut erika, &base, "delete-erika").await;
     let theirs = announce(&mut max, &base, "delete-max").await;
+    // What the quota counted of their uploads (as `limits` writes it).
+    for (id, at) in [(&mine, "a1"), (&theirs, "a2")] {
+        let (id, at) = (id.clone(), at.to_string());
+        relay
+            .state
+            .db
+            .call(move |c| {
+                c.execute(
+                    "INSERT INTO relay_attachment_bytes (submission_id, attachment_id, bytes)
+                     VALUES (?1, ?2, 1000)",
+                    relay::params![id, at],
+                )
+            })
+            .await
+            .unwrap();
+    }
     let (erika_sub, max_sub) = (sub_of(&relay, &erika).await, sub_of(&relay, &max).await);
     let (sessions, records, disclosures) = rows_of(&relay, &erika_sub).await;
     assert_eq!((sessions, records), (2, 1));
@@ -281,6 +297,21 @@ async fn deleting_removes_everything_and_ends_every_session() {
         r.set_cookies()
     );
     assert_eq!(rows_of(&relay, &erika_sub).await, (0, 0, 0));
+    let counted: Vec<String> = relay
+        .state
+        .db
+        .call(|c| {
+            let mut stmt = c.prepare("SELECT submission_id FROM relay_attachment_bytes")?;
+            let rows = stmt.query_map(relay::params![], |r| r.get(0))?;
+            rows.collect()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        counted,
+        vec![theirs.clone()],
+        "only Max's upload is still counted"
+    );
 
     // Logged out on every device.
     for b in [&mut erika, &mut phone] {
