@@ -277,7 +277,8 @@ impl Bucket {
         let rest = path.strip_prefix(contract::relay::API_PREFIX)?;
         let segs: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
         match (method.as_str(), segs.as_slice()) {
-            ("GET", ["login"] | ["login", "callback"]) => Some(Bucket::Login),
+            // HEAD runs the GET handler too.
+            ("GET" | "HEAD", ["login"] | ["login", "callback"]) => Some(Bucket::Login),
             ("POST", ["applications"])
             | ("PUT", ["applications", _] | ["applications", _, "attachments", _]) => {
                 Some(Bucket::Submit)
@@ -468,6 +469,8 @@ mod tests {
             b(Method::PUT, "/api/v1/applications/x/attachments/y"),
             Some(Bucket::Submit)
         );
+        assert_eq!(b(Method::HEAD, "/api/v1/login"), Some(Bucket::Login));
+        assert_eq!(b(Method::POST, "/api/v1/login"), None);
         assert_eq!(b(Method::GET, "/api/v1/applications"), None);
         assert_eq!(b(Method::GET, "/api/v1/session"), None);
         assert_eq!(b(Method::POST, "/api/v1/logout"), None);
