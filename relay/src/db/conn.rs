@@ -357,9 +357,15 @@ impl Connection {
         })
     }
 
-    /// Begins a transaction, rolled back unless committed.
+    /// Begins a transaction, rolled back unless committed. On SQLite it
+    /// takes the write lock at once (`BEGIN IMMEDIATE`): instances sharing
+    /// the file then wait for each other (busy timeout) instead of failing
+    /// when a read turns into a write after another instance wrote.
     pub fn transaction(&mut self) -> Result<Transaction<'_>> {
-        self.execute_batch("BEGIN")?;
+        self.execute_batch(match self {
+            Connection::Sqlite(_) => "BEGIN IMMEDIATE",
+            Connection::Postgres(_) => "BEGIN",
+        })?;
         Ok(Transaction {
             conn: self,
             done: false,

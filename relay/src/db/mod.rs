@@ -227,17 +227,24 @@ pub fn schema_state(url: &str) -> anyhow::Result<(String, i64)> {
 /// Applies the steps not yet applied, each in its own transaction.
 fn migrate(conn: &mut Connection) -> Result<()> {
     conn.execute_batch("CREATE TABLE IF NOT EXISTS relay_schema (version INTEGER PRIMARY KEY);")?;
-    let done: i64 = conn.query_row("SELECT COUNT(*) FROM relay_schema", params![], |r| r.get(0))?;
-    for (i, step) in MIGRATIONS.iter().enumerate().skip(done.max(0) as usize) {
+    loop {
+        // Counted inside the step's transaction (on SQLite a write lock from
+        // its start): an instance starting at the same time on the same file
+        // waits, then finds the step done instead of applying it twice.
         let tx = conn.transaction()?;
+        let done: i64 =
+            tx.query_row("SELECT COUNT(*) FROM relay_schema", params![], |r| r.get(0))?;
+        let Some(step) = usize::try_from(done).ok().and_then(|d| MIGRATIONS.get(d)) else {
+            tx.commit()?;
+            return Ok(());
+        };
         tx.execute_batch(step)?;
         tx.execute(
             "INSERT INTO relay_schema (version) VALUES (?1)",
-            params![i as i64 + 1],
+            params![done + 1],
         )?;
         tx.commit()?;
     }
-    Ok(())
 }
 
 /// A database URL without its password, for messages.
@@ -265,6 +272,26 @@ fn restrict(_: &Path, _: u32) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_instances_starting_at_once_on_one_file_migrate_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_path_buf();
+        let starts: Vec<_> = (0..4)
+            .map(|_| {
+                let p = path.clone();
+                std::thread::spawn(move || Db::open(&p).map(|_| ()).map_err(|e| e.to_string()))
+            })
+            .collect();
+        for s in starts {
+            s.join().unwrap().unwrap();
+        }
+        let c = rusqlite::Connection::open(path.join("relay.sqlite")).unwrap();
+        let n: i64 = c
+            .query_row("SELECT COUNT(*) FROM relay_schema", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, MIGRATIONS.len() as i64);
+    }
 
     #[tokio::test]
     async fn migrates_once_and_restricts_the_files() {
