@@ -160,6 +160,7 @@ fi
 # fresh relay database per run. The side-by-side table is printed at the end.
 SCALE_CITIZENS="${BENCH_SCALE_CITIZENS:-200 1000}"
 SCALE_DB_CONNECTIONS="${BENCH_SCALE_DB_CONNECTIONS:-16}"
+SCALE_SETUPS="${BENCH_SCALE_SETUPS:-sqlite postgres}"
 SCALE_PIDS=()
 PG_PID=""
 SCALE_TSV="$WORK/scale.tsv"
@@ -222,7 +223,7 @@ scale_run() {
     lb="$(free_port)"
     front="http://127.0.0.1:$lb"
     db="${PG_URL%/*}/scale_$n"
-    "$PG_BIN/psql" -q -X -v ON_ERROR_STOP=1 "$PG_URL" -c "DROP DATABASE IF EXISTS scale_$n" -c "CREATE DATABASE scale_$n" \
+    PGOPTIONS="-c client_min_messages=warning" "$PG_BIN/psql" -q -X -v ON_ERROR_STOP=1 "$PG_URL" -c "DROP DATABASE IF EXISTS scale_$n" -c "CREATE DATABASE scale_$n" \
       || { fail "relay-scale" "$label · $n citizens" "CREATE DATABASE"; return; }
   fi
   export BUERGERAMT_RELAY_URL="$front"
@@ -291,29 +292,35 @@ if want relay-scale; then
   export BUERGERAMT_IDP_REGISTER_LIMIT=100000000 BUERGERAMT_IDP_LOGIN_LIMIT=100000000
   PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
   PG_URL=""
-  rm -f "$WORK/pg-url" "$WORK/pg-stop"
-  scripts/pg-test.sh bash -c 'echo "$RELAY_TEST_DATABASE_URL" >"$1.tmp" && mv "$1.tmp" "$1"; while [ ! -e "$2" ]; do sleep 0.5; done' \
-    _ "$WORK/pg-url" "$WORK/pg-stop" >"$WORK/pg.log" 2>&1 &
-  PG_PID=$!
-  for _ in $(seq 1 300); do
-    [[ -s "$WORK/pg-url" ]] && break
-    kill -0 "$PG_PID" 2>/dev/null || break
-    sleep 0.2
-  done
-  if [[ -s "$WORK/pg-url" ]]; then
-    PG_URL="$(cat "$WORK/pg-url")"
+  # pg-test.sh picks a random port; another server may take it first: retry.
+  for attempt in 1 2 3; do
+    [[ " $SCALE_SETUPS " == *" postgres "* ]] || break
+    rm -f "$WORK/pg-url" "$WORK/pg-stop"
+    scripts/pg-test.sh bash -c 'echo "$RELAY_TEST_DATABASE_URL" >"$1.tmp" && mv "$1.tmp" "$1"; while [ ! -e "$2" ]; do sleep 0.5; done' \
+      _ "$WORK/pg-url" "$WORK/pg-stop" >"$WORK/pg.log" 2>&1 &
+    PG_PID=$!
+    for _ in $(seq 1 300); do
+      [[ -s "$WORK/pg-url" ]] && break
+      kill -0 "$PG_PID" 2>/dev/null || break
+      sleep 0.2
+    done
     cat "$WORK/pg.log" >&2
-  else
-    cat "$WORK/pg.log" >&2
-    PG_PID=""
-  fi
-  for n in $SCALE_CITIZENS; do
-    scale_run sqlite "$n"
-    if [[ -n "$PG_URL" ]]; then
-      scale_run postgres "$n"
-    else
-      fail "relay-scale" "PostgreSQL, 2 relays · $n citizens" "no PostgreSQL (scripts/pg-test.sh)"
+    if [[ -s "$WORK/pg-url" ]]; then
+      PG_URL="$(cat "$WORK/pg-url")"
+      break
     fi
+    wait "$PG_PID" 2>/dev/null
+    PG_PID=""
+    echo "PostgreSQL did not start (attempt $attempt)" >&2
+  done
+  for n in $SCALE_CITIZENS; do
+    for setup in $SCALE_SETUPS; do
+      if [[ $setup == postgres && -z "$PG_URL" ]]; then
+        fail "relay-scale" "PostgreSQL, 2 relays · $n citizens" "no PostgreSQL (scripts/pg-test.sh)"
+      else
+        scale_run "$setup" "$n"
+      fi
+    done
   done
   stop_pg
   unset BUERGERAMT_IDP_REGISTER_LIMIT BUERGERAMT_IDP_LOGIN_LIMIT
