@@ -208,7 +208,7 @@ impl Upstream {
                 continue;
             }
             if status == 401 {
-                tracing::error!(status, %url, "the upstream refused our token");
+                tracing::error!(status, path = %without_query(&url), "the upstream refused our token");
                 return Err(UpstreamError::Credentials);
             }
             let header = |name: reqwest::header::HeaderName| {
@@ -289,8 +289,14 @@ pub(crate) fn transport(e: reqwest::Error) -> UpstreamError {
     if e.is_timeout() {
         UpstreamError::Timeout
     } else {
-        UpstreamError::Unreachable(e.to_string())
+        // Without the URL: its query may hold what a citizen searched for.
+        UpstreamError::Unreachable(e.without_url().to_string())
     }
+}
+
+/// A URL for the log: no query (it may hold a citizen's search words).
+pub(crate) fn without_query(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or(url)
 }
 
 /// Reads a body of at most [`MAX_UPSTREAM_BYTES`].
@@ -320,4 +326,19 @@ pub fn http_client(timeout_ms: u64) -> anyhow::Result<reqwest::Client> {
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("buergeramt-relay/", env!("CARGO_PKG_VERSION")))
         .build()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_query;
+
+    #[test]
+    fn logged_urls_carry_no_query() {
+        assert_eq!(
+            without_query("http://zbp/zbp/api/v1/mailboxes/m/messages?q=Max+Mustermann"),
+            "http://zbp/zbp/api/v1/mailboxes/m/messages"
+        );
+        assert_eq!(without_query("http://pvog/x#frag"), "http://pvog/x");
+        assert_eq!(without_query("http://pvog/x"), "http://pvog/x");
+    }
 }
