@@ -96,6 +96,28 @@ async fn verify(secret: String, hash: Option<String>) -> bool {
 }
 
 /// The PIN and PUK counters of a card number.
+/// Counts one use of the card's PIN or PUK (`kind`, at most `max` in its
+/// window) and reads the card's secrets; `Ok(None)` when no use is left.
+/// The count and the read go together, for known and unknown cards alike.
+async fn reserve_use(
+    state: &AppState,
+    kind: Kind,
+    card: &str,
+    max: i64,
+) -> Result<Option<Option<CardSecrets>>, crate::db::DbError> {
+    let (key, now) = (card.to_string(), now_secs());
+    state
+        .db
+        .call(move |c| {
+            if limits::reserve(c, kind, &key, now, max)? {
+                Ok(Some(card_secrets(c, &key)?))
+            } else {
+                Ok(None)
+            }
+        })
+        .await
+}
+
 async fn counters(state: &AppState, card: &str) -> Result<(i64, i64), crate::db::DbError> {
     let key = card.to_string();
     let now = now_secs();
@@ -228,18 +250,10 @@ pub async fn eid_login(
         )
         .await;
     }
-    let (key, now) = (card.clone(), now_secs());
-    let looked_up = state
-        .db
-        .call(move |c| {
-            let reserved = limits::reserve(c, Kind::EidPin, &key, now, MAX_EID_PIN_FAILURES)?;
-            Ok((reserved, card_secrets(c, &key)?))
-        })
-        .await;
-    let found = match looked_up {
-        Ok((true, found)) => found,
+    let found = match reserve_use(&state, Kind::EidPin, &card, MAX_EID_PIN_FAILURES).await {
+        Ok(Some(found)) => found,
         // Blocked: the PIN is not checked, not even the right one.
-        Ok((false, _)) => return render_card(&state, &site, &a, &card, None, None).await,
+        Ok(None) => return render_card(&state, &site, &a, &card, None, None).await,
         Err(e) => return internal(&site, e),
     };
     let citizen = found.as_ref().map(|c| c.citizen_id);
@@ -350,17 +364,9 @@ pub async fn eid_unblock(
         )
         .await;
     }
-    let (key, now) = (card.clone(), now_secs());
-    let looked_up = state
-        .db
-        .call(move |c| {
-            let reserved = limits::reserve(c, Kind::EidPuk, &key, now, MAX_PUK_USES)?;
-            Ok((reserved, card_secrets(c, &key)?))
-        })
-        .await;
-    let found = match looked_up {
-        Ok((true, found)) => found,
-        Ok((false, _)) => return render_card(&state, &site, &a, &card, None, None).await,
+    let found = match reserve_use(&state, Kind::EidPuk, &card, MAX_PUK_USES).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return render_card(&state, &site, &a, &card, None, None).await,
         Err(e) => return internal(&site, e),
     };
     let known = found.is_some();
