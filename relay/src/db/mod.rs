@@ -142,9 +142,11 @@ impl Db {
     }
 
     fn setup(conn: rusqlite::Connection) -> anyhow::Result<Self> {
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // The busy timeout first: instances opening one new file at once
+        // wait for each other's locks instead of failing on them.
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        wal_mode(&conn)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
         let mut conn = Connection::Sqlite(conn);
         migrate(&mut conn)?;
         Ok(Self {
@@ -197,6 +199,25 @@ impl Db {
                 .await
                 .map_err(|e| RelayError::Internal(format!("database task: {e}")))?
             }
+        }
+    }
+}
+
+/// Switches to WAL. Switching a new file needs its exclusive lock, and SQLite
+/// answers "busy" at once (without the busy handler) while another instance
+/// holds it or is switching too: try again for up to 5 s.
+fn wal_mode(conn: &rusqlite::Connection) -> anyhow::Result<()> {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Ok(()) => return Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < until =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(e.into()),
         }
     }
 }
