@@ -9,6 +9,7 @@
 
 pub mod catalog;
 pub mod model;
+pub mod places;
 pub mod search;
 pub mod store;
 
@@ -219,68 +220,18 @@ async fn locations(
     if !(1..=50).contains(&limit) {
         return Err(ApiError::BadRequest("limit must be 1 to 50".into()));
     }
-    let mut hits: Vec<(u8, u8, &Place)> = Vec::new();
-    if q.bytes().all(|b| b.is_ascii_digit()) {
-        for pl in &p.catalog.places {
-            let rank = if pl.zip == q {
-                0
-            } else if pl.zips.iter().any(|z| z == q) {
-                1
-            } else if pl.zips.iter().any(|z| z.starts_with(q)) {
-                2
-            } else {
-                continue;
-            };
-            hits.push((rank, kind_rank(pl), pl));
-        }
-    } else {
-        let needle = search::fold(&q.to_lowercase());
-        for pl in &p.catalog.places {
-            let name = search::fold(&pl.name.to_lowercase());
-            let bare = ["kreis ", "städteregion ", "staedteregion "]
-                .iter()
-                .find_map(|pre| name.strip_prefix(&search::fold(pre)))
-                .unwrap_or(&name);
-            let rank = if name == needle {
-                0
-            } else if bare == needle {
-                1
-            } else if name.starts_with(&needle) || bare.starts_with(&needle) {
-                2
-            } else if name
-                .split([' ', '-', '('])
-                .any(|part| part.starts_with(&needle))
-            {
-                3
-            } else if name.contains(&needle) {
-                4
-            } else {
-                continue;
-            };
-            hits.push((rank, kind_rank(pl), pl));
-        }
-    }
-    hits.sort_by(|a, b| (a.0, a.1, &a.2.name).cmp(&(b.0, b.1, &b.2.name)));
-    let out: Vec<Value> = hits
+    let out: Vec<Value> = places::find(&p.catalog.places, q, limit as usize)
         .into_iter()
-        .take(limit as usize)
-        .map(|(_, _, pl)| {
+        .map(|h| {
+            let pl = h.place;
             json!({
                 "ars": pl.ars, "ags": pl.ags, "name": pl.name, "zip": pl.zip,
                 "zips": pl.zips, "type": pl.kind, "district": pl.district,
+                "regierungsbezirk": pl.rb, "matchedDistrict": h.district,
             })
         })
         .collect();
     Ok(Json(Value::Array(out)))
-}
-
-fn kind_rank(p: &Place) -> u8 {
-    match p.kind.as_str() {
-        "Kreisfreie Stadt" => 0,
-        "Stadt" => 1,
-        "Gemeinde" => 2,
-        _ => 3,
-    }
 }
 
 // ------------------------------------------------------------ search
@@ -629,6 +580,7 @@ async fn ou_detail(
         ],
         "openingHours": a.hours,
         "openingHoursNote": a.hours_note,
+        "sampleData": a.sample_data,
     })))
 }
 

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 
 /// Bumped when the expansion logic below changes in a way that alters the rows.
-const SEED_FORMAT: u32 = 2;
+const SEED_FORMAT: u32 = 3;
 
 const SERVICES_JSON: &str = include_str!("../../seed/pvog/services.json");
 const PLACES_JSON: &str = include_str!("../../seed/pvog/places.json");
@@ -102,11 +102,15 @@ struct SeedPlaces {
 #[derive(Debug, Deserialize)]
 struct SeedRegion {
     ags: String,
+    ars: String,
     name: String,
     #[serde(rename = "type")]
     kind: String,
+    rb: String,
     zip: String,
     zips: Vec<String>,
+    #[serde(default)]
+    districts: Vec<String>,
     tile: [u32; 2],
     street: String,
     city: String,
@@ -117,12 +121,16 @@ struct SeedRegion {
 #[derive(Debug, Deserialize)]
 struct SeedMunicipality {
     ags: String,
+    ars: String,
     name: String,
     #[serde(rename = "type")]
     kind: String,
+    /// `gross` / `mittel` (Verordnung nach § 4 GO NRW), `aachen` (Aachen-Gesetz).
+    status: Option<String>,
     zip: String,
     zips: Vec<String>,
-    large: bool,
+    #[serde(default)]
+    districts: Vec<String>,
     street: String,
     area: String,
     domain: String,
@@ -228,6 +236,15 @@ pub struct Place {
     pub tile: Option<(u32, u32)>,
     /// Große kreisangehörige Stadt.
     pub large: bool,
+    /// `gross`, `mittel` or `aachen` for kreisangehörige Städte with more tasks.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Regierungsbezirk (name).
+    #[serde(default)]
+    pub rb: String,
+    /// Districts (Ortsteile) named by the postcode source, for the name search.
+    #[serde(default)]
+    pub districts: Vec<String>,
 }
 
 impl Place {
@@ -259,6 +276,9 @@ pub struct Authority {
     pub web: String,
     pub hours: Vec<Interval>,
     pub hours_note: String,
+    /// Contact details invented by the stand-in (all of them, today).
+    #[serde(default)]
+    pub sample_data: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -358,6 +378,37 @@ pub fn ars_for(ags: &str, region: bool) -> String {
     }
 }
 
+/// The level of a place, read from its 12-digit ARS alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArsLevel {
+    /// Land + RB + Kreis, the rest zeros: a Kreis or a kreisfreie Stadt.
+    Region,
+    /// A kreisangehörige Gemeinde (NRW: Verband = 0 + Gemeinde number).
+    Gemeinde,
+}
+
+/// Checks a 12-digit NRW ARS and returns its level: `None` for anything
+/// that is not a well-formed NRW Kreis/kreisfreie Stadt or Gemeinde key.
+pub fn ars_level(ars: &str) -> Option<ArsLevel> {
+    if !is_digits(ars, 12) || !ars.starts_with("05") || !"13579".contains(&ars[2..3]) {
+        return None;
+    }
+    if &ars[3..5] == "00" {
+        return None;
+    }
+    if &ars[5..] == "0000000" {
+        return Some(ArsLevel::Region);
+    }
+    let (verband, gemeinde) = (&ars[5..9], &ars[9..]);
+    (verband.starts_with('0') && &verband[1..] == gemeinde && gemeinde != "000")
+        .then_some(ArsLevel::Gemeinde)
+}
+
+/// The ARS of the Kreis a Gemeinde belongs to.
+pub fn kreis_ars(ars: &str) -> String {
+    format!("{}0000000", &ars[..5])
+}
+
 /// Stable pseudo-random decision whether `service` is online at `ars`.
 fn online_here(rule: &OnlineRule, leika: &str, ars: &str) -> bool {
     if rule.regions.iter().any(|r| r == ars) {
@@ -380,13 +431,15 @@ pub fn build_from_seed() -> Result<Dataset, SeedError> {
     let mut out_places = Vec::new();
     let mut region_info: HashMap<String, (&SeedRegion, String)> = HashMap::new();
     for r in &places.regions {
-        if !is_digits(&r.ags, 8) || !r.ags.ends_with("000") {
-            return Err(SeedError::Invalid(format!("bad region AGS {}", r.ags)));
+        if !is_digits(&r.ags, 8)
+            || r.ars != ars_for(&r.ags, true)
+            || ars_level(&r.ars) != Some(ArsLevel::Region)
+        {
+            return Err(SeedError::Invalid(format!("bad region AGS/ARS {}", r.ags)));
         }
-        let ars = ars_for(&r.ags, true);
-        region_info.insert(r.ags[..5].to_string(), (r, ars.clone()));
+        region_info.insert(r.ags[..5].to_string(), (r, r.ars.clone()));
         out_places.push(Place {
-            ars,
+            ars: r.ars.clone(),
             ags: r.ags.clone(),
             name: r.name.clone(),
             kind: r.kind.clone(),
@@ -396,17 +449,35 @@ pub fn build_from_seed() -> Result<Dataset, SeedError> {
             district_ars: None,
             tile: Some((r.tile[0], r.tile[1])),
             large: false,
+            status: None,
+            rb: r.rb.clone(),
+            districts: r.districts.clone(),
         });
     }
     for m in &places.municipalities {
-        if !is_digits(&m.ags, 8) {
-            return Err(SeedError::Invalid(format!("bad municipal AGS {}", m.ags)));
+        if !is_digits(&m.ags, 8)
+            || m.ars != ars_for(&m.ags, false)
+            || ars_level(&m.ars) != Some(ArsLevel::Gemeinde)
+        {
+            return Err(SeedError::Invalid(format!(
+                "bad municipal AGS/ARS {}",
+                m.ags
+            )));
         }
+        // The Kreis comes from the key, not from a list.
         let (kreis, kreis_ars) = region_info
             .get(&m.ags[..5])
+            .filter(|(_, ars)| *ars == kreis_ars(&m.ars))
             .ok_or_else(|| SeedError::Invalid(format!("no Kreis for {}", m.ags)))?;
+        if let Some(bad) = m
+            .status
+            .as_deref()
+            .filter(|s| !["gross", "mittel", "aachen"].contains(s))
+        {
+            return Err(SeedError::Invalid(format!("{}: status {bad}", m.ags)));
+        }
         out_places.push(Place {
-            ars: ars_for(&m.ags, false),
+            ars: m.ars.clone(),
             ags: m.ags.clone(),
             name: m.name.clone(),
             kind: m.kind.clone(),
@@ -415,7 +486,10 @@ pub fn build_from_seed() -> Result<Dataset, SeedError> {
             district: Some(kreis.name.clone()),
             district_ars: Some(kreis_ars.clone()),
             tile: None,
-            large: m.large,
+            large: m.status.as_deref() == Some("gross"),
+            status: m.status.clone(),
+            rb: kreis.rb.clone(),
+            districts: m.districts.clone(),
         });
     }
 
@@ -465,8 +539,11 @@ pub fn build_from_seed() -> Result<Dataset, SeedError> {
     }
     for m in &places.municipalities {
         let mut kinds = vec!["gemeinde"];
-        if m.large {
-            kinds.push("gross");
+        match m.status.as_deref() {
+            Some("gross") => kinds.push("gross"),
+            Some("mittel") => kinds.push("mittel"),
+            Some("aachen") => kinds.push("aachen"),
+            _ => {}
         }
         sites.push(Site {
             ags: &m.ags,
@@ -502,6 +579,7 @@ pub fn build_from_seed() -> Result<Dataset, SeedError> {
                 web: format!("https://www.{}.example/{}", site.domain, t.slug),
                 hours: intervals(&h.intervals),
                 hours_note: h.note.clone(),
+                sample_data: true,
             };
             if let Some(o) = auth
                 .overrides
@@ -535,6 +613,7 @@ pub fn build_from_seed() -> Result<Dataset, SeedError> {
             web: format!("https://www.{}.example", s.domain),
             hours: intervals(&bund_hours.intervals),
             hours_note: bund_hours.note.clone(),
+            sample_data: true,
         });
     }
 
@@ -686,7 +765,7 @@ mod tests {
         // docs/backends.md, "Counts (seed)".
         assert_eq!(
             (portal, d.online_services.len() - portal),
-            (169, 3384),
+            (859, 17369),
             "portal and invented online services"
         );
     }
@@ -695,6 +774,19 @@ mod tests {
     fn ars_rules() {
         assert_eq!(ars_for("05315000", true), "053150000000");
         assert_eq!(ars_for("05158016", false), "051580016016");
+        assert_eq!(ars_level("053150000000"), Some(ArsLevel::Region));
+        assert_eq!(ars_level("051580016016"), Some(ArsLevel::Gemeinde));
+        assert_eq!(kreis_ars("051580016016"), "051580000000");
+        for bad in [
+            "051580016017", // Verband and Gemeinde disagree
+            "051580000016", // no Verband
+            "052580016016", // no Regierungsbezirk 2
+            "060000000000", // not NRW
+            "051000000000", // a Regierungsbezirk, not a place
+            "05158001601",  // 11 digits
+        ] {
+            assert_eq!(ars_level(bad), None, "{bad}");
+        }
     }
 
     #[test]
