@@ -146,3 +146,42 @@ async fn without_a_place_there_is_no_offer_and_our_form_is_not_everywhere() {
     .await;
     assert_ne!(hilden["offer"]["kind"], "portal", "{}", hilden["offer"]);
 }
+
+/// Three small municipalities (issue #21): Monschau (Städteregion Aachen),
+/// Extertal (Kreis Lippe), Wachtendonk (Kreis Kleve).
+const SMALL: [(&str, &str, &str); 3] = [
+    ("053340020020", "Monschau", "Städteregion Aachen"),
+    ("057660028028", "Extertal", "Kreis Lippe"),
+    ("051540060060", "Wachtendonk", "Kreis Kleve"),
+];
+
+#[tokio::test]
+async fn small_municipalities_reach_their_offices_and_the_cards_say_sample_data() {
+    let relay = relay().await;
+    for (ars, town, kreis) in SMALL {
+        // Wohnsitz: the town's Bürgerbüro; Fahrzeug: the Kreisverwaltung.
+        for (service, want) in [
+            ("99115001001000", format!("Bürgerbüro {town}")),
+            ("99036002001000", format!("Straßenverkehrsamt {kreis}")),
+        ] {
+            let d = get_json(&format!(
+                "{}/api/v1/catalogue/services/{service}?ars={ars}",
+                relay.url
+            ))
+            .await;
+            let org = &d["organisations"][0];
+            assert_eq!(org["title"], want.as_str(), "{town}: {d}");
+            // The card's data passes the relay unchanged, flag included.
+            let id = org["id"].as_str().unwrap();
+            let unit = get_json(&format!(
+                "{}/api/v1/catalogue/organisations/{id}",
+                relay.url
+            ))
+            .await;
+            assert_eq!(unit["title"], want.as_str());
+            assert_eq!(unit["sampleData"], true, "{unit}");
+        }
+        // Whatever is marked online there leads somewhere.
+        walk(&relay, ars, false).await;
+    }
+}

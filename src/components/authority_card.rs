@@ -155,6 +155,9 @@ fn Authority(unit: OrganisationUnit) -> impl IntoView {
                 <div class="kern-card__header">
                     <h3 class="kern-title" lang="de">{unit.title.clone()}</h3>
                     {unit.authority_type.clone().map(|t| view! { <p class="kern-body kern-body--muted" lang="de">{t}</p> })}
+                    {unit.sample_data.then(|| view! {
+                        <p class="kern-body kern-body--small kern-body--muted authority-card__sample">{t!(i18n, search.sample_contact)}</p>
+                    })}
                 </div>
                 <div class="kern-card__body">
                     <dl class="kern-description-list authority-card__contacts">

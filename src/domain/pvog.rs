@@ -246,6 +246,9 @@ pub struct OrganisationUnit {
     pub opening_hours: Vec<OpeningHours>,
     #[serde(default)]
     pub opening_hours_note: Option<String>,
+    /// The stand-in invented these contact details (`sampleData`).
+    #[serde(default)]
+    pub sample_data: bool,
 }
 
 impl OrganisationUnit {
@@ -536,6 +539,10 @@ mod tests {
         assert_eq!(o.websites(), vec!["https://www.stadt-koeln.example"]);
         assert_eq!(o.opening_hours.len(), 1);
         assert_eq!(o.location.unwrap().city, "Köln");
+        assert!(!o.sample_data, "real unless the catalogue says otherwise");
+        let o: OrganisationUnit =
+            serde_json::from_str(r#"{"id": "x", "sampleData": true}"#).unwrap();
+        assert!(o.sample_data);
     }
 
     #[test]

@@ -163,6 +163,54 @@ async fn measure(label: &str, synthetic: usize, rounds: usize) -> anyhow::Result
     ])
 }
 
+/// The place search (`/v2/locations`) over all 449 places of the seed (396
+/// municipalities, 31 Kreise): every name, every postcode and every name's
+/// first three letters, through the HTTP router (issue #21).
+async fn measure_places(rounds: usize) -> anyhow::Result<Row> {
+    let db = backends::Db::in_memory()?;
+    pvog::store::ensure_seeded(&db)?;
+    let p = Arc::new(Pvog::from_catalog(Catalog::new(pvog::store::load(&db)?))?);
+    let mut qs: Vec<String> = Vec::new();
+    for pl in &p.catalog.places {
+        qs.push(pl.name.clone());
+        qs.push(pl.name.chars().take(3).collect());
+        qs.extend(pl.zips.iter().cloned());
+    }
+    let router = pvog::routes(p.clone()).with_state(backends::AppState {
+        config: Arc::new(backends::Config::for_tests(
+            std::env::temp_dir(),
+            std::env::temp_dir().join("no-dist"),
+        )),
+        db: db.clone(),
+    });
+    let mut samples = Vec::new();
+    for round in 0..=rounds {
+        for q in &qs {
+            let uri = format!("/v2/locations?q={}", encode(q));
+            let t = Instant::now();
+            let resp = router
+                .clone()
+                .oneshot(Request::get(uri).body(Body::empty())?)
+                .await?;
+            let body = axum::body::to_bytes(resp.into_body(), 1 << 24).await?;
+            let d = t.elapsed();
+            std::hint::black_box(body);
+            if round > 0 {
+                samples.push(d);
+            }
+        }
+    }
+    Ok(Row {
+        label: format!(
+            "place search /v2/locations, {} places, {} queries",
+            p.catalog.places.len(),
+            qs.len()
+        ),
+        services: p.catalog.services.len(),
+        samples,
+    })
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let rounds: usize = match std::env::args().nth(1) {
@@ -176,6 +224,7 @@ async fn main() -> anyhow::Result<()> {
     println!("{n} queries × {rounds} rounds, at Köln ({KOELN}), page size 20");
     let mut rows = measure("seed", 0, rounds).await?;
     rows.extend(measure("seed + 5000 synthetic", 5000, rounds).await?);
+    rows.push(measure_places(rounds).await?);
     print_table(&rows);
     Ok(())
 }

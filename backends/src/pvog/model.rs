@@ -757,6 +757,13 @@ mod tests {
         let d = build_from_seed().unwrap();
         assert!(d.services.len() >= 80);
         assert_eq!(d.places.iter().filter(|p| p.is_region()).count(), 53);
+        // docs/backends.md, "Counts (seed)": 24 per region, 11 per Gemeinde,
+        // +1 Mittlere (Bauaufsicht), +2 Große (and Jugendamt), +3 Aachen.
+        assert_eq!(
+            d.authorities.len(),
+            53 * 24 + 206 * 11 + 132 * 12 + 35 * 13 + 14 + 16
+        );
+        assert!(d.authorities.iter().all(|a| a.sample_data));
         let ids: HashSet<_> = d.authorities.iter().map(|a| &a.id).collect();
         assert_eq!(ids.len(), d.authorities.len(), "authority ids are unique");
         let ods: HashSet<_> = d.online_services.iter().map(|o| &o.id).collect();
