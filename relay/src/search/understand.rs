@@ -7,9 +7,34 @@
 //! query add a search for their target. A single word also looks for the
 //! compounds it is part of. The plan lists these searches with weights;
 //! [`super::run`] asks PVOG and merges the answers.
+//!
+//! A word of an NRW place name that the catalogue does not know
+//! ("Personalausweis Monschau") is a place, not a typo: it is neither
+//! corrected nor searched for in the rewritten query (the place itself is
+//! chosen in the place picker). The words come from `place_words.txt`,
+//! generated with the place data by `scripts/import-places.py`.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use super::text::{fold, is_stopword, words, MAX_WORDS};
 use super::vocab::Vocabulary;
+
+const PLACE_WORDS: &str = include_str!("place_words.txt");
+
+/// Is this (folded) word part of the name of an NRW place or district?
+pub fn is_place_word(folded: &str) -> bool {
+    static WORDS: OnceLock<HashSet<String>> = OnceLock::new();
+    WORDS
+        .get_or_init(|| {
+            PLACE_WORDS
+                .lines()
+                .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+                .map(|l| fold(l.trim()))
+                .collect()
+        })
+        .contains(folded)
+}
 
 /// Weight of the query as typed.
 const W_AS_TYPED: f32 = 1.0;
@@ -74,6 +99,8 @@ enum Word {
     Corrected(String),
     /// Unknown: passed on as typed.
     Unknown(String),
+    /// Part of a place name: left out of the rewritten query.
+    Place,
 }
 
 pub fn plan(vocab: &Vocabulary, q: &str) -> Plan {
@@ -93,6 +120,8 @@ pub fn plan(vocab: &Vocabulary, q: &str) -> Plan {
             let f = fold(w);
             if let Some(k) = vocab.known(&f) {
                 Word::Known(k.to_string())
+            } else if is_place_word(&f) {
+                Word::Place
             } else if let Some(parts) = vocab.split(&f) {
                 Word::Split(parts)
             } else if let Some(c) = vocab.correct(&f) {
@@ -122,6 +151,7 @@ pub fn plan(vocab: &Vocabulary, q: &str) -> Plan {
                 rewritten.push(c.clone());
                 suggestion.push(c.clone());
             }
+            Word::Place => suggestion.push(typed.clone()),
         }
     }
     if corrected {
@@ -232,6 +262,28 @@ mod tests {
             p.searches.iter().any(|s| s.q == "hundesteuer anmeldung"),
             "{p:?}"
         );
+    }
+
+    #[test]
+    fn place_names_are_not_typos() {
+        // The place is left out of the rewritten query and never "corrected".
+        for q in [
+            "Personalausweis Monschau",
+            "personalausweis in Bad Berleburg",
+        ] {
+            let p = plan(&vocab(), q);
+            assert_eq!(p.suggestion, None, "{q}: {p:?}");
+            assert!(
+                p.searches.iter().any(|s| s.q == "personalausweis"),
+                "{q}: {p:?}"
+            );
+        }
+        let p = plan(&vocab(), "Personalauswies Wachtendonk");
+        assert_eq!(p.suggestion.as_deref(), Some("personalausweis wachtendonk"));
+        assert!(is_place_word("muelheim") && is_place_word("ruhr"));
+        assert!(!is_place_word("personalausweis"));
+        // A place alone stays the plain search.
+        assert!(plan(&vocab(), "Extertal").is_plain());
     }
 
     #[test]
