@@ -1,0 +1,170 @@
+// Lighthouse mobile of `make bench` (issue #19): the start page, a search,
+// one form step and the postbox, each measured three times; the rows give
+// the median of each figure and the three performance scores. Run by
+// scripts/bench.sh (browser part) against a freshly started release
+// stand-in with a relay in front (the app's one origin), BENCH_BASE being
+// the relay's URL.
+import { test, expect, chromium } from '@playwright/test';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SERVICES, applyUrl, startWithPassword } from '../../e2e/apply-helpers';
+
+const BASE = process.env.BENCH_BASE ?? '';
+const ROWS = process.env.BENCH_ROWS ?? '';
+const RUNS = Number(process.env.BENCH_LIGHTHOUSE_RUNS ?? '3');
+
+function row(group: string, name: string, value: string, unit: string) {
+  const line = `ROW\t${group}\t${name}\t${value}\t${unit}\n`;
+  process.stdout.write(line);
+  if (ROWS) appendFileSync(ROWS, line);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// Debian's Chromium, new headless, nothing in the background that would
+// disturb the measurement.
+const CHROME_FLAGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+type Lhr = {
+  runtimeError?: { code: string; message: string };
+  categories: Record<string, { score: number | null }>;
+  audits: Record<string, { numericValue?: number }>;
+};
+
+/** One run's figures, or why there are none. */
+type Figures = { perf: number; a11y: number; bp: number; lcp: number; tbt: number } | { failed: string };
+
+function figures(lhr: Lhr | undefined, error?: unknown): Figures {
+  if (!lhr || lhr.runtimeError) {
+    return { failed: lhr?.runtimeError?.code ?? String(error ?? 'no result').split('\n')[0].slice(0, 80) };
+  }
+  const score = (k: string) => Math.round((lhr.categories[k]?.score ?? NaN) * 100);
+  const num = (k: string) => lhr.audits[k]?.numericValue ?? NaN;
+  return {
+    perf: score('performance'),
+    a11y: score('accessibility'),
+    bp: score('best-practices'),
+    lcp: num('largest-contentful-paint'),
+    tbt: num('total-blocking-time'),
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+
+function report(label: string, runs: Figures[]) {
+  const g = 'lighthouse mobile';
+  const ok = runs.filter((r): r is Exclude<Figures, { failed: string }> => !('failed' in r));
+  if (ok.length === 0) {
+    const why = runs.map((r) => ('failed' in r ? r.failed : '')).find(Boolean) ?? 'no run';
+    row(g, `${label}: perf / a11y / best practices (median of ${RUNS})`, `FAILED (${why})`, '');
+    row(g, `${label}: LCP / TBT (median)`, 'FAILED', '');
+    return;
+  }
+  const m = (k: keyof (typeof ok)[0]) => median(ok.map((r) => r[k]));
+  const note = ok.length < runs.length ? ` (${runs.length - ok.length} of ${runs.length} runs failed)` : '';
+  row(g, `${label}: perf / a11y / best practices (median of ${ok.length})`, `${m('perf')} / ${m('a11y')} / ${m('bp')}${note}`, 'score (0-100)');
+  row(g, `${label}: LCP / TBT (median)`, `${(m('lcp') / 1000).toFixed(2)} s / ${m('tbt').toFixed(0)} ms`, 'goal ≤ 1.5 s / ≤ 150 ms');
+  row(g, `${label}: performance of each run`, ok.map((r) => r.perf).join(' / '), 'score');
+}
+
+const FLAGS = {
+  output: 'json' as const,
+  logLevel: 'error' as const,
+  onlyCategories: ['performance', 'accessibility', 'best-practices'],
+  // Default config: mobile form factor, simulated throttling (slow 4G, 4× CPU).
+};
+
+test('Lighthouse mobile: start page, search, a form step, the postbox', async () => {
+  test.skip(!BASE, 'BENCH_BASE not set');
+  test.setTimeout(30 * 60_000);
+  const { default: lighthouse } = await import('lighthouse');
+  const puppeteer = await import('puppeteer-core');
+  const port = await freePort();
+  const profile = mkdtempSync(join(tmpdir(), 'buergeramt-lh-'));
+  // One browser for all: Playwright drives it (the login), Lighthouse
+  // reaches it through the DevTools port.
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+    headless: false, // --headless=new is in the flags
+    args: [...CHROME_FLAGS, `--remote-debugging-port=${port}`],
+    baseURL: BASE,
+    locale: 'de-DE',
+  });
+  const browser = await puppeteer.default.connect({ browserURL: `http://127.0.0.1:${port}`, defaultViewport: null });
+  try {
+    // Anonymous pages: Lighthouse opens its own tab and clears the origin's storage.
+    for (const path of ['/', '/suche?q=hund']) {
+      const runs: Figures[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        try {
+          runs.push(figures((await lighthouse(`${BASE}${path}`, { ...FLAGS, port }))?.lhr as Lhr | undefined));
+        } catch (e) {
+          runs.push(figures(undefined, e));
+        }
+      }
+      report(path, runs);
+    }
+
+    // Logged-in pages: the session is the relay's cookie in this browser, so
+    // Lighthouse runs in the logged-in tab and must not reset storage. It
+    // reloads the URL; afterwards the tab must still show the page (not a
+    // login prompt), or the run does not count.
+    const page = await context.newPage();
+    let loggedIn: unknown;
+    try {
+      await startWithPassword(page, SERVICES.hund);
+    } catch (e) {
+      loggedIn = e;
+    }
+    const step = applyUrl(SERVICES.hund, 'schritt/hunde');
+    for (const [label, url, heading] of [
+      [`form step ${step.split('?')[0]}`, step, 'Hunde'],
+      ['/postfach (logged in)', '/postfach', 'Postfach'],
+    ]) {
+      const runs: Figures[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        try {
+          if (loggedIn) throw loggedIn;
+          await page.goto(url);
+          await expect(page.getByRole('heading', { level: 1 })).toHaveText(heading);
+          const target = (await browser.pages()).find((p) => p.url().startsWith(`${BASE}${url.split('?')[0]}`));
+          if (!target) throw new Error('the logged-in tab is not visible over the DevTools port');
+          const r = await lighthouse(`${BASE}${url}`, { ...FLAGS, disableStorageReset: true }, undefined, target);
+          const shown = await target.evaluate(() => document.querySelector('main h1')?.textContent?.trim() ?? '');
+          if (shown !== heading) throw new Error(`measured "${shown}" instead of "${heading}"`);
+          runs.push(figures(r?.lhr as Lhr | undefined));
+        } catch (e) {
+          runs.push(figures(undefined, e));
+        }
+      }
+      report(label, runs);
+    }
+  } finally {
+    await browser.disconnect();
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+});
