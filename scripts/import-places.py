@@ -13,6 +13,8 @@ Inputs (all committed, with their licences):
                             nach § 4 GO NRW, Stand 01.01.2025)
   regions.json              the 53 Kreise / kreisfreie Städte: display names,
                             tile-map positions, invented contact details
+  municipal-contacts.json   invented contact details of 29 towns (kept from
+                            the earlier seed)
 
 Keys: the 12-digit ARS is built the NRW way, Land(2) RB(1) Kreis(2)
 Verband(4) Gemeinde(3); NRW has no Gemeindeverbände, so the Verband part is
@@ -190,6 +192,12 @@ def build():
         fail(f"no postcode for {missing}")
 
     region_by_prefix = {r["ags"][:5]: r for r in regions}
+    contacts = json.loads((SRC / "municipal-contacts.json").read_text(encoding="utf-8"))
+    contact_of = {c["ags"]: c for c in contacts["municipalities"]}
+    names = {m["ags"]: m["name"] for m in annex}
+    for ags, c in contact_of.items():
+        if names.get(ags) is None or norm(names[ags]) != norm(c["name"]):
+            fail(f"municipal-contacts.json: {c['name']} ({ags}) is {names.get(ags)} in the annex")
     out_regions = []
     for r in regions:
         prefix = r["ags"][:5]
@@ -220,6 +228,7 @@ def build():
         st = status.get(m["ags"])
         level = st["status"] if st else ("aachen" if m["ags"] == AACHEN else None)
         z = sorted(zips[m["ags"]])
+        c = contact_of.get(m["ags"], {})
         municipalities.append({
             "ags": m["ags"],
             "ars": ars_of(m["ags"]),
@@ -229,9 +238,9 @@ def build():
             "zip": z[0],
             "zips": z,
             "districts": sorted(districts[m["ags"]]),
-            "street": "Rathaus",
-            "area": kreis["area"],
-            "domain": slug(m["name"]),
+            "street": c.get("street", "Rathaus"),
+            "area": c.get("area", kreis["area"]),
+            "domain": c.get("domain", slug(m["name"])),
             "sample": True,
         })
     return out_regions, municipalities, unmatched
@@ -244,7 +253,7 @@ HEADER = {
         "postcodes": "GeoNames postal codes (www.geonames.org), CC BY 4.0, via github.com/zauberware/postal-codes-json-xml-csv data/DE.zip, commit a6e8df1e94385a76d8c8c2f8260b2cd020298c19; rows with state_code NW. Place names are matched to the municipalities of their Kreis; a name '<municipality> <district>' gives a district.",
         "status": "Große/Mittlere kreisangehörige Städte: Verordnung nach § 4 GO NRW, Stand 01.01.2025 (backends/seed/sources/nrw-staedte-status.csv). Stadt Aachen: § 4 Abs. 2 Aachen-Gesetz (status 'aachen'). Own Jugendamt: no public list found; not modelled (see docs/places.md).",
         "keys": "ARS = Land(2) RB(1) Kreis(2) Verband(4) Gemeinde(3); NRW has no Gemeindeverbände, Verband = 0 + Gemeinde number (Hilden 05158016 -> 051580016016); Kreise and kreisfreie Städte: 5-digit prefix + 0000000.",
-        "sample": "Every contact detail is invented ('sample': true): street 'Rathaus' or the Kreishaus as far as known, phone numbers in the unassigned block <area> 000-…, e-mail and web on .example domains. 'type' Stadt/Gemeinde: Stadt only where the status list says so (the annex does not say which Gemeinden are Städte).",
+        "sample": "Every contact detail is invented ('sample': true): street 'Rathaus' (29 towns and the Kreishäuser: the town hall as far as the author knew it), phone numbers in the unassigned block <area> 000-…, e-mail and web on .example domains. 'type' Stadt/Gemeinde: Stadt only where the status list says so (the annex does not say which Gemeinden are Städte).",
         "generated": "by scripts/import-places.py; do not edit by hand.",
     }
 }
