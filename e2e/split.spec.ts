@@ -1,17 +1,18 @@
 import { test, expect, expectNoAxeViolations, waitForApp } from './fixtures';
+import { SERVICES } from './apply-helpers';
 
 // The release bundle is split (scripts/wasm-bundle.sh, src/pages/lazy.rs):
 // the start page needs only the main module; other routes fetch their chunk
 // when first visited. The service worker is blocked here, so every request
-// is visible to the test (with it, chunks come from its precache).
+// is visible to the test (with it, a chunk used before comes from its cache).
 test.use({ serviceWorkers: 'block' });
 
 const isChunk = (url: string) => /\/app-[0-9a-f]{16}\/(split_|chunk_)[A-Za-z0-9_]+\.wasm$/.test(url);
 
-test('the start page loads no chunk; a lazy route fetches its own on first visit', async ({ page }) => {
+test('the start page loads no chunk (nor the route map); a lazy route fetches its own on first visit', async ({ page }) => {
   const fetched: string[] = [];
   page.on('request', (r) => {
-    if (isChunk(r.url())) fetched.push(new URL(r.url()).pathname.split('/').pop() ?? '');
+    if (isChunk(r.url()) || r.url().endsWith('/routes.js')) fetched.push(new URL(r.url()).pathname.split('/').pop() ?? '');
   });
   await page.goto('/');
   await waitForApp(page);
@@ -31,6 +32,45 @@ test('the start page loads no chunk; a lazy route fetches its own on first visit
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Glossar');
   expect(fetched.length).toBe(before);
 });
+
+// A deep link's route chunks load while the main module does (index.html
+// loads routes.js on every path but `/`; it preloads the current route's wasm
+// files, scripts/route-chunks.mjs). To make the order visible on a fast local
+// line, the main module's answer is held back until the route's chunk has
+// been requested: loaded one after the other (main module, then its chunk),
+// the chunk would only be requested after the main module had arrived. The
+// hold has a deadlock guard only; the test compares the order of events.
+for (const [path, chunk, shows] of [
+  ['/suche?q=hund', 'split_search_page.wasm', 'link'],
+  [`/leistungen/${SERVICES.hund}`, 'split_service_page.wasm', 'heading'],
+] as const) {
+  test(`a deep link to ${path.split('?')[0]} requests its route chunk before the main module has arrived`, async ({ page }) => {
+    const events: string[] = [];
+    let chunkRequested = () => {};
+    const requested = new Promise<void>((resolve) => (chunkRequested = resolve));
+    page.on('request', (r) => {
+      if (r.url().endsWith(`/${chunk}`)) {
+        events.push('chunk requested');
+        chunkRequested();
+      }
+    });
+    page.on('requestfinished', (r) => {
+      if (/\/app-[0-9a-f]{16}\/buergeramt_bg\.wasm$/.test(r.url())) events.push('main module arrived');
+    });
+    await page.route(/\/app-[0-9a-f]{16}\/buergeramt_bg\.wasm$/, async (route) => {
+      let guard: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([requested, new Promise((resolve) => (guard = setTimeout(resolve, 15_000)))]);
+      clearTimeout(guard);
+      await route.continue();
+    });
+    await page.goto(path);
+    await waitForApp(page);
+    // The page itself: a search result, or the service's own heading.
+    await expect(page.getByRole(shows, shows === 'link' ? { name: /Hundesteuer/ } : { level: 1, name: /Hundesteuer/ }).first()).toBeVisible();
+    expect(events.filter((e) => e === 'chunk requested').length, 'the chunk is requested').toBeGreaterThan(0);
+    expect(events.indexOf('chunk requested'), events.join(', ')).toBeLessThan(events.indexOf('main module arrived'));
+  });
+}
 
 test.describe('a chunk that cannot be fetched', () => {
   // The splitter's loader logs the failed fetch; nothing else may.

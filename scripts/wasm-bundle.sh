@@ -85,6 +85,35 @@ links+="<link rel=\"preload\" href=\"/$dir/${name}_bg.wasm\" as=\"fetch\" type=\
 while read -r font; do
   [ -n "$font" ] && links+="<link rel=\"preload\" href=\"$font\" as=\"font\" type=\"font/woff2\" crossorigin=\"anonymous\">"
 done < <(cat "$root/style/generated/fonts-preload.txt" 2>/dev/null || true)
+# A deep link's route chunks load while the main module does: routes.js (a
+# route -> wasm files map, scripts/route-chunks.mjs) adds their preloads. The
+# start page needs no chunk, so index.html loads routes.js on other paths
+# only (the CSP allows the inline script by its hash, computed by the server
+# from index.html). sw.js gets the same map (its send path, what the open
+# pages use), the directory and the first screen's fonts.
+routes_json="$(node "$root/scripts/route-chunks.mjs" "$root" "$staging/$dir")"
+if [ -f "$staging/$dir/routes.js" ]; then
+  links+="<script>if(location.pathname!==\"/\"){var r=document.createElement(\"script\"),d=\"/$dir/\";r.src=d+\"routes.js\";document.head.appendChild(r)}</script>"
+fi
+fonts_json="$(node -e 'const l=require("fs").readFileSync(0,"utf8").split("\n").filter(Boolean);process.stdout.write(JSON.stringify(l))' \
+  < <(cat "$root/style/generated/fonts-preload.txt" 2>/dev/null || true))"
+ROUTES_JSON="$routes_json" FONTS_JSON="$fonts_json" APP_DIR="/$dir/" node -e '
+  const fs = require("fs");
+  const file = process.argv[1];
+  let sw = fs.readFileSync(file, "utf8");
+  const routes = JSON.parse(process.env.ROUTES_JSON).routes;
+  const short = (f) => f.replace(/^chunk_(\d+)\.wasm$/, "$1").replace(/^split_(\w+)\.wasm$/, "$1");
+  const compact = Object.fromEntries(Object.entries(routes).map(([p, fs]) => [p, fs.map(short).join(" ")]));
+  for (const [marker, value] of [
+    ["const APP_DIR = \"\";", `const APP_DIR = ${JSON.stringify(process.env.APP_DIR)};`],
+    ["const ROUTES = {};", `const ROUTES = ${JSON.stringify(compact)};`],
+    ["const SHELL_FONTS = [];", `const SHELL_FONTS = ${process.env.FONTS_JSON};`],
+  ]) {
+    if (!sw.includes(marker)) throw new Error(`sw.js lacks the marker line ${marker}`);
+    sw = sw.replace(marker, () => value);
+  }
+  fs.writeFileSync(file, sw);
+' "$staging/sw.js"
 loader="<script type=\"module\">import init from '/$dir/$name.js';await init({ module_or_path: '/$dir/${name}_bg.wasm' });</script>"
 
 index="$staging/index.html"

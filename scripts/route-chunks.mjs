@@ -1,0 +1,103 @@
+// Which wasm files each route of the split bundle needs (scripts/wasm-bundle.sh).
+//
+// Reads the routes from src/app.rs (`path!(…)` with `Lazy::<XRoute>`, nested
+// under `ParentRoute`), the split function of each route from
+// src/pages/lazy.rs (`XRoute => split_name: …`) and the files each split
+// function loads from the splitter's loader (`__wasm_split.js`: the split
+// module and the shared chunks it waits for). Writes, into the build's app
+// directory:
+//   routes.js   a classic script: for the page's own path, `<link rel=preload>`
+//               for its route's wasm files, so a deep link fetches them while
+//               the main module loads (index.html loads it on every path but
+//               `/`; the start page needs no chunk);
+// and prints a JSON object for the service worker (scripts/wasm-bundle.sh puts
+// it into sw.js): { routes: { pattern: [file, …] }, sendPath: [file, …] },
+// `sendPath` being every file of the application pages (`/antrag/…`).
+//
+// usage: node scripts/route-chunks.mjs <root> <app dir (absolute)>
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [root, appDir] = process.argv.slice(2);
+if (!root || !appDir) {
+  console.error('usage: route-chunks.mjs <root> <app dir>');
+  process.exit(2);
+}
+
+/** Route pattern → split function names, parents' first. */
+function routes(appRs, lazyRs) {
+  const split = new Map();
+  for (const m of lazyRs.matchAll(/(\w+Route)\s*=>\s*(\w+)\s*:/g)) split.set(m[1], m[2]);
+  const out = new Map();
+  const parents = []; // [{ prefix, splits }]
+  for (const line of appRs.split('\n')) {
+    if (/<\/ParentRoute>/.test(line)) {
+      parents.pop();
+      continue;
+    }
+    const m = line.match(/<(ParentRoute|Route)\s+path=path!\("([^"]*)"\)\s+view=\{Lazy::<(\w+)>::new\(\)\}/);
+    const plain = line.match(/<(ParentRoute|Route)\s+path=path!\("([^"]*)"\)/);
+    if (!plain) continue;
+    const parent = parents[parents.length - 1];
+    const base = parent ? parent.prefix : '';
+    const seg = plain[2];
+    const path = seg === '' ? base : base && !seg.startsWith('/') ? `${base}/${seg}` : seg;
+    const own = m ? split.get(m[3]) : undefined;
+    if (m && !own) throw new Error(`src/pages/lazy.rs has no split function for ${m[3]}`);
+    const splits = [...(parent ? parent.splits : []), ...(own ? [own] : [])];
+    if (plain[1] === 'ParentRoute') parents.push({ prefix: path, splits });
+    else if (splits.length) out.set(path, splits);
+  }
+  return out;
+}
+
+/** Loader name → { file, deps } from the splitter's loader. */
+function loaders(js) {
+  const out = new Map();
+  const re = /(?:const (__chunk_\d+)|export const __wasm_split_load_(\w+))=(?:wrapAsyncCb\()?makeLoad\(\(\(\)=>\{const \w+=fetch\(new URL\("\.\/([\w.]+)",import\.meta\.url\)\)[\s\S]*?\}\),\[([^\]]*)\]\)/g;
+  for (const m of js.matchAll(re)) {
+    const deps = m[4].split(',').map((d) => d.trim()).filter(Boolean);
+    out.set(m[1] ?? m[2], { file: m[3], deps });
+  }
+  return out;
+}
+
+/** Every file a split function needs: its module and its chunks, recursively. */
+function files(name, loads, seen = new Set()) {
+  const l = loads.get(name);
+  if (!l) throw new Error(`__wasm_split.js has no loader for ${name}`);
+  if (!seen.has(l.file)) {
+    seen.add(l.file);
+    for (const d of l.deps) files(d, loads, seen);
+  }
+  return seen;
+}
+
+const loaderJs = join(appDir, '__wasm_split.js');
+const result = { routes: {}, sendPath: [] };
+if (existsSync(loaderJs)) {
+  const table = routes(readFileSync(join(root, 'src/app.rs'), 'utf8'), readFileSync(join(root, 'src/pages/lazy.rs'), 'utf8'));
+  if (!table.has('/suche')) throw new Error('route-chunks: no /suche route found in src/app.rs');
+  const loads = loaders(readFileSync(loaderJs, 'utf8'));
+  const send = new Set();
+  for (const [path, splits] of table) {
+    const set = new Set();
+    for (const s of splits) files(s, loads, set);
+    const sorted = [...set].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    result.routes[path] = sorted;
+    if (path.startsWith('/antrag/')) sorted.forEach((f) => send.add(f));
+  }
+  result.sendPath = [...send].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+
+  // routes.js: compact (a route's files as one string: `search_page` stands
+  // for split_search_page.wasm, a number for chunk_<n>.wasm).
+  const short = (f) => f.replace(/^chunk_(\d+)\.wasm$/, '$1').replace(/^split_(\w+)\.wasm$/, '$1');
+  const map = Object.fromEntries(Object.entries(result.routes).map(([p, fs]) => [p, fs.map(short).join(' ')]));
+  const script = `(function(){var m=${JSON.stringify(map)},p=location.pathname.replace(/\\/+$/,"").split("/"),d=new URL(".",document.currentScript.src).pathname;
+for(var k in m){var s=k.split("/"),ok=s.length===p.length;for(var i=0;ok&&i<s.length;i++)ok=s[i]===p[i]||s[i].charAt(0)===":"&&p[i]!=="";
+if(ok){m[k].split(" ").forEach(function(f){var l=document.createElement("link");l.rel="preload";l.as="fetch";l.crossOrigin="anonymous";
+l.href=d+(/^\\d+$/.test(f)?"chunk_"+f:"split_"+f)+".wasm";document.head.appendChild(l)});return}}})();
+`;
+  writeFileSync(join(appDir, 'routes.js'), script);
+}
+process.stdout.write(JSON.stringify(result));
