@@ -202,7 +202,7 @@ async fn measure_places(rounds: usize) -> anyhow::Result<Row> {
     }
     Ok(Row {
         label: format!(
-            "place search /v2/locations, {} places, {} queries",
+            "places /v2/locations ({} places, {} q)",
             p.catalog.places.len(),
             qs.len()
         ),
