@@ -43,8 +43,12 @@ const target = process.env.CARGO_TARGET_DIR ?? 'target';
 export default defineConfig({
   testDir: './e2e',
   outputDir: './test-results',
-  timeout: 60_000,
-  expect: { timeout: 10_000 },
+  // Upper bounds, not waits: every wait hangs on the app's own signals. A
+  // lazily loaded route keeps the previous page on screen until its chunks
+  // are there; on a busy 2-core machine that took over 10 s once (the review
+  // page after "Kontakt", key-validation.spec.ts), so 20 s.
+  timeout: 90_000,
+  expect: { timeout: 20_000 },
   fullyParallel: false,
   workers: 1,
   retries: 0,
