@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test, expect, expectNoAxeViolations, passwordLogin, startExtraServer, waitForApp, API, type ExtraServers } from './fixtures';
+import { SERVICES, applyUrl } from './apply-helpers';
 
 /** Waits until a service worker controls the page (first visit: after claim). */
 async function controlled(page: Page) {
@@ -24,6 +25,39 @@ async function openFirstResult(page: Page, q: string): Promise<string> {
   await expect(page).toHaveURL(/\/leistungen\//);
   await waitForApp(page);
   return new URL(page.url()).pathname + new URL(page.url()).search;
+}
+
+/** Every path in the page's caches (all of the origin's Cache Storage). */
+async function cachedPaths(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    const out: string[] = [];
+    for (const name of await caches.keys()) {
+      for (const req of await (await caches.open(name)).keys()) out.push(new URL(req.url).pathname);
+    }
+    return out;
+  });
+}
+
+const isChunk = (path: string) => /\/app-[0-9a-f]{16}\/(split|chunk)_[A-Za-z0-9_]+\.wasm$/.test(path);
+
+/** The wasm chunks this page has fetched so far (resource timing). */
+async function chunksUsed(page: Page): Promise<string[]> {
+  const all = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname));
+  return [...new Set(all.filter(isChunk))].sort();
+}
+
+/** The start page has drawn what it loads (life situations, popular
+ *  services): nothing of it is still on the way when a test stops the server. */
+async function startPageLoaded(page: Page) {
+  await expect(page.locator('main .loading')).toHaveCount(0);
+}
+
+/** This build's wasm directory, `/app-<hash>/`, as index.html links it. */
+async function appDir(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const href = document.querySelector('link[rel=modulepreload]')?.getAttribute('href') ?? '';
+    return href.replace(/[^/]+$/, '');
+  });
 }
 
 test.describe('installable app', () => {
@@ -183,6 +217,38 @@ test.describe('offline', () => {
   });
 });
 
+test.describe('offline, what is cached when', () => {
+  test.use({ allowedConsoleErrors: [/ERR_INTERNET_DISCONNECTED|Failed to load resource|Failed to fetch/] });
+
+  test('the first visit precaches the shell only; the chunks of a route are kept once used and open offline', async ({ page, context }) => {
+    await page.goto('/');
+    await waitForApp(page);
+    await controlled(page);
+    const first = await cachedPaths(page);
+    const dir = await appDir(page);
+    expect(first).toEqual(expect.arrayContaining(['/index.html', `${dir}buergeramt_bg.wasm`, `${dir}buergeramt.js`, `${dir}__wasm_split.js`, '/manifest.webmanifest']));
+    expect(first.some((p) => p.endsWith('.css')), 'a stylesheet').toBe(true);
+    expect(first.some((p) => p.startsWith('/fonts/') && p.endsWith('.woff2')), 'the first screen\'s fonts').toBe(true);
+    expect(first.filter(isChunk), 'chunks precached on the first visit').toEqual([]);
+
+    // The glossary, opened by a link: its chunks are fetched and kept.
+    await page.getByRole('navigation', { name: 'Service und Rechtliches' }).getByRole('link', { name: 'Glossar' }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Glossar');
+    const used = await chunksUsed(page);
+    expect(used.some((p) => p.endsWith('/split_glossary_page.wasm'))).toBe(true);
+    await expect.poll(async () => { const c = await cachedPaths(page); return used.filter((p) => !c.includes(p)); }).toEqual([]);
+
+    // Offline (and without the browser's HTTP cache), the glossary opens again.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.clearBrowserCache');
+    await cdp.detach();
+    await context.setOffline(true);
+    await page.goto('/glossar');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Glossar');
+    await context.setOffline(false);
+  });
+});
+
 test.describe('updates', () => {
   // A new build at the same origin: the browser's update check for sw.js is
   // not routable from Playwright, so the relay itself is restarted on the
@@ -199,6 +265,7 @@ test.describe('updates', () => {
     await page.goto(`${first.base}/`);
     await waitForApp(page);
     await controlled(page);
+    await startPageLoaded(page);
     await expect(page.locator('.pwa-notice--update')).toHaveCount(0);
 
     await first.server.stopped();
@@ -221,6 +288,97 @@ test.describe('updates', () => {
     expect(state).toEqual({ waiting: false, newest: true });
   });
 });
+
+test.describe('a deploy during an application', () => {
+  // While the server restarts, a request of the page may find it down.
+  test.use({ allowedConsoleErrors: [/ERR_CONNECTION_REFUSED|ERR_FAILED/] });
+  let running: ExtraServers | undefined;
+  test.afterAll(async () => {
+    await running?.stopped();
+  });
+
+  test('the send path was kept when the application started; the new worker keeps the earlier build\'s caches', async ({ page }) => {
+    test.slow(); // two servers start
+    const first = await startExtraServer();
+    running = first.server;
+    const port = new URL(first.base).port;
+    await page.goto(`${first.base}/`);
+    await waitForApp(page);
+    await controlled(page);
+    const dir = await appDir(page);
+    const sendPath = ['apply_shell', 'apply_start', 'apply_step', 'apply_review', 'apply_sent'].map((p) => `${dir}split_${p}_page.wasm`);
+    expect((await cachedPaths(page)).filter((p) => sendPath.includes(p)), 'before the application').toEqual([]);
+
+    // The application starts: the worker keeps every page of it up to "gesendet".
+    await page.goto(`${first.base}${applyUrl(SERVICES.hund)}`);
+    await waitForApp(page);
+    await expect(page.locator('main .loading')).toHaveCount(0);
+    await expect.poll(async () => {
+      const cached = await cachedPaths(page);
+      return sendPath.filter((p) => !cached.includes(p));
+    }).toEqual([]);
+
+    // The deploy: the same origin now serves a build in another directory;
+    // the earlier build's files are gone from the server.
+    await first.server.stopped();
+    const second = await startExtraServer({ port, relay: { RELAY_DIST: movedBuild() } });
+    running = second.server;
+    expect((await page.request.get(`${first.base}${dir}split_apply_review_page.wasm`)).status(), 'gone from the server').toBe(404);
+
+    // Another tab chose "Neu laden": the new worker activates and takes this page over too.
+    const activated = await page.evaluate(async () => {
+      const reg = await navigator.serviceWorker.ready;
+      await reg.update();
+      const sw = reg.installing ?? reg.waiting;
+      if (!sw) return 'no new worker';
+      if (sw.state !== 'installed') {
+        await new Promise<void>((resolve, reject) =>
+          sw.addEventListener('statechange', () => {
+            if (sw.state === 'installed') resolve();
+            else if (sw.state === 'redundant') reject(new Error('the new worker did not install'));
+          }),
+        );
+      }
+      const changed = new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+      sw.postMessage({ type: 'SKIP_WAITING' });
+      await changed;
+      return 'activated';
+    });
+    expect(activated).toBe('activated');
+    const names = await page.evaluate(() => caches.keys());
+    expect(names.some((n) => n.startsWith('shell-') && n.endsWith('-next')), 'the new build\'s shell').toBe(true);
+    expect(names, 'the earlier build\'s chunks, kept for the grace period').toContain(dir.slice(1, -1));
+
+    // The page still runs the earlier build: the rest of its application is there.
+    const answers = await page.evaluate(
+      async (paths) =>
+        Promise.all(paths.map((p) => fetch(p).then((r) => String(r.status), () => 'network error'))),
+      sendPath,
+    );
+    expect(answers).toEqual(sendPath.map(() => '200'));
+  });
+});
+
+/**
+ * dist/ as a later deploy leaves it: the same files in another build
+ * directory (the earlier one is gone), index.html and sw.js pointing there,
+ * and another worker version.
+ */
+function movedBuild(): string {
+  const out = mkdtempSync(join(tmpdir(), 'buergeramt-e2e-dist-'));
+  const before = readdirSync('dist').find((n) => /^app-[0-9a-f]{16}$/.test(n)) ?? 'no build directory';
+  const after = before === 'app-0123456789abcdef' ? 'app-fedcba9876543210' : 'app-0123456789abcdef';
+  for (const name of readdirSync('dist')) {
+    if (name === before || name.startsWith('index.html') || name.startsWith('sw.js')) continue;
+    symlinkSync(resolve('dist', name), join(out, name));
+  }
+  symlinkSync(resolve('dist', before), join(out, after));
+  const moved = (text: string) => text.split(`/${before}/`).join(`/${after}/`);
+  writeFileSync(join(out, 'index.html'), moved(readFileSync('dist/index.html', 'utf8')));
+  const sw = moved(readFileSync('dist/sw.js', 'utf8')).replace(/const VERSION = "([^"]+)";/, 'const VERSION = "$1-next";');
+  writeFileSync(join(out, 'sw.js'), sw);
+  return out;
+}
 
 /** A copy of dist/ (files linked) whose sw.js differs by a comment. */
 function newerBuild(): string {
