@@ -42,6 +42,10 @@ pub struct Config {
     /// Per-client limits of the provider's login forms (`BUERGERAMT_IDP_*`,
     /// `idp::limits`).
     pub idp_limits: crate::idp::limits::RateLimits,
+    /// How many argon2 computations (password and PIN hashes, 19 MiB each)
+    /// run at once; the rest wait (`BUERGERAMT_ARGON2_CONCURRENCY`, default:
+    /// the number of cores; `idp::hashing`).
+    pub argon2_concurrency: usize,
 }
 
 /// The stand-in's directory, served as its `/config.json`: where its
@@ -174,7 +178,18 @@ impl Config {
             Err(_) => None,
         };
         let idp_limits = crate::idp::limits::RateLimits::from_env()?;
+        let argon2_concurrency = positive_env(
+            crate::idp::hashing::CONCURRENCY_ENV,
+            crate::idp::hashing::default_concurrency() as u64,
+        )?;
+        anyhow::ensure!(
+            argon2_concurrency <= 1024,
+            "{} is limited to 1024 (19 MiB each), got {argon2_concurrency}",
+            crate::idp::hashing::CONCURRENCY_ENV
+        );
+        let argon2_concurrency = argon2_concurrency as usize;
         Ok(Self {
+            argon2_concurrency,
             bind,
             clients,
             idp_limits,
@@ -203,6 +218,7 @@ impl Config {
             app: local_app_config(&public_url),
             clients: crate::idp::clients::ServerClients::for_tests(&public_url),
             idp_limits: crate::idp::limits::RateLimits::default(),
+            argon2_concurrency: crate::idp::hashing::default_concurrency(),
             console_url: None,
             public_url,
             max_body_bytes: 30 * 1024 * 1024,

@@ -12,6 +12,7 @@ pub mod clients;
 pub mod credential_first;
 mod eid;
 mod elster;
+pub mod hashing;
 mod keys;
 pub mod limits;
 mod login;
@@ -119,6 +120,7 @@ pub struct Idp {
 
 /// Routes under `/idp`.
 pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
+    hashing::configure(state.config.argon2_concurrency);
     state.db.migrate("idp", store::MIGRATIONS)?;
     state.db.migrate("idp_clients", clients::MIGRATIONS)?;
     state.db.migrate("idp_limits", limits::MIGRATIONS)?;
@@ -392,22 +394,16 @@ pub(crate) fn hash_password(password: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("argon2: {e}"))
 }
 
-/// Checks a password or PIN against its stored argon2 hash.
-pub(crate) fn verify_password(password: &str, phc: &str) -> bool {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    match PasswordHash::new(phc) {
-        Ok(parsed) => argon2::Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
-        Err(_) => false,
-    }
+/// Verifies off the async threads (argon2 takes tens of milliseconds and
+/// 19 MiB), at most `BUERGERAMT_ARGON2_CONCURRENCY` at once ([`hashing`]).
+pub(crate) async fn verify_password_async(password: String, phc: String) -> bool {
+    hashing::pool().verify(password, phc).await
 }
 
-/// Verifies off the async threads (argon2 takes tens of milliseconds).
-pub(crate) async fn verify_password_async(password: String, phc: String) -> bool {
-    tokio::task::spawn_blocking(move || verify_password(&password, &phc))
-        .await
-        .unwrap_or(false)
+/// [`hash_password`] off the async threads, bounded like
+/// [`verify_password_async`].
+pub(crate) async fn hash_password_async(password: String) -> anyhow::Result<String> {
+    hashing::pool().hash(password).await
 }
 
 /// Percent-encoding for query values (RFC 3986 unreserved kept), as the app
@@ -464,9 +460,14 @@ mod tests {
     fn passwords_hash_and_verify() {
         let h = hash_password("geheim-123").unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("geheim-123", &h));
-        assert!(!verify_password("geheim-124", &h));
-        assert!(!verify_password("geheim-123", "not a hash"));
+        let mut memory = Vec::new();
+        assert!(hashing::verify_with("geheim-123", &h, &mut memory));
+        assert!(!hashing::verify_with("geheim-124", &h, &mut memory));
+        assert!(!hashing::verify_with(
+            "geheim-123",
+            "not a hash",
+            &mut memory
+        ));
     }
 
     #[test]

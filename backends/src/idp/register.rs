@@ -124,9 +124,8 @@ pub async fn register(
         );
     }
     let password = get("password").to_string();
-    let hash = match tokio::task::spawn_blocking(move || super::hash_password(&password)).await {
-        Ok(Ok(h)) => h,
-        Ok(Err(e)) => return internal(&site, e),
+    let hash = match super::hash_password_async(password).await {
+        Ok(h) => h,
         Err(e) => return internal(&site, e),
     };
     let mut owned: Vec<(&'static str, String)> = values
