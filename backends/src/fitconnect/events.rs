@@ -77,6 +77,21 @@ pub fn sign(
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
+/// [`sign`] on a blocking thread: an RSA 4096 signature takes milliseconds
+/// of CPU, which would stall every other request on the async worker.
+pub async fn sign_off_thread(
+    keys: std::sync::Arc<Keys>,
+    iss: String,
+    submission_id: String,
+    case_id: String,
+    event: &'static str,
+    payload: Value,
+) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || sign(&keys, &iss, &submission_id, &case_id, event, payload))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
 /// `{authenticationTags: {metadata, data, attachments: {<id>: tag}}}`: the
 /// last part of each JWE, which binds the event to exactly this ciphertext.
 pub fn authentication_tags(

@@ -142,9 +142,19 @@ impl Keys {
     }
 }
 
+static CACHE: OnceLock<Mutex<HashMap<PathBuf, Arc<Keys>>>> = OnceLock::new();
+
+/// The keys of the data directory if [`keys`] has loaded them already
+/// (never reads a file or generates, so it can run on an async thread).
+pub fn cached(data_dir: &Path) -> Option<Arc<Keys>> {
+    let cache = CACHE.get()?;
+    // A poisoned lock only means another thread panicked while loading; the map is still usable.
+    let map = cache.lock().unwrap_or_else(|p| p.into_inner());
+    map.get(data_dir).cloned()
+}
+
 /// The keys of the data directory, loaded (or generated) once per process.
 pub fn keys(data_dir: &Path) -> Result<Arc<Keys>, KeyError> {
-    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Arc<Keys>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
     // A poisoned lock only means another thread panicked while loading; the map is still usable.
     let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());

@@ -106,6 +106,10 @@ impl IntoResponse for FitError {
 /// RSA 4096 keys, which takes a moment). Everything that signs or decrypts
 /// gets them from here and hands them down.
 pub async fn load_keys(state: &AppState) -> Result<std::sync::Arc<keys::Keys>, ApiError> {
+    // Loaded already (every request after the first): no thread hop.
+    if let Some(k) = keys::cached(&state.config.data_dir) {
+        return Ok(k);
+    }
     let dir = state.config.data_dir.clone();
     tokio::task::spawn_blocking(move || keys::keys(&dir))
         .await
@@ -558,18 +562,19 @@ async fn submit(
     // with the JWEs' tags and tells the authority's subscriber, which
     // decrypts and checks later (subscriber.rs). Nothing is decrypted here.
     let attachments = store::attachments(&state, &id).await?;
-    let event = events::sign(
-        &keys,
-        &base_url(&state),
-        &s.id,
-        &s.case_id,
+    let event = events::sign_off_thread(
+        keys,
+        base_url(&state),
+        s.id.clone(),
+        s.case_id.clone(),
         "submit-submission",
         events::authentication_tags(
             Some(&body.encrypted_metadata),
             Some(&body.encrypted_data),
             &attachments,
         ),
-    )?;
+    )
+    .await?;
     store::append_event(&state, &s.id, &s.case_id, event).await?;
     subscriber::notify(&state);
     Ok(submit_answer(&s.id, &s.case_id, "submitted"))

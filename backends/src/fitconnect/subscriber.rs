@@ -116,6 +116,12 @@ pub fn spawn(state: &AppState) {
 
 /// Receives every submitted submission not received yet (see the module
 /// documentation). Waits for a pass already running.
+///
+/// The decryption and checks of up to [`workers`] submissions run at once
+/// (each on a blocking thread: three RSA 4096 unwraps and more per
+/// submission, so one at a time would leave all cores but one idle); what
+/// they found is recorded one submission after another, oldest first, as
+/// before.
 pub async fn run_once(state: &AppState) -> Result<Received, ApiError> {
     let shared = shared(state);
     let _pass = shared.pass.lock().await;
@@ -130,15 +136,7 @@ pub async fn run_once(state: &AppState) -> Result<Received, ApiError> {
             keys = Some(super::load_keys(state).await?);
         }
         let Some(keys) = keys.clone() else { break };
-        let mut progressed = false;
-        for id in &ids {
-            match receive(state, &keys, id).await? {
-                Some(true) => out.ready += 1,
-                Some(false) => out.rejected += 1,
-                None => continue,
-            }
-            progressed = true;
-        }
+        let progressed = receive_batch(state, &keys, &ids, &mut out).await?;
         if !progressed || (ids.len() as i64) < BATCH {
             break;
         }
@@ -146,9 +144,81 @@ pub async fn run_once(state: &AppState) -> Result<Received, ApiError> {
     Ok(out)
 }
 
-/// Receives one submission: `Some(true)` ready for the clerk, `Some(false)`
-/// rejected, `None` if it was not (or no longer) waiting.
-async fn receive(state: &AppState, keys: &Arc<Keys>, id: &str) -> Result<Option<bool>, ApiError> {
+/// How many submissions are decrypted and checked at once: the cores.
+fn workers() -> usize {
+    std::thread::available_parallelism()
+        .map(std::num::NonZeroUsize::get)
+        .unwrap_or(1)
+}
+
+/// Prepares `ids` concurrently and records them in their order; true if
+/// any was received. After an error nothing more is started or recorded;
+/// the preparations already running finish and the error is returned.
+async fn receive_batch(
+    state: &AppState,
+    keys: &Arc<Keys>,
+    ids: &[String],
+    out: &mut Received,
+) -> Result<bool, ApiError> {
+    let mut running = tokio::task::JoinSet::new();
+    let mut done: std::collections::BTreeMap<usize, Option<Prepared>> = Default::default();
+    let (mut started, mut next) = (0usize, 0usize);
+    let mut progressed = false;
+    let mut failed: Option<ApiError> = None;
+    while next < ids.len() && failed.is_none() {
+        while started < ids.len() && running.len() < workers() {
+            let (state, keys, id) = (state.clone(), keys.clone(), ids[started].clone());
+            let index = started;
+            running.spawn(async move { (index, prepare(&state, &keys, &id).await) });
+            started += 1;
+        }
+        match running.join_next().await {
+            Some(Ok((index, Ok(p)))) => {
+                done.insert(index, p);
+            }
+            Some(Ok((_, Err(e)))) => failed = Some(e),
+            Some(Err(e)) => failed = Some(ApiError::Internal(e.to_string())),
+            None => break,
+        }
+        while let Some(p) = done.remove(&next) {
+            next += 1;
+            let Some(p) = p else { continue };
+            match record(state, keys, p).await {
+                Ok(Some(true)) => out.ready += 1,
+                Ok(Some(false)) => out.rejected += 1,
+                Ok(None) => continue,
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+            progressed = true;
+        }
+    }
+    while running.join_next().await.is_some() {}
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(progressed),
+    }
+}
+
+/// One submission decrypted and checked, not recorded yet.
+struct Prepared {
+    s: store::Submission,
+    inspection: check::Inspection,
+    /// The signed `reject-submission` of an application that failed the
+    /// checks (signed here, in parallel with the others; a follow-up's
+    /// verdict is made by `followup::receive`).
+    rejection: Option<String>,
+}
+
+/// Reads, decrypts and checks one submission; `None` if it was not (or no
+/// longer) waiting, or cannot be decided now.
+async fn prepare(
+    state: &AppState,
+    keys: &Arc<Keys>,
+    id: &str,
+) -> Result<Option<Prepared>, ApiError> {
     let s = store::get(state, id).await?;
     if s.status != "submitted" || s.received_at.is_some() {
         return Ok(None);
@@ -162,28 +232,42 @@ async fn receive(state: &AppState, keys: &Arc<Keys>, id: &str) -> Result<Option<
         );
         return Ok(None);
     };
+    let rejection = match (&inspection.outcome, &s.follows) {
+        (Err(problems), None) => Some(
+            events::sign_off_thread(
+                keys.clone(),
+                base,
+                s.id.clone(),
+                s.case_id.clone(),
+                "reject-submission",
+                json!({"problems": problems}),
+            )
+            .await?,
+        ),
+        _ => None,
+    };
+    Ok(Some(Prepared {
+        s,
+        inspection,
+        rejection,
+    }))
+}
+
+/// Records what [`prepare`] found: `Some(true)` ready for the clerk,
+/// `Some(false)` rejected, `None` if another pass got there first.
+async fn record(state: &AppState, keys: &Arc<Keys>, p: Prepared) -> Result<Option<bool>, ApiError> {
+    let Prepared {
+        s,
+        inspection,
+        rejection,
+    } = p;
+    let id = s.id.as_str();
     // A later submission of a case: the answer to a request (followup.rs).
     if let Some(application_id) = s.follows.clone() {
         return super::followup::receive(state, keys, &s, &application_id, inspection).await;
     }
-    let (won, ready) = match &inspection.outcome {
-        Ok(_) => (
-            store::mark_received(state, id, &s.case_id, None).await?,
-            true,
-        ),
-        Err(problems) => {
-            let jws = events::sign(
-                keys,
-                &super::base_url(state),
-                &s.id,
-                &s.case_id,
-                "reject-submission",
-                json!({"problems": problems}),
-            )?;
-            let won = store::mark_received(state, id, &s.case_id, Some(jws)).await?;
-            (won, false)
-        }
-    };
+    let ready = inspection.outcome.is_ok();
+    let won = store::mark_received(state, id, &s.case_id, rejection).await?;
     if !won {
         return Ok(None);
     }

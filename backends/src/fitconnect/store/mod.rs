@@ -273,14 +273,15 @@ pub async fn announce(state: &AppState, new: NewSubmission) -> Result<Announced,
     let created = now();
     // The signing key only, loaded once (cached); nothing is decrypted here.
     let keys = super::load_keys(state).await?;
-    let event = super::events::sign(
-        &keys,
-        &super::base_url(state),
-        &id,
-        &case_id,
+    let event = super::events::sign_off_thread(
+        keys,
+        super::base_url(state),
+        id.clone(),
+        case_id.clone(),
         "create-submission",
         serde_json::json!({}),
-    )?;
+    )
+    .await?;
     let (id2, case2, key) = (id.clone(), case_id.clone(), new.idempotency_key.clone());
     let citizen = new.citizen.clone();
     let inserted = state
