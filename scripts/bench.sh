@@ -6,6 +6,7 @@
 # rows and the others still run. Exits non-zero if any part failed.
 #
 #   scripts/bench.sh [PART...]    PART: sizes search load relay relay-scale browser (default: all)
+#   BENCH_BEFORE_DIST=<dir>       browser part: also measure that earlier build (first visit, /suche)
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -351,12 +352,32 @@ if want browser; then
       curl -fsS -o /dev/null "http://127.0.0.1:$RELAY_PORT/healthz" 2>/dev/null && break
       sleep 0.5
     done
-    BENCH_BASE="http://127.0.0.1:$RELAY_PORT" BENCH_ROWS="$ROWS" CHROME_PATH="${CHROME_PATH:-/usr/bin/chromium}" \
+    # BENCH_BEFORE_DIST=<a copy of an earlier dist/>: a second relay serves
+    # it (same stand-in behind), and the first visit's bytes and Lighthouse
+    # on /suche?q=hund are measured for both builds side by side (issue #19).
+    BEFORE_BASE=""
+    if [[ -n "${BENCH_BEFORE_DIST:-}" ]]; then
+      BEFORE_PORT="$(free_port)"
+      PORT="$BEFORE_PORT" RELAY_UPSTREAM="$BASE" RELAY_DIST="$BENCH_BEFORE_DIST" RELAY_DATA="$WORK/relay-before" RUST_LOG=warn \
+        "$BIN/buergeramt-relay" >"$WORK/relay-before.log" 2>&1 &
+      BEFORE_PID=$!
+      for _ in $(seq 1 120); do
+        curl -fsS -o /dev/null "http://127.0.0.1:$BEFORE_PORT/healthz" 2>/dev/null && { BEFORE_BASE="http://127.0.0.1:$BEFORE_PORT"; break; }
+        sleep 0.5
+      done
+      [[ -n "$BEFORE_BASE" ]] || fail "first visit" "before (BENCH_BEFORE_DIST)" "relay did not start"
+    fi
+    BENCH_BASE="http://127.0.0.1:$RELAY_PORT" BENCH_BASE_BEFORE="$BEFORE_BASE" BENCH_ROWS="$ROWS" CHROME_PATH="${CHROME_PATH:-/usr/bin/chromium}" \
       nice -n 10 playwright test -c scripts/bench/playwright.config.ts 2>&1 | grep -av '^ROW	'
     [[ ${PIPESTATUS[0]} -eq 0 ]] || FAILED=1
     grep -q '	lighthouse mobile	' "$ROWS" || fail "lighthouse mobile" "all pages" "no result"
     grep -q '	memory	app JS heap' "$ROWS" || fail "memory" "app JS heap after journey" "no result"
+    grep -q '	first visit	' "$ROWS" || fail "first visit" "/ for 60 s" "no result"
     kill "$RELAY_PID" 2>/dev/null && wait "$RELAY_PID" 2>/dev/null
+    if [[ -n "${BEFORE_PID:-}" ]]; then
+      kill "$BEFORE_PID" 2>/dev/null && wait "$BEFORE_PID" 2>/dev/null
+      BEFORE_PID=""
+    fi
     stop_server
   else
     fail "lighthouse mobile" "stand-in" "did not start"
