@@ -17,6 +17,7 @@ pub mod secret_file;
 pub mod security;
 pub mod sites;
 pub mod static_files;
+pub mod termine;
 pub mod zbp;
 
 use axum::{routing::get, Json, Router};
@@ -28,7 +29,14 @@ pub use db::Db;
 pub use error::ApiError;
 
 /// Prefixes that belong to the backends; everything else is the single-page app.
-pub const API_PREFIXES: [&str; 5] = ["/pvog", "/idp", "/fitconnect", "/zbp", "/behoerde"];
+pub const API_PREFIXES: [&str; 6] = [
+    "/pvog",
+    "/idp",
+    "/fitconnect",
+    "/zbp",
+    "/termine",
+    "/behoerde",
+];
 
 /// Shared state handed to every module when it builds its router.
 #[derive(Clone)]
@@ -62,6 +70,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .nest("/idp", idp::router(&state)?)
         .nest("/fitconnect", fitconnect::router(&state)?)
         .nest("/zbp", zbp::router(&state)?)
+        .nest("/termine", termine::router(&state)?)
         .nest("/behoerde", behoerde::router(&state)?)
         .fallback(static_files::serve)
         .with_state(state.clone())

@@ -52,6 +52,9 @@ enum Guard {
     SenderItem,
     /// A sender's service token; creates an item for the sender (announce).
     SenderCreate,
+    /// The relay's service token (`termine:book`), else 401; the manage
+    /// token or citizen a route needs comes in a header.
+    Service,
     /// The console's login (public, rate-limited).
     ClerkLogin,
     /// A console page or form: the clerk's session cookie, else 303 to the login.
@@ -139,6 +142,16 @@ const ROUTES: &[Route] = &[
         "/zbp/v1/applications/{application_id}/status",
         CitizenItem,
     ),
+    // Appointments (issue #22).
+    r("GET", "/termine/v1/offices/{id}", Service),
+    r("GET", "/termine/v1/offices/{id}/slots", Service),
+    r("POST", "/termine/v1/holds", Service),
+    r("DELETE", "/termine/v1/holds/{id}", Service),
+    r("POST", "/termine/v1/holds/{id}/confirm", Service),
+    r("GET", "/termine/v1/booking", Service),
+    r("POST", "/termine/v1/booking/change", Service),
+    r("POST", "/termine/v1/booking/cancel", Service),
+    r("GET", "/termine/v1/bookings", Service),
     // Authority console.
     r("GET", "/behoerde", ClerkPage),
     r("GET", "/behoerde/static/behoerde.css", Public),
@@ -154,6 +167,8 @@ const ROUTES: &[Route] = &[
     ),
     r("POST", "/behoerde/antraege/{id}/{action}", ClerkPage),
     r("GET", "/behoerde/protokoll", ClerkPage),
+    r("GET", "/behoerde/termine", ClerkPage),
+    r("POST", "/behoerde/termine/sperren", ClerkPage),
     r("POST", "/behoerde/api/login", ClerkLogin),
     r("POST", "/behoerde/api/logout", ClerkApi),
     r("GET", "/behoerde/api/submissions", ClerkApi),
@@ -270,7 +285,7 @@ fn the_route_table_is_every_route_of_the_routers() {
             .to_string();
         modules.push((src.join(&module).join("mod.rs"), prefix));
     }
-    assert_eq!(modules.len(), 6, "lib.rs nests five backends: {modules:?}");
+    assert_eq!(modules.len(), 7, "lib.rs nests six backends: {modules:?}");
     // No other file registers routes.
     let mut files = Vec::new();
     rust_files(&src, &mut files);
@@ -303,7 +318,7 @@ fn the_route_table_is_every_route_of_the_routers() {
         missing.is_empty() && stale.is_empty(),
         "routes not in the table: {missing:?}; table entries without a route: {stale:?}"
     );
-    assert_eq!(ROUTES.len(), 67);
+    assert_eq!(ROUTES.len(), 78);
 }
 
 #[test]
@@ -791,6 +806,22 @@ async fn every_route_is_guarded_per_user() {
         );
         assert!(leaks(&r.body, &fx.secrets).is_empty(), "{uri}");
         cases += 1;
+        checked.insert(key(route.method, route.path));
+    }
+
+    // The appointment system: the relay's service token with `termine:book`
+    // only; none, a citizen's or a sender token without the scope is refused.
+    for route in ROUTES.iter().filter(|r| r.guard == Service) {
+        let uri = route.path.replace("{id}", "x");
+        for (bearer, want) in [
+            (None, 401),
+            (Some(fx.a.as_str()), 401),
+            (Some(fx.sender.as_str()), 403),
+        ] {
+            let r = request(app, route.method, &uri, bearer, &[], None).await;
+            assert_eq!(r.status.as_u16(), want, "{uri}: {}", r.body);
+            cases += 1;
+        }
         checked.insert(key(route.method, route.path));
     }
 

@@ -13,6 +13,7 @@
 //! * [`relay`]: the relay's API version, headers and answer types.
 //! * [`postbox`]: the postbox's messages and lists as the relay presents
 //!   them (status messages folded per application).
+//! * [`termine`]: appointments at an office (API types, Europe/Berlin time).
 //! * [`config`]: the `/config.json` document that tells the app where its
 //!   backends live.
 //!
@@ -30,4 +31,5 @@ pub mod limits;
 pub mod offer;
 pub mod postbox;
 pub mod relay;
+pub mod termine;
 pub mod trust;

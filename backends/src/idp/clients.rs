@@ -34,6 +34,8 @@ pub const SCOPE_PVOG: &str = "pvog:read";
 pub const SCOPE_FITCONNECT: &str = "fitconnect:send";
 /// Scope of a token that may read and keep citizens' postboxes (ZBP).
 pub const SCOPE_ZBP: &str = crate::zbp::SCOPE_ZBP;
+/// Scope of the appointment system (`/termine`).
+pub const SCOPE_TERMINE: &str = crate::termine::SCOPE_TERMINE;
 /// Default lifetime of a service access token (seconds).
 pub const DEFAULT_SERVICE_TOKEN_SECONDS: i64 = 300;
 /// The relay's callback path, relative to its origin.
@@ -140,7 +142,7 @@ impl ServerClients {
     /// Scopes a service client may ask for with `client_credentials`.
     pub fn service_scopes(client_id: &str) -> &'static [&'static str] {
         match client_id {
-            SENDER_CLIENT_ID => &[SCOPE_PVOG, SCOPE_FITCONNECT, SCOPE_ZBP],
+            SENDER_CLIENT_ID => &[SCOPE_PVOG, SCOPE_FITCONNECT, SCOPE_ZBP, SCOPE_TERMINE],
             _ => &[],
         }
     }
@@ -357,7 +359,7 @@ mod tests {
     fn only_the_sender_gets_service_scopes() {
         assert_eq!(
             ServerClients::service_scopes(SENDER_CLIENT_ID),
-            &[SCOPE_PVOG, SCOPE_FITCONNECT, SCOPE_ZBP]
+            &[SCOPE_PVOG, SCOPE_FITCONNECT, SCOPE_ZBP, SCOPE_TERMINE]
         );
         assert!(ServerClients::service_scopes(RELAY_CLIENT_ID).is_empty());
     }
