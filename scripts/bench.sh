@@ -48,13 +48,14 @@ free_port() {
   node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"
 }
 
-# A fresh release stand-in on a free port with an empty data directory.
+# A fresh release stand-in on a free port with an empty data directory
+# (the binary of directory $2 if given, else $BIN's).
 start_server() {
   PORT="$(free_port)"
   DATA="$WORK/data-$1"
   mkdir -p "$DATA"
   PORT="$PORT" BUERGERAMT_DATA="$DATA" BUERGERAMT_DIST=dist RUST_LOG=warn \
-    "$BIN/buergeramt-backends" >"$WORK/server-$1.log" 2>&1 &
+    "${2:-$BIN}/buergeramt-backends" >"$WORK/server-$1.log" 2>&1 &
   SERVER_PID=$!
   BASE="http://127.0.0.1:$PORT"
   for _ in $(seq 1 240); do
@@ -112,20 +113,86 @@ if want search; then
   if ! run nice -n 10 "$BIN/search-bench"; then
     fail "search" "search-bench" "see output above"
   fi
+  # Through the relay (issue #19): a release stand-in with 5,000 synthetic
+  # services besides the seed, a release relay in front of it, the same 200
+  # queries over HTTP (relay-bench --search-queries).
+  SEARCH_SYNTHETIC="${BENCH_SEARCH_SYNTHETIC:-5000}"
+  say "search through the relay at seed + $SEARCH_SYNTHETIC synthetic services (relay-bench)"
+  RELAY_PORT="$(free_port)"
+  export BUERGERAMT_RELAY_URL="http://127.0.0.1:$RELAY_PORT"
+  if BUERGERAMT_SYNTHETIC_SERVICES="$SEARCH_SYNTHETIC" start_server search-relay; then
+    PORT="$RELAY_PORT" RELAY_UPSTREAM="$BASE" RELAY_DATA="$WORK/relay-search-data" RUST_LOG=warn \
+      "$BIN/buergeramt-relay" >"$WORK/relay-search.log" 2>&1 &
+    RELAY_PID=$!
+    for _ in $(seq 1 120); do
+      curl -fsS -o /dev/null "http://127.0.0.1:$RELAY_PORT/healthz" 2>/dev/null && break
+      sleep 0.5
+    done
+    if ! run nice -n 10 "$BIN/relay-bench" --upstream "$BASE" --relay "http://127.0.0.1:$RELAY_PORT" \
+        --relay-pid "$RELAY_PID" --search-queries backends/benches/pvog_queries.txt \
+        --search-label "seed + $SEARCH_SYNTHETIC synthetic"; then
+      fail "search" "through the relay" "see output above"
+    fi
+    kill "$RELAY_PID" 2>/dev/null && wait "$RELAY_PID" 2>/dev/null
+    stop_server
+  else
+    fail "search" "stand-in with synthetic services" "did not start"
+  fi
+  unset BUERGERAMT_RELAY_URL
 fi
 
 # ---- 3. load on the stand-in and its memory --------------------------------
+# load-bench (backends/src/bin/load-bench.rs) at each of BENCH_LOAD_CITIZENS
+# (default "$BENCH_CITIZENS 1000"); before the first, BENCH_REGISTER
+# (default $BENCH_CITIZENS) citizens register and log in at once. The bound
+# of the pipeline comes from `openssl speed rsa4096` on all cores, measured
+# here. BENCH_PREVIOUS_BIN=<dir with an older buergeramt-backends>: each run
+# goes against that one too, first, for a side-by-side table.
+LOAD_CITIZENS="${BENCH_LOAD_CITIZENS:-$CITIZENS 1000}"
+LOAD_REGISTER="${BENCH_REGISTER:-$CITIZENS}"
 if want load; then
-  say "load: $CITIZENS citizens submitting at once (load-bench)"
-  if start_server load; then
-    if ! run nice -n 10 "$BIN/load-bench" --base "$BASE" --db "$DATA/buergeramt.sqlite" --citizens "$CITIZENS" --server-pid "$SERVER_PID"; then
-      row "load" "load-bench" "FAILED (see output above)" ""
-      FAILED=1
-    fi
-    stop_server
+  CORES="$(nproc)"
+  say "openssl speed rsa4096: one process (CPU time per signature) and $CORES at once (the pipeline's bound)"
+  # One process: sign/s per CPU second (openssl counts its user time), the
+  # cost of one private-key operation. -multi: what all cores manage
+  # together in wall time, with whatever else runs on the machine now.
+  RSA_ONE="$(openssl speed -seconds 5 rsa4096 2>/dev/null | awk '/^rsa 4096 bits/ { v = $6 } END { print v }')"
+  RSA_SIGN="$(openssl speed -seconds 5 -multi "$CORES" rsa4096 2>/dev/null | awk '/^rsa 4096 bits/ { v = $6 } END { print v }')"
+  if [[ -n "$RSA_SIGN" && -n "$RSA_ONE" ]]; then
+    row "load" "openssl speed rsa4096, one process: sign/s (CPU time)" "$RSA_ONE" "1/s"
+    row "load" "openssl speed rsa4096 -multi $CORES: sign/s (wall time)" "$RSA_SIGN" "1/s"
+    RSA_ARGS=(--rsa-sign-per-sec "$RSA_SIGN" --rsa-sign-per-cpu-sec "$RSA_ONE" --cores "$CORES")
   else
-    fail "load" "stand-in" "did not start"
+    fail "load" "openssl speed rsa4096" "no figure"
+    RSA_ARGS=()
   fi
+  # A socket per citizen on both sides; every citizen comes from 127.0.0.1.
+  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  export BUERGERAMT_IDP_REGISTER_LIMIT=100000000 BUERGERAMT_IDP_LOGIN_LIMIT=100000000
+  first=1
+  for n in $LOAD_CITIZENS; do
+    register=0
+    [[ $first == 1 ]] && register="$LOAD_REGISTER"
+    first=0
+    builds=("new|$BIN|load $n")
+    [[ -n "${BENCH_PREVIOUS_BIN:-}" ]] && builds=("old|$BENCH_PREVIOUS_BIN|load $n (previous build)" "${builds[@]}")
+    for b in "${builds[@]}"; do
+      IFS='|' read -r tag dir group <<<"$b"
+      say "load: $n citizens submitting at once ($group; $register register first) (load-bench)"
+      if start_server "load-$n-$tag" "$dir"; then
+        if ! run nice -n 10 "$BIN/load-bench" --base "$BASE" --db "$DATA/buergeramt.sqlite" \
+            --citizens "$n" --register "$register" --server-pid "$SERVER_PID" \
+            --clk-tck "$(getconf CLK_TCK)" --group "$group" "${RSA_ARGS[@]}"; then
+          row "$group" "load-bench" "FAILED (see output above)" ""
+          FAILED=1
+        fi
+        stop_server
+      else
+        fail "$group" "stand-in" "did not start"
+      fi
+    done
+  done
+  unset BUERGERAMT_IDP_REGISTER_LIMIT BUERGERAMT_IDP_LOGIN_LIMIT
 fi
 
 # ---- 3b. what the relay adds, and its memory ----------------------------------
@@ -134,7 +201,9 @@ if want relay; then
   RELAY_PORT="$(free_port)"
   export BUERGERAMT_RELAY_URL="http://127.0.0.1:$RELAY_PORT"
   if start_server relay; then
+    # Every citizen logs in from 127.0.0.1: the relay's limits out of reach.
     PORT="$RELAY_PORT" RELAY_UPSTREAM="$BASE" RELAY_DATA="$WORK/relay-data" RUST_LOG=warn \
+      RELAY_LIMIT_LOGIN_PER_IP=100000000 RELAY_LIMIT_LOGIN_PER_SESSION=100000000 \
       "$BIN/buergeramt-relay" >"$WORK/relay.log" 2>&1 &
     RELAY_PID=$!
     for _ in $(seq 1 120); do
@@ -270,7 +339,10 @@ HAPROXY
     for p in "${SCALE_PIDS[@]}"; do pids+=(--pid "$p"); done
     # Without the haproxy pid (the last one) on PostgreSQL.
     [[ $setup == postgres ]] && pids=("${pids[@]:0:4}")
+    # BENCH_SCALE_LOGIN_CONCURRENCY: citizens registering and logging in at
+    # once before the clock (default 8; "$n": all at once, mass registration).
     if ! run nice -n 10 "$BIN/relay-load" --base "$front" --setup "$label" --citizens "$n" \
+        --login-concurrency "${BENCH_SCALE_LOGIN_CONCURRENCY:-8}" \
         "${args[@]}" --standin-db "$DATA/buergeramt.sqlite" "${pids[@]}"; then
       row "relay-scale" "$label · $n citizens" "FAILED (see output above)" ""
       FAILED=1

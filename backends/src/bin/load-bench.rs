@@ -24,6 +24,10 @@
 #[allow(dead_code)]
 #[path = "../../tests/support/submission_crypto.rs"]
 mod crypto;
+#[path = "load-bench-parts/registration.rs"]
+mod registration;
+#[path = "load-bench-parts/server.rs"]
+mod server;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -51,10 +55,18 @@ const KINDS: [&str; 6] = [
 
 struct Reply {
     status: StatusCode,
+    headers: hyper::HeaderMap,
     body: Bytes,
 }
 
 impl Reply {
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+
     fn json(&self) -> anyhow::Result<Value> {
         serde_json::from_slice(&self.body).with_context(|| {
             format!(
@@ -146,8 +158,13 @@ impl Client {
         let sender = self.connect().await?;
         let resp = sender.send_request(req).await?;
         let status = resp.status();
+        let headers = resp.headers().clone();
         let body = resp.into_body().collect().await?.to_bytes();
-        Ok(Reply { status, body })
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
     }
 }
 
@@ -368,6 +385,19 @@ struct Args {
     db: String,
     citizens: usize,
     server_pid: Option<u32>,
+    /// Citizens who register and log in at once before the load (0: none).
+    register: usize,
+    /// `openssl speed -multi <cores> rsa4096`: RSA 4096 signatures per
+    /// second on all cores together, measured in the same run.
+    rsa_per_sec: Option<f64>,
+    /// `openssl speed rsa4096` in one process: signatures per CPU second.
+    rsa_per_cpu_sec: Option<f64>,
+    /// Cores that figure was measured on.
+    cores: f64,
+    /// Clock ticks per second of `/proc/<pid>/stat` (`getconf CLK_TCK`).
+    clk_tck: f64,
+    /// The table's group of the load rows.
+    group: String,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -375,6 +405,12 @@ fn args() -> anyhow::Result<Args> {
     let mut db = None;
     let mut citizens = 200;
     let mut server_pid = None;
+    let mut register = 0;
+    let mut rsa_per_sec = None;
+    let mut rsa_per_cpu_sec = None;
+    let mut cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let mut clk_tck = 100.0;
+    let mut group = "load".to_string();
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = || it.next().ok_or_else(|| anyhow!("{a} needs a value"));
@@ -383,6 +419,12 @@ fn args() -> anyhow::Result<Args> {
             "--db" => db = Some(value()?),
             "--citizens" => citizens = value()?.parse()?,
             "--server-pid" => server_pid = Some(value()?.parse()?),
+            "--register" => register = value()?.parse()?,
+            "--rsa-sign-per-sec" => rsa_per_sec = Some(value()?.parse()?),
+            "--rsa-sign-per-cpu-sec" => rsa_per_cpu_sec = Some(value()?.parse()?),
+            "--cores" => cores = value()?.parse()?,
+            "--clk-tck" => clk_tck = value()?.parse()?,
+            "--group" => group = value()?,
             other => bail!("unknown argument {other:?}"),
         }
     }
@@ -391,21 +433,16 @@ fn args() -> anyhow::Result<Args> {
         db: db.ok_or_else(|| anyhow!("--db DATA/buergeramt.sqlite is required"))?,
         citizens,
         server_pid,
+        register,
+        rsa_per_sec,
+        rsa_per_cpu_sec,
+        cores,
+        clk_tck,
+        group,
     })
 }
 
-/// A `VmRSS`-style line of `/proc/<pid>/status`, in MB.
-fn proc_mb(pid: Option<u32>, key: &str) -> String {
-    let Some(pid) = pid else {
-        return "n/a".into();
-    };
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    text.lines()
-        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map(|kb| format!("{:.1}", kb / 1024.0))
-        .unwrap_or_else(|| "n/a".into())
-}
+use server::proc_mb;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -415,9 +452,9 @@ async fn main() -> anyhow::Result<()> {
 
     let rss_start = proc_mb(a.server_pid, "VmRSS");
 
-    // Setup, not timed: the stand-in makes its destination keys on the
-    // first discovery (RSA 4096), so one discovery warms it up; then the
-    // sender's service token.
+    // Setup, not timed: one discovery warms the stand-in (it has made its
+    // destination keys before listening since #15; this loads them), then
+    // the sender's service token.
     let started = Instant::now();
     c.send(
         Method::GET,
@@ -435,7 +472,11 @@ async fn main() -> anyhow::Result<()> {
     let token = sender_token(&mut c).await?;
     let tokens = vec![token; n];
 
+    if a.register > 0 {
+        registration::mass_registration(&a, &mut c).await?;
+    }
     let rss_setup = proc_mb(a.server_pid, "VmRSS");
+    let peak_reset = server::reset_peak(a.server_pid);
 
     // The load: all citizens start at once.
     let barrier = Arc::new(Barrier::new(n + 1));
@@ -464,13 +505,22 @@ async fn main() -> anyhow::Result<()> {
         }));
     }
     barrier.wait().await;
+    let cpu_start = server::cpu_ms(a.server_pid, a.clk_tck);
     let wall = Instant::now();
     for t in tasks {
         t.await?;
     }
-    let wall = wall.elapsed();
-
+    let answered = wall.elapsed();
+    let rss_answered = proc_mb(a.server_pid, "VmRSS");
     let results = std::mem::take(&mut *results.lock().await);
+    let sent = results.iter().filter(|r| r.0.is_ok()).count() as i64;
+    // The pipeline ends when the authority's subscriber has decrypted and
+    // checked every submission handed in.
+    let received = server::until_received(&a.db, sent, Duration::from_secs(600)).await;
+    let pipeline = received.as_ref().map(|at| at.duration_since(wall)).ok();
+    let cpu_end = server::cpu_ms(a.server_pid, a.clk_tck);
+    let wall = answered;
+
     let mut full_ok = Vec::new();
     let mut per_kind: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
     let mut errors = Vec::new();
@@ -504,13 +554,14 @@ async fn main() -> anyhow::Result<()> {
         [],
         |r| r.get(0),
     )?;
+    let after = server::statuses(&a.db)?;
 
     println!(
         "{n} citizens, one Hundesteuer application each (1 attachment), {requests} requests in {:.2} s",
         wall.as_secs_f64()
     );
     println!(
-        "submissions ok {ok}, errors {}, final status {statuses:?}",
+        "submissions ok {ok}, errors {}, final status {statuses:?}; after the subscriber: {after:?}",
         errors.len()
     );
     for e in errors.iter().take(5) {
@@ -520,11 +571,11 @@ async fn main() -> anyhow::Result<()> {
         "{:<22} {:>7} {:>9} {:>9} {:>9}",
         "request", "count", "p50 ms", "p95 ms", "max ms"
     );
-    let g = "load";
+    let g = a.group.as_str();
     row(g, "citizens (concurrent)", n, "");
     row(
         g,
-        "throughput",
+        "throughput (answered)",
         format!("{:.1}", ok as f64 / wall.as_secs_f64()),
         "submissions/s",
     );
@@ -534,7 +585,12 @@ async fn main() -> anyhow::Result<()> {
         format!("{:.0}", requests as f64 / wall.as_secs_f64()),
         "requests/s",
     );
-    row(g, "wall time", format!("{:.2}", wall.as_secs_f64()), "s");
+    row(
+        g,
+        "wall time (answered)",
+        format!("{:.2}", wall.as_secs_f64()),
+        "s",
+    );
     row(
         g,
         "full submission p50",
@@ -560,41 +616,55 @@ async fn main() -> anyhow::Result<()> {
             "ms",
         );
     }
+    server::pipeline_rows(&a, ok, pipeline, cpu_start.zip(cpu_end));
     row(g, "errors", errors.len(), "");
     row(g, "submissions sent (202)", ok, "");
     row(g, "rows in fitconnect_submissions", rows, "");
     row(g, "rows submitted", submitted, "");
+    row(
+        g,
+        "rows received by the subscriber (rejected: no attestation)",
+        after
+            .iter()
+            .filter(|(s, _)| s == "rejected")
+            .map(|(_, c)| c)
+            .sum::<i64>(),
+        "",
+    );
     println!("rows in fitconnect_submissions: {rows} (submitted: {submitted}), sent: {ok}");
     row(
         g,
-        "cold start: first routes request (makes the keys)",
+        "warm-up: first routes request",
         format!("{:.0}", ms(cold)),
         "ms",
     );
-    let m = "memory";
+    let m = &format!("{g} memory");
+    let during = if peak_reset { "" } else { " (since start)" };
+    row(m, "stand-in RSS after start", rss_start, "MB");
+    row(m, "stand-in RSS before the load", rss_setup, "MB");
     row(
         m,
-        "stand-in RSS after start (keys not yet made)",
-        rss_start,
+        &format!("stand-in RSS when all {n} submissions were answered"),
+        rss_answered,
         "MB",
     );
     row(
         m,
-        &format!("stand-in RSS after {n} registrations and logins"),
-        rss_setup,
-        "MB",
-    );
-    row(
-        m,
-        &format!("stand-in RSS after the load ({n} submissions)"),
+        &format!("stand-in RSS after the subscriber ({n} received)"),
         rss_after,
         "MB",
     );
-    row(m, "stand-in peak RSS (VmHWM)", rss_peak, "MB");
+    row(
+        m,
+        &format!("stand-in peak RSS during {n} submissions (VmHWM){during}"),
+        rss_peak,
+        "MB",
+    );
 
     if !errors.is_empty() {
         bail!("{} of {n} submissions failed", errors.len());
     }
+    received?;
     if rows != n as i64 || submitted != n as i64 {
         bail!("{rows} rows ({submitted} submitted) for {n} submissions sent");
     }

@@ -23,6 +23,11 @@ struct Args {
     relay_pid: Option<u32>,
     citizens: usize,
     requests: usize,
+    /// Only search through the relay: the queries of this file (one a
+    /// line after a comment line; an empty line is the empty query).
+    search_queries: Option<String>,
+    /// What the stand-in's catalogue holds, for the rows' names.
+    search_label: String,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -32,6 +37,8 @@ fn args() -> anyhow::Result<Args> {
         relay_pid: None,
         citizens: 200,
         requests: 2000,
+        search_queries: None,
+        search_label: String::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -42,6 +49,8 @@ fn args() -> anyhow::Result<Args> {
             "--relay-pid" => a.relay_pid = Some(v.parse()?),
             "--citizens" => a.citizens = v.parse()?,
             "--requests" => a.requests = v.parse()?,
+            "--search-queries" => a.search_queries = Some(v),
+            "--search-label" => a.search_label = v,
             _ => bail!("unknown argument {k}"),
         }
     }
@@ -72,6 +81,87 @@ fn proc_mb(pid: u32, key: &str) -> Option<f64> {
     let line = s.lines().find(|l| l.starts_with(key))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
+}
+
+/// Search through the relay (its query understanding included) with the
+/// fixed queries of the stand-in's search bench, each 5 times after a
+/// warm-up round, at Köln, page size 20, one request at a time: what a
+/// citizen's search costs at the relay plus PVOG's own search behind it.
+/// The first request waits for the relay's first crawl of the catalogue
+/// (its vocabulary), which is not timed.
+async fn search(a: &Args, http: &reqwest::Client, file: &str) -> anyhow::Result<()> {
+    const ARS: &str = "053150000000";
+    const ROUNDS: usize = 5;
+    let text = std::fs::read_to_string(file).with_context(|| format!("read {file}"))?;
+    let queries: Vec<&str> = text.lines().skip(1).collect();
+    let crawl = Instant::now();
+    let r = http
+        .get(format!("{}/api/v1/catalogue/lebenslagen", a.relay))
+        .timeout(Duration::from_secs(300))
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        bail!("the relay's first crawl: {}", r.status());
+    }
+    let crawl = crawl.elapsed();
+    let url = |q: &str| {
+        format!(
+            "{}/api/v1/catalogue/regions/{ARS}/services?q={}&size=20",
+            a.relay,
+            contract::encoding::url_encode(q)
+        )
+    };
+    let mut took = Vec::with_capacity(queries.len() * ROUNDS);
+    for round in 0..=ROUNDS {
+        for q in &queries {
+            let t = Instant::now();
+            let r = http.get(url(q)).send().await?;
+            let status = r.status();
+            let body = r.bytes().await?;
+            let d = t.elapsed();
+            if !status.is_success() || body.is_empty() {
+                bail!("search {q:?} answered {status}");
+            }
+            if round > 0 {
+                took.push(d);
+            }
+        }
+    }
+    took.sort();
+    let (p50, p95, p99) = (
+        percentile(&took, 0.5),
+        percentile(&took, 0.95),
+        percentile(&took, 0.99),
+    );
+    println!(
+        "search through the relay ({}): {} queries × {ROUNDS}, p50 {} ms, p95 {} ms, p99 {} ms (first crawl {:.1} s)",
+        a.search_label,
+        queries.len(),
+        ms(p50),
+        ms(p95),
+        ms(p99),
+        crawl.as_secs_f64()
+    );
+    let g = "search";
+    row(
+        g,
+        &format!(
+            "{}: HTTP through the relay (query understanding) p50 / p95 / p99",
+            a.search_label
+        ),
+        format!("{} / {} / {}", ms(p50), ms(p95), ms(p99)),
+        "ms",
+    );
+    if let Some(pid) = a.relay_pid {
+        let peak = proc_mb(pid, "VmHWM").map_or("n/a".into(), |v| format!("{v:.1}"));
+        row(
+            g,
+            &format!("{}: relay peak RSS (VmHWM)", a.search_label),
+            peak,
+            "MB",
+        );
+    }
+    Ok(())
 }
 
 /// The same search pages, straight and through the relay, interleaved.
@@ -376,6 +466,9 @@ async fn main() -> anyhow::Result<()> {
         .pool_max_idle_per_host(256)
         .timeout(Duration::from_secs(60))
         .build()?;
+    if let Some(file) = a.search_queries.clone() {
+        return search(&a, &http, &file).await;
+    }
     latency(&a, &http).await?;
     load(&a, &http).await
 }
