@@ -23,6 +23,7 @@ mod pages;
 mod protocol;
 pub mod reminders;
 mod render;
+mod termine;
 mod trail;
 
 use axum::{
@@ -94,6 +95,8 @@ pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
         )
         .route("/antraege/{id}/{action}", post(pages::act))
         .route("/protokoll", get(protocol::page))
+        .route("/termine", get(termine::day_page))
+        .route("/termine/sperren", post(termine::block))
         .route("/api/login", post(api_login))
         .route("/api/logout", post(api_logout))
         .route("/api/submissions", get(api_list))

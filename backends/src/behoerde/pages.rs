@@ -84,6 +84,7 @@ pub(super) fn page(
     let user = match clerk {
         Some(c) => format!(
             "<nav aria-label=\"Konsole\" class=\"bh-nav\"><a class=\"kern-link\" href=\"/behoerde/eingang\">Posteingang</a> \
+<a class=\"kern-link\" href=\"/behoerde/termine\">Termine</a> \
 <a class=\"kern-link\" href=\"/behoerde/protokoll\">Protokoll</a></nav>\
 <form method=\"post\" action=\"/behoerde/abmelden\" class=\"bh-form\"><span class=\"bh-muted\">Angemeldet: {}</span> \
 <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button class=\"kern-btn kern-btn--secondary\" type=\"submit\"><span class=\"kern-label\">Abmelden</span></button></form>",

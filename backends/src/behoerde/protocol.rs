@@ -39,6 +39,8 @@ fn action(a: &str) -> &str {
         "reject" => "Antrag zurückweisen",
         "decide" => "Bescheid erlassen",
         "reminder" => "Erinnerung an die Frist gesendet",
+        "termine-tag" => "Termine eines Tages angesehen",
+        "termine-sperren" => "Termine gesperrt (Schließung)",
         other => other,
     }
 }
