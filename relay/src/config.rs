@@ -33,6 +33,8 @@ pub struct Config {
     pub zbp: Service,
     /// FIT-Connect's Submission API: the relay is the sender.
     pub fitconnect: Service,
+    /// The appointment system: the relay books as the Onlinedienst.
+    pub termine: Service,
     /// The upstreams are the stand-in (`RELAY_UPSTREAM`): the app labels
     /// its catalogue as sample data.
     pub sample_data: bool,
@@ -87,6 +89,8 @@ struct FileConfig {
     zbp: FileService,
     #[serde(default)]
     fitconnect: FileService,
+    #[serde(default)]
+    termine: FileService,
     #[serde(default)]
     database: FileDatabase,
     /// Proxies (IPs or CIDRs) whose `X-Forwarded-For` is believed.
@@ -266,6 +270,7 @@ impl Config {
             "/fitconnect",
             "fitconnect:send",
         )?;
+        let termine = service("termine", file.termine, "/termine", "termine:book")?;
         let positive = |name: &str, v: Option<String>, f: Option<u64>, d: u64| match v {
             Some(s) => match s.trim().parse::<u64>() {
                 Ok(n) if n > 0 => Ok(n),
@@ -337,6 +342,7 @@ impl Config {
             pvog,
             zbp,
             fitconnect,
+            termine,
         })
     }
 
@@ -418,6 +424,8 @@ mod tests {
             client_secret = "0123456789abcdef-zbp"
             [fitconnect]
             client_secret = "0123456789abcdef-fit"
+            [termine]
+            client_secret = "0123456789abcdef-termine"
             "#,
         )
         .unwrap();

@@ -9,6 +9,7 @@
 
 pub mod account;
 pub mod applications;
+pub mod appointments;
 pub mod attestation;
 pub mod catalogue;
 pub mod config;
@@ -58,6 +59,8 @@ pub struct Shared {
     pub zbp: Arc<upstream::Upstream>,
     /// FIT-Connect's Submission API, called as the sender.
     pub fitconnect: Arc<upstream::Upstream>,
+    /// The appointment system, called as the Onlinedienst.
+    pub termine: Arc<upstream::Upstream>,
     /// Signs the attestations the authority relies on with the active key
     /// (read from the database at most every refresh time) and publishes
     /// the keys (docs/deploy.md, "Key rollover").
@@ -112,6 +115,7 @@ impl RelayState {
             pvog,
             catalogue,
             zbp: upstream::Upstream::new(config.zbp.clone(), http.clone()),
+            termine: upstream::Upstream::new(config.termine.clone(), http.clone()),
             fitconnect: upstream::Upstream::new(config.fitconnect.clone(), http),
             attester,
             handle_key,
@@ -143,6 +147,8 @@ pub fn app(state: RelayState) -> Router {
         .merge(applications::router())
         // Where and how to send (public, cacheable briefly).
         .nest("/submission", submission::router())
+        // Appointments (public, and by manage token or session).
+        .nest("/termine", appointments::router())
         // The catalogue (public, cacheable).
         .nest("/catalogue", catalogue::router())
         .fallback(guard::not_found);

@@ -70,6 +70,11 @@ pub struct Limits {
     pub submit_per_ip: u64,
     /// Announces, uploads and submits per session and window.
     pub submit_per_session: u64,
+    /// Appointment holds, confirmations, changes and cancellations per
+    /// client address and window (issue #22).
+    pub termine_per_ip: u64,
+    /// The same per session (cookie), when the request carries one.
+    pub termine_per_session: u64,
     /// Announced, not yet submitted applications per citizen (follow-ups
     /// have their own quota per case).
     pub open_applications: u64,
@@ -87,6 +92,8 @@ impl Default for Limits {
             login_per_session: 60,
             submit_per_ip: 600,
             submit_per_session: 120,
+            termine_per_ip: 120,
+            termine_per_session: 60,
             open_applications: 20,
             attachment_bytes: 200 * MIB,
             trusted_proxies: Vec::new(),
@@ -103,6 +110,8 @@ pub(crate) struct FileLimits {
     login_per_session: Option<u64>,
     submit_per_ip: Option<u64>,
     submit_per_session: Option<u64>,
+    termine_per_ip: Option<u64>,
+    termine_per_session: Option<u64>,
     open_applications: Option<u64>,
     attachment_bytes: Option<u64>,
 }
@@ -156,6 +165,12 @@ impl Limits {
                 "SUBMIT_PER_SESSION",
                 file.submit_per_session,
                 d.submit_per_session,
+            )?,
+            termine_per_ip: num("TERMINE_PER_IP", file.termine_per_ip, d.termine_per_ip)?,
+            termine_per_session: num(
+                "TERMINE_PER_SESSION",
+                file.termine_per_session,
+                d.termine_per_session,
             )?,
             open_applications: num(
                 "OPEN_APPLICATIONS",
@@ -262,6 +277,8 @@ pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[Cidr]) ->
 pub enum Bucket {
     Login,
     Submit,
+    /// Appointment holds, confirmations, changes and cancellations.
+    Termine,
 }
 
 impl Bucket {
@@ -269,6 +286,7 @@ impl Bucket {
         match self {
             Bucket::Login => "login",
             Bucket::Submit => "submit",
+            Bucket::Termine => "termine",
         }
     }
 
@@ -283,6 +301,8 @@ impl Bucket {
             | ("PUT", ["applications", _] | ["applications", _, "attachments", _]) => {
                 Some(Bucket::Submit)
             }
+            ("POST", ["termine", "holds"] | ["termine", "holds", _, "confirm"])
+            | ("POST", ["termine", "buchung", "change" | "cancel"]) => Some(Bucket::Termine),
             _ => None,
         }
     }
@@ -346,6 +366,7 @@ pub async fn limit(State(st): State<RelayState>, req: Request, next: Next) -> Re
     let (per_ip, per_session) = match bucket {
         Bucket::Login => (limits.login_per_ip, limits.login_per_session),
         Bucket::Submit => (limits.submit_per_ip, limits.submit_per_session),
+        Bucket::Termine => (limits.termine_per_ip, limits.termine_per_session),
     };
     let name = bucket.name();
     let window = i64::try_from(limits.window_seconds).unwrap_or(i64::MAX);

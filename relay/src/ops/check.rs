@@ -102,6 +102,7 @@ pub fn secrets(c: &Config) -> Vec<&str> {
         c.pvog.client_secret.as_str(),
         c.zbp.client_secret.as_str(),
         c.fitconnect.client_secret.as_str(),
+        c.termine.client_secret.as_str(),
     ];
     if let Some(t) = &c.metrics_token {
         s.push(t);
@@ -198,6 +199,7 @@ pub fn local(config: &Config, r: &mut Report) {
         ("pvog", &config.pvog),
         ("zbp", &config.zbp),
         ("fitconnect", &config.fitconnect),
+        ("termine", &config.termine),
     ] {
         secret(
             r,

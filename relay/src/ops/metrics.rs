@@ -364,6 +364,7 @@ fn serve(state: &RelayState, metrics: &Metrics, headers: &HeaderMap) -> Response
         ("pvog", &s.pvog.stats),
         ("zbp", &s.zbp.stats),
         ("fitconnect", &s.fitconnect.stats),
+        ("termine", &s.termine.stats),
     ]);
     (
         [

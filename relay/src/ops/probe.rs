@@ -393,22 +393,28 @@ pub async fn upstreams(config: &Config, r: &mut Report) {
         Ok(h) => h,
         Err(e) => return r.push(Level::Fail, "http client", e.to_string()),
     };
-    let ((idp, idp_urls), pvog, zbp, fit) = tokio::join!(
+    let ((idp, idp_urls), pvog, zbp, fit, termine) = tokio::join!(
         identity(&http, config),
         service(&http, "pvog", &config.pvog),
         service(&http, "zbp", &config.zbp),
         service(&http, "fitconnect", &config.fitconnect),
+        service(&http, "termine", &config.termine),
     );
-    for part in [idp, pvog, zbp, fit] {
+    for part in [idp, pvog, zbp, fit, termine] {
         r.checks.extend(part.checks);
     }
     let mut hosts = BTreeSet::new();
     let named = [&config.identity.issuer]
         .into_iter()
         .chain(
-            [&config.pvog, &config.zbp, &config.fitconnect]
-                .into_iter()
-                .flat_map(|s| [&s.token_url, &s.base_url]),
+            [
+                &config.pvog,
+                &config.zbp,
+                &config.fitconnect,
+                &config.termine,
+            ]
+            .into_iter()
+            .flat_map(|s| [&s.token_url, &s.base_url]),
         )
         .chain(idp_urls.iter());
     for u in named {
