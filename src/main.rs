@@ -4,10 +4,6 @@ use wasm_bindgen::JsCast;
 
 fn main() {
     buergeramt::components::fatal::install_panic_hook();
-    // `/config.json` now, while the shell paints and the route's chunks load
-    // (every call to the relay waits for it; it used to start only with the
-    // first such call, after the route's chunk had arrived).
-    buergeramt::api::config::start();
     wasm_bindgen_futures::spawn_local(async {
         // index.html paints a static copy of the header (and the start page's
         // heading) while the wasm loads; it resolves `__shellPainted` once

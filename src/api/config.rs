@@ -106,33 +106,18 @@ impl std::future::Future for Ready {
                 }
                 State::NotStarted => {
                     *s = State::Loading(vec![cx.waker().clone()]);
-                    wasm_bindgen_futures::spawn_local(load());
+                    wasm_bindgen_futures::spawn_local(async {
+                        let result = fetch().await;
+                        let done = STATE.with(|s| s.replace(State::Done(result)));
+                        if let State::Loading(waiters) = done {
+                            waiters.into_iter().for_each(std::task::Waker::wake);
+                        }
+                    });
                     std::task::Poll::Pending
                 }
             }
         })
     }
-}
-
-/// The one load: its result wakes every waiter.
-async fn load() {
-    let result = fetch().await;
-    let done = STATE.with(|s| s.replace(State::Done(result)));
-    if let State::Loading(waiters) = done {
-        waiters.into_iter().for_each(std::task::Waker::wake);
-    }
-}
-
-/// Starts the load now unless it is under way or done (src/main.rs: while
-/// the shell paints and a deep link's chunks load, not after them).
-pub fn start() {
-    STATE.with(|s| {
-        let mut s = s.borrow_mut();
-        if matches!(*s, State::NotStarted) {
-            *s = State::Loading(Vec::new());
-            wasm_bindgen_futures::spawn_local(load());
-        }
-    });
 }
 
 /// Waits until `/config.json` was read (or failed: the defaults apply).
