@@ -5,7 +5,7 @@
 # does both). Each part is independent: one that fails puts FAILED in its
 # rows and the others still run. Exits non-zero if any part failed.
 #
-#   scripts/bench.sh [PART...]    PART: sizes search load relay relay-scale browser (default: all)
+#   scripts/bench.sh [PART...]    PART: sizes search termine load relay relay-scale browser (default: all)
 #   BENCH_BEFORE_DIST=<dir>       browser part: also measure that earlier build (first visit, /suche)
 set -uo pipefail
 
@@ -15,7 +15,7 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 BIN="${BENCH_BIN:-$TARGET_DIR/release}"
 CACHE="$TARGET_DIR/bench-cache"
 CITIZENS="${BENCH_CITIZENS:-200}"
-PARTS=("${@:-sizes search load relay relay-scale browser}")
+PARTS=("${@:-sizes search termine load relay relay-scale browser}")
 PARTS=(${PARTS[*]})
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/buergeramt-bench-XXXXXX")"
@@ -139,6 +139,14 @@ if want search; then
     fail "search" "stand-in with synthetic services" "did not start"
   fi
   unset BUERGERAMT_RELAY_URL
+fi
+
+# ---- 2b. appointment slots (issue #22) ----------------------------------------
+if want termine; then
+  say "appointment slot query, one office over four weeks (termine-bench)"
+  if ! run nice -n 10 "$BIN/termine-bench"; then
+    fail "termine" "termine-bench" "see output above"
+  fi
 fi
 
 # ---- 3. load on the stand-in and its memory --------------------------------
