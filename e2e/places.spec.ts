@@ -50,6 +50,13 @@ test.describe('Orte in ganz NRW', () => {
       await expect(
         page.getByRole('region', { name: 'Zuständige Stelle' }).getByRole('heading', { level: 3 }),
       ).toHaveText(`Straßenverkehrsamt ${kreis}`);
+
+      // The overview's tile map: the place lies in its Kreis's tile.
+      await page.goto('/uebersicht');
+      await expect(page.locator('#karte-ihr-ort')).toHaveText(
+        new RegExp(`^Ihr Ort:\\s*${town} – ${kreis}, \\d+ %$`),
+      );
+      await expect(page.locator('.tile-map polygon')).toHaveCount(1);
     });
   }
 

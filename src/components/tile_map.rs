@@ -20,8 +20,9 @@ pub fn tile_label(name: &str) -> String {
     cleaned.chars().take(4).collect::<String>().to_uppercase()
 }
 
+/// `highlight`: the ARS of the citizen's region, outlined on the map.
 #[component]
-pub fn TileMap(overview: Overview) -> impl IntoView {
+pub fn TileMap(overview: Overview, #[prop(optional)] highlight: Option<String>) -> impl IntoView {
     let i18n = use_i18n();
     let (cols, rows) = overview.grid_size();
     let width = cols * (CELL + GAP);
@@ -34,6 +35,15 @@ pub fn TileMap(overview: Overview) -> impl IntoView {
             let y = r.tile.row * (CELL + GAP);
             let class = format!("tile-map__tile tile-map__tile--c{}", share_class(r.online_share));
             let percent = format!("{} %", r.percent());
+            // An outline in the gap around the citizen's own tile (a polygon:
+            // the map's CSS styles every rect).
+            let outline = (highlight.as_deref() == Some(r.ars.as_str())).then(|| {
+                let (a, b) = (x.saturating_sub(2), y.saturating_sub(2));
+                let (c, d) = (x + CELL + 2, y + CELL + 2);
+                view! {
+                    <polygon points=format!("{a},{b} {c},{b} {c},{d} {a},{d}") fill="none" stroke="#d4351c" stroke-width="3"></polygon>
+                }
+            });
             view! {
                 <g class=class>
                     <rect x=x.to_string() y=y.to_string() width=CELL.to_string() height=CELL.to_string() rx="4"></rect>
@@ -43,6 +53,7 @@ pub fn TileMap(overview: Overview) -> impl IntoView {
                     <text class="tile-map__value" x=(x + CELL / 2).to_string() y=(y + 48).to_string() text-anchor="middle">
                         {percent.clone()}
                     </text>
+                    {outline}
                 </g>
             }
         })

@@ -371,6 +371,14 @@ impl Overview {
             .find(|r| r.ars == ars)
             .map(|r| r.name.as_str())
     }
+
+    /// The tile of a place: the region itself, or the Kreis of a
+    /// kreisangehörige Gemeinde (its ARS prefix + `0000000`).
+    pub fn region_of(&self, ars: &str) -> Option<&RegionOverview> {
+        let prefix = ars.get(..5).filter(|_| ars.len() == 12)?;
+        let kreis = format!("{prefix}0000000");
+        self.regions.iter().find(|r| r.ars == kreis)
+    }
 }
 
 /// 0.0..=1.0 → 0..=100, robust against NaN and out-of-range values.
@@ -519,6 +527,21 @@ mod tests {
         .unwrap();
         assert_eq!(d.offer(), Offer::InPerson);
         assert!(d.responsible_organisation().is_none());
+    }
+
+    #[test]
+    fn a_place_lies_in_its_kreis_tile() {
+        let o: Overview = serde_json::from_str(
+            r#"{"regions":[{"ars":"053340000000","name":"Städteregion Aachen","tile":{"col":0,"row":7}},
+                          {"ars":"053150000000","name":"Köln","tile":{"col":3,"row":7}}]}"#,
+        )
+        .unwrap();
+        let name = |ars: &str| o.region_of(ars).map(|r| r.name.clone());
+        assert_eq!(name("053340020020").as_deref(), Some("Städteregion Aachen"));
+        assert_eq!(name("053150000000").as_deref(), Some("Köln"));
+        assert_eq!(name("051580016016"), None);
+        assert_eq!(name("05334"), None);
+        assert_eq!(name("050000000000"), None);
     }
 
     #[test]

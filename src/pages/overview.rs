@@ -90,11 +90,30 @@ fn OverviewBody(data: OverviewData) -> impl IntoView {
     };
 
     let stale = data.with_value(|d| d.stale.then_some(d.as_of));
+    // The citizen's place (remembered on this device) lies in one tile.
+    let yours = crate::components::place_picker::load_place().and_then(|p| {
+        data.with_value(|d| {
+            d.region_of(&p.ars).map(|r| {
+                let region = (r.name != p.name).then(|| format!(" – {}", r.name));
+                (p.name, region, r.percent(), r.ars.clone())
+            })
+        })
+    });
+    let highlight = yours.as_ref().map(|y| y.3.clone());
+    let yours = yours.map(|(place, region, percent, _)| {
+        view! {
+            <p class="kern-body" id="karte-ihr-ort">
+                {t!(i18n, search.place_current)} " " <strong>{place}</strong>
+                {region} {format!(", {percent} %")}
+            </p>
+        }
+    });
     view! {
         {stale.map(|as_of| view! { <crate::pages::life_situation::StaleNotice as_of=as_of /> })}
         <section class="service-section" aria-labelledby="karte-heading">
             <h2 class="kern-heading-medium" id="karte-heading">{t!(i18n, search.map_heading)}</h2>
-            <TileMap overview=data.get_value() />
+            {yours}
+            <TileMap overview=data.get_value() highlight=highlight.unwrap_or_default() />
         </section>
         <section class="service-section" aria-labelledby="tabelle-heading">
             <h2 class="kern-heading-medium" id="tabelle-heading">{t!(i18n, search.table_heading)}</h2>
