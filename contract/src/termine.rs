@@ -18,6 +18,10 @@ pub const MANAGE_TOKEN_HEADER: &str = "termine-manage-token";
 pub const CLIENT_IP_HEADER: &str = "termine-client-ip";
 /// The logged-in citizen's `sub` (relay → appointment system).
 pub const CITIZEN_HEADER: &str = "termine-citizen";
+/// The app's page that shows a booking by its manage token: the link the
+/// citizen keeps is `<origin>/termine/verwalten#<token>` (a fragment, so
+/// no server ever sees the token in a URL).
+pub const MANAGE_PATH: &str = "/termine/verwalten";
 /// The longest date range one slot query may span (days).
 pub const MAX_QUERY_DAYS: i64 = 62;
 /// Longest name and e-mail address accepted.

@@ -1,6 +1,6 @@
 //! Slot query latency of the appointment stand-in (issue #22): Köln's
 //! Kundenzentrum Innenstadt (4 counters), Personalausweis, four weeks from
-//! tomorrow, with about a third of the slots booked, through the HTTP
+//! tomorrow, with a hold on one counter at every third start, through the HTTP
 //! router (service token check included). Prints p50/p95 and a `ROW` line
 //! for scripts/bench.sh (part `termine`).
 //!
@@ -51,7 +51,7 @@ async fn main() -> anyhow::Result<()> {
     let rules = offices::office(&office).ok_or_else(|| anyhow::anyhow!("office"))?;
     let from = t::unix_to_local(now()).0 + 1;
     let to = from + 27;
-    // Book about a third of the counter-slots (every third start, one counter each).
+    // A hold on one counter at every third start (the query must look at units).
     let mut booked = 0;
     for (i, (s, _)) in rules.starts(from, to, 900).into_iter().enumerate() {
         if i % 3 != 0 {

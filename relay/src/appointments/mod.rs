@@ -28,9 +28,7 @@ use crate::session::{Citizen, MaybeCitizen};
 use crate::upstream::{Answer, Call};
 use crate::RelayState;
 
-/// Where the app shows a booking by its token (`#<token>` after it, a
-/// fragment: never sent to any server).
-pub const MANAGE_PATH: &str = "/termine/verwalten";
+pub use contract::termine::MANAGE_PATH;
 
 pub fn router() -> Router<RelayState> {
     Router::new()
