@@ -159,7 +159,10 @@ function freePort(): string {
 
 async function healthy(url: string, server: ChildProcess, log: () => string, what: string) {
   let last = '';
-  for (let i = 0; i < 200; i++) {
+  // Up to 90 s (an upper bound: it returns as soon as the server answers).
+  // A debug stand-in makes its RSA-4096 keys and loads the whole catalogue
+  // at start; on a busy 2-core machine that took more than 20 s.
+  for (let i = 0; i < 900; i++) {
     if (server.exitCode !== null) break;
     try {
       const r = await fetch(url);
