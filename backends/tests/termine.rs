@@ -601,3 +601,27 @@ fn slots_follow_berlin_time_across_the_october_and_march_changes() {
     let xmas = t::parse_date("2026-12-25").unwrap();
     assert!(o.starts(xmas, xmas, 900).is_empty());
 }
+
+#[tokio::test]
+async fn a_reminder_goes_out_once_the_day_before() {
+    let api = Api::new().await;
+    let day = monday(24);
+    let c = api
+        .book(&at(day, "15:00"), "10.0.9.1", "remind@example.org")
+        .await;
+    let book = |now| backends::termine::book::send_reminders(&api.state, now);
+    // Two days before: nothing; the day before: one; again: none.
+    let two_before = t::local_to_unix(day - 2, 10 * 60).unwrap();
+    let day_before = t::local_to_unix(day - 1, 10 * 60).unwrap();
+    assert_eq!(book(two_before).await.unwrap(), 0);
+    assert!(book(day_before).await.unwrap() >= 1);
+    assert_eq!(book(day_before + 60).await.unwrap(), 0);
+    let n = authority::notices_of(&api.state, &c.booking.reference)
+        .await
+        .unwrap();
+    let reminders = n
+        .iter()
+        .filter(|(_, s, _)| s.starts_with("Erinnerung"))
+        .count();
+    assert_eq!(reminders, 1);
+}

@@ -450,3 +450,41 @@ pub async fn of_citizen(state: &AppState, citizen: String) -> Result<Vec<Booking
         .await?;
     rows.iter().map(public).collect()
 }
+
+/// Writes a reminder notice for every booking whose day (Berlin) is the
+/// day after `now`'s, once per booking; returns how many.
+pub async fn send_reminders(state: &AppState, now: i64) -> Result<usize, ApiError> {
+    let (today, _) = t::unix_to_local(now);
+    let (Some(from), Some(to)) = (
+        t::local_to_unix(today + 1, 0),
+        t::local_to_unix(today + 2, 0),
+    ) else {
+        return Ok(0);
+    };
+    Ok(state
+        .db
+        .call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let ids: Vec<String> = {
+                let mut st = tx.prepare(
+                    "SELECT id FROM termine_appointments
+                     WHERE state = 'booked' AND reminded_at IS NULL
+                       AND start_at >= ?1 AND start_at < ?2",
+                )?;
+                let rows = st.query_map(params![from, to], |r| r.get(0))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            for id in &ids {
+                tx.execute(
+                    "UPDATE termine_appointments SET reminded_at = ?2 WHERE id = ?1",
+                    params![id, now],
+                )?;
+                if let Some(r) = store::by_id(&tx, id)? {
+                    notice(&tx, &r, "Erinnerung an Ihren Termin morgen", now)?;
+                }
+            }
+            tx.commit()?;
+            Ok(ids.len())
+        })
+        .await?)
+}

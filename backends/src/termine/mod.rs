@@ -31,7 +31,7 @@ use crate::{error, ApiError, AppState};
 /// Scope of the relay's service token here.
 pub const SCOPE_TERMINE: &str = "termine:book";
 
-/// How often expired holds are deleted (they are also skipped on every read).
+/// How often expired holds are deleted (they are also skipped on every\n/// read) and the day-before reminders are written.
 const SWEEP_SECS: u64 = 60;
 
 /// Routes under `/termine`.
@@ -60,6 +60,7 @@ fn spawn_sweeper(state: &AppState) {
     let Ok(handle) = tokio::runtime::Handle::try_current() else {
         return;
     };
+    let state = state.clone();
     let db = state.db.clone();
     handle.spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(SWEEP_SECS));
@@ -68,6 +69,9 @@ fn spawn_sweeper(state: &AppState) {
             let now = crate::idp::now_secs();
             if let Err(e) = db.call(move |c| store::release_expired(c, now)).await {
                 tracing::warn!(error = %e, "releasing expired appointment holds failed");
+            }
+            if let Err(e) = book::send_reminders(&state, now).await {
+                tracing::warn!(error = %e, "appointment reminders failed");
             }
         }
     });

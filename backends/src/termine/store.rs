@@ -9,7 +9,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::offices::UNIT_SECS;
 
-pub const MIGRATIONS: &[&str] = &["
+pub const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE termine_appointments (
     id TEXT PRIMARY KEY,
     office TEXT NOT NULL,
@@ -64,7 +65,11 @@ CREATE TABLE termine_notices (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX termine_notices_appointment ON termine_notices(appointment_id);
-"];
+",
+    "
+ALTER TABLE termine_appointments ADD COLUMN reminded_at INTEGER;
+",
+];
 
 /// One appointment row.
 #[derive(Debug, Clone, PartialEq, Eq)]
