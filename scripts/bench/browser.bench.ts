@@ -4,18 +4,11 @@
 // started release stand-in; each figure becomes a `ROW` line in BENCH_ROWS,
 // and a figure that could not be measured says so in its row.
 import { test, expect, type Page } from '@playwright/test';
-import { appendFileSync } from 'node:fs';
+import { row } from './common';
 import { waitForApp } from '../../e2e/fixtures';
 import { SERVICES, startWithPassword, sendHundesteuer } from '../../e2e/apply-helpers';
 
 const BASE = process.env.BENCH_BASE ?? '';
-const ROWS = process.env.BENCH_ROWS ?? '';
-
-function row(group: string, name: string, value: string, unit: string) {
-  const line = `ROW\t${group}\t${name}\t${value}\t${unit}\n`;
-  process.stdout.write(line);
-  if (ROWS) appendFileSync(ROWS, line);
-}
 
 /** JS heap and wasm linear memory of the page, after a forced GC. */
 async function memory(page: Page) {

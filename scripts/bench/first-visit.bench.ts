@@ -6,46 +6,16 @@
 // BENCH_ROWS; one that could not be measured says so in its row.
 import { test, chromium } from '@playwright/test';
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { row, freePort, CHROME_FLAGS } from './common';
 
 const BASE = process.env.BENCH_BASE ?? '';
 const BASE_BEFORE = process.env.BENCH_BASE_BEFORE ?? '';
-const ROWS = process.env.BENCH_ROWS ?? '';
 const SECONDS = Number(process.env.BENCH_FIRST_VISIT_SECONDS ?? '60');
 const RUNS = Number(process.env.BENCH_LIGHTHOUSE_RUNS ?? '3');
 const CHROME = process.env.CHROME_PATH ?? '/usr/bin/chromium';
-
-function row(group: string, name: string, value: string, unit: string) {
-  const line = `ROW\t${group}\t${name}\t${value}\t${unit}\n`;
-  process.stdout.write(line);
-  if (ROWS) appendFileSync(ROWS, line);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-// As in lighthouse.bench.ts: Debian's Chromium, new headless, nothing in the background.
-const CHROME_FLAGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 type Listener = (method: string, params: any, sessionId?: string) => void;
 

@@ -5,45 +5,14 @@
 // stand-in with a relay in front (the app's one origin), BENCH_BASE being
 // the relay's URL.
 import { test, expect, chromium } from '@playwright/test';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVICES, applyUrl, startWithPassword } from '../../e2e/apply-helpers';
+import { row, freePort, CHROME_FLAGS } from './common';
 
 const BASE = process.env.BENCH_BASE ?? '';
-const ROWS = process.env.BENCH_ROWS ?? '';
 const RUNS = Number(process.env.BENCH_LIGHTHOUSE_RUNS ?? '3');
-
-function row(group: string, name: string, value: string, unit: string) {
-  const line = `ROW\t${group}\t${name}\t${value}\t${unit}\n`;
-  process.stdout.write(line);
-  if (ROWS) appendFileSync(ROWS, line);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-// Debian's Chromium, new headless, nothing in the background that would
-// disturb the measurement.
-const CHROME_FLAGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 type Lhr = {
   runtimeError?: { code: string; message: string };
