@@ -22,9 +22,7 @@ async fn main() -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot load the FIT-Connect keys: {e:?}"))?;
     let router = app(state)?;
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+    let listener = listen(bind).map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     // The e2e harness reads this line to learn the port when PORT=0.
     let local = listener.local_addr()?;
     println!("Bürgeramt läuft auf {public} (listening on {local})");
@@ -39,4 +37,21 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
     Ok(())
+}
+
+/// How many connections may wait to be accepted. tokio's `bind` uses 128
+/// (std's value): 200 citizens connecting in the same instant overflowed it,
+/// the kernel dropped the surplus SYNs and those clients waited a full
+/// second to retry (#19). The kernel caps it at `net.core.somaxconn`.
+const BACKLOG: u32 = 4096;
+
+fn listen(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
 }

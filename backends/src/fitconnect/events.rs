@@ -54,6 +54,37 @@ impl Problem {
     }
 }
 
+/// The claims of one SET for the case's event log, as JSON text: what a
+/// pending row holds until the signer signs it (`iat` and `jti` are fixed
+/// here, when the event happens, not when it is signed).
+pub fn claims(
+    iss: &str,
+    submission_id: &str,
+    case_id: &str,
+    event: &str,
+    payload: Value,
+) -> Result<String, ApiError> {
+    let mut events = serde_json::Map::new();
+    events.insert(format!("{EVENT_PREFIX}{event}"), payload);
+    Ok(json!({
+        "iss": iss,
+        "sub": format!("submission:{submission_id}"),
+        "txn": format!("case:{case_id}"),
+        "iat": now(),
+        "jti": random_uuid()?,
+        "events": events,
+    })
+    .to_string())
+}
+
+/// Signs claims made by [`claims`]: the compact JWS the event log holds.
+pub fn sign_claims(keys: &Keys, claims: &str) -> Result<String, ApiError> {
+    let claims: Value =
+        serde_json::from_str(claims).map_err(|e| ApiError::Internal(e.to_string()))?;
+    keys.sign_set(&claims)
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
 /// Signs one SET for the case's event log; `iss` is the API's base URL.
 pub fn sign(
     keys: &Keys,
@@ -63,22 +94,13 @@ pub fn sign(
     event: &str,
     payload: Value,
 ) -> Result<String, ApiError> {
-    let mut events = serde_json::Map::new();
-    events.insert(format!("{EVENT_PREFIX}{event}"), payload);
-    let claims = json!({
-        "iss": iss,
-        "sub": format!("submission:{submission_id}"),
-        "txn": format!("case:{case_id}"),
-        "iat": now(),
-        "jti": random_uuid()?,
-        "events": events,
-    });
-    keys.sign_set(&claims)
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    sign_claims(keys, &claims(iss, submission_id, case_id, event, payload)?)
 }
 
-/// [`sign`] on a blocking thread: an RSA 4096 signature takes milliseconds
-/// of CPU, which would stall every other request on the async worker.
+/// [`sign`] on a background thread (`background.rs`: below the requests'
+/// priority): an RSA 4096 signature takes milliseconds of CPU, which would
+/// stall every other request on the async worker. For work no request
+/// waits for (the subscriber's rejections).
 pub async fn sign_off_thread(
     keys: std::sync::Arc<Keys>,
     iss: String,
@@ -87,9 +109,8 @@ pub async fn sign_off_thread(
     event: &'static str,
     payload: Value,
 ) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || sign(&keys, &iss, &submission_id, &case_id, event, payload))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+    super::background::run(move || sign(&keys, &iss, &submission_id, &case_id, event, payload))
+        .await?
 }
 
 /// `{authenticationTags: {metadata, data, attachments: {<id>: tag}}}`: the

@@ -8,6 +8,7 @@
 
 pub mod attestation;
 pub mod authority;
+mod background;
 mod check;
 pub mod deadline;
 pub mod destinations;
@@ -17,6 +18,7 @@ pub mod forms;
 pub mod jwe;
 pub mod keys;
 pub mod pki;
+mod signer;
 mod store;
 pub mod subscriber;
 
@@ -55,6 +57,7 @@ pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
     // The authority's two background tasks: the subscriber receives (and
     // decrypts) what was handed in, the sweep applies the deadlines.
     subscriber::spawn(state);
+    signer::spawn(state);
     deadline::spawn_periodic(state);
     Ok(Router::new()
         .route("/routes", get(routes))
@@ -358,6 +361,7 @@ async fn announce(
         case,
     };
     let outcome = store::announce(&state, new).await?;
+    signer::notify(&state);
     Ok((
         StatusCode::CREATED,
         axum::Json(json!({
@@ -536,16 +540,30 @@ async fn submit(
         ))
         .into());
     }
-    let destination_name = destinations::by_id(&s.destination_id)
-        .map_err(internal)?
-        .map(|d| d.name.clone())
-        .unwrap_or_else(|| s.destination_id.clone());
+    // The Zustelldienst's part ends here: it records `submit-submission`
+    // with the JWEs' tags (pending: signed by `signer.rs` right after, in
+    // the same transaction as the status) and tells the authority's
+    // subscriber, which decrypts and checks later (subscriber.rs). Nothing
+    // is decrypted or signed here.
+    let attachments = store::attachments(&state, &id).await?;
+    let claims = events::claims(
+        &base_url(&state),
+        &s.id,
+        &s.case_id,
+        "submit-submission",
+        events::authentication_tags(
+            Some(&body.encrypted_metadata),
+            Some(&body.encrypted_data),
+            &attachments,
+        ),
+    )?;
     let won = store::submit(
         &state,
         &id,
+        &s.case_id,
         body.encrypted_metadata.clone(),
         body.encrypted_data.clone(),
-        destination_name,
+        claims,
     )
     .await?;
     if !won {
@@ -558,24 +576,7 @@ async fn submit(
         }
         return Err(ApiError::Conflict(format!("the submission is already {}", s.status)).into());
     }
-    // The Zustelldienst's part ends here: it records `submit-submission`
-    // with the JWEs' tags and tells the authority's subscriber, which
-    // decrypts and checks later (subscriber.rs). Nothing is decrypted here.
-    let attachments = store::attachments(&state, &id).await?;
-    let event = events::sign_off_thread(
-        keys,
-        base_url(&state),
-        s.id.clone(),
-        s.case_id.clone(),
-        "submit-submission",
-        events::authentication_tags(
-            Some(&body.encrypted_metadata),
-            Some(&body.encrypted_data),
-            &attachments,
-        ),
-    )
-    .await?;
-    store::append_event(&state, &s.id, &s.case_id, event).await?;
+    signer::notify(&state);
     subscriber::notify(&state);
     Ok(submit_answer(&s.id, &s.case_id, "submitted"))
 }
@@ -604,7 +605,20 @@ async fn events(
     let sender = sender(&state, &headers).await?;
     let offset = q.offset.unwrap_or(0);
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
-    let (total, log) = store::events(&state, &case_id, &sender.client_id, offset, limit).await?;
+    let (mut total, mut log) =
+        store::events(&state, &case_id, &sender.client_id, offset, limit).await?;
+    // Asked before the signer got there: sign the case's pending events now
+    // and read again, so no reader ever sees an unsigned one (again if a new
+    // event of the case came in between).
+    let mut rounds = 0;
+    while log.iter().any(String::is_empty) {
+        rounds += 1;
+        if rounds > 5 {
+            return Err(ApiError::Internal("the case's events stay unsigned".into()).into());
+        }
+        signer::sign_pending(&state, Some(&case_id)).await?;
+        (total, log) = store::events(&state, &case_id, &sender.client_id, offset, limit).await?;
+    }
     Ok(axum::Json(json!({
         "offset": offset,
         "count": log.len(),

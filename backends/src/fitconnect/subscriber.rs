@@ -118,7 +118,8 @@ pub fn spawn(state: &AppState) {
 /// documentation). Waits for a pass already running.
 ///
 /// The decryption and checks of up to [`workers`] submissions run at once
-/// (each on a blocking thread: three RSA 4096 unwraps and more per
+/// (each on a background thread, `background.rs`, below the requests'
+/// priority: three RSA 4096 unwraps and more per
 /// submission, so one at a time would leave all cores but one idle); what
 /// they found is recorded one submission after another, oldest first, as
 /// before.
@@ -311,11 +312,9 @@ pub async fn inspect(
             attachments.clone(),
         );
         async move {
-            tokio::task::spawn_blocking(move || {
-                check::inspect(&keys, &signers, &base, &s, &attachments)
-            })
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))
+            // On the background threads: below the requests' priority.
+            super::background::run(move || check::inspect(&keys, &signers, &base, &s, &attachments))
+                .await
         }
     };
     let (known, _) = attestation::keys_for(state, None).await;

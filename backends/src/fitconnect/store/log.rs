@@ -1,8 +1,9 @@
 //! The event log table: signed SETs per case, appended and read in order.
+//! A row written by a request is pending first (`jws` empty, the claims in
+//! `claims`) until `signer.rs` signs it in place, keeping its position.
 
 use rusqlite::{params, OptionalExtension};
 
-use super::super::events::now;
 use crate::{ApiError, AppState};
 
 /// Inserts one event row (inside the caller's transaction, if any).
@@ -21,18 +22,67 @@ pub(super) fn insert(
     Ok(())
 }
 
-/// Appends an event without a status change.
-pub async fn append_event(
-    state: &AppState,
-    id: &str,
+/// Inserts one pending event: its claims, to be signed by `signer.rs`
+/// (inside the caller's transaction, so it stands or falls with the state
+/// change it records).
+pub(super) fn insert_pending(
+    c: &rusqlite::Connection,
     case_id: &str,
-    jws: String,
-) -> Result<(), ApiError> {
-    let (id, case_id) = (id.to_string(), case_id.to_string());
-    let at = now();
+    id: &str,
+    claims: &str,
+    at: i64,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO fitconnect_events (case_id, submission_id, jws, claims, created_at)
+         VALUES (?1, ?2, '', ?3, ?4)",
+        params![case_id, id, claims, at],
+    )?;
+    Ok(())
+}
+
+/// Up to `limit` pending events (of one case, or all), oldest first: their
+/// position and claims.
+pub async fn pending_events(
+    state: &AppState,
+    case_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<(i64, String)>, ApiError> {
+    let case_id = case_id.map(str::to_string);
+    Ok(state
+        .db
+        .call(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT seq, claims FROM fitconnect_events
+                 WHERE jws = '' AND (?1 IS NULL OR case_id = ?1) ORDER BY seq LIMIT ?2",
+            )?;
+            let rows = stmt
+                .query_map(params![case_id, limit], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>();
+            rows
+        })
+        .await?)
+}
+
+/// Stores the signatures of pending events; a row signed meanwhile (by the
+/// worker or a reader) keeps its first signature.
+pub async fn complete_events(state: &AppState, signed: Vec<(i64, String)>) -> Result<(), ApiError> {
     state
         .db
-        .call(move |c| insert(c, &case_id, &id, &jws, at))
+        .call(move |c| {
+            let tx = c.transaction()?;
+            for (seq, jws) in &signed {
+                tx.execute(
+                    "UPDATE fitconnect_events SET jws = ?2, claims = NULL WHERE seq = ?1 AND jws = ''",
+                    params![seq, jws],
+                )?;
+            }
+            tx.commit()
+        })
         .await?;
     Ok(())
 }

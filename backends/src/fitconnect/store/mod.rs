@@ -14,7 +14,7 @@ pub use inbox::{
     delete_incomplete, follow_ups, inbox, inbox_entry, mark_received, overdue, transition,
     unreceived, InboxEntry,
 };
-pub use log::{append_event, events, purge_events};
+pub use log::{complete_events, events, pending_events, purge_events};
 
 use rusqlite::{params, OptionalExtension};
 use sha2::{Digest, Sha256};
@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use super::events::{now, random_uuid};
 use crate::{db::Db, ApiError, AppState};
 
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     "
 CREATE TABLE fitconnect_submissions (
     id TEXT PRIMARY KEY,
@@ -148,6 +148,13 @@ CREATE INDEX fitconnect_submissions_case ON fitconnect_submissions(case_id, crea
 CREATE INDEX fitconnect_submissions_follows ON fitconnect_submissions(follows);
 CREATE INDEX fitconnect_disclosures_citizen ON fitconnect_disclosures(citizen, disclosed_at);
 ",
+    // Events written by requests are pending until `signer.rs` signs them
+    // in place (#19): `jws` is empty meanwhile and `claims` holds what will
+    // be signed.
+    "
+ALTER TABLE fitconnect_events ADD COLUMN claims TEXT;
+CREATE INDEX fitconnect_events_pending ON fitconnect_events(seq) WHERE jws = '';
+",
 ];
 
 pub fn migrate(db: &Db) -> Result<(), crate::db::DbError> {
@@ -271,17 +278,14 @@ pub async fn announce(state: &AppState, new: NewSubmission) -> Result<Announced,
         None => (random_uuid()?, None),
     };
     let created = now();
-    // The signing key only, loaded once (cached); nothing is decrypted here.
-    let keys = super::load_keys(state).await?;
-    let event = super::events::sign_off_thread(
-        keys,
-        super::base_url(state),
-        id.clone(),
-        case_id.clone(),
+    // The event is signed later (`signer.rs`); its claims are fixed now.
+    let event = super::events::claims(
+        &super::base_url(state),
+        &id,
+        &case_id,
         "create-submission",
         serde_json::json!({}),
-    )
-    .await?;
+    )?;
     let (id2, case2, key) = (id.clone(), case_id.clone(), new.idempotency_key.clone());
     let citizen = new.citizen.clone();
     let inserted = state
@@ -309,7 +313,7 @@ pub async fn announce(state: &AppState, new: NewSubmission) -> Result<Announced,
                 ],
             )?;
             if n == 1 {
-                log::insert(&tx, &case2, &id2, &event, created)?;
+                log::insert_pending(&tx, &case2, &id2, &event, created)?;
             }
             tx.commit()?;
             if n == 1 {
@@ -474,27 +478,37 @@ pub async fn put_attachment(
 /// Stores metadata and data (the JWEs, as they came) and sets `submitted`;
 /// false if it was no longer `incomplete`. The subscriber receives it later.
 /// (`_destination_name` fed the old disclosure rows, which are gone.)
+/// Hands in metadata and data and records the pending `submit-submission`
+/// event (its claims) in the same transaction; false if the submission was
+/// no longer incomplete (nothing written then).
 pub async fn submit(
     state: &AppState,
     id: &str,
+    case_id: &str,
     metadata: String,
     data: String,
-    _destination_name: String,
+    event_claims: String,
 ) -> Result<bool, ApiError> {
-    let id = id.to_string();
+    let (id, case_id) = (id.to_string(), case_id.to_string());
     let at = now();
-    let n = state
+    let won = state
         .db
         .call(move |c| {
-            c.execute(
+            let tx = c.transaction()?;
+            let n = tx.execute(
                 "UPDATE fitconnect_submissions
                  SET encrypted_metadata = ?2, encrypted_data = ?3, status = 'submitted', submitted_at = ?4
                  WHERE id = ?1 AND status = 'incomplete'",
                 params![id, metadata, data, at],
-            )
+            )?;
+            if n == 1 {
+                log::insert_pending(&tx, &case_id, &id, &event_claims, at)?;
+            }
+            tx.commit()?;
+            Ok(n == 1)
         })
         .await?;
-    Ok(n == 1)
+    Ok(won)
 }
 
 #[cfg(test)]
