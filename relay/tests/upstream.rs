@@ -199,7 +199,10 @@ async fn wrong_client_credentials_are_not_the_citizens_fault() {
     assert_eq!(ok.status(), StatusCode::OK);
     let j: serde_json::Value = ok.json().await.unwrap();
     assert_eq!(j["token_type"], "Bearer");
-    assert_eq!(j["scope"], "pvog:read fitconnect:send zbp:deliver termine:book");
+    assert_eq!(
+        j["scope"],
+        "pvog:read fitconnect:send zbp:deliver termine:book"
+    );
     let bad = post(form("buergeramt-onlinedienst", "wrong"))
         .await
         .unwrap();
