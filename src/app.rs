@@ -73,6 +73,8 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/barrierefreiheit") view={Lazy::<AccessibilityRoute>::new()} />
                 <Route path=path!("/datenschutz") view={Lazy::<PrivacyRoute>::new()} />
                 <Route path=path!("/impressum") view={Lazy::<ImprintRoute>::new()} />
+                <Route path=path!("/termin/:service") view={Lazy::<TerminRoute>::new()} />
+                <Route path=path!("/termine/verwalten") view={Lazy::<TermineManageRoute>::new()} />
             </Routes>
         </main>
         <InstallOffer />

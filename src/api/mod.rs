@@ -26,6 +26,7 @@ pub mod catalogue;
 pub mod config;
 pub mod postbox;
 pub mod session;
+pub mod termine;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;

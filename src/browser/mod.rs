@@ -9,6 +9,7 @@
 pub mod drafts;
 pub mod idb;
 pub mod session;
+pub mod termine;
 pub mod webcrypto;
 
 use js_sys::{Object, Reflect};

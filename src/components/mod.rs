@@ -24,6 +24,7 @@ pub mod session;
 pub mod session_dialog;
 pub mod session_list;
 pub mod status_messages;
+pub mod termine;
 pub mod theme;
 pub mod tile_map;
 pub mod trust_badge;

@@ -19,6 +19,7 @@ pub mod safe_html;
 pub mod search_url;
 pub mod session;
 pub mod step_messages;
+pub mod termine;
 pub mod timeline;
 pub mod title;
 pub mod trust;

@@ -56,6 +56,7 @@ pub fn ApplicationsView(#[prop(optional, into)] drafts: Option<ViewFn>) -> impl 
         >
             {drafts.with_value(|d| d.as_ref().map(|d| d.run()))}
             <SentApplications />
+            <crate::components::termine::MyAppointments />
         </Show>
     }
 }

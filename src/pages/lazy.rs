@@ -152,4 +152,8 @@ lazy_pages! {
     PrivacyRoute => privacy_page: privacy::Privacy;
     /// `/impressum`
     ImprintRoute => imprint_page: imprint::Imprint;
+    /// `/termin/:service?ort=&stelle=` (booking an appointment)
+    TerminRoute => termin_page: termin::Termin;
+    /// `/termine/verwalten#<token>` (a booking by its manage token)
+    TermineManageRoute => termine_manage_page: termine_manage::TermineManage;
 }

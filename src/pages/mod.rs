@@ -24,3 +24,5 @@ pub mod reply;
 pub mod search;
 pub mod service;
 pub mod sign_language;
+pub mod termin;
+pub mod termine_manage;

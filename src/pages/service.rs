@@ -18,6 +18,7 @@ use crate::domain::place::Place;
 use crate::domain::pvog::text_lang;
 use crate::domain::pvog::ServiceDetail;
 use crate::domain::search_url::{encode, is_ars, life_situation_url, service_url, NRW_ARS};
+use crate::domain::termine::booking_url;
 use crate::i18n::*;
 
 #[component]
@@ -124,6 +125,23 @@ fn ServiceBody(
         </section>
     };
 
+    // In person only: book an appointment at the responsible office.
+    let booking_section = match (&chosen, &org, detail.offer()) {
+        (Some(o), Some(unit), crate::domain::pvog::Offer::InPerson) => {
+            let href = booking_url(&detail.id, o, &unit.id);
+            Some(view! {
+                <section class="service-section" aria-labelledby="termin-heading">
+                    <h2 class="kern-heading-medium" id="termin-heading">{t!(i18n, applications.termine.book_link)}</h2>
+                    <p class="kern-body">{t!(i18n, applications.termine.book_intro)}</p>
+                    <a href=href class="kern-btn kern-btn--primary">
+                        <span class="kern-label">{t!(i18n, applications.termine.book_link)}</span>
+                        <span class="kern-icon kern-icon--arrow-forward" aria-hidden="true"></span>
+                    </a>
+                </section>
+            })
+        }
+        _ => None,
+    };
     let online_section = chosen.as_ref().map(|_| {
         view! {
             <OfferSection
@@ -261,6 +279,7 @@ fn ServiceBody(
         })}
         {place_section}
         {online_section}
+        {booking_section}
         {authority}
         {facts}
         {details}
