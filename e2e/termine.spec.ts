@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { test, expect, expectNoAxeViolations, type Page, type Locator } from './fixtures';
+import { test, expect, expectNoAxeViolations, waitForApp, type Page, type Locator } from './fixtures';
 import { KOELN } from './apply-helpers';
 
 // Appointments (issue #22): from the Personalausweis page in Köln ("Nur vor
@@ -178,5 +178,40 @@ test('the whole booking by keyboard alone', async ({ page }) => {
   await page.keyboard.press('Enter');
   await expect(h1(page)).toHaveText('Ihr Termin ist gebucht');
   await expect(page.locator('.termine-reference')).toHaveText(/^T-[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+  await expectNoAxeViolations(page);
+});
+
+test('logged in: name prefilled from the account, and the appointment listed under "Meine Termine" in Meine Anträge', async ({ page }) => {
+  const JONAS = { user: 'jonas.schmidt', password: 'Elster-Konto-7' };
+  await page.goto('/antraege');
+  await waitForApp(page);
+  await page.getByRole('button', { name: 'Mit BundID anmelden' }).click();
+  await expect(page).toHaveURL(/\/idp\/login\//);
+  await page.getByRole('textbox', { name: 'Benutzername' }).fill(JONAS.user);
+  await page.locator('input#password').fill(JONAS.password);
+  await page.getByRole('button', { name: 'Mit Passwort anmelden' }).click();
+  await expect(page).toHaveURL(/\/antraege$/);
+  await waitForApp(page);
+  const mine = page.getByRole('region', { name: 'Meine Termine' });
+  await expect(mine.getByText('Sie haben keine gebuchten Termine.')).toBeVisible();
+  await expectNoAxeViolations(page);
+
+  await personalausweisInKoeln(page);
+  await page.getByRole('link', { name: 'Termin vereinbaren' }).click();
+  await dayButtons(page).nth(3).click();
+  await page.getByRole('radio').first().check();
+  await page.getByRole('button', { name: 'Diese Zeit nehmen' }).click();
+  await expect(h1(page)).toHaveText('Ihre Kontaktdaten');
+  await expect(page.getByText('Aus Ihrem Konto übernommen. Sie können die Angaben ändern.')).toBeVisible();
+  await expect(page.getByLabel('Vor- und Nachname')).toHaveValue(/Jonas/);
+  const email = page.getByLabel('E-Mail-Adresse');
+  if (!(await email.inputValue())) await email.fill('jonas.termin@example.org');
+  await page.getByRole('button', { name: 'Weiter' }).click();
+  await page.getByRole('button', { name: 'Termin verbindlich buchen' }).click();
+  await expect(h1(page)).toHaveText('Ihr Termin ist gebucht');
+  const reference = (await page.locator('.termine-reference').innerText()).trim();
+
+  await page.goto('/antraege');
+  await expect(page.getByRole('region', { name: 'Meine Termine' }).getByText(reference)).toBeVisible();
   await expectNoAxeViolations(page);
 });
