@@ -110,7 +110,7 @@ pub fn SlotPicker(
                                 on:click=move |_| { missing.set(false); chosen.set(None); on_date.run(Some(date.clone())) }>
                                 <span class="kern-label">{label}</span>
                                 <span class="kern-label kern-label--small">" – "
-                                    {move || t_string!(i18n, applications.termine.day_free).replace("{n}", &n.to_string())}
+                                    {move || if n == 1 { t_string!(i18n, applications.termine.day_free_one).to_string() } else { t_string!(i18n, applications.termine.day_free).replace("{n}", &n.to_string()) }}
                                 </span>
                             </button>
                         </li>
