@@ -93,7 +93,8 @@ done < <(cat "$root/style/generated/fonts-preload.txt" 2>/dev/null || true)
 # pages use), the directory and the first screen's fonts.
 routes_json="$(node "$root/scripts/route-chunks.mjs" "$root" "$staging/$dir")"
 if [ -f "$staging/$dir/routes.js" ]; then
-  links+="<script>if(location.pathname!==\"/\"){var r=document.createElement(\"script\"),d=\"/$dir/\";r.src=d+\"routes.js\";document.head.appendChild(r)}</script>"
+  # With its SRI hash like every other script (e2e/security.spec.ts).
+  links+="<script>if(location.pathname!==\"/\"){var r=document.createElement(\"script\");r.src=\"/$dir/routes.js\";r.integrity=\"$(sri "$staging/$dir/routes.js")\";r.crossOrigin=\"anonymous\";document.head.appendChild(r)}</script>"
 fi
 fonts_json="$(node -e 'const l=require("fs").readFileSync(0,"utf8").split("\n").filter(Boolean);process.stdout.write(JSON.stringify(l))' \
   < <(cat "$root/style/generated/fonts-preload.txt" 2>/dev/null || true))"
