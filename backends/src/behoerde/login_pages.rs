@@ -13,13 +13,14 @@ use std::sync::Arc;
 
 use super::audit::{Actor, Channel};
 use super::pages::{
-    alert, cookie, current, error_page, field, page, see_other, LOGIN_COOKIE, SESSION_COOKIE,
+    alert, cookie, csrf_refused, current, error_page, field, page, see_other, LOGIN_COOKIE,
+    SESSION_COOKIE,
 };
 use super::{end_session, log_in, LoginError, SESSION_SECS};
 use crate::html::{cookie_value, escape, same_secret, Kind};
 use crate::idp::random_token;
 use crate::static_files::Site;
-use crate::{ApiError, AppState};
+use crate::AppState;
 
 fn login_form(csrf: &str, notice: &str) -> String {
     format!(
@@ -152,14 +153,8 @@ pub async fn logout(
         Err(e) => return error_page(&site, None, &e),
     };
     let f = form.map(|Form(f)| f).unwrap_or_default();
-    if !same_secret(&clerk.csrf, field(&f, "csrf")) {
-        return error_page(
-            &site,
-            Some(&clerk),
-            &ApiError::Forbidden(
-                "Ungültiges Formular (CSRF). Bitte laden Sie die Seite neu.".into(),
-            ),
-        );
+    if let Some(refused) = csrf_refused(&site, &clerk, &f) {
+        return refused;
     }
     if let Some(t) = cookie_value(&headers, SESSION_COOKIE) {
         if let Err(e) = end_session(&state, &t, &Actor::clerk(&clerk, Channel::Console)).await {

@@ -144,6 +144,24 @@ pub(super) async fn current(
     }
 }
 
+/// The console's answer to a form whose CSRF field is not the clerk's
+/// session secret; `None` when it is.
+pub(super) fn csrf_refused(
+    site: &Site,
+    clerk: &Clerk,
+    f: &HashMap<String, String>,
+) -> Option<Response> {
+    (!same_secret(&clerk.csrf, field(f, "csrf"))).then(|| {
+        error_page(
+            site,
+            Some(clerk),
+            &ApiError::Forbidden(
+                "Ungültiges Formular (CSRF). Bitte laden Sie die Seite neu.".into(),
+            ),
+        )
+    })
+}
+
 pub(super) fn error_page(site: &Site, clerk: Option<&Clerk>, e: &ApiError) -> Response {
     let (title, text) = match e {
         ApiError::NotFound => ("Nicht gefunden", "Diesen Antrag gibt es nicht.".to_string()),
@@ -477,14 +495,8 @@ pub async fn act(
     for (k, v) in &pairs {
         f.entry(k.clone()).or_insert_with(|| v.clone());
     }
-    if !same_secret(&clerk.csrf, field(&f, "csrf")) {
-        return error_page(
-            &site,
-            Some(&clerk),
-            &ApiError::Forbidden(
-                "Ungültiges Formular (CSRF). Bitte laden Sie die Seite neu.".into(),
-            ),
-        );
+    if let Some(refused) = csrf_refused(&site, &clerk, &f) {
+        return refused;
     }
     let text = field(&f, "text").to_string();
     let a = match action.as_str() {

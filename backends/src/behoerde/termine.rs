@@ -17,8 +17,8 @@ use contract::termine as t;
 use serde_json::json;
 
 use super::audit::{self, Actor, Channel, NewEntry, Outcome};
-use super::pages::{alert, current, error_page, field, page, see_other};
-use crate::html::{escape, same_secret, Kind};
+use super::pages::{alert, csrf_refused, current, error_page, field, page, see_other};
+use crate::html::{escape, Kind};
 use crate::static_files::Site;
 use crate::termine::{authority, offices};
 use crate::{ApiError, AppState};
@@ -194,14 +194,8 @@ pub async fn block(
         Err(e) => return error_page(&site, None, &e),
     };
     let f = form.map(|Form(f)| f).unwrap_or_default();
-    if !same_secret(&clerk.csrf, field(&f, "csrf")) {
-        return error_page(
-            &site,
-            Some(&clerk),
-            &ApiError::Forbidden(
-                "Ungültiges Formular (CSRF). Bitte laden Sie die Seite neu.".into(),
-            ),
-        );
+    if let Some(refused) = csrf_refused(&site, &clerk, &f) {
+        return refused;
     }
     let office = field(&f, "stelle").to_string();
     let day = t::parse_date(field(&f, "tag"));
