@@ -215,3 +215,62 @@ test('logged in: name prefilled from the account, and the appointment listed und
   await expect(page.getByRole('region', { name: 'Meine Termine' }).getByText(reference)).toBeVisible();
   await expectNoAxeViolations(page);
 });
+
+test('in English, for two people: a longer appointment, the number of people on every page and in the calendar file', async ({ page }) => {
+  await personalausweisInKoeln(page);
+  await page.getByRole('button', { name: 'English' }).click();
+  await page.getByRole('link', { name: 'Book an appointment' }).click();
+  await expect(h1(page)).toHaveText('When would you like to come?');
+  const persons = page.getByLabel('How many people is the appointment for?');
+  await expect(persons).toHaveValue('1');
+  const days = page.getByRole('button', { name: /– \d+ free times?$/ });
+  await expect(days.first()).toBeVisible();
+  // One person: a 15-minute time.
+  await days.first().click();
+  await expect(h1(page)).toHaveText('Which time suits you?');
+  expect(await minutesOf(page)).toBe(15);
+  await page.getByRole('button', { name: 'Choose another day' }).click();
+  await expect(h1(page)).toHaveText('When would you like to come?');
+
+  // Two people: the times are asked again, each 30 minutes long.
+  await persons.selectOption('2');
+  await expect(persons).toHaveValue('2');
+  await expectNoAxeViolations(page);
+  await days.first().click();
+  await expect(h1(page)).toHaveText('Which time suits you?');
+  expect(await minutesOf(page)).toBe(30);
+  await page.getByRole('radio').first().check();
+  await page.getByRole('button', { name: 'Take this time' }).click();
+  await expect(h1(page)).toHaveText('Your contact details');
+  await page.getByLabel('First and last name').fill('Familie Beispiel');
+  await page.getByLabel('E-mail address').fill('familie.termin@example.org');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(h1(page)).toHaveText('Check and book');
+  await expect(page.getByText('2 people', { exact: true })).toBeVisible();
+  await expectNoAxeViolations(page);
+  await page.getByRole('button', { name: 'Book appointment' }).click();
+  await expect(h1(page)).toHaveText('Your appointment is booked');
+  await expect(page.getByText('2 people', { exact: true })).toBeVisible();
+  await expectNoAxeViolations(page);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: /\(\.ics\)/ }).click(),
+  ]);
+  const ics = readFileSync((await download.path())!, 'utf8').replace(/\r\n[ \t]/g, '');
+  const at = (key: string) => {
+    const m = ics.match(new RegExp(`\\r\\n${key};TZID=Europe/Berlin:\\d{8}T(\\d\\d)(\\d\\d)\\d\\d\\r\\n`));
+    expect(m, key).not.toBeNull();
+    return Number(m![1]) * 60 + Number(m![2]);
+  };
+  expect(at('DTEND') - at('DTSTART')).toBe(30);
+});
+
+/** The length in minutes of the first time offered (a label `08:00–08:30`). */
+async function minutesOf(page: Page): Promise<number> {
+  const radio = page.getByRole('radio').first();
+  await expect(radio).toBeVisible();
+  const label = (await page.locator(`label[for="${await radio.getAttribute('id')}"]`).innerText()).trim();
+  const m = label.match(/(\d\d):(\d\d)\D+(\d\d):(\d\d)/);
+  expect(m, label).not.toBeNull();
+  return Number(m![3]) * 60 + Number(m![4]) - (Number(m![1]) * 60 + Number(m![2]));
+}

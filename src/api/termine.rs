@@ -90,9 +90,10 @@ impl Backends {
         service: &str,
         from: &str,
         to: &str,
+        persons: u32,
     ) -> Result<SlotList, TermineError> {
         let url = self.url(&format!(
-            "termine/stellen/{}/slots?service={}&from={}&to={}",
+            "termine/stellen/{}/slots?service={}&from={}&to={}&persons={persons}",
             encode(office),
             encode(service),
             encode(from),

@@ -1,7 +1,8 @@
 //! Pieces of the appointment pages (issue #22): the error advice, the
 //! GOV.UK-style choice of a time (a list of days with free times, then
 //! radio buttons for the times of that day; no calendar grid), a booking's
-//! details with what to bring and the fee, and the `.ics` download.
+//! details with what to bring and the fee, the `.ics` download, the number
+//! of people and the contact fields.
 
 use leptos::prelude::*;
 
@@ -12,7 +13,7 @@ use crate::domain::termine::{day_label, query_range, time_label, when_label};
 use crate::i18n::*;
 
 type I18n = leptos_i18n::I18nContext<Locale>;
-use contract::termine::{Booking, BookingStatus, SlotDay};
+use contract::termine::{Booking, BookingStatus, SlotDay, MAX_PERSONS};
 
 /// What to tell the citizen, and what to do next.
 pub fn error_text(i18n: I18n, e: &TermineError) -> String {
@@ -64,11 +65,14 @@ fn today() -> i64 {
 /// The choice of a time for `service` (LeiKa) at `office`. Without `date`
 /// a list of days with free times; with it, radio buttons for that day's
 /// times and `submit_label`. `reload` is bumped by the caller to ask again
-/// (after a 409). `on_pick` gets the chosen start.
+/// (after a 409). `on_pick` gets the chosen start. `persons` sets the
+/// length (several people take longer); the times are asked again when it
+/// changes.
 #[component]
 pub fn SlotPicker(
     office: String,
     service: String,
+    #[prop(into)] persons: Signal<u32>,
     date: Signal<Option<String>>,
     on_date: Callback<Option<String>>,
     on_pick: Callback<String>,
@@ -82,9 +86,10 @@ pub fn SlotPicker(
     let service = StoredValue::new(service);
     let slots = LocalResource::new(move || {
         reload.track();
+        let n = persons.get();
         let (from, to) = query_range(today());
         let (o, s) = (office.get_value(), service.get_value());
-        async move { backends.termine_slots(&o, &s, &from, &to).await }
+        async move { backends.termine_slots(&o, &s, &from, &to, n).await }
     });
     let chosen = RwSignal::new(None::<String>);
     let missing = RwSignal::new(false);
@@ -243,6 +248,8 @@ pub fn BookingDetails(booking: Booking) -> impl IntoView {
                 view! { {move || b.with_value(|b| when_label(&b.start, g()))} }.into_any())}
             {row(t_string!(i18n, applications.termine.place).to_string(),
                 view! { <span lang="de">{b.with_value(|b| b.office_name.clone())}", "{b.with_value(|b| b.address.clone())}</span> }.into_any())}
+            {row(t_string!(i18n, applications.termine.persons).to_string(),
+                view! { {move || persons_text(i18n, b.with_value(|b| b.persons))} }.into_any())}
             {row(t_string!(i18n, applications.termine.who).to_string(),
                 view! { {b.with_value(|b| b.name.clone())} }.into_any())}
             {row(t_string!(i18n, applications.termine.email).to_string(),
@@ -351,5 +358,80 @@ pub fn MyAppointments() -> impl IntoView {
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// "1 Person", "3 Personen".
+pub fn persons_text(i18n: I18n, n: u32) -> String {
+    if n == 1 {
+        t_string!(i18n, applications.termine.persons_one).to_string()
+    } else {
+        t_string!(i18n, applications.termine.persons_n).replace("{n}", &n.to_string())
+    }
+}
+
+/// "Für wie viele Personen ist der Termin?": 1 to [`MAX_PERSONS`]. Several
+/// people take a longer appointment, so the free times are asked again.
+#[component]
+pub fn PersonsChoice(#[prop(into)] value: Signal<u32>, on_change: Callback<u32>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="kern-form-input termine-persons">
+            <label class="kern-label" for="termin-persons">{t!(i18n, applications.termine.persons_label)}</label>
+            <div class="kern-hint" id="termin-persons-hint">{t!(i18n, applications.termine.persons_hint)}</div>
+            <div class="kern-form-input__select-wrapper">
+                <select class="kern-form-input__select" id="termin-persons" name="persons"
+                    aria-describedby="termin-persons-hint"
+                    on:change=move |ev| {
+                        if let Ok(n) = event_target_value(&ev).parse::<u32>() {
+                            on_change.run(n);
+                        }
+                    }>
+                    {(1..=MAX_PERSONS).map(|n| view! {
+                        <option value=n.to_string() selected=move || value.get() == n>{move || persons_text(i18n, n)}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+        </div>
+    }
+}
+
+/// One field of the contact step (name or e-mail) with its error message,
+/// which the field names in `aria-describedby` while it shows.
+#[component]
+pub fn ContactField(
+    /// The input's id; the error's is `<id>-error`.
+    id: &'static str,
+    /// `text` or `email`.
+    kind: &'static str,
+    autocomplete: &'static str,
+    max_chars: usize,
+    #[prop(into)] label: Signal<String>,
+    #[prop(into)] error_text: Signal<String>,
+    #[prop(into)] invalid: Signal<bool>,
+    #[prop(into)] value: Signal<String>,
+    on_input: Callback<String>,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    let described = {
+        let error_id = error_id.clone();
+        move || invalid.get().then(|| error_id.clone())
+    };
+    view! {
+        <div class="kern-form-input" class:kern-form-input--error=move || invalid.get()>
+            <label class="kern-label" for=id>{label}</label>
+            {move || invalid.get().then(|| view! {
+                <p class="kern-error" id=error_id.clone()>
+                    <span class="kern-icon kern-icon--danger" aria-hidden="true"></span>
+                    <span class="kern-body">{error_text}</span>
+                </p>
+            })}
+            <input class="kern-form-input__input" type=kind id=id name=autocomplete autocomplete=autocomplete
+                maxlength=max_chars.to_string()
+                aria-describedby=described
+                aria-invalid=move || invalid.get().then_some("true")
+                prop:value=value
+                on:input=move |ev| on_input.run(event_target_value(&ev)) />
+        </div>
     }
 }

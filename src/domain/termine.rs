@@ -5,7 +5,7 @@
 //! (`contract::termine`), so the wall time is read from the string itself.
 
 use contract::calendar::civil_from_days;
-use contract::termine::{parse_date, parse_rfc3339, weekday, Hold, MANAGE_PATH};
+use contract::termine::{parse_date, parse_rfc3339, weekday, Hold, MANAGE_PATH, MAX_PERSONS};
 use serde::{Deserialize, Serialize};
 
 /// How many days ahead the flow offers (four weeks from tomorrow).
@@ -42,9 +42,28 @@ pub struct Draft {
     pub hold: Option<Hold>,
     pub name: String,
     pub email: String,
+    /// How many people come (0 in a draft stored before this was asked: one).
+    pub persons: u32,
 }
 
 impl Draft {
+    /// How many people the appointment is for: 1 to [`MAX_PERSONS`].
+    pub fn persons(&self) -> u32 {
+        self.persons.clamp(1, MAX_PERSONS)
+    }
+
+    /// Another number of people: the day and the held time were for the old
+    /// length, so the citizen chooses again (the caller releases the hold).
+    pub fn set_persons(&mut self, n: u32) {
+        let n = n.clamp(1, MAX_PERSONS);
+        if n != self.persons() {
+            self.persons = n;
+            self.date = None;
+            self.hold = None;
+            self.step = Step::Day;
+        }
+    }
+
     /// The stored text, or `None` for anything unreadable.
     pub fn from_text(text: &str) -> Option<Draft> {
         serde_json::from_str(text).ok()
@@ -222,6 +241,40 @@ mod tests {
             when_label("2026-10-23T08:00:00+02:00", true),
             "Freitag, 23. Oktober 2026, 08:00 Uhr"
         );
+    }
+
+    #[test]
+    fn persons_are_one_to_five_and_a_change_means_choosing_again() {
+        // A draft stored before the question was asked reads as one person.
+        let old: Draft = Draft::from_text(r#"{"service":"s","ort":"o","office":"x","step":"contact","date":"2026-12-08","name":"A"}"#).unwrap();
+        assert_eq!(old.persons(), 1);
+        let mut d = Draft {
+            step: Step::Contact,
+            date: Some("2026-12-08".into()),
+            hold: Some(Hold {
+                hold_id: "h".into(),
+                office: "x".into(),
+                service: "s".into(),
+                start: "2026-12-08T08:00:00+01:00".into(),
+                end: "2026-12-08T08:15:00+01:00".into(),
+                expires_at: "2026-12-03T10:10:00+01:00".into(),
+            }),
+            ..Draft::default()
+        };
+        // The same number changes nothing.
+        d.set_persons(1);
+        assert_eq!((d.step, d.hold.is_some()), (Step::Contact, true));
+        d.set_persons(3);
+        assert_eq!(d.persons(), 3);
+        assert_eq!(
+            (d.step, d.date.as_deref(), d.hold.is_some()),
+            (Step::Day, None, false)
+        );
+        d.set_persons(99);
+        assert_eq!(d.persons(), MAX_PERSONS);
+        d.set_persons(0);
+        assert_eq!(d.persons(), 1);
+        assert_eq!(Draft::from_text(&d.to_text()).unwrap().persons(), 1);
     }
 
     #[test]

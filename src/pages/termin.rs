@@ -17,7 +17,9 @@ use crate::components::authority_card::Loading;
 use crate::components::error::ErrorNotice;
 use crate::components::page::{focus_heading_soon, focus_when_rendered, PageHeading};
 use crate::components::session::use_auth;
-use crate::components::termine::{BringAndFee, SlotPicker, TermineAlert};
+use crate::components::termine::{
+    persons_text, BringAndFee, ContactField, PersonsChoice, SlotPicker, TermineAlert,
+};
 use crate::domain::pvog::ServiceDetail;
 use crate::domain::search_url::{is_ars, service_url};
 use crate::domain::termine::{minutes_left, plausible_email, time_label, when_label, Draft, Step};
@@ -156,6 +158,17 @@ fn Flow(detail: ServiceDetail, ort: String, office: String) -> impl IntoView {
             x.date = d;
         });
     });
+    // Another number of people: the held time (if any) is given back.
+    let on_persons = Callback::new(move |n: u32| {
+        error.set(None);
+        let old = draft.with_untracked(|d| d.hold.as_ref().map(|h| h.hold_id.clone()));
+        draft.update(|d| d.set_persons(n));
+        if draft.with_untracked(|d| d.hold.is_none()) {
+            if let Some(id) = old {
+                leptos::task::spawn_local(async move { backends.termine_release(&id).await });
+            }
+        }
+    });
     let on_pick = Callback::new(move |start: String| {
         if busy.get_untracked() {
             return;
@@ -171,7 +184,7 @@ fn Flow(detail: ServiceDetail, ort: String, office: String) -> impl IntoView {
                 office: office_s.get_value(),
                 service: leika.get_value(),
                 start,
-                persons: 1,
+                persons: draft.with_untracked(Draft::persons),
             };
             match backends.termine_hold(&req).await {
                 Ok(h) => draft.update(|d| {
@@ -283,7 +296,11 @@ fn Flow(detail: ServiceDetail, ort: String, office: String) -> impl IntoView {
         <TermineAlert error=error />
         {move || match phase.get() {
             Step::Day | Step::Time => view! {
+                {move || (step.get() == Step::Day).then(|| view! {
+                    <PersonsChoice value=Signal::derive(move || draft.with(Draft::persons)) on_change=on_persons />
+                })}
                 <SlotPicker office=office_s.get_value() service=leika.get_value()
+                    persons=Signal::derive(move || draft.with(Draft::persons))
                     date=Signal::derive(move || draft.with(|d| d.date.clone()))
                     on_date=on_date on_pick=on_pick
                     submit_label=Signal::derive(move || t_string!(i18n, applications.termine.choose_time).to_string())
@@ -294,36 +311,18 @@ fn Flow(detail: ServiceDetail, ort: String, office: String) -> impl IntoView {
                 <form on:submit=on_contact novalidate class="termine-contact">
                     <p class="kern-body">{t!(i18n, applications.termine.contact_intro)}</p>
                     {prefilled.then(|| view! { <p class="kern-body kern-body--small">{t!(i18n, applications.termine.contact_prefilled)}</p> })}
-                    <div class="kern-form-input" class:kern-form-input--error=move || name_error.get()>
-                        <label class="kern-label" for="termin-name">{t!(i18n, applications.termine.name_label)}</label>
-                        {move || name_error.get().then(|| view! {
-                            <p class="kern-error" id="termin-name-error">
-                                <span class="kern-icon kern-icon--danger" aria-hidden="true"></span>
-                                <span class="kern-body">{t!(i18n, applications.termine.name_missing)}</span>
-                            </p>
-                        })}
-                        <input class="kern-form-input__input" type="text" id="termin-name" name="name" autocomplete="name"
-                            maxlength=contract::termine::MAX_NAME_CHARS.to_string()
-                            aria-describedby=move || name_error.get().then_some("termin-name-error")
-                            aria-invalid=move || name_error.get().then_some("true")
-                            prop:value=move || draft.with(|d| d.name.clone())
-                            on:input=move |ev| draft.update(|d| d.name = event_target_value(&ev)) />
-                    </div>
-                    <div class="kern-form-input" class:kern-form-input--error=move || email_error.get()>
-                        <label class="kern-label" for="termin-email">{t!(i18n, applications.termine.email_label)}</label>
-                        {move || email_error.get().then(|| view! {
-                            <p class="kern-error" id="termin-email-error">
-                                <span class="kern-icon kern-icon--danger" aria-hidden="true"></span>
-                                <span class="kern-body">{t!(i18n, applications.termine.email_invalid)}</span>
-                            </p>
-                        })}
-                        <input class="kern-form-input__input" type="email" id="termin-email" name="email" autocomplete="email"
-                            maxlength=contract::termine::MAX_EMAIL_CHARS.to_string()
-                            aria-describedby=move || email_error.get().then_some("termin-email-error")
-                            aria-invalid=move || email_error.get().then_some("true")
-                            prop:value=move || draft.with(|d| d.email.clone())
-                            on:input=move |ev| draft.update(|d| d.email = event_target_value(&ev)) />
-                    </div>
+                    <ContactField id="termin-name" kind="text" autocomplete="name" max_chars=contract::termine::MAX_NAME_CHARS
+                        label=Signal::derive(move || t_string!(i18n, applications.termine.name_label).to_string())
+                        error_text=Signal::derive(move || t_string!(i18n, applications.termine.name_missing).to_string())
+                        invalid=name_error
+                        value=Signal::derive(move || draft.with(|d| d.name.clone()))
+                        on_input=Callback::new(move |v| draft.update(|d| d.name = v)) />
+                    <ContactField id="termin-email" kind="email" autocomplete="email" max_chars=contract::termine::MAX_EMAIL_CHARS
+                        label=Signal::derive(move || t_string!(i18n, applications.termine.email_label).to_string())
+                        error_text=Signal::derive(move || t_string!(i18n, applications.termine.email_invalid).to_string())
+                        invalid=email_error
+                        value=Signal::derive(move || draft.with(|d| d.email.clone()))
+                        on_input=Callback::new(move |v| draft.update(|d| d.email = v)) />
                     <div class="termine-actions">
                         <button type="submit" class="kern-btn kern-btn--primary">
                             <span class="kern-label">{t!(i18n, applications.termine.next)}</span>
@@ -338,6 +337,10 @@ fn Flow(detail: ServiceDetail, ort: String, office: String) -> impl IntoView {
                     <div class="kern-description-list-item">
                         <dt class="kern-description-list-item__key">{t!(i18n, applications.termine.who)}</dt>
                         <dd class="kern-description-list-item__value">{move || draft.with(|d| d.name.clone())}</dd>
+                    </div>
+                    <div class="kern-description-list-item">
+                        <dt class="kern-description-list-item__key">{t!(i18n, applications.termine.persons)}</dt>
+                        <dd class="kern-description-list-item__value">{move || persons_text(i18n, draft.with(Draft::persons))}</dd>
                     </div>
                     <div class="kern-description-list-item">
                         <dt class="kern-description-list-item__key">{t!(i18n, applications.termine.email)}</dt>

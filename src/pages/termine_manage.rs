@@ -154,7 +154,7 @@ pub fn TermineManage() -> impl IntoView {
             let booked = b.status == BookingStatus::Booked;
             match mode.get() {
                 Mode::Change => view! {
-                    <SlotPicker office=b.office.clone() service=b.service.clone()
+                    <SlotPicker office=b.office.clone() service=b.service.clone() persons=b.persons
                         date=date.into() on_date=Callback::new(move |d| date.set(d)) on_pick=on_pick
                         submit_label=Signal::derive(move || t_string!(i18n, applications.termine.change_confirm).to_string())
                         reload=reload busy=busy.into() />
