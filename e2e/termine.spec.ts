@@ -22,6 +22,13 @@ async function personalausweisInKoeln(page: Page): Promise<void> {
   await expect(h1(page)).toHaveText(/Personalausweis/);
 }
 
+/** Köln has several Kundenzentren: the booking asks where to go first. */
+async function chooseOffice(page: Page, office = 'Kundenzentrum Innenstadt', english = false): Promise<void> {
+  await expect(h1(page)).toHaveText(english ? 'Where would you like to go?' : 'Wo möchten Sie hinkommen?');
+  await page.getByRole('radio', { name: office }).check();
+  await page.getByRole('button', { name: english ? 'Continue' : 'Weiter' }).click();
+}
+
 const dayButtons = (page: Page) => page.getByRole('button', { name: /– \d+ freie Zeiten?$/ });
 
 /** Presses Tab until `target` has the focus (keyboard only). */
@@ -39,6 +46,18 @@ test('book a Personalausweis appointment in Köln, download the .ics, change and
   await expect(book.getByRole('link', { name: 'Termin vereinbaren' })).toBeVisible();
   await expectNoAxeViolations(page);
   await book.getByRole('link', { name: 'Termin vereinbaren' }).click();
+
+  // Köln has four Kundenzentren (sample data): where to go, with addresses.
+  await expect(h1(page)).toHaveText('Wo möchten Sie hinkommen?');
+  const offices = page.getByRole('group', { name: 'Stelle' });
+  await expect(offices.getByRole('radio')).toHaveCount(4);
+  await expect(page.getByRole('radio', { name: 'Kundenzentrum Porz' })).toHaveAccessibleDescription(/Friedrich-Ebert-Ufer 64, 51143 Köln/);
+  await expectNoAxeViolations(page);
+  await page.getByRole('button', { name: 'Weiter' }).click();
+  await expect(page.getByText('Wählen Sie eine Stelle.')).toBeVisible();
+  await expect(page.getByRole('radio').first()).toBeFocused();
+  await expectNoAxeViolations(page);
+  await chooseOffice(page);
 
   // Step 1: a list of days with free times.
   await expect(h1(page)).toHaveText('Wann möchten Sie kommen?');
@@ -135,6 +154,7 @@ test('book a Personalausweis appointment in Köln, download the .ics, change and
   await page.goBack();
   await personalausweisInKoeln(page);
   await page.getByRole('link', { name: 'Termin vereinbaren' }).click();
+  await chooseOffice(page);
   await expect(h1(page)).toHaveText('Wann möchten Sie kommen?');
   await dayButtons(page).filter({ hasText: newDay }).click();
   await expect(h1(page)).toHaveText('Welche Uhrzeit passt Ihnen?');
@@ -155,6 +175,12 @@ test('the whole booking by keyboard alone', async ({ page }) => {
   await personalausweisInKoeln(page);
   const bookLink = page.getByRole('link', { name: 'Termin vereinbaren' });
   await tabTo(page, bookLink);
+  await page.keyboard.press('Enter');
+  await expect(h1(page)).toHaveText('Wo möchten Sie hinkommen?');
+  await tabTo(page, page.getByRole('radio').first());
+  await page.keyboard.press('Space');
+  await expect(page.getByRole('radio', { name: 'Kundenzentrum Innenstadt' })).toBeChecked();
+  await tabTo(page, page.getByRole('button', { name: 'Weiter' }));
   await page.keyboard.press('Enter');
   await expect(h1(page)).toHaveText('Wann möchten Sie kommen?');
   await tabTo(page, dayButtons(page).nth(2));
@@ -198,6 +224,7 @@ test('logged in: name prefilled from the account, and the appointment listed und
 
   await personalausweisInKoeln(page);
   await page.getByRole('link', { name: 'Termin vereinbaren' }).click();
+  await chooseOffice(page);
   await dayButtons(page).nth(3).click();
   await page.getByRole('radio').first().check();
   await page.getByRole('button', { name: 'Diese Zeit nehmen' }).click();
@@ -220,7 +247,9 @@ test('in English, for two people: a longer appointment, the number of people on 
   await personalausweisInKoeln(page);
   await page.getByRole('button', { name: 'English' }).click();
   await page.getByRole('link', { name: 'Book an appointment' }).click();
+  await chooseOffice(page, 'Kundenzentrum Kalk', true);
   await expect(h1(page)).toHaveText('When would you like to come?');
+  await expect(page.getByText(/Kundenzentrum Kalk, Kalker Hauptstraße 247, 51103 Köln/)).toBeVisible();
   const persons = page.getByLabel('How many people is the appointment for?');
   await expect(persons).toHaveValue('1');
   const days = page.getByRole('button', { name: /– \d+ free times?$/ });
@@ -274,3 +303,27 @@ async function minutesOf(page: Page): Promise<number> {
   expect(m, label).not.toBeNull();
   return Number(m![3]) * 60 + Number(m![4]) - (Number(m![1]) * 60 + Number(m![2]));
 }
+
+test('where several offices offer the service: each has its own times, and another can be chosen', async ({ page }) => {
+  await personalausweisInKoeln(page);
+  await page.getByRole('link', { name: 'Termin vereinbaren' }).click();
+  await chooseOffice(page, 'Kundenzentrum Porz');
+  await expect(h1(page)).toHaveText('Wann möchten Sie kommen?');
+  await expect(page).toHaveURL(/[?&]stelle=[^&]+\.4(&|$)/);
+  await expect(page.getByText(/Kundenzentrum Porz, Friedrich-Ebert-Ufer 64, 51143 Köln/)).toBeVisible();
+  await expect(dayButtons(page).first()).toBeVisible();
+  await expectNoAxeViolations(page);
+  await page.getByRole('link', { name: 'Andere Stelle wählen' }).click();
+  await expect(h1(page)).toHaveText('Wo möchten Sie hinkommen?');
+  await chooseOffice(page, 'Kundenzentrum Chorweiler');
+  await expect(page.getByText(/Kundenzentrum Chorweiler, Pariser Platz 1, 50765 Köln/)).toBeVisible();
+  await expect(dayButtons(page).first()).toBeVisible();
+});
+
+test('a town with one office goes straight to the days', async ({ page }) => {
+  await page.goto('/leistungen/99088001001000?ort=051580016016');
+  await expect(h1(page)).toHaveText(/Personalausweis/);
+  await page.getByRole('link', { name: 'Termin vereinbaren' }).click();
+  await expect(h1(page)).toHaveText('Wann möchten Sie kommen?');
+  await expect(page.getByRole('link', { name: 'Andere Stelle wählen' })).toHaveCount(0);
+});

@@ -199,6 +199,40 @@ async fn personalausweis_in_koeln_is_in_person_with_contact() {
     let org = &d["organisations"][0];
     assert_eq!(org["title"], "Kundenzentrum Innenstadt");
     assert_eq!(org["role"], "zuständige Stelle");
+    // Köln has several Kundenzentren, all responsible alike (sample data):
+    // the main unit first, the branches after it with ids of their own.
+    let titles: Vec<&str> = d["organisations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Kundenzentrum Innenstadt",
+            "Kundenzentrum Chorweiler",
+            "Kundenzentrum Kalk",
+            "Kundenzentrum Porz"
+        ]
+    );
+    let porz = d["organisations"][3]["id"].as_str().unwrap();
+    assert_eq!(porz, format!("{}.4", org["id"].as_str().unwrap()));
+    let (s, branch) = get(&format!("/pvog/v5/organisationunits/detail?q={porz}")).await;
+    assert_eq!(s, 200, "{branch}");
+    assert_eq!(branch["location"]["street"], "Friedrich-Ebert-Ufer 64");
+    assert_eq!(branch["location"]["city"], "Köln");
+    assert_eq!(branch["sampleData"], true);
+    // A smaller town has one.
+    let (_, hilden) = get(&format!(
+        "/pvog/v6/servicedescriptions/{PERSO}/detail?ars=051580016016"
+    ))
+    .await;
+    assert_eq!(
+        hilden["organisations"].as_array().unwrap().len(),
+        1,
+        "{hilden}"
+    );
     let oe = org["id"].as_str().unwrap();
     assert!(oe.starts_with("L100012.OE."));
     let (s, ou) = get(&format!("/pvog/v5/organisationunits/detail?q={oe}")).await;

@@ -26,6 +26,46 @@ fn koeln() -> String {
         .to_string()
 }
 
+#[tokio::test]
+async fn each_of_koelns_kundenzentren_takes_appointments_of_its_own() {
+    let branches: Vec<_> = offices::all_ids()
+        .into_iter()
+        .filter_map(offices::office)
+        .filter(|o| o.authority.title.starts_with("Kundenzentrum "))
+        .collect();
+    let names: Vec<&str> = branches
+        .iter()
+        .map(|o| o.authority.title.as_str())
+        .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert!(branches
+        .iter()
+        .all(|o| o.service(AUSWEIS).is_some() && o.counters == 4 && o.authority.sample_data));
+    let api = Api::new().await;
+    let porz = branches
+        .iter()
+        .find(|o| o.authority.title == "Kundenzentrum Porz")
+        .unwrap();
+    assert_ne!(porz.id(), api.office);
+    // A slot held at every counter of the Innenstadt is still free in Porz.
+    let day = monday(2);
+    let start = api.free(day, 1).await.into_iter().next().unwrap();
+    api.one_counter_left(&start).await;
+    let r = api.hold(&start, "192.0.2.77").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = api.hold(&start, "192.0.2.78").await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let r = api
+        .req(
+            Method::POST,
+            "/termine/v1/holds",
+            &[(t::CLIENT_IP_HEADER, "192.0.2.79")],
+            Some(json!({"office": porz.id(), "service": AUSWEIS, "start": start, "persons": 1})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+}
+
 async fn token(app: &Router) -> String {
     let t = post_form(
         app,

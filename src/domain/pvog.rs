@@ -188,6 +188,22 @@ impl ServiceDetail {
 
     /// The authority to show: the "zuständige Stelle" if one is marked,
     /// otherwise the first listed.
+    /// Every unit responsible at the chosen place (a city may have several
+    /// Bürgerbüros that all offer the service); all of them without roles.
+    pub fn responsible_organisations(&self) -> Vec<&OrganisationRef> {
+        let responsible = |o: &&OrganisationRef| {
+            o.role
+                .as_deref()
+                .is_some_and(|r| r.to_lowercase().contains("zuständig"))
+        };
+        let with_role: Vec<_> = self.organisations.iter().filter(responsible).collect();
+        if with_role.is_empty() {
+            self.organisations.iter().collect()
+        } else {
+            with_role
+        }
+    }
+
     pub fn responsible_organisation(&self) -> Option<&OrganisationRef> {
         self.organisations
             .iter()
@@ -496,6 +512,24 @@ mod tests {
         assert_eq!(d.details[0].text, "<p>sanitised HTML</p>");
         assert_eq!(d.lebenslagen[0].slug, "umzug");
         assert_eq!(d.responsible_organisation().unwrap().id, "L100012.OE.2");
+        let ids = |d: &ServiceDetail| -> Vec<String> {
+            d.responsible_organisations()
+                .iter()
+                .map(|o| o.id.clone())
+                .collect()
+        };
+        assert_eq!(ids(&d), ["L100012.OE.2"]);
+        // Several responsible alike (a city's Bürgerbüros), in their order.
+        let mut several = d.clone();
+        several.organisations.push(OrganisationRef {
+            id: "L100012.OE.2.2".into(),
+            title: "Kundenzentrum Porz".into(),
+            role: Some("zuständige Stelle".into()),
+        });
+        assert_eq!(ids(&several), ["L100012.OE.2", "L100012.OE.2.2"]);
+        // Without roles, all of them.
+        several.organisations.iter_mut().for_each(|o| o.role = None);
+        assert_eq!(ids(&several).len(), 3);
         // Without the relay's offer, PVOG's link into the portal counts.
         assert_eq!(
             d.offer(),

@@ -215,14 +215,16 @@ pub fn plausible_email(s: &str) -> bool {
 
 /// The flow's page for a service at a place:
 /// `/termin/<service>?ort=<ARS>&stelle=<office>`.
+/// Without an office (`""`): the page asks where to go first, for places
+/// where several offices offer the service.
 pub fn booking_url(service: &str, ort: &str, office: &str) -> String {
     use crate::domain::search_url::encode;
-    format!(
-        "/termin/{}?ort={}&stelle={}",
-        encode(service),
-        encode(ort),
-        encode(office)
-    )
+    let mut url = format!("/termin/{}?ort={}", encode(service), encode(ort));
+    if !office.is_empty() {
+        url.push_str("&stelle=");
+        url.push_str(&encode(office));
+    }
+    url
 }
 
 #[cfg(test)]
@@ -304,6 +306,10 @@ mod tests {
         assert_eq!(
             booking_url("99088001001000", "053150000000", "o-1"),
             "/termin/99088001001000?ort=053150000000&stelle=o-1"
+        );
+        assert_eq!(
+            booking_url("99088001001000", "053150000000", ""),
+            "/termin/99088001001000?ort=053150000000"
         );
     }
 

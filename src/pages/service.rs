@@ -128,7 +128,9 @@ fn ServiceBody(
     // In person only: book an appointment at the responsible office.
     let booking_section = match (&chosen, &org, detail.offer()) {
         (Some(o), Some(unit), crate::domain::pvog::Offer::InPerson) => {
-            let href = booking_url(&detail.id, o, &unit.id);
+            // Several offices offer it here: the booking asks where to go.
+            let several = detail.responsible_organisations().len() > 1;
+            let href = booking_url(&detail.id, o, if several { "" } else { &unit.id });
             Some(view! {
                 <section class="service-section" aria-labelledby="termin-heading">
                     <h2 class="kern-heading-medium" id="termin-heading">{t!(i18n, applications.termine.book_link)}</h2>

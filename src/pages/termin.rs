@@ -1,6 +1,8 @@
 //! `/termin/:service?ort=<ARS>&stelle=<office>`: booking an appointment for
 //! an in-person service at the responsible office (issue #22). One question
-//! per step, GOV.UK style: a day (a list of days with free times), a time
+//! per step, GOV.UK style: where several offices offer the service at the
+//! place and none is given, which office (radio buttons with addresses);
+//! then how many people and a day (a list of days with free times), a time
 //! (radio buttons; the time is held from here on), name and e-mail
 //! (prefilled when logged in; no login needed), what to bring and the fee,
 //! then "Termin verbindlich buchen". The flow's state is kept in
@@ -22,7 +24,9 @@ use crate::components::termine::{
 };
 use crate::domain::pvog::ServiceDetail;
 use crate::domain::search_url::{is_ars, service_url};
-use crate::domain::termine::{minutes_left, plausible_email, time_label, when_label, Draft, Step};
+use crate::domain::termine::{
+    booking_url, minutes_left, plausible_email, time_label, when_label, Draft, Step,
+};
 use crate::i18n::*;
 use contract::termine::{ConfirmRequest, HoldRequest, MANAGE_PATH};
 
@@ -38,7 +42,9 @@ pub fn Termin() -> impl IntoView {
         .get("ort")
         .filter(|o| is_ars(o))
         .unwrap_or_default();
-    let office = query.read_untracked().get("stelle").unwrap_or_default();
+    // The office is read reactively: choosing one moves to `…&stelle=<id>`
+    // on the same route.
+    let office = Memo::new(move |_| query.read().get("stelle").unwrap_or_default());
     let back = service_url(&service, (!ort.is_empty()).then_some(ort.as_str()));
     let detail = {
         let (service, ort) = (service.clone(), ort.clone());
@@ -48,8 +54,14 @@ pub fn Termin() -> impl IntoView {
             async move { backends.service_detail(&service, &ort, lang).await }
         })
     };
-    let office = StoredValue::new(office);
     let ort = StoredValue::new(ort);
+    let no_office = move || {
+        view! {
+            <PageHeading title=Signal::derive(move || t_string!(i18n, applications.termine.flow_title).to_string()) />
+            <p class="kern-body">{t!(i18n, applications.termine.err_no_office)}</p>
+        }
+        .into_any()
+    };
     view! {
         <p class="back-link">
             <a href=back class="kern-link">
@@ -62,14 +74,28 @@ pub fn Termin() -> impl IntoView {
             <Loading />
         }>
             {move || Suspend::new(async move {
+                let office = office.get();
+                let ort = ort.get_value();
                 match detail.await {
-                    Ok(d) if !office.get_value().is_empty() && !ort.get_value().is_empty() => {
-                        view! { <Flow detail=d ort=ort.get_value() office=office.get_value() /> }.into_any()
+                    Ok(_) if ort.is_empty() => no_office(),
+                    Ok(d) => {
+                        let offices: Vec<(String, String)> = d
+                            .responsible_organisations()
+                            .into_iter()
+                            .map(|o| (o.id.clone(), o.title.clone()))
+                            .collect();
+                        let several = offices.len() > 1;
+                        let choose = several.then(|| booking_url(&d.id, &ort, ""));
+                        match (office.is_empty(), offices.as_slice()) {
+                            (false, _) => view! { <Flow detail=d ort=ort office=office choose=choose /> }.into_any(),
+                            (true, [(only, _)]) => {
+                                let only = only.clone();
+                                view! { <Flow detail=d ort=ort office=only choose=None /> }.into_any()
+                            }
+                            (true, []) => no_office(),
+                            (true, _) => view! { <OfficeChoice service=d.id.clone() ort=ort offices=offices /> }.into_any(),
+                        }
                     }
-                    Ok(_) => view! {
-                        <PageHeading title=Signal::derive(move || t_string!(i18n, applications.termine.flow_title).to_string()) />
-                        <p class="kern-body">{t!(i18n, applications.termine.err_no_office)}</p>
-                    }.into_any(),
                     Err(e) => view! {
                         <PageHeading title=Signal::derive(move || t_string!(i18n, applications.termine.flow_title).to_string()) />
                         <ErrorNotice error=e />
@@ -80,8 +106,96 @@ pub fn Termin() -> impl IntoView {
     }
 }
 
+/// "Wo möchten Sie hinkommen?": where several offices offer the service at
+/// the place (a city's Bürgerbüros), radio buttons with each office's
+/// address; the choice moves on to `…&stelle=<id>`.
 #[component]
-fn Flow(detail: ServiceDetail, ort: String, office: String) -> impl IntoView {
+fn OfficeChoice(service: String, ort: String, offices: Vec<(String, String)>) -> impl IntoView {
+    let i18n = use_i18n();
+    let backends = use_backends();
+    let navigate = use_navigate();
+    let chosen = RwSignal::new(None::<String>);
+    let missing = RwSignal::new(false);
+    // Each office's address (the appointment system's own record of it).
+    let addresses = {
+        let ids: Vec<String> = offices.iter().map(|(id, _)| id.clone()).collect();
+        LocalResource::new(move || {
+            let ids = ids.clone();
+            async move {
+                let mut out = Vec::new();
+                for id in ids {
+                    if let Ok(o) = backends.termine_office(&id).await {
+                        out.push((id, o.address()));
+                    }
+                }
+                out
+            }
+        })
+    };
+    let address_of = move |id: &str| {
+        addresses
+            .get()
+            .and_then(|list| list.iter().find(|(i, _)| i == id).map(|(_, a)| a.clone()))
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match chosen.get_untracked() {
+            Some(id) => navigate(&booking_url(&service, &ort, &id), Default::default()),
+            None => {
+                missing.set(true);
+                focus_when_rendered("#termin-stelle-0");
+            }
+        }
+    };
+    view! {
+        <PageHeading title=Signal::derive(move || t_string!(i18n, applications.termine.office_title).to_string())
+            error=Signal::derive(move || missing.get()) />
+        <form on:submit=on_submit novalidate class="termine-offices">
+            <fieldset class="kern-fieldset" class:kern-fieldset--error=move || missing.get()
+                aria-describedby="termin-stelle-hint">
+                <legend class="kern-label">{t!(i18n, applications.termine.office_legend)}</legend>
+                <div class="kern-hint" id="termin-stelle-hint">{t!(i18n, applications.termine.office_intro)}</div>
+                {move || missing.get().then(|| view! {
+                    <p class="kern-error" id="termin-stelle-error">
+                        <span class="kern-icon kern-icon--danger" aria-hidden="true"></span>
+                        <span class="kern-body">{t!(i18n, applications.termine.office_missing)}</span>
+                    </p>
+                })}
+                <div class="kern-fieldset__body">
+                    {offices.into_iter().enumerate().map(|(i, (id, title))| {
+                        let input = format!("termin-stelle-{i}");
+                        let hint = format!("termin-stelle-{i}-address");
+                        let (id2, id3) = (id.clone(), id.clone());
+                        view! {
+                            <div class="kern-form-check">
+                                <input class="kern-form-check__radio" type="radio" id=input.clone() name="termin-stelle"
+                                    value=id.clone() aria-describedby=hint.clone()
+                                    prop:checked=move || chosen.with(|c| c.as_deref() == Some(id2.as_str()))
+                                    on:change=move |_| { missing.set(false); chosen.set(Some(id3.clone())) } />
+                                <label class="kern-label" for=input lang="de">{title}</label>
+                                <div class="kern-hint" id=hint lang="de">{move || address_of(&id)}</div>
+                            </div>
+                        }
+                    }).collect_view()}
+                </div>
+            </fieldset>
+            <div class="termine-actions">
+                <button type="submit" class="kern-btn kern-btn--primary">
+                    <span class="kern-label">{t!(i18n, applications.termine.next)}</span>
+                </button>
+            </div>
+        </form>
+    }
+}
+
+#[component]
+fn Flow(
+    detail: ServiceDetail,
+    ort: String,
+    office: String,
+    /// Where several offices offer the service: the page to choose another.
+    choose: Option<String>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let backends = use_backends();
     let auth = use_auth();
@@ -290,7 +404,9 @@ fn Flow(detail: ServiceDetail, ort: String, office: String) -> impl IntoView {
         <PageHeading title=title error=Signal::derive(move || name_error.get() || email_error.get()) />
         <p class="kern-body" lang="de">{service_name.get_value()}</p>
         {move || office_info.get().and_then(|r| r.ok()).map(|o| view! {
-            <p class="kern-body"><span lang="de">{o.name.clone()}", "{o.address()}</span></p>
+            <p class="kern-body"><span lang="de">{o.name.clone()}", "{o.address()}</span>
+                {choose.clone().map(|href| view! { " " <a href=href class="kern-link">{t!(i18n, applications.termine.office_other)}</a> })}
+            </p>
             {o.sample_data.then(|| view! { <p class="kern-body kern-body--small">{t!(i18n, applications.termine.sample)}</p> })}
         })}
         <TermineAlert error=error />

@@ -141,7 +141,26 @@ struct SeedAuthorities {
     types: Vec<SeedType>,
     hours: HashMap<String, SeedHours>,
     overrides: Vec<SeedOverride>,
+    /// Further units of a type at a place (a city's several Bürgerbüros):
+    /// all responsible alike, so the citizen chooses where to go.
+    #[serde(default)]
+    branches: Vec<SeedBranch>,
     singletons: Vec<SeedSingleton>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SeedBranch {
+    place: String,
+    #[serde(rename = "type")]
+    kind: String,
+    /// Appended to the main unit's id (`<id>.<suffix>`).
+    suffix: String,
+    title: String,
+    street: String,
+    zip: String,
+    phone: String,
+    email: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -595,7 +614,30 @@ pub fn build_from_seed() -> Result<Dataset, SeedError> {
                 a.hours_note = o.note.clone();
                 a.hours.extend(intervals(&o.extra_hours));
             }
+            let mut branches = Vec::new();
+            for b in auth
+                .branches
+                .iter()
+                .filter(|b| b.place == site.ags && b.kind == t.kind)
+            {
+                if b.suffix.is_empty() || !b.suffix.bytes().all(|c| c.is_ascii_digit()) {
+                    return Err(SeedError::Invalid(format!("branch suffix {}", b.suffix)));
+                }
+                branches.push(Authority {
+                    id: format!("{}.{}", a.id, b.suffix),
+                    title: b.title.clone(),
+                    street: b.street.clone(),
+                    zip: b.zip.clone(),
+                    phone: b.phone.clone(),
+                    email: b.email.clone(),
+                    hours: intervals(&h.intervals),
+                    hours_note: h.note.clone(),
+                    ..a.clone()
+                });
+            }
+            // The main unit first: it is the one named when only one is shown.
             authorities.push(a);
+            authorities.extend(branches);
         }
     }
     let bund_hours = hours_of("bund")?;
