@@ -67,20 +67,7 @@ async fn each_of_koelns_kundenzentren_takes_appointments_of_its_own() {
 }
 
 async fn token(app: &Router) -> String {
-    let t = post_form(
-        app,
-        "/idp/token",
-        None,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", "buergeramt-onlinedienst"),
-            ("client_secret", "dev-sender-secret"),
-            ("scope", "termine:book"),
-        ],
-    )
-    .await;
-    assert_eq!(t.status, StatusCode::OK, "{}", t.body);
-    t.json()["access_token"].as_str().unwrap().to_string()
+    service_token(app, "termine:book").await
 }
 
 /// A Monday (not a holiday) at least `ahead` days from today, as days since 1970.

@@ -384,6 +384,12 @@ pub async fn receive() -> backends::fitconnect::subscriber::Received {
 
 /// A service token of the Onlinedienst (the sender) for FIT-Connect.
 pub async fn sender_token(app: &Router) -> String {
+    service_token(app, "fitconnect:send").await
+}
+
+/// A service token of the Onlinedienst (the relay's client credentials)
+/// for `scope`.
+pub async fn service_token(app: &Router, scope: &str) -> String {
     let t = post_form(
         app,
         "/idp/token",
@@ -392,7 +398,7 @@ pub async fn sender_token(app: &Router) -> String {
             ("grant_type", "client_credentials"),
             ("client_id", "buergeramt-onlinedienst"),
             ("client_secret", "dev-sender-secret"),
-            ("scope", "fitconnect:send"),
+            ("scope", scope),
         ],
     )
     .await;
