@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod model;
 pub mod places;
 pub mod search;
+pub mod seed;
 pub mod store;
 
 use std::sync::Arc;
