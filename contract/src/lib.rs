@@ -13,6 +13,7 @@
 //! * [`relay`]: the relay's API version, headers and answer types.
 //! * [`postbox`]: the postbox's messages and lists as the relay presents
 //!   them (status messages folded per application).
+//! * [`payment`]: paying fees (provider API types, IBAN and card checks).
 //! * [`termine`]: appointments at an office (API types, Europe/Berlin time).
 //! * [`config`]: the `/config.json` document that tells the app where its
 //!   backends live.
@@ -29,6 +30,7 @@ pub mod encoding;
 pub mod followup;
 pub mod limits;
 pub mod offer;
+pub mod payment;
 pub mod postbox;
 pub mod relay;
 pub mod termine;
