@@ -64,6 +64,19 @@ pub struct Shell<'a> {
 /// A whole German HTML page with one `h1` (`title`, escaped) and `body`
 /// (trusted markup), answered with `no-store` caching.
 pub fn document(shell: &Shell<'_>, status: StatusCode, title: &str, body: &str) -> Response {
+    document_in(shell, "de", "Zum Inhalt springen", status, title, body)
+}
+
+/// [`document`] in language `lang` (`de`, `en`) with that language's
+/// skip-link text.
+pub fn document_in(
+    shell: &Shell<'_>,
+    lang: &str,
+    skip: &str,
+    status: StatusCode,
+    title: &str,
+    body: &str,
+) -> Response {
     let mut links = String::new();
     for href in shell.stylesheets {
         links.push_str(&format!(
@@ -72,12 +85,12 @@ pub fn document(shell: &Shell<'_>, status: StatusCode, title: &str, body: &str) 
         ));
     }
     let html = format!(
-        "<!doctype html>\n<html lang=\"de\">\n<head>\n<meta charset=\"utf-8\">\n\
+        "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
 <meta name=\"robots\" content=\"noindex\">\n\
 <link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\n\
 <title>{title} – {site}</title>\n{links}<link rel=\"stylesheet\" href=\"{css}\">\n</head>\n<body>\n\
-<a class=\"kern-link {p}-skip\" href=\"#inhalt\">Zum Inhalt springen</a>\n\
+<a class=\"kern-link {p}-skip\" href=\"#inhalt\">{skip}</a>\n\
 <header class=\"{p}-header\">{header}</header>\n\
 <main id=\"inhalt\" class=\"{p}-main\">\n<h1 class=\"kern-heading-x-large\">{title}</h1>\n{body}\n</main>\n</body>\n</html>\n",
         title = escape(title),
@@ -85,6 +98,8 @@ pub fn document(shell: &Shell<'_>, status: StatusCode, title: &str, body: &str) 
         css = escape(shell.own_css),
         p = shell.prefix,
         header = shell.header,
+        lang = escape(lang),
+        skip = escape(skip),
     );
     (
         status,

@@ -12,6 +12,7 @@ pub mod error;
 pub mod fitconnect;
 pub mod html;
 pub mod idp;
+pub mod payment;
 pub mod pvog;
 pub mod secret_file;
 pub mod security;
@@ -29,12 +30,13 @@ pub use db::Db;
 pub use error::ApiError;
 
 /// Prefixes that belong to the backends; everything else is the single-page app.
-pub const API_PREFIXES: [&str; 6] = [
+pub const API_PREFIXES: [&str; 7] = [
     "/pvog",
     "/idp",
     "/fitconnect",
     "/zbp",
     "/termine",
+    "/payment",
     "/behoerde",
 ];
 
@@ -71,6 +73,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .nest("/fitconnect", fitconnect::router(&state)?)
         .nest("/zbp", zbp::router(&state)?)
         .nest("/termine", termine::router(&state)?)
+        .nest("/payment", payment::router(&state)?)
         .nest("/behoerde", behoerde::router(&state)?)
         .fallback(static_files::serve)
         .with_state(state.clone())

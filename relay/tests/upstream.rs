@@ -201,7 +201,7 @@ async fn wrong_client_credentials_are_not_the_citizens_fault() {
     assert_eq!(j["token_type"], "Bearer");
     assert_eq!(
         j["scope"],
-        "pvog:read fitconnect:send zbp:deliver termine:book"
+        "pvog:read fitconnect:send zbp:deliver termine:book payment:create"
     );
     let bad = post(form("buergeramt-onlinedienst", "wrong"))
         .await

@@ -36,6 +36,8 @@ pub const SCOPE_FITCONNECT: &str = "fitconnect:send";
 pub const SCOPE_ZBP: &str = crate::zbp::SCOPE_ZBP;
 /// Scope of the appointment system (`/termine`).
 pub const SCOPE_TERMINE: &str = crate::termine::SCOPE_TERMINE;
+/// Scope of the payment provider (`/payment`).
+pub const SCOPE_PAYMENT: &str = crate::payment::SCOPE_PAYMENT;
 /// Default lifetime of a service access token (seconds).
 pub const DEFAULT_SERVICE_TOKEN_SECONDS: i64 = 300;
 /// The relay's callback path, relative to its origin.
@@ -142,7 +144,13 @@ impl ServerClients {
     /// Scopes a service client may ask for with `client_credentials`.
     pub fn service_scopes(client_id: &str) -> &'static [&'static str] {
         match client_id {
-            SENDER_CLIENT_ID => &[SCOPE_PVOG, SCOPE_FITCONNECT, SCOPE_ZBP, SCOPE_TERMINE],
+            SENDER_CLIENT_ID => &[
+                SCOPE_PVOG,
+                SCOPE_FITCONNECT,
+                SCOPE_ZBP,
+                SCOPE_TERMINE,
+                SCOPE_PAYMENT,
+            ],
             _ => &[],
         }
     }
