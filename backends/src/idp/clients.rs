@@ -367,7 +367,13 @@ mod tests {
     fn only_the_sender_gets_service_scopes() {
         assert_eq!(
             ServerClients::service_scopes(SENDER_CLIENT_ID),
-            &[SCOPE_PVOG, SCOPE_FITCONNECT, SCOPE_ZBP, SCOPE_TERMINE]
+            &[
+                SCOPE_PVOG,
+                SCOPE_FITCONNECT,
+                SCOPE_ZBP,
+                SCOPE_TERMINE,
+                SCOPE_PAYMENT
+            ]
         );
         assert!(ServerClients::service_scopes(RELAY_CLIENT_ID).is_empty());
     }

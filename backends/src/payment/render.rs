@@ -28,6 +28,7 @@ body{margin:0;font-family:system-ui,sans-serif;line-height:1.5;color:#1b1b1b;bac
 .pay-main{max-width:46rem;margin:0 auto;padding:1rem 1rem 4rem}
 .pay-section{margin:2rem 0;padding:1.5rem;border:1px solid #c7c7c7;border-radius:4px}
 .pay-form>*+*{margin-top:1rem}
+.pay-form+.pay-form{margin-top:2rem}
 .pay-form input[type=text]{display:block;min-height:44px;width:100%;max-width:28rem;box-sizing:border-box}
 .pay-form button,.pay-main .kern-btn{min-height:44px;min-width:44px}
 .pay-form .kern-form-check{min-height:44px;display:flex;align-items:center;gap:.5rem}
