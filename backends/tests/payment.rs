@@ -103,6 +103,24 @@ impl Api {
         }
     }
 
+    /// Tries every change of the store on `tx` directly, past the page's
+    /// own check: `true` if any of them took.
+    async fn changes_anything(&self, tx: &str) -> bool {
+        use backends::payment::store;
+        let (tx, now) = (tx.to_string(), now());
+        self.state
+            .db
+            .call(move |c| {
+                let m = p::PaymentMethod::Wallet;
+                Ok(store::pay(c, &tx, m, "x", "ZB-x", now)?
+                    | store::decline(c, &tx, m, "x", now)?
+                    | store::cancel(c, &tx, now)?
+                    | store::set_challenge(c, &tx, Some("x"), now)?)
+            })
+            .await
+            .unwrap()
+    }
+
     /// Posts a form of the page (with its CSRF value) to `path` under it.
     async fn submit(&self, page: &Page, path: &str, fields: &[(&str, &str)]) -> Resp {
         let mut all = vec![("csrf", page.csrf.as_str())];
@@ -134,6 +152,13 @@ const SEPA_OK: [(&str, &str); 4] = [
     ("iban", "DE89 3704 0044 0532 0130 00"),
     ("mandate", "yes"),
 ];
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
 
 fn card(number: &str) -> [(&'static str, String); 4] {
     [
@@ -512,6 +537,8 @@ async fn a_cancelled_payment_cannot_change() {
     assert_eq!(r.status, StatusCode::CONFLICT);
     let r = api.submit(&page, "", &[("method", "cancel")]).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
+    // The database's guard too (what a race between two tabs would reach).
+    assert!(!api.changes_anything(&t.tx_id).await);
     let after = api.status(&t.tx_id).await;
     assert_eq!(after.status, p::PaymentStatus::Canceled);
     assert!(after.payment_information.is_none());
@@ -527,7 +554,11 @@ async fn a_cancelled_payment_cannot_change() {
     api.submit(&page, "", &[("method", "wallet")]).await;
     let r = api.submit(&page, "", &[("method", "cancel")]).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(!api.changes_anything(&t.tx_id).await);
     assert_eq!(api.status(&t.tx_id).await.status, p::PaymentStatus::Payed);
+    // An open one can change (the check above can fail).
+    let t = api.create("open-1", "K-9").await;
+    assert!(api.changes_anything(&t.tx_id).await);
 }
 
 #[tokio::test]
@@ -537,12 +568,7 @@ async fn an_unpaid_payment_times_out() {
     let page = api.open_page(&t.tx_id).await;
     let created = p::rfc3339_utc(0).len();
     assert_eq!(t.expires_at.len(), created);
-    let later = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-        + backends::payment::api::PAY_SECS
-        + 1;
+    let later = now() + backends::payment::api::PAY_SECS + 1;
     assert_eq!(
         backends::payment::api::expire(&api.state, later)
             .await
@@ -550,6 +576,7 @@ async fn an_unpaid_payment_times_out() {
         1
     );
     assert_eq!(api.status(&t.tx_id).await.status, p::PaymentStatus::Timeout);
+    assert!(!api.changes_anything(&t.tx_id).await);
     let r = api.submit(&page, "", &[("method", "wallet")]).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.body.contains("abgelaufen"));
