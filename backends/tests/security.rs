@@ -52,9 +52,13 @@ enum Guard {
     SenderItem,
     /// A sender's service token; creates an item for the sender (announce).
     SenderCreate,
-    /// The relay's service token (`termine:book`), else 401; the manage
-    /// token or citizen a route needs comes in a header.
+    /// The relay's service token (`termine:book` or `payment:create`),
+    /// else 401; the manage token or citizen a route needs comes in a header.
     Service,
+    /// A form of the payment provider's pay page: no login (whoever holds
+    /// the link pays, as at the real providers), but the transaction's CSRF
+    /// cookie and value, else 403.
+    PayForm,
     /// The console's login (public, rate-limited).
     ClerkLogin,
     /// A console page or form: the clerk's session cookie, else 303 to the login.
@@ -152,6 +156,27 @@ const ROUTES: &[Route] = &[
     r("POST", "/termine/v1/booking/change", Service),
     r("POST", "/termine/v1/booking/cancel", Service),
     r("GET", "/termine/v1/bookings", Service),
+    // The payment provider (issue #23).
+    r(
+        "GET",
+        "/payment/v1/paymenttransaction/{originator}/{endpoint}",
+        Service,
+    ),
+    r(
+        "POST",
+        "/payment/v1/paymenttransaction/{originator}/{endpoint}",
+        Service,
+    ),
+    r(
+        "GET",
+        "/payment/v1/paymenttransaction/{originator}/{endpoint}/{tx}",
+        Service,
+    ),
+    r("GET", "/payment/static/pay.css", Public),
+    r("GET", "/payment/pay/{tx}", Public),
+    r("POST", "/payment/pay/{tx}", PayForm),
+    r("GET", "/payment/pay/{tx}/challenge", Public),
+    r("POST", "/payment/pay/{tx}/challenge", PayForm),
     // Authority console.
     r("GET", "/behoerde", ClerkPage),
     r("GET", "/behoerde/static/behoerde.css", Public),
@@ -285,7 +310,7 @@ fn the_route_table_is_every_route_of_the_routers() {
             .to_string();
         modules.push((src.join(&module).join("mod.rs"), prefix));
     }
-    assert_eq!(modules.len(), 7, "lib.rs nests six backends: {modules:?}");
+    assert_eq!(modules.len(), 8, "lib.rs nests seven backends: {modules:?}");
     // No other file registers routes.
     let mut files = Vec::new();
     rust_files(&src, &mut files);
@@ -318,7 +343,7 @@ fn the_route_table_is_every_route_of_the_routers() {
         missing.is_empty() && stale.is_empty(),
         "routes not in the table: {missing:?}; table entries without a route: {stale:?}"
     );
-    assert_eq!(ROUTES.len(), 78);
+    assert_eq!(ROUTES.len(), 86);
 }
 
 #[test]
@@ -797,7 +822,8 @@ async fn every_route_is_guarded_per_user() {
             .replace("{ars}", "053150000000")
             .replace("{id}", HUND)
             .replace("{file}", "x.json")
-            .replace("{kid}", "x");
+            .replace("{kid}", "x")
+            .replace("{tx}", "x");
         let r = request(app, route.method, &uri, None, &[], None).await;
         assert!(
             !matches!(r.status.as_u16(), 401 | 403) && r.status.as_u16() < 500,
@@ -809,10 +835,16 @@ async fn every_route_is_guarded_per_user() {
         checked.insert(key(route.method, route.path));
     }
 
-    // The appointment system: the relay's service token with `termine:book`
-    // only; none, a citizen's or a sender token without the scope is refused.
+    // The appointment system and the payment provider: the relay's service
+    // token with their scope only; none, a citizen's or a sender token
+    // without the scope is refused.
     for route in ROUTES.iter().filter(|r| r.guard == Service) {
-        let uri = route.path.replace("{id}", "x");
+        let uri = route
+            .path
+            .replace("{id}", "x")
+            .replace("{originator}", "x")
+            .replace("{endpoint}", "x")
+            .replace("{tx}", "x");
         for (bearer, want) in [
             (None, 401),
             (Some(fx.a.as_str()), 401),
@@ -825,6 +857,7 @@ async fn every_route_is_guarded_per_user() {
         checked.insert(key(route.method, route.path));
     }
 
+    cases += pay_forms_need_their_csrf(&fx, &mut checked).await;
     cases += login_flow_is_bound(&fx, &mut checked).await;
     cases += console_needs_a_clerk(&fx, &mut checked).await;
 
@@ -921,6 +954,79 @@ type Attempt<'a> = (&'a str, &'a str, &'a str, Vec<(&'a str, &'a str)>);
 
 /// A's login transaction cannot be used from another browser; codes are
 /// bound to their verifier and used once.
+/// The pay page's forms (POST) of a real transaction: without the page's
+/// CSRF cookie and value, or with another value, 403 and nothing paid.
+async fn pay_forms_need_their_csrf(fx: &Fixture, checked: &mut HashSet<String>) -> usize {
+    let app = &fx.app;
+    let token = service_token(app, "payment:create").await;
+    let created = request(
+        app,
+        "POST",
+        "/payment/v1/paymenttransaction/o1/e1",
+        Some(&token),
+        &[],
+        Some((
+            "application/json",
+            json!({
+                "requestId": "security-1",
+                "amount": 1300,
+                "currency": "EUR",
+                "purpose": "Führungszeugnis",
+                "description": "Gebühr",
+                "reference": "KZ-SEC-1",
+                "redirectUrl": "http://127.0.0.1:8080/api/v1/payment/return",
+                "items": [{"reference": "KZ-SEC-1", "description": "Gebühr", "amount": 1300}]
+            })
+            .to_string(),
+        )),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let tx = created.json()["txId"].as_str().unwrap().to_string();
+    let mut cases = 0;
+    for (path, form) in [
+        ("/payment/pay/{tx}", form_body(&[("method", "wallet")])),
+        (
+            "/payment/pay/{tx}/challenge",
+            form_body(&[("code", "123456")]),
+        ),
+    ] {
+        let uri = path.replace("{tx}", &tx);
+        for (cookie, body) in [
+            (None, form.clone()),
+            (
+                Some("pay_csrf=forged-value"),
+                format!("{form}&csrf=another-value"),
+            ),
+        ] {
+            let headers: Vec<(&str, &str)> = cookie.map(|c| ("cookie", c)).into_iter().collect();
+            let r = request(
+                app,
+                "POST",
+                &uri,
+                None,
+                &headers,
+                Some(("application/x-www-form-urlencoded", body)),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{uri}: {}", r.body);
+            cases += 1;
+        }
+        checked.insert(key("POST", path));
+    }
+    let after = request(
+        app,
+        "GET",
+        &format!("/payment/v1/paymenttransaction/o1/e1/{tx}"),
+        Some(&token),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(after.json()["status"], "INITIAL", "{}", after.body);
+    cases
+}
+
 async fn login_flow_is_bound(fx: &Fixture, checked: &mut HashSet<String>) -> usize {
     let app = &fx.app;
     let mut cases = 0;
@@ -1489,6 +1595,8 @@ async fn oversized_bodies_get_413_json_on_every_writing_route() {
         let uri = route
             .path
             .replace("{tx}", "0123456789abcdef")
+            .replace("{originator}", "x")
+            .replace("{endpoint}", "x")
             .replace("{id}", "6f1c2b1e-0000-4000-8000-000000000001")
             .replace("{attachment_id}", ATT1)
             .replace("{action}", "bescheiden");

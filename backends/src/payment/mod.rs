@@ -34,28 +34,29 @@ pub const SCOPE_PAYMENT: &str = "payment:create";
 /// Routes under `/payment`: the API (service token) and the pay page (none).
 pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
     state.db.migrate("payment", store::MIGRATIONS)?;
+    // The API: full paths, so the route table (backends/tests/security.rs)
+    // reads them as registered.
     let api = Router::new()
         .route(
-            "/paymenttransaction/{originator}/{endpoint}",
+            "/v1/paymenttransaction/{originator}/{endpoint}",
             get(list).post(create),
         )
         .route(
-            "/paymenttransaction/{originator}/{endpoint}/{tx}",
+            "/v1/paymenttransaction/{originator}/{endpoint}/{tx}",
             get(read),
         )
-        .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             require_service_token,
         ));
     Ok(Router::new()
-        .nest("/v1", api)
         .route("/static/pay.css", get(render::stylesheet))
         .route("/pay/{tx}", get(page::show).post(page::submit))
         .route(
             "/pay/{tx}/challenge",
             get(page::challenge_page).post(page::challenge),
         )
+        .merge(api)
         .fallback(error::not_found))
 }
 
