@@ -11,11 +11,10 @@
 use axum::{
     extract::{
         rejection::{FormRejection, PathRejection},
-        Form, Path, RawQuery, State,
+        Form, FromRequest, FromRequestParts, Path, Request,
     },
-    http::{header, HeaderMap, HeaderValue, StatusCode},
+    http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    Extension,
 };
 use contract::payment::{self as p, PaymentMethod, PaymentStatus};
 use std::collections::HashMap;
@@ -185,14 +184,6 @@ impl Ctx {
     }
 }
 
-fn ctx(state: AppState, site: &Site, query: &Option<String>, headers: &HeaderMap) -> Ctx {
-    Ctx {
-        state,
-        css: site.stylesheets(),
-        lang: lang(query, headers),
-    }
-}
-
 fn field<'a>(m: &'a HashMap<String, String>, name: &str) -> &'a str {
     m.get(name).map(String::as_str).unwrap_or("")
 }
@@ -207,19 +198,65 @@ fn checked_form(headers: &HeaderMap, form: FormMap) -> Option<HashMap<String, St
     ok.then_some(f)
 }
 
-/// `GET /payment/pay/{txId}`
-pub async fn show(
-    State(state): State<AppState>,
-    Extension(site): Extension<Arc<Site>>,
-    RawQuery(query): RawQuery,
+/// The opening every pay page handler shares: the page's context (language,
+/// stylesheets) and its transaction. Rejected with the finished page (404
+/// for an unknown transaction).
+pub struct PayPage {
+    c: Ctx,
+    r: Row,
     headers: HeaderMap,
-    tx: Result<Path<String>, PathRejection>,
-) -> Response {
-    let c = ctx(state, &site, &query, &headers);
-    let r = match c.load(tx).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
+}
+
+impl FromRequestParts<AppState> for PayPage {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Some(site) = parts.extensions.get::<Arc<Site>>().cloned() else {
+            return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+        };
+        let query = parts.uri.query().map(str::to_string);
+        let headers = parts.headers.clone();
+        let c = Ctx {
+            state: state.clone(),
+            css: site.stylesheets(),
+            lang: lang(&query, &headers),
+        };
+        let tx = Path::<String>::from_request_parts(parts, state).await;
+        let r = c.load(tx).await?;
+        Ok(PayPage { c, r, headers })
+    }
+}
+
+/// A pay page's form for a transaction that is still open, whose CSRF
+/// value matches the page's cookie. Rejected with 403 (not this page's
+/// form) or with the final transaction (409).
+pub struct OpenForm {
+    c: Ctx,
+    r: Row,
+    f: HashMap<String, String>,
+    now: i64,
+}
+
+impl FromRequest<AppState> for OpenForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let PayPage { c, r, headers } = PayPage::from_request_parts(&mut parts, state).await?;
+        let form: FormMap = Form::from_request(Request::from_parts(parts, body), state).await;
+        let Some(f) = checked_form(&headers, form) else {
+            return Err(c.refused());
+        };
+        let now = now();
+        if !r.is_open(now) {
+            return Err(c.done(StatusCode::CONFLICT, &r));
+        }
+        Ok(OpenForm { c, r, f, now })
+    }
+}
+
+/// `GET /payment/pay/{txId}`
+pub async fn show(PayPage { c, r, headers }: PayPage) -> Response {
     if !r.is_open(now()) {
         return c.done(StatusCode::OK, &r);
     }
@@ -240,26 +277,7 @@ pub async fn show(
 
 /// `POST /payment/pay/{txId}` (form `csrf`, `method` = `sepa` | `card` |
 /// `wallet` | `cancel`, and the method's fields)
-pub async fn submit(
-    State(state): State<AppState>,
-    Extension(site): Extension<Arc<Site>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    tx: Result<Path<String>, PathRejection>,
-    form: FormMap,
-) -> Response {
-    let c = ctx(state, &site, &query, &headers);
-    let r = match c.load(tx).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
-    let Some(f) = checked_form(&headers, form) else {
-        return c.refused();
-    };
-    let now = now();
-    if !r.is_open(now) {
-        return c.done(StatusCode::CONFLICT, &r);
-    }
+pub async fn submit(OpenForm { c, r, f, now }: OpenForm) -> Response {
     let id = r.tx_id.clone();
     match field(&f, "method") {
         "cancel" => {
@@ -480,18 +498,7 @@ fn expiry_ok(s: &str, now: i64) -> bool {
 }
 
 /// `GET /payment/pay/{txId}/challenge`
-pub async fn challenge_page(
-    State(state): State<AppState>,
-    Extension(site): Extension<Arc<Site>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    tx: Result<Path<String>, PathRejection>,
-) -> Response {
-    let c = ctx(state, &site, &query, &headers);
-    let r = match c.load(tx).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
+pub async fn challenge_page(PayPage { c, r, headers }: PayPage) -> Response {
     if !r.is_open(now()) {
         return c.done(StatusCode::OK, &r);
     }
@@ -507,26 +514,7 @@ pub async fn challenge_page(
 }
 
 /// `POST /payment/pay/{txId}/challenge` (form `csrf`, `code`)
-pub async fn challenge(
-    State(state): State<AppState>,
-    Extension(site): Extension<Arc<Site>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    tx: Result<Path<String>, PathRejection>,
-    form: FormMap,
-) -> Response {
-    let c = ctx(state, &site, &query, &headers);
-    let r = match c.load(tx).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
-    let Some(f) = checked_form(&headers, form) else {
-        return c.refused();
-    };
-    let now = now();
-    if !r.is_open(now) {
-        return c.done(StatusCode::CONFLICT, &r);
-    }
+pub async fn challenge(OpenForm { c, r, f, now }: OpenForm) -> Response {
     let Some(detail) = r.challenge_detail.clone() else {
         return see_other(&format!("/payment/pay/{}{}", r.tx_id, c.lang.query()));
     };
