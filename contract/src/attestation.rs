@@ -41,6 +41,10 @@ pub struct Attestation {
     /// certificate), only those the form takes over.
     #[serde(default)]
     pub verified_attributes: Vec<AttestedAttribute>,
+    /// The fee, when the form has one: paid and verified with the payment
+    /// provider, or waived by the fee basis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<crate::payment::AttestedPayment>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +89,7 @@ mod tests {
                 value: "Erika".into(),
                 source: "eid".into(),
             }],
+            payment: None,
         };
         let v = serde_json::to_value(&a).unwrap();
         assert_eq!(v["submissionId"], "s");

@@ -13,7 +13,9 @@
 //! * [`relay`]: the relay's API version, headers and answer types.
 //! * [`postbox`]: the postbox's messages and lists as the relay presents
 //!   them (status messages folded per application).
-//! * [`payment`]: paying fees (provider API types, IBAN and card checks).
+//! * [`payment`]: paying fees (provider API types, the relay's payment
+//!   API for the app, IBAN and card checks).
+//! * [`fee`]: a form's fee and the rules that reduce or waive it.
 //! * [`termine`]: appointments at an office (API types, Europe/Berlin time).
 //! * [`config`]: the `/config.json` document that tells the app where its
 //!   backends live.
@@ -27,6 +29,7 @@ pub mod attestation;
 pub mod calendar;
 pub mod config;
 pub mod encoding;
+pub mod fee;
 pub mod followup;
 pub mod limits;
 pub mod offer;

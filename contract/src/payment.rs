@@ -193,6 +193,152 @@ pub struct PaymentList {
     pub transactions: Vec<PaymentTransaction>,
 }
 
+// ---- The relay's payment API for the app (`/api/v1/applications/{id}/payment`) ----
+
+/// Error code (HTTP 402) of a submission whose fee is not paid and verified.
+pub const ERROR_PAYMENT_REQUIRED: &str = "payment_required";
+/// Error code (HTTP 409) of a payment start whose fee basis differs from
+/// the one of a payment already made for the application.
+pub const ERROR_PAYMENT_CONFLICT: &str = "payment_conflict";
+/// The longest return path the app may ask for.
+pub const MAX_RETURN_PATH_CHARS: usize = 500;
+
+/// `POST /api/v1/applications/{id}/payment`: start (or continue) paying
+/// the fee of the citizen's announced application.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StartPayment {
+    /// The answers that set the fee ([`crate::fee::FeeSchedule::basis_fields`]),
+    /// and nothing else of the application.
+    #[serde(default)]
+    pub fee_basis: std::collections::BTreeMap<String, serde_json::Value>,
+    /// The app's path the pay page sends the citizen back to (`/antrag/…`);
+    /// the relay puts it under its own origin.
+    pub return_path: String,
+}
+
+/// Where the fee of an application stands, as the relay verified it with
+/// the provider (answer of `POST` and `GET …/payment`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentState {
+    /// `PAID` (verified with the provider), `WAIVED` (nothing due by the
+    /// fee basis), `OPEN` (created, not paid yet), `FAILED` (declined, may be
+    /// paid again), `CANCELED`, `TIMEOUT` (a new payment may be started).
+    pub state: FeeState,
+    /// Cents due.
+    pub amount: u64,
+    pub currency: String,
+    /// What it is for (German and English).
+    pub title: crate::fee::FeeText,
+    /// The Kassenzeichen.
+    pub reference: String,
+    /// The payment provider's name, for the citizen's data-use log.
+    pub provider: String,
+    /// The provider's transaction, once one exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tx_id: Option<String>,
+    /// The pay page, while the transaction is open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_url: Option<String>,
+    /// Declined attempts on the current transaction.
+    #[serde(default)]
+    pub failed_attempts: u32,
+    /// The answers the fee was computed from.
+    #[serde(default)]
+    pub fee_basis: std::collections::BTreeMap<String, serde_json::Value>,
+    /// When paid: how, when and the masked account or card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_information: Option<PaymentInformation>,
+}
+
+/// [`PaymentState::state`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FeeState {
+    Paid,
+    Waived,
+    Open,
+    Failed,
+    Canceled,
+    Timeout,
+}
+
+impl FeeState {
+    /// May the application be sent?
+    pub fn settled(self) -> bool {
+        matches!(self, FeeState::Paid | FeeState::Waived)
+    }
+}
+
+/// What the relay attests about the fee (`payment` in
+/// [`crate::attestation::Attestation`]): verified server to server with the
+/// provider, so the authority can trust it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttestedPayment {
+    /// `PAID` or `WAIVED`.
+    pub state: FeeState,
+    /// Cents.
+    pub amount: u64,
+    pub currency: String,
+    /// The Kassenzeichen.
+    pub reference: String,
+    pub provider: String,
+    /// The answers the fee was computed from: the authority checks them
+    /// against the decrypted data.
+    #[serde(default)]
+    pub fee_basis: std::collections::BTreeMap<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_information: Option<PaymentInformation>,
+}
+
+/// FIT-Connect metadata's `paymentInformation` (metadata schema 1.x; field
+/// names as in the public schema, methods and statuses mapped from the
+/// provider's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FitPaymentInformation {
+    /// The Kassenzeichen.
+    pub transaction_reference: String,
+    pub transaction_id: String,
+    /// RFC 3339.
+    pub transaction_timestamp: String,
+    /// `CREDITCARD`, `INVOICE`, `OTHER`, …
+    pub payment_method: String,
+    /// `SEPA-Lastschrift DE89 **** …`, `VISA **** 1111`, `Wallet`.
+    pub payment_method_detail: String,
+    /// `BOOKED` once paid.
+    pub status: String,
+    /// Euros, as the schema has it.
+    pub gross_amount: f64,
+}
+
+impl FitPaymentInformation {
+    /// The metadata block of a paid transaction.
+    pub fn of(reference: &str, amount: u64, info: &PaymentInformation) -> Self {
+        let method = match info.payment_method {
+            PaymentMethod::CreditCard => "CREDITCARD",
+            PaymentMethod::SepaDirectDebit | PaymentMethod::Wallet => "OTHER",
+        };
+        let status = match info.status {
+            PaymentStatus::Payed => "BOOKED",
+            PaymentStatus::Initial => "INITIAL",
+            PaymentStatus::Failed => "FAILED",
+            PaymentStatus::Canceled | PaymentStatus::Timeout => "CANCELED",
+        };
+        FitPaymentInformation {
+            transaction_reference: reference.to_string(),
+            transaction_id: info.transaction_id.clone(),
+            transaction_timestamp: info.transaction_timestamp.clone(),
+            payment_method: method.to_string(),
+            payment_method_detail: info.payment_method_detail.clone(),
+            status: status.to_string(),
+            gross_amount: amount as f64 / 100.0,
+        }
+    }
+}
+
 /// `unix` seconds as RFC 3339 in UTC, with seconds.
 pub fn rfc3339_utc(unix: i64) -> String {
     let (y, m, d) = civil_from_days(unix.div_euclid(86_400));

@@ -172,6 +172,7 @@ pub async fn issue(
         auth_time: crate::oidc::auth_time_of(&s.id_token),
         method: s.method.clone(),
         verified_attributes: verified,
+        payment: None,
     };
     let jws = st.shared.attester.sign(&claims).await?;
     Ok(axum::Json(json!({ "attestation": jws })).into_response())
@@ -203,6 +204,7 @@ mod tests {
             auth_time: Some(1),
             method: "eID".into(),
             verified_attributes: vec![],
+            payment: None,
         };
         let jws = a.sign(&claims).unwrap();
         let jwk = a.jwk().clone();

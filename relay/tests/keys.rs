@@ -71,6 +71,7 @@ fn claims(aud: &str) -> Attestation {
         auth_time: Some(now),
         method: "password".into(),
         verified_attributes: vec![],
+        payment: None,
     }
 }
 

@@ -316,6 +316,7 @@ mod tests {
                 value: "Mustermann".into(),
                 source: "eid".into(),
             }],
+            payment: None,
         }
     }
 
