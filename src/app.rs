@@ -57,6 +57,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("") view={Lazy::<ApplyStartRoute>::new()} />
                     <Route path=path!("schritt/:step") view={Lazy::<ApplyStepRoute>::new()} />
                     <Route path=path!("pruefen") view={Lazy::<ApplyReviewRoute>::new()} />
+                    <Route path=path!("bezahlen") view={Lazy::<ApplyPayRoute>::new()} />
                     <Route path=path!("gesendet") view={Lazy::<ApplySentRoute>::new()} />
                 </ParentRoute>
                 <Route path=path!("/antraege") view={Lazy::<ApplicationsRoute>::new()} />

@@ -133,7 +133,10 @@ impl FeeSchedule {
             .and_then(Value::as_str)
             .and_then(parse_amount)
             .ok_or_else(|| malformed("amount must be a decimal text like \"13.00\""))?;
-        let currency = o.get("currency").and_then(Value::as_str).unwrap_or(CURRENCY);
+        let currency = o
+            .get("currency")
+            .and_then(Value::as_str)
+            .unwrap_or(CURRENCY);
         if currency != CURRENCY {
             return Err(malformed("currency: only EUR"));
         }
@@ -148,7 +151,9 @@ impl FeeSchedule {
             }
             let fields = schema.get("properties").and_then(Value::as_object);
             for r in list {
-                let r = r.as_object().ok_or_else(|| malformed("a rule is not an object"))?;
+                let r = r
+                    .as_object()
+                    .ok_or_else(|| malformed("a rule is not an object"))?;
                 let cond = r
                     .get("if")
                     .and_then(Value::as_object)
@@ -158,7 +163,9 @@ impl FeeSchedule {
                     .and_then(Value::as_str)
                     .ok_or_else(|| malformed("a rule's if.field is missing"))?;
                 if !fields.is_some_and(|f| f.contains_key(field)) {
-                    return Err(malformed("a rule reads a field that is not a top-level field"));
+                    return Err(malformed(
+                        "a rule reads a field that is not a top-level field",
+                    ));
                 }
                 let equals = cond
                     .get("equals")
@@ -241,7 +248,9 @@ pub fn check_basis(basis: &BTreeMap<String, Value>, fields: &[&str]) -> Result<(
             _ => false,
         };
         if !ok {
-            return Err(format!("feeBasis: {k} must be a short text, number or boolean"));
+            return Err(format!(
+                "feeBasis: {k} must be a short text, number or boolean"
+            ));
         }
     }
     Ok(())
@@ -280,7 +289,9 @@ mod tests {
         assert_eq!(parse_amount("13"), Some(1300));
         assert_eq!(parse_amount("0.5"), Some(50));
         assert_eq!(parse_amount("0.05"), Some(5));
-        for bad in ["", ".5", "-1", "1.005", "1,00", "1e3", "99999999", "10000.01"] {
+        for bad in [
+            "", ".5", "-1", "1.005", "1,00", "1e3", "99999999", "10000.01",
+        ] {
             assert_eq!(parse_amount(bad), None, "{bad}");
         }
         assert_eq!(parse_amount("10000.00"), Some(MAX_AMOUNT_CENTS));
@@ -288,7 +299,9 @@ mod tests {
 
     #[test]
     fn the_first_matching_rule_sets_the_fee() {
-        let s = FeeSchedule::from_schema(&schema(), &title()).unwrap().unwrap();
+        let s = FeeSchedule::from_schema(&schema(), &title())
+            .unwrap()
+            .unwrap();
         assert_eq!(s.basis_fields(), vec!["zweck"]);
         let answers = json!({"zweck": "Ehrenamt", "name": "Erika"});
         let basis = s.basis_of(answers.as_object().unwrap());
@@ -299,7 +312,10 @@ mod tests {
         let due = s.due(&BTreeMap::from([("zweck".into(), json!("Ermäßigt"))]));
         assert_eq!((due.amount, due.title.get(true)), (650, "Ermäßigt"));
         let due = s.due(&BTreeMap::new());
-        assert_eq!((due.amount, due.rule, due.title.get(false)), (1300, None, "Gebühr"));
+        assert_eq!(
+            (due.amount, due.rule, due.title.get(false)),
+            (1300, None, "Gebühr")
+        );
     }
 
     #[test]

@@ -294,6 +294,13 @@ pub fn metadata(
     meta
 }
 
+/// Adds FIT-Connect's `paymentInformation` (a paid fee) to `metadata`.
+pub fn add_payment(metadata: &mut Value, payment: &contract::payment::FitPaymentInformation) {
+    if let (Some(m), Ok(p)) = (metadata.as_object_mut(), serde_json::to_value(payment)) {
+        m.insert("paymentInformation".into(), p);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,33 +8,16 @@ use leptos_router::hooks::use_navigate;
 
 use crate::components::apply::answers::AnswerSteps;
 use crate::components::apply::context::use_apply;
+use crate::components::apply::progress::{SendFailure, SendProgress};
 use crate::components::apply::send::{send, Progress, SendError};
 use crate::components::apply::{
     apply_url, focus_summary, step_url, ApplyFrame, BrowserPatterns, DraftStatus, ErrorSummary,
 };
-use crate::components::error::advice;
 use crate::components::session::use_auth;
 use crate::domain::form::answers::element_id;
-use crate::domain::form::{validate_all, Issue};
+use crate::domain::form::draft::PaymentNote;
+use crate::domain::form::{fee_due, validate_all, Issue};
 use crate::i18n::*;
-
-type I18n = leptos_i18n::I18nContext<Locale>;
-
-fn send_error_text(i18n: I18n, e: &SendError) -> String {
-    match e {
-        SendError::NotLoggedIn => t_string!(i18n, apply.send_err_login).to_string(),
-        SendError::LevelTooLow => t_string!(i18n, apply.send_err_level).to_string(),
-        SendError::Api(a) => advice(i18n, a.kind()),
-        SendError::Crypto(crate::browser::webcrypto::CryptoError::BadKey(_)) => {
-            t_string!(i18n, common.faults.bad_key).to_string()
-        }
-        SendError::Crypto(_) => t_string!(i18n, apply.send_err_crypto).to_string(),
-        SendError::Storage(_) => t_string!(i18n, apply.send_err_storage).to_string(),
-        SendError::FileGone(name) => t_string!(i18n, apply.send_err_file).replace("{name}", name),
-        SendError::Inactive => t_string!(i18n, apply.send_err_inactive).to_string(),
-        SendError::UntrustedKey(_) => t_string!(i18n, apply.send_err_untrusted_key).to_string(),
-    }
-}
 
 #[component]
 pub fn ApplyReview() -> impl IntoView {
@@ -88,13 +71,35 @@ pub fn ApplyReview() -> impl IntoView {
             failure.set(Some(SendError::NotLoggedIn));
             return;
         };
+        let pay_url = apply_url(&sid, "bezahlen", &ars2);
+        // A fee to pay: the fee step comes first (the declaration is kept
+        // with the draft, so it holds after the detour to the pay page).
+        let amount = apply
+            .draft
+            .with_untracked(|d| d.as_ref().and_then(|d| fee_due(&form_for_send, &d.answers)))
+            .map(|d| d.amount)
+            .unwrap_or_default();
+        if amount > 0 {
+            apply.record(move |d| {
+                let mut note = d.payment.take().unwrap_or_default();
+                note.declared = true;
+                note.amount = amount;
+                d.payment = Some(note);
+            });
+            let navigate = navigate.clone();
+            leptos::task::spawn_local(async move {
+                apply.save_now().await;
+                navigate(&pay_url, Default::default());
+            });
+            return;
+        }
         sending.set(true);
         failure.set(None);
         let navigate = navigate.clone();
         let sid = sid.clone();
         let ars2 = ars2.clone();
         leptos::task::spawn_local(async move {
-            match send(apply, session, progress).await {
+            match send(apply, session, pay_url.clone(), progress).await {
                 Ok(sent) => {
                     // The answers stay in memory for the receipt (never in
                     // storage); only now is the draft no longer needed.
@@ -103,6 +108,7 @@ pub fn ApplyReview() -> impl IntoView {
                             .draft
                             .with_untracked(|d| d.as_ref().map(|d| d.answers.clone())),
                     );
+                    apply.sent_payment.set(sent.payment.clone());
                     apply.discard().await;
                     let url = format!(
                         "{}&einreichung={}",
@@ -110,6 +116,15 @@ pub fn ApplyReview() -> impl IntoView {
                         crate::domain::search_url::encode(&sent.submission_id)
                     );
                     navigate(&url, Default::default());
+                }
+                Err(SendError::PaymentDue(_)) => {
+                    // The relay knows of a fee the answers did not show
+                    // (or it is not verified yet): the fee step says more.
+                    apply.record(|d| {
+                        d.payment.get_or_insert_with(PaymentNote::default).declared = true;
+                    });
+                    apply.save_now().await;
+                    navigate(&pay_url, Default::default());
                 }
                 Err(e) => {
                     failure.set(Some(e));
@@ -149,8 +164,18 @@ pub fn ApplyReview() -> impl IntoView {
         }
     });
     let back = step_url(apply, steps.saturating_sub(1));
+    // With a fee still to pay, the fee step follows (one step more).
+    let form_for_fee = form.clone();
+    let to_pay = Memo::new(move |_| {
+        apply.draft.with(|d| {
+            d.as_ref()
+                .and_then(|d| fee_due(&form_for_fee, &d.answers))
+                .is_some_and(|f| f.amount > 0)
+        })
+    });
+    let of = steps + 1 + usize::from(form.fee_schedule.is_some());
     view! {
-        <ApplyFrame apply=apply back=back step=steps + 1 of=steps + 1 needs=steps title=title error=has_errors>
+        <ApplyFrame apply=apply back=back step=steps + 1 of=of needs=steps title=title error=has_errors>
                         <ErrorSummary issues=decl_issue href=href_for />
                         <AnswerSteps
                             apply=apply
@@ -175,18 +200,7 @@ pub fn ApplyReview() -> impl IntoView {
                                 </Show>
                             </div>
                             <p class="kern-body">{t!(i18n, apply.send_explain)}</p>
-                            {move || failure.get().map(|e| view! {
-                                <div class="kern-alert kern-alert--danger" role="alert" id="senden-fehler" tabindex="-1">
-                                    <div class="kern-alert__header">
-                                        <span class="kern-icon kern-icon--danger" aria-hidden="true"></span>
-                                        <h2 class="kern-title">{t!(i18n, apply.send_failed_title)}</h2>
-                                    </div>
-                                    <div class="kern-alert__body">
-                                        <p class="kern-body">{send_error_text(i18n, &e)}</p>
-                                        <p class="kern-body">{t!(i18n, apply.send_failed_kept)}</p>
-                                    </div>
-                                </div>
-                            })}
+                            <SendFailure failure=failure />
                             <Show when=move || !online.get()>
                                 <div class="kern-alert kern-alert--info" role="status" id="offline-hinweis" tabindex="-1">
                                     <div class="kern-alert__body">
@@ -194,35 +208,13 @@ pub fn ApplyReview() -> impl IntoView {
                                     </div>
                                 </div>
                             </Show>
-                            <div class="apply-send__progress" aria-live="polite">
-                                {move || progress.get().map(|p| {
-                                    let (text, value) = match p {
-                                        Progress::Announcing => (t_string!(i18n, apply.progress_announce).to_string(), None),
-                                        Progress::Attachment { n, of, name, sent } => (
-                                            t_string!(i18n, apply.progress_file)
-                                                .replace("{n}", &n.to_string())
-                                                .replace("{of}", &of.to_string())
-                                                .replace("{name}", &name),
-                                            sent,
-                                        ),
-                                        Progress::Submitting => (t_string!(i18n, apply.progress_submit).to_string(), None),
-                                    };
-                                    view! {
-                                        <div class="kern-progress">
-                                            <span class="kern-body" id="senden-status">{text}</span>
-                                            {match value {
-                                                Some(v) => view! { <progress aria-labelledby="senden-status" max="100" value=format!("{:.0}", v * 100.0)></progress> }.into_any(),
-                                                None => view! { <progress aria-labelledby="senden-status"></progress> }.into_any(),
-                                            }}
-                                        </div>
-                                    }
-                                })}
-                            </div>
+                            <SendProgress progress=progress />
                             <div class="apply-actions">
                                 <button type="submit" class="kern-btn kern-btn--primary" aria-disabled=move || sending.get().then_some("true")>
-                                    <span class="kern-icon kern-icon--lock" aria-hidden="true"></span>
+                                    <span class="kern-icon" class:kern-icon--lock=move || !to_pay.get() class:kern-icon--arrow-forward=move || to_pay.get() aria-hidden="true"></span>
                                     <span class="kern-label">
                                         {move || if sending.get() { t_string!(i18n, apply.sending) }
+                                                 else if to_pay.get() { t_string!(i18n, apply.review_to_pay) }
                                                  else if failure.with(Option::is_some) { t_string!(i18n, apply.send_again) }
                                                  else { t_string!(i18n, apply.send) }}
                                     </span>

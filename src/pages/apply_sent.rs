@@ -9,6 +9,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::apply::answers::AnswerSteps;
 use crate::components::apply::context::use_apply;
+use crate::components::apply::fee::FeeRows;
 use crate::components::error::ErrorNotice;
 use crate::components::page::PageHeading;
 use crate::components::session::{use_auth, RequireTrustLevel};
@@ -33,7 +34,16 @@ pub fn ApplySent() -> impl IntoView {
         let logged_in = auth.login.with(Option::is_some);
         async move {
             match logged_in {
-                true => Some(crate::api::Backends::relay().status(&id).await),
+                true => {
+                    let relay = crate::api::Backends::relay();
+                    let status = relay.status(&id).await;
+                    // The fee as the relay verified it (none: no fee).
+                    let payment = match status {
+                        Ok(_) => relay.payment(&id).await.ok(),
+                        Err(_) => None,
+                    };
+                    Some(status.map(|s| (s, payment)))
+                }
                 false => None,
             }
         }
@@ -55,7 +65,7 @@ pub fn ApplySent() -> impl IntoView {
                         match status.await {
                             None => ().into_any(),
                             Some(Err(e)) => view! { <ErrorNotice error=e /> }.into_any(),
-                            Some(Ok(st)) => {
+                            Some(Ok((st, payment))) => {
                                 let rejected = st.status == "rejected";
                                 let when = st.submitted_at.map(|s| format_date_time(s, !en())).unwrap_or_default();
                                 view! {
@@ -82,6 +92,7 @@ pub fn ApplySent() -> impl IntoView {
                                                     <dt class="kern-description-list-item__key">{t!(i18n, apply.sent_to)}</dt>
                                                     <dd class="kern-description-list-item__value" lang="de">{authority.clone()}</dd>
                                                 </div>
+                                                {payment.map(|p| view! { <FeeRows payment=p /> })}
                                             </dl>
                                         </div>
                                     </div>

@@ -121,6 +121,8 @@ lazy_pages! {
     ApplyStepRoute => apply_step_page: apply_step::ApplyStep;
     /// `/antrag/:service/pruefen`
     ApplyReviewRoute => apply_review_page: apply_review::ApplyReview;
+    /// `/antrag/:service/bezahlen`
+    ApplyPayRoute => apply_pay_page: apply_pay::ApplyPay;
     /// `/antrag/:service/gesendet`
     ApplySentRoute => apply_sent_page: apply_sent::ApplySent;
     /// `/antraege`

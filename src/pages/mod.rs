@@ -4,6 +4,7 @@ pub mod accessibility;
 pub mod account;
 pub mod applications;
 pub mod apply;
+pub mod apply_pay;
 pub mod apply_review;
 pub mod apply_sent;
 pub mod apply_step;

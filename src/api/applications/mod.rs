@@ -6,4 +6,5 @@
 
 pub mod cases;
 pub mod followup;
+pub mod payment;
 pub mod submit;

@@ -50,6 +50,9 @@ pub struct Apply {
     /// memory only, gone with a reload (the relay cannot read it, and it is
     /// not kept in the browser's storage once sent).
     pub sent_answers: RwSignal<Option<Answers>>,
+    /// The fee as verified when it was sent (the receipt reads it back from
+    /// the relay after a reload).
+    pub sent_payment: RwSignal<Option<contract::payment::PaymentState>>,
     /// The account the draft in memory belongs to.
     owner: RwSignal<Option<String>>,
     store: StoredValue<Option<Rc<DraftStore>>, LocalStorage>,
@@ -73,6 +76,7 @@ impl Apply {
             prefilled: RwSignal::new(BTreeMap::new()),
             save: RwSignal::new(SaveState::Idle),
             sent_answers: RwSignal::new(None),
+            sent_payment: RwSignal::new(None),
             owner: RwSignal::new(None),
             store: StoredValue::new_local(None),
             generation: StoredValue::new(0),

@@ -1,5 +1,7 @@
 //! "Entwürfe" on /antraege: the applications this account started on this
-//! device and has not sent, newest first, each with "Weiter ausfüllen".
+//! device and has not sent, newest first, each with "Weiter ausfüllen";
+//! one that reached the fee step also with "Jetzt bezahlen" (or, paid but
+//! not yet sent, "Bezahlt – jetzt senden").
 
 use leptos::prelude::*;
 
@@ -17,6 +19,8 @@ struct Entry {
     title: String,
     title_en: String,
     saved_at: f64,
+    /// The fee step's URL and whether the fee is settled, once reached.
+    pay: Option<(String, bool)>,
 }
 
 async fn entries(sub: String) -> Vec<Entry> {
@@ -34,7 +38,13 @@ async fn entries(sub: String) -> Vec<Entry> {
         let Some(d) = peek(&saved.json).filter(|d| !d.is_empty()) else {
             continue;
         };
+        let pay = d
+            .payment
+            .as_ref()
+            .filter(|p| p.declared)
+            .map(|p| (apply_url(service, "bezahlen", &d.ars), p.settled()));
         out.push(Entry {
+            pay,
             href: apply_url(service, "", &d.ars),
             title: if d.title.is_empty() {
                 service.to_string()
@@ -86,6 +96,16 @@ pub fn DraftList() -> impl IntoView {
                                             {t!(i18n, apply.continue_button)}
                                             <span class="kern-sr-only">{format!(": {title2}")}</span>
                                         </a>
+                                        {e.pay.clone().map(|(href, settled)| {
+                                            let title3 = title2.clone();
+                                            view! {
+                                                " "
+                                                <a href=href class="kern-link drafts__pay">
+                                                    {move || if settled { t_string!(i18n, apply.drafts_paid_send) } else { t_string!(i18n, apply.drafts_pay) }}
+                                                    <span class="kern-sr-only">{format!(": {title3}")}</span>
+                                                </a>
+                                            }
+                                        })}
                                     </li>
                                 }
                             }).collect_view()}

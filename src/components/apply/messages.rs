@@ -1,6 +1,7 @@
 //! The words for form problems: every message names the field and says
 //! what to do (GOV.UK style), never just "ungültig".
 
+use super::send::SendError;
 use crate::domain::form::{Issue, Problem};
 use crate::i18n::*;
 
@@ -112,5 +113,24 @@ pub fn issue_message(i18n: I18n, issue: &Issue) -> String {
     match &issue.item {
         Some((item_label, n)) => format!("{} {n}: {text}", item_label.get(en)),
         None => text,
+    }
+}
+
+/// What went wrong while sending, and what to do.
+pub fn send_error_text(i18n: I18n, e: &SendError) -> String {
+    match e {
+        SendError::NotLoggedIn => t_string!(i18n, apply.send_err_login).to_string(),
+        SendError::LevelTooLow => t_string!(i18n, apply.send_err_level).to_string(),
+        SendError::Api(a) => crate::components::error::advice(i18n, a.kind()),
+        SendError::Crypto(crate::browser::webcrypto::CryptoError::BadKey(_)) => {
+            t_string!(i18n, common.faults.bad_key).to_string()
+        }
+        SendError::Crypto(_) => t_string!(i18n, apply.send_err_crypto).to_string(),
+        SendError::Storage(_) => t_string!(i18n, apply.send_err_storage).to_string(),
+        SendError::FileGone(name) => t_string!(i18n, apply.send_err_file).replace("{name}", name),
+        SendError::Inactive => t_string!(i18n, apply.send_err_inactive).to_string(),
+        SendError::UntrustedKey(_) => t_string!(i18n, apply.send_err_untrusted_key).to_string(),
+        SendError::PaymentDue(_) => t_string!(i18n, apply.send_err_payment).to_string(),
+        SendError::PaymentConflict => t_string!(i18n, apply.pay_conflict).to_string(),
     }
 }

@@ -5,9 +5,11 @@
 pub mod answers;
 pub mod context;
 pub mod drafts;
+pub mod fee;
 pub mod fields;
 pub mod files;
 pub mod messages;
+pub mod progress;
 pub mod seal;
 pub mod send;
 

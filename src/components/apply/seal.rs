@@ -106,6 +106,8 @@ pub struct Envelope<'a> {
     pub reference: Option<&'a str>,
     /// `YYYY-MM-DD`, the application date.
     pub date: &'a str,
+    /// FIT-Connect's `paymentInformation`, when a fee was paid.
+    pub payment: Option<&'a contract::payment::FitPaymentInformation>,
 }
 
 /// Hashes `data`, gets the relay's attestation for it (the login's level
@@ -128,7 +130,7 @@ pub async fn seal_and_submit(
         .iter()
         .find(|a| a.name == "mailboxUuid")
         .map(|a| a.value.as_str());
-    let meta = metadata(
+    let mut meta = metadata(
         &data_hash,
         e.schema_uri,
         e.attachments,
@@ -137,6 +139,9 @@ pub async fn seal_and_submit(
         e.reference,
         mailbox,
     );
+    if let Some(p) = e.payment {
+        crate::domain::jwe::add_payment(&mut meta, p);
+    }
     let meta_bytes = serde_json::to_vec(&meta).map_err(|x| ApiError::Decode(x.to_string()))?;
     let encrypted_metadata = webcrypto::encrypt_jwe(key, "application/json", &meta_bytes).await?;
     let encrypted_data = webcrypto::encrypt_jwe(key, "application/json", data).await?;

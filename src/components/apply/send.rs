@@ -11,10 +11,11 @@ use super::seal::{certified_key, seal_and_submit, upload_file, Envelope, FileToS
 use crate::api::applications::submit::{Announcement, ServiceType};
 use crate::api::ApiError;
 use crate::browser::drafts::StorageError;
-use crate::browser::webcrypto::{self, CryptoError};
-use crate::domain::form::draft::Sending;
-use crate::domain::form::{attachments, to_data};
+use crate::browser::webcrypto::{self, CryptoError, EncryptionKey};
+use crate::domain::form::draft::{Draft, Sending};
+use crate::domain::form::{attachments, fee_basis, to_data};
 use crate::domain::session::Session;
+use contract::payment::{FitPaymentInformation, PaymentState, StartPayment};
 
 /// Where the send is, for the progress display.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +52,13 @@ pub enum SendError {
     /// promised (its x5c chain, `domain::x509`): nothing was sent.
     #[error(transparent)]
     UntrustedKey(crate::domain::x509::X509Error),
+    /// The form has a fee that is not paid (or not verified) yet: the fee
+    /// step must come first. Carries the relay's state when there is one.
+    #[error("the fee is not paid")]
+    PaymentDue(Option<Box<PaymentState>>),
+    /// The fee was paid for other answers than the ones now in the form.
+    #[error("the fee was paid for other answers")]
+    PaymentConflict,
 }
 
 /// What the server said at the end.
@@ -59,6 +67,8 @@ pub struct Sent {
     pub submission_id: String,
     pub case_id: String,
     pub status: String,
+    /// The fee as the relay verified it (paid or waived), for the receipt.
+    pub payment: Option<PaymentState>,
 }
 
 fn seal(e: SealError) -> SendError {
@@ -75,6 +85,7 @@ fn api(e: ApiError) -> SendError {
     match &e {
         ApiError::Status { status: 401, .. } => SendError::NotLoggedIn,
         ApiError::Status { status: 403, .. } => SendError::LevelTooLow,
+        ApiError::Status { status: 402, .. } => SendError::PaymentDue(None),
         _ => SendError::Api(e),
     }
 }
@@ -90,12 +101,27 @@ fn today() -> String {
     )
 }
 
-/// Sends the application in the draft; `progress` follows each step.
-pub async fn send(
-    apply: Apply,
-    session: Session,
-    progress: RwSignal<Option<Progress>>,
-) -> Result<Sent, SendError> {
+/// The payment calls' errors: 409 is a fee paid for other answers.
+fn pay_api(e: ApiError) -> SendError {
+    match &e {
+        ApiError::Status { status: 409, .. } => SendError::PaymentConflict,
+        _ => api(e),
+    }
+}
+
+/// Steps 1–2: how far an earlier send got, the destination's certified key,
+/// the announcement (idempotent, recorded in the draft first).
+enum Ready {
+    /// The application had already gone out.
+    Sent(Sent),
+    Announced {
+        key: EncryptionKey,
+        sending: Sending,
+        draft: Box<Draft>,
+    },
+}
+
+async fn announced(apply: Apply, progress: RwSignal<Option<Progress>>) -> Result<Ready, SendError> {
     let loaded = apply.loaded.get_value();
     let backends = crate::api::Backends::relay();
     let form = loaded.form.clone();
@@ -117,11 +143,13 @@ pub async fn send(
         if let Some(id) = &s.submission_id {
             match backends.status(id).await {
                 Ok(st) if st.status != "incomplete" => {
-                    return Ok(Sent {
+                    let payment = backends.payment(&st.submission_id).await.ok();
+                    return Ok(Ready::Sent(Sent {
                         submission_id: st.submission_id,
                         case_id: st.case_id,
                         status: st.status,
-                    })
+                        payment,
+                    }));
                 }
                 Ok(_) if s.attachment_ids == file_ids => {}
                 Ok(_) | Err(ApiError::Status { status: 404, .. }) => sending = None,
@@ -184,9 +212,142 @@ pub async fn send(
         apply.record(move |d| d.sending = Some(s));
         apply.save_now().await;
     }
+    Ok(Ready::Announced {
+        key,
+        sending,
+        draft: Box::new(draft),
+    })
+}
+
+/// Announces the application if needed (the relay ties the payment to it)
+/// and starts paying its fee, or answers the payment already started.
+pub async fn start_paying(
+    apply: Apply,
+    return_path: String,
+    progress: RwSignal<Option<Progress>>,
+) -> Result<PaymentState, SendError> {
+    let (sending, draft) = match announced(apply, progress).await? {
+        Ready::Sent(s) => return s.payment.ok_or(SendError::PaymentDue(None)),
+        Ready::Announced { sending, draft, .. } => (sending, draft),
+    };
+    progress.set(None);
+    let form = apply.loaded.with_value(|l| l.form.clone());
+    let id = sending.submission_id.unwrap_or_default();
+    crate::api::Backends::relay()
+        .start_payment(
+            &id,
+            &StartPayment {
+                fee_basis: fee_basis(&form, &draft.answers),
+                return_path,
+            },
+        )
+        .await
+        .map_err(pay_api)
+}
+
+/// The payment as the relay has just verified it with the provider;
+/// `None` before the application was announced or a payment started.
+pub async fn payment_state(apply: Apply) -> Result<Option<PaymentState>, SendError> {
+    let id = apply.draft.with_untracked(|d| {
+        d.as_ref()
+            .and_then(|d| d.sending.as_ref())
+            .and_then(|s| s.submission_id.clone())
+    });
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    match crate::api::Backends::relay().payment(&id).await {
+        Ok(s) => Ok(Some(s)),
+        Err(ApiError::Status { status: 404, .. }) => Ok(None),
+        Err(e) => Err(pay_api(e)),
+    }
+}
+
+/// The fee settled for the answers being sent: paid and verified, or
+/// waived by them (the relay records the waiver now). `None`: no fee.
+async fn settled_fee(
+    backends: &crate::api::Backends,
+    apply: Apply,
+    draft: &Draft,
+    submission_id: &str,
+    return_path: String,
+) -> Result<Option<PaymentState>, SendError> {
+    let form = apply.loaded.with_value(|l| l.form.clone());
+    let Some(schedule) = &form.fee_schedule else {
+        return Ok(None);
+    };
+    let basis = fee_basis(&form, &draft.answers);
+    let known = match backends.payment(submission_id).await {
+        Ok(s) => Some(s),
+        Err(ApiError::Status { status: 404, .. }) => None,
+        Err(e) => return Err(pay_api(e)),
+    };
+    let waived = schedule.due(&basis).amount == 0;
+    let state = match known {
+        Some(s) if s.state.settled() && s.fee_basis == basis => s,
+        // Waived by the answers, or settled for answers changed since:
+        // the relay decides (records the waiver, or refuses with 409).
+        Some(s) if s.state.settled() || waived => {
+            start(backends, submission_id, basis, return_path).await?
+        }
+        None if waived => start(backends, submission_id, basis, return_path).await?,
+        known => return Err(SendError::PaymentDue(known.map(Box::new))),
+    };
+    if !state.state.settled() {
+        return Err(SendError::PaymentDue(Some(Box::new(state))));
+    }
+    Ok(Some(state))
+}
+
+async fn start(
+    backends: &crate::api::Backends,
+    submission_id: &str,
+    fee_basis: std::collections::BTreeMap<String, serde_json::Value>,
+    return_path: String,
+) -> Result<PaymentState, SendError> {
+    backends
+        .start_payment(
+            submission_id,
+            &StartPayment {
+                fee_basis,
+                return_path,
+            },
+        )
+        .await
+        .map_err(pay_api)
+}
+
+/// Sends the application in the draft; `progress` follows each step.
+/// `return_path`: the fee step's URL (for a fee the answers waive, the
+/// relay records the waiver with it).
+pub async fn send(
+    apply: Apply,
+    session: Session,
+    return_path: String,
+    progress: RwSignal<Option<Progress>>,
+) -> Result<Sent, SendError> {
+    let backends = crate::api::Backends::relay();
+    let loaded = apply.loaded.get_value();
+    let form = loaded.form.clone();
+    let (key, sending, draft) = match announced(apply, progress).await? {
+        Ready::Sent(s) => return Ok(s),
+        Ready::Announced {
+            key,
+            sending,
+            draft,
+        } => (key, sending, *draft),
+    };
+    let files = attachments(&form, &draft.answers);
     let submission_id = sending.submission_id.clone().unwrap_or_default();
 
-    // 3. (fetched above, before anything was announced)
+    // 3. The fee: paid and verified with the provider by the relay, or
+    // waived by the answers. Nothing is uploaded before.
+    let payment = settled_fee(&backends, apply, &draft, &submission_id, return_path).await?;
+    let payment_info = payment.as_ref().and_then(|p| {
+        p.payment_information
+            .as_ref()
+            .map(|i| FitPaymentInformation::of(&p.reference, p.amount, i))
+    });
 
     // 4. Attachments: read from the draft store, hash, encrypt, upload.
     let store = apply
@@ -236,6 +397,7 @@ pub async fn send(
             attachments: &metas,
             reference: sending.reference.as_deref(),
             date: &today(),
+            payment: payment_info.as_ref(),
         },
     )
     .await
@@ -244,5 +406,6 @@ pub async fn send(
         submission_id: st.submission_id,
         case_id: st.case_id,
         status: st.status,
+        payment,
     })
 }

@@ -249,6 +249,7 @@ pub async fn send(
             attachments: &metas,
             reference: reference.as_deref(),
             date: &today_iso(),
+            payment: None,
         },
     )
     .await

@@ -36,6 +36,32 @@ pub struct Draft {
     /// not make a draft worth continuing or discarding).
     #[serde(default)]
     pub touched: bool,
+    /// The fee step, once the citizen has reached it: the declaration
+    /// given on "Angaben prüfen" and the last known state of the payment,
+    /// so "Meine Anträge" can offer "Jetzt bezahlen" after the tab was
+    /// closed on the pay page.
+    #[serde(default)]
+    pub payment: Option<PaymentNote>,
+}
+
+/// [`Draft::payment`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PaymentNote {
+    /// The declaration was given before going to the fee step.
+    pub declared: bool,
+    /// The relay's last answer (`contract::payment::FeeState`), if any.
+    #[serde(default)]
+    pub state: Option<contract::payment::FeeState>,
+    /// Cents due.
+    #[serde(default)]
+    pub amount: u64,
+}
+
+impl PaymentNote {
+    /// Paid (or waived) but not yet sent: "Jetzt senden".
+    pub fn settled(&self) -> bool {
+        self.state.is_some_and(|s| s.settled())
+    }
 }
 
 /// The state of a send, written before each network step.

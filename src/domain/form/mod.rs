@@ -17,5 +17,26 @@ pub use engine::{
 pub use prefill::{any_locked_under, disclosed, prefill, Prefilled};
 pub use schema::{parse_form, Field, Form, Kind, SchemaError, Step, Text};
 
+/// The answers that set the fee (`x-fee` rules), exactly as they go into
+/// the data: the only answers the app sends to the relay in clear.
+pub fn fee_basis(
+    form: &Form,
+    answers: &Answers,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    match &form.fee_schedule {
+        Some(s) if !s.rules.is_empty() => {
+            let data = to_data(form, answers);
+            data.as_object().map(|m| s.basis_of(m)).unwrap_or_default()
+        }
+        _ => Default::default(),
+    }
+}
+
+/// What is due for these answers; `None` when the form has no fee.
+pub fn fee_due(form: &Form, answers: &Answers) -> Option<contract::fee::FeeDue> {
+    let s = form.fee_schedule.as_ref()?;
+    Some(s.due(&fee_basis(form, answers)))
+}
+
 #[cfg(test)]
 mod tests;

@@ -130,6 +130,9 @@ pub struct Form {
     pub leika: String,
     pub level: TrustLevel,
     pub fee: Option<Fee>,
+    /// The fee with its rules (`contract::fee`): what is due for the
+    /// answers, the same computation as the relay's.
+    pub fee_schedule: Option<contract::fee::FeeSchedule>,
     pub steps: Vec<Step>,
     /// Top-level fields in schema order.
     pub fields: Vec<Field>,
@@ -221,6 +224,14 @@ pub fn form_from_value(v: &Value) -> Result<Form, SchemaError> {
             })
         }
     };
+    let fee_schedule = contract::fee::FeeSchedule::from_schema(
+        v,
+        &contract::fee::FeeText {
+            de: title.de.clone(),
+            en: title.en.clone(),
+        },
+    )
+    .map_err(|e| SchemaError::Missing(e.to_string()))?;
     let fields = object_fields(root, "")?;
     let steps_v = root
         .get("x-steps")
@@ -272,6 +283,7 @@ pub fn form_from_value(v: &Value) -> Result<Form, SchemaError> {
         leika,
         level,
         fee,
+        fee_schedule,
         steps,
         fields,
     })

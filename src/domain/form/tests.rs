@@ -626,3 +626,25 @@ fn drafts_belong_to_one_schema_and_keep_announced_sends() {
     assert_eq!(super::draft::service_of_key("datei:x"), None);
     assert!(super::draft::peek(&json).is_some());
 }
+
+#[test]
+fn the_fuehrungszeugnis_fee_is_waived_for_voluntary_work_only() {
+    let f = form(FZ);
+    let mut a = Answers::default();
+    let due = fee_due(&f, &a).expect("the form has a fee");
+    assert_eq!((due.amount, due.rule), (1300, None));
+    a.set("F99600003", "Private Zwecke");
+    a.set("F60000228", "Erika");
+    let basis = fee_basis(&f, &a);
+    assert_eq!(
+        basis.keys().collect::<Vec<_>>(),
+        vec!["F99600003"],
+        "only the answer that sets the fee leaves the browser"
+    );
+    assert_eq!(fee_due(&f, &a).map(|d| d.amount), Some(1300));
+    a.set("F99600003", "Ehrenamtliche Tätigkeit");
+    let due = fee_due(&f, &a).expect("fee");
+    assert_eq!((due.amount, due.rule), (0, Some(0)));
+    assert!(due.title.get(false).contains("ehrenamtliche"));
+    assert_eq!(fee_due(&form(HUND), &a), None, "Hundesteuer has no fee");
+}
