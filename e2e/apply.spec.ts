@@ -345,7 +345,7 @@ test('a locked eID field changed behind the form is refused by the authority, an
   await expect(page.locator(`article.application[data-case="${sent.caseId}"]`)).toHaveAttribute('data-status', 'rejected');
 });
 
-test('Führungszeugnis (Level-4): fee before starting, purpose fields only for an authority, sent', async ({ page }) => {
+test('Führungszeugnis (Level-4): fee before starting, purpose fields only for an authority, no fee for voluntary work, sent', async ({ page }) => {
   await page.goto(applyUrl(SERVICES.fz));
   await expect(page.getByText('13,00 €')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Mit Online-Ausweis anmelden (Vertrauensniveau hoch)' })).toBeVisible();
@@ -363,11 +363,22 @@ test('Führungszeugnis (Level-4): fee before starting, purpose fields only for a
   await expectNoAxeViolations(page);
   await page.getByLabel('Name und Anschrift der Behörde').fill('Jugendamt Köln, Ottmar-Pohl-Platz 1, 51103 Köln');
   await page.getByLabel('Aktenzeichen der Behörde').fill('JA-51-2026-0815');
+  // For voluntary work the fee rule waives the fee: no fee step, the
+  // authority's fields go away again.
+  await page.getByRole('radio', { name: 'Ehrenamtliche Tätigkeit' }).check();
+  await expect(page.getByLabel('Name und Anschrift der Behörde')).toHaveCount(0);
   await next(page);
   const { submission } = await sendAndConfirm(page);
+  await expect(page.getByText('Keine Gebühr: Gebührenbefreiung für eine ehrenamtliche Tätigkeit')).toBeVisible();
   const seen = await authorityView(page, submission);
-  expect(seen.data.F99600005).toBe('JA-51-2026-0815');
+  expect(seen.data.F99600003).toBe('Ehrenamtliche Tätigkeit');
+  expect(seen.data.F99600005).toBeUndefined();
   expect(seen.data.F60000232).toBe('Gabler');
+  // The relay attests the waiver and the answer it was computed from.
+  expect(seen.attestation.payment.state).toBe('WAIVED');
+  expect(seen.attestation.payment.amount).toBe(0);
+  expect(seen.attestation.payment.feeBasis).toEqual({ F99600003: 'Ehrenamtliche Tätigkeit' });
+  expect(seen.metadata.paymentInformation).toBeUndefined();
   // The identification report is the relay's signed attestation; the
   // authority verified it and states the level of the actual login.
   expect(seen.metadata.authenticationInformation[0].type).toBe('identificationReport');

@@ -249,7 +249,8 @@ test.describe('level lock', () => {
     await next(eid);
     await eid.getByRole('radio', { name: 'Führungszeugnis', exact: true }).check();
     await next(eid);
-    await eid.getByRole('radio', { name: 'Private Zwecke' }).check();
+    // Voluntary work: no fee (the fee step is e2e/payment.spec.ts's).
+    await eid.getByRole('radio', { name: 'Ehrenamtliche Tätigkeit' }).check();
     await next(eid);
     const { submission } = await sendAndConfirm(eid);
     await other.close();

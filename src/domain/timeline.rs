@@ -86,6 +86,39 @@ pub struct Disclosure {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct DisclosureList {
     pub disclosures: Vec<Disclosure>,
+    /// What went to payment providers for fees.
+    #[serde(default)]
+    pub payments: Vec<PaymentDisclosure>,
+}
+
+/// One payment start as the relay logged it: the provider learned the
+/// amount, the purpose and the Kassenzeichen, nothing of the answers.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentDisclosure {
+    pub submission_id: String,
+    pub provider: String,
+    /// Cents.
+    pub amount: u64,
+    /// A text, or `{de, en}`.
+    pub purpose: serde_json::Value,
+    pub reference: String,
+    pub started_at: i64,
+}
+
+impl PaymentDisclosure {
+    pub fn purpose(&self, english: bool) -> String {
+        match &self.purpose {
+            serde_json::Value::String(s) => s.clone(),
+            v => {
+                let de = v["de"].as_str().unwrap_or_default();
+                match v["en"].as_str().filter(|e| english && !e.trim().is_empty()) {
+                    Some(en) => en.to_string(),
+                    None => de.to_string(),
+                }
+            }
+        }
+    }
 }
 
 /// A page of `GET /fitconnect/v1/cases/{caseId}/events`.

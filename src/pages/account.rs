@@ -212,10 +212,13 @@ fn Disclosures() -> impl IntoView {
             <Transition fallback=move || view! { <Loading /> }>
                 {move || Suspend::new(async move {
                     match list.await {
-                        Ok(rows) if rows.is_empty() => view! {
+                        Ok(l) if l.disclosures.is_empty() && l.payments.is_empty() => view! {
                             <p class="kern-body disclosures__empty">{t!(i18n, applications.disclosures_empty)}</p>
                         }.into_any(),
-                        Ok(rows) => view! {
+                        Ok(l) => {
+                        let rows = l.disclosures;
+                        let payments = l.payments;
+                        view! {
                             <div class="kern-table-responsive">
                                 <table class="kern-table disclosures__table">
                                     <caption class="kern-sr-only">{t!(i18n, applications.disclosures_caption)}</caption>
@@ -250,11 +253,53 @@ fn Disclosures() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                        }.into_any(),
+                            {(!payments.is_empty()).then(|| view! { <PaymentDisclosures rows=payments /> })}
+                        }.into_any()
+                        }
                         Err(e) => failure_view(e),
                     }
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// What went to payment providers for fees (the relay's log).
+#[component]
+fn PaymentDisclosures(rows: Vec<crate::domain::timeline::PaymentDisclosure>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <h3 class="kern-heading-small">{t!(i18n, applications.disclosures_payments_heading)}</h3>
+        <p class="kern-body">{t!(i18n, applications.disclosures_payments_intro)}</p>
+        <div class="kern-table-responsive">
+            <table class="kern-table disclosures__payments">
+                <caption class="kern-sr-only">{t!(i18n, applications.disclosures_payments_caption)}</caption>
+                <thead class="kern-table__header">
+                    <tr class="kern-table__row">
+                        <th scope="col" class="kern-table__header">{t!(i18n, applications.col_when)}</th>
+                        <th scope="col" class="kern-table__header">{t!(i18n, applications.col_provider)}</th>
+                        <th scope="col" class="kern-table__header">{t!(i18n, applications.col_purpose)}</th>
+                        <th scope="col" class="kern-table__header">{t!(i18n, applications.col_amount)}</th>
+                        <th scope="col" class="kern-table__header">{t!(i18n, applications.col_reference)}</th>
+                    </tr>
+                </thead>
+                <tbody class="kern-table__body">
+                    {rows.into_iter().map(|p| {
+                        let at = p.started_at;
+                        let amount = p.amount;
+                        let p2 = p.clone();
+                        view! {
+                            <tr class="kern-table__row" data-submission=p.submission_id.clone()>
+                                <th scope="row" class="kern-table__cell">{move || format_date_time(at, is_german(i18n))}</th>
+                                <td class="kern-table__cell" lang="de">{p.provider.clone()}</td>
+                                <td class="kern-table__cell">{move || p2.purpose(!is_german(i18n))}</td>
+                                <td class="kern-table__cell">{move || format!("{} €", contract::payment::format_amount(amount, is_german(i18n)))}</td>
+                                <td class="kern-table__cell">{p.reference.clone()}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }

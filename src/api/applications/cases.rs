@@ -16,8 +16,8 @@ use crate::domain::jose::{Jwk, Jwks};
 use crate::domain::postbox::StatusHistory;
 use crate::domain::search_url::encode;
 use crate::domain::timeline::{
-    build, parse_set, select_set_key, tags_differ, Disclosure, DisclosureList, EventPage,
-    LaterProgress, SetEvent, SubmissionList, SubmissionSummary, Timeline,
+    build, parse_set, select_set_key, tags_differ, DisclosureList, EventPage, LaterProgress,
+    SetEvent, SubmissionList, SubmissionSummary, Timeline,
 };
 
 /// Most events read per case (the API gives at most 500 per page).
@@ -31,9 +31,8 @@ impl Backends {
     }
 
     /// Which authority received which identity attributes, newest first.
-    pub async fn disclosures(&self) -> Result<Vec<Disclosure>, ApiError> {
-        let list: DisclosureList = get_json(&self.url("disclosures")).await?;
-        Ok(list.disclosures)
+    pub async fn disclosures(&self) -> Result<DisclosureList, ApiError> {
+        get_json(&self.url("disclosures")).await
     }
 
     /// The whole event log of a case (compact SETs, oldest first).

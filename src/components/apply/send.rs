@@ -277,21 +277,20 @@ async fn settled_fee(
         return Ok(None);
     };
     let basis = fee_basis(&form, &draft.answers);
-    let known = match backends.payment(submission_id).await {
-        Ok(s) => Some(s),
-        Err(ApiError::Status { status: 404, .. }) => None,
-        Err(e) => return Err(pay_api(e)),
-    };
-    let waived = schedule.due(&basis).amount == 0;
-    let state = match known {
-        Some(s) if s.state.settled() && s.fee_basis == basis => s,
-        // Waived by the answers, or settled for answers changed since:
-        // the relay decides (records the waiver, or refuses with 409).
-        Some(s) if s.state.settled() || waived => {
-            start(backends, submission_id, basis, return_path).await?
+    let state = if schedule.due(&basis).amount == 0 {
+        // Waived by the answers: the relay records the waiver (or refuses
+        // with 409 when a fee was paid for other answers).
+        start(backends, submission_id, basis, return_path).await?
+    } else {
+        match backends.payment(submission_id).await {
+            Ok(s) if s.state.settled() && s.fee_basis != basis => {
+                // Settled for answers changed since: the relay decides.
+                start(backends, submission_id, basis, return_path).await?
+            }
+            Ok(s) => s,
+            Err(ApiError::Status { status: 404, .. }) => return Err(SendError::PaymentDue(None)),
+            Err(e) => return Err(pay_api(e)),
         }
-        None if waived => start(backends, submission_id, basis, return_path).await?,
-        known => return Err(SendError::PaymentDue(known.map(Box::new))),
     };
     if !state.state.settled() {
         return Err(SendError::PaymentDue(Some(Box::new(state))));
