@@ -251,6 +251,24 @@ pub fn ApplyStart() -> impl IntoView {
             .draft
             .with(|d| d.as_ref().is_some_and(|d| !d.is_empty()))
     };
+    // The fee step was reached (the tab closed on the pay page, a declined
+    // payment): "Jetzt bezahlen" leads straight back to it.
+    let pay_url = StoredValue::new(crate::components::apply::apply_url(
+        &l.service_id,
+        "bezahlen",
+        &l.ars,
+    ));
+    let pay_href = move || {
+        apply
+            .draft
+            .with(|d| {
+                d.as_ref()
+                    .and_then(|d| d.payment.as_ref())
+                    .is_some_and(|p| p.declared)
+            })
+            .then(|| pay_url.get_value())
+    };
+    let has_fee = form.fee_schedule.is_some();
     let continue_href = move || {
         let reached = apply
             .draft
@@ -313,6 +331,7 @@ pub fn ApplyStart() -> impl IntoView {
             <ol class="kern-list">
                 {step_titles.into_iter().map(|t| view! { <li>{move || t.get(en()).to_string()}</li> }).collect_view()}
                 <li>{t!(i18n, apply.step_review)}</li>
+                {has_fee.then(|| view! { <li>{t!(i18n, apply.pay_title)}</li> })}
             </ol>
         </section>
         <section aria-labelledby="schutz-titel">
@@ -332,6 +351,12 @@ pub fn ApplyStart() -> impl IntoView {
                             </span>
                             <span class="kern-icon kern-icon--arrow-forward" aria-hidden="true"></span>
                         </a>
+                        {move || pay_href().map(|href| view! {
+                            " "
+                            <a href=href class="kern-btn kern-btn--secondary">
+                                <span class="kern-label">{t!(i18n, apply.drafts_pay)}</span>
+                            </a>
+                        })}
                     </p>
                     <Show when=has_answers>
                         <DraftStatus apply=apply />
