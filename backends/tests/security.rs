@@ -172,6 +172,7 @@ const ROUTES: &[Route] = &[
         "/payment/v1/paymenttransaction/{originator}/{endpoint}/{tx}",
         Service,
     ),
+    r("GET", "/payment/v1/jwks", Service),
     r("GET", "/payment/static/pay.css", Public),
     r("GET", "/payment/pay/{tx}", Public),
     r("POST", "/payment/pay/{tx}", PayForm),
@@ -343,7 +344,7 @@ fn the_route_table_is_every_route_of_the_routers() {
         missing.is_empty() && stale.is_empty(),
         "routes not in the table: {missing:?}; table entries without a route: {stale:?}"
     );
-    assert_eq!(ROUTES.len(), 86);
+    assert_eq!(ROUTES.len(), 87);
 }
 
 #[test]

@@ -291,9 +291,16 @@ async fn announce(
             follows: None,
         };
         let sub = s.sub.clone();
+        let fee = form.fee;
         let minted = st
             .db
-            .call(move |c| records::insert(c, &sub, &record, &disclosed, &scheme))
+            .call(move |c| {
+                let id = record.submission_id.clone();
+                let minted = records::insert(c, &sub, &record, &disclosed, &scheme)?;
+                // For the submit gate: a form without a fee costs nothing there.
+                crate::payment::store::note_fee_required(c, &id, fee)?;
+                Ok(minted)
+            })
             .await?;
         // The browser puts it into the metadata
         // (`additionalReferenceInfo.senderReference`).
@@ -359,6 +366,10 @@ async fn submit(
 ) -> Result<Response, RelayError> {
     let r = own_submission(&st, &s, &id).await?;
     level_reaches(&s, r.level)?;
+    // A form with a fee: paid (verified with the provider) or waived, else 402.
+    if r.submitted_at.is_none() {
+        crate::payment::flow::gate(&st, &r).await?;
+    }
     let path = format!("/v1/submissions/{}", url_encode(&id));
     // The tags of what goes out (the body itself is forwarded unchanged).
     let sent: Option<(String, String)> =
@@ -478,7 +489,9 @@ async fn disclosures(
             })
         })
         .collect();
-    Ok(axum::Json(json!({ "disclosures": out })).into_response())
+    // What went to the payment provider (amount, purpose, Kassenzeichen).
+    let payments = crate::payment::disclosed(&st, &s.sub).await?;
+    Ok(axum::Json(json!({ "disclosures": out, "payments": payments })).into_response())
 }
 
 #[cfg(test)]

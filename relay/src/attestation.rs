@@ -3,7 +3,9 @@
 //! with the relay's key (ES256), bound to one submission and the hash of
 //! its data. It states the level of the actual login, when and how the
 //! citizen logged in, and the attributes the identity provider verified
-//! (only those the form takes over). Payment and mandate will join it.
+//! (only those the form takes over), and the application's fee when it is
+//! settled (`payment`: paid as verified with the provider, or waived by its
+//! fee basis). A mandate will join it.
 //!
 //! The browser asks for it right before it encrypts, and puts it into the
 //! encrypted metadata as the `identificationReport`; the authority's
@@ -21,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use contract::attestation::{Attestation, AttestedAttribute, DataHash, ALG, TYP};
+use contract::payment::AttestedPayment;
 use contract::relay::AttributeTrust;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use openssl::bn::{BigNum, BigNumContext};
@@ -133,12 +136,13 @@ pub async fn issue(
         return Err(RelayError::NotFound);
     }
     let (sub, sid) = (s.sub.clone(), id.clone());
-    let (record, handed_out) = st
+    let (record, handed_out, fee) = st
         .db
         .call(move |c| {
             Ok((
                 records::by_submission(c, &sub, &sid)?,
                 records::handed_out(c, &sid)?,
+                crate::payment::store::get(c, &sid)?,
             ))
         })
         .await?;
@@ -172,7 +176,18 @@ pub async fn issue(
         auth_time: crate::oidc::auth_time_of(&s.id_token),
         method: s.method.clone(),
         verified_attributes: verified,
-        payment: None,
+        // The fee as verified with the provider (paid) or waived by its basis.
+        payment: fee
+            .filter(|f| f.state.settled() && f.sub == s.sub)
+            .map(|f| AttestedPayment {
+                state: f.state,
+                amount: f.amount,
+                currency: f.currency,
+                reference: f.reference,
+                provider: f.provider,
+                fee_basis: f.fee_basis,
+                payment_information: f.information,
+            }),
     };
     let jws = st.shared.attester.sign(&claims).await?;
     Ok(axum::Json(json!({ "attestation": jws })).into_response())

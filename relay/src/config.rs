@@ -35,6 +35,9 @@ pub struct Config {
     pub fitconnect: Service,
     /// The appointment system: the relay books as the Onlinedienst.
     pub termine: Service,
+    /// The payment provider (ePayBL/XBezahldienste-like): the relay creates
+    /// and verifies payments as the Onlinedienst.
+    pub payment: Payment,
     /// The upstreams are the stand-in (`RELAY_UPSTREAM`): the app labels
     /// its catalogue as sample data.
     pub sample_data: bool,
@@ -67,6 +70,19 @@ pub struct Service {
     pub scope: String,
 }
 
+/// The payment provider: an upstream with client credentials, the
+/// Onlinedienst's ids there and the provider's name for the data-use log.
+#[derive(Debug, Clone)]
+pub struct Payment {
+    pub service: Service,
+    /// XBezahldienste's `originatorId` (the Onlinedienst at the provider).
+    pub originator_id: String,
+    /// XBezahldienste's `endPointId` (the cash office booking the fees).
+    pub endpoint_id: String,
+    /// Named to the citizen in the data-use log and the payment step.
+    pub provider_name: String,
+}
+
 /// The TOML file: every key optional, environment variables win.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -91,6 +107,8 @@ struct FileConfig {
     fitconnect: FileService,
     #[serde(default)]
     termine: FileService,
+    #[serde(default)]
+    payment: FilePayment,
     #[serde(default)]
     database: FileDatabase,
     /// Proxies (IPs or CIDRs) whose `X-Forwarded-For` is believed.
@@ -125,6 +143,29 @@ struct FileService {
     client_id: Option<String>,
     client_secret: Option<String>,
     scope: Option<String>,
+}
+
+/// `[payment]`: the provider's service keys and its ids.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePayment {
+    base_url: Option<String>,
+    token_url: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    scope: Option<String>,
+    originator_id: Option<String>,
+    endpoint_id: Option<String>,
+    provider_name: Option<String>,
+}
+
+/// Is an XBezahldienste id (`originatorId`, `endPointId`) usable: 1 to 64
+/// of `A-Z a-z 0-9 - _`?
+pub fn is_payment_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
 }
 
 /// Is `url`'s host a loopback address?
@@ -271,6 +312,49 @@ impl Config {
             "fitconnect:send",
         )?;
         let termine = service("termine", file.termine, "/termine", "termine:book")?;
+        let fp = file.payment;
+        let payment_service = service(
+            "payment",
+            FileService {
+                base_url: fp.base_url,
+                token_url: fp.token_url,
+                client_id: fp.client_id,
+                client_secret: fp.client_secret,
+                scope: fp.scope,
+            },
+            "/payment",
+            "payment:create",
+        )?;
+        let payment_id = |name: &str, v: Option<String>, d: &str| {
+            let v = v.map(|v| v.trim().to_string()).unwrap_or_else(|| d.into());
+            if is_payment_id(&v) {
+                Ok(v)
+            } else {
+                anyhow::bail!("{name} must be 1 to 64 of A-Z a-z 0-9 - _, got {v:?}")
+            }
+        };
+        let payment = Payment {
+            originator_id: payment_id(
+                "RELAY_PAYMENT_ORIGINATOR_ID",
+                env("RELAY_PAYMENT_ORIGINATOR_ID").or(fp.originator_id),
+                "buergeramt-nrw",
+            )?,
+            endpoint_id: payment_id(
+                "RELAY_PAYMENT_ENDPOINT_ID",
+                env("RELAY_PAYMENT_ENDPOINT_ID").or(fp.endpoint_id),
+                "gebuehren",
+            )?,
+            provider_name: match env("RELAY_PAYMENT_PROVIDER_NAME").or(fp.provider_name) {
+                Some(n) if contract::payment::plain_text(n.trim(), 100) && !n.trim().is_empty() => {
+                    n.trim().to_string()
+                }
+                Some(n) => {
+                    anyhow::bail!("RELAY_PAYMENT_PROVIDER_NAME: 1 to 100 characters, got {n:?}")
+                }
+                None => "ePayBL-Testsystem (Stand-in)".into(),
+            },
+            service: payment_service,
+        };
         let positive = |name: &str, v: Option<String>, f: Option<u64>, d: u64| match v {
             Some(s) => match s.trim().parse::<u64>() {
                 Ok(n) if n > 0 => Ok(n),
@@ -343,6 +427,7 @@ impl Config {
             zbp,
             fitconnect,
             termine,
+            payment,
         })
     }
 
@@ -400,6 +485,9 @@ mod tests {
         assert_eq!(c.zbp.base_url, "http://127.0.0.1:9000/zbp");
         assert_eq!(c.zbp.scope, "zbp:deliver");
         assert_eq!(c.fitconnect.base_url, "http://127.0.0.1:9000/fitconnect");
+        assert_eq!(c.payment.service.base_url, "http://127.0.0.1:9000/payment");
+        assert_eq!(c.payment.service.scope, "payment:create");
+        assert_eq!(c.payment.provider_name, "ePayBL-Testsystem (Stand-in)");
         assert_eq!(c.identity.client_secret, DEV_OIDC_SECRET);
         assert_eq!(c.public_url, "http://127.0.0.1:8080");
         assert!(!c.https());
@@ -426,10 +514,15 @@ mod tests {
             client_secret = "0123456789abcdef-fit"
             [termine]
             client_secret = "0123456789abcdef-termine"
+            [payment]
+            client_secret = "0123456789abcdef-payment"
+            originator_id = "stadt-hilden"
             "#,
         )
         .unwrap();
         assert_eq!(c.pvog.base_url, "https://pvog.example/api");
+        assert_eq!(c.payment.service.base_url, "https://idp.example/payment");
+        assert_eq!(c.payment.originator_id, "stadt-hilden");
         assert!(c.https());
         assert_eq!(
             c.callback_url(),

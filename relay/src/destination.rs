@@ -92,6 +92,8 @@ pub struct FormFacts {
     pub prefilled: BTreeSet<String>,
     pub level: Option<TrustLevel>,
     pub reference_prefix: Option<String>,
+    /// Has the form a fee (`x-fee`)? Noted at announce for the submit gate.
+    pub fee: bool,
 }
 
 pub async fn form_facts(state: &RelayState, file: &str) -> Result<FormFacts, RelayError> {
@@ -110,6 +112,7 @@ pub async fn form_facts(state: &RelayState, file: &str) -> Result<FormFacts, Rel
             .as_str()
             .and_then(|l| TrustLevel::parse(l).ok()),
         reference_prefix: schema["x-reference-prefix"].as_str().map(str::to_string),
+        fee: schema.get("x-fee").is_some(),
     })
 }
 

@@ -54,6 +54,23 @@ pub enum RelayError {
     /// A body over the route's limit (413).
     #[error("body too large")]
     TooLarge,
+    /// The form has a fee that is neither paid (verified with the
+    /// provider) nor waived: 402 `payment_required`.
+    #[error("the fee is not paid")]
+    PaymentRequired,
+    /// A payment was made for the application with another fee basis
+    /// (409 `payment_conflict`).
+    #[error("paid with another fee basis")]
+    PaymentConflict,
+    /// The application's form has no fee (404 `no_fee`).
+    #[error("the form has no fee")]
+    NoFee,
+    /// The application was sent already (409 `already_submitted`).
+    #[error("the application was sent already")]
+    AlreadySubmitted,
+    /// A signed notification whose signature does not verify (401).
+    #[error("the signature does not verify")]
+    BadSignature,
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
     #[error("internal error: {0}")]
@@ -68,6 +85,13 @@ pub const ERROR_RATE_LIMITED: &str = "rate_limited";
 pub const ERROR_QUOTA_EXCEEDED: &str = "quota_exceeded";
 /// The error code of [`RelayError::TooLarge`] (413).
 pub const ERROR_TOO_LARGE: &str = "too_large";
+
+/// The error code of [`RelayError::NoFee`] (404).
+pub const ERROR_NO_FEE: &str = "no_fee";
+/// The error code of [`RelayError::AlreadySubmitted`] (409).
+pub const ERROR_ALREADY_SUBMITTED: &str = "already_submitted";
+/// The error code of [`RelayError::BadSignature`] (401).
+pub const ERROR_BAD_SIGNATURE: &str = "bad_signature";
 
 /// Which quota is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,6 +158,36 @@ impl RelayError {
                 ERROR_TOO_LARGE,
                 "Die Datei ist zu groß. Bitte verkleinern Sie sie (zum Beispiel als PDF in geringerer Auflösung) und versuchen Sie es erneut.",
                 "The file is too large. Please make it smaller (for example as a PDF at a lower resolution) and try again.",
+            ),
+            RelayError::PaymentRequired => (
+                StatusCode::PAYMENT_REQUIRED,
+                contract::payment::ERROR_PAYMENT_REQUIRED,
+                "Für diesen Antrag ist eine Gebühr zu zahlen. Bitte bezahlen Sie sie im Schritt „Bezahlen“ (oder über „Jetzt bezahlen“ in Meine Anträge) und senden Sie den Antrag dann ab; Ihre Eingaben bleiben erhalten.",
+                "This application has a fee. Please pay it in the \"Pay\" step (or with \"Pay now\" in My applications), then send the application; what you entered is kept.",
+            ),
+            RelayError::PaymentConflict => (
+                StatusCode::CONFLICT,
+                contract::payment::ERROR_PAYMENT_CONFLICT,
+                "Die Gebühr für diesen Antrag wurde schon bezahlt, und zwar für andere Angaben zum Verwendungszweck. Bitte stellen Sie die Angaben wieder her, mit denen Sie bezahlt haben, oder wenden Sie sich an die Behörde.",
+                "The fee for this application was already paid, for other answers about the purpose. Please restore the answers you paid with, or contact the authority.",
+            ),
+            RelayError::NoFee => (
+                StatusCode::NOT_FOUND,
+                ERROR_NO_FEE,
+                "Für diesen Antrag ist keine Gebühr zu zahlen. Sie können ihn direkt absenden.",
+                "This application has no fee. You can send it right away.",
+            ),
+            RelayError::AlreadySubmitted => (
+                StatusCode::CONFLICT,
+                ERROR_ALREADY_SUBMITTED,
+                "Dieser Antrag wurde schon abgesendet. Sie finden ihn unter Meine Anträge.",
+                "This application was sent already. You find it under My applications.",
+            ),
+            RelayError::BadSignature => (
+                StatusCode::UNAUTHORIZED,
+                ERROR_BAD_SIGNATURE,
+                "Die Signatur der Nachricht ist ungültig.",
+                "The message's signature is invalid.",
             ),
             RelayError::NotFound => (
                 StatusCode::NOT_FOUND,

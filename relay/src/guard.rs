@@ -26,6 +26,11 @@ use crate::RelayState;
 /// they set their own cache rules. Everything else is `no-store`.
 pub const PUBLIC: &[&str] = &["/catalogue/", "/submission/"];
 
+/// Routes (under the API prefix) that take a POST from another server,
+/// bound to their own proof (a signature checked by the handler), not to
+/// the app's headers: the payment provider's notification.
+pub const SIGNED: &[&str] = &[crate::payment::NOTIFY_PATH];
+
 /// Why a request was refused before its handler.
 fn check(state: &RelayState, req: &Request) -> Result<(), RelayError> {
     let path = req.uri().path();
@@ -39,7 +44,11 @@ fn check(state: &RelayState, req: &Request) -> Result<(), RelayError> {
         return Err(RelayError::ApiVersion);
     }
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if safe {
+    let signed = *req.method() == Method::POST
+        && path
+            .strip_prefix(API_PREFIX)
+            .is_some_and(|rest| SIGNED.contains(&rest));
+    if safe || signed {
         return Ok(());
     }
     if version.is_none() {

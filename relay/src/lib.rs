@@ -25,6 +25,7 @@ pub mod login;
 pub mod offer;
 pub mod oidc;
 pub mod ops;
+pub mod payment;
 pub mod postbox;
 pub mod privacy;
 pub mod records;
@@ -61,6 +62,10 @@ pub struct Shared {
     pub fitconnect: Arc<upstream::Upstream>,
     /// The appointment system, called as the Onlinedienst.
     pub termine: Arc<upstream::Upstream>,
+    /// The payment provider, called as the Onlinedienst.
+    pub payment: Arc<upstream::Upstream>,
+    /// The payment provider's notification keys (cached).
+    pub payment_keys: payment::notify::Keys,
     /// Signs the attestations the authority relies on with the active key
     /// (read from the database at most every refresh time) and publishes
     /// the keys (docs/deploy.md, "Key rollover").
@@ -116,6 +121,8 @@ impl RelayState {
             catalogue,
             zbp: upstream::Upstream::new(config.zbp.clone(), http.clone()),
             termine: upstream::Upstream::new(config.termine.clone(), http.clone()),
+            payment: upstream::Upstream::new(config.payment.service.clone(), http.clone()),
+            payment_keys: payment::notify::Keys::default(),
             fitconnect: upstream::Upstream::new(config.fitconnect.clone(), http),
             attester,
             handle_key,
@@ -145,6 +152,8 @@ pub fn app(state: RelayState) -> Router {
         // The postbox and the applications (personal).
         .nest("/postbox", postbox::router())
         .merge(applications::router())
+        // Paying fees (personal; the provider's signed notification).
+        .merge(payment::router())
         // Where and how to send (public, cacheable briefly).
         .nest("/submission", submission::router())
         // Appointments (public, and by manage token or session).

@@ -12,7 +12,10 @@
 //!   forwarded (ids, reference, service, authority, level, times, the JWE
 //!   authentication tags);
 //! * `relay_disclosures`: which account attributes it handed out for which
-//!   application.
+//!   application;
+//! * `relay_payments`: each application's fee (amount, Kassenzeichen, the
+//!   fee basis, the provider's transaction and what it said), kept and
+//!   deleted with the application's record.
 //!
 //! Login transactions (`relay_login_tx`) belong to no citizen yet; the
 //! counters of references, the keys in `relay_meta` and the in-memory
@@ -219,6 +222,8 @@ pub fn delete_all(c: &mut Connection, sub: &str) -> crate::db::Result<Deleted> {
     // Ended ones (not swept yet) go too; they are not counted as ended now.
     tx.execute("DELETE FROM relay_sessions WHERE sub = ?1", params![sub])?;
     let disclosures = tx.execute("DELETE FROM relay_disclosures WHERE sub = ?1", params![sub])?;
+    // The fees' records (`crate::payment`); the provider keeps its bookings.
+    tx.execute("DELETE FROM relay_payments WHERE sub = ?1", params![sub])?;
     // The attachment bytes counted for the quota of open applications
     // (`crate::limits`), keyed by the submissions about to go.
     tx.execute(
@@ -300,6 +305,13 @@ pub fn sweep(c: &mut Connection, now: i64) -> crate::db::Result<Swept> {
              SELECT submission_id FROM relay_submissions
              WHERE submitted_at IS NOT NULL AND submitted_at <= ?1)",
         params![now - retention::days(retention::DISCLOSURE_DAYS)],
+    )?;
+    // A fee's record goes with its application's record.
+    tx.execute(
+        "DELETE FROM relay_payments WHERE NOT EXISTS (
+             SELECT 1 FROM relay_submissions s
+             WHERE s.submission_id = relay_payments.submission_id)",
+        params![],
     )?;
     let orphans = tx.execute(
         "DELETE FROM relay_disclosures WHERE NOT EXISTS (
@@ -588,7 +600,9 @@ pub async fn export(
     let stored = st.db.call(move |c| stored(c, &sub)).await?;
     let now = session::now();
     let handle = session::handle(&st.shared, &s.sub);
-    let doc = document(&stored, &s.sub, &handle, &s.id_hash, now);
+    let mut doc = document(&stored, &s.sub, &handle, &s.id_hash, now);
+    // The fees (`crate::payment`): amount, Kassenzeichen, fee basis, state.
+    doc["payments"] = Value::Array(crate::payment::exported(&st, &s.sub).await?);
     let body = serde_json::to_vec_pretty(&doc).map_err(|e| RelayError::Internal(e.to_string()))?;
     let (y, m, d) = date_in_germany(now);
     let disposition = format!(

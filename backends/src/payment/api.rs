@@ -168,10 +168,11 @@ pub async fn by_id(state: &AppState, tx_id: String, now: i64) -> Result<Option<R
     if tx_id.len() > 64 {
         return Ok(None);
     }
+    let st = state.clone();
     Ok(state
         .db
         .call(move |c| {
-            store::expire(c, now)?;
+            super::notify::expire_noting(&st, c, now)?;
             store::by_id(c, &tx_id)
         })
         .await?)
@@ -192,10 +193,11 @@ pub async fn by_reference(
             p::MAX_REFERENCE_CHARS
         )));
     }
+    let st = state.clone();
     state
         .db
         .call(move |c| {
-            store::expire(c, now)?;
+            super::notify::expire_noting(&st, c, now)?;
             store::by_reference(c, &originator, &endpoint, &reference)
         })
         .await
@@ -205,9 +207,10 @@ pub async fn by_reference(
 /// Marks open transactions whose time is up as `TIMEOUT` (for tests that
 /// move time; reads do it too).
 pub async fn expire(state: &AppState, now: i64) -> Result<usize, ApiError> {
+    let st = state.clone();
     state
         .db
-        .call(move |c| store::expire(c, now))
+        .call(move |c| super::notify::expire_noting(&st, c, now))
         .await
         .map_err(ApiError::from)
 }

@@ -8,9 +8,12 @@
 //! * `api.rs`: create (idempotent by `requestId`), read, list by reference;
 //! * `page.rs` and `render.rs`: the citizen's pay page (no login; SEPA
 //!   direct debit, card with test numbers, a wallet; German and English);
-//! * `store.rs`: the SQLite table; a final transaction cannot change.
+//! * `store.rs`: the SQLite table; a final transaction cannot change;
+//! * `notify.rs`: the signed notification of a final transaction to the
+//!   caller's `notifyUrl`, and the key's JWKS (`/v1/jwks`).
 
 pub mod api;
+pub mod notify;
 pub mod page;
 pub mod render;
 pub mod store;
@@ -45,6 +48,8 @@ pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
             "/v1/paymenttransaction/{originator}/{endpoint}/{tx}",
             get(read),
         )
+        // The key of the signed notifications (`notify.rs`).
+        .route("/v1/jwks", get(notify::jwks))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             require_service_token,

@@ -170,6 +170,9 @@ impl Ctx {
     ) -> Response {
         match api::change(&self.state, f).await {
             Ok(true) => {
+                // A final transaction: the caller hears of it (signed, in
+                // the background; the page does not wait).
+                super::notify::spawn(&self.state, r.tx_id.clone());
                 let mut after = r.clone();
                 after.status = status;
                 see_other(&render::return_url(&after))

@@ -65,6 +65,7 @@ CREATE TABLE relay_login_tx (
     crate::followup::MIGRATION,
     crate::keys::MIGRATION,
     crate::limits::MIGRATION,
+    crate::payment::MIGRATION,
 ];
 
 #[derive(Clone)]

@@ -297,7 +297,7 @@ impl Bucket {
         match (method.as_str(), segs.as_slice()) {
             // HEAD runs the GET handler too.
             ("GET" | "HEAD", ["login"] | ["login", "callback"]) => Some(Bucket::Login),
-            ("POST", ["applications"])
+            ("POST", ["applications"] | ["applications", _, "payment"])
             | ("PUT", ["applications", _] | ["applications", _, "attachments", _]) => {
                 Some(Bucket::Submit)
             }

@@ -103,6 +103,7 @@ pub fn secrets(c: &Config) -> Vec<&str> {
         c.zbp.client_secret.as_str(),
         c.fitconnect.client_secret.as_str(),
         c.termine.client_secret.as_str(),
+        c.payment.service.client_secret.as_str(),
     ];
     if let Some(t) = &c.metrics_token {
         s.push(t);
@@ -200,6 +201,7 @@ pub fn local(config: &Config, r: &mut Report) {
         ("zbp", &config.zbp),
         ("fitconnect", &config.fitconnect),
         ("termine", &config.termine),
+        ("payment", &config.payment.service),
     ] {
         secret(
             r,

@@ -365,6 +365,7 @@ fn serve(state: &RelayState, metrics: &Metrics, headers: &HeaderMap) -> Response
         ("zbp", &s.zbp.stats),
         ("fitconnect", &s.fitconnect.stats),
         ("termine", &s.termine.stats),
+        ("payment", &s.payment.stats),
     ]);
     (
         [
