@@ -485,3 +485,76 @@ async fn provider_faults_are_gateway_errors_and_pay_nothing() {
         assert!(app.at_provider().await.is_empty());
     }
 }
+
+/// The stand-in's provider behind a proxy whose first create is taken by
+/// the provider but answered only after the relay stopped waiting.
+async fn slow_first_create() -> String {
+    use axum::body::{to_bytes, Body};
+    use axum::extract::Request;
+    use axum::response::IntoResponse;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let first = Arc::new(AtomicBool::new(true));
+    let handler = move |req: Request| {
+        let first = first.clone();
+        async move {
+            let method = req.method().clone();
+            let path = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default();
+            let auth = req
+                .headers()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            let body = to_bytes(req.into_body(), 1 << 20).await.unwrap();
+            let r = reqwest::Client::new()
+                .request(method.clone(), format!("{}{path}", stand_in().url))
+                .header("authorization", auth)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            let bytes = r.bytes().await.unwrap();
+            if method == Method::POST && first.swap(false, Ordering::SeqCst) {
+                tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+            }
+            (status, Body::from(bytes)).into_response()
+        }
+    };
+    let app = axum::Router::new().fallback(axum::routing::any(handler));
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(l, app).await;
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_retry_after_a_timeout_gets_the_same_transaction() {
+    let proxy = slow_first_create().await;
+    let relay = relay_at("t-retry", |c| {
+        c.payment.service.base_url = format!("{proxy}/payment");
+        c.upstream_timeout_ms = 3_000;
+    })
+    .await;
+    let mut app = announced(relay, "pay-retry").await;
+    // The provider created it, the relay did not hear: 504.
+    let r = app.start("Private Zwecke").await;
+    assert_eq!(r.status, StatusCode::GATEWAY_TIMEOUT, "{}", r.body);
+    assert_eq!(app.at_provider().await.len(), 1);
+    // The citizen tries again: the relay finds that transaction.
+    let r = app.start("Private Zwecke").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["state"], "OPEN");
+    let at = app.at_provider().await;
+    assert_eq!(at.len(), 1, "never a second transaction");
+    assert_eq!(r.json()["txId"], at[0].tx_id.as_str());
+    assert!(at[0].request_id.ends_with("-1"), "{}", at[0].request_id);
+}
