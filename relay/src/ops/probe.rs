@@ -393,14 +393,15 @@ pub async fn upstreams(config: &Config, r: &mut Report) {
         Ok(h) => h,
         Err(e) => return r.push(Level::Fail, "http client", e.to_string()),
     };
-    let ((idp, idp_urls), pvog, zbp, fit, termine) = tokio::join!(
+    let ((idp, idp_urls), pvog, zbp, fit, termine, payment) = tokio::join!(
         identity(&http, config),
         service(&http, "pvog", &config.pvog),
         service(&http, "zbp", &config.zbp),
         service(&http, "fitconnect", &config.fitconnect),
         service(&http, "termine", &config.termine),
+        service(&http, "payment", &config.payment.service),
     );
-    for part in [idp, pvog, zbp, fit, termine] {
+    for part in [idp, pvog, zbp, fit, termine, payment] {
         r.checks.extend(part.checks);
     }
     let mut hosts = BTreeSet::new();
@@ -412,6 +413,7 @@ pub async fn upstreams(config: &Config, r: &mut Report) {
                 &config.zbp,
                 &config.fitconnect,
                 &config.termine,
+                &config.payment.service,
             ]
             .into_iter()
             .flat_map(|s| [&s.token_url, &s.base_url]),
