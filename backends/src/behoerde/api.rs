@@ -139,6 +139,14 @@ pub(super) async fn api_get(
         }),
         None => Value::Null,
     };
+    // What the console warns about the fee (`payment/`), as `{title, text}`.
+    if let Some(r) = super::payment::of_case(&case) {
+        v["feeWarnings"] = json!(r
+            .warnings
+            .iter()
+            .map(|w| json!({"title": w.title, "text": w.text}))
+            .collect::<Vec<_>>());
+    }
     match case.content {
         Ok(d) => {
             v["metadata"] = d.metadata;

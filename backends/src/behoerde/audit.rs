@@ -184,7 +184,7 @@ impl Outcome {
 #[derive(Debug, Clone)]
 pub struct NewEntry {
     pub actor: Actor,
-    /// `login`, `logout`, `open`, `attachment`, `accept`, `processing`,
+    /// `login`, `logout`, `open`, `attachment`, `payment-check`, `accept`, `processing`,
     /// `request-action`, `fulfilled`, `reject`, `decide`, `reminder`.
     pub action: &'static str,
     /// The application (the FIT-Connect submission in the Posteingang).

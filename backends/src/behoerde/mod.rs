@@ -20,6 +20,7 @@ mod followups;
 mod info;
 mod login_pages;
 mod pages;
+pub mod payment;
 mod protocol;
 pub mod reminders;
 mod render;

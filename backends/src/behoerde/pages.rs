@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use super::actions::{self, Action};
 use super::audit::{Actor, Channel};
-use super::{followups, render, session, trail, Clerk};
+use super::{followups, payment, render, session, trail, Clerk};
 use crate::error::extract::Path;
 use crate::html::{alert_with, cookie_value, document, escape, same_secret, Kind, Shell};
 use crate::idp::GermanName;
@@ -332,9 +332,46 @@ pub async fn detail(
         Ok(c) => c,
         Err(e) => return error_page(&site, Some(&clerk), &e),
     };
+    let done = query.get("erledigt").and_then(|a| done_text(a));
+    detail_page(&site, &clerk, &id, &case, done, None)
+}
+
+/// `POST /behoerde/antraege/{id}/zahlung-pruefen` (through [`act`]): opens
+/// the application, asks the cash system about its Kassenzeichen and shows
+/// the application with the answer.
+async fn payment_check(state: &AppState, site: &Site, clerk: &Clerk, id: &str) -> Response {
+    let actor = Actor::clerk(clerk, Channel::Console);
+    let case = match trail::open(state, &actor, id).await {
+        Ok(c) => c,
+        Err(e) => return error_page(site, Some(clerk), &e),
+    };
+    let Some(reference) = payment::of_case(&case).and_then(|r| r.reference().map(str::to_string))
+    else {
+        return error_page(
+            site,
+            Some(clerk),
+            &ApiError::Conflict("kein Kassenzeichen zum Prüfen".into()),
+        );
+    };
+    match payment::check(state, clerk, id, &case.entry.case_id, &reference).await {
+        Ok(result) => detail_page(site, clerk, id, &case, None, Some(&result)),
+        Err(e) => error_page(site, Some(clerk), &e),
+    }
+}
+
+/// The application page: the case, its fee, data, history and actions.
+fn detail_page(
+    site: &Site,
+    clerk: &Clerk,
+    id: &str,
+    case: &actions::Case,
+    done: Option<&str>,
+    check: Option<&payment::CheckResult>,
+) -> Response {
+    let id = id.to_string();
     let mut body = String::new();
     // After an action (`?erledigt=<action>`, set by `act`): say what was done.
-    if let Some(done) = query.get("erledigt").and_then(|a| done_text(a)) {
+    if let Some(done) = done {
         body.push_str(&alert(Kind::Success, "Erledigt", done));
     }
     body.push_str(&format!(
@@ -350,6 +387,9 @@ pub async fn detail(
         escape(case.level().german_name()),
         render::login_report(case.content.as_ref().ok().map(|d| &d.attestation), when),
     ));
+    if let Some(r) = payment::of_case(case) {
+        body.push_str(&payment::section_html(&r, &id, &clerk.csrf, check));
+    }
     body.push_str("<h2 class=\"kern-heading-medium\">Angaben im Antrag</h2>");
     match &case.content {
         Ok(d) => body.push_str(&render::data_html(
@@ -434,10 +474,10 @@ pub async fn detail(
     // A heading a clerk can tell apart (the service and when it came in),
     // not a UUID; the Vorgangsnummer is listed below it.
     page(
-        &site,
+        site,
         StatusCode::OK,
         &format!("{} vom {}", case.service(), when(case.entry.submitted_at)),
-        Some(&clerk),
+        Some(clerk),
         &body,
     )
 }
@@ -497,6 +537,9 @@ pub async fn act(
     }
     if let Some(refused) = csrf_refused(&site, &clerk, &f) {
         return refused;
+    }
+    if action == "zahlung-pruefen" {
+        return payment_check(&state, &site, &clerk, &id).await;
     }
     let text = field(&f, "text").to_string();
     let a = match action.as_str() {

@@ -32,6 +32,7 @@ fn action(a: &str) -> &str {
         "logout" => "Abmeldung",
         "open" => "Antrag geöffnet (entschlüsselt)",
         "attachment" => "Datei heruntergeladen",
+        "payment-check" => "Zahlung beim Bezahldienst geprüft",
         "accept" => "Eingang bestätigen",
         "processing" => "Bearbeitung beginnen",
         "request-action" => "Nachricht senden (Nachforderung)",

@@ -13,7 +13,11 @@
 //! * **Verification** ([`verify`], pure): ES256 with a registered key,
 //!   `aud` = the destination, bound to this submission and case, the data
 //!   hash equal to the hash of the decrypted data, valid when submitted, and
-//!   the attested level at least the form's.
+//!   the attested level at least the form's; a fee claim (`payment`) must
+//!   be whole ([`check_payment`]: paid or waived, EUR, a Kassenzeichen, a
+//!   paid amount above zero with its booking, a waived one zero). Whether
+//!   the fee fits the application's answers is the console's check
+//!   (`behoerde/payment/`), which shows it to the clerk.
 //! * **Locked fields** ([`locked_fields`], pure): in a form that locks
 //!   eID-verified fields (Level 4), every field taken over from an attribute
 //!   that the identity provider verified by eID must hold the attested value.
@@ -232,7 +236,39 @@ pub fn verify(
             form_level.as_str()
         )));
     }
+    if let Some(p) = &claims.payment {
+        check_payment(p).map_err(|e| invalid(&format!("the attested fee is not usable: {e}")))?;
+    }
     Ok(claims)
+}
+
+/// The pure checks of the attested fee: `PAID` (a positive amount of at
+/// most [`contract::payment::MAX_AMOUNT_CENTS`], with the provider's
+/// booking) or `WAIVED` (amount 0); `EUR`; a Kassenzeichen of 1 to 35
+/// plain characters; a provider named.
+pub fn check_payment(p: &contract::payment::AttestedPayment) -> Result<(), &'static str> {
+    use contract::payment::{self as cp, FeeState};
+    if p.currency != cp::CURRENCY {
+        return Err("the currency is not EUR");
+    }
+    if p.reference.trim().is_empty() || !cp::plain_text(&p.reference, cp::MAX_REFERENCE_CHARS) {
+        return Err("the Kassenzeichen is empty or not plain text of at most 35 characters");
+    }
+    if p.provider.trim().is_empty() {
+        return Err("no payment provider is named");
+    }
+    match p.state {
+        FeeState::Paid if p.amount == 0 || p.amount > cp::MAX_AMOUNT_CENTS => {
+            Err("a paid fee needs an amount above zero")
+        }
+        FeeState::Paid if p.payment_information.is_none() => {
+            Err("a paid fee needs the provider's booking (paymentInformation)")
+        }
+        FeeState::Paid => Ok(()),
+        FeeState::Waived if p.amount != 0 => Err("a waived fee has the amount 0"),
+        FeeState::Waived => Ok(()),
+        _ => Err("the fee is neither paid nor waived"),
+    }
 }
 
 /// Fields shown to the citizen as eID-verified (locked) that do not hold
@@ -340,6 +376,57 @@ mod tests {
             "the typed value is not echoed"
         );
         assert!(locked_fields(&schema, TrustLevel::Level3, &changed, &a).is_empty());
+    }
+
+    fn paid() -> contract::payment::AttestedPayment {
+        use contract::payment::{PaymentInformation, PaymentMethod, PaymentStatus};
+        contract::payment::AttestedPayment {
+            state: contract::payment::FeeState::Paid,
+            amount: 1300,
+            currency: "EUR".into(),
+            reference: "K-2026-0001".into(),
+            provider: "ePayBL-Testsystem (Stand-in)".into(),
+            fee_basis: Default::default(),
+            payment_information: Some(PaymentInformation {
+                transaction_id: "ZB-1".into(),
+                transaction_timestamp: "2026-12-03T16:23:45Z".into(),
+                payment_method: PaymentMethod::SepaDirectDebit,
+                payment_method_detail: "DE89 **** **** **** **30 00".into(),
+                status: PaymentStatus::Payed,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_fee_claim_is_whole_or_refused() {
+        use contract::payment::{AttestedPayment, FeeState};
+        assert_eq!(check_payment(&paid()), Ok(()));
+        let waived = AttestedPayment {
+            state: FeeState::Waived,
+            amount: 0,
+            payment_information: None,
+            ..paid()
+        };
+        assert_eq!(check_payment(&waived), Ok(()));
+        let bad: [fn(&mut AttestedPayment); 9] = [
+            |p| p.amount = 0,
+            |p| p.amount = contract::payment::MAX_AMOUNT_CENTS + 1,
+            |p| p.currency = "USD".into(),
+            |p| p.reference = " ".into(),
+            |p| p.reference = "K\n1".into(),
+            |p| p.provider = String::new(),
+            |p| p.payment_information = None,
+            |p| p.state = FeeState::Open,
+            |p| p.state = FeeState::Canceled,
+        ];
+        for (i, f) in bad.iter().enumerate() {
+            let mut p = paid();
+            f(&mut p);
+            assert!(check_payment(&p).is_err(), "case {i}");
+        }
+        let mut w = waived;
+        w.amount = 1300;
+        assert!(check_payment(&w).is_err(), "a waived fee with an amount");
     }
 
     #[test]
