@@ -46,6 +46,9 @@ pub struct Config {
     /// run at once; the rest wait (`BUERGERAMT_ARGON2_CONCURRENCY`, default:
     /// the number of cores; `idp::hashing`).
     pub argon2_concurrency: usize,
+    /// The mail sink's SMTP port on 127.0.0.1 (`BUERGERAMT_SMTP_PORT`; 0:
+    /// any free port); `None`: no mail sink (`mailsink::smtp`).
+    pub smtp_port: Option<u16>,
 }
 
 /// The stand-in's directory, served as its `/config.json`: where its
@@ -188,7 +191,15 @@ impl Config {
             crate::idp::hashing::CONCURRENCY_ENV
         );
         let argon2_concurrency = argon2_concurrency as usize;
+        let smtp_port = match std::env::var("BUERGERAMT_SMTP_PORT") {
+            Ok(p) if p.trim().is_empty() => None,
+            Ok(p) => Some(p.trim().parse::<u16>().map_err(|_| {
+                anyhow::anyhow!("BUERGERAMT_SMTP_PORT must be a port number, got {p:?}")
+            })?),
+            Err(_) => None,
+        };
         Ok(Self {
+            smtp_port,
             argon2_concurrency,
             bind,
             clients,
@@ -220,6 +231,7 @@ impl Config {
             idp_limits: crate::idp::limits::RateLimits::default(),
             argon2_concurrency: crate::idp::hashing::default_concurrency(),
             console_url: None,
+            smtp_port: None,
             public_url,
             max_body_bytes: 30 * 1024 * 1024,
             session_seconds: DEFAULT_SESSION_SECONDS,

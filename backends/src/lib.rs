@@ -3,7 +3,8 @@
 //! One axum server, one origin: the built app from `dist/`, `/config.json`,
 //! `/healthz`, and one module per backend under its own prefix
 //! (`/pvog`, `/idp`, `/fitconnect`, `/zbp`) plus the authority console
-//! (`/behoerde`). Facts about the real interfaces: `docs/backends.md`.
+//! (`/behoerde`), and loopback-only test aids: a push service (`/push`)
+//! and a mail sink (`/mail`, SMTP on its own port). Facts about the real interfaces: `docs/backends.md`.
 
 pub mod behoerde;
 pub mod config;
@@ -12,7 +13,9 @@ pub mod error;
 pub mod fitconnect;
 pub mod html;
 pub mod idp;
+pub mod mailsink;
 pub mod payment;
+pub mod push;
 pub mod pvog;
 pub mod secret_file;
 pub mod security;
@@ -30,7 +33,7 @@ pub use db::Db;
 pub use error::ApiError;
 
 /// Prefixes that belong to the backends; everything else is the single-page app.
-pub const API_PREFIXES: [&str; 7] = [
+pub const API_PREFIXES: [&str; 9] = [
     "/pvog",
     "/idp",
     "/fitconnect",
@@ -38,6 +41,8 @@ pub const API_PREFIXES: [&str; 7] = [
     "/termine",
     "/payment",
     "/behoerde",
+    "/push",
+    "/mail",
 ];
 
 /// Shared state handed to every module when it builds its router.
@@ -75,6 +80,9 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         .nest("/termine", termine::router(&state)?)
         .nest("/payment", payment::router(&state)?)
         .nest("/behoerde", behoerde::router(&state)?)
+        // Test aids, loopback only (issue #24).
+        .nest("/push", push::router(&state)?)
+        .nest("/mail", mailsink::router(&state)?)
         .fallback(static_files::serve)
         .with_state(state.clone())
         .layer(axum::Extension(site.clone()))

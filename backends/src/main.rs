@@ -21,11 +21,23 @@ async fn main() -> anyhow::Result<()> {
     backends::fitconnect::load_keys(&state)
         .await
         .map_err(|e| anyhow::anyhow!("cannot load the FIT-Connect keys: {e:?}"))?;
+    // The mail sink's SMTP server, when configured (issue #24).
+    let smtp = match state.config.smtp_port {
+        Some(port) => Some(
+            backends::mailsink::smtp::spawn(port, state.db.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen for SMTP on 127.0.0.1:{port}: {e}"))?,
+        ),
+        None => None,
+    };
     let router = app(state)?;
     let listener = listen(bind).map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     // The e2e harness reads this line to learn the port when PORT=0.
     let local = listener.local_addr()?;
     println!("Bürgeramt läuft auf {public} (listening on {local})");
+    if let Some(smtp) = smtp {
+        println!("Mail-Sink (SMTP) auf {smtp}, empfangene E-Mails: {public}/mail");
+    }
     // The peer's address reaches the handlers: the provider's rate limits
     // count per client (idp::limits).
     axum::serve(

@@ -65,6 +65,9 @@ enum Guard {
     ClerkPage,
     /// The console's JSON API: the clerk's bearer token, else 401.
     ClerkApi,
+    /// A test aid (push service, mail sink; issue #24): only a loopback
+    /// peer, else 403 (also when the peer is unknown).
+    Loopback,
 }
 use Guard::*;
 
@@ -218,6 +221,15 @@ const ROUTES: &[Route] = &[
     r("POST", "/behoerde/api/submissions/{id}/fulfilled", ClerkApi),
     r("POST", "/behoerde/api/submissions/{id}/reject", ClerkApi),
     r("POST", "/behoerde/api/submissions/{id}/decide", ClerkApi),
+    // Test aids on loopback (issue #24): the push service, the mail sink.
+    r("POST", "/push/v1/subscriptions", Loopback),
+    r("DELETE", "/push/v1/subscriptions/{id}", Loopback),
+    r("GET", "/push/v1/subscriptions/{id}/messages", Loopback),
+    r("POST", "/push/v1/send/{id}", Loopback),
+    r("POST", "/push/v1/decrypt", Loopback),
+    r("GET", "/mail", Loopback),
+    r("GET", "/mail/api/messages", Loopback),
+    r("GET", "/mail/static/mail.css", Loopback),
 ];
 
 fn key(method: &str, path: &str) -> String {
@@ -311,7 +323,11 @@ fn the_route_table_is_every_route_of_the_routers() {
             .to_string();
         modules.push((src.join(&module).join("mod.rs"), prefix));
     }
-    assert_eq!(modules.len(), 8, "lib.rs nests seven backends: {modules:?}");
+    assert_eq!(
+        modules.len(),
+        10,
+        "lib.rs nests seven backends and two test aids: {modules:?}"
+    );
     // No other file registers routes.
     let mut files = Vec::new();
     rust_files(&src, &mut files);
@@ -344,7 +360,7 @@ fn the_route_table_is_every_route_of_the_routers() {
         missing.is_empty() && stale.is_empty(),
         "routes not in the table: {missing:?}; table entries without a route: {stale:?}"
     );
-    assert_eq!(ROUTES.len(), 87);
+    assert_eq!(ROUTES.len(), 95);
 }
 
 #[test]
@@ -861,6 +877,34 @@ async fn every_route_is_guarded_per_user() {
     cases += pay_forms_need_their_csrf(&fx, &mut checked).await;
     cases += login_flow_is_bound(&fx, &mut checked).await;
     cases += console_needs_a_clerk(&fx, &mut checked).await;
+
+    // Test aids: refused without a peer address and from any other
+    // machine (the tests of the aids themselves: tests/push.rs).
+    for route in ROUTES.iter().filter(|r| r.guard == Loopback) {
+        let uri = route.path.replace("{id}", "x");
+        for peer in [None, Some("192.0.2.7:443"), Some("[2001:db8::1]:443")] {
+            let mut req = Request::builder()
+                .method(route.method)
+                .uri(&uri)
+                .body(Body::empty())
+                .unwrap();
+            if let Some(p) = peer {
+                req.extensions_mut().insert(axum::extract::ConnectInfo(
+                    p.parse::<std::net::SocketAddr>().unwrap(),
+                ));
+            }
+            let r = send(app, req).await;
+            assert_eq!(
+                r.status,
+                StatusCode::FORBIDDEN,
+                "{uri} from {peer:?}: {}",
+                r.body
+            );
+            assert!(leaks(&r.body, &fx.secrets).is_empty(), "{uri}");
+            cases += 1;
+        }
+        checked.insert(key(route.method, route.path));
+    }
 
     // Last: ending a session needs its own ID token.
     for method in ["GET", "POST"] {
