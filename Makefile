@@ -5,6 +5,8 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 PORT ?= 8080
 STANDIN_PORT ?= 8070
+# The stand-in's mail sink (SMTP on 127.0.0.1; its mails at :$(STANDIN_PORT)/mail).
+SMTP_PORT ?= 2525
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 
 .PHONY: setup build run dev test test-firefox test-faults e2e e2e-webdriver bench fuzz fmt lint clean-data
@@ -19,13 +21,14 @@ build: setup
 ## Build everything, then serve the app through the relay on http://127.0.0.1:$(PORT)/
 ## (docs/relay.md), in front of the stand-in of the state's backends on
 ## :$(STANDIN_PORT) (strict: its PVOG and ZBP answer only the relay). The
-## authority console: http://localhost:$(STANDIN_PORT)/behoerde. Data is kept
+## authority console: http://localhost:$(STANDIN_PORT)/behoerde. The mail sink:
+## SMTP on 127.0.0.1:$(SMTP_PORT), its mails at http://127.0.0.1:$(STANDIN_PORT)/mail. Data is kept
 ## in ./data (the relay's in ./data/relay). Stopping the relay (Ctrl-C) stops
 ## the stand-in too.
 run: build
 	cargo build --release -p backends -p relay --bins
 	@set -e; \
-	  PORT=$(STANDIN_PORT) BUERGERAMT_DATA=data BUERGERAMT_STRICT_UPSTREAMS=1 \
+	  PORT=$(STANDIN_PORT) BUERGERAMT_DATA=data BUERGERAMT_STRICT_UPSTREAMS=1 BUERGERAMT_SMTP_PORT=$(SMTP_PORT) \
 	    BUERGERAMT_RELAY_URL=http://127.0.0.1:$(PORT) BUERGERAMT_CONSOLE_URL=http://localhost:$(STANDIN_PORT) \
 	    $(TARGET_DIR)/release/buergeramt-backends & standin=$$!; \
 	  trap 'kill $$standin 2>/dev/null; wait $$standin 2>/dev/null' EXIT INT TERM; \
@@ -37,11 +40,11 @@ run: build
 
 ## Development: the stand-in on :8070, the relay on :8080, trunk serve with
 ## live reload on :8081 (proxying /api and /config.json to the relay). The
-## console: http://localhost:8070/behoerde.
+## console: http://localhost:8070/behoerde; mails: http://127.0.0.1:8070/mail.
 dev: setup
 	cargo build -p backends -p relay --bins
 	@set -e; \
-	  PORT=8070 BUERGERAMT_DATA=data BUERGERAMT_STRICT_UPSTREAMS=1 \
+	  PORT=8070 BUERGERAMT_DATA=data BUERGERAMT_STRICT_UPSTREAMS=1 BUERGERAMT_SMTP_PORT=$(SMTP_PORT) \
 	    BUERGERAMT_RELAY_URL=http://127.0.0.1:8081 BUERGERAMT_CONSOLE_URL=http://localhost:8070 \
 	    $(TARGET_DIR)/debug/buergeramt-backends & standin=$$!; \
 	  PORT=8080 RELAY_UPSTREAM=http://127.0.0.1:8070 RELAY_DATA=data/relay \
