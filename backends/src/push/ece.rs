@@ -43,7 +43,7 @@ pub enum EceError {
     KeyId,
     #[error("a Web Push message has exactly one record of 17 to rs bytes (RFC 8291 §4)")]
     Records,
-    #[error("the subscription's private key is not a P-256 scalar of 32 bytes")]
+    #[error("the subscription's private key is not a P-256 scalar (at most 32 bytes)")]
     PrivateKey,
     #[error("the auth secret must have 16 bytes")]
     Auth,
@@ -143,10 +143,12 @@ fn hkdf(salt: &[u8], ikm: &[u8], info: &[u8], len: usize) -> Result<Vec<u8>, Ece
     Ok(okm)
 }
 
-/// A subscription's key pair from its private scalar (32 bytes, as
+/// A subscription's key pair from its private scalar (32 bytes, or fewer
+/// without leading zeros, as
 /// `crypto.createECDH('prime256v1').getPrivateKey()` or a JWK's `d`).
 pub fn private_key(d: &[u8]) -> Result<(EcKey<Private>, Vec<u8>), EceError> {
-    if d.len() != 32 {
+    // Some tools drop leading zero bytes of the scalar.
+    if d.is_empty() || d.len() > 32 {
         return Err(EceError::PrivateKey);
     }
     let g = group()?;
@@ -238,7 +240,13 @@ mod tests {
         let (_, public) = private_key(&[1u8; 32]).unwrap();
         assert_eq!(public.len(), POINT_LEN);
         assert!(public_key(&public).is_ok());
-        assert_eq!(private_key(&[1u8; 31]).err(), Some(EceError::PrivateKey));
+        assert_eq!(private_key(&[1u8; 33]).err(), Some(EceError::PrivateKey));
+        let mut padded = [0u8; 32];
+        padded[1..].copy_from_slice(&[1u8; 31]);
+        assert_eq!(
+            private_key(&[1u8; 31]).unwrap().1,
+            private_key(&padded).unwrap().1
+        );
         assert_eq!(private_key(&[0u8; 32]).err(), Some(EceError::PrivateKey));
     }
 }
