@@ -54,7 +54,7 @@ async function expectSent(page: Page): Promise<string> {
   return new URL(page.url()).searchParams.get('einreichung') ?? '';
 }
 
-test('paid by SEPA direct debit: verified, sent, and the authority sees the payment', async ({ page }) => {
+test('paid by SEPA direct debit: verified, sent, and the authority sees the payment', async ({ page, browser }) => {
   await toFeeStep(page);
   // What the citizen is told: the methods, what the payment service and
   // Bürgeramt learn (here no answer sets the fee but the purpose).
@@ -92,6 +92,27 @@ test('paid by SEPA direct debit: verified, sent, and the authority sees the paym
   expect(seen.metadata.paymentInformation.status).toBe('BOOKED');
   expect(seen.metadata.paymentInformation.transactionReference).toBe(reference);
   expect(seen.metadata.paymentInformation.grossAmount).toBe(13);
+  expect(seen.feeWarnings ?? []).toEqual([]);
+
+  // The clerk sees it in the console and confirms it with the provider by
+  // the Kassenzeichen.
+  const clerkContext = await browser.newContext();
+  const clerk = await clerkContext.newPage();
+  await clerk.goto(`${process.env.E2E_CONSOLE}/behoerde/anmelden`);
+  await clerk.getByLabel('Benutzername').fill('sachbearbeitung');
+  await clerk.getByLabel('Passwort').fill('Amt-NRW-2026');
+  await clerk.getByRole('button', { name: /Anmelden/ }).click();
+  await expect(clerk).toHaveURL(/\/behoerde\/eingang/);
+  await clerk.goto(`${process.env.E2E_CONSOLE}/behoerde/antraege/${submission}`);
+  await expect(clerk.getByRole('heading', { name: 'Gebühr und Zahlung' })).toBeVisible();
+  const fee = clerk.locator('main');
+  await expect(fee).toContainText('bezahlt, vom Onlinedienst beim Bezahldienst geprüft');
+  await expect(fee).toContainText(reference);
+  await expect(fee).toContainText('SEPA-Lastschrift');
+  await expectNoAxeViolations(clerk);
+  await clerk.getByRole('button', { name: 'Beim Bezahldienst prüfen' }).click();
+  await expect(clerk.getByText('Bezahldienst bestätigt die Zahlung', { exact: false })).toBeVisible();
+  await clerkContext.close();
 });
 
 test('a declined card, then paid with another method', async ({ page }) => {

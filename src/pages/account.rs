@@ -293,7 +293,7 @@ fn PaymentDisclosures(rows: Vec<crate::domain::timeline::PaymentDisclosure>) -> 
                                 <th scope="row" class="kern-table__cell">{move || format_date_time(at, is_german(i18n))}</th>
                                 <td class="kern-table__cell" lang="de">{p.provider.clone()}</td>
                                 <td class="kern-table__cell">{move || p2.purpose(!is_german(i18n))}</td>
-                                <td class="kern-table__cell">{move || format!("{} €", contract::payment::format_amount(amount, is_german(i18n)))}</td>
+                                <td class="kern-table__cell">{move || contract::payment::format_amount(amount, is_german(i18n))}</td>
                                 <td class="kern-table__cell">{p.reference.clone()}</td>
                             </tr>
                         }

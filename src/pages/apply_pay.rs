@@ -255,7 +255,7 @@ pub fn ApplyPay() -> impl IntoView {
             .with(|s| s.as_ref().map(|s| s.amount))
             .or_else(|| due.with(|d| d.as_ref().map(|d| d.amount)))
             .unwrap_or_default();
-        format!("{} €", format_amount(cents, !en()))
+        format_amount(cents, !en())
     };
     let purpose = move || {
         state

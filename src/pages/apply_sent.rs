@@ -29,6 +29,7 @@ pub fn ApplySent() -> impl IntoView {
         .loaded
         .with_value(|l| (l.route.destination_name.clone(), l.form.level));
     let authority = StoredValue::new(authority);
+    let has_fee = apply.loaded.with_value(|l| l.form.fee_schedule.is_some());
     let status = LocalResource::new(move || {
         let id = id.get();
         let logged_in = auth.login.with(Option::is_some);
@@ -39,8 +40,8 @@ pub fn ApplySent() -> impl IntoView {
                     let status = relay.status(&id).await;
                     // The fee as the relay verified it (none: no fee).
                     let payment = match status {
-                        Ok(_) => relay.payment(&id).await.ok(),
-                        Err(_) => None,
+                        Ok(_) if has_fee => relay.payment(&id).await.ok(),
+                        _ => None,
                     };
                     Some(status.map(|s| (s, payment)))
                 }

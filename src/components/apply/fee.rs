@@ -42,7 +42,7 @@ pub fn FeeRows(payment: PaymentState) -> impl IntoView {
     };
     move || {
         let p = p.get_value();
-        let amount = format!("{} €", format_amount(p.amount, !en()));
+        let amount = format_amount(p.amount, !en());
         match p.state {
             FeeState::Paid => {
                 let info = p.payment_information.clone();
