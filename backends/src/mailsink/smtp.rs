@@ -33,6 +33,8 @@ pub async fn serve(listener: TcpListener, db: Db) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         let Ok((stream, peer)) = listener.accept().await else {
+            // Out of descriptors or similar: no busy loop while it lasts.
+            tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
         if !super::super::push::loopback::is_loopback(peer.ip()) {
@@ -64,6 +66,14 @@ pub async fn spawn(port: u16, db: Db) -> std::io::Result<SocketAddr> {
     Ok(addr)
 }
 
+/// The next bytes from the client, or an error when it stays silent.
+async fn fill<R: AsyncRead + Unpin>(r: &mut BufReader<R>) -> std::io::Result<&[u8]> {
+    match tokio::time::timeout(IDLE, r.fill_buf()).await {
+        Ok(c) => c,
+        Err(_) => Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "idle")),
+    }
+}
+
 enum Line {
     Text(Vec<u8>),
     TooLong,
@@ -76,10 +86,7 @@ async fn read_line<R: AsyncRead + Unpin>(
 ) -> std::io::Result<Line> {
     let mut buf = Vec::new();
     loop {
-        let chunk = match tokio::time::timeout(IDLE, r.fill_buf()).await {
-            Ok(c) => c?,
-            Err(_) => return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "idle")),
-        };
+        let chunk = fill(r).await?;
         if chunk.is_empty() {
             return Ok(if buf.is_empty() {
                 Line::Closed
@@ -104,7 +111,7 @@ async fn read_line<R: AsyncRead + Unpin>(
                     // Drop the rest of this over-long line.
                     r.consume(n);
                     loop {
-                        let chunk = r.fill_buf().await?;
+                        let chunk = fill(r).await?;
                         if chunk.is_empty() {
                             return Ok(Line::Closed);
                         }
