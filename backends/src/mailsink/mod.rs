@@ -6,6 +6,9 @@
 //!   with its text part and its HTML part (sanitised, and as escaped
 //!   source); `?to=` filters by recipient.
 //! * `GET /mail/api/messages?to=`: the same as JSON, for tests.
+//!
+//! The page shows the newest [`PAGE_LIMIT`] mails, the API answers the
+//! newest [`API_LIMIT`].
 //! * `GET /mail/static/mail.css`: the page's own stylesheet.
 //!
 //! Loopback only, like the push stand-in. In production mail goes
@@ -58,11 +61,15 @@ pub struct Mail {
     pub parsed: mime::Parsed,
 }
 
-async fn load(state: &AppState, to: Option<String>) -> Result<Vec<Mail>, ApiError> {
+/// How many mails the page shows, and the API answers, at most.
+pub const PAGE_LIMIT: usize = 50;
+pub const API_LIMIT: usize = 100;
+
+async fn load(state: &AppState, to: Option<String>, limit: usize) -> Result<Vec<Mail>, ApiError> {
     let to = to.filter(|t| !t.trim().is_empty());
     let rows = state
         .db
-        .call(move |c| store::list(c, to.as_deref()))
+        .call(move |c| store::list(c, to.as_deref(), limit))
         .await?;
     Ok(rows
         .into_iter()
@@ -82,7 +89,7 @@ async fn api_messages(
     State(state): State<AppState>,
     Query(f): Query<Filter>,
 ) -> Result<AxumJson<serde_json::Value>, ApiError> {
-    let mails = load(&state, f.to).await?;
+    let mails = load(&state, f.to, API_LIMIT).await?;
     let list: Vec<_> = mails
         .iter()
         .map(|m| {
@@ -114,7 +121,7 @@ async fn inbox(
     Query(f): Query<Filter>,
 ) -> Result<Response, ApiError> {
     let to = f.to.clone().filter(|t| !t.trim().is_empty());
-    let mails = load(&state, to.clone()).await?;
+    let mails = load(&state, to.clone(), PAGE_LIMIT).await?;
     Ok(page::inbox(&site.stylesheets(), to.as_deref(), &mails))
 }
 

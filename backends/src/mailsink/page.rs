@@ -157,10 +157,11 @@ Loopback). Keine E-Mail verlässt diesen Rechner.</p>\
         ));
     } else {
         body.push_str(&format!(
-            "<table class=\"kern-table mail-table\"><caption class=\"kern-body\">{} E-Mail{}, neueste zuerst</caption>\
+            "<table class=\"kern-table mail-table\"><caption class=\"kern-body\">{} E-Mail{}, neueste zuerst (höchstens {})</caption>\
 <thead><tr><th scope=\"col\">Empfangen</th><th scope=\"col\">An</th><th scope=\"col\">Betreff</th></tr></thead><tbody>",
             mails.len(),
-            if mails.len() == 1 { "" } else { "s" }
+            if mails.len() == 1 { "" } else { "s" },
+            super::PAGE_LIMIT
         ));
         for m in mails {
             body.push_str(&format!(

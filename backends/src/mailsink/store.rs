@@ -43,9 +43,9 @@ pub async fn insert(db: &Db, from: String, to: Vec<String>, raw: Vec<u8>) -> Res
     .await
 }
 
-/// The mails, newest first; only those to `to` (an envelope recipient,
-/// case-insensitive) when given.
-pub fn list(c: &Connection, to: Option<&str>) -> rusqlite::Result<Vec<Stored>> {
+/// The newest `limit` mails, newest first; only those to `to` (an
+/// envelope recipient, case-insensitive) when given.
+pub fn list(c: &Connection, to: Option<&str>, limit: usize) -> rusqlite::Result<Vec<Stored>> {
     let mut st = c.prepare(
         "SELECT id, received_at, mail_from, rcpt_to, raw FROM mailsink_messages ORDER BY id DESC",
     )?;
@@ -62,6 +62,9 @@ pub fn list(c: &Connection, to: Option<&str>) -> rusqlite::Result<Vec<Stored>> {
     let want = to.map(|t| t.trim().to_lowercase());
     let mut out = Vec::new();
     for row in rows {
+        if out.len() >= limit {
+            break;
+        }
         let row = row?;
         if want
             .as_ref()
