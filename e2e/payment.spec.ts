@@ -127,6 +127,15 @@ test('a declined card, then paid with another method', async ({ page }) => {
   await page.waitForURL(/\/antrag\/.*\/bezahlen/);
   await expect(page.locator('#zahlung-status')).toContainText('Die Zahlung wurde abgelehnt.');
   await expectNoAxeViolations(page);
+  // The same in English, then back to German.
+  await page.getByRole('button', { name: 'English' }).click();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Pay the fee');
+  await expect(page.locator('#zahlung-status')).toContainText('The payment was declined.');
+  await expect(page.locator('.apply-fee__amount')).toHaveText('€13.00');
+  await expectNoAxeViolations(page);
+  await page.getByRole('button', { name: 'Deutsch' }).click();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'de');
   await toPayPage(page, 'Erneut bezahlen');
   await payByWallet(page);
   await expectSent(page);
