@@ -473,7 +473,10 @@ async fn provider_faults_are_gateway_errors_and_pay_nothing() {
         let fake = faulty(never).await;
         let relay = relay_at(if never { "t-timeout" } else { "t-5xx" }, |c| {
             c.payment.service.base_url = format!("{fake}/payment");
-            c.upstream_timeout_ms = 3_000;
+            // Long enough for every other upstream call of the test on a busy
+            // machine (the limit holds for all upstreams); the proxy holds the
+            // first create far longer.
+            c.upstream_timeout_ms = 20_000;
         })
         .await;
         let mut app = announced(relay, "pay-fault").await;
@@ -541,7 +544,8 @@ async fn a_retry_after_a_timeout_gets_the_same_transaction() {
     let proxy = slow_first_create().await;
     let relay = relay_at("t-retry", |c| {
         c.payment.service.base_url = format!("{proxy}/payment");
-        c.upstream_timeout_ms = 3_000;
+        // As above: every other call of the test fits well within it.
+        c.upstream_timeout_ms = 20_000;
     })
     .await;
     let mut app = announced(relay, "pay-retry").await;

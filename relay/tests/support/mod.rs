@@ -22,16 +22,14 @@ pub struct StandIn {
     pub state: backends::AppState,
     /// Relays are registered for these origins (ports reserved up front).
     relay_ports: Vec<u16>,
+    /// The listeners that hold those ports until a relay takes one: a port
+    /// found free and let go would be open to any other bind or outgoing
+    /// connection meanwhile (CI once lost one while a PostgreSQL database
+    /// was being made).
+    reserved: std::sync::Mutex<Vec<Option<std::net::TcpListener>>>,
 }
 
 const RELAY_SLOTS: usize = 24;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
 
 /// The shared stand-in; relays must take a port from [`relay_port`].
 pub fn stand_in() -> &'static StandIn {
@@ -41,7 +39,13 @@ pub fn stand_in() -> &'static StandIn {
         listener.set_nonblocking(true).expect("nonblocking");
         let addr: SocketAddr = listener.local_addr().expect("addr");
         let url = format!("http://{addr}");
-        let relay_ports: Vec<u16> = (0..RELAY_SLOTS).map(|_| free_port()).collect();
+        let held: Vec<std::net::TcpListener> = (0..RELAY_SLOTS)
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("a free port"))
+            .collect();
+        let relay_ports: Vec<u16> = held
+            .iter()
+            .map(|l| l.local_addr().expect("addr").port())
+            .collect();
         let relay_urls: Vec<String> = relay_ports
             .iter()
             .map(|p| format!("http://127.0.0.1:{p}"))
@@ -77,15 +81,29 @@ pub fn stand_in() -> &'static StandIn {
             url,
             state,
             relay_ports,
+            reserved: std::sync::Mutex::new(held.into_iter().map(Some).collect()),
         }
     })
 }
 
 /// A relay port registered at the stand-in, a different one per call.
 pub fn relay_port() -> u16 {
+    relay_port_held().0
+}
+
+/// A relay port as [`relay_port`], with the listener that still holds it
+/// (`None` once every slot was used and the port is reused).
+pub fn relay_port_held() -> (u16, Option<std::net::TcpListener>) {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let i = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    stand_in().relay_ports[i % RELAY_SLOTS]
+    let i = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst) % RELAY_SLOTS;
+    let s = stand_in();
+    let held = s
+        .reserved
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get_mut(i)
+        .and_then(Option::take);
+    (s.relay_ports[i], held)
 }
 
 pub struct Relay {
@@ -101,7 +119,7 @@ pub async fn relay() -> Relay {
 pub async fn relay_with(tweak: impl FnOnce(&mut Config)) -> Relay {
     let s = stand_in();
     wait_healthy(&s.url).await;
-    let port = relay_port();
+    let (port, held) = relay_port_held();
     let url = format!("http://127.0.0.1:{port}");
     let dir = tempfile::tempdir().expect("tempdir").keep();
     let mut config = Config::for_tests(&s.url, &url, dir);
@@ -116,9 +134,15 @@ pub async fn relay_with(tweak: impl FnOnce(&mut Config)) -> Relay {
     }
     tweak(&mut config);
     let state = RelayState::open(config).await.expect("relay state");
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .expect("bind relay");
+    let listener = match held {
+        Some(l) => {
+            l.set_nonblocking(true).expect("nonblocking");
+            tokio::net::TcpListener::from_std(l).expect("relay listener")
+        }
+        None => tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("bind relay"),
+    };
     let app = relay::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
