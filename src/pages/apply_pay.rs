@@ -16,7 +16,9 @@ use crate::components::apply::context::{use_apply, Apply};
 use crate::components::apply::fields::focus_later;
 use crate::components::apply::messages::english;
 use crate::components::apply::progress::{SendFailure, SendProgress};
-use crate::components::apply::send::{payment_state, send, start_paying, Progress, SendError};
+use crate::components::apply::send::{
+    finish, payment_state, send, start_paying, Progress, SendError,
+};
 use crate::components::apply::{apply_url, ApplyFrame};
 use crate::components::session::use_auth;
 use crate::domain::form::draft::PaymentNote;
@@ -99,7 +101,7 @@ pub fn ApplyPay() -> impl IntoView {
 
     // Paid or waived: send now, then the confirmation.
     let nav = navigate.clone();
-    let (sid, ars2, here2) = (service_id.clone(), ars.clone(), here.clone());
+    let here2 = here.clone();
     let send_now = Callback::new(move |()| {
         let Some(session) = auth.session.get_untracked() else {
             failure.set(Some(SendError::NotLoggedIn));
@@ -107,22 +109,12 @@ pub fn ApplyPay() -> impl IntoView {
         };
         phase.set(Phase::Sending);
         failure.set(None);
-        let (nav, sid, ars2, here2) = (nav.clone(), sid.clone(), ars2.clone(), here2.clone());
+        let (nav, here2) = (nav.clone(), here2.clone());
         leptos::task::spawn_local(async move {
             match send(apply, session, here2, progress).await {
                 Ok(sent) => {
-                    apply.sent_answers.set(
-                        apply
-                            .draft
-                            .with_untracked(|d| d.as_ref().map(|d| d.answers.clone())),
-                    );
-                    apply.sent_payment.set(sent.payment.clone());
-                    apply.discard().await;
-                    let url = format!(
-                        "{}&einreichung={}",
-                        apply_url(&sid, "gesendet", &ars2),
-                        crate::domain::search_url::encode(&sent.submission_id)
-                    );
+                    // Only now is the draft no longer needed.
+                    let url = finish(apply, &sent).await;
                     nav(&url, Default::default());
                 }
                 Err(SendError::PaymentDue(st)) => {

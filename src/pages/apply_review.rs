@@ -9,7 +9,7 @@ use leptos_router::hooks::use_navigate;
 use crate::components::apply::answers::AnswerSteps;
 use crate::components::apply::context::use_apply;
 use crate::components::apply::progress::{SendFailure, SendProgress};
-use crate::components::apply::send::{send, Progress, SendError};
+use crate::components::apply::send::{finish, send, Progress, SendError};
 use crate::components::apply::{
     apply_url, focus_summary, step_url, ApplyFrame, BrowserPatterns, DraftStatus, ErrorSummary,
 };
@@ -96,25 +96,11 @@ pub fn ApplyReview() -> impl IntoView {
         sending.set(true);
         failure.set(None);
         let navigate = navigate.clone();
-        let sid = sid.clone();
-        let ars2 = ars2.clone();
         leptos::task::spawn_local(async move {
             match send(apply, session, pay_url.clone(), progress).await {
                 Ok(sent) => {
-                    // The answers stay in memory for the receipt (never in
-                    // storage); only now is the draft no longer needed.
-                    apply.sent_answers.set(
-                        apply
-                            .draft
-                            .with_untracked(|d| d.as_ref().map(|d| d.answers.clone())),
-                    );
-                    apply.sent_payment.set(sent.payment.clone());
-                    apply.discard().await;
-                    let url = format!(
-                        "{}&einreichung={}",
-                        apply_url(&sid, "gesendet", &ars2),
-                        crate::domain::search_url::encode(&sent.submission_id)
-                    );
+                    // Only now is the draft no longer needed.
+                    let url = finish(apply, &sent).await;
                     navigate(&url, Default::default());
                 }
                 Err(SendError::PaymentDue(_)) => {

@@ -408,3 +408,24 @@ pub async fn send(
         payment,
     })
 }
+
+/// After a send: keeps the answers and the fee in memory for the receipt
+/// (never in storage), discards the draft, and answers the confirmation's
+/// URL.
+pub async fn finish(apply: Apply, sent: &Sent) -> String {
+    apply.sent_answers.set(
+        apply
+            .draft
+            .with_untracked(|d| d.as_ref().map(|d| d.answers.clone())),
+    );
+    apply.sent_payment.set(sent.payment.clone());
+    apply.discard().await;
+    let (service, ars) = apply
+        .loaded
+        .with_value(|l| (l.service_id.clone(), l.ars.clone()));
+    format!(
+        "{}&einreichung={}",
+        super::apply_url(&service, "gesendet", &ars),
+        crate::domain::search_url::encode(&sent.submission_id)
+    )
+}
