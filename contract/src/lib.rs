@@ -16,6 +16,8 @@
 //! * [`payment`]: paying fees (provider API types, the relay's payment
 //!   API for the app, IBAN and card checks).
 //! * [`fee`]: a form's fee and the rules that reduce or waive it.
+//! * [`notify`]: notices outside the app (push and e-mail settings, the
+//!   one sentence every notice carries).
 //! * [`termine`]: appointments at an office (API types, Europe/Berlin time).
 //! * [`config`]: the `/config.json` document that tells the app where its
 //!   backends live.
@@ -32,6 +34,7 @@ pub mod encoding;
 pub mod fee;
 pub mod followup;
 pub mod limits;
+pub mod notify;
 pub mod offer;
 pub mod payment;
 pub mod postbox;
