@@ -40,6 +40,9 @@ pub const ERROR_NO_ACCOUNT_ADDRESS: &str = "no_account_address";
 pub const ERROR_BAD_SUBSCRIPTION: &str = "bad_subscription";
 /// Error: a confirm or unsubscribe token is unknown, used or expired.
 pub const ERROR_BAD_TOKEN: &str = "bad_token";
+/// Error (503): the relay has no SMTP server configured, so it cannot
+/// send e-mail notices; push notices still work.
+pub const ERROR_EMAIL_UNAVAILABLE: &str = "email_unavailable";
 
 /// The language of notices (the account's language in the app).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -49,6 +49,8 @@ pub struct Config {
     /// Rates, quotas and the proxies whose `X-Forwarded-For` is believed
     /// (`[limits]`, `trusted_proxies`; [`crate::limits`]).
     pub limits: crate::limits::Limits,
+    /// Notices outside the app (`[notify]`, issue #24; [`crate::notify`]).
+    pub notify: crate::notify::NotifyConfig,
 }
 
 /// The identity provider (BundID through an OIDC broker).
@@ -115,6 +117,8 @@ struct FileConfig {
     trusted_proxies: Option<Vec<String>>,
     #[serde(default)]
     limits: crate::limits::FileLimits,
+    #[serde(default)]
+    notify: crate::notify::config::FileNotify,
 }
 
 /// `[database]`: PostgreSQL instead of the embedded SQLite.
@@ -394,7 +398,9 @@ impl Config {
             None => None,
         };
         let limits = crate::limits::Limits::build(file.limits, file.trusted_proxies, &env)?;
+        let notify = crate::notify::NotifyConfig::build(file.notify, upstream.as_deref(), &env)?;
         Ok(Config {
+            notify,
             limits,
             database,
             sample_data: upstream.is_some(),

@@ -27,9 +27,15 @@ use crate::RelayState;
 pub const PUBLIC: &[&str] = &["/catalogue/", "/submission/"];
 
 /// Routes (under the API prefix) that take a POST from another server,
-/// bound to their own proof (a signature checked by the handler), not to
-/// the app's headers: the payment provider's notification.
-pub const SIGNED: &[&str] = &[crate::payment::NOTIFY_PATH];
+/// bound to their own proof (a signature or a token checked by the
+/// handler), not to the app's headers: the payment provider's notification
+/// and the one-click unsubscribe of notice e-mails.
+pub const SIGNED: &[&str] = &[
+    crate::payment::NOTIFY_PATH,
+    // RFC 8058 one-click unsubscribe from a mail provider; bound to the
+    // unsubscribe token (`crate::notify::settings`).
+    crate::notify::settings::UNSUBSCRIBE_PATH,
+];
 
 /// Why a request was refused before its handler.
 fn check(state: &RelayState, req: &Request) -> Result<(), RelayError> {

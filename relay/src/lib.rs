@@ -22,6 +22,7 @@ pub mod keys;
 pub mod limits;
 pub mod listing;
 pub mod login;
+pub mod notify;
 pub mod offer;
 pub mod oidc;
 pub mod ops;
@@ -76,6 +77,8 @@ pub struct Shared {
     pub site: site::App,
     /// The relay's catalogue knowledge: vocabulary, Lebenslagen, overview.
     pub catalogue: Arc<search::Catalogue>,
+    /// Notices outside the app (issue #24): VAPID key, SMTP, push client.
+    pub notify: notify::Notifier,
 }
 
 impl FromRef<RelayState> for db::Db {
@@ -111,6 +114,7 @@ impl RelayState {
             site::App::load(&dist, not_app, site::Origins::same_origin())
         })
         .await??;
+        let notify = notify::Notifier::open(&config, &db, &handle_key).await?;
         let pvog = upstream::Upstream::new(config.pvog.clone(), http.clone());
         // Reads the catalogue from PVOG now and then hourly, in the background.
         let catalogue = search::Catalogue::new();
@@ -127,12 +131,16 @@ impl RelayState {
             attester,
             handle_key,
             site,
+            notify,
             config,
         };
-        Ok(RelayState {
+        let state = RelayState {
             db,
             shared: Arc::new(shared),
-        })
+        };
+        // The watcher and the sender of notices (issue #24).
+        notify::spawn(state.clone());
+        Ok(state)
     }
 }
 
@@ -154,6 +162,8 @@ pub fn app(state: RelayState) -> Router {
         .merge(applications::router())
         // Paying fees (personal; the provider's signed notification).
         .merge(payment::router())
+        // Notices outside the app (personal; confirm and unsubscribe by token).
+        .merge(notify::router())
         // Where and how to send (public, cacheable briefly).
         .nest("/submission", submission::router())
         // Appointments (public, and by manage token or session).

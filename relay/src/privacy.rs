@@ -224,6 +224,8 @@ pub fn delete_all(c: &mut Connection, sub: &str) -> crate::db::Result<Deleted> {
     let disclosures = tx.execute("DELETE FROM relay_disclosures WHERE sub = ?1", params![sub])?;
     // The fees' records (`crate::payment`); the provider keeps its bookings.
     tx.execute("DELETE FROM relay_payments WHERE sub = ?1", params![sub])?;
+    // The notice settings, devices, seen signals, queued notices (`crate::notify`).
+    crate::notify::store::delete_all(&tx, sub)?;
     // The attachment bytes counted for the quota of open applications
     // (`crate::limits`), keyed by the submissions about to go.
     tx.execute(
@@ -313,6 +315,9 @@ pub fn sweep(c: &mut Connection, now: i64) -> crate::db::Result<Swept> {
              WHERE s.submission_id = relay_payments.submission_id)",
         params![],
     )?;
+    // Notices (`crate::notify`): seen signals and watched cases go with
+    // their case's record; stale choices and citizens without any.
+    crate::notify::store::sweep(&tx, now)?;
     let orphans = tx.execute(
         "DELETE FROM relay_disclosures WHERE NOT EXISTS (
              SELECT 1 FROM relay_submissions s
@@ -603,6 +608,8 @@ pub async fn export(
     let mut doc = document(&stored, &s.sub, &handle, &s.id_hash, now);
     // The fees (`crate::payment`): amount, Kassenzeichen, fee basis, state.
     doc["payments"] = Value::Array(crate::payment::exported(&st, &s.sub).await?);
+    // The notice settings (`crate::notify`): addresses, devices (no keys).
+    doc["notifications"] = crate::notify::exported(&st, &s.sub).await?;
     let body = serde_json::to_vec_pretty(&doc).map_err(|e| RelayError::Internal(e.to_string()))?;
     let (y, m, d) = date_in_germany(now);
     let disposition = format!(

@@ -66,6 +66,7 @@ CREATE TABLE relay_login_tx (
     crate::keys::MIGRATION,
     crate::limits::MIGRATION,
     crate::payment::MIGRATION,
+    crate::notify::MIGRATION,
 ];
 
 #[derive(Clone)]

@@ -126,7 +126,10 @@ async fn notified(State(st): State<RelayState>, body: Bytes) -> Result<Response,
         .await?
         .ok_or(RelayError::NotFound)?;
     // Only the provider's own answer counts, read server to server.
-    flow::verify(&st, f).await?;
+    let before = f.state;
+    let after = flow::verify(&st, f).await?;
+    // A fee made final while the citizen is away is a notice (issue #24).
+    crate::notify::payment_settled(&st, before, &after).await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
