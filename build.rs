@@ -3,7 +3,7 @@ use leptos_i18n_build::{Config, TranslationsInfos};
 use std::path::PathBuf;
 
 /// One JSON file per namespace and language: `locales/<lang>/<namespace>.json`.
-const NAMESPACES: [&str; 14] = [
+const NAMESPACES: [&str; 15] = [
     "common",
     "pages",
     "help",
@@ -18,6 +18,7 @@ const NAMESPACES: [&str; 14] = [
     "postbox",
     "pwa",
     "reply",
+    "notify",
 ];
 
 fn main() {

@@ -21,6 +21,12 @@
 //   answer it, not even with the offline shell, so no personal data ends up
 //   in a cache and a login navigation always reaches the relay.
 //
+// Push notices (issue #24, docs/notifications.md): a push message carries
+// only the one sentence "Sie haben eine neue Nachricht im Bürgeramt-Postfach"
+// (contract::notify::PushPayload); the worker shows it and opens /postfach on
+// click. Whatever else a payload says is ignored: the texts are the worker's
+// own, only the language is taken from it.
+//
 // A new build gives a new sw.js; it installs, waits, and the app offers
 // "Neue Version verfügbar – Neu laden", which posts SKIP_WAITING. The caches
 // of earlier builds (shell and chunks) are kept for GRACE_MS after a newer
@@ -88,6 +94,62 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("message", (event) => {
   if (event.data && event.data.type === "SKIP_WAITING") self.skipWaiting();
 });
+
+/** The notice in both languages (the same words as contract::notify). */
+const NOTICE = {
+  de: { title: "Neue Nachricht im Bürgeramt", body: "Sie haben eine neue Nachricht im Bürgeramt-Postfach." },
+  en: { title: "New message in Bürgeramt", body: "You have a new message in your Bürgeramt postbox." },
+};
+const NOTICE_URL = "/postfach";
+/** One notice at a time: a newer one replaces the one still shown. */
+const NOTICE_TAG = "buergeramt-postfach";
+
+self.addEventListener("push", (event) => {
+  let lang = "de";
+  try {
+    const data = event.data ? event.data.json() : null;
+    if (data && data.lang === "en") lang = "en";
+  } catch {
+    // not JSON: the German notice all the same
+  }
+  const { title, body } = NOTICE[lang];
+  event.waitUntil(
+    self.registration.showNotification(title, {
+      body,
+      lang,
+      tag: NOTICE_TAG,
+      renotify: true,
+      icon: "/icons/icon-192.png",
+      badge: "/icons/icon-192.png",
+      data: { url: NOTICE_URL },
+    }),
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  event.waitUntil(openPostbox());
+});
+
+/** A window of the app shows the postbox: an open one is taken (and
+ *  focused where the browser allows it), else a new one is opened. */
+async function openPostbox() {
+  const target = new URL(NOTICE_URL, self.location.origin).href;
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  for (const client of windows) {
+    if (new URL(client.url).origin !== self.location.origin) continue;
+    try {
+      await client.focus();
+    } catch {
+      // focusing needs the click's user activation; navigating does not
+    }
+    if ("navigate" in client) {
+      const moved = await client.navigate(target).catch(() => null);
+      if (moved) return moved;
+    }
+  }
+  return self.clients.openWindow(target);
+}
 
 const under = (path, prefix) => path === prefix || path.startsWith(prefix + "/");
 

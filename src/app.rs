@@ -76,6 +76,8 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/impressum") view={Lazy::<ImprintRoute>::new()} />
                 <Route path=path!("/termin/:service") view={Lazy::<TerminRoute>::new()} />
                 <Route path=path!("/termine/verwalten") view={Lazy::<TermineManageRoute>::new()} />
+                <Route path=path!("/benachrichtigungen/bestaetigen") view={Lazy::<NotifyConfirmRoute>::new()} />
+                <Route path=path!("/benachrichtigungen/abbestellen") view={Lazy::<NotifyUnsubscribeRoute>::new()} />
             </Routes>
         </main>
         <InstallOffer />

@@ -8,6 +8,7 @@
 
 pub mod drafts;
 pub mod idb;
+pub mod push;
 pub mod session;
 pub mod termine;
 pub mod webcrypto;

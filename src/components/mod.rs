@@ -16,6 +16,8 @@ pub mod page;
 pub mod place_picker;
 pub mod postbox_badge;
 pub mod postbox_parts;
+pub mod notify_link;
+pub mod notify_settings;
 pub mod pwa;
 pub mod reply;
 pub mod search_form;

@@ -10,6 +10,7 @@ pub mod jose;
 pub mod jwe;
 pub mod lang;
 pub mod nav;
+pub mod notify;
 pub mod opening_hours;
 pub mod place;
 pub mod postbox;

@@ -172,6 +172,8 @@ fn AccountDetails(deleted: RwSignal<Option<contract::relay::DataDeleted>>) -> im
             </RequireTrustLevel>
         </section>
 
+        <crate::components::notify_settings::NotifySettings />
+
         <Disclosures />
 
         <crate::components::session_list::SessionList />

@@ -158,4 +158,8 @@ lazy_pages! {
     TerminRoute => termin_page: termin::Termin;
     /// `/termine/verwalten#<token>` (a booking by its manage token)
     TermineManageRoute => termine_manage_page: termine_manage::TermineManage;
+    /// `/benachrichtigungen/bestaetigen#<token>` (an address for notices)
+    NotifyConfirmRoute => notify_confirm_page: notify_confirm::NotifyConfirm;
+    /// `/benachrichtigungen/abbestellen#<token>` (no more notice mails)
+    NotifyUnsubscribeRoute => notify_unsubscribe_page: notify_unsubscribe::NotifyUnsubscribe;
 }

@@ -17,6 +17,8 @@ pub mod lazy;
 pub mod life_situation;
 pub mod login;
 pub mod not_found;
+pub mod notify_confirm;
+pub mod notify_unsubscribe;
 pub mod overview;
 pub mod postbox;
 pub mod postbox_message;
