@@ -49,6 +49,13 @@ pub struct Config {
     /// The mail sink's SMTP port on 127.0.0.1 (`BUERGERAMT_SMTP_PORT`; 0:
     /// any free port); `None`: no mail sink (`mailsink::smtp`).
     pub smtp_port: Option<u16>,
+    /// Where BundID's notice mails about new postbox mail go
+    /// (`BUERGERAMT_BUNDID_SMTP_URL`, `smtp://host:port`, plain); `None`:
+    /// to the mail sink when there is one, else none (`zbp::notice`).
+    pub bundid_smtp_url: Option<String>,
+    /// New postbox messages of one mailbox within this many seconds make
+    /// one notice mail (`BUERGERAMT_BUNDID_NOTICE_WINDOW_SECONDS`, default 60).
+    pub bundid_notice_window_secs: u64,
 }
 
 /// The stand-in's directory, served as its `/config.json`: where its
@@ -198,8 +205,24 @@ impl Config {
             })?),
             Err(_) => None,
         };
+        let bundid_smtp_url = match std::env::var("BUERGERAMT_BUNDID_SMTP_URL") {
+            Ok(u) if u.trim().is_empty() => None,
+            Ok(u) => {
+                let u = u.trim().to_string();
+                crate::zbp::notice::SmtpTarget::parse(&u)
+                    .map_err(|e| anyhow::anyhow!("BUERGERAMT_BUNDID_SMTP_URL: {e}"))?;
+                Some(u)
+            }
+            Err(_) => None,
+        };
+        let bundid_notice_window_secs = positive_env(
+            "BUERGERAMT_BUNDID_NOTICE_WINDOW_SECONDS",
+            crate::zbp::notice::DEFAULT_WINDOW_SECS,
+        )?;
         Ok(Self {
             smtp_port,
+            bundid_smtp_url,
+            bundid_notice_window_secs,
             argon2_concurrency,
             bind,
             clients,
@@ -232,6 +255,8 @@ impl Config {
             argon2_concurrency: crate::idp::hashing::default_concurrency(),
             console_url: None,
             smtp_port: None,
+            bundid_smtp_url: None,
+            bundid_notice_window_secs: crate::zbp::notice::DEFAULT_WINDOW_SECS,
             public_url,
             max_body_bytes: 30 * 1024 * 1024,
             session_seconds: DEFAULT_SESSION_SECONDS,

@@ -30,7 +30,10 @@ async fn main() -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let router = app(state)?;
+    let router = app(state.clone())?;
+    // BundID's notice mails about new postbox mail, in the background (after
+    // the routers made their tables).
+    backends::zbp::notice::start(&state, smtp)?;
     let listener = listen(bind).map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     // The e2e harness reads this line to learn the port when PORT=0.
     let local = listener.local_addr()?;

@@ -111,6 +111,24 @@ impl LoginMethod {
         [LoginMethod::Password, LoginMethod::Elster, LoginMethod::Eid];
 }
 
+/// The e-mail address of the account that owns the postbox `mailbox_uuid`:
+/// its `mail` attribute (the Basis account's, else another source's), or
+/// `None` (no such citizen, or no address, e.g. an eID-only citizen). BundID
+/// mails it about new postbox mail (`zbp::notice`).
+pub fn mailbox_address(
+    conn: &rusqlite::Connection,
+    mailbox_uuid: &str,
+) -> rusqlite::Result<Option<String>> {
+    rusqlite::OptionalExtension::optional(conn.query_row(
+        "SELECT a.value FROM idp_citizens c JOIN idp_attributes a ON a.citizen_id = c.id
+         WHERE c.mailbox_uuid = ?1 AND a.name = 'mail' AND TRIM(a.value) <> ''
+         ORDER BY CASE a.source WHEN 'account' THEN 0 WHEN 'elster' THEN 1 ELSE 2 END
+         LIMIT 1",
+        rusqlite::params![mailbox_uuid],
+        |r| r.get::<_, String>(0),
+    ))
+}
+
 /// What the provider module shares between its handlers.
 pub struct Idp {
     pub key: SigningKey,

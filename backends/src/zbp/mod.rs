@@ -10,6 +10,7 @@
 //! Other modules deliver with [`deliver`] and [`record_status`].
 
 pub mod deadline;
+pub mod notice;
 mod reader;
 mod store;
 
@@ -40,6 +41,7 @@ const PURGE_INTERVAL_SECS: u64 = 60 * 60;
 /// Routes under `/zbp`.
 pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
     state.db.migrate("zbp", store::MIGRATIONS)?;
+    state.db.migrate("zbp_notices", notice::MIGRATIONS)?;
     spawn_purger(state);
     Ok(Router::new()
         .route("/v1/messages", get(list_messages))
@@ -173,6 +175,8 @@ fn insert_message(
             now
         ],
     )?;
+    // BundID mails the account about it, later and without content (notice.rs).
+    notice::enqueue(conn, id, &m.mailbox_uuid, now)?;
     for (i, a) in m.attachments.iter().enumerate() {
         let sha: String = Sha512::digest(&a.content)
             .iter()
