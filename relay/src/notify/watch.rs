@@ -68,7 +68,6 @@ struct Case {
     submission_id: String,
     sub: String,
     case_id: String,
-    primed: bool,
     mailbox: Option<String>,
 }
 
@@ -92,7 +91,7 @@ fn due(c: &Connection, now: i64, limit: i64) -> crate::db::Result<Vec<Case>> {
         params![now - AFTER_COMPLETED_SECS],
     )?;
     let mut stmt = c.prepare(&format!(
-        "SELECT w.submission_id, w.sub, w.case_id, w.primed, n.mailbox_uuid
+        "SELECT w.submission_id, w.sub, w.case_id, n.mailbox_uuid
          FROM relay_notify_watch w LEFT JOIN relay_notify_citizens n ON n.sub = w.sub
          WHERE {}
          ORDER BY w.checked_at, w.submission_id LIMIT ?1",
@@ -103,8 +102,7 @@ fn due(c: &Connection, now: i64, limit: i64) -> crate::db::Result<Vec<Case>> {
             submission_id: r.get(0)?,
             sub: r.get(1)?,
             case_id: r.get(2)?,
-            primed: r.get(3)?,
-            mailbox: r.get(4)?,
+            mailbox: r.get(3)?,
         })
     })?;
     rows.collect()
@@ -297,7 +295,6 @@ pub async fn pass(st: &RelayState) -> Result<usize, RelayError> {
                     .await?;
             }
         }
-        let _ = case.primed;
     }
     Ok(signals)
 }

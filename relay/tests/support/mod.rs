@@ -18,6 +18,9 @@ use reqwest::{Method, StatusCode};
 
 pub struct StandIn {
     pub url: String,
+    /// The mail sink's SMTP server (`smtp://127.0.0.1:<port>`), which every
+    /// relay of the tests sends its notice mails to (issue #24).
+    pub smtp_url: String,
     /// Its state, for tests that put things in as an authority would.
     pub state: backends::AppState,
     /// Relays are registered for these origins (ports reserved up front).
@@ -65,6 +68,7 @@ pub fn stand_in() -> &'static StandIn {
         };
         let state = backends::AppState::open(config).expect("stand-in state");
         let served = state.clone();
+        let (smtp_tx, smtp_rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -72,13 +76,23 @@ pub fn stand_in() -> &'static StandIn {
                 .build()
                 .expect("runtime");
             rt.block_on(async move {
+                let smtp = backends::mailsink::smtp::spawn(0, served.db.clone())
+                    .await
+                    .expect("the mail sink's SMTP server");
+                let _ = smtp_tx.send(smtp);
                 let app = backends::app(served).expect("stand-in app");
                 let l = tokio::net::TcpListener::from_std(listener).expect("listener");
-                axum::serve(l, app).await.expect("stand-in serves");
+                // With the peer's address: the push service and the mail
+                // sink answer loopback only (backends/src/push/loopback.rs).
+                axum::serve(l, app.into_make_service_with_connect_info::<SocketAddr>())
+                    .await
+                    .expect("stand-in serves");
             });
         });
+        let smtp = smtp_rx.recv().expect("the mail sink's address");
         StandIn {
             url,
+            smtp_url: format!("smtp://{smtp}"),
             state,
             relay_ports,
             reserved: std::sync::Mutex::new(held.into_iter().map(Some).collect()),
@@ -132,6 +146,11 @@ pub async fn relay_with(tweak: impl FnOnce(&mut Config)) -> Relay {
             .expect("a fresh PostgreSQL database");
         config.database.url = Some(fresh);
     }
+    // Notices (issue #24): mails to the stand-in's sink; the tests run the
+    // watcher themselves (`relay::notify::run_once`).
+    config.notify.smtp_url = Some(s.smtp_url.clone());
+    config.notify.background = false;
+    config.notify.batch_window_secs = 0;
     tweak(&mut config);
     let state = RelayState::open(config).await.expect("relay state");
     let listener = match held {
