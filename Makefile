@@ -35,6 +35,7 @@ run: build
 	  until (exec 3<>/dev/tcp/127.0.0.1/$(STANDIN_PORT)) 2>/dev/null; do \
 	    kill -0 $$standin 2>/dev/null || { echo "the stand-in did not start" >&2; exit 1; }; sleep 0.1; done; \
 	  PORT=$(PORT) RELAY_UPSTREAM=http://127.0.0.1:$(STANDIN_PORT) RELAY_DIST=dist RELAY_DATA=data/relay \
+	    RELAY_SMTP_URL=smtp://127.0.0.1:$(SMTP_PORT) \
 	    $(TARGET_DIR)/release/buergeramt-relay
 
 
@@ -47,7 +48,7 @@ dev: setup
 	  PORT=8070 BUERGERAMT_DATA=data BUERGERAMT_STRICT_UPSTREAMS=1 BUERGERAMT_SMTP_PORT=$(SMTP_PORT) \
 	    BUERGERAMT_RELAY_URL=http://127.0.0.1:8081 BUERGERAMT_CONSOLE_URL=http://localhost:8070 \
 	    $(TARGET_DIR)/debug/buergeramt-backends & standin=$$!; \
-	  PORT=8080 RELAY_UPSTREAM=http://127.0.0.1:8070 RELAY_DATA=data/relay \
+	  PORT=8080 RELAY_UPSTREAM=http://127.0.0.1:8070 RELAY_DATA=data/relay RELAY_SMTP_URL=smtp://127.0.0.1:$(SMTP_PORT) \
 	    RELAY_PUBLIC_URL=http://127.0.0.1:8081 RELAY_ALLOWED_ORIGINS=http://127.0.0.1:8081 \
 	    $(TARGET_DIR)/debug/buergeramt-relay & relay=$$!; \
 	  trap 'kill $$relay $$standin 2>/dev/null; wait $$relay $$standin 2>/dev/null' EXIT INT TERM; \
