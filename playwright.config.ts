@@ -23,6 +23,13 @@ if (!process.env.E2E_UPSTREAM_PORT) {
   while (p === process.env.E2E_PORT) p = freePort();
   process.env.E2E_UPSTREAM_PORT = p;
 }
+// The stand-in's mail sink (SMTP on 127.0.0.1): BundID's notice mails and
+// the relay's notices land there (e2e/notify.spec.ts reads them at /mail).
+if (!process.env.E2E_SMTP_PORT) {
+  let p = freePort();
+  while (p === process.env.E2E_PORT || p === process.env.E2E_UPSTREAM_PORT) p = freePort();
+  process.env.E2E_SMTP_PORT = p;
+}
 if (!process.env.E2E_DATA) {
   process.env.E2E_DATA = mkdtempSync(join(tmpdir(), 'buergeramt-e2e-'));
 }
@@ -90,6 +97,7 @@ export default defineConfig({
         BUERGERAMT_STRICT_UPSTREAMS: '1',
         BUERGERAMT_RELAY_URL: baseURL,
         BUERGERAMT_CONSOLE_URL: process.env.E2E_CONSOLE,
+        BUERGERAMT_SMTP_PORT: process.env.E2E_SMTP_PORT!,
         RUST_LOG: 'warn',
         ...(process.env.BUERGERAMT_SESSION_SECONDS
           ? { BUERGERAMT_SESSION_SECONDS: process.env.BUERGERAMT_SESSION_SECONDS }
@@ -109,6 +117,13 @@ export default defineConfig({
         RELAY_UPSTREAM: process.env.E2E_UPSTREAM,
         RELAY_DIST: 'dist',
         RELAY_DATA: join(process.env.E2E_DATA, 'relay'),
+        // Notices (issue #24): to the stand-in's mail sink and push service
+        // (its /push/v1/send/ is allowed by default, derived from
+        // RELAY_UPSTREAM); the watcher looks every second and batches for
+        // one, so notice.spec waits seconds, not a minute.
+        RELAY_SMTP_URL: `smtp://127.0.0.1:${process.env.E2E_SMTP_PORT}`,
+        RELAY_NOTIFY_WATCH_INTERVAL_SECS: '1',
+        RELAY_NOTIFY_BATCH_WINDOW_SECS: '1',
         RUST_LOG: 'warn',
       },
     },

@@ -5,7 +5,8 @@
 
 use contract::notify::{
     AddPush, ChooseEmail, NotificationSettings, PushDevice, TokenBody, TokenDone,
-    ERROR_BAD_ADDRESS, ERROR_BAD_SUBSCRIPTION, ERROR_BAD_TOKEN, ERROR_NO_ACCOUNT_ADDRESS,
+    ERROR_BAD_ADDRESS, ERROR_BAD_SUBSCRIPTION, ERROR_BAD_TOKEN, ERROR_EMAIL_UNAVAILABLE,
+    ERROR_NO_ACCOUNT_ADDRESS,
 };
 
 use super::{exchange, Answer, ApiError, Backends, Req};
@@ -26,6 +27,10 @@ pub enum NotifyError {
     /// A link from an e-mail is unknown, used or expired.
     #[error("the link is not valid")]
     BadToken,
+    /// This Bürgeramt sends no e-mail (no mail server configured): push
+    /// still works.
+    #[error("e-mail notices are not available")]
+    EmailUnavailable,
     /// Not logged in (any more).
     #[error("not logged in")]
     LoginRequired,
@@ -42,6 +47,7 @@ fn check(a: Answer) -> Result<Answer, NotifyError> {
         400 | 422 if a.has_error(ERROR_NO_ACCOUNT_ADDRESS) => NotifyError::NoAccountAddress,
         400 | 422 | 409 if a.has_error(ERROR_BAD_SUBSCRIPTION) => NotifyError::BadSubscription,
         400 | 404 | 410 if a.has_error(ERROR_BAD_TOKEN) => NotifyError::BadToken,
+        503 if a.has_error(ERROR_EMAIL_UNAVAILABLE) => NotifyError::EmailUnavailable,
         401 => NotifyError::LoginRequired,
         _ => a.status_error().into(),
     })

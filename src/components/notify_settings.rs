@@ -81,6 +81,9 @@ fn said_of(i18n: leptos_i18n::I18nContext<Locale>, e: NotifyError) -> Said {
             Said::Failed(t_string!(i18n, notify.push_bad_subscription).into())
         }
         NotifyError::BadToken => Said::Failed(t_string!(i18n, notify.link_invalid).into()),
+        NotifyError::EmailUnavailable => {
+            Said::Failed(t_string!(i18n, notify.email_unavailable).into())
+        }
         NotifyError::LoginRequired => Said::Error(ApiError::Status {
             status: 401,
             retry_after: None,
