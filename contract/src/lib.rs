@@ -18,6 +18,8 @@
 //! * [`fee`]: a form's fee and the rules that reduce or waive it.
 //! * [`notify`]: notices outside the app (push and e-mail settings, the
 //!   one sentence every notice carries).
+//! * [`saml`]: BundID's SAML 2.0 profile (namespaces, the AKDB extension,
+//!   attribute OIDs, per-attribute trust levels).
 //! * [`termine`]: appointments at an office (API types, Europe/Berlin time).
 //! * [`config`]: the `/config.json` document that tells the app where its
 //!   backends live.
@@ -39,5 +41,6 @@ pub mod offer;
 pub mod payment;
 pub mod postbox;
 pub mod relay;
+pub mod saml;
 pub mod termine;
 pub mod trust;
