@@ -104,7 +104,7 @@ pub fn name_of(oid: &str) -> Option<&'static str> {
 /// `None` for anything else (the relay then refuses the attribute as
 /// unusable rather than guess).
 pub fn attribute_trust(value: &str) -> Option<TrustLevel> {
-    TrustLevel::from_stork(value)
+    TrustLevel::parse(value).ok()
 }
 
 #[cfg(test)]
@@ -127,6 +127,7 @@ mod tests {
         assert_eq!(attribute_trust("STORK-QAA-Level-4"), Some(TrustLevel::Level4));
         assert_eq!(attribute_trust("STORK-QAA-Level-1"), Some(TrustLevel::Level1));
         assert_eq!(attribute_trust("hoch"), None);
+        assert_eq!(attribute_trust("4"), None);
     }
 
     #[test]
