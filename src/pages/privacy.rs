@@ -37,6 +37,8 @@ pub fn Privacy() -> impl IntoView {
                 <p class="kern-body">{t!(i18n, legal.privacy_draft_text)}</p>
                 <h3 class="kern-heading-small">{t!(i18n, legal.privacy_postbox_heading)}</h3>
                 <p class="kern-body">{t!(i18n, legal.privacy_postbox_text)}</p>
+                <h3 class="kern-heading-small">{t!(i18n, legal.privacy_notify_heading)}</h3>
+                <p class="kern-body">{t!(i18n, legal.privacy_notify_text)}</p>
                 <h3 class="kern-heading-small">{t!(i18n, legal.privacy_tech_heading)}</h3>
                 <p class="kern-body">{t!(i18n, legal.privacy_tech_text)}</p>
                 <h3 class="kern-heading-small">{t!(i18n, legal.privacy_notrack_heading)}</h3>
