@@ -64,7 +64,10 @@ async fn the_export_lists_the_settings_and_deletion_removes_them() {
     assert_eq!(n["email"]["source"], "account");
     assert_eq!(n["push"][0]["label"], "Firefox unter Linux");
     assert_eq!(n["push"][0]["pushService"], stand_in().url.as_str());
-    assert_eq!(n["lang"], "de", "the language of the last choice (the device)");
+    assert_eq!(
+        n["lang"], "de",
+        "the language of the last choice (the device)"
+    );
     for secret in [&a.auth, &a.p256dh, &endpoint] {
         assert!(
             !export.body.contains(secret.as_str()),
@@ -86,7 +89,22 @@ async fn the_export_lists_the_settings_and_deletion_removes_them() {
         })
         .await
         .unwrap();
-    assert_eq!(count(&relay, "relay_notify_seen", &sub).await, 0);
+    let s2 = sub.clone();
+    let left: Vec<String> = relay
+        .state
+        .db
+        .call(move |c| {
+            let mut stmt = c.prepare("SELECT signal FROM relay_notify_seen WHERE sub = ?1")?;
+            let rows = stmt.query_map(relay::params![s2], |r| r.get(0))?;
+            rows.collect()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        left,
+        ["termine:primed"],
+        "only the appointments' marker is left"
+    );
     assert_eq!(count(&relay, "relay_notify_watch", &sub).await, 0);
 
     let handle = b.get(&format!("{base}/session")).await.json()["handle"]

@@ -19,6 +19,7 @@ pub mod outbox;
 pub mod push;
 pub mod settings;
 pub mod store;
+pub mod termine;
 pub mod vapid;
 pub mod watch;
 
@@ -47,6 +48,8 @@ pub struct Notifier {
     pub http: reqwest::Client,
     /// This instance's name in the watcher's lease.
     pub holder: String,
+    /// The last citizen whose appointments were looked at ([`termine`]).
+    pub termine_cursor: std::sync::Mutex<String>,
     /// Derives the unsubscribe tokens (the handle key, shared by instances).
     key: Vec<u8>,
 }
@@ -83,6 +86,7 @@ impl Notifier {
             mailer,
             http,
             holder: random_id(),
+            termine_cursor: std::sync::Mutex::new(String::new()),
             key: key.to_vec(),
         })
     }
@@ -110,9 +114,31 @@ impl Notifier {
 /// One watch pass and one dispatch pass (tests call this instead of
 /// waiting for the background task): (new signals, rows handled).
 pub async fn run_once(st: &RelayState) -> Result<(usize, usize), RelayError> {
-    let signals = watch::pass(st).await?;
+    let signals = watch::pass(st).await? + termine_pass(st).await?;
     let sent = outbox::dispatch(st).await?;
     Ok((signals, sent))
+}
+
+/// The appointments' look, under the watcher's lease too (one instance).
+async fn termine_pass(st: &RelayState) -> Result<usize, RelayError> {
+    let holder = st.shared.notify.holder.clone();
+    let mine = st
+        .db
+        .call(move |c| {
+            let held: Option<String> = c
+                .query_row(
+                    "SELECT holder FROM relay_notify_lease WHERE name = 'watch' AND until_at >= ?1",
+                    params![session::now()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(held.as_deref() == Some(holder.as_str()))
+        })
+        .await?;
+    if !mine {
+        return Ok(0);
+    }
+    termine::pass(st).await
 }
 
 /// The watcher and the sender, every `watch_interval_secs`, for as long as

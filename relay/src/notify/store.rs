@@ -438,6 +438,10 @@ pub fn after_change(c: &Connection, sub: &str, was_active: bool) -> crate::db::R
             "UPDATE relay_notify_watch SET primed = 0 WHERE sub = ?1",
             params![sub],
         )?;
+        c.execute(
+            "DELETE FROM relay_notify_seen WHERE sub = ?1 AND signal = ?2",
+            params![sub, super::termine::PRIMED],
+        )?;
     }
     Ok(())
 }
