@@ -41,7 +41,8 @@ fn check_config(vars: &[(&str, &str)]) -> (Output, String) {
     }
     cmd.env("RELAY_UPSTREAM", &s.url)
         .env("RELAY_DATA", dir.path().join("relay"))
-        .env("RELAY_PUBLIC_URL", "http://127.0.0.1:8080");
+        .env("RELAY_PUBLIC_URL", "http://127.0.0.1:8080")
+        .env("RELAY_SMTP_URL", &s.smtp_url);
     for (k, v) in vars {
         cmd.env(k, v);
     }

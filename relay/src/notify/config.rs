@@ -137,6 +137,70 @@ impl NotifyConfig {
     }
 }
 
+/// `check-config`'s lines for notices: the SMTP server answers (its host
+/// and port only, never the URL with its credentials), the VAPID key file
+/// (if one is configured) is a P-256 key.
+pub async fn check(c: &NotifyConfig, r: &mut crate::ops::check::Report) {
+    use crate::ops::check::Level;
+    match &c.smtp_url {
+        None => r.push(
+            Level::Warn,
+            "smtp",
+            "no SMTP server (RELAY_SMTP_URL): e-mail notices are off, push notices work",
+        ),
+        Some(url) => {
+            let shown = reqwest::Url::parse(url)
+                .ok()
+                .and_then(|u| {
+                    let port = u
+                        .port()
+                        .unwrap_or(if u.scheme() == "smtps" { 465 } else { 25 });
+                    u.host_str().map(|h| format!("{h}:{port}"))
+                })
+                .unwrap_or_else(|| "?".into());
+            let answer = match super::mail::mailer(url) {
+                Ok(m) => match tokio::time::timeout(
+                    std::time::Duration::from_secs(15),
+                    m.test_connection(),
+                )
+                .await
+                {
+                    Ok(Ok(true)) => Ok(()),
+                    Ok(Ok(false)) => Err("no answer to NOOP".to_string()),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err("no answer within 15 s".to_string()),
+                },
+                Err(e) => Err(e.to_string()),
+            };
+            match answer {
+                Ok(()) => r.push(Level::Ok, "smtp", format!("{shown} answers")),
+                Err(e) => r.push(
+                    Level::Fail,
+                    "smtp",
+                    format!("{shown}: {}", e.replace(url.as_str(), "<RELAY_SMTP_URL>")),
+                ),
+            }
+        }
+    }
+    if let Some(path) = &c.vapid_key_file {
+        let read = std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|pem| super::vapid::from_pem(&pem).map_err(|e| e.to_string()));
+        match read {
+            Ok(_) => r.push(
+                Level::Ok,
+                "vapid key",
+                "a P-256 key from RELAY_VAPID_KEY_FILE",
+            ),
+            Err(e) => r.push(
+                Level::Fail,
+                "vapid key",
+                format!("RELAY_VAPID_KEY_FILE: {e}"),
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

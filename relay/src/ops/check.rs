@@ -363,6 +363,8 @@ pub async fn run(config: &Config) -> Report {
     }
     super::keys::check(config, &mut r).await;
     super::probe::upstreams(config, &mut r).await;
+    // Notices (issue #24): the SMTP server, a VAPID key file.
+    crate::notify::config::check(&config.notify, &mut r).await;
     r.scrub(&secrets(config));
     r
 }
