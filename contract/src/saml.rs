@@ -124,8 +124,14 @@ mod tests {
 
     #[test]
     fn trust_levels() {
-        assert_eq!(attribute_trust("STORK-QAA-Level-4"), Some(TrustLevel::Level4));
-        assert_eq!(attribute_trust("STORK-QAA-Level-1"), Some(TrustLevel::Level1));
+        assert_eq!(
+            attribute_trust("STORK-QAA-Level-4"),
+            Some(TrustLevel::Level4)
+        );
+        assert_eq!(
+            attribute_trust("STORK-QAA-Level-1"),
+            Some(TrustLevel::Level1)
+        );
         assert_eq!(attribute_trust("hoch"), None);
         assert_eq!(attribute_trust("4"), None);
     }
