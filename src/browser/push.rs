@@ -177,9 +177,7 @@ pub async fn subscribe(vapid_key: &str) -> Result<Subscription, PushError> {
     );
     match call(&manager, "subscribe", &[options.into()]).await {
         Ok(sub) => to_subscription(&sub),
-        Err(e) if js_error_name(&e).as_deref() == Some("NotAllowedError") => {
-            Err(PushError::Denied)
-        }
+        Err(e) if js_error_name(&e).as_deref() == Some("NotAllowedError") => Err(PushError::Denied),
         Err(e) => Err(PushError::Failed(js_error_text(&e))),
     }
 }

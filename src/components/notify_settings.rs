@@ -213,10 +213,14 @@ fn EmailPart(settings: NotificationSettings, report: Report) -> impl IntoView {
             busy.set(false);
             match (result, chosen) {
                 (Ok(()), Some(a)) => report.done(
-                    Said::Done(t_string!(i18n, notify.email_saved_pending).replace("{address}", &a)),
+                    Said::Done(
+                        t_string!(i18n, notify.email_saved_pending).replace("{address}", &a),
+                    ),
                     true,
                 ),
-                (Ok(()), None) => report.done(Said::Done(t_string!(i18n, notify.email_saved).into()), true),
+                (Ok(()), None) => {
+                    report.done(Said::Done(t_string!(i18n, notify.email_saved).into()), true)
+                }
                 (Err(NotifyError::BadAddress), _) => {
                     field_error.set(Some(t_string!(i18n, notify.err_bad_address).into()));
                     focus_by_id(ADDRESS_ID);
@@ -234,7 +238,10 @@ fn EmailPart(settings: NotificationSettings, report: Report) -> impl IntoView {
             let result = backends.stop_email().await;
             busy.set(false);
             match result {
-                Ok(()) => report.done(Said::Done(t_string!(i18n, notify.email_stopped).into()), true),
+                Ok(()) => report.done(
+                    Said::Done(t_string!(i18n, notify.email_stopped).into()),
+                    true,
+                ),
                 Err(e) => report.done(said_of(i18n, e), false),
             }
         });
@@ -335,7 +342,10 @@ fn PushPart(settings: NotificationSettings, report: Report) -> impl IntoView {
             let outcome = enable(backends, i18n, &vapid).await;
             busy.set(false);
             match outcome {
-                Ok(()) => report.done(Said::Done(t_string!(i18n, notify.push_enabled).into()), true),
+                Ok(()) => report.done(
+                    Said::Done(t_string!(i18n, notify.push_enabled).into()),
+                    true,
+                ),
                 Err(s) => report.done(s, false),
             }
         });
@@ -354,7 +364,10 @@ fn PushPart(settings: NotificationSettings, report: Report) -> impl IntoView {
                 match result {
                     Ok(()) => {
                         push::unsubscribe().await;
-                        report.done(Said::Done(t_string!(i18n, notify.push_off_here).into()), true)
+                        report.done(
+                            Said::Done(t_string!(i18n, notify.push_off_here).into()),
+                            true,
+                        )
                     }
                     Err(e) => report.done(said_of(i18n, e), false),
                 }
@@ -431,11 +444,7 @@ async fn enable(
 }
 
 #[component]
-fn Devices(
-    devices: Vec<PushDevice>,
-    here: Option<String>,
-    report: Report,
-) -> impl IntoView {
+fn Devices(devices: Vec<PushDevice>, here: Option<String>, report: Report) -> impl IntoView {
     let i18n = use_i18n();
     let backends = use_backends();
     let german = move || !english(i18n);

@@ -92,11 +92,17 @@ mod tests {
             confirmed: false,
             confirmation_sent_at: None,
         };
-        assert_eq!(EmailState::of(Some(&s)), EmailState::Pending("a@b.de".into()));
+        assert_eq!(
+            EmailState::of(Some(&s)),
+            EmailState::Pending("a@b.de".into())
+        );
         s.confirmed = true;
         assert_eq!(EmailState::of(Some(&s)), EmailState::Other("a@b.de".into()));
         s.source = EmailSource::Account;
-        assert_eq!(EmailState::of(Some(&s)), EmailState::Account("a@b.de".into()));
+        assert_eq!(
+            EmailState::of(Some(&s)),
+            EmailState::Account("a@b.de".into())
+        );
         assert!(EmailState::of(Some(&s)).is_on());
         assert!(!EmailState::Off.is_on());
     }
