@@ -164,6 +164,16 @@ test.describe('notices outside the app', () => {
     const section = settings(page);
     await expect(section.getByRole('row', { name: /Chrome unter Linux \(dieses Gerät\)/ })).toBeVisible();
     await expectNoAxeViolations(page);
+    // The same in English.
+    await page.getByRole('button', { name: 'English' }).click();
+    await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+    await expect(section.getByRole('heading', { name: 'Notifications', exact: true })).toBeVisible();
+    await expect(section.locator('[data-push-state="on"]')).toHaveText('Push notifications are on for this device.');
+    await expect(section.getByRole('row', { name: /\(this device\)/ })).toBeVisible();
+    await expect(section.getByRole('button', { name: 'Turn on e-mail notifications' })).toBeVisible();
+    await expectNoAxeViolations(page);
+    await page.getByRole('button', { name: 'Deutsch' }).click();
+    await expect(page.locator('html')).toHaveAttribute('lang', 'de');
 
     // The clerk accepts a new application: one notice arrives.
     const submission = await apply(page, 'Rex');

@@ -597,3 +597,36 @@ async fn signals_wait_for_the_batch_window() {
     assert_eq!(run(&relay).await, (0, 1));
     assert_eq!(pushed(&sid).await.len(), 1, "two signals, one notice");
 }
+
+#[tokio::test]
+async fn a_case_sent_while_notices_are_on_counts_from_its_first_look() {
+    let relay = relay().await;
+    let base = format!("{}/api/v1", relay.url);
+    let mut b = Browser::new();
+    login(&mut b, &relay, L1, "/konto", ERIKA).await;
+    let (sub, mailbox) = citizen_of(&relay, &b).await;
+    let vapid = b.get(&format!("{base}/notifications")).await.json()["vapidPublicKey"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (sid, endpoint) = subscribe(&vapid).await;
+    add_device(&mut b, &base, &endpoint, &agent()).await;
+    run(&relay).await;
+    // Push was on before the application went out (a second earlier).
+    relay
+        .state
+        .db
+        .call(|c| {
+            c.execute(
+                "UPDATE relay_notify_devices SET created_at = created_at - 10",
+                relay::params![],
+            )
+        })
+        .await
+        .unwrap();
+    let app = submitted(&relay, &sub).await;
+    // The authority answers before the watcher first looks at the case.
+    status(&mailbox, &app, Status::Received).await;
+    assert_eq!(run(&relay).await, (1, 1), "not taken for the past");
+    assert_eq!(pushed(&sid).await.len(), 1);
+}

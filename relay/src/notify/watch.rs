@@ -15,8 +15,11 @@
 //!   `messageId`.
 //!
 //! A key is a signal once per citizen (`relay_notify_seen`, unique). The
-//! first look at a case (and every case after notices were switched on)
-//! only marks what is there as seen. A case is no longer watched 30 days
+//! first look at a case submitted before the citizen's notices were on
+//! (and at every case after notices were switched on again) only marks
+//! what is there as seen; a case submitted while they were on counts from
+//! its first look, so an authority that answers before the watcher's next
+//! pass is not missed. A case is no longer watched 30 days
 //! after its COMPLETED. One instance watches at a time (a lease in
 //! `relay_notify_lease`); each pass looks at `cases_per_pass` cases, those
 //! looked at longest ago first; an upstream error leaves the case for the
@@ -76,8 +79,15 @@ struct Case {
 fn due(c: &Connection, now: i64, limit: i64) -> crate::db::Result<Vec<Case>> {
     c.execute(
         &format!(
-            "INSERT INTO relay_notify_watch (submission_id, sub, case_id)
-             SELECT s.submission_id, s.sub, s.case_id FROM relay_submissions s
+            "INSERT INTO relay_notify_watch (submission_id, sub, case_id, primed)
+             SELECT s.submission_id, s.sub, s.case_id,
+                    CASE WHEN EXISTS (SELECT 1 FROM relay_notify_devices d
+                                      WHERE d.sub = s.sub AND d.created_at < s.submitted_at)
+                           OR EXISTS (SELECT 1 FROM relay_notify_email e
+                                      WHERE e.sub = s.sub AND e.confirmed = 1
+                                        AND e.created_at < s.submitted_at)
+                         THEN 1 ELSE 0 END
+             FROM relay_submissions s
              WHERE s.follows IS NULL AND s.submitted_at IS NOT NULL
                AND NOT EXISTS (SELECT 1 FROM relay_notify_watch w
                                WHERE w.submission_id = s.submission_id)
