@@ -101,6 +101,17 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! [ -x /usr/sbin/hap
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql haproxy
 fi
 
+# SAML 2.0 (issue #20): XML signatures and encryption through xmlsec, for the
+# `samael` crate's `xmlsec` feature (the stand-in's IdP and the relay's SP).
+# libclang-dev is for the bindings bindgen generates at build time.
+if ! dpkg -s libxmlsec1-dev libxml2-dev libclang-dev pkg-config >/dev/null 2>&1; then
+  say "installing Debian's libxmlsec1-dev, libxml2-dev, libclang-dev and pkg-config"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libxmlsec1-dev libxml2-dev libclang-dev pkg-config
+fi
+
 # geckodriver (Firefox's WebDriver server), pinned, from crates.io.
 GECKODRIVER_VERSION=0.37.1
 if [ "$(geckodriver --version 2>/dev/null | awk 'NR==1 {print $2}')" != "$GECKODRIVER_VERSION" ]; then

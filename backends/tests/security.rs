@@ -114,6 +114,14 @@ const ROUTES: &[Route] = &[
     r("GET", "/idp/userinfo", CitizenList),
     r("GET", "/idp/end_session", EndSession),
     r("POST", "/idp/end_session", EndSession),
+    // Identity by SAML 2.0 (issue #20): metadata and script are public; a
+    // request without a valid SP signature is refused (400, never a login).
+    r("GET", "/idp/saml/metadata", Public),
+    r("GET", "/idp/saml/autopost.js", Public),
+    r("GET", "/idp/saml/sso", Public),
+    r("POST", "/idp/saml/sso", Public),
+    r("GET", "/idp/saml/slo", Public),
+    r("POST", "/idp/login/{tx}/saml/cancel", LoginTx),
     // FIT-Connect.
     r("GET", "/fitconnect/routes", Public),
     r("GET", "/fitconnect/.well-known/jwks.json", Public),
@@ -360,7 +368,7 @@ fn the_route_table_is_every_route_of_the_routers() {
         missing.is_empty() && stale.is_empty(),
         "routes not in the table: {missing:?}; table entries without a route: {stale:?}"
     );
-    assert_eq!(ROUTES.len(), 95);
+    assert_eq!(ROUTES.len(), 101);
 }
 
 #[test]
@@ -1081,8 +1089,14 @@ async fn login_flow_is_bound(fx: &Fixture, checked: &mut HashSet<String>) -> usi
     let page = with_cookie(app, "GET", &path, Some(&cookie_a), &[]).await;
     assert_eq!(page.status, StatusCode::OK);
     let csrf = csrf_of(&page.body).unwrap();
-    let attempts: [Attempt<'_>; 8] = [
+    let attempts: [Attempt<'_>; 9] = [
         ("GET", "/idp/login/{tx}", "", vec![]),
+        (
+            "POST",
+            "/idp/login/{tx}/saml/cancel",
+            "/saml/cancel",
+            vec![("csrf", &csrf)],
+        ),
         ("GET", "/idp/login/{tx}/register", "/register", vec![]),
         ("GET", "/idp/login/{tx}/eid", "/eid?card=eid-erika", vec![]),
         (

@@ -50,7 +50,7 @@ fn see_other(location: &str) -> Response {
     }
 }
 
-fn cookie_name(tx_id: &str) -> String {
+pub(super) fn cookie_name(tx_id: &str) -> String {
     let short: String = tx_id.chars().take(16).collect();
     format!("idp_tx_{short}")
 }
@@ -206,6 +206,12 @@ pub async fn authorize(
     if let Err(e) = state.db.call(move |conn| store::insert_tx(conn, &tx)).await {
         return internal(&site, e);
     }
+    begin(&state, &tx_id, &csrf)
+}
+
+/// The answer that starts a stored login transaction: 303 to its login page
+/// with the cookie that binds it to this browser (OIDC and SAML alike).
+pub(super) fn begin(state: &AppState, tx_id: &str, csrf: &str) -> Response {
     let secure = if state.config.public_url.starts_with("https://") {
         "; Secure"
     } else {
@@ -213,7 +219,7 @@ pub async fn authorize(
     };
     let cookie = format!(
         "{}={csrf}; Max-Age={LOGIN_TX_TTL_SECS}; Path=/idp; HttpOnly; SameSite=Lax{secure}",
-        cookie_name(&tx_id)
+        cookie_name(tx_id)
     );
     let mut resp = see_other(&format!("/idp/login/{tx_id}"));
     if let Ok(v) = HeaderValue::from_str(&cookie) {
@@ -338,12 +344,11 @@ pub(super) async fn render_login(
             })
             .collect(),
     };
-    pages::page(
-        status,
-        &css(site),
-        "Anmelden mit BundID",
-        &pages::login_page(&view),
-    )
+    let mut body = pages::login_page(&view);
+    if a.tx.scope == super::saml::SCOPE {
+        body.push_str(&super::saml::cancel_form(&a.tx.id, &a.csrf));
+    }
+    pages::page(status, &css(site), "Anmelden mit BundID", &body)
 }
 
 /// An argon2 hash of nothing in particular, to verify against for unknown usernames.
@@ -415,6 +420,9 @@ pub(super) async fn finish(
     citizen_id: i64,
     method: LoginMethod,
 ) -> Response {
+    if let Some(r) = super::saml::finish(state, &idp.saml, site, a, citizen_id, method).await {
+        return r;
+    }
     let tx_id = a.tx.id.clone();
     let now = now_secs();
     let done = state

@@ -19,6 +19,7 @@ mod login;
 mod oidc;
 mod pages;
 mod register;
+pub mod saml;
 mod store;
 pub mod trust;
 
@@ -32,8 +33,8 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
+pub use contract::saml::ATTRIBUTES;
 pub use keys::{SigningKey, KEY_FILE};
-pub use oidc::ATTRIBUTES;
 pub use trust::{GermanName, TrustLevel};
 
 use crate::{error, error::ApiError, AppState};
@@ -134,6 +135,8 @@ pub struct Idp {
     pub key: SigningKey,
     pub issuer: String,
     pub session_seconds: i64,
+    /// The SAML 2.0 side (issue #20): its key, entity id and endpoints.
+    pub saml: saml::Saml,
 }
 
 /// Routes under `/idp`.
@@ -142,6 +145,7 @@ pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
     state.db.migrate("idp", store::MIGRATIONS)?;
     state.db.migrate("idp_clients", clients::MIGRATIONS)?;
     state.db.migrate("idp_limits", limits::MIGRATIONS)?;
+    state.db.migrate("idp_saml", saml::MIGRATIONS)?;
     let config = state.config.clone();
     state.db.call_sync(|conn| {
         store::register_clients(conn, &config)?;
@@ -161,6 +165,7 @@ pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
         key,
         issuer: issuer(state),
         session_seconds: i64::try_from(state.config.session_seconds).unwrap_or(i64::MAX / 4),
+        saml: saml::Saml::new(state)?,
     });
     Ok(Router::new()
         .route("/.well-known/openid-configuration", get(oidc::discovery))
@@ -182,6 +187,15 @@ pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
             get(oidc::end_session_get).post(oidc::end_session_post),
         )
         .route("/static/idp.css", get(pages::stylesheet))
+        // SAML 2.0 (issue #20, `saml/`).
+        .route("/saml/metadata", get(saml::metadata::metadata))
+        .route(
+            "/saml/sso",
+            get(saml::sso::sso_redirect).post(saml::sso::sso_post),
+        )
+        .route("/saml/slo", get(saml::slo::slo_redirect))
+        .route("/saml/autopost.js", get(saml::autopost_js))
+        .route("/login/{tx}/saml/cancel", post(saml::cancel))
         .fallback(error::not_found)
         .layer(Extension(idp)))
 }

@@ -20,26 +20,9 @@ use super::{
 use crate::static_files::Site;
 use crate::AppState;
 
-/// The attributes of BundID with their OIDs, in the order they are listed.
-pub const ATTRIBUTES: &[(&str, &str)] = &[
-    ("givenName", "urn:oid:2.5.4.42"),
-    ("surname", "urn:oid:2.5.4.4"),
-    ("birthdate", "urn:oid:1.2.40.0.10.2.1.1.55"),
-    ("placeOfBirth", "urn:oid:1.3.6.1.5.5.7.9.2"),
-    ("birthName", "urn:oid:1.2.40.0.10.2.1.1.225566"),
-    ("nationality", "urn:oid:1.2.40.0.10.2.1.1.225577"),
-    ("postalAddress", "urn:oid:2.5.4.16"),
-    ("postalCode", "urn:oid:2.5.4.17"),
-    ("localityName", "urn:oid:2.5.4.7"),
-    ("country", "urn:oid:1.2.40.0.10.2.1.1.225599"),
-    ("mail", "urn:oid:0.9.2342.19200300.100.1.3"),
-    ("telephoneNumber", "urn:oid:2.5.4.20"),
-    ("gender", "urn:oid:1.3.6.1.4.1.33592.1.3.5"),
-    ("personalTitle", "urn:oid:0.9.2342.19200300.100.1.40"),
-    ("bPK2", "urn:oid:1.3.6.1.4.1.25484.494450.3"),
-    ("mailboxUuid", "urn:oid:2.5.4.18"),
-    ("documentType", "urn:oid:1.2.40.0.10.2.1.1.552255"),
-];
+/// The attributes of BundID with their OIDs, in the order they are listed
+/// (one table for OIDC and SAML: `contract::saml`).
+pub use contract::saml::ATTRIBUTES;
 
 fn no_store(mut resp: Response) -> Response {
     let h = resp.headers_mut();

@@ -1,0 +1,95 @@
+//! `GET /idp/saml/slo`: a LogoutRequest by the HTTP-Redirect binding,
+//! signed by the SP. Ends the IdP's SAML session(s) of that name id (and
+//! session index) and answers a signed LogoutResponse by HTTP-POST to the
+//! SP's SingleLogoutService from its metadata.
+
+use axum::{
+    extract::{RawQuery, State},
+    response::Response,
+    Extension,
+};
+use contract::saml::CLOCK_SKEW_SECONDS;
+use std::sync::Arc;
+
+use super::request::{self, Refusal};
+use super::sso::MAX_REQUEST_AGE;
+use super::{post_page, refused, response, sp};
+use crate::idp::{login, now_secs, Idp};
+use crate::static_files::Site;
+use crate::AppState;
+
+/// `GET /idp/saml/slo`
+pub async fn slo_redirect(
+    State(state): State<AppState>,
+    Extension(idp): Extension<Arc<Idp>>,
+    Extension(site): Extension<Arc<Site>>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let saml = &idp.saml;
+    let now = now_secs();
+    let read = async {
+        let pairs = request::raw_pairs(query.as_deref().unwrap_or(""))?;
+        let payload = pairs
+            .iter()
+            .find(|(k, _)| k == "SAMLRequest")
+            .map(|(_, v)| v.clone())
+            .ok_or(Refusal::Malformed("SAMLRequest fehlt"))?;
+        let claimed = request::inflate(&request::percent_decode(&payload)?.replace(' ', "+"))?;
+        let issuer = request::claimed_issuer(&claimed)?;
+        let sp = sp::find(&state, &issuer)
+            .await
+            .ok_or(Refusal::UnknownIssuer(issuer))?;
+        let r = request::verify_redirect(&pairs, "SAMLRequest", &sp)?;
+        let lr = request::parse_logout_request(&r.xml)?;
+        if lr.issuer != sp.entity_id {
+            return Err(Refusal::UnknownIssuer(lr.issuer));
+        }
+        if lr.destination.as_deref() != Some(saml.slo_url.as_str()) {
+            return Err(Refusal::Destination);
+        }
+        if lr.issue_instant > now + CLOCK_SKEW_SECONDS
+            || lr.issue_instant < now - MAX_REQUEST_AGE - CLOCK_SKEW_SECONDS
+        {
+            return Err(Refusal::Stale);
+        }
+        let target = sp.slo.clone().ok_or(Refusal::Acs)?;
+        Ok::<_, Refusal>((lr, r.relay_state, target))
+    };
+    let (lr, relay_state, target) = match read.await {
+        Ok(v) => v,
+        Err(why) => return refused(&site, &why),
+    };
+    let (sp_id, name_id, index, req_id) = (
+        lr.issuer.clone(),
+        lr.name_id.clone(),
+        lr.session_index.clone(),
+        lr.id.clone(),
+    );
+    let ended = state
+        .db
+        .call(move |conn| {
+            let fresh = conn.execute(
+                "INSERT OR IGNORE INTO idp_saml_seen (sp, request_id, expires_at) VALUES (?1, ?2, ?3)",
+                rusqlite::params![sp_id, req_id, now + MAX_REQUEST_AGE + 2 * CLOCK_SKEW_SECONDS],
+            )? == 1;
+            if !fresh {
+                return Ok(None);
+            }
+            let n = conn.execute(
+                "UPDATE idp_saml_sessions SET ended = 1
+                 WHERE sp = ?1 AND name_id = ?2 AND (?3 IS NULL OR session_index = ?3)",
+                rusqlite::params![sp_id, name_id, index],
+            )?;
+            Ok(Some(n))
+        })
+        .await;
+    match ended {
+        Ok(Some(_)) => {}
+        Ok(None) => return refused(&site, &Refusal::Replay),
+        Err(e) => return login::internal(&site, e),
+    }
+    match response::logout_response(&saml.key, &saml.entity_id, &target, &lr.id, now) {
+        Ok(x) => post_page(&target, "SAMLResponse", &x, relay_state.as_deref()),
+        Err(e) => login::internal(&site, e),
+    }
+}
