@@ -28,6 +28,10 @@ pub struct Config {
     /// Time limit of one upstream call.
     pub upstream_timeout_ms: u64,
     pub identity: Identity,
+    /// OIDC (default) or SAML (`identity = "saml"`, `RELAY_IDENTITY`).
+    pub identity_kind: crate::saml::IdentityKind,
+    /// The SAML service provider's settings (`[saml]`), used in SAML mode.
+    pub saml: crate::saml::SamlConfig,
     pub pvog: Service,
     /// The postbox: the relay calls it as the Onlinedienst and names the citizen.
     pub zbp: Service,
@@ -99,8 +103,12 @@ struct FileConfig {
     metrics_token: Option<String>,
     /// Base URL of the stand-in: fills every upstream URL not given.
     upstream: Option<String>,
+    /// `identity = "oidc" | "saml"`, or the `[identity]` table of OIDC
+    /// (with `mode = "oidc" | "saml"`).
     #[serde(default)]
-    identity: FileIdentity,
+    identity: FileIdentityEntry,
+    #[serde(default)]
+    saml: crate::saml::config::FileSaml,
     #[serde(default)]
     pvog: FileService,
     #[serde(default)]
@@ -133,10 +141,25 @@ struct FileDatabase {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileIdentity {
+    mode: Option<String>,
     issuer: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
     scope: Option<String>,
+}
+
+/// `identity = "saml"` or `[identity] …`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum FileIdentityEntry {
+    Kind(String),
+    Table(FileIdentity),
+}
+
+impl Default for FileIdentityEntry {
+    fn default() -> Self {
+        Self::Table(FileIdentity::default())
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -253,7 +276,17 @@ impl Config {
                 None => anyhow::bail!("{what} is not configured (or set RELAY_UPSTREAM)"),
             }
         };
-        let issuer = match env("RELAY_OIDC_ISSUER").or(file.identity.issuer) {
+        let (kind, file_identity) = match file.identity {
+            FileIdentityEntry::Kind(k) => (Some(k), FileIdentity::default()),
+            FileIdentityEntry::Table(t) => (t.mode.clone(), t),
+        };
+        let identity_kind = match env("RELAY_IDENTITY").or(kind) {
+            Some(k) => crate::saml::IdentityKind::parse(&k)?,
+            None => crate::saml::IdentityKind::Oidc,
+        };
+        let saml =
+            crate::saml::SamlConfig::build(file.saml, &public_url, upstream.as_deref(), &env)?;
+        let issuer = match env("RELAY_OIDC_ISSUER").or(file_identity.issuer) {
             Some(v) => http_url("RELAY_OIDC_ISSUER", v)?,
             None => derived("RELAY_OIDC_ISSUER", "/idp")?,
         };
@@ -263,18 +296,18 @@ impl Config {
             None if is_loopback_url(url) => Ok(dev.to_string()),
             None => anyhow::bail!("{name} is required for an upstream that is not on loopback"),
         };
+        let oidc_secret = env("RELAY_OIDC_CLIENT_SECRET").or(file_identity.client_secret);
         let identity = Identity {
-            client_secret: secret(
-                "RELAY_OIDC_CLIENT_SECRET",
-                env("RELAY_OIDC_CLIENT_SECRET").or(file.identity.client_secret),
-                &issuer,
-                DEV_OIDC_SECRET,
-            )?,
+            // In SAML mode the OIDC client is never used: no secret needed.
+            client_secret: match (identity_kind, oidc_secret) {
+                (crate::saml::IdentityKind::Saml, None) => String::new(),
+                (_, v) => secret("RELAY_OIDC_CLIENT_SECRET", v, &issuer, DEV_OIDC_SECRET)?,
+            },
             client_id: env("RELAY_OIDC_CLIENT_ID")
-                .or(file.identity.client_id)
+                .or(file_identity.client_id)
                 .unwrap_or_else(|| "buergeramt-relay".into()),
             scope: env("RELAY_OIDC_SCOPE")
-                .or(file.identity.scope)
+                .or(file_identity.scope)
                 .unwrap_or_else(|| "openid profile email address phone".into()),
             issuer,
         };
@@ -429,6 +462,8 @@ impl Config {
                 10_000,
             )?,
             identity,
+            identity_kind,
+            saml,
             pvog,
             zbp,
             fitconnect,

@@ -35,6 +35,10 @@ pub const SIGNED: &[&str] = &[
     // RFC 8058 one-click unsubscribe from a mail provider; bound to the
     // unsubscribe token (`crate::notify::settings`).
     crate::notify::settings::UNSUBSCRIBE_PATH,
+    // The SAML IdP's response (HTTP-POST binding); bound to its signature,
+    // an AuthnRequest id we sent, and then the login cookie
+    // (`crate::saml`).
+    "/saml/acs",
 ];
 
 /// Why a request was refused before its handler.

@@ -31,6 +31,7 @@ pub mod postbox;
 pub mod privacy;
 pub mod records;
 pub mod reference;
+pub mod saml;
 pub mod search;
 pub mod session;
 pub mod submission;
@@ -79,6 +80,8 @@ pub struct Shared {
     pub catalogue: Arc<search::Catalogue>,
     /// Notices outside the app (issue #24): VAPID key, SMTP, push client.
     pub notify: notify::Notifier,
+    /// The SAML service provider, when `identity = "saml"` (issue #20).
+    pub saml: Option<Arc<saml::Saml>>,
 }
 
 impl FromRef<RelayState> for db::Db {
@@ -115,6 +118,12 @@ impl RelayState {
         })
         .await??;
         let notify = notify::Notifier::open(&config, &db, &handle_key).await?;
+        let saml = match config.identity_kind {
+            saml::IdentityKind::Saml => {
+                Some(saml::Saml::open(config.saml.clone(), &db, http.clone()).await?)
+            }
+            saml::IdentityKind::Oidc => None,
+        };
         let pvog = upstream::Upstream::new(config.pvog.clone(), http.clone());
         // Reads the catalogue from PVOG now and then hourly, in the background.
         let catalogue = search::Catalogue::new();
@@ -132,6 +141,7 @@ impl RelayState {
             handle_key,
             site,
             notify,
+            saml,
             config,
         };
         let state = RelayState {
@@ -155,6 +165,12 @@ pub fn app(state: RelayState) -> Router {
         .route("/session/extend", post(login::extend))
         .route("/sessions", get(account::list).delete(account::end_all))
         .route("/sessions/{id}", delete(account::end_one))
+        // SAML 2.0 (issue #20; 404 unless `identity = "saml"`).
+        .route("/saml/metadata", get(saml::sp_metadata))
+        .route("/saml/acs", post(saml::acs))
+        .route("/saml/done", get(saml::done))
+        .route("/saml/logout", get(saml::slo::logout))
+        .route("/saml/slo", get(saml::slo::slo))
         // "Meine Daten": export and delete what the relay stores (personal).
         .merge(privacy::router())
         // The postbox and the applications (personal).

@@ -54,13 +54,26 @@ pub async fn start(
         }
         None => "/".into(),
     };
+    let config = &state.shared.config;
+    if let Some(saml) = state.shared.saml.clone() {
+        // SAML (issue #20): a signed AuthnRequest; its id is the
+        // transaction's `state`, answered once at the ACS.
+        let (url, request_id) = match saml.authn_redirect(level).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "SAML: no login possible");
+                return Ok(Redirect::to(&back_to(&return_path, "dienst")).into_response());
+            }
+        };
+        let tx = (request_id, crate::saml::TX_MARK.to_string(), String::new());
+        return begin(&state, level, return_path, url, tx).await;
+    }
     let (login_cookie, st, nonce, verifier) = (
         session::random_token()?,
         session::random_token()?,
         session::random_token()?,
         session::random_token()?,
     );
-    let config = &state.shared.config;
     let url = match state
         .shared
         .oidc
@@ -74,6 +87,39 @@ pub async fn start(
             return Ok(Redirect::to(&back_to(&return_path, "dienst")).into_response());
         }
     };
+    begin_with(
+        &state,
+        level,
+        return_path,
+        url,
+        login_cookie,
+        (st, nonce, verifier),
+    )
+    .await
+}
+
+/// Keeps the login transaction (bound to a new login cookie) and sends the
+/// browser to the provider.
+async fn begin(
+    state: &RelayState,
+    level: TrustLevel,
+    return_path: String,
+    url: String,
+    tx: (String, String, String),
+) -> Result<Response, RelayError> {
+    let login_cookie = session::random_token()?;
+    begin_with(state, level, return_path, url, login_cookie, tx).await
+}
+
+async fn begin_with(
+    state: &RelayState,
+    level: TrustLevel,
+    return_path: String,
+    url: String,
+    login_cookie: String,
+    (st, nonce, verifier): (String, String, String),
+) -> Result<Response, RelayError> {
+    let config = &state.shared.config;
     let id_hash = session::sha256_hex(&login_cookie);
     let expires = session::now() + session::LOGIN_TX_SECS;
     state
@@ -121,7 +167,7 @@ struct LoginTx {
 }
 
 /// Back to `path` with `anmeldung=<outcome>` for the app to explain.
-fn back_to(path: &str, outcome: &str) -> String {
+pub fn back_to(path: &str, outcome: &str) -> String {
     let (base, frag) = path.split_once('#').unwrap_or((path, ""));
     let sep = if base.contains('?') { '&' } else { '?' };
     let frag = if frag.is_empty() {
@@ -139,16 +185,11 @@ pub async fn callback(
     Query(q): Query<CallbackParams>,
 ) -> Result<Response, RelayError> {
     let https = state.shared.config.https();
-    let clear_login = session::set_cookie(session::LOGIN_COOKIE, None, https, 0);
-    let redirect = |to: String, cookies: Vec<HeaderValue>| {
-        let mut resp = Redirect::to(&to).into_response();
-        resp.headers_mut()
-            .append(header::SET_COOKIE, clear_login.clone());
-        for c in cookies {
-            resp.headers_mut().append(header::SET_COOKIE, c);
-        }
-        resp
-    };
+    let redirect = |to: String, cookies: Vec<HeaderValue>| landing(https, to, cookies);
+    if state.shared.saml.is_some() {
+        // SAML mode: logins come back at the ACS, never here.
+        return Ok(redirect(back_to("/", "ungueltig"), vec![]));
+    }
     // 1. The transaction of this browser, used once.
     let Some(login_cookie) = session::cookie(&headers, session::LOGIN_COOKIE) else {
         return Ok(redirect(back_to("/", "ungueltig"), vec![]));
@@ -277,8 +318,35 @@ pub async fn callback(
                 .unwrap_or(""),
         ),
     };
-    // 4. A new session id; the browser's earlier session (if any) ends.
-    let old = session::cookie(&headers, session::cookie_name(https));
+    finish(&state, &headers, new, tx.return_path).await
+}
+
+/// A redirect to `to` that clears the login cookie and sets `cookies`.
+pub fn landing(https: bool, to: String, cookies: Vec<HeaderValue>) -> Response {
+    let mut resp = Redirect::to(&to).into_response();
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        session::set_cookie(session::LOGIN_COOKIE, None, https, 0),
+    );
+    for c in cookies {
+        resp.headers_mut().append(header::SET_COOKIE, c);
+    }
+    resp
+}
+
+/// The end of a login, OIDC's or SAML's: a new session id, the browser's
+/// earlier session (if any) ended here and at the provider, and back to
+/// the page the login started from.
+pub async fn finish(
+    state: &RelayState,
+    headers: &HeaderMap,
+    new: NewSession,
+    return_path: String,
+) -> Result<Response, RelayError> {
+    let shared = &state.shared;
+    let config = &shared.config;
+    let https = config.https();
+    let old = session::cookie(headers, session::cookie_name(https));
     let max = config.session_max_seconds as i64;
     let (cookie, ended) = state
         .db
@@ -303,7 +371,7 @@ pub async fn callback(
         https,
         config.session_max_seconds as i64,
     );
-    Ok(redirect(tx.return_path, vec![session_cookie]))
+    Ok(landing(https, return_path, vec![session_cookie]))
 }
 
 /// The authorization response's `iss` (RFC 9207): when given it must be the

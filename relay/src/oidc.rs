@@ -355,6 +355,11 @@ impl OidcClient {
     /// Ends the login at the provider too (server to server, with the ID
     /// token as hint). Failures are logged: the relay session is gone anyway.
     pub async fn end_session(&self, id_token: &str) {
+        // A SAML login (issue #20) ends at the IdP by the browser's single
+        // logout (`crate::saml::slo`), never here.
+        if crate::saml::slo::is_saml(id_token) {
+            return;
+        }
         let Ok(d) = self.discovery().await else {
             return;
         };

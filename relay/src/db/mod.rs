@@ -67,6 +67,7 @@ CREATE TABLE relay_login_tx (
     crate::limits::MIGRATION,
     crate::payment::MIGRATION,
     crate::notify::MIGRATION,
+    crate::saml::MIGRATION,
 ];
 
 #[derive(Clone)]

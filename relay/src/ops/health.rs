@@ -46,6 +46,12 @@ pub async fn readiness(state: &RelayState) -> Readiness {
         matches!(tokio::time::timeout(READY_TIMEOUT, q).await, Ok(Ok(())))
     };
     let identity_provider = async {
+        // SAML (issue #20): the IdP's metadata with a signing key, else
+        // not ready (no login at all without it).
+        if let Some(saml) = &state.shared.saml {
+            let m = saml.idp.get();
+            return matches!(tokio::time::timeout(READY_TIMEOUT, m).await, Ok(Ok(_)));
+        }
         let d = state.shared.oidc.discovery();
         matches!(tokio::time::timeout(READY_TIMEOUT, d).await, Ok(Ok(_)))
     };

@@ -1,0 +1,200 @@
+//! Single logout (HTTP-Redirect binding), where the IdP's metadata offers
+//! it: `GET /api/v1/saml/logout?return=/` ends the session here and sends
+//! the browser to the IdP with a signed LogoutRequest; the IdP answers at
+//! `GET /api/v1/saml/slo` with a LogoutResponse whose query signature is
+//! verified against the IdP's signing certificate.
+
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use contract::relay::is_return_path;
+use contract::saml as c;
+use openssl::hash::MessageDigest;
+use openssl::sign::Verifier;
+use serde::{Deserialize, Serialize};
+use std::io::Read;
+
+use crate::db::{params, OptionalExtension};
+use crate::error::RelayError;
+use crate::session;
+use crate::RelayState;
+
+/// What a SAML session keeps of the IdP's login for the LogoutRequest (in
+/// the session's `id_token` column, as `saml:<base64url JSON>`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SamlSessionRef {
+    pub name_id: String,
+    pub session_index: Option<String>,
+}
+
+const PREFIX: &str = "saml:";
+
+impl SamlSessionRef {
+    pub fn encode(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(json))
+    }
+
+    pub fn decode(s: &str) -> Option<Self> {
+        let b = URL_SAFE_NO_PAD.decode(s.strip_prefix(PREFIX)?).ok()?;
+        serde_json::from_slice(&b).ok()
+    }
+}
+
+/// Is this session's "ID token" a SAML login?
+pub fn is_saml(id_token: &str) -> bool {
+    id_token.starts_with(PREFIX)
+}
+
+/// `GET /api/v1/saml/logout?return=/path`
+pub async fn logout(
+    State(state): State<RelayState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Response, RelayError> {
+    let saml = state.shared.saml.clone().ok_or(RelayError::NotFound)?;
+    let https = state.shared.config.https();
+    let return_path = url::form_urlencoded::parse(q.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "return")
+        .map(|(_, v)| v.into_owned())
+        .filter(|p| is_return_path(p))
+        .unwrap_or_else(|| "/".into());
+    let ended = match session::cookie(&headers, session::cookie_name(https)) {
+        Some(cookie) => {
+            let id_hash = session::sha256_hex(&cookie);
+            state.db.call(move |c| session::delete(c, &id_hash)).await?
+        }
+        None => None,
+    };
+    let clear = session::set_cookie(session::cookie_name(https), None, https, 0);
+    let mut target = return_path.clone();
+    if let (Some(r), Ok(idp)) = (
+        ended.as_deref().and_then(SamlSessionRef::decode),
+        saml.idp.get().await,
+    ) {
+        if let Some(slo) = idp.slo_redirect.clone() {
+            let id = super::request::new_id().map_err(|e| RelayError::Internal(e.to_string()))?;
+            let now = session::now();
+            let xml = super::request::logout_request_xml(
+                &saml.config,
+                &id,
+                &slo,
+                &r.name_id,
+                r.session_index.as_deref(),
+                now,
+            );
+            let url = super::request::redirect_url(&slo, &xml, &saml.signing)
+                .map_err(|e| RelayError::Internal(e.to_string()))?;
+            let rp = return_path.clone();
+            state
+                .db
+                .call(move |c| {
+                    c.execute("DELETE FROM relay_saml_logout WHERE expires_at < ?1", params![now])?;
+                    c.execute(
+                        "INSERT INTO relay_saml_logout (id, return_path, expires_at) VALUES (?1, ?2, ?3)",
+                        params![id, rp, now + session::LOGIN_TX_SECS],
+                    )
+                })
+                .await?;
+            target = url;
+        }
+    }
+    let mut resp = Redirect::to(&target).into_response();
+    resp.headers_mut().append(header::SET_COOKIE, clear);
+    Ok(resp)
+}
+
+/// The raw (still encoded) value of `name` in a query.
+fn raw_param<'a>(q: &'a str, name: &str) -> Option<&'a str> {
+    q.split('&')
+        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+}
+
+/// `GET /api/v1/saml/slo`: the IdP's LogoutResponse.
+pub async fn slo(
+    State(state): State<RelayState>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, RelayError> {
+    let saml = state.shared.saml.clone().ok_or(RelayError::NotFound)?;
+    let q = q.unwrap_or_default();
+    let home = || Ok(Redirect::to("/").into_response());
+    let (Some(resp), Some(alg), Some(sig)) = (
+        raw_param(&q, "SAMLResponse"),
+        raw_param(&q, "SigAlg"),
+        raw_param(&q, "Signature"),
+    ) else {
+        return home();
+    };
+    let decode = |s: &str| -> String {
+        url::form_urlencoded::parse(format!("v={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    if decode(alg) != c::ALG_RSA_SHA256 {
+        return home();
+    }
+    // The signed octets: the parameters as received, in the binding's order.
+    let mut signed = format!("SAMLResponse={resp}");
+    if let Some(rs) = raw_param(&q, "RelayState") {
+        signed.push_str(&format!("&RelayState={rs}"));
+    }
+    signed.push_str(&format!("&SigAlg={alg}"));
+    let Ok(idp) = saml.idp.get().await else {
+        return home();
+    };
+    let Ok(signature) = STANDARD.decode(decode(sig)) else {
+        return home();
+    };
+    let valid = idp.signing_certs.iter().any(|der| {
+        let Ok(cert) = openssl::x509::X509::from_der(der) else {
+            return false;
+        };
+        let Ok(key) = cert.public_key() else {
+            return false;
+        };
+        let Ok(mut v) = Verifier::new(MessageDigest::sha256(), &key) else {
+            return false;
+        };
+        v.update(signed.as_bytes()).is_ok() && v.verify(&signature).unwrap_or(false)
+    });
+    if !valid {
+        tracing::warn!("SAML LogoutResponse with a bad signature");
+        return home();
+    }
+    let Ok(deflated) = STANDARD.decode(decode(resp)) else {
+        return home();
+    };
+    let mut xml = String::new();
+    if flate2::read::DeflateDecoder::new(&deflated[..])
+        .take(c::MAX_RESPONSE_BYTES as u64)
+        .read_to_string(&mut xml)
+        .is_err()
+    {
+        return home();
+    }
+    let request_id = match super::verify::parse_strict(&xml).ok().and_then(|d| {
+        let r = d.get_root_element()?;
+        (r.get_name() == "LogoutResponse"
+            && r.get_attribute("Destination")
+                .is_none_or(|d| d == saml.config.slo_url))
+        .then(|| r.get_attribute("InResponseTo"))?
+    }) {
+        Some(id) => id,
+        None => return home(),
+    };
+    let back: Option<String> = state
+        .db
+        .call(move |c| {
+            c.query_row(
+                "DELETE FROM relay_saml_logout WHERE id = ?1 RETURNING return_path",
+                params![request_id],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+        .await?;
+    Ok(Redirect::to(back.as_deref().unwrap_or("/")).into_response())
+}
