@@ -751,16 +751,48 @@ async fn cancel_answers_authn_failed_and_slo_a_signed_logout_response() {
     let unsigned = redirect_url(SLO, "/idp/saml/slo", &logout, None);
     refused(&app, &unsigned, "unsigned logout").await;
     let signed = redirect_url(SLO, "/idp/saml/slo", &logout, Some(&sp.key));
+    // The SP's SingleLogoutService has the Redirect binding: the answer is
+    // a 303 with the IdP's query signature over SAMLResponse, RelayState
+    // and SigAlg.
     let r = get(&app, &signed, None).await;
-    let (xml, relay) = posted(&r, SP_SLO);
-    assert_eq!(relay.as_deref(), Some("rs-1"));
-    let verified = verify(&xml, &cert);
-    let doc = roxmltree::Document::parse(&verified).unwrap();
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let location = r.headers[header::LOCATION].to_str().unwrap().to_string();
+    assert!(
+        location.starts_with(&format!("{SP_SLO}?SAMLResponse=")),
+        "{location}"
+    );
+    let url = url::Url::parse(&location).unwrap();
+    let verifier =
+        samael::crypto::UrlVerifier::from_x509(&CertificateDer::from(cert.clone())).unwrap();
+    assert!(
+        verifier.verify_signed_response_url(&url).unwrap(),
+        "query signature"
+    );
+    let mut forged = url.clone();
+    forged.set_query(Some(
+        &url.query()
+            .unwrap()
+            .replace("RelayState=rs-1", "RelayState=rs-2"),
+    ));
+    assert!(!verifier
+        .verify_signed_response_url(&forged)
+        .unwrap_or(false));
+    let pairs: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
+    assert_eq!(pairs["RelayState"], "rs-1");
+    let deflated = STANDARD.decode(&pairs["SAMLResponse"]).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::DeflateDecoder::new(&deflated[..]),
+        &mut xml,
+    )
+    .unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
     assert!(doc
         .root_element()
         .has_tag_name((NS_SAMLP, "LogoutResponse")));
     assert_eq!(doc.root_element().attribute("InResponseTo"), Some("_lo1"));
     assert_eq!(doc.root_element().attribute("Destination"), Some(SP_SLO));
+    assert!(xml.contains("status:Success"));
     refused(&app, &signed, "replayed logout").await;
     let _ = enc("");
 }

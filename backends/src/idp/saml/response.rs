@@ -211,6 +211,59 @@ pub fn failure(
     )
 }
 
+/// An unsigned LogoutResponse (Success) for the HTTP-Redirect binding,
+/// where the query signature ([`redirect_url`]) covers it.
+pub fn logout_response_unsigned(
+    issuer: &str,
+    destination: &str,
+    in_response_to: &str,
+    now: i64,
+) -> String {
+    format!(
+        "<samlp:LogoutResponse xmlns:samlp=\"{NS_SAMLP}\" xmlns:saml=\"{NS_SAML}\" ID=\"{}\" Version=\"2.0\" IssueInstant=\"{}\" Destination=\"{}\" InResponseTo=\"{}\">\
+<saml:Issuer>{}</saml:Issuer>{}</samlp:LogoutResponse>",
+        new_id(),
+        instant(now),
+        esc(destination),
+        esc(in_response_to),
+        esc(issuer),
+        status_xml(STATUS_SUCCESS, None, None),
+    )
+}
+
+/// The HTTP-Redirect binding's URL for a response message: `SAMLResponse`
+/// (raw DEFLATE, base64), `RelayState`, `SigAlg` (rsa-sha256) and the
+/// IdP's `Signature` over exactly that query string.
+pub fn redirect_url(
+    target: &str,
+    message_xml: &str,
+    relay_state: Option<&str>,
+    key: &SamlKey,
+) -> Result<String, XmlError> {
+    use std::io::Write;
+    let fail = |e: String| XmlError::Sign(format!("redirect binding: {e}"));
+    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(message_xml.as_bytes())
+        .map_err(|e| fail(e.to_string()))?;
+    let deflated = z.finish().map_err(|e| fail(e.to_string()))?;
+    let enc = crate::idp::url_encode;
+    let mut query = format!("SAMLResponse={}", enc(&STANDARD.encode(deflated)));
+    if let Some(rs) = relay_state {
+        query.push_str(&format!("&RelayState={}", enc(rs)));
+    }
+    query.push_str(&format!("&SigAlg={}", enc(contract::saml::ALG_RSA_SHA256)));
+    let mut signer = openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &key.key)
+        .map_err(|e| fail(e.to_string()))?;
+    let sig = signer
+        .sign_oneshot_to_vec(query.as_bytes())
+        .map_err(|e| fail(e.to_string()))?;
+    let sep = if target.contains('?') { '&' } else { '?' };
+    Ok(format!(
+        "{target}{sep}{query}&Signature={}",
+        enc(&STANDARD.encode(sig))
+    ))
+}
+
 /// A signed LogoutResponse (Success).
 pub fn logout_response(
     key: &SamlKey,

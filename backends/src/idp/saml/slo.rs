@@ -1,11 +1,14 @@
 //! `GET /idp/saml/slo`: a LogoutRequest by the HTTP-Redirect binding,
 //! signed by the SP. Ends the IdP's SAML session(s) of that name id (and
 //! session index) and answers a signed LogoutResponse by HTTP-POST to the
-//! SP's SingleLogoutService from its metadata.
+//! SP's SingleLogoutService from its metadata: by the HTTP-Redirect binding
+//! (query signature) when that is the service's binding, else by an
+//! auto-submitting HTTP-POST form (enveloped signature).
 
 use axum::{
     extract::{RawQuery, State},
-    response::Response,
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
     Extension,
 };
 use contract::saml::CLOCK_SKEW_SECONDS;
@@ -53,9 +56,9 @@ pub async fn slo_redirect(
             return Err(Refusal::Stale);
         }
         let target = sp.slo.clone().ok_or(Refusal::Acs)?;
-        Ok::<_, Refusal>((lr, r.relay_state, target))
+        Ok::<_, Refusal>((lr, r.relay_state, target, sp.slo_redirect))
     };
-    let (lr, relay_state, target) = match read.await {
+    let (lr, relay_state, target, by_redirect) = match read.await {
         Ok(v) => v,
         Err(why) => return refused(&site, &why),
     };
@@ -87,6 +90,16 @@ pub async fn slo_redirect(
         Ok(Some(_)) => {}
         Ok(None) => return refused(&site, &Refusal::Replay),
         Err(e) => return login::internal(&site, e),
+    }
+    if by_redirect {
+        let xml = response::logout_response_unsigned(&saml.entity_id, &target, &lr.id, now);
+        return match response::redirect_url(&target, &xml, relay_state.as_deref(), &saml.key) {
+            Ok(url) => match HeaderValue::from_str(&url) {
+                Ok(v) => (StatusCode::SEE_OTHER, [(header::LOCATION, v)]).into_response(),
+                Err(e) => login::internal(&site, e),
+            },
+            Err(e) => login::internal(&site, e),
+        };
     }
     match response::logout_response(&saml.key, &saml.entity_id, &target, &lr.id, now) {
         Ok(x) => post_page(&target, "SAMLResponse", &x, relay_state.as_deref()),

@@ -37,6 +37,8 @@ pub struct Sp {
     pub acs: Vec<String>,
     /// `SingleLogoutService` location (Redirect preferred, else POST).
     pub slo: Option<String>,
+    /// Whether [`Sp::slo`] has the HTTP-Redirect binding (else HTTP-POST).
+    pub slo_redirect: bool,
     /// Certificates for `use="signing"` (or without `use`), DER.
     pub signing: Vec<Vec<u8>>,
     /// The certificate for `use="encryption"`, if any.
@@ -73,6 +75,7 @@ pub fn parse(xml: &str) -> Result<Sp, SpError> {
         entity_id,
         acs: Vec::new(),
         slo: None,
+        slo_redirect: false,
         signing: Vec::new(),
         encryption: None,
     };
@@ -91,6 +94,7 @@ pub fn parse(xml: &str) -> Result<Sp, SpError> {
             "SingleLogoutService" if n.tag_name().namespace() == Some(NS_MD) => {
                 if binding == BINDING_REDIRECT && sp.slo.is_none() && !location.is_empty() {
                     sp.slo = Some(location);
+                    sp.slo_redirect = true;
                 } else if binding == BINDING_POST && !location.is_empty() {
                     slo_post.get_or_insert(location);
                 }
