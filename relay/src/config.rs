@@ -518,6 +518,45 @@ mod tests {
     }
 
     #[test]
+    fn identity_is_oidc_unless_saml_is_chosen() {
+        use crate::saml::config::IdpMetadataSource;
+        use crate::saml::IdentityKind;
+        let up = [("RELAY_UPSTREAM", "http://127.0.0.1:9000")];
+        let c = build(&up, "").unwrap();
+        assert_eq!(c.identity_kind, IdentityKind::Oidc);
+        assert_eq!(
+            c.saml.idp_metadata,
+            Some(IdpMetadataSource::Url(
+                "http://127.0.0.1:9000/idp/saml/metadata".into()
+            ))
+        );
+        assert_eq!(
+            c.saml.entity_id,
+            "http://127.0.0.1:8080/api/v1/saml/metadata"
+        );
+        let c = build(&up, "identity = \"saml\"").unwrap();
+        assert_eq!(c.identity_kind, IdentityKind::Saml);
+        let c = build(
+            &up,
+            "[identity]\nmode = \"saml\"\nissuer = \"https://x.example\"",
+        )
+        .unwrap();
+        assert_eq!(c.identity_kind, IdentityKind::Saml);
+        let c = build(&[up[0], ("RELAY_IDENTITY", "saml")], "").unwrap();
+        assert_eq!(c.identity_kind, IdentityKind::Saml);
+        // SAML needs no OIDC secret for a remote issuer.
+        let remote = [
+            ("RELAY_UPSTREAM", "http://127.0.0.1:9000"),
+            ("RELAY_OIDC_ISSUER", "https://idp.example"),
+            ("RELAY_IDENTITY", "saml"),
+        ];
+        assert!(build(&remote, "").is_ok());
+        assert!(build(&remote[..2], "").is_err(), "OIDC still needs it");
+        assert!(build(&[up[0], ("RELAY_IDENTITY", "ldap")], "").is_err());
+        assert!(build(&up, "[saml]\nidp_metadata_url = \"ftp://x\"").is_err());
+    }
+
+    #[test]
     fn upstream_fills_every_url_and_dev_secrets_on_loopback() {
         let c = build(&[("RELAY_UPSTREAM", "http://127.0.0.1:9000/")], "").unwrap();
         assert_eq!(c.identity.issuer, "http://127.0.0.1:9000/idp");

@@ -296,7 +296,8 @@ impl Bucket {
         let segs: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
         match (method.as_str(), segs.as_slice()) {
             // HEAD runs the GET handler too.
-            ("GET" | "HEAD", ["login"] | ["login", "callback"]) => Some(Bucket::Login),
+            ("GET" | "HEAD", ["login"] | ["login", "callback"] | ["saml", "done"])
+            | ("POST", ["saml", "acs"]) => Some(Bucket::Login),
             ("POST", ["applications"] | ["applications", _, "payment"])
             | ("PUT", ["applications", _] | ["applications", _, "attachments", _]) => {
                 Some(Bucket::Submit)

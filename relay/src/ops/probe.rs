@@ -151,6 +151,28 @@ async fn service(http: &reqwest::Client, name: &str, s: &Service) -> Report {
 /// The identity provider; also returns the URLs its discovery names.
 async fn identity(http: &reqwest::Client, config: &Config) -> (Report, Vec<String>) {
     let mut r = Report::default();
+    if config.identity_kind == crate::saml::IdentityKind::Saml {
+        // SAML (issue #20): the IdP's metadata, with a signing key.
+        let cache = crate::saml::metadata::IdpMetadataCache::new(
+            config.saml.idp_metadata.clone(),
+            http.clone(),
+        );
+        match cache.get().await {
+            Ok(m) => r.push(
+                Level::Ok,
+                "identity saml metadata",
+                format!(
+                    "{}: {} signing certificate(s), SSO {}, SLO {}",
+                    m.entity_id,
+                    m.signing_certs.len(),
+                    shown(&m.sso_redirect),
+                    m.slo_redirect.as_deref().map_or("none".into(), shown),
+                ),
+            ),
+            Err(e) => r.push(Level::Fail, "identity saml metadata", e.to_string()),
+        }
+        return (r, Vec::new());
+    }
     let id: &Identity = &config.identity;
     let oidc = crate::oidc::OidcClient::new(id.clone(), http.clone());
     let d = match oidc.discovery().await {

@@ -241,3 +241,17 @@ pub fn check(v: &Verified, e: &Expect) -> Result<SamlLogin, Refused> {
         assertion_until: until.max(now) + skew,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_and_methods() {
+        assert_eq!(time("2026-01-01T00:00:00Z"), Some(1_767_225_600));
+        assert_eq!(time("2026-01-01T00:00:00.500Z"), Some(1_767_225_600));
+        assert_eq!(time("gestern"), None);
+        assert_eq!(method_of(TrustLevel::Level4), "eid");
+        assert_eq!(method_of(TrustLevel::Level1), "password");
+    }
+}

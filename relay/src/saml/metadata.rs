@@ -181,3 +181,57 @@ impl IdpMetadataCache {
         Ok(parsed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn idp(key: bool, slo: bool) -> String {
+        let kp = super::super::keys::generate("t").unwrap();
+        let kd = if key {
+            format!(
+                r#"<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"#,
+                kp.cert_base64()
+            )
+        } else {
+            // An encryption key is no signing key.
+            format!(
+                r#"<md:KeyDescriptor use="encryption"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"#,
+                kp.cert_base64()
+            )
+        };
+        let slo = if slo {
+            format!(
+                r#"<md:SingleLogoutService Binding="{}" Location="https://idp.example/slo"/>"#,
+                c::BINDING_REDIRECT
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            r#"<md:EntityDescriptor xmlns:md="{}" xmlns:ds="{}" entityID="https://idp.example"><md:IDPSSODescriptor protocolSupportEnumeration="{}">{kd}{slo}<md:SingleSignOnService Binding="{}" Location="https://idp.example/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>"#,
+            c::NS_MD,
+            c::NS_DS,
+            c::NS_SAMLP,
+            c::BINDING_REDIRECT
+        )
+    }
+
+    #[test]
+    fn metadata_without_a_signing_key_is_refused() {
+        let m = parse_idp_metadata(&idp(true, true)).unwrap();
+        assert_eq!(m.signing_certs.len(), 1);
+        assert_eq!(m.sso_redirect, "https://idp.example/sso");
+        assert_eq!(m.slo_redirect.as_deref(), Some("https://idp.example/slo"));
+        assert!(parse_idp_metadata(&idp(true, false))
+            .unwrap()
+            .slo_redirect
+            .is_none());
+        assert!(matches!(
+            parse_idp_metadata(&idp(false, true)),
+            Err(MetadataError::Invalid(_))
+        ));
+        let doctype = format!("<!DOCTYPE x [<!ENTITY e \"x\">]>{}", idp(true, true));
+        assert!(parse_idp_metadata(&doctype).is_err());
+    }
+}
