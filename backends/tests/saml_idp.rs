@@ -291,6 +291,33 @@ async fn bad_requests_are_refused_with_an_error_page() {
         "no Level-2",
     )
     .await;
+    let elsewhere = req("_d", "STORK-QAA-Level-1", ACS).replace(
+        &format!("Destination=\"{SSO}\""),
+        "Destination=\"https://other-idp.example/sso\"",
+    );
+    refused(
+        &app,
+        &redirect_url(SSO, "/idp/saml/sso", &elsewhere, Some(&sp.key)),
+        "another Destination",
+    )
+    .await;
+    let fresh = req("_o", "STORK-QAA-Level-1", ACS);
+    let at = fresh.find("IssueInstant=\"").unwrap() + "IssueInstant=\"".len();
+    let end = at + fresh[at..].find('"').unwrap();
+    let old = format!("{}{}{}", &fresh[..at], instant(-3600), &fresh[end..]);
+    refused(
+        &app,
+        &redirect_url(SSO, "/idp/saml/sso", &old, Some(&sp.key)),
+        "an hour old",
+    )
+    .await;
+    let exact = req("_e", "STORK-QAA-Level-1", ACS).replace("minimum", "exact");
+    refused(
+        &app,
+        &redirect_url(SSO, "/idp/saml/sso", &exact, Some(&sp.key)),
+        "Comparison exact",
+    )
+    .await;
     // Replay: the same signed request twice.
     let once = redirect_url(
         SSO,
@@ -420,4 +447,42 @@ async fn cancel_answers_authn_failed_and_slo_a_signed_logout_response() {
     assert_eq!(doc.root_element().attribute("Destination"), Some(SP_SLO));
     assert!(xml.contains("status:Success"));
     refused(&app, &signed, "replayed logout").await;
+}
+
+#[tokio::test]
+async fn a_login_way_the_sp_switched_off_is_answered_with_authn_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let sp = TestSp::new("https://sp.example/saml/metadata", false);
+    let app = open(dir.path(), &[&sp]);
+    let cert = idp_cert(&app).await;
+    let xml = authn_request(&sp, "_m", "STORK-QAA-Level-1", ACS, "").replace(
+        "<akdb:Benutzername><akdb:Enabled>true</akdb:Enabled></akdb:Benutzername>",
+        "<akdb:Benutzername><akdb:Enabled>false</akdb:Enabled></akdb:Benutzername>",
+    );
+    assert!(xml.contains("<akdb:Enabled>false</akdb:Enabled></akdb:Benutzername>"));
+    let (path, cookie) = begin(
+        &app,
+        &redirect_url(SSO, "/idp/saml/sso", &xml, Some(&sp.key)),
+    )
+    .await;
+    let page = get(&app, &path, Some(&cookie)).await;
+    let csrf = csrf_of(&page.body).unwrap();
+    let r = post(
+        &app,
+        &format!("{path}/password"),
+        Some(&cookie),
+        &[
+            ("csrf", &csrf),
+            ("username", "erika"),
+            ("password", "Mustermann-2026"),
+        ],
+    )
+    .await;
+    let (xml, _) = posted(&r, ACS);
+    assert_eq!(
+        check_response(&xml, &cert, "_m"),
+        "urn:oasis:names:tc:SAML:2.0:status:Responder"
+    );
+    assert!(xml.contains("urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"));
+    assert!(!xml.contains("Assertion"), "no assertion, no attributes");
 }
