@@ -56,6 +56,13 @@ pub const KEY_TRANSPORT_ALLOWED: &[&str] = &[ALG_RSA_OAEP, ALG_RSA_OAEP_MGF1P];
 /// Data encryption algorithms accepted for an `EncryptedAssertion`.
 pub const DATA_ENCRYPTION_ALLOWED: &[&str] = &[ALG_AES256_GCM, ALG_AES128_GCM];
 
+/// The login outcome (`anmeldung=…`, next to the OIDC path's `ungueltig`,
+/// `abgelaufen`, `abgebrochen`, `niveau`, `dienst`, `fehler`) of an IdP
+/// response the relay refused: not signed, signature over other content,
+/// wrong audience or destination, expired, refused encryption, a replayed
+/// assertion. Nobody is logged in; the citizen may simply try again.
+pub const OUTCOME_REFUSED: &str = "abgelehnt";
+
 /// Clock skew tolerated on `NotBefore`/`NotOnOrAfter`/`IssueInstant`.
 pub const CLOCK_SKEW_SECONDS: i64 = 60;
 /// Longest a response's assertion may be valid after issue.

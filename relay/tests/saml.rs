@@ -247,7 +247,7 @@ async fn an_encrypted_assertion_works_with_oaep_and_gcm_only() {
         let k = Case::new(&relay, &id, "STORK-QAA-Level-4");
         let inner = encrypt(&assertion(&idp, &k, BPK2, "Erika"), &sp, key_alg, data_alg);
         let landed = post(&mut b, &relay, &response(&idp, &k, &inner)).await;
-        refused(&mut b, &relay, &landed, "ungueltig").await;
+        refused(&mut b, &relay, &landed, "abgelehnt").await;
     }
 }
 
@@ -274,20 +274,20 @@ const L1: &str = "STORK-QAA-Level-1";
 async fn an_unsigned_response_is_refused() {
     let idp = idp();
     let relay = saml_relay(&idp, true).await;
-    refusal(&relay, L1, "ungueltig", |mut k| {
+    refusal(&relay, L1, "abgelehnt", |mut k| {
         k.sign_response = false;
         k.sign_assertion = false;
         signed_response(&idp, &k)
     })
     .await;
     // A signed assertion in an unsigned response is not enough either.
-    refusal(&relay, L1, "ungueltig", |mut k| {
+    refusal(&relay, L1, "abgelehnt", |mut k| {
         k.sign_response = false;
         signed_response(&idp, &k)
     })
     .await;
     // Nor a signed response around an assertion not signed itself.
-    refusal(&relay, L1, "ungueltig", |mut k| {
+    refusal(&relay, L1, "abgelehnt", |mut k| {
         k.sign_assertion = false;
         signed_response(&idp, &k)
     })
@@ -299,7 +299,7 @@ async fn signature_wrapping_is_refused() {
     let idp = idp();
     let relay = saml_relay(&idp, true).await;
     for evil_first in [false, true] {
-        refusal(&relay, L1, "ungueltig", |k| {
+        refusal(&relay, L1, "abgelehnt", |k| {
             let good = signed_response(&idp, &k);
             let mut evil_case = k.clone();
             evil_case.sign_assertion = false;
@@ -316,7 +316,7 @@ async fn signature_wrapping_is_refused() {
         .await;
         // The signed assertion moved into an unsigned response next to an
         // evil one.
-        refusal(&relay, L1, "ungueltig", |mut k| {
+        refusal(&relay, L1, "abgelehnt", |mut k| {
             let signed = assertion(&idp, &k, BPK2, "Erika");
             let mut evil_case = k.clone();
             evil_case.sign_assertion = false;
@@ -336,7 +336,7 @@ async fn signature_wrapping_is_refused() {
     // signature no longer covers what would be read (response unsigned,
     // then signed by the IdP around the changed assertion).
     for sign_response in [false, true] {
-        refusal(&relay, L1, "ungueltig", |mut k| {
+        refusal(&relay, L1, "abgelehnt", |mut k| {
             let changed = assertion(&idp, &k, BPK2, "Erika").replace(BPK2, "sample-bpk2-mallory");
             k.sign_response = sign_response;
             response(&idp, &k, &changed)
@@ -350,13 +350,13 @@ async fn each_condition_has_its_refusal() {
     let idp = idp();
     let relay = saml_relay(&idp, true).await;
     // Wrong audience.
-    refusal(&relay, L1, "ungueltig", |mut k| {
+    refusal(&relay, L1, "abgelehnt", |mut k| {
         k.audience = "https://other-sp.example/metadata".into();
         signed_response(&idp, &k)
     })
     .await;
     // Expired assertion.
-    refusal(&relay, L1, "ungueltig", |mut k| {
+    refusal(&relay, L1, "abgelehnt", |mut k| {
         // Issued within the allowed age, but past its NotOnOrAfter (and
         // the skew).
         k.issued = now() - 200;
@@ -365,13 +365,13 @@ async fn each_condition_has_its_refusal() {
     })
     .await;
     // Wrong Destination.
-    refusal(&relay, L1, "ungueltig", |mut k| {
+    refusal(&relay, L1, "abgelehnt", |mut k| {
         k.destination = "https://other-sp.example/acs".into();
         signed_response(&idp, &k)
     })
     .await;
     // A SubjectConfirmation for someone else's ACS.
-    refusal(&relay, L1, "ungueltig", |mut k| {
+    refusal(&relay, L1, "abgelehnt", |mut k| {
         k.recipient = "https://other-sp.example/acs".into();
         signed_response(&idp, &k)
     })
@@ -413,7 +413,7 @@ async fn requests_never_sent_and_replays_are_refused() {
     let mut k2 = Case::new(&relay, &id2, L1);
     k2.assertion_id = k.assertion_id.clone();
     let landed = post(&mut other, &relay, &signed_response(&idp, &k2)).await;
-    refused(&mut other, &relay, &landed, "ungueltig").await;
+    refused(&mut other, &relay, &landed, "abgelehnt").await;
     // The same response again: its request is answered already.
     let mut third = Browser::new();
     start(&mut third, &relay, L1, "/").await;

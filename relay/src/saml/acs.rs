@@ -54,7 +54,7 @@ fn refuse(outcome: &'static str, why: impl Into<String>) -> Refused {
 }
 
 fn invalid(why: impl Into<String>) -> Refused {
-    refuse("ungueltig", why)
+    refuse(c::OUTCOME_REFUSED, why)
 }
 
 /// `xs:dateTime` → unix seconds.

@@ -55,6 +55,9 @@ CREATE TABLE relay_saml_logout (
 );
 ";
 
+/// The outcome of a refused response (`anmeldung=abgelehnt`).
+const REFUSED: &str = contract::saml::OUTCOME_REFUSED;
+
 /// Marks a SAML transaction in `relay_login_tx.nonce` (its `state` is the
 /// AuthnRequest id).
 pub const TX_MARK: &str = "saml";
@@ -159,7 +162,7 @@ pub async fn acs(
         .saml_response
         .filter(|r| r.len() <= contract::saml::MAX_RESPONSE_BYTES)
     else {
-        return Ok(landing("/", "ungueltig"));
+        return Ok(landing("/", REFUSED));
     };
     let clean: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
     let Some(xml) = base64::engine::general_purpose::STANDARD
@@ -167,7 +170,7 @@ pub async fn acs(
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
     else {
-        return Ok(landing("/", "ungueltig"));
+        return Ok(landing("/", REFUSED));
     };
     let idp = match saml.idp.get().await {
         Ok(m) => m,
@@ -194,7 +197,7 @@ pub async fn acs(
         Ok(Some(id)) => id,
         Ok(None) => {
             tracing::warn!("SAML response without InResponseTo refused");
-            return Ok(landing("/", "ungueltig"));
+            return Ok(landing("/", REFUSED));
         }
         Err(why) => {
             tracing::warn!(%why, "SAML response refused");
@@ -202,7 +205,7 @@ pub async fn acs(
                 Some(id) => end_tx(&state, id).await?.map(|(_, p)| p),
                 None => None,
             };
-            return Ok(landing(path.as_deref().unwrap_or("/"), "ungueltig"));
+            return Ok(landing(path.as_deref().unwrap_or("/"), REFUSED));
         }
     };
     // The request must be one we sent and not yet answered: claimed here.
@@ -233,7 +236,7 @@ pub async fn acs(
     let rid = request_id.clone();
     let checked = tokio::task::spawn_blocking(move || -> Result<acs::SamlLogin, acs::Refused> {
         let v = verify::verify_response(&xml, &certs, &key).map_err(|e| acs::Refused {
-            outcome: "ungueltig",
+            outcome: REFUSED,
             why: e.to_string(),
         })?;
         acs::check(
@@ -262,7 +265,7 @@ pub async fn acs(
     if !replay::first_use(&state.db, &login.assertion_id, login.assertion_until).await? {
         tracing::warn!("SAML assertion replayed");
         end_tx(&state, request_id).await?;
-        return Ok(landing(&return_path, "ungueltig"));
+        return Ok(landing(&return_path, REFUSED));
     }
     let json = serde_json::to_string(&login).map_err(|e| RelayError::Internal(e.to_string()))?;
     state
