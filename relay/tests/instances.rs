@@ -161,7 +161,7 @@ async fn one_citizen_across_two_instances_behind_a_load_balancer() {
         None => None,
     };
     // One data directory: the SQLite file both share (unused on PostgreSQL).
-    let dir = tempfile::tempdir().expect("tempdir").keep();
+    let dir = support::scratch_dir();
     // Both start at once: one migrates, the other waits and finds it done.
     let (a, b) = tokio::join!(
         instance(&lb, dir.clone(), database.clone()),

@@ -135,7 +135,7 @@ fn verify_with(jws: &str, jwks: &serde_json::Value) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rollover_reaches_every_instance_and_breaks_no_attestation() {
     let database = database().await;
-    let dir = tempfile::tempdir().expect("tempdir").keep();
+    let dir = support::scratch_dir();
     // One after the other: SQLite's migration takes no lock of its own.
     let a = instance(dir.clone(), database.clone()).await;
     let b = instance(dir.clone(), database.clone()).await;
@@ -309,7 +309,7 @@ async fn a_rollover_reaches_every_instance_and_breaks_no_attestation() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_key_of_an_older_relay_stays_the_active_one() {
     let database = database().await;
-    let dir = tempfile::tempdir().expect("tempdir").keep();
+    let dir = support::scratch_dir();
     let mut config = Config::for_tests(&stand_in().url, "http://127.0.0.1:1", dir.clone());
     config.database.url = database.clone();
     // A database as an older relay left it: its key in relay_meta.

@@ -30,7 +30,7 @@ fn hashed_js() -> String {
 
 /// A small dist/: index.html with an inline script, a hashed asset, a plain file.
 fn dist() -> PathBuf {
-    let dir = tempfile::tempdir().expect("tempdir").keep().join("dist");
+    let dir = support::scratch_dir().join("dist");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("index.html"), index_html()).unwrap();
     std::fs::write(dir.join(&HASHED[1..]), hashed_js()).unwrap();

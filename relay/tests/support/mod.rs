@@ -53,7 +53,7 @@ pub fn stand_in() -> &'static StandIn {
             .iter()
             .map(|p| format!("http://127.0.0.1:{p}"))
             .collect();
-        let dir = tempfile::tempdir().expect("tempdir").keep();
+        let dir = scratch_dir();
         let mut config = backends::Config::for_tests(dir.clone(), dir.join("no-dist"));
         config.public_url = url.clone();
         config.app = {
@@ -135,7 +135,7 @@ pub async fn relay_with(tweak: impl FnOnce(&mut Config)) -> Relay {
     wait_healthy(&s.url).await;
     let (port, held) = relay_port_held();
     let url = format!("http://127.0.0.1:{port}");
-    let dir = tempfile::tempdir().expect("tempdir").keep();
+    let dir = scratch_dir();
     let mut config = Config::for_tests(&s.url, &url, dir);
     // `RELAY_TEST_DATABASE_URL` (scripts/pg-test.sh): each relay gets a
     // fresh PostgreSQL database instead of its SQLite file.
@@ -450,4 +450,32 @@ pub async fn access_token_of(relay: &Relay, b: &Browser) -> String {
         })
         .await
         .expect("the session's token")
+}
+
+/// A directory for one test's data that outlives the test (a stand-in or
+/// relay held in a static is never dropped, so `TempDir` cannot clean it
+/// up). They live under `<tmp>/buergeramt-relay-tests/`; the first call of
+/// a test binary removes what earlier runs left there more than three
+/// hours ago, so repeated runs do not fill the disk.
+pub fn scratch_dir() -> std::path::PathBuf {
+    static SWEEP: std::sync::Once = std::sync::Once::new();
+    let base = std::env::temp_dir().join("buergeramt-relay-tests");
+    let _ = std::fs::create_dir_all(&base);
+    SWEEP.call_once(|| {
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3 * 3600);
+        for entry in std::fs::read_dir(&base).into_iter().flatten().flatten() {
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t < old);
+            if stale {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    });
+    tempfile::Builder::new()
+        .prefix("run-")
+        .tempdir_in(&base)
+        .expect("tempdir")
+        .keep()
 }
