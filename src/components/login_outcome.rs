@@ -17,6 +17,9 @@ pub enum LoginOutcome {
     LevelTooLow,
     Unavailable,
     Failed,
+    /// The identity provider's answer failed the relay's checks (SAML:
+    /// signature, audience, validity, replay): nothing was logged in.
+    Refused,
 }
 
 impl LoginOutcome {
@@ -28,6 +31,7 @@ impl LoginOutcome {
             "niveau" => LoginOutcome::LevelTooLow,
             "dienst" => LoginOutcome::Unavailable,
             "fehler" => LoginOutcome::Failed,
+            contract::saml::OUTCOME_REFUSED => LoginOutcome::Refused,
             _ => return None,
         })
     }
@@ -40,6 +44,7 @@ impl LoginOutcome {
             LoginOutcome::LevelTooLow => t_string!(i18n, auth.outcome_niveau),
             LoginOutcome::Unavailable => t_string!(i18n, auth.outcome_dienst),
             LoginOutcome::Failed => t_string!(i18n, auth.outcome_fehler),
+            LoginOutcome::Refused => t_string!(i18n, auth.outcome_abgelehnt),
         }
         .to_string()
     }
