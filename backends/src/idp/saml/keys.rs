@@ -1,5 +1,5 @@
 //! The IdP's SAML signing key: RSA 3072 and a self-signed X.509 certificate,
-//! both made with OpenSSL at first start and kept in the data directory
+//! both made with OpenSSL at first use (`Saml::key`) and kept in the data directory
 //! (`idp-saml-key.pem`, `idp-saml-cert.pem`, mode 0600). Later starts load
 //! them; delete both to rotate (SPs then need the new metadata).
 

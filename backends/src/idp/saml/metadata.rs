@@ -15,8 +15,8 @@ use super::Saml;
 use crate::idp::Idp;
 
 /// The metadata document.
-pub fn document(saml: &Saml) -> String {
-    let cert = &saml.key.cert_b64;
+pub fn document(saml: &Saml) -> anyhow::Result<String> {
+    let cert = &saml.key()?.cert_b64;
     let mut attrs = String::new();
     for (name, oid) in contract::saml::ATTRIBUTES {
         attrs.push_str(&format!(
@@ -24,7 +24,7 @@ pub fn document(saml: &Saml) -> String {
             contract::saml::ATTRNAME_FORMAT_URI
         ));
     }
-    format!(
+    Ok(format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<md:EntityDescriptor xmlns:md=\"{NS_MD}\" xmlns:ds=\"{NS_DS}\" xmlns:saml=\"{NS_SAML}\" entityID=\"{id}\">\
 <md:IDPSSODescriptor WantAuthnRequestsSigned=\"true\" protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">\
 <md:KeyDescriptor use=\"signing\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>\
@@ -36,17 +36,24 @@ pub fn document(saml: &Saml) -> String {
         id = esc(&saml.entity_id),
         sso = esc(&saml.sso_url),
         slo = esc(&saml.slo_url),
-    )
+    ))
 }
 
 /// `GET /idp/saml/metadata`
 pub async fn metadata(Extension(idp): Extension<Arc<Idp>>) -> Response {
+    let doc = match document(&idp.saml) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!(error = %e, "the IdP's SAML key could not be loaded or made");
+            return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
     (
         [
             (header::CONTENT_TYPE, "application/samlmetadata+xml"),
             (header::CACHE_CONTROL, "public, max-age=300"),
         ],
-        document(&idp.saml),
+        doc,
     )
         .into_response()
 }

@@ -42,7 +42,12 @@ pub const SCOPE: &str = "saml";
 
 /// The SAML side's shared state.
 pub struct Saml {
-    pub key: keys::SamlKey,
+    /// Made or loaded on first use (an RSA 3072 key takes about 0.4 s: a
+    /// stand-in that never speaks SAML, every test's among them, never
+    /// pays for it).
+    key: std::sync::OnceLock<keys::SamlKey>,
+    making_key: std::sync::Mutex<()>,
+    data_dir: std::path::PathBuf,
     /// `<public_url>/idp/saml/metadata`
     pub entity_id: String,
     pub sso_url: String,
@@ -53,11 +58,28 @@ impl Saml {
     pub fn new(state: &AppState) -> anyhow::Result<Self> {
         let base = [state.config.public_url.as_str(), "/idp/saml"].concat();
         Ok(Self {
-            key: keys::SamlKey::load_or_create(&state.config.data_dir)?,
+            key: std::sync::OnceLock::new(),
+            making_key: std::sync::Mutex::new(()),
+            data_dir: state.config.data_dir.clone(),
             entity_id: [base.as_str(), "/metadata"].concat(),
             sso_url: [base.as_str(), "/sso"].concat(),
             slo_url: [base.as_str(), "/slo"].concat(),
         })
+    }
+
+    /// The signing key and certificate, loaded (or made) the first time.
+    pub fn key(&self) -> anyhow::Result<&keys::SamlKey> {
+        if let Some(k) = self.key.get() {
+            return Ok(k);
+        }
+        let _one_at_a_time = self.making_key.lock().unwrap_or_else(|p| p.into_inner());
+        if self.key.get().is_none() {
+            let made = keys::SamlKey::load_or_create(&self.data_dir)?;
+            let _ = self.key.set(made);
+        }
+        self.key
+            .get()
+            .ok_or_else(|| anyhow::anyhow!("the IdP's SAML key is not available"))
     }
 }
 
@@ -276,14 +298,18 @@ pub(super) async fn finish(
             attributes,
             now,
         };
-        response::success(
-            &s,
-            &saml.key,
-            sp.as_ref().and_then(|s| s.encryption.as_ref()),
-        )
+        let key = match saml.key() {
+            Ok(k) => k,
+            Err(e) => return Some(login::internal(site, e)),
+        };
+        response::success(&s, key, sp.as_ref().and_then(|s| s.encryption.as_ref()))
     } else {
+        let key = match saml.key() {
+            Ok(k) => k,
+            Err(e) => return Some(login::internal(site, e)),
+        };
         response::failure(
-            &saml.key,
+            key,
             &saml.entity_id,
             &stx.acs,
             &stx.request_id,
@@ -367,8 +393,12 @@ pub async fn cancel(
         Err(e) => return login::internal(&site, e),
     };
     let saml = &idp.saml;
+    let key = match saml.key() {
+        Ok(k) => k,
+        Err(e) => return login::internal(&site, e),
+    };
     match response::failure(
-        &saml.key,
+        key,
         &saml.entity_id,
         &stx.acs,
         &stx.request_id,

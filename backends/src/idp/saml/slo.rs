@@ -91,9 +91,13 @@ pub async fn slo_redirect(
         Ok(None) => return refused(&site, &Refusal::Replay),
         Err(e) => return login::internal(&site, e),
     }
+    let key = match saml.key() {
+        Ok(k) => k,
+        Err(e) => return login::internal(&site, e),
+    };
     if by_redirect {
         let xml = response::logout_response_unsigned(&saml.entity_id, &target, &lr.id, now);
-        return match response::redirect_url(&target, &xml, relay_state.as_deref(), &saml.key) {
+        return match response::redirect_url(&target, &xml, relay_state.as_deref(), key) {
             Ok(url) => match HeaderValue::from_str(&url) {
                 Ok(v) => (StatusCode::SEE_OTHER, [(header::LOCATION, v)]).into_response(),
                 Err(e) => login::internal(&site, e),
@@ -101,7 +105,7 @@ pub async fn slo_redirect(
             Err(e) => login::internal(&site, e),
         };
     }
-    match response::logout_response(&saml.key, &saml.entity_id, &target, &lr.id, now) {
+    match response::logout_response(key, &saml.entity_id, &target, &lr.id, now) {
         Ok(x) => post_page(&target, "SAMLResponse", &x, relay_state.as_deref()),
         Err(e) => login::internal(&site, e),
     }

@@ -176,9 +176,24 @@ pub async fn find(state: &AppState, entity_id: &str) -> Option<Sp> {
         return None;
     }
     reg.lock().unwrap_or_else(|p| p.into_inner()).fetched = Some(Instant::now());
-    for url in &state.config.clients.relay_urls {
-        let md_url = format!("{url}{METADATA_PATH}");
-        match fetch_text(&md_url).await {
+    // A relay's entity id is by default its metadata URL: then only that
+    // relay is asked. Otherwise every registered relay, all at once (a
+    // relay that does not answer costs one timeout, not one per relay).
+    let urls: Vec<String> = state
+        .config
+        .clients
+        .relay_urls
+        .iter()
+        .map(|url| format!("{url}{METADATA_PATH}"))
+        .collect();
+    let named: Vec<String> = urls.iter().filter(|u| *u == entity_id).cloned().collect();
+    let mut reads = tokio::task::JoinSet::new();
+    for md_url in if named.is_empty() { urls } else { named } {
+        reads.spawn(async move { (fetch_text(&md_url).await, md_url) });
+    }
+    while let Some(done) = reads.join_next().await {
+        let Ok((read, md_url)) = done else { continue };
+        match read {
             Ok(xml) => {
                 if let Err(e) = register(state, &xml) {
                     tracing::warn!(url = %md_url, error = %e, "SP metadata not usable");
