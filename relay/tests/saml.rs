@@ -169,10 +169,11 @@ async fn a_signed_response_logs_in_with_attributes_and_their_trust() {
     assert_eq!(given["trust"], "verified");
     let mail = attrs.iter().find(|a| a["name"] == "mail").unwrap();
     assert_eq!(mail["trust"], "self-declared");
-    assert!(
-        !attrs.iter().any(|a| a["name"] == "bPK2"),
-        "the pseudonym is the subject"
-    );
+    // The pseudonym is the subject and, as with OIDC, an attribute that
+    // BundID itself issues (verified, from the account).
+    let bpk = attrs.iter().find(|a| a["name"] == "bPK2").unwrap();
+    assert_eq!(bpk["trust"], "verified");
+    assert_eq!(bpk["source"], "account");
 
     // Step-up: a new AuthnRequest at the higher level, a new session.
     let first = b.cookie(&relay.url, SESSION_COOKIE).unwrap();

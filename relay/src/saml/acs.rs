@@ -202,7 +202,17 @@ pub fn check(v: &Verified, e: &Expect) -> Result<SamlLogin, Refused> {
                 continue;
             }
             if name == "bPK2" {
-                sub = Some(value);
+                sub = Some(value.clone());
+            }
+            // Issued by BundID itself (the pseudonym, the postbox handle):
+            // verified whatever the login, as the OIDC path has them.
+            if matches!(name, "bPK2" | "mailboxUuid") {
+                attributes.push(Attribute {
+                    name: name.to_string(),
+                    value,
+                    trust: AttributeTrust::Verified,
+                    source: "account".to_string(),
+                });
                 continue;
             }
             let Some(trust) = at
