@@ -47,8 +47,14 @@ test('SAML: password login (Level-1) with self-declared data, logout, then ELSTE
   expect(s.level).toBe('STORK-QAA-Level-1');
   await expectNoAxeViolations(page);
 
-  // Logout ends the session at the relay.
+  // Logout ends the session at the relay and, by single logout, at the
+  // IdP: the app goes to the IdP with the relay's signed LogoutRequest and
+  // comes back to the start page.
+  const logoutRequest = page.waitForRequest((r) => r.url().includes('/idp/saml/slo?SAMLRequest='));
+  const logoutResponse = page.waitForRequest((r) => r.url().startsWith(`${base}/api/v1/saml/slo?SAMLResponse=`));
   await page.getByRole('button', { name: 'Abmelden', exact: true }).click();
+  await logoutRequest;
+  await logoutResponse;
   await expect(page).toHaveURL(new RegExp(`^${base}/$`));
   await waitForApp(page);
   await expect(page.getByRole('banner')).not.toContainText('Erika');

@@ -136,6 +136,13 @@ pub struct SessionSummary {
 pub struct LoggedOut {
     /// How many sessions were ended.
     pub ended: u32,
+    /// SAML single logout (`POST /api/v1/logout` of a SAML login): the
+    /// identity provider's logout URL with the relay's signed
+    /// LogoutRequest. The app goes there; the provider ends its session and
+    /// sends the browser back to the start page. Absent otherwise (OIDC
+    /// ends the provider's session server to server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continue_at: Option<String>,
 }
 
 /// Whether `path` is a safe place to return to after login: a same-origin

@@ -50,7 +50,14 @@ pub async fn end_one(
     if ended == 0 {
         return Err(RelayError::NotFound);
     }
-    Ok(with_cleared_cookie(&state, current, LoggedOut { ended }))
+    Ok(with_cleared_cookie(
+        &state,
+        current,
+        LoggedOut {
+            ended,
+            continue_at: None,
+        },
+    ))
 }
 
 /// `DELETE /api/v1/sessions`: every session of the citizen, this one too.
@@ -59,7 +66,14 @@ pub async fn end_all(
     Citizen(s): Citizen,
 ) -> Result<Response, RelayError> {
     let ended = end(&state, s.sub.clone(), None).await?;
-    Ok(with_cleared_cookie(&state, true, LoggedOut { ended }))
+    Ok(with_cleared_cookie(
+        &state,
+        true,
+        LoggedOut {
+            ended,
+            continue_at: None,
+        },
+    ))
 }
 
 fn with_cleared_cookie(state: &RelayState, clear: bool, body: LoggedOut) -> Response {

@@ -458,14 +458,25 @@ pub async fn logout(
 ) -> Result<Response, RelayError> {
     let https = state.shared.config.https();
     let mut ended = 0;
+    let mut continue_at = None;
     if let Some(s) = s {
         let id_hash = s.id_hash.clone();
         if let Some(t) = state.db.call(move |c| session::delete(c, &id_hash)).await? {
-            state.shared.oidc.end_session(&t).await;
+            if crate::saml::slo::is_saml(&t) {
+                // The provider's session ends in the browser (front channel).
+                continue_at = crate::saml::slo::single_logout_url(&state, &t, "/")
+                    .await
+                    .unwrap_or_else(|e| {
+                        tracing::warn!(error = %e, "SAML single logout not started");
+                        None
+                    });
+            } else {
+                state.shared.oidc.end_session(&t).await;
+            }
             ended = 1;
         }
     }
-    let mut resp = Json(LoggedOut { ended }).into_response();
+    let mut resp = Json(LoggedOut { ended, continue_at }).into_response();
     resp.headers_mut().append(
         header::SET_COOKIE,
         session::set_cookie(session::cookie_name(https), None, https, 0),

@@ -187,13 +187,23 @@ async fn a_signed_response_logs_in_with_attributes_and_their_trust() {
     assert_eq!(s["level"], "STORK-QAA-Level-4");
     assert_ne!(b.cookie(&relay.url, SESSION_COOKIE).unwrap(), first);
 
-    // Single logout: a signed LogoutRequest to the IdP's SLO.
+    // Single logout from the app: its logout answers where the browser
+    // goes next, the IdP's SLO with a signed LogoutRequest.
     let r = b
-        .get(&format!("{}/api/v1/saml/logout?return=/konto", relay.url))
+        .api(
+            reqwest::Method::POST,
+            &format!("{}/api/v1/logout", relay.url),
+        )
         .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert!(r.location().starts_with(SLO), "{}", r.location());
-    assert!(r.location().contains("Signature="));
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let out = r.json();
+    assert_eq!(out["ended"], 1);
+    let next = out["continueAt"].as_str().unwrap_or_default().to_string();
+    assert!(next.starts_with(SLO), "{out}");
+    assert!(
+        next.contains("SAMLRequest=") && next.contains("Signature="),
+        "{next}"
+    );
     assert_eq!(session(&mut b, &relay).await["loggedIn"], false);
 }
 

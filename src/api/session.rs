@@ -69,11 +69,12 @@ impl Backends {
         }
     }
 
-    /// Ends this browser's session at the relay and at the provider.
-    pub async fn logout(&self) -> Result<u32, ApiError> {
+    /// Ends this browser's session at the relay and at the provider (with
+    /// SAML: `continue_at` is where the browser ends it at the provider).
+    pub async fn logout(&self) -> Result<LoggedOut, ApiError> {
         let url = self.url("logout");
         let answer = exchange(&Req::get(&url).with_method("POST"), false).await?;
-        Ok(answer.json::<LoggedOut>()?.ended)
+        answer.json::<LoggedOut>()
     }
 
     /// The citizen's live sessions, newest first.

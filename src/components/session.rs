@@ -180,17 +180,28 @@ pub fn begin_login(level: TrustLevel, return_to: &str) {
 /// the other tabs and goes to the start page. The tab forgets the session
 /// even if the relay cannot be reached.
 pub async fn logout(auth: Auth) {
-    let _ = Backends::relay().logout().await;
-    logout_done(auth);
+    let next = Backends::relay()
+        .logout()
+        .await
+        .ok()
+        .and_then(|l| l.continue_at)
+        .filter(|url| url.starts_with("https://") || url.starts_with("http://"));
+    logout_done_to(auth, next.as_deref().unwrap_or("/"));
 }
 
 /// After the relay ended this browser's session (logout, "überall
 /// abmelden"): forget it here, tell the other tabs, go to the start page.
 pub fn logout_done(auth: Auth) {
+    logout_done_to(auth, "/");
+}
+
+/// The same, going to `target` (the provider's single logout, which comes
+/// back to the start page).
+fn logout_done_to(auth: Auth, target: &str) {
     auth.set(None);
     auth.tell(News::LoggedOut);
     if let Some(w) = web_sys::window() {
-        let _ = w.location().assign("/");
+        let _ = w.location().assign(target);
     }
 }
 

@@ -1,5 +1,7 @@
 //! Single logout (HTTP-Redirect binding), where the IdP's metadata offers
-//! it: `GET /api/v1/saml/logout?return=/` ends the session here and sends
+//! it. The app's logout (`POST /api/v1/logout`) of a SAML session answers
+//! `continueAt`, the IdP's URL with the signed LogoutRequest, and the app
+//! goes there. `GET /api/v1/saml/logout?return=/` ends the session here and sends
 //! the browser to the IdP with a signed LogoutRequest; the IdP answers at
 //! `GET /api/v1/saml/slo` with a LogoutResponse whose query signature is
 //! verified against the IdP's signing certificate.
@@ -54,7 +56,9 @@ pub async fn logout(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Response, RelayError> {
-    let saml = state.shared.saml.clone().ok_or(RelayError::NotFound)?;
+    if state.shared.saml.is_none() {
+        return Err(RelayError::NotFound);
+    }
     let https = state.shared.config.https();
     let return_path = url::form_urlencoded::parse(q.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "return")
@@ -69,41 +73,62 @@ pub async fn logout(
         None => None,
     };
     let clear = session::set_cookie(session::cookie_name(https), None, https, 0);
-    let mut target = return_path.clone();
-    if let (Some(r), Ok(idp)) = (
-        ended.as_deref().and_then(SamlSessionRef::decode),
-        saml.idp.get().await,
-    ) {
-        if let Some(slo) = idp.slo_redirect.clone() {
-            let id = super::request::new_id().map_err(|e| RelayError::Internal(e.to_string()))?;
-            let now = session::now();
-            let xml = super::request::logout_request_xml(
-                &saml.config,
-                &id,
-                &slo,
-                &r.name_id,
-                r.session_index.as_deref(),
-                now,
-            );
-            let url = super::request::redirect_url(&slo, &xml, &saml.signing)
-                .map_err(|e| RelayError::Internal(e.to_string()))?;
-            let rp = return_path.clone();
-            state
-                .db
-                .call(move |c| {
-                    c.execute("DELETE FROM relay_saml_logout WHERE expires_at < ?1", params![now])?;
-                    c.execute(
-                        "INSERT INTO relay_saml_logout (id, return_path, expires_at) VALUES (?1, ?2, ?3)",
-                        params![id, rp, now + session::LOGIN_TX_SECS],
-                    )
-                })
-                .await?;
-            target = url;
-        }
-    }
+    let target = match ended.as_deref() {
+        Some(t) => single_logout_url(&state, t, &return_path)
+            .await?
+            .unwrap_or_else(|| return_path.clone()),
+        None => return_path.clone(),
+    };
     let mut resp = Redirect::to(&target).into_response();
     resp.headers_mut().append(header::SET_COOKIE, clear);
     Ok(resp)
+}
+
+/// For an ended SAML session (`id_token` as the session kept it): the
+/// IdP's single logout URL with a signed LogoutRequest, after which the IdP
+/// sends the browser to `return_path` (through `GET /api/v1/saml/slo`).
+/// `None` when the session was not a SAML login or the IdP offers no SLO.
+pub async fn single_logout_url(
+    state: &RelayState,
+    id_token: &str,
+    return_path: &str,
+) -> Result<Option<String>, RelayError> {
+    let Some(saml) = state.shared.saml.clone() else {
+        return Ok(None);
+    };
+    let (Some(r), Ok(idp)) = (SamlSessionRef::decode(id_token), saml.idp.get().await) else {
+        return Ok(None);
+    };
+    let Some(slo) = idp.slo_redirect.clone() else {
+        return Ok(None);
+    };
+    let id = super::request::new_id().map_err(|e| RelayError::Internal(e.to_string()))?;
+    let now = session::now();
+    let xml = super::request::logout_request_xml(
+        &saml.config,
+        &id,
+        &slo,
+        &r.name_id,
+        r.session_index.as_deref(),
+        now,
+    );
+    let url = super::request::redirect_url(&slo, &xml, &saml.signing)
+        .map_err(|e| RelayError::Internal(e.to_string()))?;
+    let rp = return_path.to_string();
+    state
+        .db
+        .call(move |c| {
+            c.execute(
+                "DELETE FROM relay_saml_logout WHERE expires_at < ?1",
+                params![now],
+            )?;
+            c.execute(
+                "INSERT INTO relay_saml_logout (id, return_path, expires_at) VALUES (?1, ?2, ?3)",
+                params![id, rp, now + session::LOGIN_TX_SECS],
+            )
+        })
+        .await?;
+    Ok(Some(url))
 }
 
 /// The raw (still encoded) value of `name` in a query.
