@@ -46,7 +46,8 @@ fn kept_text(i18n: leptos_i18n::I18nContext<Locale>, kept: Kept, p: Period) -> S
     }
 }
 
-fn focus_by_id(id: &str) {
+/// Moves focus to the element with `id` (if it exists and can take it).
+pub(crate) fn focus_by_id(id: &str) {
     let el = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id(id))

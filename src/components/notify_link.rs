@@ -5,10 +5,10 @@
 //! is needed: the link may be opened on another device.
 
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::api::notify::NotifyError;
 use crate::api::use_backends;
+use crate::components::account_data::focus_by_id;
 use crate::components::error::ErrorNotice;
 use crate::domain::notify::token_from_fragment;
 use crate::i18n::*;
@@ -66,15 +66,7 @@ pub fn EmailLink(kind: LinkKind) -> impl IntoView {
                 Err(NotifyError::Api(e)) => Outcome::Failed(e),
                 Err(_) => Outcome::Invalid,
             }));
-            request_animation_frame(|| {
-                if let Some(el) = web_sys::window()
-                    .and_then(|w| w.document())
-                    .and_then(|d| d.get_element_by_id(RESULT_ID))
-                    .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-                {
-                    let _ = el.focus();
-                }
-            });
+            request_animation_frame(|| focus_by_id(RESULT_ID));
         });
     };
     let done = move || outcome.with(|o| matches!(o, Some(Outcome::Done(_))));

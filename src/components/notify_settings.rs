@@ -10,11 +10,11 @@
 
 use contract::notify::{AddPush, ChooseEmail, Lang, NotificationSettings, PushDevice};
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::api::notify::NotifyError;
 use crate::api::{use_backends, ApiError};
 use crate::browser::push::{self, Permission, PushError};
+use crate::components::account_data::focus_by_id;
 use crate::components::authority_card::Loading;
 use crate::components::error::ErrorNotice;
 use crate::components::locale::english;
@@ -57,16 +57,6 @@ impl Report {
             self.version.update(|v| *v += 1);
         }
         request_animation_frame(move || focus_by_id(STATUS_ID));
-    }
-}
-
-fn focus_by_id(id: &str) {
-    let el = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id(id))
-        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
-    if let Some(el) = el {
-        let _ = el.focus();
     }
 }
 
