@@ -398,7 +398,13 @@ pub async fn session(
         level: Some(s.level),
         method: Some(s.method.clone()),
         attributes: s.attributes.clone(),
-        extensions_left: Some(session::MAX_EXTENSIONS.saturating_sub(s.extensions)),
+        // Without a refresh at the provider (BundID by SAML has none) the
+        // login cannot be extended: the app offers a new login instead.
+        extensions_left: Some(if s.refresh_token.is_some() {
+            session::MAX_EXTENSIONS.saturating_sub(s.extensions)
+        } else {
+            0
+        }),
         auth_time: crate::oidc::auth_time_of(&s.id_token),
     })
 }

@@ -118,6 +118,17 @@ async fn login_step_up_and_logout_against_the_stand_in_idp() {
     assert_eq!(s["loggedIn"], true, "{s}");
     assert_eq!(s["level"], L1);
     assert_eq!(s["method"], "password");
+    // BundID has no refresh: the session says it cannot be extended, and
+    // an extension is refused with the message to log in again.
+    assert_eq!(s["extensionsLeft"], 0, "{s}");
+    let r = b
+        .api(
+            Method::POST,
+            &format!("{}/api/v1/session/extend", relay.url),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(r.json()["error"], "no_more_extensions");
     let attrs = s["attributes"].as_array().unwrap();
     let given = attrs
         .iter()

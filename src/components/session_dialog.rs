@@ -107,6 +107,13 @@ fn SessionDialog() -> impl IntoView {
                 })
         })
     });
+    // A login without a refresh at the provider (BundID by SAML, or the
+    // extensions used up) cannot be extended: the warning offers a new
+    // login at the same level instead, back to this page.
+    let extendable = Memo::new(move |_| {
+        auth.session
+            .with(|s| s.as_ref().is_some_and(|s| can_extend(s.extensions)))
+    });
     let mode = Memo::new(move |_| {
         if let Some(level) = auth.ended.get() {
             Some(DialogMode::Ended(level))
@@ -240,7 +247,11 @@ fn SessionDialog() -> impl IntoView {
                             <p class="kern-body" aria-live="polite" aria-atomic="true">
                                 {t!(i18n, auth.dialog_text, time = move || time_text(i18n, warning_remaining.get().unwrap_or(0)))}
                             </p>
-                            <p class="kern-body">{t!(i18n, auth.dialog_question)}</p>
+                            <p class="kern-body">{move || if extendable.get() {
+                                t_string!(i18n, auth.dialog_question).to_string()
+                            } else {
+                                t_string!(i18n, auth.dialog_relogin).to_string()
+                            }}</p>
                         </div>
                     }.into_any(),
                 }}
@@ -265,6 +276,20 @@ fn SessionDialog() -> impl IntoView {
                         <button type="button" class="kern-btn kern-btn--secondary"
                             on:click=move |_| dismiss_ended()>
                             <span class="kern-label">{t!(i18n, auth.close)}</span>
+                        </button>
+                    }.into_any(),
+                    _ if !extendable.get() => view! {
+                        <button type="button" class="kern-btn kern-btn--primary session-dialog__primary"
+                            on:click=move |_| {
+                                if let Some(s) = auth.session.get_untracked() {
+                                    login_again(s.level);
+                                }
+                            }>
+                            <span class="kern-label">{t!(i18n, auth.retry_login)}</span>
+                        </button>
+                        <button type="button" class="kern-btn kern-btn--secondary"
+                            on:click=move |_| end_now()>
+                            <span class="kern-label">{t!(i18n, auth.logout_button)}</span>
                         </button>
                     }.into_any(),
                     _ => view! {
