@@ -33,6 +33,48 @@ pub struct FileSaml {
     display_name: Option<String>,
     online_service_id: Option<String>,
     session_seconds: Option<u64>,
+    signing_key_file: Option<String>,
+    signing_cert_file: Option<String>,
+    encryption_key_file: Option<String>,
+    encryption_cert_file: Option<String>,
+}
+
+/// One of the SP's key pairs from files: the private key and its
+/// certificate (PEM), read and checked at start ([`super::keys::from_files`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFiles {
+    pub key: std::path::PathBuf,
+    pub cert: std::path::PathBuf,
+}
+
+/// A key pair's two files, both or neither (`what`: "signing" or
+/// "encryption"). Neither: the generated key shared through the database.
+fn key_files(
+    what: &str,
+    key: Option<String>,
+    cert: Option<String>,
+) -> anyhow::Result<Option<KeyFiles>> {
+    let given = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+    let var = |part: &str| format!("RELAY_SAML_{}_{part}_FILE", what.to_uppercase());
+    match (given(key), given(cert)) {
+        (Some(key), Some(cert)) => Ok(Some(KeyFiles {
+            key: key.trim().into(),
+            cert: cert.trim().into(),
+        })),
+        (None, None) => Ok(None),
+        (Some(_), None) => anyhow::bail!(
+            "{} ([saml] {what}_key_file) is set but {} ([saml] {what}_cert_file) is not: \
+             give the {what} key and its certificate together, or neither",
+            var("KEY"),
+            var("CERT")
+        ),
+        (None, Some(_)) => anyhow::bail!(
+            "{} ([saml] {what}_cert_file) is set but {} ([saml] {what}_key_file) is not: \
+             give the {what} key and its certificate together, or neither",
+            var("CERT"),
+            var("KEY")
+        ),
+    }
 }
 
 /// Where the IdP's metadata comes from.
@@ -60,6 +102,10 @@ pub struct SamlConfig {
     pub online_service_id: String,
     /// How long a SAML login lasts without its own `SessionNotOnOrAfter`.
     pub session_seconds: i64,
+    /// The signing key and certificate from files; `None`: generated.
+    pub signing_files: Option<KeyFiles>,
+    /// The encryption key and certificate from files; `None`: generated.
+    pub encryption_files: Option<KeyFiles>,
 }
 
 impl SamlConfig {
@@ -102,6 +148,16 @@ impl SamlConfig {
                 .map_err(|_| anyhow::anyhow!("RELAY_SAML_SESSION_SECONDS must be a number"))?,
             None => file.session_seconds.unwrap_or(1800),
         };
+        let signing_files = key_files(
+            "signing",
+            env("RELAY_SAML_SIGNING_KEY_FILE").or(file.signing_key_file),
+            env("RELAY_SAML_SIGNING_CERT_FILE").or(file.signing_cert_file),
+        )?;
+        let encryption_files = key_files(
+            "encryption",
+            env("RELAY_SAML_ENCRYPTION_KEY_FILE").or(file.encryption_key_file),
+            env("RELAY_SAML_ENCRYPTION_CERT_FILE").or(file.encryption_cert_file),
+        )?;
         Ok(SamlConfig {
             entity_id: text(
                 env("RELAY_SAML_ENTITY_ID").or(file.entity_id),
@@ -126,6 +182,64 @@ impl SamlConfig {
                 "RELAY_SAML_ONLINE_SERVICE_ID",
             )?,
             session_seconds: session_seconds.clamp(60, 86_400) as i64,
+            signing_files,
+            encryption_files,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(vars: &[(&str, &str)], file: &str) -> anyhow::Result<SamlConfig> {
+        let file: FileSaml = toml::from_str(file)?;
+        let env = |k: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        };
+        SamlConfig::build(file, "http://127.0.0.1:8080", None, &env)
+    }
+
+    fn files(key: &str, cert: &str) -> Option<KeyFiles> {
+        Some(KeyFiles {
+            key: key.into(),
+            cert: cert.into(),
+        })
+    }
+
+    #[test]
+    fn saml_key_files_come_in_pairs() {
+        let c = build(&[], "").unwrap();
+        assert_eq!((c.signing_files, c.encryption_files), (None, None));
+        // Either pair alone; the environment wins over the file.
+        let c = build(
+            &[("RELAY_SAML_SIGNING_KEY_FILE", "/env/sig.key")],
+            "signing_key_file = \"/f/sig.key\"\nsigning_cert_file = \"/f/sig.pem\"",
+        )
+        .unwrap();
+        assert_eq!(c.signing_files, files("/env/sig.key", "/f/sig.pem"));
+        assert_eq!(c.encryption_files, None);
+        let c = build(
+            &[
+                ("RELAY_SAML_ENCRYPTION_KEY_FILE", "/e.key"),
+                ("RELAY_SAML_ENCRYPTION_CERT_FILE", "/e.pem"),
+            ],
+            "",
+        )
+        .unwrap();
+        assert_eq!(c.signing_files, None);
+        assert_eq!(c.encryption_files, files("/e.key", "/e.pem"));
+        // One of a pair alone is refused, naming what is missing.
+        let e = build(&[("RELAY_SAML_SIGNING_KEY_FILE", "/k")], "")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("RELAY_SAML_SIGNING_CERT_FILE"), "{e}");
+        let e = build(&[], "encryption_cert_file = \"/c\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("RELAY_SAML_ENCRYPTION_KEY_FILE"), "{e}");
+        assert!(e.contains("encryption_key_file"), "{e}");
     }
 }

@@ -85,12 +85,34 @@ impl Saml {
         db: &crate::db::Db,
         http: reqwest::Client,
     ) -> anyhow::Result<Arc<Self>> {
+        // The operator's files if given (checked now: a bad one stops the
+        // start), else the generated pair shared through the database.
+        let from_files = |files: &Option<config::KeyFiles>, what: &str| {
+            files
+                .as_ref()
+                .map(|f| {
+                    tracing::info!(
+                        key = %f.key.display(),
+                        cert = %f.cert.display(),
+                        "SAML SP {what} key from files"
+                    );
+                    keys::from_files(&f.key, &f.cert)
+                })
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("SAML SP {what} key: {e}"))
+        };
+        let signing = from_files(&config.signing_files, "signing")?;
+        let encryption = from_files(&config.encryption_files, "encryption")?;
         let cn = config.entity_id.clone();
         let (signing, encryption) = db
             .call(move |c| {
+                let shared = |pair: Option<keys::KeyPair>, name: &str| match pair {
+                    Some(p) => Ok(p),
+                    None => keys::load_or_create(c, name, &cn),
+                };
                 Ok((
-                    keys::load_or_create(c, "saml_sp_signing", &cn)?,
-                    keys::load_or_create(c, "saml_sp_encryption", &cn)?,
+                    shared(signing, "saml_sp_signing")?,
+                    shared(encryption, "saml_sp_encryption")?,
                 ))
             })
             .await
