@@ -159,8 +159,8 @@ pub fn create(
         concat!(
             "INSERT INTO relay_sessions (",
             session_columns!(),
-            ", device, created_at, last_seen_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, ?13, ?13)"
+            ", device, created_at, last_seen_at, saml_subject)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, ?13, ?13, ?14)"
         ),
         params![
             sha256_hex(&cookie),
@@ -176,6 +176,8 @@ pub fn create(
             now + max_seconds,
             s.device,
             now,
+            // A SAML login: found by the IdP's logout (saml::slo_idp).
+            crate::saml::slo_idp::saml_subject(&s.id_token),
         ],
     )?;
     Ok((cookie, public_id))

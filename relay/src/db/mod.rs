@@ -68,6 +68,7 @@ CREATE TABLE relay_login_tx (
     crate::payment::MIGRATION,
     crate::notify::MIGRATION,
     crate::saml::MIGRATION,
+    crate::saml::slo_idp::MIGRATION,
 ];
 
 #[derive(Clone)]

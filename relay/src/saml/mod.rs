@@ -11,15 +11,17 @@
 //! * `GET /api/v1/saml/done`: the browser comes back with its login cookie
 //!   (a cross-site POST carries no SameSite=Lax cookie); the session is made
 //!   by the same code as OIDC's ([`crate::login::finish`]).
-//! * Logout: [`slo`].
+//! * Logout: [`slo`]; a logout started at the IdP: [`slo_idp`].
 
 pub mod acs;
 pub mod config;
 pub mod keys;
 pub mod metadata;
+pub mod redirect;
 pub mod replay;
 pub mod request;
 pub mod slo;
+pub mod slo_idp;
 pub mod verify;
 
 use std::sync::Arc;

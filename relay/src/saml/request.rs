@@ -1,8 +1,9 @@
-//! The AuthnRequest with BundID's AKDB extension and the LogoutRequest,
-//! sent with the HTTP-Redirect binding: the XML (ours, Extensions
-//! included: samael's types would drop them) deflated into `SAMLRequest`,
-//! and the whole query signed with the SP's key (rsa-sha256, SAML
-//! bindings §3.4.4.1), so the signature covers the entire request.
+//! The AuthnRequest with BundID's AKDB extension, the LogoutRequest and
+//! the LogoutResponse, sent with the HTTP-Redirect binding: the XML (ours,
+//! Extensions included: samael's types would drop them) deflated into
+//! `SAMLRequest` (or `SAMLResponse`), and the whole query signed with the
+//! SP's key (rsa-sha256, SAML bindings §3.4.4.1), so the signature covers
+//! the entire message.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -103,21 +104,54 @@ pub fn logout_request_xml(
     )
 }
 
+/// A LogoutResponse (success) to the IdP's LogoutRequest `in_response_to`.
+pub fn logout_response_xml(
+    config: &SamlConfig,
+    id: &str,
+    destination: &str,
+    in_response_to: &str,
+    now: i64,
+) -> String {
+    format!(
+        r#"<samlp:LogoutResponse xmlns:samlp="{samlp}" xmlns:saml="{saml}" ID="{id}" Version="2.0" IssueInstant="{now}" Destination="{dest}" InResponseTo="{irt}"><saml:Issuer>{issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="{success}"/></samlp:Status></samlp:LogoutResponse>"#,
+        samlp = c::NS_SAMLP,
+        saml = c::NS_SAML,
+        now = instant(now),
+        dest = esc(destination),
+        irt = esc(in_response_to),
+        issuer = esc(&config.entity_id),
+        success = c::STATUS_SUCCESS,
+    )
+}
+
 fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// The HTTP-Redirect URL: `SAMLRequest` (deflated, base64), `SigAlg` and
-/// the signature over exactly that query.
+/// The HTTP-Redirect URL of a request: `SAMLRequest` (deflated, base64),
+/// `SigAlg` and the signature over exactly that query.
 pub fn redirect_url(endpoint: &str, xml: &str, key: &KeyPair) -> anyhow::Result<String> {
+    redirect_url_with(endpoint, "SAMLRequest", xml, None, key)
+}
+
+/// The HTTP-Redirect URL of a message in `param` (`SAMLRequest` or
+/// `SAMLResponse`) with `RelayState` if given, signed over
+/// `param=…[&RelayState=…]&SigAlg=…` (SAML bindings §3.4.4.1).
+pub fn redirect_url_with(
+    endpoint: &str,
+    param: &str,
+    xml: &str,
+    relay_state: Option<&str>,
+    key: &KeyPair,
+) -> anyhow::Result<String> {
     let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
     z.write_all(xml.as_bytes())?;
     let deflated = z.finish()?;
-    let query = format!(
-        "SAMLRequest={}&SigAlg={}",
-        enc(&STANDARD.encode(deflated)),
-        enc(c::ALG_RSA_SHA256)
-    );
+    let mut query = format!("{param}={}", enc(&STANDARD.encode(deflated)));
+    if let Some(rs) = relay_state {
+        query.push_str(&format!("&RelayState={}", enc(rs)));
+    }
+    query.push_str(&format!("&SigAlg={}", enc(c::ALG_RSA_SHA256)));
     let mut signer = Signer::new(MessageDigest::sha256(), &key.key)?;
     signer.update(query.as_bytes())?;
     let sig = signer.sign_to_vec()?;

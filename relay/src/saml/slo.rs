@@ -4,20 +4,18 @@
 //! goes there. `GET /api/v1/saml/logout?return=/` ends the session here and sends
 //! the browser to the IdP with a signed LogoutRequest; the IdP answers at
 //! `GET /api/v1/saml/slo` with a LogoutResponse whose query signature is
-//! verified against the IdP's signing certificate.
+//! verified against the IdP's signing certificate. A logout started at the
+//! IdP arrives at the same URL as a LogoutRequest: [`super::slo_idp`].
 
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use contract::relay::is_return_path;
-use contract::saml as c;
-use openssl::hash::MessageDigest;
-use openssl::sign::Verifier;
 use serde::{Deserialize, Serialize};
-use std::io::Read;
 
+use super::redirect::{self, BindingError};
 use crate::db::{params, OptionalExtension};
 use crate::error::RelayError;
 use crate::session;
@@ -131,75 +129,30 @@ pub async fn single_logout_url(
     Ok(Some(url))
 }
 
-/// The raw (still encoded) value of `name` in a query.
-fn raw_param<'a>(q: &'a str, name: &str) -> Option<&'a str> {
-    q.split('&')
-        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
-}
-
-/// `GET /api/v1/saml/slo`: the IdP's LogoutResponse.
+/// `GET /api/v1/saml/slo`: the IdP's LogoutResponse to our LogoutRequest,
+/// or the IdP's own LogoutRequest ([`super::slo_idp`]).
 pub async fn slo(
     State(state): State<RelayState>,
+    headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Response, RelayError> {
     let saml = state.shared.saml.clone().ok_or(RelayError::NotFound)?;
     let q = q.unwrap_or_default();
+    if redirect::raw_param(&q, "SAMLRequest").is_some() {
+        return super::slo_idp::logout_request(&state, &saml, &headers, &q).await;
+    }
     let home = || Ok(Redirect::to("/").into_response());
-    let (Some(resp), Some(alg), Some(sig)) = (
-        raw_param(&q, "SAMLResponse"),
-        raw_param(&q, "SigAlg"),
-        raw_param(&q, "Signature"),
-    ) else {
-        return home();
-    };
-    let decode = |s: &str| -> String {
-        url::form_urlencoded::parse(format!("v={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
-    };
-    if decode(alg) != c::ALG_RSA_SHA256 {
-        return home();
-    }
-    // The signed octets: the parameters as received, in the binding's order.
-    let mut signed = format!("SAMLResponse={resp}");
-    if let Some(rs) = raw_param(&q, "RelayState") {
-        signed.push_str(&format!("&RelayState={rs}"));
-    }
-    signed.push_str(&format!("&SigAlg={alg}"));
     let Ok(idp) = saml.idp.get().await else {
         return home();
     };
-    let Ok(signature) = STANDARD.decode(decode(sig)) else {
-        return home();
+    let xml = match redirect::verify(&q, "SAMLResponse", &idp.signing_certs) {
+        Ok(r) => r.xml,
+        Err(BindingError::Parameter(_)) => return home(),
+        Err(why) => {
+            tracing::warn!(%why, "SAML LogoutResponse refused");
+            return home();
+        }
     };
-    let valid = idp.signing_certs.iter().any(|der| {
-        let Ok(cert) = openssl::x509::X509::from_der(der) else {
-            return false;
-        };
-        let Ok(key) = cert.public_key() else {
-            return false;
-        };
-        let Ok(mut v) = Verifier::new(MessageDigest::sha256(), &key) else {
-            return false;
-        };
-        v.update(signed.as_bytes()).is_ok() && v.verify(&signature).unwrap_or(false)
-    });
-    if !valid {
-        tracing::warn!("SAML LogoutResponse with a bad signature");
-        return home();
-    }
-    let Ok(deflated) = STANDARD.decode(decode(resp)) else {
-        return home();
-    };
-    let mut xml = String::new();
-    if flate2::read::DeflateDecoder::new(&deflated[..])
-        .take(c::MAX_RESPONSE_BYTES as u64)
-        .read_to_string(&mut xml)
-        .is_err()
-    {
-        return home();
-    }
     let request_id = match super::verify::parse_strict(&xml).ok().and_then(|d| {
         let r = d.get_root_element()?;
         (r.get_name() == "LogoutResponse"
