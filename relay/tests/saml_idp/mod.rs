@@ -130,16 +130,22 @@ pub const NS_DECL: &str = r#"xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" 
 
 /// The assertion (signed unless the case says otherwise).
 pub fn assertion(idp: &Idp, k: &Case, sub: &str, given: &str) -> String {
+    assertion_named(idp, k, sub, given, &format!("_n{}", rand_hex()))
+}
+
+/// [`assertion`] with a given `NameID` (session index `_s1`), for the
+/// IdP's LogoutRequest that names it.
+pub fn assertion_named(idp: &Idp, k: &Case, sub: &str, given: &str, name_id: &str) -> String {
     let trust = k.level;
     let body = format!(
-        r#"<saml:Issuer>{IDP_ENTITY}</saml:Issuer>{sig}<saml:Subject><saml:NameID Format="{tr}">_n{nid}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="{irt}" NotOnOrAfter="{noa}" Recipient="{rcp}"/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="{nb}" NotOnOrAfter="{noa}"><saml:AudienceRestriction><saml:Audience>{aud}</saml:Audience></saml:AudienceRestriction></saml:Conditions><saml:AuthnStatement AuthnInstant="{iss}" SessionIndex="_s1"><saml:AuthnContext><saml:AuthnContextClassRef>{lvl}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement>{a1}{a2}{a3}{a4}</saml:AttributeStatement>"#,
+        r#"<saml:Issuer>{IDP_ENTITY}</saml:Issuer>{sig}<saml:Subject><saml:NameID Format="{tr}">{nid}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="{irt}" NotOnOrAfter="{noa}" Recipient="{rcp}"/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="{nb}" NotOnOrAfter="{noa}"><saml:AudienceRestriction><saml:Audience>{aud}</saml:Audience></saml:AudienceRestriction></saml:Conditions><saml:AuthnStatement AuthnInstant="{iss}" SessionIndex="_s1"><saml:AuthnContext><saml:AuthnContextClassRef>{lvl}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement>{a1}{a2}{a3}{a4}</saml:AttributeStatement>"#,
         sig = if k.sign_assertion {
             sig_template(&k.assertion_id)
         } else {
             String::new()
         },
         tr = c::NAMEID_TRANSIENT,
-        nid = rand_hex(),
+        nid = name_id,
         irt = k.in_response_to,
         noa = t(k.not_on_or_after),
         rcp = k.recipient,
