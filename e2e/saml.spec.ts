@@ -5,7 +5,8 @@
 // own, so the suite's relay keeps speaking OIDC. The refusals of forged
 // responses are the relay's tests (relay/tests/saml.rs).
 import { test, expect, expectNoAxeViolations, passwordLogin, eidLogin, startExtraServer, waitForApp, API, type ExtraServers } from './fixtures';
-import { ERIKA, JONAS, SERVICES } from './apply-helpers';
+import { ERIKA, JONAS, SERVICES, next, fillAndSave } from './apply-helpers';
+import { inflateRawSync } from 'node:zlib';
 
 const KOELN = '053150000000';
 let base = '';
@@ -100,4 +101,91 @@ test('SAML: step-up on a Level-4 form step with the eID card, back on that step 
   const s = await session(page);
   expect(s.level).toBe('STORK-QAA-Level-4');
   await expectNoAxeViolations(page);
+});
+
+test('SAML: a forged answer (unsigned, to a request the relay did send) is refused: the app explains, nothing is logged in', async ({ page }) => {
+  await page.goto(`${base}/konto`);
+  await waitForApp(page);
+  const sso = page.waitForRequest((r) => r.url().includes('/idp/saml/sso?SAMLRequest='));
+  await page.getByRole('button', { name: 'Mit BundID anmelden' }).click();
+  const request = new URL((await sso).url()).searchParams.get('SAMLRequest') ?? '';
+  const xml = inflateRawSync(Buffer.from(request, 'base64')).toString('utf8');
+  const id = /\sID="([^"]+)"/.exec(xml)?.[1] ?? '';
+  expect(id).not.toBe('');
+  await expect(page).toHaveURL(/\/idp\/login\//);
+
+  // Instead of the IdP's signed answer: one made up by an attacker, with
+  // the right InResponseTo, Destination and attributes but no signature.
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const forged = `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_forged1" Version="2.0" IssueInstant="${now}" Destination="${base}/api/v1/saml/acs" InResponseTo="${id}"><saml:Issuer>https://bundid.example/forged</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status><saml:Assertion ID="_forged2" Version="2.0" IssueInstant="${now}"><saml:Subject><saml:NameID>forged</saml:NameID></saml:Subject><saml:AuthnStatement AuthnInstant="${now}"><saml:AuthnContext><saml:AuthnContextClassRef>STORK-QAA-Level-4</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement></saml:Assertion></samlp:Response>`;
+  await page.evaluate(
+    ([action, value]) => {
+      const f = document.createElement('form');
+      f.method = 'POST';
+      f.action = action;
+      const i = document.createElement('input');
+      i.type = 'hidden';
+      i.name = 'SAMLResponse';
+      i.value = value;
+      f.append(i);
+      document.body.append(f);
+      f.submit();
+    },
+    [`${base}/api/v1/saml/acs`, Buffer.from(forged).toString('base64')],
+  );
+  await expect(page).toHaveURL(new RegExp(`^${base}/konto\\?anmeldung=abgelehnt`));
+  await waitForApp(page);
+  await expect(page.getByRole('alert').filter({ hasText: 'hat unsere Sicherheitsprüfung nicht bestanden' })).toBeVisible();
+  await expect(page.getByRole('banner')).not.toContainText('Erika');
+  await expect(page.getByRole('button', { name: 'Mit BundID anmelden' }).first()).toBeVisible();
+  expect((await session(page)).loggedIn).toBe(false);
+  await expectNoAxeViolations(page);
+});
+
+test.describe('a SAML session of 60 seconds', () => {
+  let shortBase = '';
+  let shortServer: ExtraServers | undefined;
+  test.beforeAll(async () => {
+    ({ base: shortBase, server: shortServer } = await startExtraServer({
+      relay: { RELAY_IDENTITY: 'saml', RELAY_SAML_SESSION_SECONDS: '60' },
+    }));
+  });
+  test.afterAll(async () => {
+    await shortServer?.stopped();
+  });
+
+  test('cannot be extended: the warning offers "Erneut anmelden" and comes back to the same form step with the input kept', async ({ page }) => {
+    test.setTimeout(180_000);
+    await page.goto(`${shortBase}/konto`);
+    await waitForApp(page);
+    await page.getByRole('button', { name: 'Mit BundID anmelden' }).click();
+    await passwordLogin(page, ERIKA.user, ERIKA.password);
+    await expect(page).toHaveURL(new RegExp(`^${shortBase}/konto$`));
+    const r = await page.request.get(`${shortBase}/api/v1/session`, { headers: API });
+    expect((await r.json()).extensionsLeft).toBe(0);
+
+    // A Level-1 form (Hundesteuer): a dog's name typed and saved as a draft.
+    await page.goto(`${shortBase}/antrag/${SERVICES.hund}?ort=${KOELN}`);
+    await waitForApp(page);
+    await page.getByRole('link', { name: 'Antrag starten' }).click();
+    await next(page);
+    const dogName = () => page.getByRole('group', { name: 'Hund 1' }).getByLabel('Name des Hundes');
+    await fillAndSave(page, dogName(), 'Sitzungshund');
+    const step = new URL(page.url()).pathname + new URL(page.url()).search;
+    const dialog = page.getByRole('dialog', { name: /Sitzung/ });
+    // The warning comes a quarter of the lifetime before the end (the app's
+    // own timer): wait for the dialog itself.
+    await expect(dialog).toBeVisible({ timeout: 90_000 });
+    await expect(dialog).toContainText('kann nicht verlängert werden');
+    await expect(dialog.getByRole('button', { name: 'Angemeldet bleiben' })).toHaveCount(0);
+    const again = dialog.getByRole('button', { name: 'Erneut anmelden' });
+    await expect(again).toBeFocused();
+    await expectNoAxeViolations(page);
+    await again.click();
+    await passwordLogin(page, ERIKA.user, ERIKA.password);
+    await expect(page).toHaveURL((u) => u.pathname + u.search === step);
+    await waitForApp(page);
+    await expect(dogName()).toHaveValue('Sitzungshund');
+    expect((await (await page.request.get(`${shortBase}/api/v1/session`, { headers: API })).json()).loggedIn).toBe(true);
+  });
 });
