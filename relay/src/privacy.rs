@@ -7,7 +7,8 @@
 //! What the relay stores about a citizen, all keyed by the identity
 //! provider's pseudonym (`sub`):
 //! * `relay_sessions`: each login (device, level, method, the attributes
-//!   the provider sent, times) and the provider's tokens;
+//!   the provider sent, times) and the provider's tokens (for a SAML login,
+//!   BundID's name id and its SHA-256, which a logout at BundID looks up);
 //! * `relay_submissions`: the record of each application and follow-up it
 //!   forwarded (ids, reference, service, authority, level, times, the JWE
 //!   authentication tags);
