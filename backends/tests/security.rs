@@ -59,6 +59,10 @@ enum Guard {
     /// the link pays, as at the real providers), but the transaction's CSRF
     /// cookie and value, else 403.
     PayForm,
+    /// The form of the IdP's logout page (`POST /idp/saml/abmelden`): the
+    /// page's CSRF cookie and value, else 403; it ends only the SAML
+    /// sessions of the browser that sends it (its `idp_saml_sso` cookie).
+    IdpLogoutForm,
     /// The console's login (public, rate-limited).
     ClerkLogin,
     /// A console page or form: the clerk's session cookie, else 303 to the login.
@@ -121,6 +125,8 @@ const ROUTES: &[Route] = &[
     r("GET", "/idp/saml/sso", Public),
     r("POST", "/idp/saml/sso", Public),
     r("GET", "/idp/saml/slo", Public),
+    r("GET", "/idp/saml/abmelden", Public),
+    r("POST", "/idp/saml/abmelden", IdpLogoutForm),
     r("POST", "/idp/login/{tx}/saml/cancel", LoginTx),
     // FIT-Connect.
     r("GET", "/fitconnect/routes", Public),
@@ -368,7 +374,7 @@ fn the_route_table_is_every_route_of_the_routers() {
         missing.is_empty() && stale.is_empty(),
         "routes not in the table: {missing:?}; table entries without a route: {stale:?}"
     );
-    assert_eq!(ROUTES.len(), 101);
+    assert_eq!(ROUTES.len(), 103);
 }
 
 #[test]
@@ -882,6 +888,7 @@ async fn every_route_is_guarded_per_user() {
         checked.insert(key(route.method, route.path));
     }
 
+    cases += idp_logout_needs_its_csrf(&fx, &mut checked).await;
     cases += pay_forms_need_their_csrf(&fx, &mut checked).await;
     cases += login_flow_is_bound(&fx, &mut checked).await;
     cases += console_needs_a_clerk(&fx, &mut checked).await;
@@ -1000,6 +1007,39 @@ async fn with_cookie(
         Body::empty()
     };
     send(app, b.body(body).unwrap()).await
+}
+
+/// The IdP's logout form: without the page's CSRF cookie and value, or
+/// with another value, 403; with them, the end page (A's OIDC session is
+/// no SAML session of this browser and stays).
+async fn idp_logout_needs_its_csrf(fx: &Fixture, checked: &mut HashSet<String>) -> usize {
+    let app = &fx.app;
+    let mut cases = 0;
+    for route in ROUTES.iter().filter(|r| r.guard == IdpLogoutForm) {
+        let page = with_cookie(app, "GET", route.path, None, &[]).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let csrf = csrf_of(&page.body).unwrap();
+        let sso = "idp_saml_sso=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        for (cookie, value) in [
+            (sso.to_string(), csrf.as_str()),
+            (format!("{sso}; idp_saml_abmelden={csrf}"), "another-value"),
+            (format!("{sso}; idp_saml_abmelden={csrf}"), ""),
+        ] {
+            let r = with_cookie(app, "POST", route.path, Some(&cookie), &[("csrf", value)]).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+            assert!(r.headers.get(header::LOCATION).is_none());
+            cases += 1;
+        }
+        let cookie = format!("{sso}; idp_saml_abmelden={csrf}");
+        let r = with_cookie(app, "POST", route.path, Some(&cookie), &[("csrf", &csrf)]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("Es war keine Anmeldung"), "{}", r.body);
+        let still = get(app, "/idp/userinfo", Some(&fx.a)).await;
+        assert_eq!(still.status, StatusCode::OK);
+        cases += 2;
+        checked.insert(key(route.method, route.path));
+    }
+    cases
 }
 
 /// Method, table path, path tail, form fields.

@@ -235,6 +235,9 @@ pub(super) struct Active {
     pub(super) tx: LoginTx,
     pub(super) csrf: String,
     pub(super) needed: TrustLevel,
+    /// This browser's SAML single sign-on cookie, if it sent one
+    /// (`saml::browser`): a SAML login links the browser's sessions to it.
+    pub(super) saml_browser: Option<String>,
 }
 
 /// Loads the transaction and checks the cookie (and, for POSTs, the form's
@@ -302,7 +305,12 @@ pub(super) async fn active(
     let Ok(needed) = tx.acr_requested.parse::<TrustLevel>() else {
         return Err(internal(site, "stored acr is invalid"));
     };
-    Ok(Active { tx, csrf, needed })
+    Ok(Active {
+        tx,
+        csrf,
+        needed,
+        saml_browser: super::saml::browser::token(headers),
+    })
 }
 
 pub(super) type FormMap = Result<Form<HashMap<String, String>>, FormRejection>;

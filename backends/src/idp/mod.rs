@@ -194,6 +194,10 @@ pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
             get(saml::sso::sso_redirect).post(saml::sso::sso_post),
         )
         .route("/saml/slo", get(saml::slo::slo_redirect))
+        .route(
+            "/saml/abmelden",
+            get(saml::abmelden::page).post(saml::abmelden::logout),
+        )
         .route("/saml/autopost.js", get(saml::autopost_js))
         .route("/login/{tx}/saml/cancel", post(saml::cancel))
         .fallback(error::not_found)

@@ -9,8 +9,14 @@
 //! * the finished (or cancelled) login answers a signed Response by an
 //!   auto-submitting form to the SP's ACS ([`finish`], [`response`]),
 //! * `GET /idp/saml/slo` ([`slo`]): signed LogoutRequest in, signed
-//!   LogoutResponse out.
+//!   LogoutResponse out; and the SPs' answers to the IdP's own
+//!   LogoutRequests ([`chain`]),
+//! * `GET|POST /idp/saml/abmelden` ([`abmelden`]): the citizen logs out at
+//!   the IdP; every SP of this browser's sessions ([`browser`]) hears of it.
 
+pub(super) mod abmelden;
+pub mod browser;
+pub(super) mod chain;
 pub mod keys;
 pub mod metadata;
 pub mod request;
@@ -83,7 +89,8 @@ impl Saml {
     }
 }
 
-pub const MIGRATIONS: &[&str] = &["
+pub const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE idp_saml_tx (
     tx_id TEXT PRIMARY KEY,
     sp TEXT NOT NULL,
@@ -108,7 +115,29 @@ CREATE TABLE idp_saml_sessions (
     expires_at INTEGER NOT NULL,
     ended INTEGER NOT NULL DEFAULT 0
 );
-"];
+",
+    "
+ALTER TABLE idp_saml_sessions ADD COLUMN browser TEXT;
+CREATE INDEX idp_saml_sessions_browser ON idp_saml_sessions(browser);
+CREATE TABLE idp_saml_logouts (
+    chain_id TEXT PRIMARY KEY,
+    reply_sp TEXT,
+    reply_request_id TEXT,
+    reply_relay_state TEXT,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE idp_saml_logout_steps (
+    chain_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    sp TEXT NOT NULL,
+    name_id TEXT NOT NULL,
+    session_index TEXT NOT NULL,
+    request_id TEXT UNIQUE,
+    state TEXT NOT NULL DEFAULT 'open',
+    PRIMARY KEY (chain_id, seq)
+);
+",
+];
 
 /// The page for a refused request: never a login, never a redirect.
 pub(super) fn refused(site: &Site, why: &request::Refusal) -> Response {
@@ -227,6 +256,9 @@ pub(super) async fn finish(
     let tx_id = a.tx.id.clone();
     let now = now_secs();
     let lifetime = i64::try_from(state.config.session_seconds).unwrap_or(i64::MAX / 4);
+    let old_browser = a.saml_browser.as_deref().map(browser::hash);
+    let browser_token = super::random_token();
+    let new_browser = browser::hash(&browser_token);
     let done = state
         .db
         .call(move |conn| {
@@ -246,10 +278,11 @@ pub(super) async fn finish(
             let session_index = super::random_token();
             let name_id = xml::new_id();
             if allowed {
+                browser::relink(&t, old_browser.as_deref(), &new_browser)?;
                 t.execute(
-                    "INSERT INTO idp_saml_sessions (session_index, sp, name_id, citizen_id, expires_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                    rusqlite::params![session_index, stx.sp, name_id, citizen_id, now + lifetime],
+                    "INSERT INTO idp_saml_sessions (session_index, sp, name_id, citizen_id, expires_at, browser)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    rusqlite::params![session_index, stx.sp, name_id, citizen_id, now + lifetime, new_browser],
                 )?;
             }
             t.execute("DELETE FROM idp_saml_tx WHERE tx_id = ?1", rusqlite::params![tx_id])?;
@@ -329,7 +362,12 @@ pub(super) async fn finish(
         &xml_text,
         stx.relay_state.as_deref(),
     );
-    Some(clear_cookie(page, &a.tx.id))
+    let page = clear_cookie(page, &a.tx.id);
+    Some(if allowed {
+        browser::set(state, page, &browser_token, lifetime)
+    } else {
+        page
+    })
 }
 
 /// `POST /idp/login/{tx}/saml/cancel` (form `csrf`): the citizen cancels; the SP

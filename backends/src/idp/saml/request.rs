@@ -38,6 +38,8 @@ pub enum Refusal {
     Stale,
     #[error("Diese Anfrage wurde schon einmal gestellt (ID).")]
     Replay,
+    #[error("Diese Abmeldebestätigung gehört zu keiner laufenden Abmeldung (InResponseTo).")]
+    NotOurs,
     #[error("Das verlangte Vertrauensniveau ist ungültig: {0}")]
     Level(String),
     #[error("Ein verlangtes Attribut ist unbekannt: {0}")]
@@ -134,7 +136,7 @@ pub fn verify_redirect(
     sp: &Sp,
 ) -> Result<Redirected, Refusal> {
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    let payload = get(message).ok_or(Refusal::Malformed("SAMLRequest fehlt"))?;
+    let payload = get(message).ok_or(Refusal::Malformed("die Nachricht fehlt"))?;
     let (Some(sig_alg), Some(signature)) = (get("SigAlg"), get("Signature")) else {
         return Err(Refusal::Unsigned);
     };
@@ -349,6 +351,49 @@ pub fn parse_logout_request(xml_text: &str) -> Result<LogoutRequest, Refusal> {
         destination: r.attribute("Destination").map(str::to_string),
         name_id: text(child(r, NS_SAML, "NameID")).ok_or(Refusal::Malformed("keine NameID"))?,
         session_index: text(child(r, NS_SAMLP, "SessionIndex")),
+    })
+}
+
+/// What the IdP takes from an SP's LogoutResponse (the answer to the
+/// IdP's own LogoutRequest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogoutResponse {
+    pub issuer: String,
+    pub issue_instant: i64,
+    pub destination: Option<String>,
+    pub in_response_to: String,
+    /// The top-level `StatusCode` value.
+    pub status: String,
+}
+
+/// Reads a (verified) LogoutResponse.
+pub fn parse_logout_response(xml_text: &str) -> Result<LogoutResponse, Refusal> {
+    let doc = roxmltree::Document::parse(xml_text).map_err(|_| Refusal::Malformed("kein XML"))?;
+    let r = doc.root_element();
+    if !r.has_tag_name((NS_SAMLP, "LogoutResponse")) || r.attribute("Version") != Some("2.0") {
+        return Err(Refusal::Malformed("kein LogoutResponse 2.0"));
+    }
+    if r.attribute("ID").is_none_or(str::is_empty) {
+        return Err(Refusal::Malformed("ID fehlt"));
+    }
+    let text = |n: Option<roxmltree::Node>| n.and_then(|n| n.text()).map(|t| t.trim().to_string());
+    Ok(LogoutResponse {
+        issuer: text(child(r, NS_SAML, "Issuer")).ok_or(Refusal::Malformed("kein Issuer"))?,
+        issue_instant: r
+            .attribute("IssueInstant")
+            .and_then(xml::parse_instant)
+            .ok_or(Refusal::Malformed("IssueInstant fehlt"))?,
+        destination: r.attribute("Destination").map(str::to_string),
+        in_response_to: r
+            .attribute("InResponseTo")
+            .filter(|i| !i.is_empty() && i.len() <= 256)
+            .ok_or(Refusal::Malformed("InResponseTo fehlt"))?
+            .to_string(),
+        status: child(r, NS_SAMLP, "Status")
+            .and_then(|s| child(s, NS_SAMLP, "StatusCode"))
+            .and_then(|c| c.attribute("Value"))
+            .ok_or(Refusal::Malformed("kein StatusCode"))?
+            .to_string(),
     })
 }
 

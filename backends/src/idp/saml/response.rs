@@ -240,6 +240,18 @@ pub fn redirect_url(
     relay_state: Option<&str>,
     key: &SamlKey,
 ) -> Result<String, XmlError> {
+    redirect_url_with(target, "SAMLResponse", message_xml, relay_state, key)
+}
+
+/// [`redirect_url`] for a message in the query parameter `param`
+/// (`SAMLRequest` for the IdP's own LogoutRequest, `SAMLResponse`).
+pub fn redirect_url_with(
+    target: &str,
+    param: &str,
+    message_xml: &str,
+    relay_state: Option<&str>,
+    key: &SamlKey,
+) -> Result<String, XmlError> {
     use std::io::Write;
     let fail = |e: String| XmlError::Sign(format!("redirect binding: {e}"));
     let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
@@ -247,7 +259,7 @@ pub fn redirect_url(
         .map_err(|e| fail(e.to_string()))?;
     let deflated = z.finish().map_err(|e| fail(e.to_string()))?;
     let enc = crate::idp::url_encode;
-    let mut query = format!("SAMLResponse={}", enc(&STANDARD.encode(deflated)));
+    let mut query = format!("{param}={}", enc(&STANDARD.encode(deflated)));
     if let Some(rs) = relay_state {
         query.push_str(&format!("&RelayState={}", enc(rs)));
     }

@@ -1,13 +1,20 @@
-//! `GET /idp/saml/slo`: a LogoutRequest by the HTTP-Redirect binding,
-//! signed by the SP. Ends the IdP's SAML session(s) of that name id (and
-//! session index) and answers a signed LogoutResponse by HTTP-POST to the
-//! SP's SingleLogoutService from its metadata: by the HTTP-Redirect binding
-//! (query signature) when that is the service's binding, else by an
-//! auto-submitting HTTP-POST form (enveloped signature).
+//! `GET /idp/saml/slo`, by the HTTP-Redirect binding:
+//!
+//! * `SAMLRequest`: an SP's LogoutRequest, signed by the SP. Ends the IdP's
+//!   SAML session(s) of that name id (and session index). When the browser
+//!   that brings it has open sessions with *other* SPs (its
+//!   `idp_saml_sso` cookie, [`super::browser`]), those end too and their
+//!   SPs hear of it first, one after another ([`super::chain`]). Then a
+//!   signed LogoutResponse to the SP's SingleLogoutService from its
+//!   metadata: by the HTTP-Redirect binding (query signature) when that is
+//!   the service's binding, else by an auto-submitting HTTP-POST form
+//!   (enveloped signature).
+//! * `SAMLResponse`: an SP's answer to the IdP's own LogoutRequest
+//!   ([`super::chain::answered`]).
 
 use axum::{
     extract::{RawQuery, State},
-    http::{header, HeaderValue, StatusCode},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Extension,
 };
@@ -16,7 +23,7 @@ use std::sync::Arc;
 
 use super::request::{self, Refusal};
 use super::sso::MAX_REQUEST_AGE;
-use super::{post_page, refused, response, sp};
+use super::{browser, chain, post_page, refused, response, sp, Saml};
 use crate::idp::{login, now_secs, Idp};
 use crate::static_files::Site;
 use crate::AppState;
@@ -26,12 +33,19 @@ pub async fn slo_redirect(
     State(state): State<AppState>,
     Extension(idp): Extension<Arc<Idp>>,
     Extension(site): Extension<Arc<Site>>,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
     let saml = &idp.saml;
     let now = now_secs();
+    let pairs = match request::raw_pairs(query.as_deref().unwrap_or("")) {
+        Ok(p) => p,
+        Err(why) => return refused(&site, &why),
+    };
+    if pairs.iter().any(|(k, _)| k == "SAMLResponse") {
+        return chain::answered(&state, saml, &site, &pairs).await;
+    }
     let read = async {
-        let pairs = request::raw_pairs(query.as_deref().unwrap_or(""))?;
         let payload = pairs
             .iter()
             .find(|(k, _)| k == "SAMLRequest")
@@ -62,6 +76,9 @@ pub async fn slo_redirect(
         Ok(v) => v,
         Err(why) => return refused(&site, &why),
     };
+    if relay_state.as_ref().is_some_and(|s| s.len() > 80 * 10) {
+        return refused(&site, &Refusal::Malformed("RelayState zu lang"));
+    }
     let (sp_id, name_id, index, req_id) = (
         lr.issuer.clone(),
         lr.name_id.clone(),
@@ -91,22 +108,82 @@ pub async fn slo_redirect(
         Ok(None) => return refused(&site, &Refusal::Replay),
         Err(e) => return login::internal(&site, e),
     }
+    // This browser's sessions with other SPs end too; their SPs first.
+    let Some(browser_hash) = browser::of(&headers) else {
+        return answer(
+            saml,
+            &site,
+            &target,
+            by_redirect,
+            &lr.id,
+            relay_state.as_deref(),
+            now,
+        );
+    };
+    let reply = chain::Reply {
+        sp: lr.issuer.clone(),
+        request_id: lr.id.clone(),
+        relay_state: relay_state.clone(),
+    };
+    let started =
+        match chain::start(&state, browser_hash, Some(lr.issuer.clone()), Some(reply)).await {
+            Ok(s) => s,
+            Err(e) => return login::internal(&site, e),
+        };
+    let resp = match &started.chain_id {
+        Some(chain_id) => chain::advance(&state, saml, &site, chain_id).await,
+        None => answer(
+            saml,
+            &site,
+            &target,
+            by_redirect,
+            &lr.id,
+            relay_state.as_deref(),
+            now,
+        ),
+    };
+    if started.left == 0 {
+        browser::clear(&state, resp)
+    } else {
+        resp
+    }
+}
+
+/// The signed LogoutResponse (Success) to an SP's SingleLogoutService
+/// `target`: a 303 with the IdP's query signature when the service has the
+/// HTTP-Redirect binding, else the auto-submitting POST form.
+pub(super) fn answer(
+    saml: &Saml,
+    site: &Site,
+    target: &str,
+    by_redirect: bool,
+    in_response_to: &str,
+    relay_state: Option<&str>,
+    now: i64,
+) -> Response {
     let key = match saml.key() {
         Ok(k) => k,
-        Err(e) => return login::internal(&site, e),
+        Err(e) => return login::internal(site, e),
     };
     if by_redirect {
-        let xml = response::logout_response_unsigned(&saml.entity_id, &target, &lr.id, now);
-        return match response::redirect_url(&target, &xml, relay_state.as_deref(), key) {
+        let xml = response::logout_response_unsigned(&saml.entity_id, target, in_response_to, now);
+        return match response::redirect_url(target, &xml, relay_state, key) {
             Ok(url) => match HeaderValue::from_str(&url) {
-                Ok(v) => (StatusCode::SEE_OTHER, [(header::LOCATION, v)]).into_response(),
-                Err(e) => login::internal(&site, e),
+                Ok(v) => (
+                    StatusCode::SEE_OTHER,
+                    [
+                        (header::LOCATION, v),
+                        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                    ],
+                )
+                    .into_response(),
+                Err(e) => login::internal(site, e),
             },
-            Err(e) => login::internal(&site, e),
+            Err(e) => login::internal(site, e),
         };
     }
-    match response::logout_response(key, &saml.entity_id, &target, &lr.id, now) {
-        Ok(x) => post_page(&target, "SAMLResponse", &x, relay_state.as_deref()),
-        Err(e) => login::internal(&site, e),
+    match response::logout_response(key, &saml.entity_id, target, in_response_to, now) {
+        Ok(x) => post_page(target, "SAMLResponse", &x, relay_state),
+        Err(e) => login::internal(site, e),
     }
 }
