@@ -10,10 +10,11 @@ import { inflateRawSync } from 'node:zlib';
 
 const KOELN = '053150000000';
 let base = '';
+let upstream = '';
 let server: ExtraServers | undefined;
 
 test.beforeAll(async () => {
-  ({ base, server } = await startExtraServer({ relay: { RELAY_IDENTITY: 'saml' } }));
+  ({ base, upstream, server } = await startExtraServer({ relay: { RELAY_IDENTITY: 'saml' } }));
 });
 test.afterAll(async () => {
   await server?.stopped();
@@ -101,6 +102,43 @@ test('SAML: step-up on a Level-4 form step with the eID card, back on that step 
   const s = await session(page);
   expect(s.level).toBe('STORK-QAA-Level-4');
   await expectNoAxeViolations(page);
+});
+
+test.describe('the logout at BundID', () => {
+  // The app's own look at the ended session is a 401, which the browser logs.
+  test.use({ allowedConsoleErrors: [/status of 401/] });
+  test('SAML: logging out at BundID itself ends the relay\'s session too (single logout started at the IdP)', async ({ page }) => {
+    await page.goto(`${base}/konto`);
+    await waitForApp(page);
+    await page.getByRole('button', { name: 'Mit BundID anmelden' }).click();
+    await passwordLogin(page, ERIKA.user, ERIKA.password);
+    await expect(page).toHaveURL(new RegExp(`^${base}/konto$`));
+    expect((await session(page)).loggedIn).toBe(true);
+
+    // The citizen logs out at BundID: the IdP sends the browser to the relay
+    // with its signed LogoutRequest; the relay ends the session and answers
+    // with its signed LogoutResponse; the IdP confirms.
+    await page.goto(`${upstream}/idp/saml/abmelden`);
+    await expect(page.getByText(/bei 1 Dienst/)).toBeVisible();
+    const atRelay = page.waitForRequest((r) => r.url().startsWith(`${base}/api/v1/saml/slo?SAMLRequest=`));
+    const answered = page.waitForRequest((r) => r.url().startsWith(`${upstream}/idp/saml/slo?SAMLResponse=`));
+    await page.getByRole('button', { name: 'Bei der BundID abmelden' }).click();
+    await atRelay;
+    await answered;
+    await expect(page.getByText('Sie sind bei der BundID abgemeldet.')).toBeVisible();
+    await expect(page.getByText(/1 von 1 Anmeldung/)).toBeVisible();
+    expect((await session(page)).loggedIn).toBe(false);
+    // The app still remembered the login: on its next look the relay says
+    // 401, and the app tells the citizen so.
+    await page.goto(`${base}/konto`);
+    await waitForApp(page);
+    const ended = page.getByRole('dialog', { name: 'Sie wurden abgemeldet' });
+    await expect(ended).toBeVisible();
+    await ended.getByRole('button', { name: 'Schließen' }).click();
+    await expect(ended).toBeHidden();
+    await expect(page.locator('header.site-header')).not.toContainText('Erika');
+    await expect(page.getByRole('button', { name: 'Mit BundID anmelden' }).first()).toBeVisible();
+  });
 });
 
 test('SAML: a forged answer (unsigned, to a request the relay did send) is refused: the app explains, nothing is logged in', async ({ page }) => {
