@@ -18,7 +18,7 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use contract::saml::{CLOCK_SKEW_SECONDS, NAMEID_TRANSIENT, NS_SAML, NS_SAMLP, STATUS_SUCCESS};
+use contract::saml::{NAMEID_TRANSIENT, NS_SAML, NS_SAMLP, STATUS_SUCCESS};
 
 use super::request::{self, Refusal};
 use super::sso::MAX_REQUEST_AGE;
@@ -334,29 +334,16 @@ pub async fn answered(
 ) -> Response {
     let now = now_secs();
     let read = async {
-        let payload = pairs
-            .iter()
-            .find(|(k, _)| k == "SAMLResponse")
-            .map(|(_, v)| v.clone())
-            .ok_or(Refusal::Malformed("SAMLResponse fehlt"))?;
-        let claimed = request::inflate(&request::percent_decode(&payload)?.replace(' ', "+"))?;
-        let issuer = request::claimed_issuer(&claimed)?;
-        let sp = sp::find(state, &issuer)
-            .await
-            .ok_or(Refusal::UnknownIssuer(issuer))?;
-        let r = request::verify_redirect(pairs, "SAMLResponse", &sp)?;
+        let (sp, r) = slo::from_sp(state, pairs, "SAMLResponse").await?;
         let lr = request::parse_logout_response(&r.xml)?;
-        if lr.issuer != sp.entity_id {
-            return Err(Refusal::UnknownIssuer(lr.issuer));
-        }
-        if lr.destination.as_deref() != Some(saml.slo_url.as_str()) {
-            return Err(Refusal::Destination);
-        }
-        if lr.issue_instant > now + CLOCK_SKEW_SECONDS
-            || lr.issue_instant < now - MAX_REQUEST_AGE - CLOCK_SKEW_SECONDS
-        {
-            return Err(Refusal::Stale);
-        }
+        slo::check_envelope(
+            &sp,
+            saml,
+            &lr.issuer,
+            lr.destination.as_deref(),
+            lr.issue_instant,
+            now,
+        )?;
         Ok::<_, Refusal>(lr)
     };
     let lr = match read.await {

@@ -46,29 +46,16 @@ pub async fn slo_redirect(
         return chain::answered(&state, saml, &site, &pairs).await;
     }
     let read = async {
-        let payload = pairs
-            .iter()
-            .find(|(k, _)| k == "SAMLRequest")
-            .map(|(_, v)| v.clone())
-            .ok_or(Refusal::Malformed("SAMLRequest fehlt"))?;
-        let claimed = request::inflate(&request::percent_decode(&payload)?.replace(' ', "+"))?;
-        let issuer = request::claimed_issuer(&claimed)?;
-        let sp = sp::find(&state, &issuer)
-            .await
-            .ok_or(Refusal::UnknownIssuer(issuer))?;
-        let r = request::verify_redirect(&pairs, "SAMLRequest", &sp)?;
+        let (sp, r) = from_sp(&state, &pairs, "SAMLRequest").await?;
         let lr = request::parse_logout_request(&r.xml)?;
-        if lr.issuer != sp.entity_id {
-            return Err(Refusal::UnknownIssuer(lr.issuer));
-        }
-        if lr.destination.as_deref() != Some(saml.slo_url.as_str()) {
-            return Err(Refusal::Destination);
-        }
-        if lr.issue_instant > now + CLOCK_SKEW_SECONDS
-            || lr.issue_instant < now - MAX_REQUEST_AGE - CLOCK_SKEW_SECONDS
-        {
-            return Err(Refusal::Stale);
-        }
+        check_envelope(
+            &sp,
+            saml,
+            &lr.issuer,
+            lr.destination.as_deref(),
+            lr.issue_instant,
+            now,
+        )?;
         let target = sp.slo.clone().ok_or(Refusal::Acs)?;
         Ok::<_, Refusal>((lr, r.relay_state, target, sp.slo_redirect))
     };
@@ -109,8 +96,8 @@ pub async fn slo_redirect(
         Err(e) => return login::internal(&site, e),
     }
     // This browser's sessions with other SPs end too; their SPs first.
-    let Some(browser_hash) = browser::of(&headers) else {
-        return answer(
+    let answer_first = || {
+        answer(
             saml,
             &site,
             &target,
@@ -118,7 +105,10 @@ pub async fn slo_redirect(
             &lr.id,
             relay_state.as_deref(),
             now,
-        );
+        )
+    };
+    let Some(browser_hash) = browser::of(&headers) else {
+        return answer_first();
     };
     let reply = chain::Reply {
         sp: lr.issuer.clone(),
@@ -132,15 +122,7 @@ pub async fn slo_redirect(
         };
     let resp = match &started.chain_id {
         Some(chain_id) => chain::advance(&state, saml, &site, chain_id).await,
-        None => answer(
-            saml,
-            &site,
-            &target,
-            by_redirect,
-            &lr.id,
-            relay_state.as_deref(),
-            now,
-        ),
+        None => answer_first(),
     };
     if started.left == 0 {
         browser::clear(&state, resp)
@@ -186,4 +168,54 @@ pub(super) fn answer(
         Ok(x) => post_page(target, "SAMLResponse", &x, relay_state),
         Err(e) => login::internal(site, e),
     }
+}
+
+/// An SP's signed message of the Redirect binding (`param`: `SAMLRequest`
+/// or `SAMLResponse`): the SP its Issuer claims, from that SP's metadata,
+/// and the message once its query signature verified with the SP's key.
+pub(super) async fn from_sp(
+    state: &AppState,
+    pairs: &[(String, String)],
+    param: &'static str,
+) -> Result<(sp::Sp, request::Redirected), Refusal> {
+    let payload = pairs
+        .iter()
+        .find(|(k, _)| k == param)
+        .map(|(_, v)| v.clone())
+        .ok_or(Refusal::Malformed(if param == "SAMLRequest" {
+            "SAMLRequest fehlt"
+        } else {
+            "SAMLResponse fehlt"
+        }))?;
+    let claimed = request::inflate(&request::percent_decode(&payload)?.replace(' ', "+"))?;
+    let issuer = request::claimed_issuer(&claimed)?;
+    let sp = sp::find(state, &issuer)
+        .await
+        .ok_or(Refusal::UnknownIssuer(issuer))?;
+    let r = request::verify_redirect(pairs, param, &sp)?;
+    Ok((sp, r))
+}
+
+/// The envelope of an SP's logout message: its Issuer is the SP that
+/// signed it, its Destination our SLO URL, its IssueInstant fresh.
+pub(super) fn check_envelope(
+    sp: &sp::Sp,
+    saml: &Saml,
+    issuer: &str,
+    destination: Option<&str>,
+    issue_instant: i64,
+    now: i64,
+) -> Result<(), Refusal> {
+    if issuer != sp.entity_id {
+        return Err(Refusal::UnknownIssuer(issuer.to_string()));
+    }
+    if destination != Some(saml.slo_url.as_str()) {
+        return Err(Refusal::Destination);
+    }
+    if issue_instant > now + CLOCK_SKEW_SECONDS
+        || issue_instant < now - MAX_REQUEST_AGE - CLOCK_SKEW_SECONDS
+    {
+        return Err(Refusal::Stale);
+    }
+    Ok(())
 }
