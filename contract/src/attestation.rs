@@ -45,6 +45,11 @@ pub struct Attestation {
     /// provider, or waived by the fee basis.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment: Option<crate::payment::AttestedPayment>,
+    /// The application is made under a mandate (issue #25): who applied,
+    /// for whom, and which mandate. `verifiedAttributes` are then those of
+    /// the person concerned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mandate: Option<crate::mandate::AttestedMandate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +95,7 @@ mod tests {
                 source: "eid".into(),
             }],
             payment: None,
+            mandate: None,
         };
         let v = serde_json::to_value(&a).unwrap();
         assert_eq!(v["submissionId"], "s");

@@ -7,6 +7,7 @@
 //! * [`encoding`]: percent-encoding of URL components and UUID formatting.
 //! * [`followup`]: an authority's request, the citizen's follow-up in the
 //!   same case (Nachreichung), expected decision date and contact.
+//! * [`mandate`]: acting for someone else (Vollmachten), kept by the relay.
 //! * [`limits`]: size and count limits that the app and the servers enforce.
 //! * [`offer`]: how a service can be applied for at a place (ours, another
 //!   Onlinedienst, in person).
@@ -36,6 +37,7 @@ pub mod encoding;
 pub mod fee;
 pub mod followup;
 pub mod limits;
+pub mod mandate;
 pub mod notify;
 pub mod offer;
 pub mod payment;

@@ -188,6 +188,7 @@ pub async fn issue(
                 fee_basis: f.fee_basis,
                 payment_information: f.information,
             }),
+        mandate: None,
     };
     let jws = st.shared.attester.sign(&claims).await?;
     Ok(axum::Json(json!({ "attestation": jws })).into_response())
@@ -220,6 +221,7 @@ mod tests {
             method: "eID".into(),
             verified_attributes: vec![],
             payment: None,
+            mandate: None,
         };
         let jws = a.sign(&claims).unwrap();
         let jwk = a.jwk().clone();

@@ -72,6 +72,7 @@ fn claims(aud: &str) -> Attestation {
         method: "password".into(),
         verified_attributes: vec![],
         payment: None,
+        mandate: None,
     }
 }
 

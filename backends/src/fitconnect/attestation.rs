@@ -353,6 +353,7 @@ mod tests {
                 source: "eid".into(),
             }],
             payment: None,
+            mandate: None,
         }
     }
 
