@@ -18,6 +18,9 @@
 //!   paid amount above zero with its booking, a waived one zero). Whether
 //!   the fee fits the application's answers is the console's check
 //!   (`behoerde/payment/`), which shows it to the clerk.
+//!   A mandate claim (`mandate`, issue #25: who applied for whom) must be
+//!   whole and fit the attested names (`mandates::check`); the subscriber
+//!   keeps it with the case (`mandates.rs`) for the console.
 //! * **Locked fields** ([`locked_fields`], pure): in a form that locks
 //!   eID-verified fields (Level 4), every field taken over from an attribute
 //!   that the identity provider verified by eID must hold the attested value.
@@ -238,6 +241,10 @@ pub fn verify(
     }
     if let Some(p) = &claims.payment {
         check_payment(p).map_err(|e| invalid(&format!("the attested fee is not usable: {e}")))?;
+    }
+    if let Some(m) = &claims.mandate {
+        super::mandates::check(m, &claims.verified_attributes, super::followup::day_of(at))
+            .map_err(|e| invalid(&format!("the attested mandate is not usable: {e}")))?;
     }
     Ok(claims)
 }

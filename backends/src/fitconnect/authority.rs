@@ -17,7 +17,16 @@ use crate::{ApiError, AppState};
 
 pub use super::check::{postbox_ref, sender_reference, DecryptedAttachment, DecryptedSubmission};
 pub use super::followup::{came_late, carried, requests_of, AskedFor};
+pub use super::mandates::Kept as KeptMandate;
 pub use super::store::{follow_ups, inbox, inbox_entry, InboxEntry};
+
+/// The mandates under which applications were made (issue #25), by the
+/// application's submission id, as the subscriber kept them on receipt.
+pub async fn mandates(
+    state: &AppState,
+) -> Result<std::collections::HashMap<String, KeptMandate>, ApiError> {
+    Ok(super::mandates::all(&state.db).await?)
+}
 
 /// The application a submission belongs to, as the console may show it:
 /// the submission itself if it is an application in the inbox, its case's

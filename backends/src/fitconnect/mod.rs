@@ -17,6 +17,7 @@ pub mod followup;
 pub mod forms;
 pub mod jwe;
 pub mod keys;
+pub mod mandates;
 pub mod pki;
 mod signer;
 mod store;
@@ -50,6 +51,7 @@ pub const EVENT_PREFIX: &str = "https://schema.fitko.de/fit-connect/events/";
 /// Routes under `/fitconnect`.
 pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
     store::migrate(&state.db)?;
+    mandates::migrate(&state.db)?;
     // The RSA 4096 keys are loaded (or generated, seconds) once per process
     // by [`load_keys`]: the server binary calls it before it listens, tests
     // that never touch FIT-Connect do not pay.

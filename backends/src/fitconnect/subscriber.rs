@@ -18,6 +18,8 @@
 //!    submission is marked received and appears in the clerk's inbox, still
 //!    `submitted` until the clerk accepts or rejects it. Both in one
 //!    transaction with the receipt, so each submission is received once.
+//!    An application made under a mandate has who applied for whom kept
+//!    with it first (`mandates.rs`), for the console's list.
 //! 4. The citizen's postbox gets the status SUBMITTED (and the rejection),
 //!    if the decrypted metadata name a postbox in
 //!    `replyChannel.idBundMailbox.idBundMailboxAddress`: the Zustelldienst knows only the
@@ -268,6 +270,11 @@ async fn record(state: &AppState, keys: &Arc<Keys>, p: Prepared) -> Result<Optio
         return super::followup::receive(state, keys, &s, &application_id, inspection).await;
     }
     let ready = inspection.outcome.is_ok();
+    // Who applied for whom, kept before the receipt (a failed write leaves
+    // the submission for the next pass; a repeated one replaces itself).
+    if let Ok(Some(m)) = inspection.outcome.as_ref().map(|d| &d.attestation.mandate) {
+        super::mandates::keep(&state.db, id, m).await?;
+    }
     let won = store::mark_received(state, id, &s.case_id, rejection).await?;
     if !won {
         return Ok(None);
