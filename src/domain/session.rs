@@ -102,6 +102,20 @@ pub enum Provenance {
 }
 
 impl Attribute {
+    /// One attribute as the relay sends it.
+    pub fn from_relay(a: &contract::relay::Attribute) -> Attribute {
+        Attribute {
+            name: a.name.clone(),
+            oid: None,
+            value: a.value.clone(),
+            trust: match a.trust {
+                contract::relay::AttributeTrust::Verified => "verified".into(),
+                contract::relay::AttributeTrust::SelfDeclared => "self-declared".into(),
+            },
+            source: a.source.clone(),
+        }
+    }
+
     pub fn provenance(&self) -> Provenance {
         match (self.trust.as_str(), self.source.as_str()) {
             ("verified", "eid") => Provenance::EidVerified,
@@ -112,8 +126,25 @@ impl Attribute {
     }
 }
 
+/// The data a form is prefilled with when `user` applies for someone else
+/// under a mandate (issue #25): that person's attributes (as the relay
+/// gives them, with their trust, so locks follow that person's verified
+/// data), never the applicant's; the draft stays the applicant's.
+pub fn acting_for(user: &UserInfo, person: &[contract::relay::Attribute]) -> UserInfo {
+    UserInfo {
+        sub: user.sub.clone(),
+        acr: user.acr.clone(),
+        method: user.method.clone(),
+        mailbox_uuid: person
+            .iter()
+            .find(|a| a.name == "mailboxUuid")
+            .map(|a| a.value.clone()),
+        attributes: person.iter().map(Attribute::from_relay).collect(),
+    }
+}
+
 /// The provider's `userinfo` answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct UserInfo {
     pub sub: String,
     #[serde(default)]
@@ -196,20 +227,7 @@ impl Session {
             }
             _ => left,
         };
-        let attributes = info
-            .attributes
-            .iter()
-            .map(|a| Attribute {
-                name: a.name.clone(),
-                oid: None,
-                value: a.value.clone(),
-                trust: match a.trust {
-                    contract::relay::AttributeTrust::Verified => "verified".into(),
-                    contract::relay::AttributeTrust::SelfDeclared => "self-declared".into(),
-                },
-                source: a.source.clone(),
-            })
-            .collect();
+        let attributes = info.attributes.iter().map(Attribute::from_relay).collect();
         Some(Session {
             expires_at: now + left,
             lifetime,
@@ -342,6 +360,47 @@ mod tests {
                   {"name":"mail","value":"e@example.org","trust":"self-declared","source":"account"}]}"#,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn acting_for_someone_takes_their_data_and_keeps_the_applicants_account() {
+        use contract::relay::{Attribute as A, AttributeTrust as T};
+        let person = [
+            A {
+                name: "givenName".into(),
+                value: "Erika".into(),
+                trust: T::Verified,
+                source: "eid".into(),
+            },
+            A {
+                name: "mail".into(),
+                value: "e@example.org".into(),
+                trust: T::SelfDeclared,
+                source: "account".into(),
+            },
+            A {
+                name: "mailboxUuid".into(),
+                value: "box-erika".into(),
+                trust: T::Verified,
+                source: "account".into(),
+            },
+        ];
+        let mut jonas = user();
+        jonas.sub = "jonas".into();
+        let u = acting_for(&jonas, &person);
+        assert_eq!(u.sub, "jonas", "the draft stays the applicant's");
+        assert_eq!(u.attribute("givenName"), Some("Erika"));
+        assert_eq!(u.attribute("surname"), None, "nothing of the applicant's");
+        assert_eq!(u.mailbox_uuid.as_deref(), Some("box-erika"));
+        let p: Vec<Provenance> = u.attributes.iter().map(Attribute::provenance).collect();
+        assert_eq!(
+            p,
+            [
+                Provenance::EidVerified,
+                Provenance::SelfDeclared,
+                Provenance::Issued
+            ]
+        );
     }
 
     #[test]

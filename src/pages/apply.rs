@@ -10,7 +10,8 @@ use leptos_router::components::Outlet;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::ApiError;
-use crate::components::apply::context::{Apply, Loaded};
+use crate::components::apply::context::{Apply, ForWhom, Loaded};
+use crate::components::apply::for_whom::{ForWhomChoice, ForWhomNotice};
 use crate::components::apply::{step_url, DraftStatus};
 use crate::components::error::ErrorNotice;
 use crate::components::offer::OfferSection;
@@ -45,6 +46,7 @@ enum Blocked {
 async fn load(
     service_id: String,
     ars: Option<String>,
+    for_mandate: Option<String>,
     lang: &'static str,
 ) -> Result<Loaded, Blocked> {
     let backends = crate::api::Backends::relay();
@@ -105,6 +107,7 @@ async fn load(
         route,
         schema_uri,
         form: Arc::new(form),
+        for_mandate,
     })
 }
 
@@ -116,12 +119,20 @@ pub fn ApplyShell() -> impl IntoView {
     let query = use_query_map();
     let service = Memo::new(move |_| params.read().get("service").unwrap_or_default());
     let ort = Memo::new(move |_| query.read().get("ort").filter(|o| is_ars(o)));
+    // Made for someone else under a mandate (issue #25).
+    let fuer = Memo::new(move |_| {
+        query
+            .read()
+            .get("fuer")
+            .filter(|m| contract::encoding::is_uuid(m))
+    });
     let loaded = LocalResource::new(move || {
         let service = service.get();
         let ort = ort.get();
+        let fuer = fuer.get();
         // German labels in the data: the form is the authority's German one;
         // English texts come from the schema's x-…-en members.
-        async move { load(service, ort, "de").await }
+        async move { load(service, ort, fuer, "de").await }
     });
     view! {
         <Transition fallback=move || view! {
@@ -253,11 +264,7 @@ pub fn ApplyStart() -> impl IntoView {
     };
     // The fee step was reached (the tab closed on the pay page, a declined
     // payment): "Jetzt bezahlen" leads straight back to it.
-    let pay_url = StoredValue::new(crate::components::apply::apply_url(
-        &l.service_id,
-        "bezahlen",
-        &l.ars,
-    ));
+    let pay_url = StoredValue::new(l.url("bezahlen"));
     let pay_href = move || {
         apply
             .draft
@@ -283,6 +290,7 @@ pub fn ApplyStart() -> impl IntoView {
     view! {
         <p class="kern-body apply-caption">{t!(i18n, apply.caption)}</p>
         <PageHeading title=title />
+        <ForWhomNotice apply=apply />
         <dl class="kern-description-list apply-facts">
             <div class="kern-description-list-item">
                 <dt class="kern-description-list-item__key">{t!(i18n, apply.fact_authority)}</dt>
@@ -341,8 +349,11 @@ pub fn ApplyStart() -> impl IntoView {
         </section>
         {move || match state.get() {
             TrustState::Sufficient(_) => view! {
-                <Show when=move || apply.is_ready() fallback=move || view! {
-                    <p class="kern-body" role="status">{t!(i18n, apply.draft_loading)}</p>
+                <ForWhomChoice apply=apply />
+                <Show when=move || apply.is_ready() fallback=move || {
+                    (!matches!(apply.for_whom.get(), ForWhom::Refused(_))).then(|| view! {
+                        <p class="kern-body" role="status">{t!(i18n, apply.draft_loading)}</p>
+                    })
                 }>
                     <p class="apply-start">
                         <a href=continue_href class="kern-btn kern-btn--primary">

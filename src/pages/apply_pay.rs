@@ -19,7 +19,7 @@ use crate::components::apply::progress::{SendFailure, SendProgress};
 use crate::components::apply::send::{
     finish, payment_state, send, start_paying, Progress, SendError,
 };
-use crate::components::apply::{apply_url, ApplyFrame};
+use crate::components::apply::ApplyFrame;
 use crate::components::session::use_auth;
 use crate::domain::form::draft::PaymentNote;
 use crate::domain::form::{fee_basis, fee_due};
@@ -58,11 +58,9 @@ pub fn ApplyPay() -> impl IntoView {
     let navigate = use_navigate();
     let form = apply.form();
     let steps = form.steps.len();
-    let (service_id, ars) = apply
+    let (here, review) = apply
         .loaded
-        .with_value(|l| (l.service_id.clone(), l.ars.clone()));
-    let here = apply_url(&service_id, "bezahlen", &ars);
-    let review = apply_url(&service_id, "pruefen", &ars);
+        .with_value(|l| (l.url("bezahlen"), l.url("pruefen")));
     let title = Signal::derive(move || t_string!(i18n, apply.pay_title).to_string());
     let phase = RwSignal::new(Phase::Checking);
     let state = RwSignal::new(None::<PaymentState>);

@@ -11,7 +11,7 @@ use crate::components::apply::context::use_apply;
 use crate::components::apply::progress::{SendFailure, SendProgress};
 use crate::components::apply::send::{finish, send, Progress, SendError};
 use crate::components::apply::{
-    apply_url, focus_summary, step_url, ApplyFrame, BrowserPatterns, DraftStatus, ErrorSummary,
+    focus_summary, step_url, ApplyFrame, BrowserPatterns, DraftStatus, ErrorSummary,
 };
 use crate::components::session::use_auth;
 use crate::domain::form::answers::element_id;
@@ -30,9 +30,6 @@ pub fn ApplyReview() -> impl IntoView {
     let navigate = use_navigate();
     let form = apply.form();
     let steps = form.steps.len();
-    let (service_id, ars) = apply
-        .loaded
-        .with_value(|l| (l.service_id.clone(), l.ars.clone()));
     let title = Signal::derive(move || t_string!(i18n, apply.review_title).to_string());
     let declared = RwSignal::new(false);
     let declare_error = RwSignal::new(false);
@@ -42,8 +39,6 @@ pub fn ApplyReview() -> impl IntoView {
     let sending = RwSignal::new(false);
     let has_errors = Signal::derive(move || issues.with(|v| !v.is_empty()) || declare_error.get());
     let form_for_send = form.clone();
-    let sid = service_id.clone();
-    let ars2 = ars.clone();
     let on_send = Callback::new(move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if sending.get_untracked() {
@@ -71,7 +66,7 @@ pub fn ApplyReview() -> impl IntoView {
             failure.set(Some(SendError::NotLoggedIn));
             return;
         };
-        let pay_url = apply_url(&sid, "bezahlen", &ars2);
+        let pay_url = apply.loaded.with_value(|l| l.url("bezahlen"));
         // A fee to pay: the fee step comes first (the declaration is kept
         // with the draft, so it holds after the detour to the pay page).
         let amount = apply

@@ -10,7 +10,7 @@ use crate::components::apply::context::use_apply;
 use crate::components::apply::fields::{field_list, focus_later, FieldCtx};
 use crate::components::apply::messages::english;
 use crate::components::apply::{
-    apply_url, focus_summary, step_url, ApplyFrame, BrowserPatterns, DraftStatus, ErrorSummary,
+    focus_summary, step_url, ApplyFrame, BrowserPatterns, DraftStatus, ErrorSummary,
 };
 use crate::components::page::PageHeading;
 use crate::domain::form::{any_locked_under, validate_step, Issue};
@@ -28,10 +28,7 @@ pub fn ApplyStep() -> impl IntoView {
     let form = apply.form();
     let step_id = Memo::new(move |_| params.read().get("step").unwrap_or_default());
     let from_review = Memo::new(move |_| query.read().get("zurueck").as_deref() == Some("pruefen"));
-    let (service_id, ars) = apply
-        .loaded
-        .with_value(|l| (l.service_id.clone(), l.ars.clone()));
-    let start = apply_url(&service_id, "", &ars);
+    let start = apply.loaded.with_value(|l| l.url(""));
 
     view! {
         {move || {

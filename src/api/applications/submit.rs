@@ -179,20 +179,24 @@ impl Backends {
     /// Announces a submission with an `Idempotency-Key`: the same key
     /// answers with the same submission, so a retry never makes a second
     /// application.
-    /// `ars`: the citizen's place (the relay records the authority there).
+    /// `ars`: the citizen's place (the relay records the authority there);
+    /// `for_mandate`: made for someone else under that mandate (issue #25).
     pub async fn announce(
         &self,
         idempotency_key: &str,
         ars: &str,
+        for_mandate: Option<&str>,
         body: &Announcement,
     ) -> Result<Announced, ApiError> {
-        send_json(
-            "POST",
-            &self.url(&format!("applications?ars={}", url_encode(ars))),
-            body,
-            Some(idempotency_key),
-        )
-        .await
+        let mut path = format!("applications?ars={}", url_encode(ars));
+        if let Some(m) = for_mandate {
+            path.push_str(&format!(
+                "&{}={}",
+                contract::mandate::FOR_PARAM,
+                url_encode(m)
+            ));
+        }
+        send_json("POST", &self.url(&path), body, Some(idempotency_key)).await
     }
 
     /// Sends metadata and data, both JWE.

@@ -10,11 +10,13 @@ use std::time::Duration;
 use leptos::prelude::*;
 
 use crate::api::applications::submit::Route;
+use crate::api::mandates::MandateError;
 use crate::browser::drafts::{DraftStore, StorageError};
 use crate::components::session::{use_auth, Auth};
 use crate::domain::form::answers::Answers;
-use crate::domain::form::draft::{draft_key, Draft};
+use crate::domain::form::draft::{draft_key_for, Draft, ForPerson};
 use crate::domain::form::{prefill, Form, Prefilled};
+use crate::domain::session::{acting_for, UserInfo};
 
 /// What the start page loaded: the service, where it goes, and its form.
 #[derive(Debug, Clone)]
@@ -27,6 +29,37 @@ pub struct Loaded {
     pub route: Route,
     pub schema_uri: String,
     pub form: Arc<Form>,
+    /// `?fuer=<mandate id>`: made for someone else under that mandate
+    /// (issue #25); their data is prefilled and the decision goes to them.
+    pub for_mandate: Option<String>,
+}
+
+impl Loaded {
+    /// A page of this application (`""`: the start page).
+    pub fn url(&self, tail: &str) -> String {
+        super::apply_url(
+            &self.service_id,
+            tail,
+            &self.ars,
+            self.for_mandate.as_deref(),
+        )
+    }
+}
+
+/// For whom the application is made (issue #25).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ForWhom {
+    /// The citizen applies for themself.
+    Myself,
+    /// Under a mandate: that person's data is being loaded.
+    Loading,
+    /// Under a mandate: that person (name, and their data for the form).
+    Person {
+        name: String,
+        person: Arc<contract::mandate::Person>,
+    },
+    /// The mandate does not allow it (ended, outside its scope, …).
+    Refused(MandateError),
 }
 
 /// Saving state shown under the form.
@@ -53,6 +86,8 @@ pub struct Apply {
     /// The fee as verified when it was sent (the receipt reads it back from
     /// the relay after a reload).
     pub sent_payment: RwSignal<Option<contract::payment::PaymentState>>,
+    /// For whom ([`Loaded::for_mandate`]).
+    pub for_whom: RwSignal<ForWhom>,
     /// The account the draft in memory belongs to.
     owner: RwSignal<Option<String>>,
     store: StoredValue<Option<Rc<DraftStore>>, LocalStorage>,
@@ -77,6 +112,7 @@ impl Apply {
             save: RwSignal::new(SaveState::Idle),
             sent_answers: RwSignal::new(None),
             sent_payment: RwSignal::new(None),
+            for_whom: RwSignal::new(ForWhom::Myself),
             owner: RwSignal::new(None),
             store: StoredValue::new_local(None),
             generation: StoredValue::new(0),
@@ -101,10 +137,11 @@ impl Apply {
                 Some(user) if apply.owner.get_untracked().as_deref() == Some(&user.sub) => {
                     // Same account, maybe a higher level now: prefill again
                     // so newly verified data is taken over and locked.
+                    let as_user = apply.prefill_as(&user);
                     apply.draft.update(|d| {
-                        if let Some(d) = d {
+                        if let (Some(d), Some(u)) = (d, as_user) {
                             let form = apply.loaded.with_value(|l| l.form.clone());
-                            apply.prefilled.set(prefill(&form, &user, &mut d.answers));
+                            apply.prefilled.set(prefill(&form, &u, &mut d.answers));
                         }
                     });
                 }
@@ -120,10 +157,70 @@ impl Apply {
         apply
     }
 
-    async fn restore(self, user: crate::domain::session::UserInfo) {
-        let (form, key, ars) = self
+    /// The data the form is prefilled with: the citizen's own, or under a
+    /// mandate the person's (None while it loads or when refused).
+    fn prefill_as(&self, user: &UserInfo) -> Option<UserInfo> {
+        match self.for_whom.get_untracked() {
+            ForWhom::Myself => Some(user.clone()),
+            ForWhom::Person { person, .. } => Some(acting_for(user, &person.attributes)),
+            ForWhom::Loading | ForWhom::Refused(_) => None,
+        }
+    }
+
+    /// Under a mandate: asks the relay for the person's data for this
+    /// service (it checks the mandate and logs the use).
+    async fn load_person(&self) {
+        let Some((mandate, leika)) = self
             .loaded
-            .with_value(|l| (l.form.clone(), draft_key(&l.service_id), l.ars.clone()));
+            .with_value(|l| l.for_mandate.clone().map(|m| (m, l.leika.clone())))
+        else {
+            self.for_whom.set(ForWhom::Myself);
+            return;
+        };
+        self.for_whom.set(ForWhom::Loading);
+        let service = format!("urn:de:fim:leika:leistung:{leika}");
+        let got = crate::api::Backends::relay()
+            .mandate_person(&mandate, &service)
+            .await;
+        self.for_whom.set(match got {
+            Ok(person) => {
+                let name = acting_for(&UserInfo::default(), &person.attributes)
+                    .display_name()
+                    .unwrap_or_default();
+                ForWhom::Person {
+                    name,
+                    person: Arc::new(person),
+                }
+            }
+            Err(e) => ForWhom::Refused(e),
+        });
+    }
+
+    /// The postbox the decision goes to: the person's under a mandate.
+    pub fn reply_mailbox(&self) -> Option<String> {
+        match self.for_whom.get_untracked() {
+            ForWhom::Person { person, .. } => person
+                .attributes
+                .iter()
+                .find(|a| a.name == "mailboxUuid")
+                .map(|a| a.value.clone()),
+            _ => None,
+        }
+    }
+
+    async fn restore(self, user: UserInfo) {
+        self.load_person().await;
+        let Some(as_user) = self.prefill_as(&user) else {
+            // The mandate does not allow it: no draft, the start page says why.
+            return;
+        };
+        let (form, key, ars) = self.loaded.with_value(|l| {
+            (
+                l.form.clone(),
+                draft_key_for(&l.service_id, l.for_mandate.as_deref()),
+                l.ars.clone(),
+            )
+        });
         let store = match DraftStore::open(&user.sub).await {
             Ok(s) => Some(Rc::new(s)),
             Err(e) => {
@@ -149,8 +246,23 @@ impl Apply {
             return;
         }
         self.store.set_value(store);
-        let draft = draft.unwrap_or_else(|| Draft::new(&form.id, &ars));
-        self.show(draft, Some(&user));
+        let draft = draft.unwrap_or_else(|| self.new_draft(&form.id, &ars));
+        self.show(draft, Some(&as_user));
+    }
+
+    /// An empty draft, marked with the person it is for under a mandate.
+    fn new_draft(&self, form_id: &str, ars: &str) -> Draft {
+        let mut d = Draft::new(form_id, ars);
+        if let (ForWhom::Person { name, .. }, Some(m)) = (
+            self.for_whom.get_untracked(),
+            self.loaded.with_value(|l| l.for_mandate.clone()),
+        ) {
+            d.for_person = Some(ForPerson {
+                mandate_id: m,
+                name,
+            });
+        }
+        d
     }
 
     /// Makes `draft` the one on screen: its titles for the list of drafts,
@@ -226,7 +338,9 @@ impl Apply {
         else {
             return;
         };
-        let key = self.loaded.with_value(|l| draft_key(&l.service_id));
+        let key = self
+            .loaded
+            .with_value(|l| draft_key_for(&l.service_id, l.for_mandate.as_deref()));
         match store.save(&key, &json).await {
             Ok(at) => self.save.set(SaveState::Saved(at)),
             Err(e) => self.save.set(SaveState::Failed(e)),
@@ -246,9 +360,13 @@ impl Apply {
                 .unwrap_or_default()
         });
         self.generation.set_value(self.generation.get_value() + 1);
-        let (form_id, key, ars) = self
-            .loaded
-            .with_value(|l| (l.form.id.clone(), draft_key(&l.service_id), l.ars.clone()));
+        let (form_id, key, ars) = self.loaded.with_value(|l| {
+            (
+                l.form.id.clone(),
+                draft_key_for(&l.service_id, l.for_mandate.as_deref()),
+                l.ars.clone(),
+            )
+        });
         if let Some(store) = self.store.get_value() {
             for id in files {
                 let _ = store.delete_file(&id).await;
@@ -261,8 +379,8 @@ impl Apply {
         let user = self
             .auth
             .session
-            .with_untracked(|s| s.as_ref().map(|s| s.user.clone()));
-        self.show(Draft::new(&form_id, &ars), user.as_ref());
+            .with_untracked(|s| s.as_ref().and_then(|s| self.prefill_as(&s.user)));
+        self.show(self.new_draft(&form_id, &ars), user.as_ref());
         self.save.set(SaveState::Idle);
     }
 }

@@ -9,7 +9,7 @@ use super::apply_url;
 use super::messages::english;
 use crate::browser::drafts::DraftStore;
 use crate::components::session::use_auth;
-use crate::domain::form::draft::{peek, service_of_key};
+use crate::domain::form::draft::{mandate_of_key, peek, service_of_key};
 use crate::domain::timeline::format_date_time;
 use crate::i18n::*;
 
@@ -38,14 +38,15 @@ async fn entries(sub: String) -> Vec<Entry> {
         let Some(d) = peek(&saved.json).filter(|d| !d.is_empty()) else {
             continue;
         };
+        let fuer = mandate_of_key(&info.form_key);
         let pay = d
             .payment
             .as_ref()
             .filter(|p| p.declared)
-            .map(|p| (apply_url(service, "bezahlen", &d.ars), p.settled()));
+            .map(|p| (apply_url(service, "bezahlen", &d.ars, fuer), p.settled()));
         out.push(Entry {
             pay,
-            href: apply_url(service, "", &d.ars),
+            href: apply_url(service, "", &d.ars, fuer),
             title: if d.title.is_empty() {
                 service.to_string()
             } else {

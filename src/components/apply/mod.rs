@@ -8,6 +8,7 @@ pub mod drafts;
 pub mod fee;
 pub mod fields;
 pub mod files;
+pub mod for_whom;
 pub mod messages;
 pub mod progress;
 pub mod seal;
@@ -45,16 +46,25 @@ impl Patterns for BrowserPatterns {
     }
 }
 
-/// `/antrag/<service>[/<tail>]?ort=<ars>`.
-pub fn apply_url(service: &str, tail: &str, ars: &str) -> String {
+/// `/antrag/<service>[/<tail>]?ort=<ars>[&fuer=<mandate>]`: `fuer`, an
+/// application made for someone else under that mandate (issue #25).
+pub fn apply_url(service: &str, tail: &str, ars: &str, fuer: Option<&str>) -> String {
     let mut s = format!("/antrag/{}", encode(service));
     if !tail.is_empty() {
         s.push('/');
         s.push_str(tail);
     }
+    let mut sep = '?';
     if !ars.is_empty() {
-        s.push_str("?ort=");
+        s.push(sep);
+        s.push_str("ort=");
         s.push_str(&encode(ars));
+        sep = '&';
+    }
+    if let Some(m) = fuer.filter(|m| !m.is_empty()) {
+        s.push(sep);
+        s.push_str("fuer=");
+        s.push_str(&encode(m));
     }
     s
 }
@@ -68,7 +78,7 @@ pub fn step_url(apply: Apply, index: usize) -> String {
             .get(index)
             .map(|s| format!("schritt/{}", s.id))
             .unwrap_or_else(|| "pruefen".into());
-        apply_url(&l.service_id, &tail, &l.ars)
+        apply_url(&l.service_id, &tail, &l.ars, l.for_mandate.as_deref())
     })
 }
 
@@ -255,11 +265,22 @@ pub fn ApplyFrame(
             </a>
         </p>
         <StepProgress step=step of=of />
-        <p class="kern-body apply-caption">{move || form.title.get(messages::english(i18n)).to_string()}</p>
+        <p class="kern-body apply-caption">
+            {move || form.title.get(messages::english(i18n)).to_string()}
+            {move || match apply.for_whom.get() {
+                context::ForWhom::Person { name, .. } => {
+                    Some(format!(" – {}", t_string!(i18n, apply.for_caption).replace("{name}", &name)))
+                }
+                _ => None,
+            }}
+        </p>
         <PageHeading title=title error=error />
+        <for_whom::ForWhomNotice apply=apply />
         <RequireTrustLevel level=level form=true reason=Signal::derive(move || t_string!(i18n, apply.login_reason).to_string())>
-            <Show when=move || apply.is_ready() fallback=move || view! {
-                <p class="kern-body" role="status">{t!(i18n, apply.draft_loading)}</p>
+            <Show when=move || apply.is_ready() fallback=move || {
+                (!matches!(apply.for_whom.get(), context::ForWhom::Refused(_))).then(|| view! {
+                    <p class="kern-body" role="status">{t!(i18n, apply.draft_loading)}</p>
+                })
             }>
                 {move || if too_far.get() {
                     view! {

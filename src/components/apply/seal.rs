@@ -108,6 +108,9 @@ pub struct Envelope<'a> {
     pub date: &'a str,
     /// FIT-Connect's `paymentInformation`, when a fee was paid.
     pub payment: Option<&'a contract::payment::FitPaymentInformation>,
+    /// The postbox the decision goes to when it is not the citizen's own:
+    /// the person concerned's, for an application under a mandate.
+    pub reply_to: Option<&'a str>,
 }
 
 /// Hashes `data`, gets the relay's attestation for it (the login's level
@@ -124,12 +127,14 @@ pub async fn seal_and_submit(
 ) -> Result<Status, SealError> {
     let data_hash = webcrypto::sha512_hex(data).await?;
     let attestation = backends.attestation(e.submission_id, &data_hash).await?;
-    let mailbox = session
-        .user
-        .attributes
-        .iter()
-        .find(|a| a.name == "mailboxUuid")
-        .map(|a| a.value.as_str());
+    let mailbox = e.reply_to.or_else(|| {
+        session
+            .user
+            .attributes
+            .iter()
+            .find(|a| a.name == "mailboxUuid")
+            .map(|a| a.value.as_str())
+    });
     let mut meta = metadata(
         &data_hash,
         e.schema_uri,

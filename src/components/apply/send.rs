@@ -193,6 +193,7 @@ async fn announced(apply: Apply, progress: RwSignal<Option<Progress>>) -> Result
             .announce(
                 &sending.idempotency_key,
                 &loaded.ars,
+                loaded.for_mandate.as_deref(),
                 &Announcement {
                     destination_id: sending.destination_id.clone(),
                     announced_attachments: sending.attachment_ids.clone(),
@@ -381,8 +382,10 @@ pub async fn send(
         metas.push(meta);
     }
 
-    // 5. Metadata and data, then submit.
+    // 5. Metadata and data, then submit (under a mandate, the decision
+    // goes to the person concerned's postbox).
     progress.set(Some(Progress::Submitting));
+    let reply_to = apply.reply_mailbox();
     let data = serde_json::to_vec(&to_data(&form, &draft.answers))
         .map_err(|e| SendError::Api(ApiError::Decode(e.to_string())))?;
     let st = seal_and_submit(
@@ -397,6 +400,7 @@ pub async fn send(
             reference: sending.reference.as_deref(),
             date: &today(),
             payment: payment_info.as_ref(),
+            reply_to: reply_to.as_deref(),
         },
     )
     .await
@@ -420,12 +424,11 @@ pub async fn finish(apply: Apply, sent: &Sent) -> String {
     );
     apply.sent_payment.set(sent.payment.clone());
     apply.discard().await;
-    let (service, ars) = apply
-        .loaded
-        .with_value(|l| (l.service_id.clone(), l.ars.clone()));
+    let sent_url = apply.loaded.with_value(|l| l.url("gesendet"));
     format!(
-        "{}&einreichung={}",
-        super::apply_url(&service, "gesendet", &ars),
+        "{}{}einreichung={}",
+        sent_url,
+        if sent_url.contains('?') { '&' } else { '?' },
         crate::domain::search_url::encode(&sent.submission_id)
     )
 }

@@ -250,6 +250,7 @@ pub async fn send(
             reference: reference.as_deref(),
             date: &today_iso(),
             payment: None,
+            reply_to: None,
         },
     )
     .await

@@ -42,6 +42,19 @@ pub struct Draft {
     /// closed on the pay page.
     #[serde(default)]
     pub payment: Option<PaymentNote>,
+    /// Made for someone else under a mandate (issue #25): that person's
+    /// draft is kept apart from the citizen's own for the same service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub for_person: Option<ForPerson>,
+}
+
+/// [`Draft::for_person`]: the mandate and the name it was made for.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForPerson {
+    pub mandate_id: String,
+    /// "Erika Mustermann", for the list of drafts.
+    pub name: String,
 }
 
 /// [`Draft::payment`].
@@ -129,9 +142,28 @@ pub fn draft_key(service_id: &str) -> String {
     format!("antrag:{service_id}")
 }
 
+/// The storage key of a service's draft, made for the person of
+/// `mandate` (a draft of its own) or for oneself.
+pub fn draft_key_for(service_id: &str, mandate: Option<&str>) -> String {
+    match mandate {
+        Some(m) => format!("antrag:{service_id}@{m}"),
+        None => draft_key(service_id),
+    }
+}
+
 /// The service id in a draft's storage key.
 pub fn service_of_key(key: &str) -> Option<&str> {
-    key.strip_prefix("antrag:").filter(|s| !s.is_empty())
+    key.strip_prefix("antrag:")
+        .map(|s| s.split_once('@').map_or(s, |(service, _)| service))
+        .filter(|s| !s.is_empty())
+}
+
+/// The mandate a draft is made under, from its storage key.
+pub fn mandate_of_key(key: &str) -> Option<&str> {
+    key.strip_prefix("antrag:")
+        .and_then(|s| s.split_once('@'))
+        .map(|(_, m)| m)
+        .filter(|m| !m.is_empty())
 }
 
 /// Reads any stored draft (whatever its form) for the list of drafts.

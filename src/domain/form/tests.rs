@@ -624,6 +624,16 @@ fn drafts_belong_to_one_schema_and_keep_announced_sends() {
         Some("99089005001000")
     );
     assert_eq!(super::draft::service_of_key("datei:x"), None);
+    // A draft made for someone else under a mandate is kept apart.
+    let k = super::draft::draft_key_for("99089005001000", Some("m-1"));
+    assert_eq!(k, "antrag:99089005001000@m-1");
+    assert_eq!(super::draft::service_of_key(&k), Some("99089005001000"));
+    assert_eq!(super::draft::mandate_of_key(&k), Some("m-1"));
+    assert_eq!(super::draft::mandate_of_key("antrag:99089005001000"), None);
+    assert_eq!(
+        super::draft::draft_key_for("99089005001000", None),
+        draft_key("99089005001000")
+    );
     assert!(super::draft::peek(&json).is_some());
 }
 
