@@ -54,6 +54,22 @@ pub const MAX_ACTIVE: usize = 20;
 /// Uses listed (newest first).
 pub const MAX_USES_LISTED: usize = 500;
 
+/// Error code (403): the mandate does not let the grantee do this now: it
+/// ended (revoked, given back, expired), or the service or the postbox is
+/// outside its scope. The refusal is logged.
+pub const ERROR_NOT_VALID: &str = "mandate_not_valid";
+/// Error code (403): under a mandate the grantor's postbox is read only.
+pub const ERROR_READ_ONLY: &str = "mandate_read_only";
+/// Error code (400): the code is wrong, expired or used (one answer).
+pub const ERROR_CODE_INVALID: &str = "mandate_code_invalid";
+/// Error code (400): the grantor typed their own code.
+pub const ERROR_OWN_CODE: &str = "mandate_own_code";
+/// Error code (400): the grant is malformed (the message says what).
+pub const ERROR_INVALID_GRANT: &str = "mandate_invalid_grant";
+/// Error code (409): the grantor or the grantee has [`MAX_ACTIVE`]
+/// active mandates.
+pub const ERROR_TOO_MANY: &str = "mandate_limit";
+
 /// What kind of mandate, and so who confirmed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -71,6 +71,10 @@ pub enum RelayError {
     /// A signed notification whose signature does not verify (401).
     #[error("the signature does not verify")]
     BadSignature,
+    /// A mandate call refused (issue #25, `crate::mandates`): its own
+    /// code and words.
+    #[error("mandate: {0:?}")]
+    Mandate(crate::mandates::MandateError),
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
     #[error("internal error: {0}")]
@@ -189,6 +193,7 @@ impl RelayError {
                 "Die Signatur der Nachricht ist ungültig.",
                 "The message's signature is invalid.",
             ),
+            RelayError::Mandate(e) => e.parts(),
             RelayError::NotFound => (
                 StatusCode::NOT_FOUND,
                 "not_found",

@@ -22,6 +22,7 @@ pub mod keys;
 pub mod limits;
 pub mod listing;
 pub mod login;
+pub mod mandates;
 pub mod notify;
 pub mod offer;
 pub mod oidc;
@@ -176,6 +177,8 @@ pub fn app(state: RelayState) -> Router {
         // The postbox and the applications (personal).
         .nest("/postbox", postbox::router())
         .merge(applications::router())
+        // Mandates (issue #25, personal).
+        .merge(mandates::router())
         // Paying fees (personal; the provider's signed notification).
         .merge(payment::router())
         // Notices outside the app (personal; confirm and unsubscribe by token).

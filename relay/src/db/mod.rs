@@ -69,6 +69,7 @@ CREATE TABLE relay_login_tx (
     crate::notify::MIGRATION,
     crate::saml::MIGRATION,
     crate::saml::slo_idp::MIGRATION,
+    crate::mandates::store::MIGRATION,
 ];
 
 #[derive(Clone)]
