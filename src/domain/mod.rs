@@ -9,6 +9,7 @@ pub mod form;
 pub mod jose;
 pub mod jwe;
 pub mod lang;
+pub mod mandates;
 pub mod nav;
 pub mod notify;
 pub mod opening_hours;
