@@ -24,6 +24,7 @@ pub mod account_data;
 pub mod applications;
 pub mod catalogue;
 pub mod config;
+pub mod mandates;
 pub mod notify;
 pub mod postbox;
 pub mod session;
