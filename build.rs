@@ -3,7 +3,7 @@ use leptos_i18n_build::{Config, TranslationsInfos};
 use std::path::PathBuf;
 
 /// One JSON file per namespace and language: `locales/<lang>/<namespace>.json`.
-const NAMESPACES: [&str; 15] = [
+const NAMESPACES: [&str; 16] = [
     "common",
     "pages",
     "help",
@@ -19,6 +19,7 @@ const NAMESPACES: [&str; 15] = [
     "pwa",
     "reply",
     "notify",
+    "mandates",
 ];
 
 fn main() {

@@ -66,6 +66,7 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/postfach/:id") view={Lazy::<PostboxMessageRoute>::new()} />
                 <Route path=path!("/anmelden") view={Lazy::<LoginRoute>::new()} />
                 <Route path=path!("/konto") view={Lazy::<AccountRoute>::new()} />
+                <Route path=path!("/konto/vollmachten") view={Lazy::<MandatesRoute>::new()} />
                 <Route path=path!("/hilfe") view={Lazy::<HelpRoute>::new()} />
                 <Route path=path!("/glossar") view={Lazy::<GlossaryRoute>::new()} />
                 <Route path=path!("/leichte-sprache") view={Lazy::<EasyLanguageRoute>::new()} />

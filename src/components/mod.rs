@@ -10,6 +10,7 @@ pub mod followup;
 pub mod layout;
 pub mod locale;
 pub mod login_outcome;
+pub mod mandate_grant;
 pub mod notify_link;
 pub mod notify_settings;
 pub mod offer;

@@ -174,6 +174,12 @@ fn AccountDetails(deleted: RwSignal<Option<contract::relay::DataDeleted>>) -> im
 
         <crate::components::notify_settings::NotifySettings />
 
+        <section aria-labelledby="konto-vollmachten">
+            <h2 id="konto-vollmachten" class="kern-heading-medium">{t!(i18n, mandates.account_heading)}</h2>
+            <p class="kern-body">{t!(i18n, mandates.account_text)}</p>
+            <p class="kern-body"><a href="/konto/vollmachten" class="kern-link">{t!(i18n, mandates.account_link)}</a></p>
+        </section>
+
         <Disclosures />
 
         <crate::components::session_list::SessionList />

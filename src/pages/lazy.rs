@@ -138,6 +138,8 @@ lazy_pages! {
     /// `/anmelden/rueckkehr`
     /// `/konto`
     AccountRoute => account_page: account::Account;
+    /// `/konto/vollmachten`
+    MandatesRoute => mandates_page: mandates::Mandates;
     /// `/hilfe`
     HelpRoute => help_page: help::Help;
     /// `/glossar`

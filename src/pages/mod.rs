@@ -16,6 +16,7 @@ pub mod imprint;
 pub mod lazy;
 pub mod life_situation;
 pub mod login;
+pub mod mandates;
 pub mod not_found;
 pub mod notify_confirm;
 pub mod notify_unsubscribe;
