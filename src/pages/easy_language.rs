@@ -1,7 +1,7 @@
 //! `/leichte-sprache`: the site explained in Leichte Sprache (in English:
 //! Easy English), as a section of its own: an overview page ("what is this
 //! site") and one page per topic (`/leichte-sprache/<thema>`): finding a
-//! service, logging in, applying, the postbox, help.
+//! service, logging in, applying, the postbox, mandates (Vollmacht), help.
 //!
 //! The texts follow the rules of Leichte Sprache: one statement per
 //! sentence, short sentences each on its own line, hard words explained with
@@ -21,15 +21,17 @@ pub enum Topic {
     Login,
     Apply,
     Postbox,
+    Mandate,
     Help,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 5] = [
+    pub const ALL: [Topic; 6] = [
         Topic::Find,
         Topic::Login,
         Topic::Apply,
         Topic::Postbox,
+        Topic::Mandate,
         Topic::Help,
     ];
 
@@ -39,6 +41,7 @@ impl Topic {
             Topic::Login => "anmelden",
             Topic::Apply => "antrag",
             Topic::Postbox => "postfach",
+            Topic::Mandate => "vollmacht",
             Topic::Help => "hilfe",
         }
     }
@@ -62,6 +65,7 @@ impl Topic {
             Topic::Login => t_string!(i18n, easy.login_heading),
             Topic::Apply => t_string!(i18n, easy.apply_heading),
             Topic::Postbox => t_string!(i18n, easy.postbox_heading),
+            Topic::Mandate => t_string!(i18n, easy.mandate_heading),
             Topic::Help => t_string!(i18n, easy.help_heading),
         }
     }
@@ -170,6 +174,22 @@ fn TopicPage(topic: Topic) -> impl IntoView {
             <p>{t!(i18n, easy.postbox_6, <apps> = internal_link("/antraege"))}</p>
         }
         .into_any(),
+        Topic::Mandate => view! {
+            <p>{t!(i18n, easy.mandate_1)}</p>
+            <p>{t!(i18n, easy.mandate_2)}</p>
+            <p>{t!(i18n, easy.mandate_3)}</p>
+            <ul class="kern-list kern-list--bullet">
+                <li>{t!(i18n, easy.mandate_li_1)}</li>
+                <li>{t!(i18n, easy.mandate_li_2)}</li>
+            </ul>
+            <p>{t!(i18n, easy.mandate_4)}</p>
+            <p>{t!(i18n, easy.mandate_5)}</p>
+            <p>{t!(i18n, easy.mandate_6)}</p>
+            <p>{t!(i18n, easy.mandate_7)}</p>
+            <p>{t!(i18n, easy.mandate_8, <page> = internal_link("/konto/vollmachten"))}</p>
+            <p class="easy-language__important">{t!(i18n, easy.mandate_9)}</p>
+        }
+        .into_any(),
         Topic::Help => view! {
             <p>{t!(i18n, easy.help_1)}</p>
             <p>{t!(i18n, easy.help_2)}</p>
@@ -209,6 +229,8 @@ mod tests {
         }
         assert_eq!(Topic::from_slug("unbekannt"), None);
         assert_eq!(Topic::Find.next(), Some(Topic::Login));
+        assert_eq!(Topic::Postbox.next(), Some(Topic::Mandate));
+        assert_eq!(Topic::from_slug("vollmacht"), Some(Topic::Mandate));
         assert_eq!(Topic::Help.next(), None);
     }
 }
