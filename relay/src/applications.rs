@@ -35,11 +35,13 @@ use sha2::{Digest, Sha256};
 use crate::catalogue::pass;
 use crate::destination::{destination, form_facts, handed_out, name_at_place, FormFacts};
 use crate::error::{RelayError, UpstreamError};
+use crate::mandates::{self, access::By, Need};
 use crate::records::{self, Record};
 use crate::reference;
 use crate::session::{self, Citizen, Session};
 use crate::upstream::Call;
 use crate::RelayState;
+use contract::mandate::Action;
 
 /// An announcement is small JSON.
 pub const MAX_ANNOUNCE_BYTES: usize = 64 * 1024;
@@ -217,15 +219,26 @@ async fn announce(
     let extra = idempotency(&headers, &s.sub)?;
     // `?ars=`: the citizen's place, so that the record names the authority
     // there ("Steueramt Köln") and the destination is checked to serve it.
-    let place = crate::catalogue::params(q.as_deref(), &["ars"])?
-        .into_iter()
+    // `?for=`: an application for the grantor of this mandate (issue #25).
+    let query = crate::catalogue::params(q.as_deref(), &["ars", contract::mandate::FOR_PARAM])?;
+    let place = query
+        .iter()
         .find(|(k, _)| k == "ars")
-        .map(|(_, v)| v);
+        .map(|(_, v)| v.clone());
+    let mandate = query
+        .iter()
+        .find(|(k, _)| k == contract::mandate::FOR_PARAM)
+        .map(|(_, v)| v.clone());
     if place.as_deref().is_some_and(|a| !crate::offer::is_place(a)) {
         return Err(RelayError::BadRequest("ars is not a 12-digit ARS".into()));
     }
     let a: Announcement = serde_json::from_slice(&body)
         .map_err(|e| RelayError::BadRequest(format!("announcement: {e}")))?;
+    if a.case_id.is_some() && mandate.is_some() {
+        return Err(RelayError::BadRequest(
+            "a follow-up is not sent under a mandate".into(),
+        ));
+    }
     if a.case_id.is_some() {
         // A follow-up: its application's record says where and at which level.
         return crate::followup::announce(&st, &s, a, extra).await;
@@ -253,8 +266,26 @@ async fn announce(
     // The level the authority's form asks for (`x-level`); the strictest
     // of all when it does not say. FIT-Connect's destination carries none.
     let level = form.level.unwrap_or(TrustLevel::Level4);
+    // Under a mandate: it must cover the service; the level stays the
+    // grantee's own login's (a mandate never raises it), and what is handed
+    // out for the form is the grantor's.
+    let acting = match &mandate {
+        Some(id) => {
+            let need = Need::Service(a.service_type.identifier.clone());
+            Some(mandates::check_for(&st, &s, id, need).await?)
+        }
+        None => None,
+    };
+    if let (Some(acting), Err(e)) = (&acting, level_reaches(&s, level)) {
+        let service = Some(a.service_type.identifier.as_str());
+        mandates::log_use(&st, acting, Action::Refused, service).await?;
+        return Err(e);
+    }
     level_reaches(&s, level)?;
-    let disclosed = handed_out(&form.prefilled, &s.attributes);
+    let disclosed = match &acting {
+        Some(acting) => handed_out(&form.prefilled, acting.attributes()),
+        None => handed_out(&form.prefilled, &s.attributes),
+    };
     let out = serde_json::to_vec(&a).map_err(|e| RelayError::Internal(e.to_string()))?;
     let (status, answer, resp) = forward(
         &st,
@@ -292,16 +323,24 @@ async fn announce(
         };
         let sub = s.sub.clone();
         let fee = form.fee;
+        let for_grantor = acting.as_ref().map(|a| a.stored.clone());
+        let service = record.service_identifier.clone();
         let minted = st
             .db
             .call(move |c| {
                 let id = record.submission_id.clone();
-                let minted = records::insert(c, &sub, &record, &disclosed, &scheme)?;
+                let minted = match &for_grantor {
+                    Some(m) => records::insert_for(c, &sub, &record, &disclosed, &scheme, m)?,
+                    None => records::insert(c, &sub, &record, &disclosed, &scheme)?,
+                };
                 // For the submit gate: a form without a fee costs nothing there.
                 crate::payment::store::note_fee_required(c, &id, fee)?;
                 Ok(minted)
             })
             .await?;
+        if let Some(acting) = &acting {
+            mandates::log_use(&st, acting, Action::Apply, Some(&service)).await?;
+        }
         // The browser puts it into the metadata
         // (`additionalReferenceInfo.senderReference`).
         return with_reference(&answer, resp, &minted);
@@ -346,7 +385,9 @@ async fn status(
     Citizen(s): Citizen,
     Path(id): Path<String>,
 ) -> Result<Response, RelayError> {
-    let r = own_submission(&st, &s, &id).await?;
+    // Also one made for the citizen under a mandate; one the citizen made
+    // for someone else only while the mandate is active (`mandates::access`).
+    let r = mandates::access::readable(&st, &s, By::Submission, &id).await?;
     let path = format!("/v1/submissions/{}", url_encode(&id));
     let (status, answer, resp) = forward(&st, Method::GET, path, vec![], None).await?;
     if !(200..300).contains(&status) {
@@ -365,6 +406,8 @@ async fn submit(
     body: Bytes,
 ) -> Result<Response, RelayError> {
     let r = own_submission(&st, &s, &id).await?;
+    // Made under a mandate: it must still be active.
+    let acting = mandates::access::still_acting(&st, &s, &r).await?;
     level_reaches(&s, r.level)?;
     // A form with a fee: paid (verified with the provider) or waived, else 402.
     if r.submitted_at.is_none() {
@@ -380,6 +423,10 @@ async fn submit(
     let body = Some((body, "application/json"));
     let (status, _, resp) = forward(&st, Method::PUT, path, vec![], body).await?;
     if (200..300).contains(&status) {
+        if let (Some(acting), None) = (&acting, r.submitted_at) {
+            let service = Some(r.service_identifier.as_str());
+            mandates::log_use(&st, acting, Action::Submit, service).await?;
+        }
         st.db
             .call(move |c| {
                 records::mark_submitted(c, &id, session::now())?;
@@ -407,6 +454,7 @@ async fn attachment(
     body: axum::body::Body,
 ) -> Result<Response, RelayError> {
     let r = own_submission(&st, &s, &id).await?;
+    mandates::access::still_acting(&st, &s, &r).await?;
     level_reaches(&s, r.level)?;
     if !is_uuid(&att) {
         return Err(RelayError::NotFound);
@@ -462,7 +510,7 @@ async fn events(
     Path(case): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, RelayError> {
-    let r = own_case(&st, &s, &case).await?;
+    let r = mandates::access::readable(&st, &s, By::Case, &case).await?;
     level_reaches(&s, r.level)?;
     let q = pass(q.as_deref(), &["offset", "limit"])?;
     let path = format!("/v1/cases/{}/events{q}", url_encode(&case));

@@ -5,7 +5,7 @@
 //! citizen logged in, and the attributes the identity provider verified
 //! (only those the form takes over), and the application's fee when it is
 //! settled (`payment`: paid as verified with the provider, or waived by its
-//! fee basis). A mandate will join it.
+//! fee basis), and the mandate it was made under (`mandate`, issue #25).
 //!
 //! The browser asks for it right before it encrypts, and puts it into the
 //! encrypted metadata as the `identificationReport`; the authority's
@@ -23,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use contract::attestation::{Attestation, AttestedAttribute, DataHash, ALG, TYP};
+use contract::mandate::AttestedMandate;
 use contract::payment::AttestedPayment;
 use contract::relay::AttributeTrust;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -147,11 +148,18 @@ pub async fn issue(
         })
         .await?;
     let record = record.ok_or(RelayError::NotFound)?;
+    // Made under a mandate (issue #25): it must still be active; the
+    // verified attributes are then the grantor's, and `mandate` names who
+    // applied.
+    let acting = crate::mandates::access::still_acting(&st, &s, &record).await?;
     if !s.level.satisfies(record.level) {
         return Err(RelayError::Level(record.level));
     }
-    let verified: Vec<AttestedAttribute> = s
-        .attributes
+    let concerned = match &acting {
+        Some(a) => a.attributes(),
+        None => &s.attributes[..],
+    };
+    let verified: Vec<AttestedAttribute> = concerned
         .iter()
         .filter(|a| a.trust == AttributeTrust::Verified && handed_out.contains(&a.name))
         .map(|a| AttestedAttribute {
@@ -188,10 +196,41 @@ pub async fn issue(
                 fee_basis: f.fee_basis,
                 payment_information: f.information,
             }),
-        mandate: None,
+        mandate: acting.map(|a| attested_mandate(&a, &s.attributes)),
     };
     let jws = st.shared.attester.sign(&claims).await?;
     Ok(axum::Json(json!({ "attestation": jws })).into_response())
+}
+
+/// The attestation's `mandate`: which mandate, for whom, and who applied
+/// with the applicant's verified names and birth date.
+fn attested_mandate(
+    a: &crate::mandates::Acting,
+    applicant: &[contract::relay::Attribute],
+) -> AttestedMandate {
+    let m = &a.stored.mandate;
+    AttestedMandate {
+        id: m.id.clone(),
+        kind: m.kind,
+        valid_until: m.valid_until.clone(),
+        for_person: m.grantor.clone(),
+        applicant: crate::mandates::party_of(applicant),
+        applicant_verified: applicant
+            .iter()
+            .filter(|x| x.trust == AttributeTrust::Verified)
+            .filter(|x| {
+                matches!(
+                    x.name.as_str(),
+                    "givenName" | "surname" | "familyName" | "birthDate"
+                )
+            })
+            .map(|x| AttestedAttribute {
+                name: x.name.clone(),
+                value: x.value.clone(),
+                source: x.source.clone(),
+            })
+            .collect(),
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! applications from the relay's record ([`crate::records`]), each with its
 //! status from FIT-Connect and its follow-ups ([`crate::followup`]). A
 //! submission FIT-Connect no longer has (an unfinished one deleted after
-//! its deadline) is forgotten.
+//! its deadline) is forgotten. Applications made under a mandate (issue
+//! #25) appear for both people with `onBehalf`; the applicant's only while
+//! the mandate is active.
 
 use std::collections::HashMap;
 
@@ -13,6 +15,7 @@ use serde_json::{json, Value};
 
 use crate::applications::malformed;
 use crate::error::{RelayError, UpstreamError};
+use crate::mandates::store::Stored;
 use crate::records::{self, Record};
 use crate::session::Citizen;
 use crate::RelayState;
@@ -25,15 +28,33 @@ pub(crate) async fn list(
     Citizen(s): Citizen,
 ) -> Result<Response, RelayError> {
     let sub = s.sub.clone();
-    let (mine, mut follow_ups) = st
+    let (mine, mut follow_ups, on_behalf) = st
         .db
         .call(move |c| {
-            Ok((
-                records::list(c, &sub)?,
-                crate::followup::of_citizen(c, &sub)?,
-            ))
+            let now = crate::session::now();
+            // Applications made for the citizen under a mandate (read
+            // only), newest first among their own.
+            let mut all = records::list(c, &sub)?;
+            all.extend(crate::mandates::store::records_for(c, &sub)?);
+            all.sort_by(|a, b| {
+                (b.created_at, &a.submission_id).cmp(&(a.created_at, &b.submission_id))
+            });
+            let on_behalf: HashMap<String, Stored> =
+                crate::mandates::store::mandates_of_records(c, &sub, now)?
+                    .into_iter()
+                    .collect();
+            Ok((all, crate::followup::of_citizen(c, &sub)?, on_behalf))
         })
         .await?;
+    // The applicant no longer sees applications made under a mandate that
+    // ended (docs/relay.md, "Mandates"); the person concerned always does.
+    let mine: Vec<Record> = mine
+        .into_iter()
+        .filter(|r| match on_behalf.get(&r.submission_id) {
+            Some(m) => m.grantor == s.sub || m.is_active(),
+            None => true,
+        })
+        .collect();
     let none = Vec::new();
     let asked: Vec<String> = mine
         .iter()
@@ -58,6 +79,13 @@ pub(crate) async fn list(
         }
         let mut entry = summary(r, status, !s.level.satisfies(r.level));
         entry["followUps"] = Value::Array(later);
+        if let Some(m) = on_behalf.get(&r.submission_id) {
+            entry["onBehalf"] = json!({
+                "mandateId": m.mandate.id,
+                "applicant": m.mandate.grantee,
+                "forPerson": m.mandate.grantor,
+            });
+        }
         out.push(entry);
     }
     if !gone.is_empty() {

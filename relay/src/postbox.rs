@@ -11,6 +11,11 @@
 //! status message reads the earlier ones of its application too; deleting
 //! and restoring take them along. Marking unread is per message.
 //!
+//! Under a mandate with the postbox (issue #25), the read routes take
+//! `?for=<mandate id>`: the grantor's postbox at the grantee's own level,
+//! each read logged; the write routes (and the trash and the status
+//! lists) with `for` answer 403 `mandate_read_only`.
+//!
 //! Other answers of the ZBP (JSON, or the attachment's bytes) pass through
 //! with their status; a 5xx, a timeout or a refused service token become
 //! the relay's own `upstream` error.
@@ -29,6 +34,7 @@ use reqwest::Method;
 
 use crate::catalogue::segment;
 use crate::error::{RelayError, UpstreamError};
+use crate::mandates::access::{postbox_view, refuse_for};
 use crate::session::{Citizen, Session};
 use crate::upstream::{Answer, Call};
 use crate::RelayState;
@@ -224,6 +230,7 @@ async fn messages(
     Citizen(s): Citizen,
     RawQuery(q): RawQuery,
 ) -> Result<Response, RelayError> {
+    let (s, q, _) = postbox_view(&st, s, q.as_deref()).await?;
     list(&st, &s, q.as_deref(), false).await
 }
 
@@ -232,7 +239,9 @@ async fn messages(
 async fn unread_count(
     State(st): State<RelayState>,
     Citizen(s): Citizen,
+    RawQuery(q): RawQuery,
 ) -> Result<Response, RelayError> {
+    let (s, _, _) = postbox_view(&st, s, q.as_deref()).await?;
     let inbox = fetch_list(&st, &s, "/v1/messages").await?;
     let unread = fold::unread_items(&fold::fold(inbox.messages));
     Ok(Json(UnreadCount { unread }).into_response())
@@ -245,7 +254,9 @@ async fn message(
     State(st): State<RelayState>,
     Citizen(s): Citizen,
     Path(m): Path<String>,
+    RawQuery(q): RawQuery,
 ) -> Result<Response, RelayError> {
+    let (s, _, for_someone) = postbox_view(&st, s, q.as_deref()).await?;
     let a = call(
         &st,
         &s,
@@ -277,7 +288,9 @@ async fn message(
         .map(|(_, e)| e.into_iter().cloned().collect())
         .unwrap_or_default();
     for mut e in earlier {
-        if let (false, false, Some(eid)) = (e.read, trash, zbp_id(&e.id)) {
+        // A grantee reading under a mandate marks nothing.
+        let mark = !(e.read || trash || for_someone);
+        if let (true, Some(eid)) = (mark, zbp_id(&e.id)) {
             let path = format!("/v1/messages/{eid}/read");
             match act(&st, &s, Method::POST, path).await {
                 Ok(()) => e.read = true,
@@ -298,7 +311,9 @@ async fn delete_message(
     State(st): State<RelayState>,
     Citizen(s): Citizen,
     Path(m): Path<String>,
+    RawQuery(q): RawQuery,
 ) -> Result<Response, RelayError> {
+    refuse_for(&st, &s, q.as_deref()).await?;
     let path = format!("/v1/messages/{}", id(&m)?);
     with_group(&st, &s, &m, "/v1/messages", |e| {
         (Method::DELETE, format!("/v1/messages/{e}"))
@@ -313,7 +328,9 @@ async fn mark_read(
     State(st): State<RelayState>,
     Citizen(s): Citizen,
     Path(m): Path<String>,
+    RawQuery(q): RawQuery,
 ) -> Result<Response, RelayError> {
+    refuse_for(&st, &s, q.as_deref()).await?;
     let path = format!("/v1/messages/{}/read", id(&m)?);
     let inbox = fetch_list(&st, &s, "/v1/messages").await?;
     let unread: Vec<String> = fold::item_of(&inbox.messages, segment(&m)?)
@@ -336,7 +353,9 @@ async fn mark_unread(
     State(st): State<RelayState>,
     Citizen(s): Citizen,
     Path(m): Path<String>,
+    RawQuery(q): RawQuery,
 ) -> Result<Response, RelayError> {
+    refuse_for(&st, &s, q.as_deref()).await?;
     forward(
         &st,
         &s,
@@ -352,7 +371,9 @@ async fn attachment(
     State(st): State<RelayState>,
     Citizen(s): Citizen,
     Path((m, att)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
 ) -> Result<Response, RelayError> {
+    let (s, _, _) = postbox_view(&st, s, q.as_deref()).await?;
     let path = format!("/v1/messages/{}/attachments/{}", id(&m)?, id(&att)?);
     forward(&st, &s, Method::GET, path, "*/*").await
 }
@@ -363,6 +384,7 @@ async fn trash(
     Citizen(s): Citizen,
     RawQuery(q): RawQuery,
 ) -> Result<Response, RelayError> {
+    refuse_for(&st, &s, q.as_deref()).await?;
     list(&st, &s, q.as_deref(), true).await
 }
 
@@ -372,7 +394,9 @@ async fn restore(
     State(st): State<RelayState>,
     Citizen(s): Citizen,
     Path(m): Path<String>,
+    RawQuery(q): RawQuery,
 ) -> Result<Response, RelayError> {
+    refuse_for(&st, &s, q.as_deref()).await?;
     let path = format!("/v1/trash/{}/restore", id(&m)?);
     with_group(&st, &s, &m, "/v1/trash", |e| {
         (Method::POST, format!("/v1/trash/{e}/restore"))
@@ -385,7 +409,9 @@ async fn restore(
 async fn applications(
     State(st): State<RelayState>,
     Citizen(s): Citizen,
+    RawQuery(q): RawQuery,
 ) -> Result<Response, RelayError> {
+    refuse_for(&st, &s, q.as_deref()).await?;
     forward(
         &st,
         &s,
@@ -401,7 +427,9 @@ async fn application_status(
     State(st): State<RelayState>,
     Citizen(s): Citizen,
     Path(a): Path<String>,
+    RawQuery(q): RawQuery,
 ) -> Result<Response, RelayError> {
+    refuse_for(&st, &s, q.as_deref()).await?;
     let path = format!("/v1/applications/{}/status", id(&a)?);
     forward(&st, &s, Method::GET, path, "application/json").await
 }

@@ -14,6 +14,9 @@
 //!   authentication tags);
 //! * `relay_disclosures`: which account attributes it handed out for which
 //!   application;
+//! * `relay_mandates`, `relay_mandate_uses`, `relay_mandate_codes`,
+//!   `relay_mandate_tries`: mandates in both roles, their use log, the
+//!   citizen's code and wrong tries (`crate::mandates::store`);
 //! * `relay_payments`: each application's fee (amount, Kassenzeichen, the
 //!   fee basis, the provider's transaction and what it said), kept and
 //!   deleted with the application's record.
@@ -227,6 +230,10 @@ pub fn delete_all(c: &mut Connection, sub: &str) -> crate::db::Result<Deleted> {
     tx.execute("DELETE FROM relay_payments WHERE sub = ?1", params![sub])?;
     // The notice settings, devices, seen signals, queued notices (`crate::notify`).
     crate::notify::store::delete_all(&tx, sub)?;
+    // Mandates (`crate::mandates`): ended in both roles, the grantor's
+    // snapshot and the citizen's code deleted; the mandate and its use log
+    // stay for the other party until their retention ends.
+    crate::mandates::store::end_all_of(&tx, sub, session::now())?;
     // The attachment bytes counted for the quota of open applications
     // (`crate::limits`), keyed by the submissions about to go.
     tx.execute(
@@ -319,6 +326,9 @@ pub fn sweep(c: &mut Connection, now: i64) -> crate::db::Result<Swept> {
     // Notices (`crate::notify`): seen signals and watched cases go with
     // their case's record; stale choices and citizens without any.
     crate::notify::store::sweep(&tx, now)?;
+    // Mandates (`crate::mandates::store::sweep`): codes, snapshots of ended
+    // mandates, ended mandates and uses after their period.
+    crate::mandates::store::sweep(&tx, now)?;
     let orphans = tx.execute(
         "DELETE FROM relay_disclosures WHERE NOT EXISTS (
              SELECT 1 FROM relay_submissions s
@@ -611,6 +621,8 @@ pub async fn export(
     doc["payments"] = Value::Array(crate::payment::exported(&st, &s.sub).await?);
     // The notice settings (`crate::notify`): addresses, devices (no keys).
     doc["notifications"] = crate::notify::exported(&st, &s.sub).await?;
+    // Mandates granted and received, and their use log (issue #25).
+    doc["mandates"] = crate::mandates::exported(&st, &s.sub).await?;
     let body = serde_json::to_vec_pretty(&doc).map_err(|e| RelayError::Internal(e.to_string()))?;
     let (y, m, d) = date_in_germany(now);
     let disposition = format!(

@@ -77,6 +77,31 @@ pub fn insert(
     disclosed: &[String],
     scheme: &crate::reference::Scheme,
 ) -> crate::db::Result<String> {
+    insert_with(c, sub, r, disclosed, scheme, None)
+}
+
+/// As [`insert`], for an application made under mandate `m` (issue #25):
+/// the record is the applicant's (`sub`), marked with the mandate and the
+/// grantor; the disclosure entries are the grantor's (their data went out).
+pub fn insert_for(
+    c: &mut Connection,
+    sub: &str,
+    r: &Record,
+    disclosed: &[String],
+    scheme: &crate::reference::Scheme,
+    m: &crate::mandates::store::Stored,
+) -> crate::db::Result<String> {
+    insert_with(c, sub, r, disclosed, scheme, Some(m))
+}
+
+fn insert_with(
+    c: &mut Connection,
+    sub: &str,
+    r: &Record,
+    disclosed: &[String],
+    scheme: &crate::reference::Scheme,
+    mandate: Option<&crate::mandates::store::Stored>,
+) -> crate::db::Result<String> {
     let tx = c.transaction()?;
     // A repeated announce on another instance waits for this one.
     tx.lock(&format!("submission {}", r.submission_id))?;
@@ -111,11 +136,15 @@ pub fn insert(
             reference
         ],
     )?;
+    if let Some(m) = mandate {
+        crate::mandates::store::mark_record(&tx, &r.submission_id, m)?;
+    }
+    let owner = mandate.map_or(sub, |m| m.grantor.as_str());
     for (i, a) in disclosed.iter().enumerate() {
         tx.execute(
             "INSERT INTO relay_disclosures (submission_id, sub, position, attribute)
              VALUES (?1, ?2, ?3, ?4) ON CONFLICT (submission_id, attribute) DO NOTHING",
-            params![r.submission_id, sub, i as i64, a],
+            params![r.submission_id, owner, i as i64, a],
         )?;
     }
     tx.commit()?;
@@ -276,7 +305,8 @@ pub fn disclosures(c: &Connection, sub: &str) -> crate::db::Result<Vec<Disclosur
     let mut stmt = c.prepare(
         "SELECT s.submission_id, s.destination_name, s.service_name, s.submitted_at, d.attribute
          FROM relay_submissions s JOIN relay_disclosures d ON d.submission_id = s.submission_id
-         WHERE s.sub = ?1 AND d.sub = ?1 AND s.submitted_at IS NOT NULL AND s.follows IS NULL
+         WHERE (s.sub = ?1 OR s.for_sub = ?1) AND d.sub = ?1 AND s.submitted_at IS NOT NULL
+           AND s.follows IS NULL
          ORDER BY s.submitted_at DESC, s.submission_id, d.position",
     )?;
     let rows = stmt.query_map(params![sub], |r| {
