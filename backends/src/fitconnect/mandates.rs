@@ -233,7 +233,8 @@ mod tests {
             ),
             Ok(())
         );
-        let bad: [(fn(&mut AttestedMandate), &str); 9] = [
+        type Change = fn(&mut AttestedMandate);
+        let bad: [(Change, &str); 9] = [
             (|m| m.id = String::new(), "UUID"),
             (|m| m.id = "mandate-1".into(), "UUID"),
             (|m| m.valid_until = "bald".into(), "not a date"),
