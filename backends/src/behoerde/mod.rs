@@ -19,6 +19,7 @@ pub mod bescheid;
 mod followups;
 mod info;
 mod login_pages;
+mod mandate;
 mod pages;
 pub mod payment;
 mod protocol;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use super::actions::{self, Action};
 use super::audit::{Actor, Channel};
-use super::{followups, payment, render, session, trail, Clerk};
+use super::{followups, mandate, payment, render, session, trail, Clerk};
 use crate::error::extract::Path;
 use crate::html::{alert_with, cookie_value, document, escape, same_secret, Kind, Shell};
 use crate::idp::GermanName;
@@ -56,6 +56,8 @@ body{margin:0;font-family:system-ui,sans-serif;line-height:1.5;color:#1b1b1b;bac
 .bh-pages{display:flex;gap:1.5rem;margin:1rem 0}
 .bh-hash{font-family:monospace;word-break:break-all}
 .bh-scroll{overflow-x:auto}
+.bh-mandate{border-left:6px solid #6a1b4d}
+.bh-mandate-line{font-weight:700}
 ";
 
 /// `GET /behoerde/static/behoerde.css`
@@ -234,6 +236,11 @@ pub async fn inbox(
         Ok(e) => e,
         Err(e) => return error_page(&site, Some(&clerk), &e),
     };
+    // Who applied for whom (issue #25), as kept on receipt.
+    let mandates = match crate::fitconnect::authority::mandates(&state).await {
+        Ok(m) => m,
+        Err(e) => return error_page(&site, Some(&clerk), &e),
+    };
     let mut groups: Vec<(String, Vec<String>)> = Vec::new();
     for e in &entries {
         let statuses = match crate::zbp::application_statuses(&state, &e.submission_id).await {
@@ -256,9 +263,13 @@ pub async fn inbox(
             .unwrap_or_else(|| e.destination_id.clone());
         let service = d.map(|d| d.form.title.as_str()).unwrap_or(&e.service_name);
         let row = format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><a class=\"kern-link\" href=\"/behoerde/antraege/{}\">Antrag {} öffnen</a></td></tr>",
+            "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td><a class=\"kern-link\" href=\"/behoerde/antraege/{}\">Antrag {} öffnen</a></td></tr>",
             when(e.submitted_at),
             escape(service),
+            mandates
+                .get(&e.submission_id)
+                .map(mandate::list_note)
+                .unwrap_or_default(),
             escape(&reference),
             fit_status(&e.status),
             app_status(latest.as_deref()),
@@ -332,7 +343,7 @@ pub async fn detail(
         Ok(c) => c,
         Err(e) => return error_page(&site, Some(&clerk), &e),
     };
-    let done = query.get("erledigt").and_then(|a| done_text(a));
+    let done = query.get("erledigt").map(String::as_str);
     detail_page(&site, &clerk, &id, &case, done, None)
 }
 
@@ -359,7 +370,8 @@ async fn payment_check(state: &AppState, site: &Site, clerk: &Clerk, id: &str) -
     }
 }
 
-/// The application page: the case, its fee, data, history and actions.
+/// The application page: the case (made under a mandate: who for whom),
+/// its fee, data, history and actions. `done`: the action just done.
 fn detail_page(
     site: &Site,
     clerk: &Clerk,
@@ -370,9 +382,15 @@ fn detail_page(
 ) -> Response {
     let id = id.to_string();
     let mut body = String::new();
+    let under = mandate::of_case(case);
+    // Whose postbox the messages reach: the person concerned's.
+    let to = mandate::postbox_owner(under);
     // After an action (`?erledigt=<action>`, set by `act`): say what was done.
-    if let Some(done) = done {
-        body.push_str(&alert(Kind::Success, "Erledigt", done));
+    if let Some(done) = done.and_then(|a| mandate::done_text(a, &to)) {
+        body.push_str(&alert(Kind::Success, "Erledigt", &done));
+    }
+    if let Some(m) = under {
+        body.push_str(&mandate::section_html(m));
     }
     body.push_str(&format!(
         "<dl class=\"bh-data bh-section\"><dt>Leistung</dt><dd>{}</dd><dt>Vorgangsnummer</dt><dd>{}</dd><dt>Empfänger</dt><dd>{}</dd>\
@@ -434,7 +452,7 @@ fn detail_page(
                 "Antrag zurückweisen",
                 Some((
                     "Begründung der Zurückweisung",
-                    "Wird der Antragstellerin oder dem Antragsteller ins Postfach geschickt.",
+                    &format!("Wird ins Postfach {} geschickt.", escape(&to)),
                 )),
             ));
         }
@@ -480,19 +498,6 @@ fn detail_page(
         Some(clerk),
         &body,
     )
-}
-
-/// What the confirmation after an action says (`?erledigt=<action>`).
-fn done_text(action: &str) -> Option<&'static str> {
-    Some(match action {
-        "eingang-bestaetigen" => "Der Eingang ist bestätigt. Die antragstellende Person hat eine Nachricht im Postfach.",
-        "bearbeitung-beginnen" => "Die Bearbeitung hat begonnen. Die antragstellende Person sieht den neuen Stand.",
-        "nachfordern" => "Die Nachricht ist gesendet. Die antragstellende Person findet sie im Postfach.",
-        "nachreichung-erfuellt" => "Die Nachreichung ist als erfüllt markiert. Die antragstellende Person sieht den neuen Stand.",
-        "zurueckweisen" => "Der Antrag ist zurückgewiesen. Die Begründung ist im Postfach der antragstellenden Person.",
-        "bescheiden" => "Der Bescheid ist erlassen und als PDF im Postfach der antragstellenden Person.",
-        _ => return None,
-    })
 }
 
 /// `GET /behoerde/antraege/{id}/anlagen/{attachment_id}`

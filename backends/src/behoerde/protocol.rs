@@ -112,6 +112,12 @@ fn details(e: &Entry) -> String {
     if d.get("readable") == Some(&Value::Bool(false)) {
         parts.push("nicht lesbar".into());
     }
+    if let Some(m) = d.get("mandateId").and_then(Value::as_str) {
+        parts.push(format!(
+            "Antrag in Vertretung <span class=\"bh-hash\">{}</span>",
+            escape(m)
+        ));
+    }
     if let Some(a) = d.get("attachmentId").and_then(Value::as_str) {
         parts.push(format!(
             "Datei <span class=\"bh-hash\">{}</span>",
@@ -374,6 +380,11 @@ mod tests {
         let mut refused = entry("{}", "refused");
         refused.outcome_code = Some(409);
         assert_eq!(outcome(&refused), "abgelehnt (409)");
+        let opened = entry(r#"{"readable":true,"mandateId":"m<1>"}"#, "done");
+        assert_eq!(
+            details(&opened),
+            "Antrag in Vertretung <span class=\"bh-hash\">m&lt;1&gt;</span>"
+        );
     }
 
     #[test]

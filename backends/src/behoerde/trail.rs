@@ -41,10 +41,15 @@ pub async fn open(state: &AppState, actor: &Actor, id: &str) -> Result<Case, Api
     let entry = NewEntry::new(actor, "open", Outcome::Done);
     match actions::load(state, id).await {
         Ok(case) => {
-            let e = entry.on(id, Some(&case.entry.case_id)).detail(json!({
+            let mut detail = json!({
                 "readable": case.content.is_ok(),
                 "followUps": case.follow_ups.len(),
-            }));
+            });
+            // Made under a mandate (issue #25): its id, never the names.
+            if let Some(m) = super::mandate::of_case(&case) {
+                detail["mandateId"] = json!(m.id);
+            }
+            let e = entry.on(id, Some(&case.entry.case_id)).detail(detail);
             audit::append(state, e).await?;
             Ok(case)
         }
