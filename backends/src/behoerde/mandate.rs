@@ -42,9 +42,9 @@ fn line(applicant: &str, for_person: &str) -> String {
 fn attribute_label(name: &str) -> &str {
     match name {
         "givenName" => "Vorname(n)",
-        "surname" => "Familienname",
+        "surname" | "familyName" => "Familienname",
         "birthName" => "Geburtsname",
-        "birthdate" => "Geburtsdatum",
+        "birthdate" | "birthDate" => "Geburtsdatum",
         other => other,
     }
 }
@@ -65,7 +65,7 @@ fn verified_html(attributes: &[AttestedAttribute]) -> String {
     let items: String = attributes
         .iter()
         .map(|a| {
-            let value = if a.name == "birthdate" {
+            let value = if matches!(a.name.as_str(), "birthdate" | "birthDate") {
                 german_date(&a.value)
             } else {
                 a.value.clone()

@@ -168,7 +168,8 @@ fn named(p: &Party) -> bool {
     plain(&p.given_names) && plain(&p.family_name) && !p.display().is_empty()
 }
 
-/// `p`'s names equal the attested `givenName` and `surname`, where attested.
+/// `p`'s names equal the attested `givenName` and `surname` (or
+/// `familyName`, as some logins name it), where attested.
 fn names_fit(p: &Party, attested: &[AttestedAttribute]) -> bool {
     let fold = |s: &str| {
         s.split_whitespace()
@@ -176,14 +177,18 @@ fn names_fit(p: &Party, attested: &[AttestedAttribute]) -> bool {
             .join(" ")
             .to_lowercase()
     };
-    [("givenName", &p.given_names), ("surname", &p.family_name)]
-        .into_iter()
-        .all(|(name, value)| {
-            attested
-                .iter()
-                .filter(|a| a.name == name)
-                .all(|a| fold(&a.value) == fold(value))
-        })
+    [
+        ("givenName", &p.given_names),
+        ("surname", &p.family_name),
+        ("familyName", &p.family_name),
+    ]
+    .into_iter()
+    .all(|(name, value)| {
+        attested
+            .iter()
+            .filter(|a| a.name == name)
+            .all(|a| fold(&a.value) == fold(value))
+    })
 }
 
 #[cfg(test)]
@@ -234,7 +239,7 @@ mod tests {
             Ok(())
         );
         type Change = fn(&mut AttestedMandate);
-        let bad: [(Change, &str); 9] = [
+        let bad: [(Change, &str); 10] = [
             (|m| m.id = String::new(), "UUID"),
             (|m| m.id = "mandate-1".into(), "UUID"),
             (|m| m.valid_until = "bald".into(), "not a date"),
@@ -263,6 +268,16 @@ mod tests {
             ),
             (
                 |m| m.applicant.given_names = "Jan".into(),
+                "applicant's name",
+            ),
+            (
+                |m| {
+                    m.applicant_verified.push(AttestedAttribute {
+                        name: "familyName".into(),
+                        value: "Schmitt".into(),
+                        source: "elster".into(),
+                    })
+                },
                 "applicant's name",
             ),
         ];
