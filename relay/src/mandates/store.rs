@@ -725,6 +725,33 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn deleting_a_citizens_data_ends_their_mandates_in_both_roles() {
+        let db = crate::db::Db::in_memory().unwrap();
+        let (ended, granted, received) = db
+            .call(|c| {
+                put_code(c, "jonas", "h1", &party("Jonas", "Schmidt"), 100)?;
+                grant(c, "h1", &new("m1", "erika", 1000), 10)?;
+                put_code(c, "erika", "h2", &party("Erika", "Mustermann"), 100)?;
+                grant(c, "h2", &new("m2", "jonas", 1000), 10)?;
+                put_code(c, "jonas", "h3", &party("Jonas", "Schmidt"), 100)?;
+                let ended = end_all_of(c, "jonas", 20)?;
+                let (g, r) = of_citizen(c, "jonas", 20)?;
+                Ok((ended, g, r))
+            })
+            .await
+            .unwrap();
+        assert_eq!(ended, 2);
+        assert_eq!(granted[0].mandate.state, State::Revoked);
+        assert_eq!(received[0].mandate.state, State::Returned);
+        assert!(granted[0].snapshot.is_none() && received[0].snapshot.is_none());
+        let code_left = db
+            .call(|c| grant(c, "h3", &new("m3", "erika", 1000), 30))
+            .await
+            .unwrap();
+        assert_eq!(code_left, Granted::CodeInvalid, "the code is deleted too");
+    }
+
+    #[tokio::test]
     async fn uses_are_logged_in_order_and_swept_with_the_mandate() {
         let db = crate::db::Db::in_memory().unwrap();
         let (granted, own, left) = db
