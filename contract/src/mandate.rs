@@ -249,6 +249,18 @@ pub struct Use {
     pub service: Option<String>,
 }
 
+/// In "Meine Anträge" (`GET /api/v1/applications`, `onBehalf`): an
+/// application made under a mandate, listed for both people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnBehalf {
+    pub mandate_id: String,
+    /// Who applied (the grantee).
+    pub applicant: Party,
+    /// For whom (the grantor, the person concerned).
+    pub for_person: Party,
+}
+
 /// `GET {USES_PATH}`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

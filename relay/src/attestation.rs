@@ -221,7 +221,7 @@ fn attested_mandate(
             .filter(|x| {
                 matches!(
                     x.name.as_str(),
-                    "givenName" | "surname" | "familyName" | "birthDate"
+                    "givenName" | "surname" | "familyName" | "birthdate" | "birthDate"
                 )
             })
             .map(|x| AttestedAttribute {

@@ -48,6 +48,9 @@ pub struct SubmissionSummary {
     /// The follow-ups (Nachreichungen) sent in this case, oldest first.
     #[serde(default)]
     pub follow_ups: Vec<FollowUpSummary>,
+    /// Made under a mandate (issue #25): who applied for whom.
+    #[serde(default)]
+    pub on_behalf: Option<contract::mandate::OnBehalf>,
 }
 
 /// A follow-up in the relay's list of applications.

@@ -192,12 +192,21 @@ fn ApplicationCard(case: Case) -> impl IntoView {
     let follow_ups_id = format!("antworten-{}", s.submission_id);
     let answer_for = s.submission_id.clone();
     let service_for_link = s.service_type.name.clone();
+    let on_behalf = s.on_behalf.clone();
     view! {
         <article class="kern-card application" aria-labelledby=labelled_by data-case=full.clone() data-status=status>
             <div class="kern-card__container">
                 <div class="kern-card__body">
                     <h3 id=heading_id class="kern-heading-small" lang="de">{service}</h3>
                     <dl class="application__facts">
+                        {on_behalf.map(|b| view! {
+                            <div class="application__on-behalf">
+                                <dt>{t!(i18n, applications.label_on_behalf)}</dt>
+                                <dd>{move || t_string!(i18n, applications.on_behalf)
+                                    .replace("{applicant}", &b.applicant.display())
+                                    .replace("{person}", &b.for_person.display())}</dd>
+                            </div>
+                        })}
                         <div>
                             <dt>{t!(i18n, applications.label_authority)}</dt>
                             {match authority {
