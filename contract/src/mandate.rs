@@ -259,6 +259,10 @@ pub struct OnBehalf {
     pub applicant: Party,
     /// For whom (the grantor, the person concerned).
     pub for_person: Party,
+    /// The asker is the person concerned: the application's status
+    /// messages are in their own postbox (the applicant's are not).
+    #[serde(default)]
+    pub for_me: bool,
 }
 
 /// `GET {USES_PATH}`.

@@ -80,11 +80,14 @@ pub(crate) async fn list(
         let mut entry = summary(r, status, !s.level.satisfies(r.level));
         entry["followUps"] = Value::Array(later);
         if let Some(m) = on_behalf.get(&r.submission_id) {
-            entry["onBehalf"] = json!({
-                "mandateId": m.mandate.id,
-                "applicant": m.mandate.grantee,
-                "forPerson": m.mandate.grantor,
-            });
+            let marked = contract::mandate::OnBehalf {
+                mandate_id: m.mandate.id.clone(),
+                applicant: m.mandate.grantee.clone(),
+                for_person: m.mandate.grantor.clone(),
+                for_me: m.grantor == s.sub,
+            };
+            entry["onBehalf"] =
+                serde_json::to_value(marked).map_err(|e| RelayError::Internal(e.to_string()))?;
         }
         out.push(entry);
     }

@@ -259,13 +259,16 @@ async fn a_mandate_is_granted_used_logged_and_revoked() {
     assert_eq!(item["onBehalf"]["mandateId"], id.as_str());
     assert_eq!(item["onBehalf"]["forPerson"]["givenNames"], "Erika");
     assert_eq!(item["onBehalf"]["applicant"]["givenNames"], "Jonas");
+    assert_eq!(item["onBehalf"]["forMe"], false, "Jonas applied for Erika");
     let listed = erika.get(&format!("{base}/applications")).await.json();
-    assert!(
-        listed["submissions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|i| i["submissionId"] == sid.as_str()),
+    let hers = listed["submissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["submissionId"] == sid.as_str());
+    assert_eq!(
+        hers.map(|i| i["onBehalf"]["forMe"].clone()),
+        Some(serde_json::Value::Bool(true)),
         "{listed}"
     );
     assert_eq!(

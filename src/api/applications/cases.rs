@@ -236,9 +236,12 @@ async fn fetch_case(backends: Backends, summary: SubmissionSummary, events: bool
         }
     };
     // Only what reached the authority has postbox messages; asked once,
-    // for the timeline and for the list of messages.
+    // for the timeline and for the list of messages. An application made
+    // for someone else under a mandate has them in that person's postbox.
+    let made_for_other = summary.on_behalf.as_ref().is_some_and(|b| !b.for_me);
     let postbox = async {
         match summary.status.as_str() {
+            _ if made_for_other => None,
             "submitted" | "accepted" | "rejected" => {
                 Some(backends.application_status(&summary.submission_id).await)
             }
