@@ -87,7 +87,12 @@ test('Jonas shows his code, Erika grants by keyboard, both see it, Jonas gives i
   await erika.keyboard.press('Enter');
   await expect(erika.getByRole('status').filter({ hasText: 'Die Vollmacht für Jonas Schmidt ist erteilt.' })).toHaveCount(1);
   await expect(summary).toHaveCount(0);
-  const row = granted(erika).locator('tr', { hasText: 'Jonas Schmidt' });
+  // The new one (earlier specs may have left ended mandates between them).
+  const fresh = granted(erika).locator('tr[data-state="active"]', { hasText: 'Jonas Schmidt' });
+  await expect(fresh).toHaveCount(1);
+  const id = await fresh.getAttribute('data-mandate');
+  expect(id).toMatch(/^[0-9a-f-]{36}$/);
+  const row = granted(erika).locator(`tr[data-mandate="${id}"]`);
   await expect(row).toContainText('Vollmacht');
   await expect(row).toContainText('alle Leistungen');
   await expect(row).toContainText('darf lesen');
@@ -98,7 +103,7 @@ test('Jonas shows his code, Erika grants by keyboard, both see it, Jonas gives i
   // Jonas sees it among those granted to him.
   await page.reload();
   await waitForApp(page);
-  const mine = received(page).locator('tr', { hasText: 'Erika Mustermann' });
+  const mine = received(page).locator(`tr[data-mandate="${id}"]`);
   await expect(mine).toContainText('gültig');
   await expect(mine).toContainText('darf lesen');
   await expectNoAxeViolations(page);
@@ -112,12 +117,12 @@ test('Jonas shows his code, Erika grants by keyboard, both see it, Jonas gives i
   const notice = page.locator('#vollmachten-hinweis');
   await expect(notice).toHaveText('Sie haben die Vollmacht von Erika Mustermann zurückgegeben.');
   await expect(notice).toBeFocused();
-  await expect(received(page).locator('tr', { hasText: 'Erika Mustermann' })).toContainText('von Ihnen zurückgegeben');
+  await expect(received(page).locator(`tr[data-mandate="${id}"]`)).toContainText('von Ihnen zurückgegeben');
 
   // Erika's list says so; nothing is left to revoke.
   await erika.reload();
   await waitForApp(erika);
-  const back = granted(erika).locator('tr', { hasText: 'Jonas Schmidt' });
+  const back = granted(erika).locator(`tr[data-mandate="${id}"]`);
   await expect(back).toHaveAttribute('data-state', 'returned');
   await expect(back.locator('.mandates__state')).toContainText('zurückgegeben');
   await expect(back.getByRole('button')).toHaveCount(0);

@@ -467,15 +467,15 @@ test.describe('colour scheme, English, narrow screens', () => {
   });
 });
 
-test('Leichte Sprache is a section: overview, five topic pages read in order, back to the overview', async ({ page }) => {
+test('Leichte Sprache is a section: overview, six topic pages read in order, back to the overview', async ({ page }) => {
   await page.goto('/');
   await waitForApp(page);
   await page.getByRole('link', { name: 'Informationen in Leichter Sprache' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Leichte Sprache');
   const topics = page.getByRole('navigation', { name: 'Mehr in Leichter Sprache' }).getByRole('link');
-  await expect(topics).toHaveCount(5);
+  await expect(topics).toHaveCount(6);
   await topics.first().click();
-  const titles = ['So finden Sie ein Angebot', 'So melden Sie sich an', 'So stellen Sie einen Antrag', 'Was ist das Post·fach?', 'Hier bekommen Sie Hilfe'];
+  const titles = ['So finden Sie ein Angebot', 'So melden Sie sich an', 'So stellen Sie einen Antrag', 'Was ist das Post·fach?', 'Was ist eine Voll·macht?', 'Hier bekommen Sie Hilfe'];
   for (const [i, title] of titles.entries()) {
     await expect(page.getByRole('heading', { level: 1 })).toHaveText(title);
     await expect(page.getByRole('heading', { level: 1 })).toBeFocused();
