@@ -78,14 +78,6 @@ fn check(a: Answer) -> Result<Answer, MandateError> {
     })
 }
 
-fn with_json<'a, T: serde::Serialize>(mut req: Req<'a>, body: &T) -> Result<Req<'a>, MandateError> {
-    let body = serde_json::to_string(body).map_err(|e| ApiError::Decode(e.to_string()))?;
-    req.headers
-        .push(("Content-Type", "application/json".into()));
-    req.body = Some(body);
-    Ok(req)
-}
-
 impl Backends {
     /// A fresh code for the citizen to read out (replaces their earlier one).
     pub async fn mandate_code(&self) -> Result<Code, MandateError> {
@@ -97,7 +89,7 @@ impl Backends {
     /// Grants a mandate to the holder of `grant.code` (Level-3 or higher).
     pub async fn grant_mandate(&self, grant: &Grant) -> Result<Mandate, MandateError> {
         let url = self.url(PATH);
-        let req = with_json(Req::get(&url).with_method("POST"), grant)?;
+        let req = Req::get(&url).with_method("POST").with_json(grant)?;
         Ok(check(exchange(&req, false).await?)?.json()?)
     }
 

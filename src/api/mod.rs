@@ -282,6 +282,15 @@ impl<'a> Req<'a> {
         self
     }
 
+    /// With `body` as its JSON body (and its `Content-Type`).
+    pub fn with_json<T: serde::Serialize>(mut self, body: &T) -> Result<Self, ApiError> {
+        let body = serde_json::to_string(body).map_err(|e| ApiError::Decode(e.to_string()))?;
+        self.headers
+            .push(("Content-Type", "application/json".into()));
+        self.body = Some(body);
+        Ok(self)
+    }
+
     /// The same request accepting `types` instead of JSON.
     pub fn accept(mut self, types: &str) -> Self {
         if let Some(h) = self.headers.iter_mut().find(|(n, _)| *n == "Accept") {

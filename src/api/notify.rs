@@ -53,14 +53,6 @@ fn check(a: Answer) -> Result<Answer, NotifyError> {
     })
 }
 
-fn with_json<'a, T: serde::Serialize>(mut req: Req<'a>, body: &T) -> Result<Req<'a>, NotifyError> {
-    let body = serde_json::to_string(body).map_err(|e| ApiError::Decode(e.to_string()))?;
-    req.headers
-        .push(("Content-Type", "application/json".into()));
-    req.body = Some(body);
-    Ok(req)
-}
-
 impl Backends {
     /// The citizen's notice settings (login required).
     pub async fn notification_settings(&self) -> Result<NotificationSettings, NotifyError> {
@@ -73,7 +65,7 @@ impl Backends {
     /// Another address stays unconfirmed until its link is followed.
     pub async fn choose_email(&self, choice: &ChooseEmail) -> Result<(), NotifyError> {
         let url = self.url("notifications/email");
-        let req = with_json(Req::get(&url).with_method("PUT"), choice)?;
+        let req = Req::get(&url).with_method("PUT").with_json(choice)?;
         check(exchange(&req, false).await?)?;
         Ok(())
     }
@@ -88,7 +80,7 @@ impl Backends {
     /// Registers this browser's push subscription.
     pub async fn add_push(&self, add: &AddPush) -> Result<PushDevice, NotifyError> {
         let url = self.url("notifications/push");
-        let req = with_json(Req::get(&url).with_method("POST"), add)?;
+        let req = Req::get(&url).with_method("POST").with_json(add)?;
         Ok(check(exchange(&req, false).await?)?.json()?)
     }
 
@@ -119,7 +111,7 @@ impl Backends {
         let body = TokenBody {
             token: token.to_string(),
         };
-        let req = with_json(Req::get(&url).with_method("POST"), &body)?;
+        let req = Req::get(&url).with_method("POST").with_json(&body)?;
         Ok(check(exchange(&req, false).await?)?.json()?)
     }
 }
