@@ -34,11 +34,10 @@ pub(crate) async fn list(
             let now = crate::session::now();
             // Applications made for the citizen under a mandate (read
             // only), newest first among their own.
-            let mut all = records::list(c, &sub)?;
-            all.extend(crate::mandates::store::records_for(c, &sub)?);
-            all.sort_by(|a, b| {
-                (b.created_at, &a.submission_id).cmp(&(a.created_at, &b.submission_id))
-            });
+            let all = newest_first(
+                records::list(c, &sub)?,
+                crate::mandates::store::records_for(c, &sub)?,
+            );
             let on_behalf: HashMap<String, Stored> =
                 crate::mandates::store::mandates_of_records(c, &sub, now)?
                     .into_iter()
@@ -163,4 +162,51 @@ fn summary(r: &Record, status: &Value, events_locked: bool) -> Value {
         // The event log follows the postbox's level rule (`applications::events`).
         "eventsLocked": events_locked,
     })
+}
+
+/// The citizen's own applications and those made for them under a
+/// mandate, newest first. Both come newest first from the database,
+/// where records of the same second are ordered by the announce's
+/// millisecond; the merge is stable, so that order holds.
+fn newest_first(mine: Vec<Record>, for_me: Vec<Record>) -> Vec<Record> {
+    let mut all = mine;
+    all.extend(for_me);
+    all.sort_by_key(|r| std::cmp::Reverse(r.created_at));
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use contract::trust::TrustLevel;
+
+    fn rec(id: &str, at: i64) -> Record {
+        Record {
+            submission_id: id.into(),
+            case_id: id.into(),
+            destination_id: "d".into(),
+            destination_name: "D".into(),
+            service_name: "S".into(),
+            service_identifier: "urn:s".into(),
+            level: TrustLevel::Level1,
+            created_at: at,
+            submitted_at: None,
+            sent_tags: Default::default(),
+            reference: String::new(),
+            follows: None,
+        }
+    }
+
+    #[test]
+    fn same_second_keeps_the_databases_order() {
+        // "z" was announced after "a" in the same second: the database
+        // lists it first, and so must the merge (ids do not decide).
+        let mine = vec![rec("z", 10), rec("m", 10), rec("a", 10), rec("old", 5)];
+        let for_me = vec![rec("b", 12), rec("c", 7)];
+        let ids: Vec<String> = newest_first(mine, for_me)
+            .into_iter()
+            .map(|r| r.submission_id)
+            .collect();
+        assert_eq!(ids, ["b", "z", "m", "a", "c", "old"]);
+    }
 }
