@@ -50,6 +50,11 @@ pub struct Attestation {
     /// the person concerned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mandate: Option<crate::mandate::AttestedMandate>,
+    /// The submission requests a mandate for a child or a cared-for person
+    /// (`crate::mandate_request`): what the applicant declared, for the
+    /// authority to check against the form's data and the proof.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mandate_request: Option<crate::mandate_request::AttestedRequest>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,6 +101,7 @@ mod tests {
             }],
             payment: None,
             mandate: None,
+            mandate_request: None,
         };
         let v = serde_json::to_value(&a).unwrap();
         assert_eq!(v["submissionId"], "s");

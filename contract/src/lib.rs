@@ -38,6 +38,7 @@ pub mod fee;
 pub mod followup;
 pub mod limits;
 pub mod mandate;
+pub mod mandate_request;
 pub mod notify;
 pub mod offer;
 pub mod payment;

@@ -194,6 +194,10 @@ pub struct Mandate {
     /// When it was revoked, given back, refused or expired (Unix seconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_at: Option<i64>,
+    /// Betreuung: the Aufgabenkreise as declared from the Betreuerausweis
+    /// (`crate::mandate_request`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub care_scope: Option<String>,
 }
 
 impl Mandate {
@@ -381,6 +385,7 @@ mod tests {
             created_at: 1,
             valid_until: "2027-01-01".into(),
             ended_at: None,
+            care_scope: None,
         };
         assert!(m.covers("urn:x") && !m.covers("urn:y"));
         assert_eq!(m.grantor.display(), "Erika Mustermann");

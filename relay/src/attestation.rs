@@ -197,6 +197,7 @@ pub async fn issue(
                 payment_information: f.information,
             }),
         mandate: acting.map(|a| attested_mandate(&a, &s.attributes)),
+        mandate_request: None,
     };
     let jws = st.shared.attester.sign(&claims).await?;
     Ok(axum::Json(json!({ "attestation": jws })).into_response())
@@ -261,6 +262,7 @@ mod tests {
             verified_attributes: vec![],
             payment: None,
             mandate: None,
+            mandate_request: None,
         };
         let jws = a.sign(&claims).unwrap();
         let jwk = a.jwk().clone();

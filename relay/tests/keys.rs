@@ -73,6 +73,7 @@ fn claims(aud: &str) -> Attestation {
         verified_attributes: vec![],
         payment: None,
         mandate: None,
+        mandate_request: None,
     }
 }
 

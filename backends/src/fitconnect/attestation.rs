@@ -361,6 +361,7 @@ mod tests {
             }],
             payment: None,
             mandate: None,
+            mandate_request: None,
         }
     }
 

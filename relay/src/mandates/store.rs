@@ -192,6 +192,7 @@ fn read(r: &Row, now: i64) -> crate::db::Result<Stored> {
             created_at: r.get(11)?,
             valid_until: r.get(12)?,
             ended_at,
+            care_scope: None,
         },
         grantor: r.get(3)?,
         grantee: r.get(4)?,
