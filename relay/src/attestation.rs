@@ -5,7 +5,9 @@
 //! citizen logged in, and the attributes the identity provider verified
 //! (only those the form takes over), and the application's fee when it is
 //! settled (`payment`: paid as verified with the provider, or waived by its
-//! fee basis), and the mandate it was made under (`mandate`, issue #25).
+//! fee basis), and the mandate it was made under (`mandate`, issue #25),
+//! or, for a request for a mandate for a child or a cared-for person, what
+//! was requested (`mandateRequest`).
 //!
 //! The browser asks for it right before it encrypts, and puts it into the
 //! encrypted metadata as the `identificationReport`; the authority's
@@ -155,6 +157,9 @@ pub async fn issue(
     if !s.level.satisfies(record.level) {
         return Err(RelayError::Level(record.level));
     }
+    // A request for a mandate (the relay's own service): what was
+    // requested, after `POST /mandates/requests` only.
+    let request = crate::mandates::requests::attested(&st, &s, &record).await?;
     let concerned = match &acting {
         Some(a) => a.attributes(),
         None => &s.attributes[..],
@@ -197,7 +202,7 @@ pub async fn issue(
                 payment_information: f.information,
             }),
         mandate: acting.map(|a| attested_mandate(&a, &s.attributes)),
-        mandate_request: None,
+        mandate_request: request,
     };
     let jws = st.shared.attester.sign(&claims).await?;
     Ok(axum::Json(json!({ "attestation": jws })).into_response())
@@ -216,21 +221,7 @@ fn attested_mandate(
         valid_until: m.valid_until.clone(),
         for_person: m.grantor.clone(),
         applicant: crate::mandates::party_of(applicant),
-        applicant_verified: applicant
-            .iter()
-            .filter(|x| x.trust == AttributeTrust::Verified)
-            .filter(|x| {
-                matches!(
-                    x.name.as_str(),
-                    "givenName" | "surname" | "familyName" | "birthdate" | "birthDate"
-                )
-            })
-            .map(|x| AttestedAttribute {
-                name: x.name.clone(),
-                value: x.value.clone(),
-                source: x.source.clone(),
-            })
-            .collect(),
+        applicant_verified: crate::mandates::requests::applicant_verified(applicant),
     }
 }
 

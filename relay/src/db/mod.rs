@@ -70,6 +70,7 @@ CREATE TABLE relay_login_tx (
     crate::saml::MIGRATION,
     crate::saml::slo_idp::MIGRATION,
     crate::mandates::store::MIGRATION,
+    crate::mandates::request_store::MIGRATION,
 ];
 
 #[derive(Clone)]

@@ -68,6 +68,8 @@ enum Outcome {
     Unknown,
     Refused,
     Allowed(Box<Stored>),
+    /// A requested mandate still pending: FIT-Connect may know more.
+    Pending(String),
 }
 
 async fn decide(
@@ -80,15 +82,43 @@ async fn decide(
     if !contract::encoding::is_uuid(id) {
         return Err(RelayError::NotFound);
     }
+    let mut out = look(st, s, id, need.clone(), action, true).await?;
+    // Requested for a child or a cared-for person and pending: the
+    // authority may have decided meanwhile (`super::requests`).
+    if let Outcome::Pending(submission) = out {
+        super::requests::settle(st, id, &submission).await;
+        out = look(st, s, id, need, action, false).await?;
+    }
+    match out {
+        Outcome::Unknown => Err(RelayError::NotFound),
+        Outcome::Refused | Outcome::Pending(_) => Err(MandateError::NotValid.into()),
+        Outcome::Allowed(m) => Ok(Acting { stored: *m }),
+    }
+}
+
+/// Reads mandate `id` and decides (logging a use or a refusal); with
+/// `settle`, a pending requested one is left to the caller first.
+async fn look(
+    st: &RelayState,
+    s: &Session,
+    id: &str,
+    need: Need,
+    action: Option<Action>,
+    settle: bool,
+) -> Result<Outcome, RelayError> {
     let (sub, id) = (s.sub.clone(), id.to_string());
-    let out = st
-        .db
+    st.db
         .call(move |c| {
             let Some(m) = store::by_id(c, &id, session::now())? else {
                 return Ok(Outcome::Unknown);
             };
             if m.grantee != sub {
                 return Ok(Outcome::Unknown);
+            }
+            if settle && m.mandate.state == contract::mandate::State::Pending {
+                if let Some(submission) = super::request_store::pending_request(c, &id)? {
+                    return Ok(Outcome::Pending(submission));
+                }
             }
             let in_scope = match &need {
                 Need::Service(service) => m.mandate.covers(service),
@@ -104,12 +134,7 @@ async fn decide(
             }
             Ok(Outcome::Allowed(Box::new(m)))
         })
-        .await?;
-    match out {
-        Outcome::Unknown => Err(RelayError::NotFound),
-        Outcome::Refused => Err(MandateError::NotValid.into()),
-        Outcome::Allowed(m) => Ok(Acting { stored: *m }),
-    }
+        .await
 }
 
 /// Checks that `s` may do `need` under mandate `id` and logs it as

@@ -4,8 +4,13 @@
 //! out. The routes are here, the tables and queries in [`store`], the check
 //! that other modules use before acting for someone in [`access`]. The
 //! wire types are `contract::mandate`; docs/relay.md, "Mandates".
+//! Mandates for children and cared-for persons, requested with proof and
+//! confirmed by a clerk, are in [`requests`] (queries in
+//! [`request_store`]).
 
 pub mod access;
+pub mod request_store;
+pub mod requests;
 pub mod store;
 
 use axum::body::Bytes;
@@ -48,6 +53,10 @@ pub fn router() -> Router<RelayState> {
             delete(end).layer(DefaultBodyLimit::max(1024)),
         )
         .route("/mandates/{id}/person", get(person))
+        .route(
+            contract::mandate_request::REQUESTS_PATH,
+            post(requests::request).layer(DefaultBodyLimit::max(requests::MAX_REQUEST_BYTES)),
+        )
 }
 
 /// Why a mandate call was refused; each has its own code and words.
@@ -71,6 +80,8 @@ pub enum MandateError {
     Service,
     /// 409: [`api::MAX_ACTIVE`] active mandates already.
     TooMany,
+    /// 400: a request for a child or a cared-for person does not fit.
+    Request(requests::Problem),
 }
 
 impl MandateError {
@@ -131,6 +142,15 @@ impl MandateError {
                 "Es gibt schon 20 aktive Vollmachten. Beenden Sie zuerst eine.",
                 "There are 20 active mandates already. End one first.",
             ),
+            Request(p) => {
+                let (de, en) = p.words();
+                (
+                    StatusCode::BAD_REQUEST,
+                    contract::mandate_request::ERROR_INVALID_REQUEST,
+                    de,
+                    en,
+                )
+            }
         }
     }
 }
@@ -320,7 +340,7 @@ async fn grant(
     }
 }
 
-fn random16() -> Result<[u8; 16], RelayError> {
+pub(crate) fn random16() -> Result<[u8; 16], RelayError> {
     let mut b = [0u8; 16];
     openssl::rand::rand_bytes(&mut b).map_err(|e| RelayError::Internal(e.to_string()))?;
     Ok(b)
@@ -328,6 +348,9 @@ fn random16() -> Result<[u8; 16], RelayError> {
 
 /// `GET /api/v1/mandates` → [`Mandates`].
 async fn list(State(st): State<RelayState>, Citizen(s): Citizen) -> Result<Response, RelayError> {
+    // Requests decided by the authority meanwhile (a fault leaves them
+    // pending).
+    requests::settle_all(&st, &s.sub).await;
     let sub = s.sub.clone();
     let (granted, received) = st
         .db

@@ -11,6 +11,9 @@
 //! * `relay_mandate_tries`: wrong codes per grantor, for the limit.
 //! * `relay_submissions.mandate_id`, `.for_sub`: an application made under
 //!   a mandate, and for whom.
+//!
+//! Mandates for children and cared-for persons have their own queries in
+//! [`super::request_store`].
 
 use contract::mandate::{Action, Kind, Mandate, Party, ServiceRef, State, Use};
 use contract::relay::Attribute;
@@ -108,7 +111,7 @@ impl Stored {
 
 const COLUMNS: &str = "id, kind, state, grantor, grantee, grantor_given, grantor_family,
     grantee_given, grantee_family, services, postbox, created_at, valid_until, ends_at,
-    ended_at, snapshot";
+    ended_at, snapshot, care_scope";
 
 pub fn kind_of(s: &str) -> Kind {
     match s {
@@ -192,7 +195,7 @@ fn read(r: &Row, now: i64) -> crate::db::Result<Stored> {
             created_at: r.get(11)?,
             valid_until: r.get(12)?,
             ended_at,
-            care_scope: None,
+            care_scope: r.get(16)?,
         },
         grantor: r.get(3)?,
         grantee: r.get(4)?,
@@ -550,7 +553,7 @@ pub fn mandates_of_records(
          JOIN relay_mandates m ON m.id = s.mandate_id
          WHERE (s.sub = ?1 OR s.for_sub = ?1) AND s.follows IS NULL"
     ))?;
-    let rows = stmt.query_map(params![sub], |r| Ok((r.get(16)?, read(r, now)?)))?;
+    let rows = stmt.query_map(params![sub], |r| Ok((r.get(17)?, read(r, now)?)))?;
     rows.collect()
 }
 
