@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use super::search_url::query_string;
 use super::trust::TrustLevel;
 
+pub mod mandate;
+
 /// The message and list shapes, shared with the relay (which folds each
 /// application's status messages into one item: [`Message::earlier`]).
 pub use contract::postbox::{
@@ -151,6 +153,9 @@ pub struct ListParams {
     pub q: String,
     /// The trash ("Papierkorb") instead of the inbox.
     pub trash: bool,
+    /// `fuer=<mandate id>`: someone else's postbox, read under a mandate
+    /// ([`mandate`]).
+    pub fuer: Option<String>,
 }
 
 impl ListParams {
@@ -165,6 +170,7 @@ impl ListParams {
                 .take(MAX_QUERY_CHARS)
                 .collect(),
             trash: get("ansicht").is_some_and(|v| v == "papierkorb"),
+            fuer: mandate::fuer_from(get(mandate::FUER)),
         }
     }
 
@@ -179,6 +185,9 @@ impl ListParams {
         }
         if !self.q.trim().is_empty() {
             pairs.push(("q", self.q.clone()));
+        }
+        if let Some(m) = &self.fuer {
+            pairs.push((mandate::FUER, m.clone()));
         }
         if pairs.is_empty() {
             "/postfach".into()
@@ -200,7 +209,19 @@ impl ListParams {
         if !q.is_empty() {
             pairs.push(("q", q.chars().take(MAX_QUERY_CHARS).collect()));
         }
+        if let Some(m) = &self.fuer {
+            pairs.push((contract::mandate::FOR_PARAM, m.clone()));
+        }
         query_string(pairs)
+    }
+
+    /// The filters cleared, in the same place (inbox or trash, whose postbox).
+    pub fn cleared(&self) -> Self {
+        ListParams {
+            trash: self.trash,
+            fuer: self.fuer.clone(),
+            ..ListParams::default()
+        }
     }
 
     /// Is any filter active (so an empty list means "nothing matches"
@@ -440,6 +461,7 @@ mod tests {
             show: Show::Decisions,
             q: "Hund steuer".into(),
             trash: true,
+            fuer: None,
         };
         let url = p.to_url();
         assert_eq!(
@@ -455,6 +477,18 @@ mod tests {
         };
         assert_eq!(ListParams::from_query(get), p);
         assert_eq!(ListParams::default().to_url(), "/postfach");
+        let other = ListParams {
+            fuer: Some("m1".into()),
+            q: "Hund".into(),
+            ..ListParams::default()
+        };
+        assert_eq!(other.to_url(), "/postfach?q=Hund&fuer=m1");
+        assert_eq!(other.api_query(), "q=Hund&for=m1");
+        assert_eq!(other.cleared().to_url(), "/postfach?fuer=m1");
+        assert_eq!(
+            ListParams::from_query(|k| (k == "fuer").then(|| "m1".into())).fuer,
+            Some("m1".into())
+        );
         assert_eq!(
             ListParams::from_query(|k| (k == "anzeigen").then(|| "quatsch".into())),
             ListParams::default()
