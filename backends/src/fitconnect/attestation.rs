@@ -20,7 +20,10 @@
 //!   (`behoerde/payment/`), which shows it to the clerk.
 //!   A mandate claim (`mandate`, issue #25: who applied for whom) must be
 //!   whole and fit the attested names (`mandates::check`); the subscriber
-//!   keeps it with the case (`mandates.rs`) for the console.
+//!   keeps it with the case (`mandates.rs`) for the console. A request for
+//!   a mandate (`mandateRequest`) must come with, and only with, an
+//!   application to the service "Vertretung nachweisen" and say what its
+//!   form's data say (`mandate_requests::check`).
 //! * **Locked fields** ([`locked_fields`], pure): in a form that locks
 //!   eID-verified fields (Level 4), every field taken over from an attribute
 //!   that the identity provider verified by eID must hold the attested value.
@@ -173,16 +176,25 @@ fn problem(name: &str, title: &str, detail: impl Into<String>) -> Problem {
     Problem::new(name, title, detail, "metadata")
 }
 
+/// What the attestation is checked against: the hash of the decrypted
+/// data, the level the form needs, the LeiKa key of the destination's
+/// service and, for an application (not a follow-up), its decrypted data.
+pub struct Expected<'a> {
+    pub data_sha512_hex: &'a str,
+    pub form_level: TrustLevel,
+    pub leika: &'a str,
+    pub application: Option<&'a Value>,
+}
+
 /// Verifies the attestation of submission `s` (see the module
-/// documentation); `data_sha512_hex` is the hash of the decrypted data and
-/// `form_level` the level the form needs.
+/// documentation) against what `expected` says.
 pub fn verify(
     metadata: &Value,
     keys: &HashMap<String, DecodingKey>,
     s: &Submission,
-    data_sha512_hex: &str,
-    form_level: TrustLevel,
+    expected: &Expected<'_>,
 ) -> Result<Attestation, Problem> {
+    let (data_sha512_hex, form_level) = (expected.data_sha512_hex, expected.form_level);
     let missing = || {
         problem(
             "missing-authentication-info",
@@ -246,6 +258,13 @@ pub fn verify(
         super::mandates::check(m, &claims.verified_attributes, super::followup::day_of(at))
             .map_err(|e| invalid(&format!("the attested mandate is not usable: {e}")))?;
     }
+    super::mandate_requests::check(
+        &claims,
+        expected.leika,
+        expected.application,
+        super::followup::day_of(at),
+    )
+    .map_err(|e| invalid(&format!("the attested mandate request is not usable: {e}")))?;
     Ok(claims)
 }
 

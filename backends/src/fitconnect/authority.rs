@@ -17,6 +17,7 @@ use crate::{ApiError, AppState};
 
 pub use super::check::{postbox_ref, sender_reference, DecryptedAttachment, DecryptedSubmission};
 pub use super::followup::{came_late, carried, requests_of, AskedFor};
+pub use super::mandate_requests::Kept as KeptRequest;
 pub use super::mandates::Kept as KeptMandate;
 pub use super::store::{follow_ups, inbox, inbox_entry, InboxEntry};
 
@@ -26,6 +27,14 @@ pub async fn mandates(
     state: &AppState,
 ) -> Result<std::collections::HashMap<String, KeptMandate>, ApiError> {
     Ok(super::mandates::all(&state.db).await?)
+}
+
+/// The requests for a mandate for a child or a cared-for person (issue
+/// #25), by their submission id, as the subscriber kept them on receipt.
+pub async fn mandate_requests(
+    state: &AppState,
+) -> Result<std::collections::HashMap<String, KeptRequest>, ApiError> {
+    Ok(super::mandate_requests::all(&state.db).await?)
 }
 
 /// The application a submission belongs to, as the console may show it:

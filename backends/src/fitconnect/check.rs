@@ -194,7 +194,13 @@ fn run(
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let attested = match attestation::verify(&metadata, signers, s, &data_hex, dest.form.level) {
+    let expected = attestation::Expected {
+        data_sha512_hex: &data_hex,
+        form_level: dest.form.level,
+        leika: &dest.leika,
+        application: (!follow_up).then_some(&data),
+    };
+    let attested = match attestation::verify(&metadata, signers, s, &expected) {
         Ok(a) => {
             // eID-locked fields are the application form's; a follow-up has none.
             if !follow_up {

@@ -235,7 +235,7 @@ mod tests {
     #[test]
     fn every_form_has_a_destination_with_a_stable_uuid() {
         let all = all().unwrap();
-        assert_eq!(all.len(), 6);
+        assert_eq!(all.len(), 7);
         for d in all {
             assert!(super::super::is_uuid(&d.id), "{}", d.id);
             assert_eq!(

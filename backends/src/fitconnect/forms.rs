@@ -23,7 +23,7 @@ use serde_json::{json, Map, Value};
 use std::sync::OnceLock;
 
 /// (slug, schema text). The slug names the file and the schema URI.
-const SEED: [(&str, &str); 6] = [
+const SEED: [(&str, &str); 7] = [
     (
         "hundesteuer-anmelden",
         include_str!("../../seed/forms/hundesteuer-anmelden.schema.json"),
@@ -47,6 +47,12 @@ const SEED: [(&str, &str); 6] = [
     (
         "fuehrungszeugnis",
         include_str!("../../seed/forms/fuehrungszeugnis.schema.json"),
+    ),
+    // The relay operator's own service (issue #25): a request for a
+    // mandate for a child or a cared-for person (`contract::mandate_request`).
+    (
+        "vertretung-nachweisen",
+        include_str!("../../seed/forms/vertretung-nachweisen.schema.json"),
     ),
 ];
 
@@ -363,11 +369,75 @@ mod tests {
     #[test]
     fn all_seed_forms_load() {
         let forms = all().unwrap();
-        assert_eq!(forms.len(), 6);
+        assert_eq!(forms.len(), 7);
         for f in forms {
             assert_eq!(f.leika.len(), 14, "{}", f.slug);
             assert!(f.schema["x-steps"].as_array().unwrap().len() >= 2);
         }
+    }
+
+    /// The request form has exactly the fields `from_form` reads, with the
+    /// values it knows, and the shared limits.
+    #[test]
+    fn the_mandate_request_form_has_the_contract_fields() {
+        use contract::mandate_request::{self as mr, field};
+        let f = by_leika(mr::LEIKA).unwrap().expect("the request form");
+        assert_eq!(f.slug, "vertretung-nachweisen");
+        assert_eq!(f.level, TrustLevel::Level3);
+        assert!(f.schema.get("x-fee").is_none());
+        let p = &f.schema["properties"];
+        assert_eq!(
+            p[field::KIND]["enum"],
+            json!([mr::FORM_SORGERECHT, mr::FORM_BETREUUNG])
+        );
+        assert_eq!(p[field::GIVEN_NAMES]["maxLength"], mr::MAX_NAME_CHARS);
+        assert_eq!(p[field::FAMILY_NAME]["maxLength"], mr::MAX_NAME_CHARS);
+        assert_eq!(p[field::BIRTH_DATE]["format"], "date");
+        assert_eq!(p[field::CARE_UNTIL]["format"], "date");
+        assert_eq!(p[field::CARE_SCOPE]["maxLength"], mr::MAX_SCOPE_CHARS);
+        assert!(p[field::PROOF]["x-attachment"].is_object());
+        for conditional in [field::CARE_UNTIL, field::CARE_SCOPE] {
+            assert_eq!(p[conditional]["x-show-if"]["field"], field::KIND);
+            assert_eq!(p[conditional]["x-show-if"]["equals"], mr::FORM_BETREUUNG);
+        }
+        let own = json!({"F60000228": "Erika", "F60000227": "Mustermann",
+            "G60000086": {"F60000243": "Heidestraße 17", "F60000246": "51147", "F60000247": "Köln"}});
+        let with = |extra: Value| {
+            let mut d = own.clone();
+            for (k, v) in extra.as_object().unwrap() {
+                d[k] = v.clone();
+            }
+            d
+        };
+        let proof = "6f1c2b9e-0000-4000-8000-000000000001";
+        let child = with(
+            json!({field::KIND: mr::FORM_SORGERECHT, field::GIVEN_NAMES: "Lena",
+            field::FAMILY_NAME: "Mustermann", field::BIRTH_DATE: "2016-03-12", field::PROOF: proof}),
+        );
+        let r = f.validate(&child);
+        assert!(r.violations.is_empty(), "{:?}", r.violations);
+        assert_eq!(r.attachments.len(), 1);
+        assert_eq!(
+            mr::from_form(&child).unwrap().kind,
+            contract::mandate::Kind::Sorgerecht
+        );
+        // Shown for a Betreuung, the end and the Aufgabenkreise are required.
+        let mut care = child.clone();
+        care[field::KIND] = json!(mr::FORM_BETREUUNG);
+        let r = f.validate(&care);
+        let paths: Vec<_> = r.violations.iter().map(|v| v.path.as_str()).collect();
+        assert_eq!(paths, ["/F99700006", "/F99700007"]);
+        care[field::CARE_UNTIL] = json!("2029-06-30");
+        care[field::CARE_SCOPE] = json!("Vermögenssorge");
+        assert!(f.validate(&care).violations.is_empty());
+        assert!(mr::from_form(&care).is_ok());
+        // Hidden for a child, they must be absent; the proof is required.
+        let mut odd = child.clone();
+        odd[field::CARE_SCOPE] = json!("Vermögenssorge");
+        assert!(!f.validate(&odd).violations.is_empty());
+        let mut no_proof = child.clone();
+        no_proof.as_object_mut().unwrap().remove(field::PROOF);
+        assert!(!f.validate(&no_proof).violations.is_empty());
     }
 
     #[test]

@@ -25,7 +25,8 @@ use crate::db::{Db, DbError};
 /// Longest given names or family name in a mandate claim.
 const MAX_NAME_CHARS: usize = 200;
 
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE fitconnect_case_mandates (
     submission_id TEXT PRIMARY KEY REFERENCES fitconnect_submissions(id) ON DELETE CASCADE,
     mandate_id TEXT NOT NULL,
@@ -35,9 +36,12 @@ CREATE TABLE fitconnect_case_mandates (
     applicant TEXT NOT NULL,
     kept_at INTEGER NOT NULL
 );
-"];
+",
+    super::mandate_requests::MIGRATION,
+];
 
-/// After `store::migrate` (the table refers to the submissions).
+/// After `store::migrate` (the tables refer to the submissions). Step 2:
+/// the requests for a mandate (`mandate_requests.rs`).
 pub fn migrate(db: &Db) -> Result<(), DbError> {
     db.migrate("fitconnect_mandates", MIGRATIONS)
 }
@@ -170,7 +174,7 @@ fn named(p: &Party) -> bool {
 
 /// `p`'s names equal the attested `givenName` and `surname` (or
 /// `familyName`, as some logins name it), where attested.
-fn names_fit(p: &Party, attested: &[AttestedAttribute]) -> bool {
+pub(super) fn names_fit(p: &Party, attested: &[AttestedAttribute]) -> bool {
     let fold = |s: &str| {
         s.split_whitespace()
             .collect::<Vec<_>>()

@@ -17,6 +17,7 @@ pub mod followup;
 pub mod forms;
 pub mod jwe;
 pub mod keys;
+pub mod mandate_requests;
 pub mod mandates;
 pub mod pki;
 mod signer;

@@ -19,7 +19,8 @@
 //!    `submitted` until the clerk accepts or rejects it. Both in one
 //!    transaction with the receipt, so each submission is received once.
 //!    An application made under a mandate has who applied for whom kept
-//!    with it first (`mandates.rs`), for the console's list.
+//!    with it first (`mandates.rs`), a request for a mandate its request
+//!    (`mandate_requests.rs`), for the console's list.
 //! 4. The citizen's postbox gets the status SUBMITTED (and the rejection),
 //!    if the decrypted metadata name a postbox in
 //!    `replyChannel.idBundMailbox.idBundMailboxAddress`: the Zustelldienst knows only the
@@ -274,6 +275,15 @@ async fn record(state: &AppState, keys: &Arc<Keys>, p: Prepared) -> Result<Optio
     // the submission for the next pass; a repeated one replaces itself).
     if let Ok(Some(m)) = inspection.outcome.as_ref().map(|d| &d.attestation.mandate) {
         super::mandates::keep(&state.db, id, m).await?;
+    }
+    // A request for a mandate (the service "Vertretung nachweisen"), kept
+    // alike for the console's list.
+    if let Ok(Some(r)) = inspection
+        .outcome
+        .as_ref()
+        .map(|d| &d.attestation.mandate_request)
+    {
+        super::mandate_requests::keep(&state.db, id, r).await?;
     }
     let won = store::mark_received(state, id, &s.case_id, rejection).await?;
     if !won {
