@@ -234,14 +234,10 @@ async fn announce(
     }
     let a: Announcement = serde_json::from_slice(&body)
         .map_err(|e| RelayError::BadRequest(format!("announcement: {e}")))?;
-    if a.case_id.is_some() && mandate.is_some() {
-        return Err(RelayError::BadRequest(
-            "a follow-up is not sent under a mandate".into(),
-        ));
-    }
     if a.case_id.is_some() {
-        // A follow-up: its application's record says where and at which level.
-        return crate::followup::announce(&st, &s, a, extra).await;
+        // A follow-up: its application's record says where, at which level
+        // and under which mandate (`for`, when given, must be that one).
+        return crate::followup::announce(&st, &s, a, mandate.as_deref(), extra).await;
     }
     // The citizen's quota of open applications (follow-ups have their
     // own, per case).

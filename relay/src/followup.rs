@@ -11,7 +11,13 @@
 //! * the login reaches the application's level (else 403
 //!   `insufficient_level`);
 //! * the case has fewer than [`MAX_FOLLOW_UPS_PER_CASE`] follow-ups (else
-//!   409 `too_many_follow_ups`: a quota, not a rate, so not 429).
+//!   409 `too_many_follow_ups`: a quota, not a rate, so not 429);
+//! * an application made under a mandate (issue #25) is followed up under
+//!   the same mandate, only while it is active and covers the service (else
+//!   403 `mandate_not_valid`, logged); `?for=`, when given, must name it
+//!   (else 400). The follow-up's record carries the mandate, so that its
+//!   upload, submit and attestation are checked and attested alike, and
+//!   the use is logged for the grantor.
 //!
 //! The record copies destination name, service and level from the
 //! application's, and its reference: the authority sees the same
@@ -52,10 +58,25 @@ pub(crate) async fn announce(
     st: &RelayState,
     s: &Session,
     a: Announcement,
+    for_mandate: Option<&str>,
     extra: Vec<(&'static str, String)>,
 ) -> Result<Response, RelayError> {
     let case = a.case_id.clone().unwrap_or_default();
     let app = own_case(st, s, &case).await?;
+    // Made under a mandate: followed up under it, while it lets the
+    // applicant act for this service.
+    let app_id = app.submission_id.clone();
+    let under = st
+        .db
+        .call(move |c| crate::mandates::store::mandate_of_record(c, &app_id))
+        .await?;
+    if for_mandate.is_some() && for_mandate != under.as_deref() {
+        return Err(RelayError::BadRequest(
+            "a follow-up is sent under its application's mandate".into(),
+        ));
+    }
+    let acting = crate::mandates::access::still_acting(st, s, &app).await?;
+    let service = app.service_identifier.clone();
     if a.destination_id != app.destination_id {
         return Err(RelayError::BadRequest(
             "a follow-up goes to its application's destination".into(),
@@ -94,11 +115,22 @@ pub(crate) async fn announce(
         ..app
     };
     let sub = s.sub.clone();
+    let stored = acting.as_ref().map(|a| a.stored.clone());
     let reference = st
         .db
-        .call(move |c| insert(c, &sub, &record))
+        .call(move |c| {
+            let reference = insert(c, &sub, &record)?;
+            if let (Some(_), Some(m)) = (&reference, &stored) {
+                crate::mandates::store::mark_record(c, &record.submission_id, m)?;
+            }
+            Ok(reference)
+        })
         .await?
         .ok_or(RelayError::TooManyFollowUps)?;
+    if let Some(acting) = &acting {
+        let service = Some(service.as_str());
+        crate::mandates::log_use(st, acting, contract::mandate::Action::Apply, service).await?;
+    }
     with_reference(&answer, resp, &reference)
 }
 

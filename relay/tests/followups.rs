@@ -66,28 +66,6 @@ async fn application(
     )
 }
 
-/// The authority received and accepted the application (at the stand-in,
-/// as its subscriber and clerk would): now it may get follow-ups.
-async fn handed_in(id: &str) {
-    let id = id.to_string();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    stand_in()
-        .state
-        .db
-        .call(move |c| {
-            c.execute(
-                "UPDATE fitconnect_submissions
-                 SET status = 'accepted', submitted_at = ?2, received_at = ?2 WHERE id = ?1",
-                rusqlite::params![id, now],
-            )
-        })
-        .await
-        .unwrap();
-}
-
 /// How many submissions FIT-Connect holds in the case.
 async fn upstream_in_case(case: &str) -> i64 {
     let case = case.to_string();

@@ -85,6 +85,35 @@ async fn announce(b: &mut Browser, base: &str, dest: &str, mandate: &str) -> Res
     .await
 }
 
+/// A follow-up of `case` (issue #17), under `mandate` when named.
+async fn follow_up(
+    b: &mut Browser,
+    base: &str,
+    dest: &str,
+    case: &str,
+    mandate: Option<&str>,
+) -> Resp {
+    let body = json!({
+        "destinationId": dest,
+        "announcedAttachments": [],
+        "serviceType": {"name": "Hundesteuer anmelden", "identifier": HUND},
+        "caseId": case,
+    });
+    let url = match mandate {
+        Some(m) => format!("{base}/applications?for={m}"),
+        None => format!("{base}/applications"),
+    };
+    let key = format!("follow-{}", mandate.unwrap_or("none"));
+    b.send_body(
+        Method::POST,
+        &url,
+        &[("buergeramt-api", "1"), ("idempotency-key", key.as_str())],
+        "application/json",
+        body.to_string().into_bytes(),
+    )
+    .await
+}
+
 fn actions(uses: &Value) -> Vec<(String, Option<String>)> {
     let mut out: Vec<(String, Option<String>)> = uses
         .as_array()
@@ -311,6 +340,38 @@ async fn a_mandate_is_granted_used_logged_and_revoked() {
     assert_eq!(claims["mandate"]["applicant"]["givenNames"], "Jonas");
     assert_eq!(claims["levelOfAssurance"], L1, "the applicant's own level");
 
+    // A follow-up of this case (the authority asked for more) goes under
+    // the same mandate: naming another is refused; the follow-up's record
+    // carries the mandate, so its attestation names it too.
+    let case = listed["submissions"][0]["caseId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    handed_in(&sid).await;
+    let other = "6f1c2b9e-0000-4000-8000-000000000001";
+    let r = follow_up(&mut jonas, &base, &dest, &case, Some(other)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let r = follow_up(&mut jonas, &base, &dest, &case, Some(&id)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let follow = r.json()["submissionId"].as_str().unwrap().to_string();
+    let r = post_json(
+        &mut jonas,
+        &format!("{base}/applications/{follow}/attestation"),
+        &json!({"dataHash": "cd".repeat(64)}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let jws = r.json()["attestation"].as_str().unwrap().to_string();
+    let claims: Value = {
+        use base64::Engine;
+        let part = jws.split('.').nth(1).unwrap();
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    assert_eq!(claims["mandate"]["id"], id.as_str(), "{claims}");
+
     // Erika revokes: every next call of Jonas is refused, at once.
     let r = erika
         .api(Method::DELETE, &format!("{base}/mandates/{id}"))
@@ -347,6 +408,16 @@ async fn a_mandate_is_granted_used_logged_and_revoked() {
             .status,
         StatusCode::OK
     );
+    // No follow-up either, with or without naming the mandate.
+    for named in [Some(id.as_str()), None] {
+        let r = follow_up(&mut jonas, &base, &dest, &case, named).await;
+        assert_eq!(
+            (r.status, error_of(&r).as_str()),
+            (StatusCode::FORBIDDEN, "mandate_not_valid"),
+            "{}",
+            r.body
+        );
+    }
 
     // The log: every use and every refusal, in order, for both.
     let expected: Vec<(String, Option<String>)> = [
@@ -355,6 +426,9 @@ async fn a_mandate_is_granted_used_logged_and_revoked() {
         ("refused", None),
         ("apply", Some(HUND)),
         ("status", Some(HUND)),
+        ("apply", Some(HUND)),
+        ("refused", Some(HUND)),
+        ("refused", Some(HUND)),
         ("refused", Some(HUND)),
         ("refused", Some(HUND)),
         ("refused", Some(HUND)),

@@ -479,3 +479,25 @@ pub fn scratch_dir() -> std::path::PathBuf {
         .expect("tempdir")
         .keep()
 }
+
+/// The authority received and accepted the application (at the stand-in,
+/// as its subscriber and clerk would): now it may get follow-ups.
+pub async fn handed_in(id: &str) {
+    let id = id.to_string();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    stand_in()
+        .state
+        .db
+        .call(move |c| {
+            c.execute(
+                "UPDATE fitconnect_submissions
+                 SET status = 'accepted', submitted_at = ?2, received_at = ?2 WHERE id = ?1",
+                rusqlite::params![id, now],
+            )
+        })
+        .await
+        .unwrap();
+}
