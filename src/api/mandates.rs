@@ -4,6 +4,7 @@
 //! `contract::mandate`; the relay's errors are `contract::relay::ErrorBody`.
 
 use contract::mandate::{Code, Grant, Mandate, Mandates, Person, Uses, CODE_PATH, PATH, USES_PATH};
+use contract::mandate_request::{Request, ERROR_INVALID_REQUEST, REQUESTS_PATH};
 use contract::relay::{ErrorBody, ERROR_API_VERSION, ERROR_INSUFFICIENT_LEVEL};
 
 use super::{decode_json, exchange, Answer, ApiError, Backends, Req};
@@ -23,6 +24,12 @@ pub enum MandateError {
         message: String,
         message_en: String,
     },
+    /// A request for a mandate for a child or a cared-for person
+    /// (`contract::mandate_request`) does not fit: the child is 18 already,
+    /// the Betreuerausweis has ended, or the data is malformed. The
+    /// relay's message is for the log only; the citizen reads a fixed text.
+    #[error("the mandate request was refused: {log}")]
+    InvalidRequest { log: String },
     /// Too many wrong codes: wait, then try again.
     #[error("too many attempts")]
     TooManyAttempts { retry_after: Option<u32> },
@@ -65,6 +72,11 @@ fn check(a: Answer) -> Result<Answer, MandateError> {
             _ => MandateError::TooManyAttempts { retry_after: None },
         },
         409 if a.has_error(ERROR_API_VERSION) => a.status_error().into(),
+        400 if a.has_error(ERROR_INVALID_REQUEST) => MandateError::InvalidRequest {
+            log: decode_json::<ErrorBody>(&a.body)
+                .map(|b| b.message.chars().take(500).collect())
+                .unwrap_or_default(),
+        },
         400 | 409 | 422 => match decode_json::<ErrorBody>(&a.body) {
             Ok(b) => MandateError::Refused {
                 // Bounded: it is shown, and comes from outside.
@@ -90,6 +102,16 @@ impl Backends {
     pub async fn grant_mandate(&self, grant: &Grant) -> Result<Mandate, MandateError> {
         let url = self.url(PATH);
         let req = Req::get(&url).with_method("POST").with_json(grant)?;
+        Ok(check(exchange(&req, false).await?)?.json()?)
+    }
+
+    /// Asks for a mandate for a child or a cared-for person: what the form
+    /// of the announced, not yet sent submission declares. The relay keeps
+    /// it pending (the same answer again for the same submission) until
+    /// the authority decides.
+    pub async fn request_mandate(&self, request: &Request) -> Result<Mandate, MandateError> {
+        let url = self.url(REQUESTS_PATH);
+        let req = Req::get(&url).with_method("POST").with_json(request)?;
         Ok(check(exchange(&req, false).await?)?.json()?)
     }
 

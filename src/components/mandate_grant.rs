@@ -63,6 +63,8 @@ fn refusal_issue(i18n: I18n, e: &MandateError) -> Issue {
         MandateError::InsufficientLevel => t_string!(i18n, mandates.err_level).to_string(),
         MandateError::LoginRequired => t_string!(i18n, common.err_not_logged_in).to_string(),
         MandateError::Api(a) => advice(i18n, a.kind()),
+        // Only a request for a child's mandate gets this, never a grant.
+        MandateError::InvalidRequest { .. } => t_string!(i18n, common.err_rejected).to_string(),
     };
     // The relay's codes (contract::mandate::ERROR_*): a wrong, used or own
     // code belongs to the code field; anything else to the form as a whole.

@@ -9,10 +9,15 @@
 //! * [`validate`]: the form before it is sent: a [`Grant`] or the problems,
 //!   each with its field, in the order of the form.
 //! * [`state_word`]: where a mandate stands, as one side sees it.
+//! * Mandates for children and cared-for persons
+//!   (`contract::mandate_request`): [`is_request_service`], the
+//!   [`request`] the app sends for that service's form, [`reply_mailbox`]
+//!   (whose postbox the decision goes to) and [`scope_of`].
 
 use contract::mandate::{
-    normalise_code, Grant, ServiceRef, State, MAX_SERVICES, MAX_VALIDITY_DAYS,
+    normalise_code, Grant, Kind, Mandate, ServiceRef, State, MAX_SERVICES, MAX_VALIDITY_DAYS,
 };
+use contract::mandate_request::{from_form, Request};
 
 use crate::domain::timeline::berlin_time;
 
@@ -317,9 +322,167 @@ pub fn can_end(state: State) -> bool {
     matches!(state, State::Active | State::Pending)
 }
 
+/// Whether `leika` (14 digits) is the relay's own service "Vertretung
+/// nachweisen": its form requests a mandate for a child or a cared-for
+/// person.
+pub fn is_request_service(leika: &str) -> bool {
+    leika == contract::mandate_request::LEIKA
+}
+
+/// The request for the announced submission `submission_id`, read from the
+/// form's data (the same JSON that is encrypted for the authority); `Err`
+/// names what is missing (for the log: the form has checked the input).
+pub fn request(data: &serde_json::Value, submission_id: &str) -> Result<Request, &'static str> {
+    if submission_id.is_empty() {
+        return Err("submission id");
+    }
+    let f = from_form(data)?;
+    Ok(Request {
+        submission_id: submission_id.to_string(),
+        kind: f.kind,
+        person: f.person,
+        care_until: f.care_until,
+        care_scope: f.care_scope,
+    })
+}
+
+/// The postbox the decision on an application made under a mandate goes
+/// to: the person concerned's own (`mailboxUuid` of their data) under a
+/// Vollmacht; `None`, the applicant's own, for a child or a cared-for
+/// person, who have no postbox here (their data is only declared).
+pub fn reply_mailbox(kind: Kind, person: &[contract::relay::Attribute]) -> Option<String> {
+    match kind {
+        Kind::Vollmacht => person
+            .iter()
+            .find(|a| a.name == "mailboxUuid")
+            .map(|a| a.value.trim().to_string())
+            .filter(|v| !v.is_empty()),
+        Kind::Sorgerecht | Kind::Betreuung => None,
+    }
+}
+
+/// What the "Wofür" column says: the Aufgabenkreise of a Betreuung when
+/// declared, else the chosen services' names; `None`: all services.
+pub fn scope_of(m: &Mandate) -> Option<String> {
+    if m.kind == Kind::Betreuung {
+        if let Some(scope) = m.care_scope.as_deref().map(str::trim) {
+            if !scope.is_empty() {
+                return Some(scope.chars().take(1000).collect());
+            }
+        }
+    }
+    m.services.as_ref().map(|list| {
+        list.iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use contract::mandate::Party;
+    use contract::mandate_request::{field, FORM_BETREUUNG, FORM_SORGERECHT};
+    use contract::relay::{Attribute, AttributeTrust};
+    use serde_json::json;
+
+    fn attr(name: &str, value: &str) -> Attribute {
+        Attribute {
+            name: name.into(),
+            value: value.into(),
+            trust: AttributeTrust::Verified,
+            source: "account".into(),
+        }
+    }
+
+    fn mandate(kind: Kind) -> Mandate {
+        Mandate {
+            id: "m".into(),
+            kind,
+            state: State::Pending,
+            grantor: Party {
+                given_names: "Lena".into(),
+                family_name: "Mustermann".into(),
+            },
+            grantee: Party {
+                given_names: "Erika".into(),
+                family_name: "Mustermann".into(),
+            },
+            services: None,
+            postbox: false,
+            created_at: 1,
+            valid_until: "2034-03-11".into(),
+            ended_at: None,
+            care_scope: None,
+        }
+    }
+
+    #[test]
+    fn the_request_is_read_from_the_forms_data() {
+        assert!(is_request_service("99990001001000"));
+        assert!(!is_request_service("99036001001000"));
+        let child = json!({
+            field::KIND: FORM_SORGERECHT,
+            field::GIVEN_NAMES: "Lena",
+            field::FAMILY_NAME: "Mustermann",
+            field::BIRTH_DATE: "2016-03-12",
+            field::PROOF: "6f1c2b9e-0000-4000-8000-000000000001",
+        });
+        let r = request(&child, "sub-1").unwrap();
+        assert_eq!(r.submission_id, "sub-1");
+        assert_eq!(r.kind, Kind::Sorgerecht);
+        assert_eq!(r.person.birth_date, "2016-03-12");
+        assert_eq!((r.care_until, r.care_scope), (None, None));
+        assert_eq!(request(&child, ""), Err("submission id"));
+        let care = json!({
+            field::KIND: FORM_BETREUUNG,
+            field::GIVEN_NAMES: "Paul",
+            field::FAMILY_NAME: "Beispiel",
+            field::BIRTH_DATE: "1950-07-01",
+            field::CARE_UNTIL: "2029-06-30",
+            field::CARE_SCOPE: "Vermögenssorge",
+        });
+        let r = request(&care, "sub-2").unwrap();
+        assert_eq!(r.kind, Kind::Betreuung);
+        assert_eq!(r.care_scope.as_deref(), Some("Vermögenssorge"));
+        assert_eq!(request(&json!({}), "sub-3"), Err("kind"));
+        assert_eq!(request(&json!("not an object"), "sub-3"), Err("kind"));
+    }
+
+    #[test]
+    fn decisions_for_a_child_go_to_the_applicants_own_postbox() {
+        let with_box = [attr("givenName", "Erika"), attr("mailboxUuid", "box-erika")];
+        assert_eq!(
+            reply_mailbox(Kind::Vollmacht, &with_box).as_deref(),
+            Some("box-erika")
+        );
+        // Even if a mailbox came along, a child's decision is the parent's.
+        assert_eq!(reply_mailbox(Kind::Sorgerecht, &with_box), None);
+        assert_eq!(reply_mailbox(Kind::Betreuung, &with_box), None);
+        assert_eq!(reply_mailbox(Kind::Vollmacht, &with_box[..1]), None);
+        assert_eq!(
+            reply_mailbox(Kind::Vollmacht, &[attr("mailboxUuid", " ")]),
+            None
+        );
+    }
+
+    #[test]
+    fn a_betreuung_shows_its_aufgabenkreise() {
+        let mut m = mandate(Kind::Betreuung);
+        assert_eq!(scope_of(&m), None, "all services");
+        m.care_scope = Some(" Vermögenssorge, Behördenangelegenheiten ".into());
+        assert_eq!(
+            scope_of(&m).as_deref(),
+            Some("Vermögenssorge, Behördenangelegenheiten")
+        );
+        m.care_scope = Some("  ".into());
+        assert_eq!(scope_of(&m), None);
+        let mut v = mandate(Kind::Vollmacht);
+        v.care_scope = Some("ignored".into());
+        v.services = Some(vec![svc(1), svc(2)]);
+        assert_eq!(scope_of(&v).as_deref(), Some("Leistung 1, Leistung 2"));
+    }
 
     /// 2026-05-20 12:00 UTC (14:00 in Berlin).
     const NOW: i64 = 1_779_278_400;

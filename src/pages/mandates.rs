@@ -15,7 +15,7 @@ use crate::components::error::ErrorNotice;
 use crate::components::mandate_grant::MandateGrantForm;
 use crate::components::page::{focus_when_rendered, PageHeading};
 use crate::components::session::{use_auth, LoginButton, RequireTrustLevel};
-use crate::domain::mandates::{can_end, parse_date, state_word, StateWord};
+use crate::domain::mandates::{can_end, parse_date, scope_of, state_word, StateWord};
 use crate::domain::timeline::{format_clock, format_date, format_date_time};
 use crate::domain::trust::TrustLevel;
 use crate::i18n::*;
@@ -113,9 +113,47 @@ fn MandatesDetails() -> impl IntoView {
             </RequireTrustLevel>
         </section>
 
+        <ChildSection />
+
         <MandateLists reload=reload />
         <UseLog reload=reload />
     }
+}
+
+/// "Für ein Kind oder eine betreute Person": how to prove a Sorgerecht or
+/// a Betreuung (the relay's own service, `contract::mandate_request`,
+/// through the ordinary apply flow; it is land level, for all of NRW).
+#[component]
+fn ChildSection() -> impl IntoView {
+    let i18n = use_i18n();
+    let href = crate::components::apply::apply_url(
+        contract::mandate_request::LEIKA,
+        "",
+        crate::domain::search_url::NRW_ARS,
+        None,
+    );
+    view! {
+        <section aria-labelledby="vollmachten-kind" class="mandates__child">
+            <h2 id="vollmachten-kind" class="kern-heading-medium">{t!(i18n, mandates.child_heading)}</h2>
+            <p class="kern-body">{t!(i18n, mandates.child_intro)}</p>
+            <ul class="kern-list kern-list--bullet">
+                <li>{t!(i18n, mandates.child_1)}</li>
+                <li>{t!(i18n, mandates.child_2)}</li>
+                <li>{t!(i18n, mandates.child_3)}</li>
+                <li>{t!(i18n, mandates.child_4, <privacy> = internal_link("/datenschutz"))}</li>
+            </ul>
+            <a href=href class="kern-btn kern-btn--secondary">
+                <span class="kern-label">{t!(i18n, mandates.child_link)}</span>
+                <span class="kern-icon kern-icon--arrow-forward" aria-hidden="true"></span>
+            </a>
+        </section>
+    }
+}
+
+/// Sorgerecht or Betreuung: proven with a document, for a person without
+/// an account here.
+fn is_declared(k: Kind) -> bool {
+    matches!(k, Kind::Sorgerecht | Kind::Betreuung)
 }
 
 /// "Eine Vollmacht erhalten": a fresh code, large, with its expiry.
@@ -262,6 +300,8 @@ fn MandateLists(reload: RwSignal<u32>) -> impl IntoView {
                 Ok(_) => {
                     let text = if granted {
                         t_string!(i18n, mandates.revoked_notice)
+                    } else if is_declared(m.kind) {
+                        t_string!(i18n, mandates.given_back_child_notice)
                     } else {
                         t_string!(i18n, mandates.given_back_notice)
                     };
@@ -357,15 +397,17 @@ fn mandate_row(
     } else {
         m.grantor.display()
     };
-    let scope = match &m.services {
+    let scope = match scope_of(&m) {
         None => t_string!(i18n, mandates.scope_all_short).to_string(),
-        Some(list) => list
-            .iter()
-            .map(|s| s.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
+        Some(care) if m.kind == Kind::Betreuung => {
+            t_string!(i18n, mandates.scope_care).replace("{scope}", &care)
+        }
+        Some(names) => names,
     };
-    let postbox = if m.postbox {
+    let postbox = if is_declared(m.kind) && !granted {
+        // The person has no postbox here: decisions come to the grantee.
+        t_string!(i18n, mandates.postbox_own)
+    } else if m.postbox {
         t_string!(i18n, mandates.postbox_yes)
     } else {
         t_string!(i18n, mandates.postbox_no)
@@ -383,6 +425,13 @@ fn mandate_row(
             t_string!(i18n, mandates.revoke_confirm),
             t_string!(i18n, mandates.revoke_yes),
             t_string!(i18n, mandates.revoke),
+        )
+    } else if is_declared(m.kind) {
+        (
+            t_string!(i18n, mandates.give_back_child_label),
+            t_string!(i18n, mandates.give_back_child_confirm),
+            t_string!(i18n, mandates.give_back_yes),
+            t_string!(i18n, mandates.give_back),
         )
     } else {
         (

@@ -196,14 +196,14 @@ impl Apply {
         });
     }
 
-    /// The postbox the decision goes to: the person's under a mandate.
+    /// The postbox the decision goes to when it is not the applicant's own:
+    /// the person's under a Vollmacht; for a child or a cared-for person
+    /// (no postbox here) `None`, the applicant's own.
     pub fn reply_mailbox(&self) -> Option<String> {
         match self.for_whom.get_untracked() {
-            ForWhom::Person { person, .. } => person
-                .attributes
-                .iter()
-                .find(|a| a.name == "mailboxUuid")
-                .map(|a| a.value.clone()),
+            ForWhom::Person { person, .. } => {
+                crate::domain::mandates::reply_mailbox(person.kind, &person.attributes)
+            }
             _ => None,
         }
     }

@@ -6,6 +6,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
+use contract::mandate::Kind;
+
 use super::context::{Apply, ForWhom};
 use crate::domain::form::engine::german_date;
 use crate::i18n::*;
@@ -14,12 +16,17 @@ use crate::i18n::*;
 #[derive(Debug, Clone, PartialEq)]
 struct Choice {
     mandate_id: String,
+    kind: Kind,
     name: String,
     valid_until: String,
 }
 
 /// The mandates the citizen received that let them apply for `leika` now.
 async fn choices(leika: String) -> Vec<Choice> {
+    // Proving a Vertretung is done for oneself, never under a mandate.
+    if crate::domain::mandates::is_request_service(&leika) {
+        return Vec::new();
+    }
     let service = format!("urn:de:fim:leika:leistung:{leika}");
     let Ok(all) = crate::api::Backends::relay().mandates().await else {
         // Without the list the citizen can still apply for themself.
@@ -30,6 +37,7 @@ async fn choices(leika: String) -> Vec<Choice> {
         .filter(|m| m.state.is_active() && m.covers(&service))
         .map(|m| Choice {
             mandate_id: m.id,
+            kind: m.kind,
             name: m.grantor.display(),
             valid_until: m.valid_until,
         })
@@ -89,7 +97,7 @@ pub fn ForWhomChoice(apply: Apply) -> impl IntoView {
                                                 prop:checked=move || chosen.get() == m1
                                                 on:change=move |_| chosen.set(m2.clone()) />
                                             <label class="kern-label" for=id>
-                                                {move || t_string!(i18n, apply.for_whom_person)
+                                                {move || person_label(i18n, c.kind)
                                                     .replace("{name}", &c.name)
                                                     .replace("{until}", &until)}
                                             </label>
@@ -109,6 +117,28 @@ pub fn ForWhomChoice(apply: Apply) -> impl IntoView {
     }
 }
 
+type I18n = leptos_i18n::I18nContext<Locale>;
+
+/// "Für {name} (…, gültig bis {until})": what kind of mandate it is.
+fn person_label(i18n: I18n, kind: Kind) -> &'static str {
+    match kind {
+        Kind::Vollmacht => t_string!(i18n, apply.for_whom_person),
+        Kind::Sorgerecht => t_string!(i18n, apply.for_whom_person_sorgerecht),
+        Kind::Betreuung => t_string!(i18n, apply.for_whom_person_betreuung),
+    }
+}
+
+/// Under a Vollmacht the data and the decision are the person's; for a
+/// child or a cared-for person the data is declared (not checked, not
+/// locked) and decisions come to the applicant's own postbox.
+fn person_notice(i18n: I18n, kind: Kind) -> &'static str {
+    match kind {
+        Kind::Vollmacht => t_string!(i18n, apply.for_person_notice),
+        Kind::Sorgerecht => t_string!(i18n, apply.for_child_notice),
+        Kind::Betreuung => t_string!(i18n, apply.for_cared_notice),
+    }
+}
+
 /// On every page of an application made for someone else: who it is for,
 /// or why the mandate does not allow it (with the way to apply for oneself).
 #[component]
@@ -121,16 +151,19 @@ pub fn ForWhomNotice(apply: Apply) -> impl IntoView {
     });
     move || match apply.for_whom.get() {
         ForWhom::Myself | ForWhom::Loading => ().into_any(),
-        ForWhom::Person { name, .. } => view! {
-            <div class="kern-alert kern-alert--info apply-for-person">
-                <div class="kern-alert__body">
-                    <p class="kern-body">
-                        {move || t_string!(i18n, apply.for_person_notice).replace("{name}", &name)}
-                    </p>
+        ForWhom::Person { name, person } => {
+            let kind = person.kind;
+            view! {
+                <div class="kern-alert kern-alert--info apply-for-person">
+                    <div class="kern-alert__body">
+                        <p class="kern-body">
+                            {move || person_notice(i18n, kind).replace("{name}", &name)}
+                        </p>
+                    </div>
                 </div>
-            </div>
+            }
+            .into_any()
         }
-        .into_any(),
         ForWhom::Refused(e) => {
             let own = own.clone();
             view! {

@@ -132,5 +132,13 @@ pub fn send_error_text(i18n: I18n, e: &SendError) -> String {
         SendError::UntrustedKey(_) => t_string!(i18n, apply.send_err_untrusted_key).to_string(),
         SendError::PaymentDue(_) => t_string!(i18n, apply.send_err_payment).to_string(),
         SendError::PaymentConflict => t_string!(i18n, apply.pay_conflict).to_string(),
+        SendError::MandateRequest(crate::api::mandates::MandateError::InvalidRequest {
+            ..
+        }) => t_string!(i18n, apply.send_err_mandate_request).to_string(),
+        // Another refusal (too many mandates, …): the relay's own words.
+        SendError::MandateRequest(m) => m
+            .message(!english(i18n))
+            .map(str::to_string)
+            .unwrap_or_else(|| t_string!(i18n, apply.send_err_mandate_request).to_string()),
     }
 }

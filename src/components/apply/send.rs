@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use super::context::Apply;
 use super::seal::{certified_key, seal_and_submit, upload_file, Envelope, FileToSend, SealError};
 use crate::api::applications::submit::{Announcement, ServiceType};
+use crate::api::mandates::MandateError;
 use crate::api::ApiError;
 use crate::browser::drafts::StorageError;
 use crate::browser::webcrypto::{self, CryptoError, EncryptionKey};
@@ -59,6 +60,11 @@ pub enum SendError {
     /// The fee was paid for other answers than the ones now in the form.
     #[error("the fee was paid for other answers")]
     PaymentConflict,
+    /// "Vertretung nachweisen": the relay did not take the request for a
+    /// mandate (the child is 18 already, the Betreuerausweis has ended, …);
+    /// nothing was sent, the draft stays.
+    #[error(transparent)]
+    MandateRequest(MandateError),
 }
 
 /// What the server said at the end.
@@ -87,6 +93,47 @@ fn api(e: ApiError) -> SendError {
         ApiError::Status { status: 403, .. } => SendError::LevelTooLow,
         ApiError::Status { status: 402, .. } => SendError::PaymentDue(None),
         _ => SendError::Api(e),
+    }
+}
+
+fn mandate(e: MandateError) -> SendError {
+    match e {
+        MandateError::LoginRequired => SendError::NotLoggedIn,
+        MandateError::InsufficientLevel => SendError::LevelTooLow,
+        MandateError::Api(a) => api(a),
+        other => SendError::MandateRequest(other),
+    }
+}
+
+/// "Vertretung nachweisen" only: tells the relay what the form declares
+/// before the attestation is asked for (the relay attests the request and
+/// keeps the mandate pending). Again on every retry: the relay answers the
+/// same submission's request alike.
+async fn request_mandate(
+    backends: &crate::api::Backends,
+    leika: &str,
+    data: &serde_json::Value,
+    submission_id: &str,
+) -> Result<(), SendError> {
+    use crate::domain::mandates::{is_request_service, request};
+    if !is_request_service(leika) {
+        return Ok(());
+    }
+    let req = request(data, submission_id).map_err(|what| {
+        SendError::MandateRequest(MandateError::InvalidRequest {
+            log: format!("form: {what}"),
+        })
+    })?;
+    match backends.request_mandate(&req).await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            if let MandateError::InvalidRequest { log } = &e {
+                // The relay's reason, for whoever looks into the console;
+                // the citizen reads the page's own words.
+                web_sys::console::warn_1(&format!("Vertretung nachweisen: {log}").into());
+            }
+            Err(mandate(e))
+        }
     }
 }
 
@@ -339,6 +386,11 @@ pub async fn send(
     };
     let files = attachments(&form, &draft.answers);
     let submission_id = sending.submission_id.clone().unwrap_or_default();
+    let data_value = to_data(&form, &draft.answers);
+
+    // For "Vertretung nachweisen": the request for the mandate, before
+    // anything is uploaded (a request that does not fit sends nothing).
+    request_mandate(&backends, &loaded.leika, &data_value, &submission_id).await?;
 
     // 3. The fee: paid and verified with the provider by the relay, or
     // waived by the answers. Nothing is uploaded before.
@@ -382,11 +434,11 @@ pub async fn send(
         metas.push(meta);
     }
 
-    // 5. Metadata and data, then submit (under a mandate, the decision
-    // goes to the person concerned's postbox).
+    // 5. Metadata and data, then submit (under a Vollmacht, the decision
+    // goes to the person concerned's postbox; for a child, to one's own).
     progress.set(Some(Progress::Submitting));
     let reply_to = apply.reply_mailbox();
-    let data = serde_json::to_vec(&to_data(&form, &draft.answers))
+    let data = serde_json::to_vec(&data_value)
         .map_err(|e| SendError::Api(ApiError::Decode(e.to_string())))?;
     let st = seal_and_submit(
         &backends,
