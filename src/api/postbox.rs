@@ -2,11 +2,14 @@
 //! docs/relay.md): the relay calls the ZBP as the Onlinedienst and names the
 //! citizen from the session cookie. Shapes: `contract::postbox` (the relay
 //! folds each application's status messages into one item) and
-//! docs/backends.md §4.
+//! docs/backends.md §4. Under a mandate with the postbox (issue #25) the
+//! read calls take the mandate id and add `?for=`; the relay refuses every
+//! write under a mandate.
 
 use wasm_bindgen::{closure::Closure, JsCast};
 
 use super::{exchange, Answer, ApiError, Backends, Req};
+use crate::domain::postbox::mandate::{refusal, with_for, Refusal};
 use crate::domain::postbox::{
     Attachment, LevelLock, ListParams, Message, MessageList, StatusHistory, UnreadCount,
 };
@@ -25,6 +28,13 @@ pub enum ZbpError {
     /// 404: no such message (or not this citizen's).
     #[error("not found")]
     NotFound,
+    /// 403 `mandate_not_valid`: the mandate named with `for` has ended, is
+    /// past its end or does not include the postbox.
+    #[error("the mandate does not (or no longer) allow reading this postbox")]
+    MandateNotValid,
+    /// 403 `mandate_read_only`: under a mandate the postbox can only be read.
+    #[error("under a mandate the postbox is read-only")]
+    MandateReadOnly,
     /// Anything else (network, server, unreadable answer, the browser).
     #[error(transparent)]
     Api(#[from] ApiError),
@@ -36,7 +46,9 @@ impl ZbpError {
         use crate::domain::errors::ErrorKind;
         match self {
             ZbpError::Unauthorized => ErrorKind::NotLoggedIn,
-            ZbpError::Locked(_) => ErrorKind::Forbidden,
+            ZbpError::Locked(_) | ZbpError::MandateNotValid | ZbpError::MandateReadOnly => {
+                ErrorKind::Forbidden
+            }
             ZbpError::NotFound => ErrorKind::NotFound,
             ZbpError::Api(e) => e.kind(),
         }
@@ -50,10 +62,12 @@ impl ZbpError {
                 status: 401,
                 retry_after: None,
             },
-            ZbpError::Locked(_) => ApiError::Status {
-                status: 403,
-                retry_after: None,
-            },
+            ZbpError::Locked(_) | ZbpError::MandateNotValid | ZbpError::MandateReadOnly => {
+                ApiError::Status {
+                    status: 403,
+                    retry_after: None,
+                }
+            }
             ZbpError::NotFound => ApiError::Status {
                 status: 404,
                 retry_after: None,
@@ -62,7 +76,8 @@ impl ZbpError {
     }
 }
 
-/// Sends a request; maps error statuses to [`ZbpError`]. Reads, marking
+/// Sends a request; maps error statuses to [`ZbpError`] (403
+/// `mandate_not_valid` and `mandate_read_only` to their own). Reads, marking
 /// read/unread and restoring are safe to repeat and are retried on
 /// transient failures; moving to the trash is not.
 async fn send(req: Req<'_>) -> Result<Answer, ZbpError> {
@@ -70,6 +85,12 @@ async fn send(req: Req<'_>) -> Result<Answer, ZbpError> {
     let resp = exchange(&req, retry).await?;
     if resp.ok() {
         return Ok(resp);
+    }
+    // Under a mandate (`for=`): the relay's own refusals.
+    match refusal(resp.status, |c| resp.has_error(c)) {
+        Some(Refusal::NotValid) => return Err(ZbpError::MandateNotValid),
+        Some(Refusal::ReadOnly) => return Err(ZbpError::MandateReadOnly),
+        None => {}
     }
     Err(match resp.status {
         401 => ZbpError::Unauthorized,
@@ -98,7 +119,9 @@ impl Backends {
         self.url(&format!("postbox/messages/{}{tail}", url_encode(id)))
     }
 
-    /// The inbox or the trash, filtered as `params` says, newest first.
+    /// The inbox or the trash, filtered as `params` says, newest first;
+    /// with `params.fuer` the grantor's inbox under that mandate (the trash
+    /// under a mandate: [`ZbpError::MandateReadOnly`]).
     pub async fn postbox_list(&self, params: &ListParams) -> Result<MessageList, ZbpError> {
         let path = if params.trash {
             "postbox/trash"
@@ -128,9 +151,11 @@ impl Backends {
     /// One message with its content. Opens it (records `openedAt` the first
     /// time, marks it read; the newest status message of an application
     /// also the earlier ones, which it lists). Above the session's level:
-    /// [`ZbpError::Locked`].
-    pub async fn message(&self, id: &str) -> Result<Message, ZbpError> {
-        get(&self.message_url(id, "")).await
+    /// [`ZbpError::Locked`]. With `fuer`, the grantor's message under that
+    /// mandate, at the citizen's own level (the relay marks no earlier
+    /// status message read for them).
+    pub async fn message(&self, id: &str, fuer: Option<&str>) -> Result<Message, ZbpError> {
+        get(&with_for(self.message_url(id, ""), fuer)).await
     }
 
     pub async fn mark_read(&self, id: &str) -> Result<(), ZbpError> {
@@ -171,14 +196,19 @@ impl Backends {
     /// Downloads an attachment and hands it to the browser as a file: fetch
     /// → Blob → object URL → a temporary `<a download>` that is clicked and
     /// removed; the URL is revoked a moment later.
+    /// With `fuer`, from the grantor's postbox under that mandate.
     pub async fn download(
         &self,
         message_id: &str,
         attachment: &Attachment,
+        fuer: Option<&str>,
     ) -> Result<(), ZbpError> {
-        let url = self.message_url(
-            message_id,
-            &format!("/attachments/{}", url_encode(&attachment.id)),
+        let url = with_for(
+            self.message_url(
+                message_id,
+                &format!("/attachments/{}", url_encode(&attachment.id)),
+            ),
+            fuer,
         );
         let resp = send(Req::get(&url).accept("*/*")).await?;
         save_as(&resp.body, &attachment.mime_type, &attachment.filename).map_err(|e| {

@@ -1,13 +1,17 @@
 //! Small pieces shared by the postbox pages and the application timeline:
-//! local dates, the kind and status words, and the safe message text.
+//! local dates, the kind and status words, and the safe message text; for
+//! reading someone else's postbox under a mandate (issue #25) the received
+//! mandates, the read-only notice and the refusals.
 
 use leptos::prelude::*;
 
 use crate::api::{postbox, Backends};
+use crate::components::error::ErrorNotice;
 use crate::components::session::Auth;
 use crate::domain::postbox::{text_blocks, ApplicationStatus, MessageKind};
 use crate::domain::timeline::{format_date, format_date_time};
 use crate::i18n::*;
+use contract::mandate::Mandate;
 
 pub use crate::components::locale::english;
 
@@ -109,4 +113,77 @@ pub fn MessageText(content: String) -> impl IntoView {
 #[component]
 pub fn LockIcon() -> impl IntoView {
     view! { <span class="postbox-lock" aria-hidden="true"></span> }
+}
+
+/// The mandates the citizen received (to offer and name the postboxes they
+/// may read), once per login. A failure leaves the list empty: the
+/// citizen's own postbox works without it.
+pub fn received_mandates(auth: Auth) -> LocalResource<Vec<Mandate>> {
+    LocalResource::new(move || {
+        let login = current_login(auth);
+        async move {
+            if login.is_none() {
+                return Vec::new();
+            }
+            Backends::relay()
+                .mandates()
+                .await
+                .map(|m| m.received)
+                .unwrap_or_default()
+        }
+    })
+}
+
+/// "Postfach von Erika Mustermann": read under a mandate, only she can
+/// reply and delete (`name` unknown: "einer anderen Person").
+#[component]
+pub fn MandateNotice(name: Option<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    let (heading, text) = match name {
+        Some(n) => {
+            let m = n.clone();
+            (
+                t!(i18n, postbox.mandate_heading, name = move || n.clone()).into_any(),
+                t!(i18n, postbox.mandate_text, name = move || m.clone()).into_any(),
+            )
+        }
+        None => (
+            t!(i18n, postbox.mandate_heading_someone).into_any(),
+            t!(i18n, postbox.mandate_text_someone).into_any(),
+        ),
+    };
+    view! {
+        <div class="kern-alert kern-alert--info postbox-mandate">
+            <div class="kern-alert__header">
+                <span class="kern-icon kern-icon--info" aria-hidden="true"></span>
+                <h2 class="kern-title">{heading}</h2>
+            </div>
+            <div class="kern-alert__body">
+                <p class="kern-body">{text}</p>
+            </div>
+        </div>
+    }
+}
+
+/// A failed postbox call. The refusals under a mandate in their own words,
+/// with the way back to the citizen's own postbox; anything else as usual.
+#[component]
+pub fn PostboxError(error: postbox::ZbpError) -> impl IntoView {
+    let i18n = use_i18n();
+    let text = match error {
+        postbox::ZbpError::MandateNotValid => t!(i18n, postbox.mandate_not_valid).into_any(),
+        postbox::ZbpError::MandateReadOnly => t!(i18n, postbox.mandate_read_only).into_any(),
+        e => return view! { <ErrorNotice error=e.to_api() /> }.into_any(),
+    };
+    view! {
+        <div class="kern-alert kern-alert--danger postbox-refused" role="alert">
+            <div class="kern-alert__body">
+                <p class="kern-body">{text}</p>
+                <p class="kern-body">
+                    <a href="/postfach" class="kern-link">{t!(i18n, postbox.owner_mine)}</a>
+                </p>
+            </div>
+        </div>
+    }
+    .into_any()
 }

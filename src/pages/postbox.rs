@@ -3,6 +3,12 @@
 //! with filters kept in the URL, and the trash with restore. An
 //! application's status messages are one item (the relay folds them): it
 //! names how many earlier ones it holds.
+//!
+//! `/postfach?fuer=<mandate id>` (issue #25): the postbox of someone who
+//! gave the citizen a mandate with the postbox, read-only: a notice says
+//! whose it is, there is no trash and nothing to change, links to messages
+//! keep `fuer`. A choice "Postfach von: Mein Postfach | Erika Mustermann
+//! (Vollmacht)" appears when the citizen holds such mandates.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -13,11 +19,15 @@ use crate::components::error::ErrorNotice;
 use crate::components::page::PageHeading;
 use crate::components::postbox_badge::notify_changed;
 use crate::components::postbox_parts::{
-    current_login, date_only, date_time, english, kind_word, with_postbox, LockIcon,
+    current_login, date_only, date_time, english, kind_word, received_mandates, with_postbox,
+    LockIcon, MandateNotice, PostboxError,
 };
 use crate::components::session::{use_auth, RequireTrustLevel};
 use crate::components::trust_badge::level_word;
 use crate::components::url::replace_url;
+use crate::domain::postbox::mandate::{
+    grantor_name, list_href, message_href, postbox_offers, PostboxOffer,
+};
 use crate::domain::postbox::{group_size, ListParams, Message, MessageList, Show};
 use crate::domain::trust::TrustLevel;
 use crate::i18n::*;
@@ -85,6 +95,17 @@ fn PostboxList() -> impl IntoView {
         let login = current_login(auth);
         async move { with_postbox(login, |b| async move { b.postbox_list(&p).await }).await }
     });
+    // Someone else's postbox (`fuer`), and whose the citizen may read.
+    let fuer = Memo::new(move |_| params.read().fuer.clone());
+    let mandates = received_mandates(auth);
+    let offers = move || postbox_offers(&mandates.get().unwrap_or_default());
+    let owner_notice = move || {
+        let m = fuer.get()?;
+        matches!(list.get(), Some(Ok(_))).then(|| {
+            let name = mandates.get().and_then(|r| grantor_name(&r, &m));
+            view! { <MandateNotice name=name /> }
+        })
+    };
     // The restored item's title, and whether earlier status messages came along.
     let notice = RwSignal::new(None::<(String, bool)>);
     let failure = RwSignal::new(None::<zbp::ZbpError>);
@@ -112,13 +133,21 @@ fn PostboxList() -> impl IntoView {
     };
 
     view! {
+        {move || {
+            let o = offers();
+            (!o.is_empty()).then(|| view! { <OwnerChoice offers=o current=fuer.get() /> })
+        }}
         <Show
             when=move || params.read().trash
-            fallback=move || view! {
-                <p class="kern-body">{t!(i18n, postbox.intro)}</p>
-                <p class="kern-body postbox-switch">
-                    <a href="/postfach?ansicht=papierkorb" class="kern-link">{t!(i18n, postbox.to_trash)}</a>
-                </p>
+            fallback=move || if fuer.read().is_some() {
+                owner_notice.into_any()
+            } else {
+                view! {
+                    <p class="kern-body">{t!(i18n, postbox.intro)}</p>
+                    <p class="kern-body postbox-switch">
+                        <a href="/postfach?ansicht=papierkorb" class="kern-link">{t!(i18n, postbox.to_trash)}</a>
+                    </p>
+                }.into_any()
             }
         >
             <p class="kern-body">{t!(i18n, postbox.trash_intro)}</p>
@@ -208,10 +237,48 @@ fn PostboxList() -> impl IntoView {
             {move || Suspend::new(async move {
                 match list.await {
                     Ok(l) => view! { <MessageListView list=l params=params.get_untracked() restore=restore go=Callback::new(go) /> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e.to_api() /> }.into_any(),
+                    Err(e) => view! { <PostboxError error=e /> }.into_any(),
                 }
             })}
         </Transition>
+    }
+}
+
+/// "Postfach von: Mein Postfach | Erika Mustermann (Vollmacht)": links,
+/// the chosen one marked `aria-current`.
+#[component]
+fn OwnerChoice(offers: Vec<PostboxOffer>, current: Option<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    let mine = current.is_none();
+    view! {
+        <nav class="postbox-owner" aria-labelledby="postfach-von">
+            <span id="postfach-von" class="kern-label">{t!(i18n, postbox.owner_label)}</span>
+            <ul class="postbox-owner__list">
+                <li>
+                    <a href="/postfach" class="kern-link" aria-current=mine.then_some("page")>
+                        {t!(i18n, postbox.owner_mine)}
+                    </a>
+                </li>
+                {offers
+                    .into_iter()
+                    .map(|o| {
+                        let chosen = current.as_deref() == Some(o.mandate_id.as_str());
+                        let name = o.name;
+                        view! {
+                            <li>
+                                <a
+                                    href=list_href(Some(&o.mandate_id))
+                                    class="kern-link"
+                                    aria-current=chosen.then_some("page")
+                                >
+                                    {t!(i18n, postbox.owner_other, name = move || name.clone())}
+                                </a>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </nav>
     }
 }
 
@@ -248,6 +315,7 @@ fn MessageListView(
     if list.messages.is_empty() {
         let filtered = params.is_filtered();
         let trash = params.trash;
+        let cleared = StoredValue::new(params.cleared());
         return view! {
             <div class="kern-alert kern-alert--info postbox-empty">
                 <div class="kern-alert__body">
@@ -262,7 +330,7 @@ fn MessageListView(
                         <button
                             type="button"
                             class="kern-btn kern-btn--tertiary"
-                            on:click=move |_| go.run(ListParams { trash, ..ListParams::default() })
+                            on:click=move |_| go.run(cleared.get_value())
                         >
                             <span class="kern-label">{t!(i18n, postbox.clear_filters)}</span>
                         </button>
@@ -273,12 +341,13 @@ fn MessageListView(
         .into_any();
     }
     let trash = params.trash;
+    let fuer = params.fuer;
     view! {
         <ul class="postbox-list" aria-label=move || t_string!(i18n, postbox.list_label)>
             {list
                 .messages
                 .into_iter()
-                .map(|m| view! { <MessageRow m=m trash=trash restore=restore /> })
+                .map(|m| view! { <MessageRow m=m trash=trash fuer=fuer.clone() restore=restore /> })
                 .collect_view()}
         </ul>
     }
@@ -286,11 +355,16 @@ fn MessageListView(
 }
 
 #[component]
-fn MessageRow(m: Message, trash: bool, restore: Callback<Message>) -> impl IntoView {
+fn MessageRow(
+    m: Message,
+    trash: bool,
+    fuer: Option<String>,
+    restore: Callback<Message>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let en = move || english(i18n);
     let unread = !m.read;
-    let href = format!("/postfach/{}", m.id);
+    let href = message_href(&m.id, fuer.as_deref());
     let level = m.locked.then(|| m.level_needed()).flatten();
     let kind = m.kind;
     let title = m.title.clone();

@@ -6,19 +6,26 @@
 //! with undo (the newest status message with the earlier ones).
 //! A message above the session's level shows a lock and the step-up offer;
 //! the login comes back to this very URL.
+//!
+//! `/postfach/:id?fuer=<mandate id>` (issue #25): a message of someone who
+//! gave the citizen a mandate with the postbox, read under it: a notice says
+//! whose it is; nothing to mark, delete or answer; the counter in the header
+//! stays the citizen's own.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::postbox::ZbpError;
-use crate::components::error::{advice, ErrorNotice};
+use crate::components::error::advice;
 use crate::components::page::PageHeading;
 use crate::components::postbox_badge::notify_changed;
 use crate::components::postbox_parts::{
-    current_login, date_time, english, kind_word, with_postbox, LockIcon, MessageText,
+    current_login, date_time, english, kind_word, received_mandates, with_postbox, LockIcon,
+    MandateNotice, MessageText, PostboxError,
 };
 use crate::components::session::{use_auth, RequireTrustLevel, StepUpOffer};
 use crate::components::trust_badge::level_word;
+use crate::domain::postbox::mandate::{fuer_from, grantor_name, list_href, message_href, FUER};
 use crate::domain::postbox::{
     deadline_text, earlier_newest_first, file_size, group_size, Attachment, EarlierStatus, Message,
 };
@@ -37,9 +44,11 @@ pub fn PostboxMessage() -> impl IntoView {
     let lang = Signal::derive(move || {
         heading.with(|h| matches!(h, Some(Heading::Authority(_))).then_some("de"))
     });
+    let query = use_query_map();
+    let back = move || list_href(fuer_from(query.read().get(FUER)).as_deref());
     view! {
         <p class="kern-body postbox-back">
-            <a href="/postfach" class="kern-link">
+            <a href=back class="kern-link">
                 <span class="kern-icon kern-icon--arrow-back" aria-hidden="true"></span>
                 {t!(i18n, postbox.back_to_list)}
             </a>
@@ -68,14 +77,25 @@ fn MessageLoader(heading: RwSignal<Option<Heading>>) -> impl IntoView {
     let i18n = use_i18n();
     let auth = use_auth();
     let params = use_params_map();
+    let query = use_query_map();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    // Someone else's message, read under this mandate.
+    let fuer = Memo::new(move |_| fuer_from(query.read().get(FUER)));
+    let mandates = received_mandates(auth);
     let message = LocalResource::new(move || {
         let id = id.get();
+        let fuer = fuer.get();
         let login = current_login(auth);
         async move {
-            let r = with_postbox(login, |b| async move { b.message(&id).await }).await;
-            if r.is_ok() {
-                // Opening marked it read.
+            let own = fuer.is_none();
+            let r = with_postbox(
+                login,
+                |b| async move { b.message(&id, fuer.as_deref()).await },
+            )
+            .await;
+            if r.is_ok() && own {
+                // Opening marked it read (the header counts the citizen's
+                // own messages only).
                 notify_changed();
             }
             r
@@ -87,7 +107,14 @@ fn MessageLoader(heading: RwSignal<Option<Heading>>) -> impl IntoView {
                 match message.await {
                     Ok(m) => {
                         heading.set(Some(Heading::Authority(m.title.clone())));
-                        view! { <MessageView m=m /> }.into_any()
+                        let fuer = fuer.get_untracked();
+                        let notice = fuer.clone().map(|f| view! {
+                            {move || {
+                                let name = mandates.get().and_then(|r| grantor_name(&r, &f));
+                                view! { <MandateNotice name=name /> }
+                            }}
+                        });
+                        view! { {notice} <MessageView m=m fuer=fuer /> }.into_any()
                     }
                     Err(ZbpError::Locked(level)) => {
                         heading.set(Some(Heading::Ours(t_string!(i18n, postbox.locked_title).to_string())));
@@ -95,14 +122,17 @@ fn MessageLoader(heading: RwSignal<Option<Heading>>) -> impl IntoView {
                     }
                     Err(ZbpError::NotFound) => {
                         heading.set(Some(Heading::Ours(t_string!(i18n, postbox.not_found_title).to_string())));
+                        let own = fuer.get_untracked().is_none();
                         view! {
                             <p class="kern-body">{t!(i18n, postbox.not_found_text)}</p>
-                            <p class="kern-body">
-                                <a href="/postfach?ansicht=papierkorb" class="kern-link">{t!(i18n, postbox.to_trash)}</a>
-                            </p>
+                            <Show when=move || own>
+                                <p class="kern-body">
+                                    <a href="/postfach?ansicht=papierkorb" class="kern-link">{t!(i18n, postbox.to_trash)}</a>
+                                </p>
+                            </Show>
                         }.into_any()
                     }
-                    Err(e) => view! { <ErrorNotice error=e.to_api() /> }.into_any(),
+                    Err(e) => view! { <PostboxError error=e /> }.into_any(),
                 }
             })}
         </Transition>
@@ -145,7 +175,7 @@ enum Done {
 }
 
 #[component]
-fn MessageView(m: Message) -> impl IntoView {
+fn MessageView(m: Message, fuer: Option<String>) -> impl IntoView {
     let i18n = use_i18n();
     let auth = use_auth();
     let id = StoredValue::new(m.id.clone());
@@ -226,7 +256,7 @@ fn MessageView(m: Message) -> impl IntoView {
                 </div>
             })}
         </div>
-        {move || failure.get().map(|e| view! { <ErrorNotice error=e.to_api() /> })}
+        {move || failure.get().map(|e| view! { <PostboxError error=e /> })}
         {move || if deleted.get() {
             view! {
                 <div id="postfach-geloescht" class="kern-alert kern-alert--info postbox-deleted" tabindex="-1" role="status">
@@ -250,7 +280,7 @@ fn MessageView(m: Message) -> impl IntoView {
                 </div>
             }.into_any()
         } else {
-            view! { <MessageBody m=msg.get_value() read=read busy=busy act=act /> }.into_any()
+            view! { <MessageBody m=msg.get_value() fuer=fuer.clone() read=read busy=busy act=act /> }.into_any()
         }}
     }
 }
@@ -258,6 +288,8 @@ fn MessageView(m: Message) -> impl IntoView {
 #[component]
 fn MessageBody(
     m: Message,
+    /// Someone else's message (under this mandate): read only.
+    fuer: Option<String>,
     read: RwSignal<bool>,
     busy: RwSignal<bool>,
     act: Callback<&'static str>,
@@ -288,6 +320,7 @@ fn MessageBody(
     let kind = m.kind;
     let content = m.content.clone().unwrap_or_default();
     let id = m.id.clone();
+    let own = fuer.is_none();
     view! {
             {deadline}
             <dl class="kern-description-list postbox-meta">
@@ -330,18 +363,19 @@ fn MessageBody(
                 </div>
             </dl>
             {appeal_pending}
-            {m.status_of().map(|a| view! { <OpenRequestOf application_id=a.to_string() service=m.service.clone().unwrap_or_default() /> })}
+            {m.status_of().filter(|_| own).map(|a| view! { <OpenRequestOf application_id=a.to_string() service=m.service.clone().unwrap_or_default() /> })}
             <section class="postbox-message__content" aria-labelledby="postfach-inhalt">
                 <h2 id="postfach-inhalt" class="kern-heading-medium">{t!(i18n, postbox.content_heading)}</h2>
                 <MessageText content=content.clone() />
             </section>
-            {(!m.earlier.is_empty()).then(|| view! { <EarlierStatusMessages earlier=earlier_newest_first(&m) /> })}
-            {(!m.attachments.is_empty()).then(|| view! { <Attachments message_id=id.clone() attachments=m.attachments.clone() /> })}
-            {m.application_id.clone().map(|a| view! {
+            {(!m.earlier.is_empty()).then(|| view! { <EarlierStatusMessages earlier=earlier_newest_first(&m) fuer=fuer.clone() /> })}
+            {(!m.attachments.is_empty()).then(|| view! { <Attachments message_id=id.clone() attachments=m.attachments.clone() fuer=fuer.clone() /> })}
+            {m.application_id.clone().filter(|_| own).map(|a| view! {
                 <p class="kern-body">
                     <a href=format!("/antraege#antrag-{a}") class="kern-link">{t!(i18n, postbox.to_application)}</a>
                 </p>
             })}
+            <Show when=move || own>
             <div id="postfach-aktionen" class="postbox-actions" tabindex="-1">
                 <Show
                     when=move || read.get()
@@ -366,13 +400,14 @@ fn MessageBody(
                     <span class="kern-label">{t!(i18n, postbox.delete)}</span>
                 </button>
             </div>
+            </Show>
     }
 }
 
 /// The earlier status messages of the same application, each a link to
 /// itself (named by its title and delivery date).
 #[component]
-fn EarlierStatusMessages(earlier: Vec<EarlierStatus>) -> impl IntoView {
+fn EarlierStatusMessages(earlier: Vec<EarlierStatus>, fuer: Option<String>) -> impl IntoView {
     let i18n = use_i18n();
     let en = move || english(i18n);
     view! {
@@ -382,7 +417,7 @@ fn EarlierStatusMessages(earlier: Vec<EarlierStatus>) -> impl IntoView {
                 {earlier
                     .into_iter()
                     .map(|e| {
-                        let href = format!("/postfach/{}", e.id);
+                        let href = message_href(&e.id, fuer.as_deref());
                         let unread = !e.read;
                         let title = e.title.clone();
                         let at = e.delivered_at.clone();
@@ -402,12 +437,17 @@ fn EarlierStatusMessages(earlier: Vec<EarlierStatus>) -> impl IntoView {
 }
 
 #[component]
-fn Attachments(message_id: String, attachments: Vec<Attachment>) -> impl IntoView {
+fn Attachments(
+    message_id: String,
+    attachments: Vec<Attachment>,
+    fuer: Option<String>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let auth = use_auth();
     let failure = RwSignal::new(None::<ZbpError>);
     let busy = RwSignal::new(None::<String>);
     let message_id = StoredValue::new(message_id);
+    let fuer = StoredValue::new(fuer);
     view! {
         <section class="postbox-attachments" aria-labelledby="postfach-anhaenge">
             <h2 id="postfach-anhaenge" class="kern-heading-medium">{t!(i18n, postbox.attachments_heading)}</h2>
@@ -428,9 +468,10 @@ fn Attachments(message_id: String, attachments: Vec<Attachment>) -> impl IntoVie
                             failure.set(None);
                             let login = current_login(auth);
                             let mid = message_id.get_value();
+                            let fuer = fuer.get_value();
                             leptos::task::spawn_local(async move {
                                 let r = with_postbox(login, |b| async move {
-                                    b.download(&mid, &a).await
+                                    b.download(&mid, &a, fuer.as_deref()).await
                                 })
                                 .await;
                                 busy.set(None);
