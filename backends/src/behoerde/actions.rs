@@ -282,6 +282,24 @@ pub(super) async fn run(state: &AppState, case: Case, action: Action) -> Result<
     let service = case.service().to_string();
     let authority = case.destination.authority.clone();
     let (status, message_id) = match action {
+        // A request for a mandate: confirmed, and so completed.
+        Action::Accept if super::mandate_request::is_request(&case) => {
+            fitconnect::accept(state, submission_id).await?;
+            let Some(mailbox) = case.addressee.mailbox_uuid.clone() else {
+                return Ok(Outcome {
+                    status: Status::Completed,
+                    message_id: None,
+                });
+            };
+            let request = super::mandate_request::of_case(&case);
+            let (details, text) = super::mandate_request::confirmed_text(&authority, request);
+            let id = zbp::record_status(
+                state,
+                status_for(&case, &mailbox, Status::Completed, details, text, None),
+            )
+            .await?;
+            (Status::Completed, Some(id))
+        }
         Action::Accept => {
             fitconnect::accept(state, submission_id).await?;
             let expected = info::expected_decision(case.destination).await?;

@@ -147,6 +147,17 @@ pub(super) async fn api_get(
             .map(|w| json!({"title": w.title, "text": w.text}))
             .collect::<Vec<_>>());
     }
+    // A request for a mandate for a child or a cared-for person (issue
+    // #25), as attested and checked against the form's data, and what the
+    // clerk decided (FIT-Connect: accepted = confirmed, rejected = refused).
+    if let Some(r) = super::mandate_request::of_case(&case) {
+        v["mandateRequest"] = json!(r);
+        v["mandateRequest"]["decision"] = json!(match case.entry.status.as_str() {
+            "accepted" => "confirmed",
+            "rejected" => "refused",
+            _ => "open",
+        });
+    }
     match case.content {
         Ok(d) => {
             v["metadata"] = d.metadata;

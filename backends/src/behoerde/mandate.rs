@@ -5,8 +5,11 @@
 //! what the subscriber kept on receipt (`fitconnect::mandates`).
 //!
 //! The decision and every message go to the postbox named in the metadata:
-//! the person concerned's. So the page and the confirmations after an
-//! action say whose postbox that is.
+//! under a Vollmacht the person concerned's; under a Sorgerecht or
+//! Betreuung mandate the applicant's (a child or a cared-for person has no
+//! postbox here). So the page and the confirmations after an action say
+//! whose postbox that is. Requests for such a mandate are in
+//! `mandate_request.rs`.
 
 use contract::attestation::AttestedAttribute;
 use contract::mandate::{AttestedMandate, Kind};
@@ -58,7 +61,7 @@ fn source_words(source: &str) -> &str {
 }
 
 /// The applicant's attributes the identity provider verified, as a list.
-fn verified_html(attributes: &[AttestedAttribute]) -> String {
+pub(super) fn verified_html(attributes: &[AttestedAttribute]) -> String {
     if attributes.is_empty() {
         return "<p class=\"kern-body\">Keine geprüften Angaben übermittelt.</p>".into();
     }
@@ -93,7 +96,7 @@ pub fn section_html(m: &AttestedMandate) -> String {
 <dt>Nummer der Vertretung</dt><dd><span class=\"bh-hash\">{}</span></dd>\
 <dt>Gültigkeit</dt><dd>gültig bis {}</dd>\
 <dt>Antragstellende Person</dt><dd>{}{}</dd>\
-<dt>Vertretene Person</dt><dd>{} – die Angaben im Antrag sind ihre; Nachrichten und Bescheid gehen in ihr Postfach.</dd>\
+<dt>Vertretene Person</dt><dd>{} – {}</dd>\
 <dt>Bestätigung</dt><dd>vom Onlinedienst bestätigt (signiert)</dd>\
 </dl></section>",
         line(&applicant, &for_person),
@@ -103,7 +106,24 @@ pub fn section_html(m: &AttestedMandate) -> String {
         escape(&applicant),
         verified_html(&m.applicant_verified),
         escape(&for_person),
+        whose_postbox(m.kind),
     )
+}
+
+/// Where the messages go, for the section: under a Vollmacht the person
+/// concerned's postbox; a child or a cared-for person has none here, so
+/// under a Sorgerecht or Betreuung mandate they go to the applicant's.
+fn whose_postbox(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Vollmacht => {
+            "die Angaben im Antrag sind ihre; Nachrichten und Bescheid gehen in ihr Postfach."
+        }
+        Kind::Sorgerecht | Kind::Betreuung => {
+            "die Angaben im Antrag sind ihre (von der antragstellenden Person angegeben, nicht \
+von einem Ausweis bestätigt); sie hat hier kein Postfach: Nachrichten und Bescheid gehen in das \
+Postfach der antragstellenden Person."
+        }
+    }
 }
 
 /// The note under the service in the Posteingang.
@@ -117,11 +137,19 @@ pub fn list_note(k: &KeptMandate) -> String {
 }
 
 /// Whose postbox the messages reach, in the genitive (not escaped):
-/// "der antragstellenden Person", or under a mandate "der vertretenen
-/// Person (Erika Mustermann)".
+/// "der antragstellenden Person", or under a Vollmacht "der vertretenen
+/// Person (Erika Mustermann)". Under a Sorgerecht or Betreuung mandate the
+/// person concerned has no postbox here: "der antragstellenden Person
+/// (Erika Mustermann), nicht der vertretenen Person".
 pub fn postbox_owner(m: Option<&AttestedMandate>) -> String {
     match m {
-        Some(m) => format!("der vertretenen Person ({})", m.for_person.display()),
+        Some(m) if m.kind == Kind::Vollmacht => {
+            format!("der vertretenen Person ({})", m.for_person.display())
+        }
+        Some(m) => format!(
+            "der antragstellenden Person ({}), nicht der vertretenen Person",
+            m.applicant.display()
+        ),
         None => "der antragstellenden Person".into(),
     }
 }
@@ -197,6 +225,18 @@ mod tests {
             text.ends_with("im Postfach der vertretenen Person (Mia <Muster>)."),
             "{text}"
         );
+        // A child has no postbox here: the applicant's.
+        let child = postbox_owner(Some(&mandate(Kind::Sorgerecht)));
+        let text = done_text("bescheiden", &child).unwrap();
+        assert!(
+            text.ends_with(
+                "im Postfach der antragstellenden Person (Erika Mustermann), nicht der vertretenen Person."
+            ),
+            "{text}"
+        );
+        assert!(section_html(&mandate(Kind::Betreuung)).contains(
+            "Nachrichten und Bescheid gehen in das Postfach der antragstellenden Person."
+        ));
         let own = done_text("zurueckweisen", &postbox_owner(None)).unwrap();
         assert!(own.contains("im Postfach der antragstellenden Person"));
         assert_eq!(done_text("unbekannt", &to), None);

@@ -17,9 +17,11 @@ mod api;
 pub mod audit;
 pub mod bescheid;
 mod followups;
+mod inbox;
 mod info;
 mod login_pages;
 mod mandate;
+mod mandate_request;
 mod pages;
 pub mod payment;
 mod protocol;
@@ -89,7 +91,7 @@ pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
             get(login_pages::login_page).post(login_pages::login),
         )
         .route("/abmelden", post(login_pages::logout))
-        .route("/eingang", get(pages::inbox))
+        .route("/eingang", get(inbox::inbox))
         .route("/antraege/{id}", get(pages::detail))
         .route(
             "/antraege/{id}/anlagen/{attachment_id}",

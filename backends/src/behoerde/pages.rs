@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use super::actions::{self, Action};
 use super::audit::{Actor, Channel};
-use super::{followups, mandate, payment, render, session, trail, Clerk};
+use super::{followups, mandate, mandate_request, payment, render, session, trail, Clerk};
 use crate::error::extract::Path;
 use crate::html::{alert_with, cookie_value, document, escape, same_secret, Kind, Shell};
 use crate::idp::GermanName;
@@ -208,7 +208,7 @@ pub(super) fn when(t: Option<i64>) -> String {
     crate::zbp::deadline::german(d)
 }
 
-fn fit_status(s: &str) -> &'static str {
+pub(super) fn fit_status(s: &str) -> &'static str {
     match s {
         "submitted" => "Eingegangen",
         "accepted" => "Angenommen",
@@ -217,87 +217,8 @@ fn fit_status(s: &str) -> &'static str {
     }
 }
 
-fn app_status(s: Option<&str>) -> &'static str {
+pub(super) fn app_status(s: Option<&str>) -> &'static str {
     s.and_then(Status::parse).map(Status::german).unwrap_or("–")
-}
-
-/// `GET /behoerde/eingang`: the submissions per destination.
-pub async fn inbox(
-    State(state): State<AppState>,
-    Extension(site): Extension<Arc<Site>>,
-    headers: HeaderMap,
-) -> Response {
-    let clerk = match current(&state, &headers).await {
-        Ok(Some(c)) => c,
-        Ok(None) => return see_other("/behoerde/anmelden"),
-        Err(e) => return error_page(&site, None, &e),
-    };
-    let entries = match crate::fitconnect::authority::inbox(&state).await {
-        Ok(e) => e,
-        Err(e) => return error_page(&site, Some(&clerk), &e),
-    };
-    // Who applied for whom (issue #25), as kept on receipt.
-    let mandates = match crate::fitconnect::authority::mandates(&state).await {
-        Ok(m) => m,
-        Err(e) => return error_page(&site, Some(&clerk), &e),
-    };
-    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-    for e in &entries {
-        let statuses = match crate::zbp::application_statuses(&state, &e.submission_id).await {
-            Ok(s) => s,
-            Err(err) => return error_page(&site, Some(&clerk), &err),
-        };
-        let latest = statuses.last().map(|x| x.status.clone());
-        // The short reference the citizen also sees (`HST-2026-000042`),
-        // else FIT-Connect's caseId.
-        let reference = statuses
-            .iter()
-            .rev()
-            .find_map(|x| x.reference.clone().filter(|r| !r.trim().is_empty()))
-            .unwrap_or_else(|| e.case_id.clone());
-        let d = crate::fitconnect::destinations::by_id(&e.destination_id)
-            .ok()
-            .flatten();
-        let dest = d
-            .map(|d| d.name.clone())
-            .unwrap_or_else(|| e.destination_id.clone());
-        let service = d.map(|d| d.form.title.as_str()).unwrap_or(&e.service_name);
-        let row = format!(
-            "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td><a class=\"kern-link\" href=\"/behoerde/antraege/{}\">Antrag {} öffnen</a></td></tr>",
-            when(e.submitted_at),
-            escape(service),
-            mandates
-                .get(&e.submission_id)
-                .map(mandate::list_note)
-                .unwrap_or_default(),
-            escape(&reference),
-            fit_status(&e.status),
-            app_status(latest.as_deref()),
-            escape(&e.submission_id),
-            escape(&reference),
-        );
-        match groups.iter_mut().find(|(d, _)| *d == dest) {
-            Some((_, rows)) => rows.push(row),
-            None => groups.push((dest, vec![row])),
-        }
-    }
-    let mut body = String::new();
-    if groups.is_empty() {
-        body.push_str(&alert(
-            Kind::Info,
-            "Keine Anträge",
-            "Es sind noch keine Anträge eingegangen.",
-        ));
-    }
-    for (dest, rows) in groups {
-        body.push_str(&format!(
-            "<h2 class=\"kern-heading-medium\">{}</h2><table class=\"kern-table bh-table\"><thead><tr><th scope=\"col\">Eingang</th><th scope=\"col\">Leistung</th>\
-<th scope=\"col\">Vorgangsnummer</th><th scope=\"col\">FIT-Connect</th><th scope=\"col\">Bearbeitungsstand</th><th scope=\"col\">Aktion</th></tr></thead><tbody>{}</tbody></table>",
-            escape(&dest),
-            rows.join("")
-        ));
-    }
-    page(&site, StatusCode::OK, "Posteingang", Some(&clerk), &body)
 }
 
 fn action_form(
@@ -383,14 +304,25 @@ fn detail_page(
     let id = id.to_string();
     let mut body = String::new();
     let under = mandate::of_case(case);
-    // Whose postbox the messages reach: the person concerned's.
+    // Whose postbox the messages reach: under a Vollmacht the person
+    // concerned's, else the applicant's.
     let to = mandate::postbox_owner(under);
+    // A request for a mandate (the service "Vertretung nachweisen").
+    let request = mandate_request::is_request(case);
     // After an action (`?erledigt=<action>`, set by `act`): say what was done.
-    if let Some(done) = done.and_then(|a| mandate::done_text(a, &to)) {
+    let done_text = match done {
+        Some(a) if request => mandate_request::done_text(a).map(str::to_string),
+        Some(a) => mandate::done_text(a, &to),
+        None => None,
+    };
+    if let Some(done) = done_text {
         body.push_str(&alert(Kind::Success, "Erledigt", &done));
     }
     if let Some(m) = under {
         body.push_str(&mandate::section_html(m));
+    }
+    if let Some(r) = mandate_request::of_case(case) {
+        body.push_str(&mandate_request::section_html(case, r));
     }
     body.push_str(&format!(
         "<dl class=\"bh-data bh-section\"><dt>Leistung</dt><dd>{}</dd><dt>Vorgangsnummer</dt><dd>{}</dd><dt>Empfänger</dt><dd>{}</dd>\
@@ -437,6 +369,30 @@ fn detail_page(
     let latest = case.latest();
     let completed = latest == Some(Status::Completed);
     match case.entry.status.as_str() {
+        "submitted" if request => {
+            body.push_str(&action_form(
+                &id,
+                csrf,
+                "eingang-bestaetigen",
+                mandate_request::ACCEPT_LABEL,
+                None,
+            ));
+            body.push_str(&action_form(
+                &id,
+                csrf,
+                "zurueckweisen",
+                mandate_request::REJECT_LABEL,
+                Some((
+                    "Begründung der Ablehnung",
+                    "Wird ins Postfach der antragstellenden Person geschickt.",
+                )),
+            ));
+        }
+        status if request => {
+            let text = mandate_request::decided_text(status)
+                .unwrap_or("Für diesen Antrag sind keine Aktionen mehr möglich.");
+            body.push_str(&alert(Kind::Info, "Entschieden", text));
+        }
         "submitted" => {
             body.push_str(&action_form(
                 &id,

@@ -118,6 +118,12 @@ fn details(e: &Entry) -> String {
             escape(m)
         ));
     }
+    if let Some(m) = d.get("mandateRequestId").and_then(Value::as_str) {
+        parts.push(format!(
+            "Antrag auf Bestätigung einer Vertretung <span class=\"bh-hash\">{}</span>",
+            escape(m)
+        ));
+    }
     if let Some(a) = d.get("attachmentId").and_then(Value::as_str) {
         parts.push(format!(
             "Datei <span class=\"bh-hash\">{}</span>",
@@ -384,6 +390,11 @@ mod tests {
         assert_eq!(
             details(&opened),
             "Antrag in Vertretung <span class=\"bh-hash\">m&lt;1&gt;</span>"
+        );
+        let request = entry(r#"{"readable":true,"mandateRequestId":"r-1"}"#, "done");
+        assert_eq!(
+            details(&request),
+            "Antrag auf Bestätigung einer Vertretung <span class=\"bh-hash\">r-1</span>"
         );
     }
 

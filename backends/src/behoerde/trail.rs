@@ -49,6 +49,10 @@ pub async fn open(state: &AppState, actor: &Actor, id: &str) -> Result<Case, Api
             if let Some(m) = super::mandate::of_case(&case) {
                 detail["mandateId"] = json!(m.id);
             }
+            // A request for a mandate: its id, never the names.
+            if let Some(r) = super::mandate_request::of_case(&case) {
+                detail["mandateRequestId"] = json!(r.id);
+            }
             let e = entry.on(id, Some(&case.entry.case_id)).detail(detail);
             audit::append(state, e).await?;
             Ok(case)
@@ -134,6 +138,9 @@ fn begun_detail(case: &Case, action: &Action) -> Value {
                 .count());
         }
         Action::Accept | Action::Fulfilled | Action::Reject(_) | Action::Decide(_) => {}
+    }
+    if let Some(r) = super::mandate_request::of_case(case) {
+        d["mandateRequestId"] = json!(r.id);
     }
     d
 }

@@ -271,7 +271,9 @@ pub fn synthetic_services(n: usize) -> Vec<Service> {
             } else {
                 format!("{object} {action} ({qual})")
             };
-            let leika = format!("9999{:07}000", i);
+            // `99998…`: apart from the relay operator's own service
+            // (`99990001001000`, Vertretung nachweisen) in the seed.
+            let leika = format!("99998{:06}000", i % 1_000_000);
             let level = if i % 7 == 0 { "land" } else { "kommune" };
             Service {
                 id: leika.clone(),
