@@ -5,72 +5,21 @@
 //! request submission (accepted: active, rejected: refused), and using
 //! such a mandate: the declared person's data, no verified attributes in
 //! the attestation, no postbox, giving it back, the use log, the export.
+//! Here the authority's decision is written into the stand-in's FIT-Connect
+//! as its console's accept and reject write it; the whole way through the
+//! console is `tests/mandate_requests_console.rs`.
 
+mod mandate_requests_common;
 mod support;
 
 use contract::mandate_request as mr;
+use mandate_requests_common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use support::*;
 
-const HUND: &str = "urn:de:fim:leika:leistung:99089005001000";
-const HILDEN: &str = "051580016016";
 const LEYLA: How<'static> = How::Eid("eid-leyla", "654321");
 
-async fn post_json(b: &mut Browser, url: &str, body: &Value) -> Resp {
-    b.send_body(
-        Method::POST,
-        url,
-        &[("buergeramt-api", "1")],
-        "application/json",
-        body.to_string().into_bytes(),
-    )
-    .await
-}
-
-/// The day `days` from today in Germany, `YYYY-MM-DD`.
-fn day_in(days: i64) -> String {
-    let (y, m, d) = relay::privacy::date_in_germany(relay::session::now() + days * 86_400);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// `years` before today in Germany (the same day; 29 February: 1 March).
-fn years_ago(years: i64) -> String {
-    let (y, m, d) = relay::privacy::date_in_germany(relay::session::now());
-    let day = contract::calendar::days_from_civil(y - years, m, d);
-    let (y, m, d) = contract::calendar::civil_from_days(day);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-fn error_of(r: &Resp) -> String {
-    r.json()["error"].as_str().unwrap_or_default().to_string()
-}
-
-fn claims_of(jws: &str) -> Value {
-    use base64::Engine;
-    let part = jws.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(part)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
-}
-
-/// The destination of `leika` (14 digits) at Hilden.
-async fn destination(b: &mut Browser, base: &str, leika: &str) -> String {
-    let r = b
-        .get(&format!(
-            "{base}/submission/routes?leikaKey={leika}&ars={HILDEN}"
-        ))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    r.json()["routes"][0]["destinationId"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no route for {leika}: {}", r.body))
-        .to_string()
-}
-
-/// Announces `service` at `dest` (under `mandate` when given); the
-/// submission id.
 async fn announce(
     b: &mut Browser,
     base: &str,
@@ -150,16 +99,6 @@ async fn decided(sid: &str, status: &'static str) {
         .await
         .unwrap();
     assert_eq!(n, 1, "the stand-in knows the submission");
-}
-
-fn received(list: &Value, id: &str) -> Value {
-    list["received"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["id"] == id)
-        .unwrap_or_else(|| panic!("{id} not received: {list}"))
-        .clone()
 }
 
 #[tokio::test]
