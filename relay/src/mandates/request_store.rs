@@ -210,13 +210,16 @@ pub fn pending_requests(c: &Connection, grantee: &str) -> crate::db::Result<Vec<
 pub enum Decision {
     /// `accept-submission`: the mandate becomes active.
     Accepted,
-    /// `reject-submission` (or the request is gone): refused.
+    /// `reject-submission`: refused.
     Refused,
+    /// The request submission is gone (never sent, deleted after its
+    /// deadline): nobody decided it; it ends as expired, not refused.
+    Gone,
 }
 
 /// Applies `decision` to mandate `id` if it is still pending (so twice, or
 /// on two instances at once, changes it once); true if it changed now.
-/// A refused one loses its snapshot at once.
+/// A refused or gone one loses its snapshot at once.
 pub fn decide(c: &Connection, id: &str, decision: Decision, now: i64) -> crate::db::Result<bool> {
     let n = match decision {
         Decision::Accepted => c.execute(
@@ -226,6 +229,11 @@ pub fn decide(c: &Connection, id: &str, decision: Decision, now: i64) -> crate::
         )?,
         Decision::Refused => c.execute(
             "UPDATE relay_mandates SET state = 'refused', ended_at = ?2, snapshot = NULL
+             WHERE id = ?1 AND state = 'pending'",
+            params![id, now],
+        )?,
+        Decision::Gone => c.execute(
+            "UPDATE relay_mandates SET state = 'expired', ended_at = ?2, snapshot = NULL
              WHERE id = ?1 AND state = 'pending'",
             params![id, now],
         )?,

@@ -322,7 +322,7 @@ fn decision_of(status: Option<&str>) -> Option<Decision> {
         Some("rejected") => Some(Decision::Refused),
         // Gone: never sent and deleted after its deadline; it will not be
         // decided any more.
-        None | Some("deleted") => Some(Decision::Refused),
+        None | Some("deleted") => Some(Decision::Gone),
         Some(_) => None,
     }
 }

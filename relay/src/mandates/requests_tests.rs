@@ -115,7 +115,8 @@ fn a_care_ends_between_today_and_seven_years_ahead() {
 fn fit_connects_status_decides() {
     assert_eq!(decision_of(Some("accepted")), Some(Decision::Accepted));
     assert_eq!(decision_of(Some("rejected")), Some(Decision::Refused));
-    assert_eq!(decision_of(None), Some(Decision::Refused), "gone");
+    assert_eq!(decision_of(None), Some(Decision::Gone), "gone");
+    assert_eq!(decision_of(Some("deleted")), Some(Decision::Gone));
     assert_eq!(decision_of(Some("incomplete")), None);
     assert_eq!(decision_of(Some("submitted")), None);
 }
