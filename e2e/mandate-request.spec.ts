@@ -8,7 +8,7 @@
 // Mustermann", with Lena's declared data editable and the decision going
 // to Erika's own postbox. axe on each page.
 import type { Page } from '@playwright/test';
-import { test, expect, expectNoAxeViolations, waitForApp, API } from './fixtures';
+import { test, expect, expectNoAxeViolations, waitForApp, eidLogin, API } from './fixtures';
 import { SERVICES, applyUrl, startWithEid, next, fillDate, pdf, sendAndConfirm, consoleOrigin } from './apply-helpers';
 
 /** The relay's own service "Vertretung nachweisen" (contract::mandate_request::LEIKA). */
@@ -137,4 +137,50 @@ test('Erika proves her parental responsibility for Lena; the clerk confirms it; 
 
   // Give it back, so that the next run starts afresh.
   expect((await api(page, 'DELETE', `/mandates/${pending.id}`)).status()).toBeLessThan(300);
+});
+
+test.describe('a request that does not fit', () => {
+  // The relay's 400 for the refused request shows as a failed load.
+  test.use({ allowedConsoleErrors: [/status of 400/] });
+
+  test('a person of 18 or older is refused with a clear message; the draft stays; corrected, it is sent', async ({ page }) => {
+    test.setTimeout(180_000);
+    const url = (tail = '') => `/antrag/${REQUEST_SERVICE}${tail ? '/' + tail : ''}?ort=050000000000`;
+    await page.goto(url());
+    await waitForApp(page);
+    await page.getByRole('button', { name: /Online-Ausweis|anmelden/i }).first().click();
+    await eidLogin(page, 'eid-erika', '123456');
+    await page.getByRole('link', { name: /Antrag starten|Weiter ausfüllen/ }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Ihre Daten');
+    await next(page);
+    await page.getByRole('radio', { name: 'Elterliche Sorge für ein Kind unter 18 Jahren' }).check();
+    await page.getByLabel('Vorname(n) der vertretenen Person').fill('Lena');
+    await page.getByLabel('Familienname der vertretenen Person').fill('Mustermann');
+    await fillDate(page, 'Geburtsdatum der vertretenen Person', '12', '3', '2000');
+    await next(page);
+    await page.getByLabel(/Nachweis/).setInputFiles(pdf('geburtsurkunde.pdf', 'GEBURTSURKUNDE'));
+    await next(page);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Angaben prüfen');
+    await page.getByLabel('Ich versichere, dass meine Angaben richtig und vollständig sind.').check();
+    await page.getByRole('button', { name: 'Antrag verschlüsselt senden' }).click();
+    await expect(page.getByText(/Die Angaben zur vertretenen Person passen nicht/)).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Angaben prüfen');
+    await expectNoAxeViolations(page);
+
+    // Nothing typed is lost: after a reload the draft still holds it.
+    await page.goto(url('schritt/vertretung'));
+    await waitForApp(page);
+    await expect(page.getByLabel('Vorname(n) der vertretenen Person')).toHaveValue('Lena');
+    // Corrected and sent again (the relay replaces the declared data of
+    // the same announced submission).
+    await fillDate(page, 'Geburtsdatum der vertretenen Person', '12', '3', '2016');
+    await next(page);
+    await next(page);
+    const { submission } = await sendAndConfirm(page);
+    const mine = (await forLena(page)).find((m) => m.state === 'pending');
+    expect(mine, 'a pending mandate for Lena').toBeTruthy();
+    expect(mine!.validUntil).toBe('2034-03-11');
+    expect(submission).not.toBe('');
+    expect((await api(page, 'DELETE', `/mandates/${mine!.id}`)).status()).toBeLessThan(300);
+  });
 });
