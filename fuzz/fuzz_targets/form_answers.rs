@@ -20,13 +20,14 @@ use buergeramt::domain::form::{
 use buergeramt_fuzz::{assert_data_fits, field_at, input_paths, Re};
 use libfuzzer_sys::fuzz_target;
 
-const SCHEMAS: [&str; 6] = [
+const SCHEMAS: [&str; 7] = [
     include_str!("../../backends/seed/forms/hundesteuer-anmelden.schema.json"),
     include_str!("../../backends/seed/forms/wahlschein-briefwahl.schema.json"),
     include_str!("../../backends/seed/forms/bewohnerparkausweis.schema.json"),
     include_str!("../../backends/seed/forms/gewerbeanmeldung.schema.json"),
     include_str!("../../backends/seed/forms/wohnsitz-anmelden.schema.json"),
     include_str!("../../backends/seed/forms/fuehrungszeugnis.schema.json"),
+    include_str!("../../backends/seed/forms/vertretung-nachweisen.schema.json"),
 ];
 
 struct Loaded {

@@ -15,6 +15,8 @@ const PARK: &str = include_str!("../../../backends/seed/forms/bewohnerparkauswei
 const GEWERBE: &str = include_str!("../../../backends/seed/forms/gewerbeanmeldung.schema.json");
 const WOHNSITZ: &str = include_str!("../../../backends/seed/forms/wohnsitz-anmelden.schema.json");
 const FZ: &str = include_str!("../../../backends/seed/forms/fuehrungszeugnis.schema.json");
+const VTN: &str =
+    include_str!("../../../backends/seed/forms/vertretung-nachweisen.schema.json");
 
 struct Re;
 impl Patterns for Re {
@@ -657,4 +659,60 @@ fn the_fuehrungszeugnis_fee_is_waived_for_voluntary_work_only() {
     assert_eq!((due.amount, due.rule), (0, Some(0)));
     assert!(due.title.get(false).contains("ehrenamtliche"));
     assert_eq!(fee_due(&form(HUND), &a), None, "Hundesteuer has no fee");
+}
+
+/// The relay's own service "Vertretung nachweisen" (issue #25): the data
+/// the app encrypts are what `contract::mandate_request::from_form` reads,
+/// in the app (to tell the relay) and at the authority (to check the
+/// attested request); a Betreuung's fields only when it is one.
+#[test]
+fn the_mandate_request_form_gives_what_relay_and_authority_read() {
+    use contract::mandate::Kind as MandateKind;
+    use contract::mandate_request::{field, from_form, FORM_BETREUUNG, FORM_SORGERECHT};
+    let f = form(VTN);
+    assert_eq!(f.level, TrustLevel::Level3);
+    assert!(f.has_attachments());
+    let mut a = Answers::default();
+    keeper(&mut a);
+    a.set(field::KIND, FORM_SORGERECHT);
+    a.set(field::GIVEN_NAMES, "Lena");
+    a.set(field::FAMILY_NAME, "Mustermann");
+    set_date(&mut a, field::BIRTH_DATE, "12", "3", "2016");
+    // Without the proof it is not complete.
+    assert!(problems(&validate_all(&f, &a, &Re))
+        .iter()
+        .any(|(p, _)| p == field::PROOF));
+    a.files.insert(
+        field::PROOF.into(),
+        FileRef {
+            id: "6f1c2b9e-0000-4000-8000-000000000001".into(),
+            name: "geburtsurkunde.pdf".into(),
+            mime: "application/pdf".into(),
+            size: 2000,
+        },
+    );
+    assert_eq!(problems(&validate_all(&f, &a, &Re)), vec![]);
+    let data = to_data(&f, &a);
+    assert_eq!(data.get(field::CARE_UNTIL), None, "hidden for a child");
+    let r = from_form(&data).expect("the request reads");
+    assert_eq!(r.kind, MandateKind::Sorgerecht);
+    assert_eq!(r.person.birth_date, "2016-03-12");
+    assert_eq!(r.person.party().display(), "Lena Mustermann");
+    assert_eq!(attachments(&f, &a).len(), 1);
+
+    // A Betreuung asks for the card's end and the Aufgabenkreise.
+    a.set(field::KIND, FORM_BETREUUNG);
+    let missing = problems(&validate_all(&f, &a, &Re));
+    assert!(missing.iter().any(|(p, _)| p == field::CARE_UNTIL), "{missing:?}");
+    assert!(missing.iter().any(|(p, _)| p == field::CARE_SCOPE), "{missing:?}");
+    set_date(&mut a, field::CARE_UNTIL, "30", "6", "2029");
+    a.set(field::CARE_SCOPE, "Vermögenssorge, Behördenangelegenheiten");
+    assert_eq!(problems(&validate_all(&f, &a, &Re)), vec![]);
+    let r = from_form(&to_data(&f, &a)).expect("the request reads");
+    assert_eq!(r.kind, MandateKind::Betreuung);
+    assert_eq!(r.care_until.as_deref(), Some("2029-06-30"));
+    assert_eq!(
+        r.care_scope.as_deref(),
+        Some("Vermögenssorge, Behördenangelegenheiten")
+    );
 }
