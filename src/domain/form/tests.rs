@@ -15,8 +15,7 @@ const PARK: &str = include_str!("../../../backends/seed/forms/bewohnerparkauswei
 const GEWERBE: &str = include_str!("../../../backends/seed/forms/gewerbeanmeldung.schema.json");
 const WOHNSITZ: &str = include_str!("../../../backends/seed/forms/wohnsitz-anmelden.schema.json");
 const FZ: &str = include_str!("../../../backends/seed/forms/fuehrungszeugnis.schema.json");
-const VTN: &str =
-    include_str!("../../../backends/seed/forms/vertretung-nachweisen.schema.json");
+const VTN: &str = include_str!("../../../backends/seed/forms/vertretung-nachweisen.schema.json");
 
 struct Re;
 impl Patterns for Re {
@@ -703,8 +702,14 @@ fn the_mandate_request_form_gives_what_relay_and_authority_read() {
     // A Betreuung asks for the card's end and the Aufgabenkreise.
     a.set(field::KIND, FORM_BETREUUNG);
     let missing = problems(&validate_all(&f, &a, &Re));
-    assert!(missing.iter().any(|(p, _)| p == field::CARE_UNTIL), "{missing:?}");
-    assert!(missing.iter().any(|(p, _)| p == field::CARE_SCOPE), "{missing:?}");
+    assert!(
+        missing.iter().any(|(p, _)| p == field::CARE_UNTIL),
+        "{missing:?}"
+    );
+    assert!(
+        missing.iter().any(|(p, _)| p == field::CARE_SCOPE),
+        "{missing:?}"
+    );
     set_date(&mut a, field::CARE_UNTIL, "30", "6", "2029");
     a.set(field::CARE_SCOPE, "Vermögenssorge, Behördenangelegenheiten");
     assert_eq!(problems(&validate_all(&f, &a, &Re)), vec![]);
