@@ -47,17 +47,9 @@ process.env.E2E_UPSTREAM = `http://127.0.0.1:${upstreamPort}`;
 process.env.E2E_CONSOLE = process.env.E2E_CONSOLE ?? `http://localhost:${upstreamPort}`;
 const target = process.env.CARGO_TARGET_DIR ?? 'target';
 
-// `make test` runs the fault suite (e2e/faults.spec.ts, mostly waiting for
-// slow and failing answers) as a second Playwright process beside the rest:
-// each process has its own servers, ports and data (above), and these keep
-// their results apart (scripts/test.sh).
-const outputDir = process.env.E2E_OUTPUT ?? './test-results';
-const testIgnore = process.env.E2E_IGNORE ? new RegExp(process.env.E2E_IGNORE) : undefined;
-
 export default defineConfig({
   testDir: './e2e',
-  outputDir,
-  ...(testIgnore ? { testIgnore } : {}),
+  outputDir: './test-results',
   // Upper bounds, not waits: every wait hangs on the app's own signals. A
   // lazily loaded route keeps the previous page on screen until its chunks
   // are there; on a busy 2-core machine that took over 10 s once (the review

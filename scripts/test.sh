@@ -93,26 +93,7 @@ cargo build -p backends -p relay --bins
 # everything it references, brotli) is over. Sizes are deterministic;
 # timings stay in `make bench`.
 "${CARGO_TARGET_DIR:-target}/debug/bench" dist --check budget.json | tail -2
-# The fault suite (40 tests that mostly wait for slow, failing and hostile
-# answers, about 10 minutes) runs as a second Playwright process with its
-# own stand-in, relay, ports and data beside the rest, which run in order in
-# the first (playwright.config.ts). Its output is shown when it ends.
-# Apart from test-results/, which the other process empties when it starts.
-faults_out="test-results-faults"
-faults_log="$faults_out/run.log"
-rm -rf "$faults_out" && mkdir -p "$faults_out"
-E2E_OUTPUT="$faults_out/results" npx playwright test e2e/faults.spec.ts >"$faults_log" 2>&1 &
-faults_pid=$!
-main_rc=0
-E2E_IGNORE='faults\.spec\.ts$' npx playwright test || main_rc=$?
-faults_rc=0
-wait "$faults_pid" || faults_rc=$?
-step "6/7 (end) the fault suite (e2e/faults.spec.ts, second process)"
-if [ "$faults_rc" -ne 0 ]; then cat "$faults_log"; else tail -n 4 "$faults_log"; fi
-if [ "$main_rc" -ne 0 ] || [ "$faults_rc" -ne 0 ]; then
-  echo "Playwright failed (rest: exit $main_rc, fault suite: exit $faults_rc)" >&2
-  exit 1
-fi
+npx playwright test
 
 webdriver_journey
 
