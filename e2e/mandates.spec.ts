@@ -153,3 +153,76 @@ test('/konto links to the mandates; the Leichte Sprache page explains them', asy
   await expect(page.getByRole('link', { name: 'Zurück zu Meine Daten' })).toHaveAttribute('href', '/konto');
   await expectNoAxeViolations(page);
 });
+
+test('Erika grants only services she finds with the catalogue search; Jonas sees them; she revokes', async ({ page, browser }) => {
+  test.setTimeout(120_000);
+  await loginJonas(page);
+  await page.getByRole('button', { name: 'Code anzeigen' }).click();
+  const codeEl = page.locator('.mandates__code');
+  await expect(codeEl).toHaveText(/^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
+  const code = (await codeEl.textContent())!.trim();
+
+  const erikaContext = await browser.newContext();
+  const erika = await erikaContext.newPage();
+  await loginErika(erika);
+  await erika.locator('#vollmacht-code').fill(code);
+  await erika.getByLabel('nur für ausgewählte Leistungen').check();
+  const search = erika.getByRole('searchbox', { name: 'Leistung suchen' });
+  await expect(search).toBeVisible();
+
+  // Sent without a service: the summary says so and leads to the search.
+  const form = erika.locator('form.mandates__form');
+  await form.getByRole('button', { name: 'Vollmacht erteilen' }).click();
+  const summary = erika.locator('#vollmacht-fehler');
+  await expect(summary).toBeFocused();
+  await expect(summary).toContainText('Wählen Sie mindestens eine Leistung aus');
+  await expect(erika.locator('#vollmacht-suche')).toHaveAttribute('aria-invalid', 'true');
+  await expectNoAxeViolations(erika);
+
+  // Enter searches at once (it does not send the form); the result is added.
+  await search.fill('Parkausweis');
+  await search.press('Enter');
+  const add = erika.getByRole('button', { name: 'Bewohnerparkausweis beantragen hinzufügen' });
+  await expect(add).toBeVisible();
+  await add.click();
+  const chosen = erika.getByRole('button', { name: 'Bewohnerparkausweis beantragen entfernen' });
+  await expect(chosen).toBeVisible();
+  await expect(erika.getByText('Noch keine Leistung ausgewählt.')).toHaveCount(0);
+  // A second one, then taken out again.
+  await search.fill('Hundesteuer');
+  await search.press('Enter');
+  await erika.getByRole('button', { name: /^Hundesteuer .* hinzufügen$/ }).first().click();
+  const dog = erika.getByRole('button', { name: /^Hundesteuer .* entfernen$/ });
+  await expect(dog).toHaveCount(1);
+  await dog.click();
+  await expect(dog).toHaveCount(0);
+  await expect(chosen).toBeVisible();
+  await expectNoAxeViolations(erika);
+
+  await form.getByRole('button', { name: 'Vollmacht erteilen' }).click();
+  await expect(erika.getByRole('status').filter({ hasText: 'Die Vollmacht für Jonas Schmidt ist erteilt.' })).toHaveCount(1);
+  const fresh = granted(erika).locator('tr[data-state="active"]', { hasText: 'Bewohnerparkausweis beantragen' });
+  await expect(fresh).toHaveCount(1);
+  const id = await fresh.getAttribute('data-mandate');
+  const row = granted(erika).locator(`tr[data-mandate="${id}"]`);
+  await expect(row).toContainText('Jonas Schmidt');
+  await expect(row).not.toContainText('alle Leistungen');
+  await expect(row).not.toContainText('Hundesteuer');
+
+  // Jonas sees the one service.
+  await page.reload();
+  await waitForApp(page);
+  const mine = received(page).locator(`tr[data-mandate="${id}"]`);
+  await expect(mine).toContainText('Bewohnerparkausweis beantragen');
+  await expect(mine).toHaveAttribute('data-state', 'active');
+
+  // Erika revokes it, behind a confirm step.
+  await row.getByRole('button', { name: 'Vollmacht für Jonas Schmidt widerrufen' }).click();
+  await row.getByRole('button', { name: 'Ja, widerrufen' }).click();
+  await expect(erika.locator('#vollmachten-hinweis')).toHaveText('Die Vollmacht für Jonas Schmidt ist widerrufen.');
+  await expect(granted(erika).locator(`tr[data-mandate="${id}"]`)).toHaveAttribute('data-state', 'revoked');
+  await page.reload();
+  await waitForApp(page);
+  await expect(received(page).locator(`tr[data-mandate="${id}"]`)).toHaveAttribute('data-state', 'revoked');
+  await erikaContext.close();
+});
