@@ -85,6 +85,16 @@ async fn announce(b: &mut Browser, base: &str, dest: &str, mandate: &str) -> Res
     .await
 }
 
+/// The claims of a compact JWS (the attestation), unverified.
+fn claims_of(jws: &str) -> Value {
+    use base64::Engine;
+    let part = jws.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
 /// A follow-up of `case` (issue #17), under `mandate` when named.
 async fn follow_up(
     b: &mut Browser,
@@ -327,14 +337,7 @@ async fn a_mandate_is_granted_used_logged_and_revoked() {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let jws = r.json()["attestation"].as_str().unwrap().to_string();
-    let claims: Value = {
-        use base64::Engine;
-        let part = jws.split('.').nth(1).unwrap();
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(part)
-            .unwrap();
-        serde_json::from_slice(&bytes).unwrap()
-    };
+    let claims = claims_of(&jws);
     assert_eq!(claims["mandate"]["id"], id.as_str());
     assert_eq!(claims["mandate"]["forPerson"]["givenNames"], "Erika");
     assert_eq!(claims["mandate"]["applicant"]["givenNames"], "Jonas");
@@ -362,14 +365,7 @@ async fn a_mandate_is_granted_used_logged_and_revoked() {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let jws = r.json()["attestation"].as_str().unwrap().to_string();
-    let claims: Value = {
-        use base64::Engine;
-        let part = jws.split('.').nth(1).unwrap();
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(part)
-            .unwrap();
-        serde_json::from_slice(&bytes).unwrap()
-    };
+    let claims = claims_of(&jws);
     assert_eq!(claims["mandate"]["id"], id.as_str(), "{claims}");
 
     // Erika revokes: every next call of Jonas is refused, at once.
