@@ -18,23 +18,6 @@ const HILDEN: &str = "051580016016";
 const JONAS: How<'static> = How::Password("jonas.schmidt", "Elster-Konto-7");
 const MAX: How<'static> = How::Password("max.beispiel", "Beispiel-Basis-1");
 
-async fn post_json(b: &mut Browser, url: &str, body: &Value) -> Resp {
-    b.send_body(
-        Method::POST,
-        url,
-        &[("buergeramt-api", "1")],
-        "application/json",
-        body.to_string().into_bytes(),
-    )
-    .await
-}
-
-/// The day `days` from today in Germany, `YYYY-MM-DD`.
-fn day_in(days: i64) -> String {
-    let (y, m, d) = relay::privacy::date_in_germany(relay::session::now() + days * 86_400);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 async fn code_of(b: &mut Browser, base: &str) -> String {
     let r = b.api(Method::POST, &format!("{base}/mandates/code")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);

@@ -4,30 +4,13 @@
 
 #![allow(dead_code)]
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::Value;
 
 use super::support::*;
 
 pub const HUND: &str = "urn:de:fim:leika:leistung:99089005001000";
 pub const HILDEN: &str = "051580016016";
-
-pub async fn post_json(b: &mut Browser, url: &str, body: &Value) -> Resp {
-    b.send_body(
-        Method::POST,
-        url,
-        &[("buergeramt-api", "1")],
-        "application/json",
-        body.to_string().into_bytes(),
-    )
-    .await
-}
-
-/// The day `days` from today in Germany, `YYYY-MM-DD`.
-pub fn day_in(days: i64) -> String {
-    let (y, m, d) = relay::privacy::date_in_germany(relay::session::now() + days * 86_400);
-    format!("{y:04}-{m:02}-{d:02}")
-}
 
 /// `years` before today in Germany (the same day; 29 February: 1 March).
 pub fn years_ago(years: i64) -> String {

@@ -501,3 +501,21 @@ pub async fn handed_in(id: &str) {
         .await
         .unwrap();
 }
+
+/// A JSON `POST` as the app sends it (the API header, no idempotency key).
+pub async fn post_json(b: &mut Browser, url: &str, body: &serde_json::Value) -> Resp {
+    b.send_body(
+        reqwest::Method::POST,
+        url,
+        &[("buergeramt-api", "1")],
+        "application/json",
+        body.to_string().into_bytes(),
+    )
+    .await
+}
+
+/// The day `days` from today in Germany, `YYYY-MM-DD`.
+pub fn day_in(days: i64) -> String {
+    let (y, m, d) = relay::privacy::date_in_germany(relay::session::now() + days * 86_400);
+    format!("{y:04}-{m:02}-{d:02}")
+}
