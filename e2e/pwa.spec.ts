@@ -53,6 +53,23 @@ async function startPageLoaded(page: Page) {
 }
 
 /** This build's wasm directory, `/app-<hash>/`, as index.html links it. */
+/**
+ * Every wasm file of the application pages (`/antrag/…`): their module and
+ * the shared chunks it needs, read from the build's route map (routes.js,
+ * scripts/route-chunks.mjs), as absolute paths.
+ */
+async function applicationFiles(page: Page, appUrl: string): Promise<string[]> {
+  const js = await (await page.request.get(`${appUrl}routes.js`)).text();
+  const map: Record<string, string> = JSON.parse(js.match(/var m=(\{.*?\}),p=/)?.[1] ?? '{}');
+  const dir = new URL(appUrl).pathname;
+  const files = new Set<string>();
+  for (const [route, list] of Object.entries(map)) {
+    if (!route.startsWith('/antrag/')) continue;
+    for (const f of list.split(' ')) files.add(`${dir}${/^\d+$/.test(f) ? `chunk_${f}` : `split_${f}`}.wasm`);
+  }
+  return [...files].sort();
+}
+
 async function appDir(page: Page): Promise<string> {
   return page.evaluate(() => {
     const href = document.querySelector('link[rel=modulepreload]')?.getAttribute('href') ?? '';
@@ -235,7 +252,7 @@ test.describe('offline, what is cached when', () => {
     await page.getByRole('navigation', { name: 'Service und Rechtliches' }).getByRole('link', { name: 'Glossar' }).click();
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Glossar');
     const used = await chunksUsed(page);
-    expect(used.some((p) => p.endsWith('/split_glossary_page.wasm'))).toBe(true);
+    expect(used.some((p) => p.endsWith('/split_help.wasm'))).toBe(true);
     await expect.poll(async () => { const c = await cachedPaths(page); return used.filter((p) => !c.includes(p)); }).toEqual([]);
 
     // Offline (and without the browser's HTTP cache), the glossary opens again.
@@ -306,7 +323,8 @@ test.describe('a deploy during an application', () => {
     await waitForApp(page);
     await controlled(page);
     const dir = await appDir(page);
-    const sendPath = ['apply_shell', 'apply_start', 'apply_step', 'apply_review', 'apply_sent'].map((p) => `${dir}split_${p}_page.wasm`);
+    const sendPath = await applicationFiles(page, `${first.base}${dir}`);
+    expect(sendPath, 'the application pages\' module').toContain(`${dir}split_apply.wasm`);
     expect((await cachedPaths(page)).filter((p) => sendPath.includes(p)), 'before the application').toEqual([]);
 
     // The application starts: the worker keeps every page of it up to "gesendet".

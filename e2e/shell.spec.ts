@@ -142,7 +142,7 @@ test('hashed assets are compressed and cached for a year, index.html is revalida
   // The wasm bundle lives in one content-hashed directory (scripts/wasm-bundle.sh).
   const wasm = html.match(/href="(\/app-[0-9a-f]{16}\/buergeramt_bg\.wasm)"/)?.[1];
   expect(wasm).toBeTruthy();
-  const chunk = wasm!.replace('buergeramt_bg.wasm', 'split_help_page.wasm');
+  const chunk = wasm!.replace('buergeramt_bg.wasm', 'split_help.wasm');
   for (const path of [wasm!, chunk]) {
     const res = await request.get(path, { headers: { 'Accept-Encoding': 'br' } });
     expect(res.status()).toBe(200);

@@ -21,7 +21,7 @@ test('the start page loads no chunk (nor the route map); a lazy route fetches it
 
   await page.getByRole('navigation', { name: 'Service und Rechtliches' }).getByRole('link', { name: 'Glossar' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Glossar');
-  expect(fetched).toContain('split_glossary_page.wasm');
+  expect(fetched).toContain('split_help.wasm');
   await expectNoAxeViolations(page);
 
   // A second visit uses the module already loaded.
@@ -41,8 +41,8 @@ test('the start page loads no chunk (nor the route map); a lazy route fetches it
 // the chunk would only be requested after the main module had arrived. The
 // hold has a deadlock guard only; the test compares the order of events.
 for (const [path, chunk, shows] of [
-  ['/suche?q=hund', 'split_search_page.wasm', 'link'],
-  [`/leistungen/${SERVICES.hund}`, 'split_service_page.wasm', 'heading'],
+  ['/suche?q=hund', 'split_search.wasm', 'link'],
+  [`/leistungen/${SERVICES.hund}`, 'split_service.wasm', 'heading'],
 ] as const) {
   test(`a deep link to ${path.split('?')[0]} requests its route chunk before the main module has arrived`, async ({ page }) => {
     const events: string[] = [];
@@ -78,7 +78,7 @@ test.describe('a chunk that cannot be fetched', () => {
 
   test('shows a clear message instead of killing the app, and the next visit loads it', async ({ page }) => {
     let block = true;
-    await page.route(/\/app-[0-9a-f]{16}\/split_help_page\.wasm$/, (route) =>
+    await page.route(/\/app-[0-9a-f]{16}\/split_help\.wasm$/, (route) =>
       block ? route.abort('connectionreset') : route.continue(),
     );
     await page.goto('/');
@@ -102,7 +102,7 @@ test.describe('a chunk that cannot be fetched', () => {
 
   test('the reload button loads the page again', async ({ page }) => {
     let block = true;
-    await page.route(/\/app-[0-9a-f]{16}\/split_imprint_page\.wasm$/, (route) =>
+    await page.route(/\/app-[0-9a-f]{16}\/split_legal\.wasm$/, (route) =>
       block ? route.abort('connectionreset') : route.continue(),
     );
     await page.goto('/impressum');

@@ -39,7 +39,7 @@ const VERSION = "dev";
 const PRECACHE = [];
 /** This build's wasm directory, "/app-<hash>/" (written by scripts/wasm-bundle.sh). */
 const APP_DIR = "";
-/** Route pattern → its wasm files, "search_page 30 36" = split_search_page.wasm,
+/** Route pattern → its wasm files, "search 30 36" = split_search.wasm,
  *  chunk_30.wasm, chunk_36.wasm (scripts/route-chunks.mjs via wasm-bundle.sh). */
 const ROUTES = {};
 /** The font subsets the first screen uses (scripts/fonts.mjs via wasm-bundle.sh). */
@@ -171,8 +171,8 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(networkFirst(req, RUNTIME_CACHE));
   } else if (BUILD_DIR.test(url.pathname)) {
     event.respondWith(cacheFirst(req, buildCache(url.pathname)));
-    // An application starts: its frame's chunk is fetched.
-    if (url.pathname === `${APP_DIR}split_apply_shell_page.wasm`) event.waitUntil(keep(sendPath()));
+    // An application starts: the application pages' module is fetched.
+    if (url.pathname === `${APP_DIR}split_apply.wasm`) event.waitUntil(keep(sendPath()));
   } else if (PRECACHE.includes(url.pathname) || url.pathname.startsWith("/fira-sans/") || url.pathname.startsWith("/fonts/")) {
     event.respondWith(cacheFirst(req, RUNTIME_CACHE));
   }

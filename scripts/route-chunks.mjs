@@ -1,10 +1,10 @@
 // Which wasm files each route of the split bundle needs (scripts/wasm-bundle.sh).
 //
 // Reads the routes from src/app.rs (`path!(…)` with `Lazy::<XRoute>`, nested
-// under `ParentRoute`), the split function of each route from
-// src/pages/lazy.rs (`XRoute => split_name: …`) and the files each split
-// function loads from the splitter's loader (`__wasm_split.js`: the split
-// module and the shared chunks it waits for). Writes, into the build's app
+// under `ParentRoute`), the wasm module of each route from
+// src/pages/lazy.rs (`XRoute => module::split_fn: …`; several routes share a
+// module) and the files each module loads from the splitter's loader
+// (`__wasm_split.js`: the split module and the shared chunks it waits for). Writes, into the build's app
 // directory:
 //   routes.js   a classic script: for the page's own path, `<link rel=preload>`
 //               for its route's wasm files, so a deep link fetches them while
@@ -24,10 +24,11 @@ if (!root || !appDir) {
   process.exit(2);
 }
 
-/** Route pattern → split function names, parents' first. */
+/** Route pattern → split module names, parents' first. */
 function routes(appRs, lazyRs) {
   const split = new Map();
-  for (const m of lazyRs.matchAll(/(\w+Route)\s*=>\s*(\w+)\s*:/g)) split.set(m[1], m[2]);
+  for (const m of lazyRs.matchAll(/(\w+Route)\s*=>\s*(\w+)\s*::\s*\w+\s*:/g)) split.set(m[1], m[2]);
+  if (split.size === 0) throw new Error('route-chunks: no `XRoute => module::split_fn:` line in src/pages/lazy.rs');
   const out = new Map();
   const parents = []; // [{ prefix, splits }]
   for (const line of appRs.split('\n')) {
@@ -43,7 +44,7 @@ function routes(appRs, lazyRs) {
     const seg = plain[2];
     const path = seg === '' ? base : base && !seg.startsWith('/') ? `${base}/${seg}` : seg;
     const own = m ? split.get(m[3]) : undefined;
-    if (m && !own) throw new Error(`src/pages/lazy.rs has no split function for ${m[3]}`);
+    if (m && !own) throw new Error(`src/pages/lazy.rs has no split module for ${m[3]}`);
     const splits = [...(parent ? parent.splits : []), ...(own ? [own] : [])];
     if (plain[1] === 'ParentRoute') parents.push({ prefix: path, splits });
     else if (splits.length) out.set(path, splits);
@@ -62,7 +63,7 @@ function loaders(js) {
   return out;
 }
 
-/** Every file a split function needs: its module and its chunks, recursively. */
+/** Every file a split module needs: the module and its chunks, recursively. */
 function files(name, loads, seen = new Set()) {
   const l = loads.get(name);
   if (!l) throw new Error(`__wasm_split.js has no loader for ${name}`);
@@ -89,8 +90,8 @@ if (existsSync(loaderJs)) {
   }
   result.sendPath = [...send].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 
-  // routes.js: compact (a route's files as one string: `search_page` stands
-  // for split_search_page.wasm, a number for chunk_<n>.wasm).
+  // routes.js: compact (a route's files as one string: `search` stands
+  // for split_search.wasm, a number for chunk_<n>.wasm).
   const short = (f) => f.replace(/^chunk_(\d+)\.wasm$/, '$1').replace(/^split_(\w+)\.wasm$/, '$1');
   const map = Object.fromEntries(Object.entries(result.routes).map(([p, fs]) => [p, fs.map(short).join(' ')]));
   const script = `(function(){var m=${JSON.stringify(map)},p=location.pathname.replace(/\\/+$/,"").split("/"),d=new URL(".",document.currentScript.src).pathname;

@@ -443,7 +443,7 @@ mod tests {
         assert!(!is_hashed("index.html"));
         assert!(!is_hashed("fira-sans/FiraSans-Regular.woff2"));
         assert!(is_hashed("app-0123456789abcdef/__wasm_split.js"));
-        assert!(is_hashed("app-0123456789abcdef/split_apply_step_page.wasm"));
+        assert!(is_hashed("app-0123456789abcdef/split_apply.wasm"));
         assert!(!is_hashed("app/buergeramt.js"));
     }
 

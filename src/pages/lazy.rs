@@ -1,11 +1,12 @@
 //! Pages loaded on demand.
 //!
-//! The first visit needs only the shell, the start page and search. Every
-//! other route is a split point: in a release build
-//! (cargo feature `split`, set by `scripts/wasm-bundle.sh`) its code moves
-//! into a separate wasm chunk that is fetched the first time the route is
-//! visited (and precached by the service worker for offline use). Without
-//! that feature (tests, clippy, `trunk serve`) the same routes render directly.
+//! The first visit needs only the shell and the start page. Every other
+//! route is a split point: in a release build (cargo feature `split`, set by
+//! `scripts/wasm-bundle.sh`) its code moves into a wasm module of its group
+//! (`apply`, `postbox`, `help`, …) that is fetched the first time one of the
+//! group's routes is visited (and kept by the service worker for offline
+//! use). Without that feature (tests, clippy, `trunk serve`) the same routes
+//! render directly.
 //!
 //! A chunk that cannot be fetched (connection lost) shows
 //! [`ChunkLoadFailed`] instead of killing the app; the next visit of the
@@ -75,16 +76,24 @@ pub fn ChunkLoadFailed() -> impl IntoView {
 }
 
 /// One lazily loaded route: a unit struct implementing [`LazyRoute`] and the
-/// split function that renders its page.
+/// split function that renders its page, in the wasm module `$module`.
+///
+/// Routes that are used together share one module (`apply`: every page of
+/// an application and the follow-up form; `help`, `legal`: the static
+/// pages; …). The splitter puts code needed by several modules into shared
+/// chunks, one per set of modules needing it: with one module per route (32
+/// of them) a form step needed 267 wasm files, each fetched, compiled and
+/// instantiated on its own; with 14 groups it needs 118
+/// (docs/performance.md, "Fewer wasm modules").
 macro_rules! lazy_pages {
-    ($($(#[$doc:meta])* $route:ident => $split:ident: $page:path;)*) => {$(
+    ($($(#[$doc:meta])* $route:ident => $module:ident :: $split:ident: $page:path;)*) => {$(
         $(#[$doc])*
         #[derive(Clone, Copy)]
         pub struct $route;
 
         #[cfg_attr(
             feature = "split",
-            leptos::wasm_split::wasm_split($split, wasm_split_path = ::leptos::wasm_split, fallible)
+            leptos::wasm_split::wasm_split($module, wasm_split_path = ::leptos::wasm_split, fallible)
         )]
         fn $split() -> Result<AnyView, ChunkError> {
             Ok($page().into_any())
@@ -106,62 +115,62 @@ use super::*;
 
 lazy_pages! {
     /// `/suche`
-    SearchRoute => search_page: search::Search;
+    SearchRoute => search::search_page: search::Search;
     /// `/leistungen/:id`
-    ServiceRoute => service_page: service::Service;
+    ServiceRoute => service::service_page: service::Service;
     /// `/lebenslagen/:slug`
-    LifeSituationRoute => life_situation_page: life_situation::LifeSituation;
+    LifeSituationRoute => topics::life_situation_page: life_situation::LifeSituation;
     /// `/uebersicht`
-    OverviewRoute => overview_page: overview::Overview;
+    OverviewRoute => topics::overview_page: overview::Overview;
     /// `/antrag/:service` (the frame of every application page)
-    ApplyShellRoute => apply_shell_page: apply::ApplyShell;
+    ApplyShellRoute => apply::apply_shell_page: apply::ApplyShell;
     /// `/antrag/:service`
-    ApplyStartRoute => apply_start_page: apply::ApplyStart;
+    ApplyStartRoute => apply::apply_start_page: apply::ApplyStart;
     /// `/antrag/:service/schritt/:step`
-    ApplyStepRoute => apply_step_page: apply_step::ApplyStep;
+    ApplyStepRoute => apply::apply_step_page: apply_step::ApplyStep;
     /// `/antrag/:service/pruefen`
-    ApplyReviewRoute => apply_review_page: apply_review::ApplyReview;
+    ApplyReviewRoute => apply::apply_review_page: apply_review::ApplyReview;
     /// `/antrag/:service/bezahlen`
-    ApplyPayRoute => apply_pay_page: apply_pay::ApplyPay;
+    ApplyPayRoute => apply::apply_pay_page: apply_pay::ApplyPay;
     /// `/antrag/:service/gesendet`
-    ApplySentRoute => apply_sent_page: apply_sent::ApplySent;
+    ApplySentRoute => apply::apply_sent_page: apply_sent::ApplySent;
     /// `/antraege`
-    ApplicationsRoute => applications_page: applications::Applications;
+    ApplicationsRoute => applications::applications_page: applications::Applications;
     /// `/antwort/:id` (the application's submission id)
-    ReplyRoute => reply_page: reply::ReplyPage;
+    ReplyRoute => apply::reply_page: reply::ReplyPage;
     /// `/postfach`
-    PostboxRoute => postbox_page: postbox::Postbox;
+    PostboxRoute => postbox::postbox_page: postbox::Postbox;
     /// `/postfach/:id`
-    PostboxMessageRoute => postbox_message_page: postbox_message::PostboxMessage;
+    PostboxMessageRoute => postbox::postbox_message_page: postbox_message::PostboxMessage;
     /// `/anmelden`
-    LoginRoute => login_page: login::Login;
+    LoginRoute => login::login_page: login::Login;
     /// `/anmelden/rueckkehr`
     /// `/konto`
-    AccountRoute => account_page: account::Account;
+    AccountRoute => account::account_page: account::Account;
     /// `/konto/vollmachten`
-    MandatesRoute => mandates_page: mandates::Mandates;
+    MandatesRoute => account::mandates_page: mandates::Mandates;
     /// `/hilfe`
-    HelpRoute => help_page: help::Help;
+    HelpRoute => help::help_page: help::Help;
     /// `/glossar`
-    GlossaryRoute => glossary_page: glossary::Glossary;
+    GlossaryRoute => help::glossary_page: glossary::Glossary;
     /// `/leichte-sprache`
-    EasyLanguageRoute => easy_language_page: easy_language::EasyLanguage;
+    EasyLanguageRoute => help::easy_language_page: easy_language::EasyLanguage;
     /// `/leichte-sprache/:thema`
-    EasyLanguageTopicRoute => easy_language_topic_page: easy_language::EasyLanguageTopic;
+    EasyLanguageTopicRoute => help::easy_language_topic_page: easy_language::EasyLanguageTopic;
     /// `/gebaerdensprache`
-    SignLanguageRoute => sign_language_page: sign_language::SignLanguage;
+    SignLanguageRoute => help::sign_language_page: sign_language::SignLanguage;
     /// `/barrierefreiheit`
-    AccessibilityRoute => accessibility_page: accessibility::Accessibility;
+    AccessibilityRoute => legal::accessibility_page: accessibility::Accessibility;
     /// `/datenschutz`
-    PrivacyRoute => privacy_page: privacy::Privacy;
+    PrivacyRoute => legal::privacy_page: privacy::Privacy;
     /// `/impressum`
-    ImprintRoute => imprint_page: imprint::Imprint;
+    ImprintRoute => legal::imprint_page: imprint::Imprint;
     /// `/termin/:service?ort=&stelle=` (booking an appointment)
-    TerminRoute => termin_page: termin::Termin;
+    TerminRoute => termine::termin_page: termin::Termin;
     /// `/termine/verwalten#<token>` (a booking by its manage token)
-    TermineManageRoute => termine_manage_page: termine_manage::TermineManage;
+    TermineManageRoute => termine::termine_manage_page: termine_manage::TermineManage;
     /// `/benachrichtigungen/bestaetigen#<token>` (an address for notices)
-    NotifyConfirmRoute => notify_confirm_page: notify_confirm::NotifyConfirm;
+    NotifyConfirmRoute => notify::notify_confirm_page: notify_confirm::NotifyConfirm;
     /// `/benachrichtigungen/abbestellen#<token>` (no more notice mails)
-    NotifyUnsubscribeRoute => notify_unsubscribe_page: notify_unsubscribe::NotifyUnsubscribe;
+    NotifyUnsubscribeRoute => notify::notify_unsubscribe_page: notify_unsubscribe::NotifyUnsubscribe;
 }
