@@ -6,7 +6,7 @@
 # rows and the others still run. Exits non-zero if any part failed.
 #
 #   scripts/bench.sh [PART...]    PART: sizes search termine load relay relay-scale browser (default: all)
-#   BENCH_BEFORE_DIST=<dir>       browser part: also measure that earlier build (first visit, /suche)
+#   BENCH_BEFORE_DIST=<dir>       browser part: also measure that earlier build (first visit, every Lighthouse page)
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -424,6 +424,12 @@ if want browser; then
   # stand-in behind it plays the state's systems (as in the e2e suite).
   RELAY_PORT="$(free_port)"
   export BUERGERAMT_RELAY_URL="http://127.0.0.1:$RELAY_PORT"
+  # A second relay for BENCH_BEFORE_DIST: the stand-in's provider must know
+  # its origin too, or the logged-in pages cannot be measured for it.
+  if [[ -n "${BENCH_BEFORE_DIST:-}" ]]; then
+    BEFORE_PORT="$(free_port)"
+    BUERGERAMT_RELAY_URL="$BUERGERAMT_RELAY_URL,http://127.0.0.1:$BEFORE_PORT"
+  fi
   if start_server browser; then
     PORT="$RELAY_PORT" RELAY_UPSTREAM="$BASE" RELAY_DIST=dist RELAY_DATA="$WORK/relay-browser" RUST_LOG=warn \
       "$BIN/buergeramt-relay" >"$WORK/relay-browser.log" 2>&1 &
@@ -434,10 +440,9 @@ if want browser; then
     done
     # BENCH_BEFORE_DIST=<a copy of an earlier dist/>: a second relay serves
     # it (same stand-in behind), and the first visit's bytes and Lighthouse
-    # on /suche?q=hund are measured for both builds side by side (issue #19).
+    # on every measured page are taken for both builds side by side (issue #19).
     BEFORE_BASE=""
     if [[ -n "${BENCH_BEFORE_DIST:-}" ]]; then
-      BEFORE_PORT="$(free_port)"
       PORT="$BEFORE_PORT" RELAY_UPSTREAM="$BASE" RELAY_DIST="$BENCH_BEFORE_DIST" RELAY_DATA="$WORK/relay-before" RUST_LOG=warn \
         "$BIN/buergeramt-relay" >"$WORK/relay-before.log" 2>&1 &
       BEFORE_PID=$!

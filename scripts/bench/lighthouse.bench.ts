@@ -8,10 +8,13 @@ import { test, expect, chromium } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SERVICES, applyUrl, startWithPassword } from '../../e2e/apply-helpers';
+import { SERVICES, applyUrl } from '../../e2e/apply-helpers';
+import { passwordLogin, waitForApp } from '../../e2e/fixtures';
 import { row, freePort, CHROME_FLAGS } from './common';
 
 const BASE = process.env.BENCH_BASE ?? '';
+/** An earlier build served by a second relay (BENCH_BEFORE_DIST in bench.sh): measured too, side by side. */
+const BEFORE = process.env.BENCH_BASE_BEFORE ?? '';
 const RUNS = Number(process.env.BENCH_LIGHTHOUSE_RUNS ?? '3');
 
 type Lhr = {
@@ -84,52 +87,71 @@ test('Lighthouse mobile: start page, search, a form step, the postbox', async ()
   });
   const browser = await puppeteer.default.connect({ browserURL: `http://127.0.0.1:${port}`, defaultViewport: null });
   try {
-    // Anonymous pages: Lighthouse opens its own tab and clears the origin's storage.
+    // The builds: this one, and the earlier one if given ("before: …" rows).
+    const builds = [
+      ...(BEFORE ? [{ base: BEFORE, label: 'before: ' }] : []),
+      { base: BASE, label: '' },
+    ];
+    // Anonymous pages: Lighthouse opens its own tab and clears the origin's
+    // storage. With two builds, their runs take turns.
     for (const path of ['/', '/suche?q=hund']) {
-      const runs: Figures[] = [];
+      const runs = new Map<string, Figures[]>(builds.map((b) => [b.label, []]));
       for (let i = 0; i < RUNS; i++) {
-        try {
-          runs.push(figures((await lighthouse(`${BASE}${path}`, { ...FLAGS, port }))?.lhr as Lhr | undefined));
-        } catch (e) {
-          runs.push(figures(undefined, e));
+        for (const { base, label } of builds) {
+          try {
+            runs.get(label)!.push(figures((await lighthouse(`${base}${path}`, { ...FLAGS, port }))?.lhr as Lhr | undefined));
+          } catch (e) {
+            runs.get(label)!.push(figures(undefined, e));
+          }
         }
       }
-      report(path, runs);
+      for (const { label } of builds) report(`${label}${path}`, runs.get(label)!);
     }
 
     // Logged-in pages: the session is the relay's cookie in this browser, so
     // Lighthouse runs in the logged-in tab and must not reset storage. It
     // reloads the URL; afterwards the tab must still show the page (not a
     // login prompt), or the run does not count.
-    const page = await context.newPage();
-    let loggedIn: unknown;
-    try {
-      await startWithPassword(page, SERVICES.hund);
-    } catch (e) {
-      loggedIn = e;
-    }
+    // Cookies do not tell ports apart, so the two builds' relays would
+    // overwrite each other's session cookie: one build after the other.
     const step = applyUrl(SERVICES.hund, 'schritt/hunde');
-    for (const [label, url, heading] of [
-      [`form step ${step.split('?')[0]}`, step, 'Hunde'],
-      ['/postfach (logged in)', '/postfach', 'Postfach'],
-    ]) {
-      const runs: Figures[] = [];
-      for (let i = 0; i < RUNS; i++) {
-        try {
-          if (loggedIn) throw loggedIn;
-          await page.goto(url);
-          await expect(page.getByRole('heading', { level: 1 })).toHaveText(heading);
-          const target = (await browser.pages()).find((p) => p.url().startsWith(`${BASE}${url.split('?')[0]}`));
-          if (!target) throw new Error('the logged-in tab is not visible over the DevTools port');
-          const r = await lighthouse(`${BASE}${url}`, { ...FLAGS, disableStorageReset: true }, undefined, target);
-          const shown = await target.evaluate(() => document.querySelector('main h1')?.textContent?.trim() ?? '');
-          if (shown !== heading) throw new Error(`measured "${shown}" instead of "${heading}"`);
-          runs.push(figures(r?.lhr as Lhr | undefined));
-        } catch (e) {
-          runs.push(figures(undefined, e));
-        }
+    for (const { base, label: build } of builds) {
+      await context.clearCookies();
+      const page = await context.newPage();
+      let loggedIn: unknown;
+      try {
+        // startWithPassword, at this build's origin (its `goto` is relative to BASE).
+        await page.goto(`${base}${applyUrl(SERVICES.hund)}`);
+        await waitForApp(page);
+        await page.getByRole('button', { name: /anmelden/i }).first().click();
+        await passwordLogin(page, 'erika', 'Mustermann-2026');
+        await expect(page.getByRole('link', { name: /Antrag starten|Weiter ausfüllen/ })).toBeVisible();
+      } catch (e) {
+        loggedIn = e;
       }
-      report(label, runs);
+      for (const [label, url, heading] of [
+        [`form step ${step.split('?')[0]}`, step, 'Hunde'],
+        ['/postfach (logged in)', '/postfach', 'Postfach'],
+      ]) {
+        const runs: Figures[] = [];
+        for (let i = 0; i < RUNS; i++) {
+          try {
+            if (loggedIn) throw loggedIn;
+            await page.goto(`${base}${url}`);
+            await expect(page.getByRole('heading', { level: 1 })).toHaveText(heading);
+            const target = (await browser.pages()).find((p) => p.url().startsWith(`${base}${url.split('?')[0]}`));
+            if (!target) throw new Error('the logged-in tab is not visible over the DevTools port');
+            const r = await lighthouse(`${base}${url}`, { ...FLAGS, disableStorageReset: true }, undefined, target);
+            const shown = await target.evaluate(() => document.querySelector('main h1')?.textContent?.trim() ?? '');
+            if (shown !== heading) throw new Error(`measured "${shown}" instead of "${heading}"`);
+            runs.push(figures(r?.lhr as Lhr | undefined));
+          } catch (e) {
+            runs.push(figures(undefined, e));
+          }
+        }
+        report(`${build}${label}`, runs);
+      }
+      await page.close();
     }
   } finally {
     await browser.disconnect();
