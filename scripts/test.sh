@@ -22,8 +22,8 @@ if [ "$only" = all ]; then
   cargo clippy --workspace --all-targets -- -D warnings
   cargo clippy -p buergeramt --target wasm32-unknown-unknown -- -D warnings
 
-  step "3/7 cargo test --workspace (native; the relay on SQLite, two relays behind haproxy)"
-  cargo test --workspace
+  step "3/7 cargo test --workspace (native; the relay on SQLite, two relays behind haproxy; three test binaries at a time)"
+  scripts/test-bins.sh
 
   # The relay's integration tests once more on PostgreSQL (a throwaway
   # server: scripts/pg-test.sh), in the background while the browser tests
