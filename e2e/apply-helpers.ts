@@ -22,9 +22,13 @@ export function applyUrl(service: string, tail = ''): string {
   return `/antrag/${service}${tail ? '/' + tail : ''}?ort=${KOELN}`;
 }
 
-/** Opens the start page and logs in with a password (Level-1). */
-export async function startWithPassword(page: Page, service: string, who = ERIKA) {
-  await page.goto(applyUrl(service));
+/**
+ * Opens the start page and logs in with a password (Level-1). `origin`:
+ * another relay than the context's base URL (the Lighthouse bench's
+ * earlier build).
+ */
+export async function startWithPassword(page: Page, service: string, who = ERIKA, origin = '') {
+  await page.goto(`${origin}${applyUrl(service)}`);
   await waitForApp(page);
   await page.getByRole('button', { name: /anmelden/i }).first().click();
   await passwordLogin(page, who.user, who.password);

@@ -8,8 +8,7 @@ import { test, expect, chromium } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SERVICES, applyUrl } from '../../e2e/apply-helpers';
-import { passwordLogin, waitForApp } from '../../e2e/fixtures';
+import { SERVICES, ERIKA, applyUrl, startWithPassword } from '../../e2e/apply-helpers';
 import { row, freePort, CHROME_FLAGS } from './common';
 
 const BASE = process.env.BENCH_BASE ?? '';
@@ -120,12 +119,7 @@ test('Lighthouse mobile: start page, search, a form step, the postbox', async ()
       const page = await context.newPage();
       let loggedIn: unknown;
       try {
-        // startWithPassword, at this build's origin (its `goto` is relative to BASE).
-        await page.goto(`${base}${applyUrl(SERVICES.hund)}`);
-        await waitForApp(page);
-        await page.getByRole('button', { name: /anmelden/i }).first().click();
-        await passwordLogin(page, 'erika', 'Mustermann-2026');
-        await expect(page.getByRole('link', { name: /Antrag starten|Weiter ausfüllen/ })).toBeVisible();
+        await startWithPassword(page, SERVICES.hund, ERIKA, base);
       } catch (e) {
         loggedIn = e;
       }
