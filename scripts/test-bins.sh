@@ -19,7 +19,9 @@ logs="${CARGO_TARGET_DIR:-target}/test-logs"
 rm -rf "$logs"
 mkdir -p "$logs"
 
-# Build once, and list each test binary with its package directory.
+# Build once, and list each test binary with its package directory and
+# target kind (scripts/test.sh's PostgreSQL step reads the relay's
+# integration tests from this list).
 list="$logs/binaries.tsv"
 cargo test "${@:---workspace}" --no-run --message-format=json-render-diagnostics |
   python3 -c '
@@ -27,7 +29,7 @@ import json, os, sys
 for line in sys.stdin:
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m.get("profile", {}).get("test"):
-        print(m["executable"], os.path.dirname(m["manifest_path"]), sep="\t")' >"$list"
+        print(m["executable"], os.path.dirname(m["manifest_path"]), ",".join(m["target"]["kind"]), sep="\t")' >"$list"
 [ -s "$list" ] || { echo "test-bins: no test binary was built" >&2; exit 1; }
 # The longest ones first (about 50–110 s each in CI), so that none of them
 # starts last and runs alone at the end; the order is all this changes.
@@ -51,7 +53,7 @@ export -f run_one
 
 echo "running $(wc -l <"$list") test binaries, $jobs at a time (logs: $logs)"
 export TEST_LOGS="$logs"
-tr '\t' '\n' <"$list" | xargs -d '\n' -n 2 -P "$jobs" bash -c 'run_one "$0" "$1" "$TEST_LOGS"'
+cut -f1,2 "$list" | tr '\t' '\n' | xargs -d '\n' -n 2 -P "$jobs" bash -c 'run_one "$0" "$1" "$TEST_LOGS"'
 if [ -f "$logs/failed" ]; then
   while read -r _ bin; do
     echo
