@@ -307,8 +307,9 @@ test.describe('updates', () => {
 });
 
 test.describe('a deploy during an application', () => {
-  // While the server restarts, a request of the page may find it down.
-  test.use({ allowedConsoleErrors: [/ERR_CONNECTION_REFUSED|ERR_FAILED/] });
+  // While the server restarts, a request of the page may find it down (or
+  // be cut off as it stops).
+  test.use({ allowedConsoleErrors: [/ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_FAILED/] });
   let running: ExtraServers | undefined;
   test.afterAll(async () => {
     await running?.stopped();

@@ -33,6 +33,49 @@ test('the start page loads no chunk (nor the route map); a lazy route fetches it
   expect(fetched.length).toBe(before);
 });
 
+// The start page is drawn by index.html's static copy first; the main
+// module is fetched only once that copy has been painted
+// (window.__shellPainted, scripts/wasm-bundle.sh), so the stylesheet and the
+// fonts of the first paint do not share the line with the module. The
+// order is recorded in the page: when the promise resolves and when the
+// loader fetches the module; no time is measured.
+test('the start page fetches the main module only after its static copy has been painted, once', async ({ page }) => {
+  const mainModule = /\/app-[0-9a-f]{16}\/buergeramt_bg\.wasm$/;
+  let requests = 0;
+  page.on('request', (r) => {
+    if (mainModule.test(r.url())) requests++;
+  });
+  await page.addInitScript(() => {
+    const order: string[] = [];
+    (window as unknown as { __order: string[] }).__order = order;
+    let painted: Promise<unknown> | undefined;
+    Object.defineProperty(window, '__shellPainted', {
+      configurable: true,
+      get: () => painted,
+      set: (p: Promise<unknown>) => {
+        painted = p;
+        p.then(() => order.push('painted'));
+      },
+    });
+    const fetch = window.fetch;
+    window.fetch = function (input: RequestInfo | URL, init?: RequestInit) {
+      if (String(input instanceof Request ? input.url : input).endsWith('/buergeramt_bg.wasm')) order.push('module fetched');
+      return fetch.call(this, input, init);
+    } as typeof window.fetch;
+  });
+  await page.goto('/');
+  await waitForApp(page);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Was möchten Sie erledigen?');
+  expect(await page.evaluate(() => (window as unknown as { __order: string[] }).__order)).toEqual(['painted', 'module fetched']);
+  expect(requests, 'the main module is downloaded once').toBe(1);
+  // The start page's sections below the first screen are drawn in tasks of
+  // their own (src/components/deferred.rs); they are all there.
+  for (const name of ['Ihr Wohnort', 'Lebenslagen']) {
+    await expect(page.getByRole('heading', { level: 2, name: new RegExp(name) })).toBeVisible();
+  }
+  await expect(page.getByRole('contentinfo')).toBeVisible();
+});
+
 // A deep link's route chunks load while the main module does (index.html
 // loads routes.js on every path but `/`; it preloads the current route's wasm
 // files, scripts/route-chunks.mjs). To make the order visible on a fast local
@@ -54,6 +97,10 @@ for (const [path, chunk, shows] of [
         chunkRequested();
       }
     });
+    let moduleRequests = 0;
+    page.on('request', (r) => {
+      if (/\/app-[0-9a-f]{16}\/buergeramt_bg\.wasm$/.test(r.url())) moduleRequests++;
+    });
     page.on('requestfinished', (r) => {
       if (/\/app-[0-9a-f]{16}\/buergeramt_bg\.wasm$/.test(r.url())) events.push('main module arrived');
     });
@@ -69,6 +116,9 @@ for (const [path, chunk, shows] of [
     await expect(page.getByRole(shows, shows === 'link' ? { name: /Hundesteuer/ } : { level: 1, name: /Hundesteuer/ }).first()).toBeVisible();
     expect(events.filter((e) => e === 'chunk requested').length, 'the chunk is requested').toBeGreaterThan(0);
     expect(events.indexOf('chunk requested'), events.join(', ')).toBeLessThan(events.indexOf('main module arrived'));
+    // The preload (added by index.html's inline script) and the loader's own
+    // fetch carry the same integrity, so the module is downloaded once.
+    expect(moduleRequests, 'the main module is downloaded once').toBe(1);
   });
 }
 

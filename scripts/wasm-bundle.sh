@@ -83,7 +83,6 @@ links="<link rel=\"modulepreload\" href=\"/$dir/$name.js\" crossorigin=\"anonymo
 if [ -f "$staging/$dir/__wasm_split.js" ]; then
   links+="<link rel=\"modulepreload\" href=\"/$dir/__wasm_split.js\" crossorigin=\"anonymous\" integrity=\"$(sri "$staging/$dir/__wasm_split.js")\">"
 fi
-links+="<link rel=\"preload\" href=\"/$dir/${name}_bg.wasm\" as=\"fetch\" type=\"application/wasm\" crossorigin=\"anonymous\" integrity=\"$(sri "$staging/$dir/${name}_bg.wasm")\">"
 # The font subsets the first screen uses (scripts/fonts.mjs), so that text
 # is drawn in its own font from the first paint on.
 while read -r font; do
@@ -96,10 +95,23 @@ done < <(cat "$root/style/generated/fonts-preload.txt" 2>/dev/null || true)
 # from index.html). sw.js gets the same map (its send path, what the open
 # pages use), the directory and the first screen's fonts.
 routes_json="$(node "$root/scripts/route-chunks.mjs" "$root" "$staging/$dir")"
+#
+# The main module: on the start page, index.html's static copy of the page
+# is all the first screen needs, so the module is fetched only once that copy
+# has been painted (window.__shellPainted, below): the stylesheet and the
+# preloaded fonts do not share the line with 220 KB of wasm, and the first
+# paint comes sooner while the app is ready about as soon as before (the
+# bytes are the same; docs/performance.md "The start page paints first").
+# On every other path the page is the app's, so the module is preloaded at
+# once, together with the route's chunks. Both fetches carry the module's
+# SRI hash (the preload and the loader's own fetch, which reuses it).
+wasm_sri="$(sri "$staging/$dir/${name}_bg.wasm")"
+deep="var l=document.createElement(\"link\");l.rel=\"preload\";l.as=\"fetch\";l.type=\"application/wasm\";l.crossOrigin=\"anonymous\";l.integrity=\"$wasm_sri\";l.href=\"/$dir/${name}_bg.wasm\";document.head.appendChild(l);"
 if [ -f "$staging/$dir/routes.js" ]; then
   # With its SRI hash like every other script (e2e/security.spec.ts).
-  links+="<script>if(location.pathname!==\"/\"){var r=document.createElement(\"script\");r.src=\"/$dir/routes.js\";r.integrity=\"$(sri "$staging/$dir/routes.js")\";r.crossOrigin=\"anonymous\";document.head.appendChild(r)}</script>"
+  deep+="var r=document.createElement(\"script\");r.src=\"/$dir/routes.js\";r.integrity=\"$(sri "$staging/$dir/routes.js")\";r.crossOrigin=\"anonymous\";document.head.appendChild(r)"
 fi
+links+="<script>if(location.pathname!==\"/\"){$deep}</script>"
 fonts_json="$(node -e 'const l=require("fs").readFileSync(0,"utf8").split("\n").filter(Boolean);process.stdout.write(JSON.stringify(l))' \
   < <(cat "$root/style/generated/fonts-preload.txt" 2>/dev/null || true))"
 ROUTES_JSON="$routes_json" FONTS_JSON="$fonts_json" APP_DIR="/$dir/" node -e '
@@ -119,7 +131,7 @@ ROUTES_JSON="$routes_json" FONTS_JSON="$fonts_json" APP_DIR="/$dir/" node -e '
   }
   fs.writeFileSync(file, sw);
 ' "$staging/sw.js"
-loader="<script type=\"module\">import init from '/$dir/$name.js';await init({ module_or_path: '/$dir/${name}_bg.wasm' });</script>"
+loader="<script type=\"module\">import init from '/$dir/$name.js';if(location.pathname===\"/\")await window.__shellPainted;await init({ module_or_path: fetch('/$dir/${name}_bg.wasm', { integrity: \"$wasm_sri\" }) });</script>"
 
 index="$staging/index.html"
 grep -q '</head>' "$index"

@@ -8,6 +8,7 @@ use leptos_router::{
     path, Lazy,
 };
 
+use crate::components::deferred::Deferred;
 use crate::components::layout::{SiteFooter, SiteHeader, SkipLink};
 use crate::components::locale::LocaleProvider;
 use crate::components::login_outcome::LoginOutcomeNotice;
@@ -82,7 +83,9 @@ fn Shell() -> impl IntoView {
             </Routes>
         </main>
         <InstallOffer />
-        <SiteFooter />
+        <Deferred>
+            <SiteFooter />
+        </Deferred>
     }
 }
 

@@ -4,6 +4,7 @@ pub mod account_data;
 pub mod apply;
 pub mod authority_card;
 pub mod debounce;
+pub mod deferred;
 pub mod error;
 pub mod fatal;
 pub mod followup;
