@@ -95,7 +95,6 @@ done < <(cat "$root/style/generated/fonts-preload.txt" 2>/dev/null || true)
 # from index.html). sw.js gets the same map (its send path, what the open
 # pages use), the directory and the first screen's fonts.
 routes_json="$(node "$root/scripts/route-chunks.mjs" "$root" "$staging/$dir")"
-#
 # The main module: on the start page, index.html's static copy of the page
 # is all the first screen needs, so the module is fetched only once that copy
 # has been painted (window.__shellPainted, below): the stylesheet and the
