@@ -9,10 +9,18 @@ export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export CHROMEDRIVER=/usr/bin/chromedriver
 export CARGO_TERM_COLOR=never
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 timer_start=$(date +%s)
+# Each step's line says when it started (minutes since the start), so a
+# CI log shows where the time goes.
+step() {
+  local t=$(( $(date +%s) - timer_start ))
+  printf '\n\033[1m==> [%d:%02d] %s\033[0m\n' $(( t / 60 )) $(( t % 60 )) "$*"
+}
 
 only="${1:-all}"
+# A failing step must not leave a background step (PostgreSQL tests, the
+# release build) running.
+trap 'jobs -p | xargs -r kill 2>/dev/null || true' EXIT
 
 if [ "$only" = all ]; then
   step "1/7 cargo fmt --check"
@@ -39,6 +47,14 @@ if [ "$only" = all ]; then
   (cd relay && ../scripts/pg-test.sh bash -c 'for t in "$@"; do echo "== $t"; "$t" || exit 1; done' pg $pg_bins) \
     >"$pg_log" 2>&1 &
   pg_pid=$!
+
+  # The release build of step 6 (its own profile and target directories, so
+  # no cargo lock is shared with steps 4 and 5) runs in the background too:
+  # steps 4 and 5 mostly wait on browsers. Waited for in step 6.
+  step "6/7 (start) release build of the app in the background (log: target/release-build.log)"
+  release_log="${CARGO_TARGET_DIR:-target}/release-build.log"
+  trunk build --release --offline >"$release_log" 2>&1 &
+  release_pid=$!
 
   step "4/7 wasm-bindgen-test in headless Chromium"
   cargo test -p buergeramt --target wasm32-unknown-unknown --test 'web_*'
@@ -74,7 +90,16 @@ if [ "$only" = webdriver ]; then
 fi
 
 step "6/7 Playwright end-to-end (fresh stand-in and relay, free ports, temporary data)"
-trunk build --release --offline
+if [ -n "${release_pid:-}" ]; then
+  if ! wait "$release_pid"; then
+    cat "$release_log"
+    echo "the release build failed" >&2
+    exit 1
+  fi
+  tail -3 "$release_log"
+else
+  trunk build --release --offline
+fi
 # The app talks to the relay only: no upstream path may be left in what the
 # browser loads (scripts, wasm, pages, the service worker, JSON).
 upstream_paths='/pvog/|/fitconnect/|/zbp/|/idp/token'
