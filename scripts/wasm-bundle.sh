@@ -79,15 +79,34 @@ cp -r "$work/out" "$staging/$dir"
 
 sri() { printf 'sha384-%s' "$(openssl dgst -sha384 -binary "$1" | openssl base64 -A)"; }
 
-links="<link rel=\"modulepreload\" href=\"/$dir/$name.js\" crossorigin=\"anonymous\" integrity=\"$(sri "$staging/$dir/$name.js")\">"
+# What the app loads besides the module and its chunks: its two scripts
+# (modulepreload), Fira Sans' stylesheet (scripts/fonts.mjs; copied here
+# under a name with its hash) and the font subsets the first screen uses
+# (preload). index.html's inline script adds them all with their SRI hashes
+# (`window.__appLoads`): on the start page only once its static copy has been
+# painted (in Fira Sans' size-matched fallback, fonts-fallback.css), so the
+# first paint needs index.html and the two stylesheets and nothing else;
+# on every other path at once.
+fonts_css="$root/style/generated/fonts.css"
+fonts_name="fonts-$(sha256sum "$fonts_css" | cut -c1-16).css"
+cp "$fonts_css" "$staging/$fonts_name"
+add_link() { # rel href integrity [as type]
+  appl+="l=document.createElement(\"link\");l.rel=\"$1\";l.href=\"$2\";l.crossOrigin=\"anonymous\";"
+  [ -n "$3" ] && appl+="l.integrity=\"$3\";"
+  [ -n "${4:-}" ] && appl+="l.as=\"$4\";l.type=\"$5\";"
+  appl+="h.appendChild(l);"
+}
+appl="window.__appLoads=function(){var h=document.head,l;"
+add_link modulepreload "/$dir/$name.js" "$(sri "$staging/$dir/$name.js")"
 if [ -f "$staging/$dir/__wasm_split.js" ]; then
-  links+="<link rel=\"modulepreload\" href=\"/$dir/__wasm_split.js\" crossorigin=\"anonymous\" integrity=\"$(sri "$staging/$dir/__wasm_split.js")\">"
+  add_link modulepreload "/$dir/__wasm_split.js" "$(sri "$staging/$dir/__wasm_split.js")"
 fi
-# The font subsets the first screen uses (scripts/fonts.mjs), so that text
-# is drawn in its own font from the first paint on.
 while read -r font; do
-  [ -n "$font" ] && links+="<link rel=\"preload\" href=\"$font\" as=\"font\" type=\"font/woff2\" crossorigin=\"anonymous\">"
+  [ -n "$font" ] && add_link preload "$font" "" font font/woff2
 done < <(cat "$root/style/generated/fonts-preload.txt" 2>/dev/null || true)
+add_link stylesheet "/$fonts_name" "$(sri "$staging/$fonts_name")"
+appl+="};"
+links=""
 # A deep link's route chunks load while the main module does: routes.js (a
 # route -> wasm files map, scripts/route-chunks.mjs) adds their preloads. The
 # start page needs no chunk, so index.html loads routes.js on other paths
@@ -97,20 +116,22 @@ done < <(cat "$root/style/generated/fonts-preload.txt" 2>/dev/null || true)
 routes_json="$(node "$root/scripts/route-chunks.mjs" "$root" "$staging/$dir")"
 # The main module: on the start page, index.html's static copy of the page
 # is all the first screen needs, so the module is fetched only once that copy
-# has been painted (window.__shellPainted, below): the stylesheet and the
-# preloaded fonts do not share the line with 220 KB of wasm, and the first
-# paint comes sooner while the app is ready about as soon as before (the
-# bytes are the same; docs/performance.md "The start page paints first").
-# On every other path the page is the app's, so the module is preloaded at
-# once, together with the route's chunks. Both fetches carry the module's
-# SRI hash (the preload and the loader's own fetch, which reuses it).
+# has been painted (window.__shellPainted, below): the stylesheets do not
+# share the line with 220 KB of wasm, and the first paint comes sooner while
+# the app is ready about as soon as before (the bytes are the same;
+# docs/performance.md "The start page paints first", "Nothing waits for a
+# font"). The loader imports the glue dynamically, after `__appLoads` has
+# added its modulepreload with the SRI hash (the import reuses it). On every
+# other path the page is the app's, so the module is preloaded at once,
+# together with the route's chunks. Both fetches carry the module's SRI hash
+# (the preload and the loader's own fetch, which reuses it).
 wasm_sri="$(sri "$staging/$dir/${name}_bg.wasm")"
 deep="var l=document.createElement(\"link\");l.rel=\"preload\";l.as=\"fetch\";l.type=\"application/wasm\";l.crossOrigin=\"anonymous\";l.integrity=\"$wasm_sri\";l.href=\"/$dir/${name}_bg.wasm\";document.head.appendChild(l);"
 if [ -f "$staging/$dir/routes.js" ]; then
   # With its SRI hash like every other script (e2e/security.spec.ts).
   deep+="var r=document.createElement(\"script\");r.src=\"/$dir/routes.js\";r.integrity=\"$(sri "$staging/$dir/routes.js")\";r.crossOrigin=\"anonymous\";document.head.appendChild(r)"
 fi
-links+="<script>if(location.pathname!==\"/\"){$deep}</script>"
+links+="<script>$appl if(location.pathname!==\"/\"){__appLoads();$deep}</script>"
 fonts_json="$(node -e 'const l=require("fs").readFileSync(0,"utf8").split("\n").filter(Boolean);process.stdout.write(JSON.stringify(l))' \
   < <(cat "$root/style/generated/fonts-preload.txt" 2>/dev/null || true))"
 ROUTES_JSON="$routes_json" FONTS_JSON="$fonts_json" APP_DIR="/$dir/" node -e '
@@ -130,7 +151,7 @@ ROUTES_JSON="$routes_json" FONTS_JSON="$fonts_json" APP_DIR="/$dir/" node -e '
   }
   fs.writeFileSync(file, sw);
 ' "$staging/sw.js"
-loader="<script type=\"module\">import init from '/$dir/$name.js';if(location.pathname===\"/\")await window.__shellPainted;await init({ module_or_path: fetch('/$dir/${name}_bg.wasm', { integrity: \"$wasm_sri\" }) });</script>"
+loader="<script type=\"module\">if(location.pathname===\"/\"){await window.__shellPainted;__appLoads()}const{default:init}=await import('/$dir/$name.js');await init({ module_or_path: fetch('/$dir/${name}_bg.wasm', { integrity: \"$wasm_sri\" }) });</script>"
 
 index="$staging/index.html"
 grep -q '</head>' "$index"

@@ -31,11 +31,18 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Paths referenced from index.html by `href="/…"` or `src="/…"`, plus the
-/// module the inline loader imports and the wasm it fetches.
+/// Paths referenced from index.html by `href="/…"` or `src="/…"` (also
+/// inside its inline scripts, which add links), plus the module the inline
+/// loader imports and the wasm it fetches.
 fn first_load_paths(index: &str) -> Vec<String> {
     let mut out = vec!["index.html".to_string()];
-    for marker in ["href=\"/", "src=\"/", "from '/", "module_or_path: '/"] {
+    for marker in [
+        "href=\"/",
+        "src=\"/",
+        "from '/",
+        "import('/",
+        "module_or_path: '/",
+    ] {
         let mut rest = index;
         while let Some(i) = rest.find(marker) {
             let after = &rest[i + marker.len()..];
@@ -300,6 +307,12 @@ export const __wasm_split_load_help_page = wrapAsyncCb(makeLoad(() => {
         assert_eq!(
             first_load_paths(html),
             vec!["app-1.js", "app-1_bg.wasm", "index.html", "kern-1.css"]
+        );
+        // Links an inline script adds, and a dynamic import.
+        let html = r#"<script>l.rel="stylesheet";l.href="/fonts-1.css";</script><script type="module">const{default:init}=await import('/app-2.js');</script>"#;
+        assert_eq!(
+            first_load_paths(html),
+            vec!["app-2.js", "fonts-1.css", "index.html"]
         );
     }
 }
