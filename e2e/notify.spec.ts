@@ -6,7 +6,7 @@
 // stand-in's push service instead, with keys made here; everything after it
 // (permission, the relay, VAPID, the encryption, the service worker) is real.
 import { createECDH, randomBytes } from 'node:crypto';
-import type { APIRequestContext, BrowserContext, Page } from '@playwright/test';
+import type { APIRequestContext, BrowserContext, Page, Worker } from '@playwright/test';
 import { test, expect, expectNoAxeViolations, waitForApp, API, upstreamOrigin } from './fixtures';
 import { SERVICES, applyUrl, startWithPassword, sendHundesteuer, consoleOrigin } from './apply-helpers';
 
@@ -153,6 +153,75 @@ async function apply(page: Page, dog: string): Promise<string> {
   return (await sendHundesteuer(page, dog)).submission;
 }
 
+/** The notices the app's service worker shows, read from the page. */
+async function notices(page: Page) {
+  return page.evaluate(async () => {
+    const registration = await navigator.serviceWorker.ready;
+    return (await registration.getNotifications({ tag: 'buergeramt-postfach' })).map((n) => ({
+      title: n.title,
+      body: n.body,
+      url: n.data?.url,
+    }));
+  });
+}
+
+async function closeNotices(page: Page) {
+  await page.evaluate(async () => {
+    for (const n of await (await navigator.serviceWorker.ready).getNotifications()) n.close();
+  });
+}
+
+/** Hands `text` to the page's service worker as a push message, the way
+ *  the browser's push service delivers one (DevTools' "Push" button: a
+ *  trusted push event of the browser's own). */
+async function deliverPush(page: Page, text: string) {
+  const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
+  const cdp = await page.context().newCDPSession(page);
+  const registration = new Promise<string>((resolve) =>
+    cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
+      const found = registrations.find((r) => r.scopeURL === scope && !r.isDeleted);
+      if (found) resolve(found.registrationId);
+    }),
+  );
+  await cdp.send('ServiceWorker.enable');
+  const registrationId = await registration;
+  await cdp.send('ServiceWorker.deliverPushMessage', { origin: new URL(scope).origin, registrationId, data: text });
+  await cdp.detach();
+}
+
+/** The service worker in charge: the activated one (an earlier worker of
+ *  the same script may still be listed after an update). */
+async function activeWorker(context: BrowserContext): Promise<Worker> {
+  let found: Worker | undefined;
+  await expect
+    .poll(async () => {
+      for (const worker of [...context.serviceWorkers()].reverse()) {
+        const state = await worker.evaluate(() => (self as any).serviceWorker?.state).catch(() => null);
+        if (state === 'activated') {
+          found = worker;
+          return true;
+        }
+      }
+      return false;
+    })
+    .toBe(true);
+  return found!;
+}
+
+/** A click on the notice as the browser reports it to the worker; waits
+ *  for what the worker's handler hands to `waitUntil` (opening /postfach). */
+async function clickNotice(worker: Worker) {
+  await worker.evaluate(async () => {
+    const sw = self as any;
+    const [notification] = await sw.registration.getNotifications({ tag: 'buergeramt-postfach' });
+    const event = new sw.NotificationEvent('notificationclick', { notification });
+    const pending: Promise<unknown>[] = [];
+    event.waitUntil = (p: Promise<unknown>) => pending.push(p);
+    sw.dispatchEvent(event);
+    await Promise.all(pending);
+  });
+}
+
 test.describe('notices outside the app', () => {
   test('push: chosen in the settings, an RFC 8291 notice without content arrives when the clerk acts, the service worker shows it and a click opens /postfach', async ({ page, context, request }) => {
     test.setTimeout(180_000);
@@ -196,26 +265,10 @@ test.describe('notices outside the app', () => {
     await page.goto('/konto');
     await waitForApp(page);
     await page.waitForFunction(() => !!navigator.serviceWorker.controller);
-    const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
-    await worker.evaluate(async (text) => {
-      const sw = self as any;
-      for (const n of await sw.registration.getNotifications()) n.close();
-      sw.dispatchEvent(new sw.PushEvent('push', { data: text }));
-    }, plaintext);
-    const shown = async () =>
-      worker.evaluate(async () =>
-        ((await (self as any).registration.getNotifications({ tag: 'buergeramt-postfach' })) as any[]).map((n) => ({
-          title: n.title,
-          body: n.body,
-          url: n.data?.url,
-        })),
-      );
-    await expect.poll(shown).toEqual([{ title: 'Neue Nachricht im Bürgeramt', body: NOTICE_DE, url: '/postfach' }]);
-    await worker.evaluate(async () => {
-      const sw = self as any;
-      const [n] = await sw.registration.getNotifications({ tag: 'buergeramt-postfach' });
-      sw.dispatchEvent(new sw.NotificationEvent('notificationclick', { notification: n }));
-    });
+    await closeNotices(page);
+    await deliverPush(page, plaintext);
+    await expect.poll(() => notices(page)).toEqual([{ title: 'Neue Nachricht im Bürgeramt', body: NOTICE_DE, url: '/postfach' }]);
+    await clickNotice(await activeWorker(context));
     await expect(page).toHaveURL(/\/postfach$/);
     await waitForApp(page);
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Postfach');
