@@ -1,7 +1,11 @@
-//! The protocol endpoints: discovery, JWKS, token, userinfo, end_session.
+//! The protocol endpoints: discovery, JWKS and token here; userinfo and
+//! end_session in modules of their own.
+
+mod end_session;
+mod userinfo;
 
 use axum::{
-    extract::{rejection::FormRejection, rejection::QueryRejection, Form, Query, State},
+    extract::{rejection::FormRejection, Form, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Extension, Json,
@@ -13,16 +17,14 @@ use std::sync::Arc;
 
 use super::clients;
 use super::store::{self, CodeRow, SessionRow};
-use super::{
-    now_secs, principal, s256, valid_pkce_value, with_query, Idp, LoginMethod, TokenProblem,
-    TrustLevel, MAX_REFRESHES,
-};
-use crate::static_files::Site;
+use super::{now_secs, s256, valid_pkce_value, Idp, LoginMethod, TrustLevel, MAX_REFRESHES};
 use crate::AppState;
 
 /// The attributes of BundID with their OIDs, in the order they are listed
 /// (one table for OIDC and SAML: `contract::saml`).
 pub use contract::saml::ATTRIBUTES;
+pub use end_session::{end_session_get, end_session_post};
+pub use userinfo::{attributes_for, userinfo, Attribute};
 
 fn no_store(mut resp: Response) -> Response {
     let h = resp.headers_mut();
@@ -496,236 +498,9 @@ async fn refresh(
     token_response(idp, &session, &sub, &access, &refresh, now)
 }
 
-// ---------------------------------------------------------------- userinfo
-
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq, Clone)]
-pub struct Attribute {
-    pub name: String,
-    pub oid: String,
-    pub value: String,
-    /// `verified` or `self-declared`
-    pub trust: String,
-    /// `eid`, `elster` or `account`
-    pub source: String,
-}
-
-/// The citizen's attributes as released after a login with `method`: data
-/// read from the card (eID) or from ELSTER is verified and wins; whatever
-/// only the account has is self-declared.
-pub fn attributes_for(
-    stored: &[(String, String, String)],
-    method: LoginMethod,
-    sub: &str,
-    mailbox_uuid: &str,
-) -> Vec<Attribute> {
-    let preferred: &[&str] = match method {
-        LoginMethod::Eid => &["eid", "account"],
-        LoginMethod::Elster => &["elster", "account"],
-        LoginMethod::Password => &["account"],
-    };
-    let mut out = Vec::new();
-    for (name, oid) in ATTRIBUTES {
-        let (value, source) = match *name {
-            "bPK2" => (sub.to_string(), "account"),
-            "mailboxUuid" => (mailbox_uuid.to_string(), "account"),
-            _ => {
-                let found = preferred.iter().find_map(|src| {
-                    stored
-                        .iter()
-                        .find(|(s, n, _)| s == src && n == name)
-                        .map(|(s, _, v)| (v.clone(), s.as_str()))
-                });
-                match found {
-                    Some((v, s)) => (
-                        v,
-                        match s {
-                            "eid" => "eid",
-                            "elster" => "elster",
-                            _ => "account",
-                        },
-                    ),
-                    None => continue,
-                }
-            }
-        };
-        // Identifiers the provider issues itself are verified by nature.
-        let trust = if source != "account" || matches!(*name, "bPK2" | "mailboxUuid") {
-            "verified"
-        } else {
-            "self-declared"
-        };
-        out.push(Attribute {
-            name: name.to_string(),
-            oid: oid.to_string(),
-            value,
-            trust: trust.to_string(),
-            source: source.to_string(),
-        });
-    }
-    out
-}
-
-fn unauthorized(problem: TokenProblem) -> Response {
-    let challenge = match problem {
-        TokenProblem::Missing => "Bearer realm=\"buergeramt-idp\"".to_string(),
-        TokenProblem::Invalid => {
-            "Bearer realm=\"buergeramt-idp\", error=\"invalid_token\", error_description=\"the access token is unknown, expired or revoked\"".to_string()
-        }
-    };
-    let mut resp = (
-        StatusCode::UNAUTHORIZED,
-        Json(json!({
-            "error": if problem == TokenProblem::Missing { "unauthorized" } else { "invalid_token" },
-            "message": problem.to_string(),
-        })),
-    )
-        .into_response();
-    if let Ok(v) = HeaderValue::from_str(&challenge) {
-        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    no_store(resp)
-}
-
-/// `GET /idp/userinfo`
-pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let (p, citizen_id) = match principal(&state, &headers).await {
-        Ok(Ok(v)) => v,
-        Ok(Err(problem)) => return unauthorized(problem),
-        Err(e) => return e.into_response(),
-    };
-    let stored = match state
-        .db
-        .call(move |conn| store::attributes(conn, citizen_id))
-        .await
-    {
-        Ok(s) => s,
-        Err(e) => return crate::ApiError::from(e).into_response(),
-    };
-    let attributes = attributes_for(&stored, p.method, &p.sub, &p.mailbox_uuid);
-    no_store(
-        Json(json!({
-            "sub": p.sub,
-            "acr": p.acr,
-            "auth_time": p.auth_time,
-            "method": p.method.as_str(),
-            "mailboxUuid": p.mailbox_uuid,
-            "attributes": attributes,
-        }))
-        .into_response(),
-    )
-}
-
-// ---------------------------------------------------------------- end_session
-
-/// `GET /idp/end_session`
-pub async fn end_session_get(
-    State(state): State<AppState>,
-    Extension(idp): Extension<Arc<Idp>>,
-    Extension(site): Extension<Arc<Site>>,
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Response {
-    let params = query.map(|Query(q)| q).unwrap_or_default();
-    end_session(&state, &idp, &site, params).await
-}
-
-/// `POST /idp/end_session`
-pub async fn end_session_post(
-    State(state): State<AppState>,
-    Extension(idp): Extension<Arc<Idp>>,
-    Extension(site): Extension<Arc<Site>>,
-    form: Result<Form<HashMap<String, String>>, FormRejection>,
-) -> Response {
-    let params = form.map(|Form(f)| f).unwrap_or_default();
-    end_session(&state, &idp, &site, params).await
-}
-
-async fn end_session(
-    state: &AppState,
-    idp: &Idp,
-    site: &Site,
-    params: HashMap<String, String>,
-) -> Response {
-    let get = |k: &str| params.get(k).map(String::as_str).unwrap_or("");
-    let claims: Option<IdClaims> = match get("id_token_hint") {
-        "" => None,
-        hint => idp.key.verify_ignoring_expiry(hint, &idp.issuer).ok(),
-    };
-    let mut had_session = false;
-    let mut client_id = get("client_id").to_string();
-    if let Some(c) = &claims {
-        if !client_id.is_empty() && client_id != c.aud {
-            client_id.clear();
-        } else {
-            client_id = c.aud.clone();
-        }
-        let sid = c.sid.clone();
-        match state
-            .db
-            .call(move |conn| {
-                let active = store::session(conn, &sid)?.is_some_and(|s| !s.revoked);
-                store::revoke_session(conn, &sid)?;
-                Ok(active)
-            })
-            .await
-        {
-            Ok(active) => had_session = active,
-            Err(e) => return crate::ApiError::from(e).into_response(),
-        }
-    }
-    let target = get("post_logout_redirect_uri").to_string();
-    if !target.is_empty() && !client_id.is_empty() {
-        let (c, t) = (client_id.clone(), target.clone());
-        let registered = state
-            .db
-            .call(move |conn| store::uri_registered(conn, &c, "post_logout", &t))
-            .await
-            .unwrap_or(false);
-        if registered {
-            let location = match get("state") {
-                "" => target,
-                s => with_query(&target, &[("state", s)]),
-            };
-            if let Ok(v) = HeaderValue::from_str(&location) {
-                return no_store((StatusCode::SEE_OTHER, [(header::LOCATION, v)]).into_response());
-            }
-        }
-    }
-    no_store(super::pages::logged_out_page(
-        &site.stylesheets(),
-        had_session,
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn stored() -> Vec<(String, String, String)> {
-        [
-            ("account", "givenName", "Erika"),
-            ("account", "mail", "e@example.org"),
-            ("account", "postalAddress", "Heidestr. 17"),
-            ("eid", "givenName", "Erika"),
-            ("eid", "postalAddress", "Heidestraße 17"),
-            ("eid", "documentType", "ID"),
-        ]
-        .iter()
-        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
-        .collect()
-    }
-
-    #[test]
-    fn eid_data_wins_and_is_verified() {
-        let a = attributes_for(&stored(), LoginMethod::Eid, "s", "m");
-        let get = |n: &str| a.iter().find(|x| x.name == n).unwrap().clone();
-        assert_eq!(get("postalAddress").value, "Heidestraße 17");
-        assert_eq!(get("postalAddress").trust, "verified");
-        assert_eq!(get("postalAddress").source, "eid");
-        assert_eq!(get("mail").trust, "self-declared");
-        assert_eq!(get("documentType").value, "ID");
-        assert_eq!(get("bPK2").value, "s");
-        assert_eq!(get("mailboxUuid").oid, "urn:oid:2.5.4.18");
-    }
 
     fn code_row(expires_at: i64) -> CodeRow {
         CodeRow {
@@ -756,15 +531,5 @@ mod tests {
         assert!(check_code(&row, 1_000, "other", "https://x/cb", v).is_some());
         assert!(check_code(&row, 1_000, "app", "https://x/cb/", v).is_some());
         assert!(check_code(&row, 1_000, "app", "https://x/cb", "short").is_some());
-    }
-
-    #[test]
-    fn password_login_releases_only_account_data() {
-        let a = attributes_for(&stored(), LoginMethod::Password, "s", "m");
-        assert!(a.iter().all(|x| x.source == "account"));
-        let addr = a.iter().find(|x| x.name == "postalAddress").unwrap();
-        assert_eq!(addr.value, "Heidestr. 17");
-        assert_eq!(addr.trust, "self-declared");
-        assert!(a.iter().all(|x| x.name != "documentType"));
     }
 }
