@@ -6,8 +6,7 @@ use axum::{
     extract::State,
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    routing::{get, post},
-    Json as AxumJson, Router,
+    Json as AxumJson,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -18,30 +17,6 @@ use super::{
 use crate::error::extract::{Path, Query};
 use crate::idp::Principal;
 use crate::{ApiError, AppState};
-
-/// The citizen's routes under `/zbp`.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/messages", get(list_messages))
-        .route("/v1/messages/unread-count", get(unread_count))
-        .route(
-            "/v1/messages/{id}",
-            get(read_message).delete(delete_message),
-        )
-        .route("/v1/messages/{id}/read", post(mark_read))
-        .route("/v1/messages/{id}/unread", post(mark_unread))
-        .route(
-            "/v1/messages/{id}/attachments/{attachment_id}",
-            get(download),
-        )
-        .route("/v1/trash", get(list_trash))
-        .route("/v1/trash/{id}/restore", post(restore))
-        .route("/v1/applications", get(list_applications))
-        .route(
-            "/v1/applications/{application_id}/status",
-            get(status_history),
-        )
-}
 
 fn level_allows(p: &Principal, m: &MessageRow) -> bool {
     p.acr.satisfies(m.level)
@@ -113,7 +88,7 @@ fn insufficient(m: &MessageRow) -> Response {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ListQuery {
+pub(super) struct ListQuery {
     /// `true`: only unread messages.
     unread: Option<bool>,
     /// `decision`, `status` or `info`.
@@ -201,7 +176,7 @@ async fn messages(
 }
 
 /// `GET /zbp/v1/messages?unread=&kind=&q=`
-async fn list_messages(
+pub(super) async fn list_messages(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<ListQuery>,
@@ -210,7 +185,7 @@ async fn list_messages(
 }
 
 /// `GET /zbp/v1/trash?unread=&kind=&q=`
-async fn list_trash(
+pub(super) async fn list_trash(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<ListQuery>,
@@ -219,7 +194,7 @@ async fn list_trash(
 }
 
 /// `GET /zbp/v1/messages/unread-count`
-async fn unread_count(
+pub(super) async fn unread_count(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -264,7 +239,7 @@ async fn open_message(
 }
 
 /// `GET /zbp/v1/messages/{id}`: the whole message; opening it records `openedAt`.
-async fn read_message(
+pub(super) async fn read_message(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -300,7 +275,7 @@ async fn set_read(
 }
 
 /// `POST /zbp/v1/messages/{id}/read`
-async fn mark_read(
+pub(super) async fn mark_read(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -309,7 +284,7 @@ async fn mark_read(
 }
 
 /// `POST /zbp/v1/messages/{id}/unread` (keeps `openedAt`)
-async fn mark_unread(
+pub(super) async fn mark_unread(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -318,7 +293,7 @@ async fn mark_unread(
 }
 
 /// `DELETE /zbp/v1/messages/{id}`: into the trash.
-async fn delete_message(
+pub(super) async fn delete_message(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -337,7 +312,7 @@ async fn delete_message(
 }
 
 /// `POST /zbp/v1/trash/{id}/restore`
-async fn restore(
+pub(super) async fn restore(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -416,7 +391,7 @@ pub fn file_response(filename: &str, mime: &str, content: Vec<u8>) -> Response {
 
 /// `GET /zbp/v1/messages/{id}/attachments/{attachment_id}`: the file; like
 /// reading, downloading opens the message.
-async fn download(
+pub(super) async fn download(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((id, attachment_id)): Path<(String, String)>,
@@ -454,7 +429,7 @@ fn status_json(p: &Principal, s: &StatusRow) -> Value {
 }
 
 /// `GET /zbp/v1/applications/{application_id}/status`: oldest first.
-async fn status_history(
+pub(super) async fn status_history(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(application_id): Path<String>,
@@ -480,7 +455,7 @@ async fn status_history(
 
 /// `GET /zbp/v1/applications`: each application of the mailbox with its
 /// latest status, most recently changed first.
-async fn list_applications(
+pub(super) async fn list_applications(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {

@@ -16,7 +16,10 @@ pub mod notice;
 mod reader;
 mod store;
 
-use axum::Router;
+use axum::{
+    routing::{get, post},
+    Router,
+};
 
 use crate::{error, ApiError, AppState};
 pub use citizen::{file_response, safe_filename};
@@ -39,7 +42,27 @@ pub fn router(state: &AppState) -> anyhow::Result<Router<AppState>> {
     state.db.migrate("zbp", store::MIGRATIONS)?;
     state.db.migrate("zbp_notices", notice::MIGRATIONS)?;
     spawn_purger(state);
-    Ok(citizen::routes().fallback(error::not_found))
+    Ok(Router::new()
+        .route("/v1/messages", get(citizen::list_messages))
+        .route("/v1/messages/unread-count", get(citizen::unread_count))
+        .route(
+            "/v1/messages/{id}",
+            get(citizen::read_message).delete(citizen::delete_message),
+        )
+        .route("/v1/messages/{id}/read", post(citizen::mark_read))
+        .route("/v1/messages/{id}/unread", post(citizen::mark_unread))
+        .route(
+            "/v1/messages/{id}/attachments/{attachment_id}",
+            get(citizen::download),
+        )
+        .route("/v1/trash", get(citizen::list_trash))
+        .route("/v1/trash/{id}/restore", post(citizen::restore))
+        .route("/v1/applications", get(citizen::list_applications))
+        .route(
+            "/v1/applications/{application_id}/status",
+            get(citizen::status_history),
+        )
+        .fallback(error::not_found))
 }
 
 /// Empties expired trash every hour (only when a Tokio runtime is running).
