@@ -1,5 +1,5 @@
 import { test, expect, expectNoAxeViolations, waitForApp } from './fixtures';
-import { SERVICES } from './apply-helpers';
+import { SERVICES, KOELN, applyUrl } from './apply-helpers';
 
 // The release bundle is split (scripts/wasm-bundle.sh, src/pages/lazy.rs):
 // the start page needs only the main module; other routes fetch their chunk
@@ -119,6 +119,72 @@ for (const [path, chunk, shows] of [
     // The preload (added by index.html's inline script) and the loader's own
     // fetch carry the same integrity, so the module is downloaded once.
     expect(moduleRequests, 'the main module is downloaded once').toBe(1);
+  });
+}
+
+// A part of the app needs many wasm files (an application 118), and every
+// request costs the main thread: started in one task, they blocked it for
+// 650 ms at Lighthouse's 4× CPU slowdown. routes.js (a deep link) and the
+// chunk loader (a link inside the app) start them a few per task, and the
+// loader takes the responses routes.js started (scripts/wasm-loader.mjs,
+// scripts/route-chunks.mjs). Recorded in the page: every `fetch` of a wasm
+// file with the task it was started in (a task ends at its microtask
+// checkpoint); the network shows each file requested once, and nothing else
+// (no preload link) requests one.
+const PER_TASK = 6;
+async function recordWasmFetches(page: import('@playwright/test').Page) {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __wasmFetchTasks: number[] };
+    w.__wasmFetchTasks = [];
+    let task = 0;
+    let open = false;
+    const real = window.fetch.bind(window);
+    window.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (/\.wasm$/.test(url) && /\/(split_|chunk_)/.test(url)) {
+        if (!open) {
+          open = true;
+          task++;
+          queueMicrotask(() => (open = false));
+        }
+        w.__wasmFetchTasks.push(task);
+      }
+      return real(input, init);
+    };
+  });
+  const requested: string[] = [];
+  page.on('request', (r) => {
+    if (isChunk(r.url())) requested.push(new URL(r.url()).pathname.split('/').pop() ?? '');
+  });
+  return async () => {
+    const tasks = await page.evaluate(() => (window as unknown as { __wasmFetchTasks: number[] }).__wasmFetchTasks);
+    const perTask = new Map<number, number>();
+    for (const t of tasks) perTask.set(t, (perTask.get(t) ?? 0) + 1);
+    return { fetches: tasks.length, largestTask: Math.max(0, ...perTask.values()), requested };
+  };
+}
+
+for (const [how, start] of [
+  ['a deep link to an application', applyUrl(SERVICES.hund)],
+  ['following a link inside the app to an application', `/leistungen/${SERVICES.hund}?ort=${KOELN}`],
+] as const) {
+  test(`${how}: the wasm files are requested once each, at most ${PER_TASK} per task`, async ({ page }) => {
+    const measured = await recordWasmFetches(page);
+    await page.goto(start);
+    await waitForApp(page);
+    if (start.startsWith('/leistungen/')) {
+      await expect(page.getByRole('heading', { level: 1 })).toContainText('Hundesteuer');
+      await page.getByRole('region', { name: 'Online beantragen' }).getByRole('link', { name: 'Online beantragen' }).click();
+      await expect(page).toHaveURL(/\/antrag\//);
+    }
+    // The application's start page, drawn by the apply module: all its
+    // files have been fetched and instantiated by now.
+    await expect(page.getByRole('heading', { level: 2, name: 'Was Sie brauchen' })).toBeVisible();
+    const { fetches, largestTask, requested } = await measured();
+    expect(requested.length, 'the apply module needs many files').toBeGreaterThan(50);
+    expect(new Set(requested).size, `each file once: ${requested.join(' ')}`).toBe(requested.length);
+    expect(fetches, 'every wasm request is a fetch the page made (no preload links)').toBe(requested.length);
+    expect(largestTask, 'wasm requests started in one task').toBeLessThanOrEqual(PER_TASK);
   });
 }
 

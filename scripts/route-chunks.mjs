@@ -6,9 +6,9 @@
 // module) and the files each module loads from the splitter's loader
 // (`__wasm_split.js`: the split module and the shared chunks it waits for). Writes, into the build's app
 // directory:
-//   routes.js   a classic script: for the page's own path, `<link rel=preload>`
-//               for its route's wasm files, so a deep link fetches them while
-//               the main module loads (index.html loads it on every path but
+//   routes.js   a classic script: for the page's own path, it fetches its
+//               route's wasm files, so a deep link loads them while the main
+//               module loads (index.html loads it on every path but
 //               `/`; the start page needs no chunk);
 // and prints a JSON object for the service worker (scripts/wasm-bundle.sh puts
 // it into sw.js): { routes: { pattern: [file, …] }, sendPath: [file, …] },
@@ -55,7 +55,7 @@ function routes(appRs, lazyRs) {
 /** Loader name → { file, deps } from the splitter's loader. */
 function loaders(js) {
   const out = new Map();
-  const re = /(?:const (__chunk_\d+)|export const __wasm_split_load_(\w+))=(?:wrapAsyncCb\()?makeLoad\(\(\(\)=>\{const \w+=fetch\(new URL\("\.\/([\w.]+)",import\.meta\.url\)\)[\s\S]*?\}\),\[([^\]]*)\]\)/g;
+  const re = /(?:const (__chunk_\d+)|export const __wasm_split_load_(\w+))=(?:wrapAsyncCb\()?makeLoad\(\(\(\)=>\{const \w+=(?:fetch|chunkFetch)\(new URL\("\.\/([\w.]+)",import\.meta\.url\)\)[\s\S]*?\}\),\[([^\]]*)\]\)/g;
   for (const m of js.matchAll(re)) {
     const deps = m[4].split(',').map((d) => d.trim()).filter(Boolean);
     out.set(m[1] ?? m[2], { file: m[3], deps });
@@ -74,6 +74,8 @@ function files(name, loads, seen = new Set()) {
   return seen;
 }
 
+/** Requests started per task by routes.js. */
+const BATCH = 6;
 const loaderJs = join(appDir, '__wasm_split.js');
 const result = { routes: {}, sendPath: [] };
 if (existsSync(loaderJs)) {
@@ -91,13 +93,22 @@ if (existsSync(loaderJs)) {
   result.sendPath = [...send].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 
   // routes.js: compact (a route's files as one string: `search` stands
-  // for split_search.wasm, a number for chunk_<n>.wasm).
+  // for split_search.wasm, a number for chunk_<n>.wasm). The requests start
+  // BATCH at a time, one task each (a MessageChannel message): every request
+  // costs the main thread, and a form step's 118 preload links in one task
+  // took 650 ms at Lighthouse's 4× CPU slowdown, the largest part of the
+  // page's blocking time (docs/performance.md, "Requests in small tasks").
+  // Each response waits in `self.__wasmChunks` under its URL until the
+  // chunk loader takes it (scripts/wasm-loader.mjs), so nothing is fetched
+  // twice.
   const short = (f) => f.replace(/^chunk_(\d+)\.wasm$/, '$1').replace(/^split_(\w+)\.wasm$/, '$1');
   const map = Object.fromEntries(Object.entries(result.routes).map(([p, fs]) => [p, fs.map(short).join(' ')]));
-  const script = `(function(){var m=${JSON.stringify(map)},p=location.pathname.replace(/\\/+$/,"").split("/"),d=new URL(".",document.currentScript.src).pathname;
+  const script = `(function(){var m=${JSON.stringify(map)},p=location.pathname.replace(/\\/+$/,"").split("/"),src=document.currentScript.src;
 for(var k in m){var s=k.split("/"),ok=s.length===p.length;for(var i=0;ok&&i<s.length;i++)ok=s[i]===p[i]||s[i].charAt(0)===":"&&p[i]!=="";
-if(ok){m[k].split(" ").forEach(function(f){var l=document.createElement("link");l.rel="preload";l.as="fetch";l.crossOrigin="anonymous";
-l.href=d+(/^\\d+$/.test(f)?"chunk_"+f:"split_"+f)+".wasm";document.head.appendChild(l)});return}}})();
+if(ok){var q=[],w=self.__wasmChunks={},c=new MessageChannel;
+m[k].split(" ").forEach(function(f){var u=new URL((/^\\d+$/.test(f)?"chunk_"+f:"split_"+f)+".wasm",src).href;
+w[u]=new Promise(function(r){q.push(function(){r(fetch(u))})});w[u].catch(function(){})});
+c.port1.onmessage=function(){q.splice(0,${BATCH}).forEach(function(g){g()});if(q.length)c.port2.postMessage(0)};c.port2.postMessage(0);return}}})();
 `;
   writeFileSync(join(appDir, 'routes.js'), script);
 }

@@ -60,6 +60,9 @@ if [ "$profile" = release ]; then
   # Short import names in the main module and its glue (−8 KB brotli of the
   # first load; scripts/wasm-imports.mjs).
   node "$root/scripts/wasm-imports.mjs" "$work/out/${name}_bg.wasm" "$work/out/$name.js"
+  # The chunk loader starts its requests a few per task and takes those
+  # routes.js started (scripts/wasm-loader.mjs).
+  node "$root/scripts/wasm-loader.mjs" "$work/out/__wasm_split.js" 6
   # The chunk loader keeps its top-level names and one statement per line,
   # so `bench dist` can still read which chunks each part needs.
   terser "$work/out/__wasm_split.js" --compress join_vars=false --mangle --format semicolons=false \
