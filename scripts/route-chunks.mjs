@@ -14,13 +14,15 @@
 // it into sw.js): { routes: { pattern: [file, …] }, sendPath: [file, …] },
 // `sendPath` being every file of the application pages (`/antrag/…`).
 //
-// usage: node scripts/route-chunks.mjs <root> <app dir (absolute)>
+// usage: node scripts/route-chunks.mjs <root> <app dir (absolute)> <requests per task>
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [root, appDir] = process.argv.slice(2);
-if (!root || !appDir) {
-  console.error('usage: route-chunks.mjs <root> <app dir>');
+const [root, appDir, perTask] = process.argv.slice(2);
+/** Requests started per task by routes.js (the chunk loader's too: scripts/wasm-bundle.sh). */
+const BATCH = Number(perTask);
+if (!root || !appDir || !(BATCH >= 1)) {
+  console.error('usage: route-chunks.mjs <root> <app dir> <requests per task>');
   process.exit(2);
 }
 
@@ -74,8 +76,6 @@ function files(name, loads, seen = new Set()) {
   return seen;
 }
 
-/** Requests started per task by routes.js. */
-const BATCH = 6;
 const loaderJs = join(appDir, '__wasm_split.js');
 const result = { routes: {}, sendPath: [] };
 if (existsSync(loaderJs)) {

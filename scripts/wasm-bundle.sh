@@ -22,6 +22,10 @@
 # A debug build (`trunk serve`, `make dev`) skips 1, 2 and wasm-opt.
 set -euo pipefail
 
+# Wasm requests started per task, by routes.js for a deep link and by the
+# chunk loader (docs/performance.md, "Requests in small tasks").
+wasm_requests_per_task=6
+
 root="$(cd "$(dirname "$0")/.." && pwd)"
 staging="${TRUNK_STAGING_DIR:?run by trunk as a post_build hook}"
 profile="${TRUNK_PROFILE:-debug}"
@@ -62,7 +66,7 @@ if [ "$profile" = release ]; then
   node "$root/scripts/wasm-imports.mjs" "$work/out/${name}_bg.wasm" "$work/out/$name.js"
   # The chunk loader starts its requests a few per task and takes those
   # routes.js started (scripts/wasm-loader.mjs).
-  node "$root/scripts/wasm-loader.mjs" "$work/out/__wasm_split.js" 6
+  node "$root/scripts/wasm-loader.mjs" "$work/out/__wasm_split.js" "$wasm_requests_per_task"
   # The chunk loader keeps its top-level names and one statement per line,
   # so `bench dist` can still read which chunks each part needs.
   terser "$work/out/__wasm_split.js" --compress join_vars=false --mangle --format semicolons=false \
@@ -111,12 +115,12 @@ add_link stylesheet "/$fonts_name" "$(sri "$staging/$fonts_name")"
 appl+="};"
 links=""
 # A deep link's route chunks load while the main module does: routes.js (a
-# route -> wasm files map, scripts/route-chunks.mjs) adds their preloads. The
+# route -> wasm files map, scripts/route-chunks.mjs) starts their requests. The
 # start page needs no chunk, so index.html loads routes.js on other paths
 # only (the CSP allows the inline script by its hash, computed by the server
 # from index.html). sw.js gets the same map (its send path, what the open
 # pages use), the directory and the first screen's fonts.
-routes_json="$(node "$root/scripts/route-chunks.mjs" "$root" "$staging/$dir")"
+routes_json="$(node "$root/scripts/route-chunks.mjs" "$root" "$staging/$dir" "$wasm_requests_per_task")"
 # The main module: on the start page, index.html's static copy of the page
 # is all the first screen needs, so the module is fetched only once that copy
 # has been painted (window.__shellPainted, below): the stylesheets do not
