@@ -113,6 +113,13 @@ while read -r font; do
 done < <(cat "$root/style/generated/fonts-preload.txt" 2>/dev/null || true)
 add_link stylesheet "/$fonts_name" "$(sri "$staging/$fonts_name")"
 appl+="};"
+# The start page's introduction keeps Fira Sans' fallback until the app has
+# drawn its own copy (style/search.css, `intro-fallback` on <html>): main.rs
+# removes #static-shell (a child of body) and mounts the app in one task; the
+# frame after next, the app's copy has been drawn, and the class goes.
+appl+='window.__introAfterApp=function(){function go(){requestAnimationFrame(function(){requestAnimationFrame(function(){document.documentElement.classList.remove("intro-fallback")})})}'
+appl+='if(!document.getElementById("static-shell"))return go();'
+appl+='new MutationObserver(function(m,o){if(!document.getElementById("static-shell")){o.disconnect();go()}}).observe(document.body,{childList:true})};'
 links=""
 # A deep link's route chunks load while the main module does: routes.js (a
 # route -> wasm files map, scripts/route-chunks.mjs) starts their requests. The
@@ -158,7 +165,7 @@ ROUTES_JSON="$routes_json" FONTS_JSON="$fonts_json" APP_DIR="/$dir/" node -e '
   }
   fs.writeFileSync(file, sw);
 ' "$staging/sw.js"
-loader="<script type=\"module\">if(location.pathname===\"/\"){await window.__shellPainted;__appLoads()}const{default:init}=await import('/$dir/$name.js');await init({ module_or_path: fetch('/$dir/${name}_bg.wasm', { integrity: \"$wasm_sri\" }) });</script>"
+loader="<script type=\"module\">__introAfterApp();if(location.pathname===\"/\"){await window.__shellPainted;__appLoads()}const{default:init}=await import('/$dir/$name.js');await init({ module_or_path: fetch('/$dir/${name}_bg.wasm', { integrity: \"$wasm_sri\" }) });</script>"
 
 index="$staging/index.html"
 grep -q '</head>' "$index"

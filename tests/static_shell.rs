@@ -48,10 +48,15 @@ fn the_static_shell_speaks_like_the_app() {
         "site-header__brand",
         "site-nav__list",
         "kern-heading-x-large page-heading",
-        "kern-body kern-body--large",
+        "kern-body kern-body--large home-intro",
     ] {
         assert!(shell.contains(class), "static shell lacks class {class}");
     }
+    // Both copies of the introduction are drawn in Fira Sans' fallback until
+    // the app has drawn its own (style/search.css, e2e/fonts.spec.ts).
+    let home = std::fs::read_to_string(root().join("src/pages/home.rs")).expect("home");
+    assert!(home.contains("\"kern-body kern-body--large home-intro\""));
+    assert!(html.contains("<html lang=\"de\" class=\"intro-fallback\">"));
     let layout = std::fs::read_to_string(root().join("src/components/layout.rs")).expect("layout");
     assert!(layout.contains("site-header__brand") && layout.contains("site-nav__list"));
 }

@@ -39,7 +39,7 @@ pub fn Home() -> impl IntoView {
 
     view! {
         <PageHeading title=Signal::derive(move || t_string!(i18n, pages.home_title).to_string()) />
-        <p class="kern-body kern-body--large">{t!(i18n, pages.home_intro)}</p>
+        <p class="kern-body kern-body--large home-intro">{t!(i18n, pages.home_intro)}</p>
         <SearchForm />
         <Deferred>
             <section class="home-section" aria-labelledby="ort-heading">
