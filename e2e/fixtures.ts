@@ -15,12 +15,14 @@ export const test = base.extend<{ allowedConsoleErrors: RegExp[] }>({
   page: async ({ page, allowedConsoleErrors }, use) => {
     // index.html paints a static shell (header, the start page's heading)
     // before the wasm runs; after goto/reload wait until the app replaced
-    // it, so tests act on the app, not on its static stand-in.
+    // it, so tests act on the app, not on its static stand-in. A test that
+    // asks for `waitUntil: 'commit'` wants the page before that.
     for (const name of ['goto', 'reload'] as const) {
       const original = (page[name] as (...a: unknown[]) => Promise<unknown>).bind(page);
       (page as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
         const response = await original(...args);
-        if ((await page.locator('#static-shell').count()) > 0) {
+        const options = args.find((a) => typeof a === 'object' && a !== null) as { waitUntil?: string } | undefined;
+        if (options?.waitUntil !== 'commit' && (await page.locator('#static-shell').count()) > 0) {
           await page.locator('#static-shell').waitFor({ state: 'detached', timeout: 20_000 });
         }
         return response;

@@ -115,35 +115,40 @@ test.describe('the start page\'s largest paint', () => {
   });
 });
 
-// On the start page the first paint needs index.html and its two stylesheets
-// (the app's and Fira Sans' fallback), nothing else: the scripts, the fonts
-// and the module are asked for only after it (index.html's
-// `window.__appLoads`, scripts/wasm-bundle.sh). Compared are the browser's
-// own timestamps of one clock: when each request started, and when the
-// introduction was painted.
-test('the start page asks for no script, font or module before its first paint', async ({ page }) => {
-  await page.addInitScript(() => {
-    (window as unknown as { __painted?: number }).__painted = undefined;
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries() as (PerformanceEntry & { element: Element | null })[]) {
-        if (e.element?.parentElement?.id === 'static-shell-home' && e.element.tagName === 'P') {
-          (window as unknown as { __painted?: number }).__painted ??= e.startTime;
+// On the start page and on /suche (whose upper part index.html copies too:
+// src/browser/shell.rs) the first paint needs index.html and its two
+// stylesheets (the app's and Fira Sans' fallback), nothing else: the scripts,
+// the fonts, the module and the route's chunks are asked for only after it
+// (index.html's `window.__appLoads`, `__deepLoads`, scripts/wasm-bundle.sh).
+// Compared are the browser's own timestamps of one clock: when each request
+// started, and when the page's copy was painted.
+for (const { path, copy, later } of [
+  { path: '/', copy: 'static-shell-home', later: [] as RegExp[] },
+  { path: '/suche?q=hund', copy: 'static-shell-suche', later: [/\/routes\.js$/, /\/(chunk_\d+|split_\w+)\.wasm$/] },
+]) {
+  test(`${path} asks for no script, font or module before its first paint`, async ({ page }) => {
+    await page.addInitScript((copy) => {
+      (window as unknown as { __painted?: number }).__painted = undefined;
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries() as (PerformanceEntry & { element: Element | null })[]) {
+          const inCopy = copy === 'static-shell-home' ? e.element?.parentElement?.id === copy && e.element.tagName === 'P' : !!e.element?.closest(`#${copy}`);
+          if (inCopy) (window as unknown as { __painted?: number }).__painted ??= e.startTime;
         }
-      }
-    }).observe({ type: 'largest-contentful-paint', buffered: true });
+      }).observe({ type: 'largest-contentful-paint', buffered: true });
+    }, copy);
+    await page.goto(path);
+    await waitForApp(page);
+    await page.evaluate(() => document.fonts.ready);
+    const { painted, requests } = await page.evaluate(() => ({
+      painted: (window as unknown as { __painted?: number }).__painted,
+      requests: performance.getEntriesByType('resource').map((e) => ({ path: new URL(e.name).pathname, start: e.startTime })),
+    }));
+    expect(painted, "the page's copy was painted").toBeDefined();
+    const before = requests.filter((r) => r.start < painted!).map((r) => r.path);
+    expect(before.filter((p) => !/^\/(app|fonts-fallback)-[0-9a-f]{16}\.css$/.test(p) && !/\.(svg|webmanifest)$/.test(p)), 'asked for before the first paint').toEqual([]);
+    const after = requests.filter((r) => r.start >= painted!).map((r) => r.path);
+    for (const kind of [/\/buergeramt\.js$/, /\/buergeramt_bg\.wasm$/, /\.woff2$/, /^\/fonts-[0-9a-f]{16}\.css$/, ...later]) {
+      expect(after.some((p) => kind.test(p)), `${kind} after the first paint`).toBe(true);
+    }
   });
-  await page.goto('/');
-  await waitForApp(page);
-  await page.evaluate(() => document.fonts.ready);
-  const { painted, requests } = await page.evaluate(() => ({
-    painted: (window as unknown as { __painted?: number }).__painted,
-    requests: performance.getEntriesByType('resource').map((e) => ({ path: new URL(e.name).pathname, start: e.startTime })),
-  }));
-  expect(painted, 'the introduction was painted').toBeDefined();
-  const before = requests.filter((r) => r.start < painted!).map((r) => r.path);
-  expect(before.filter((p) => !/^\/(app|fonts-fallback)-[0-9a-f]{16}\.css$/.test(p) && !/\.(svg|webmanifest)$/.test(p)), 'asked for before the first paint').toEqual([]);
-  const after = requests.filter((r) => r.start >= painted!).map((r) => r.path);
-  for (const kind of [/\/buergeramt\.js$/, /\/buergeramt_bg\.wasm$/, /\.woff2$/, /^\/fonts-[0-9a-f]{16}\.css$/]) {
-    expect(after.some((p) => kind.test(p)), `${kind} after the first paint`).toBe(true);
-  }
-});
+}

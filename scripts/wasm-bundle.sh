@@ -90,8 +90,8 @@ sri() { printf 'sha384-%s' "$(openssl dgst -sha384 -binary "$1" | openssl base64
 # (modulepreload), Fira Sans' stylesheet (scripts/fonts.mjs; copied here
 # under a name with its hash) and the font subsets the first screen uses
 # (preload). index.html's inline script adds them all with their SRI hashes
-# (`window.__appLoads`): on the start page only once its static copy has been
-# painted (in Fira Sans' size-matched fallback, fonts-fallback.css), so the
+# (`window.__appLoads`): on the start page and /suche only once its static
+# copy has been painted (in Fira Sans' size-matched fallback, fonts-fallback.css), so the
 # first paint needs index.html and the two stylesheets and nothing else;
 # on every other path at once.
 fonts_css="$root/style/generated/fonts.css"
@@ -128,8 +128,9 @@ links=""
 # from index.html). sw.js gets the same map (its send path, what the open
 # pages use), the directory and the first screen's fonts.
 routes_json="$(node "$root/scripts/route-chunks.mjs" "$root" "$staging/$dir" "$wasm_requests_per_task")"
-# The main module: on the start page, index.html's static copy of the page
-# is all the first screen needs, so the module is fetched only once that copy
+# The main module: on the start page (and on /suche, whose upper part
+# index.html copies too), the static copy of the page is all the first screen
+# needs, so the module is fetched only once that copy
 # has been painted (window.__shellPainted, below): the stylesheets do not
 # share the line with 220 KB of wasm, and the first paint comes sooner while
 # the app is ready about as soon as before (the bytes are the same;
@@ -137,7 +138,7 @@ routes_json="$(node "$root/scripts/route-chunks.mjs" "$root" "$staging/$dir" "$w
 # font"). The loader imports the glue dynamically, after `__appLoads` has
 # added its modulepreload with the SRI hash (the import reuses it). On every
 # other path the page is the app's, so the module is preloaded at once,
-# together with the route's chunks. Both fetches carry the module's SRI hash
+# together with the route's chunks (on /suche: right after the copy's paint). Both fetches carry the module's SRI hash
 # (the preload and the loader's own fetch, which reuses it).
 wasm_sri="$(sri "$staging/$dir/${name}_bg.wasm")"
 deep="var l=document.createElement(\"link\");l.rel=\"preload\";l.as=\"fetch\";l.type=\"application/wasm\";l.crossOrigin=\"anonymous\";l.integrity=\"$wasm_sri\";l.href=\"/$dir/${name}_bg.wasm\";document.head.appendChild(l);"
@@ -145,7 +146,11 @@ if [ -f "$staging/$dir/routes.js" ]; then
   # With its SRI hash like every other script (e2e/security.spec.ts).
   deep+="var r=document.createElement(\"script\");r.src=\"/$dir/routes.js\";r.integrity=\"$(sri "$staging/$dir/routes.js")\";r.crossOrigin=\"anonymous\";document.head.appendChild(r)"
 fi
-links+="<script>$appl if(location.pathname!==\"/\"){__appLoads();$deep}</script>"
+# The pages index.html draws a copy of (the start page, /suche: see
+# src/browser/shell.rs) wait with all of it until that copy has been painted
+# (window.__shellPainted resolves at once where no copy is shown).
+first='var p=location.pathname;window.__copyFirst=p==="/"||p==="/suche";'
+links+="<script>$appl window.__deepLoads=function(){$deep};$first if(!__copyFirst){__appLoads();__deepLoads()}</script>"
 fonts_json="$(node -e 'const l=require("fs").readFileSync(0,"utf8").split("\n").filter(Boolean);process.stdout.write(JSON.stringify(l))' \
   < <(cat "$root/style/generated/fonts-preload.txt" 2>/dev/null || true))"
 ROUTES_JSON="$routes_json" FONTS_JSON="$fonts_json" APP_DIR="/$dir/" node -e '
@@ -165,7 +170,7 @@ ROUTES_JSON="$routes_json" FONTS_JSON="$fonts_json" APP_DIR="/$dir/" node -e '
   }
   fs.writeFileSync(file, sw);
 ' "$staging/sw.js"
-loader="<script type=\"module\">__introAfterApp();if(location.pathname===\"/\"){await window.__shellPainted;__appLoads()}const{default:init}=await import('/$dir/$name.js');await init({ module_or_path: fetch('/$dir/${name}_bg.wasm', { integrity: \"$wasm_sri\" }) });</script>"
+loader="<script type=\"module\">__introAfterApp();if(window.__copyFirst){await window.__shellPainted;__appLoads();if(location.pathname!==\"/\")__deepLoads()}const{default:init}=await import('/$dir/$name.js');await init({ module_or_path: fetch('/$dir/${name}_bg.wasm', { integrity: \"$wasm_sri\" }) });</script>"
 
 index="$staging/index.html"
 grep -q '</head>' "$index"

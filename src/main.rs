@@ -28,12 +28,9 @@ fn main() {
             }
         });
         let _ = wasm_bindgen_futures::JsFuture::from(next_task).await;
-        if let Some(shell) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.get_element_by_id("static-shell"))
-        {
-            shell.remove();
-        }
+        // The shell goes now, unless it holds a copy of this page: then the
+        // page takes over once it has drawn (src/browser/shell.rs).
+        buergeramt::browser::shell::before_mount();
         leptos::mount::mount_to_body(buergeramt::app::App);
     });
 }

@@ -1,6 +1,7 @@
 //! index.html paints a static copy of the header and the start page's
-//! heading before the wasm runs (src/main.rs removes it). Its texts must stay
-//! those of the German locale, or the first paint would show stale words.
+//! heading, on `/suche` of the search page's upper part, before the wasm runs
+//! (src/browser/shell.rs removes it). Its texts must stay those of the German
+//! locale, or the first paint would show stale words.
 
 use std::path::Path;
 
@@ -59,4 +60,72 @@ fn the_static_shell_speaks_like_the_app() {
     assert!(html.contains("<html lang=\"de\" class=\"intro-fallback\">"));
     let layout = std::fs::read_to_string(root().join("src/components/layout.rs")).expect("layout");
     assert!(layout.contains("site-header__brand") && layout.contains("site-nav__list"));
+}
+
+/// The search page's copy in index.html (shown on `/suche`, kept until the
+/// app's page has drawn: src/browser/shell.rs) says what the app says, uses
+/// the app's markup, and names fields of the app that exist.
+#[test]
+fn the_search_page_copy_matches_the_app() {
+    let html = std::fs::read_to_string(root().join("index.html")).expect("index.html");
+    let start = html
+        .find("<div id=\"static-shell-suche\" hidden>")
+        .expect("the search page's copy");
+    let copy = &html[start..html[start..].find("</main>").expect("end") + start];
+    for (ns, key) in [
+        ("pages", "search_title"),
+        ("pages", "search_intro"),
+        ("pages", "search_label"),
+        ("pages", "search_button"),
+        ("search", "live_hint"),
+        ("search", "place_label"),
+        ("search", "place_hint"),
+    ] {
+        let text = german(ns, key);
+        assert!(
+            copy.contains(&text),
+            "the search page's copy lacks {ns}.{key}: {text}"
+        );
+    }
+    let search = std::fs::read_to_string(root().join("src/pages/search.rs")).expect("search");
+    let picker =
+        std::fs::read_to_string(root().join("src/components/place_picker.rs")).expect("picker");
+    for class in [
+        "kern-heading-x-large page-heading",
+        "search-form search-page__form",
+        "kern-hint first-paint",
+        "search-form__row",
+        "kern-form-input__input",
+        "search-layout__aside",
+    ] {
+        assert!(copy.contains(class), "the copy lacks class {class}");
+        assert!(
+            search.contains(class) || picker.contains(class) || class.contains("page-heading"),
+            "the app's search page lacks class {class}"
+        );
+    }
+    for class in [
+        "place-picker",
+        "kern-form-input place-picker__field",
+        "place-picker__status",
+    ] {
+        assert!(copy.contains(class) && picker.contains(class), "{class}");
+    }
+    // Typed text moves to these fields of the app.
+    assert!(copy.contains("data-app-id=\"suche-q\"") && search.contains("id=\"suche-q\""));
+    assert!(
+        copy.contains("data-app-id=\"suche-ort-q\"")
+            && search.contains("id=\"suche-ort\"")
+            && picker.contains("format!(\"{id}-q\")")
+    );
+    // The copy's ids never collide with the app's.
+    for id in copy.split(" id=\"").skip(1) {
+        let id = &id[..id.find('"').expect("id")];
+        assert!(id.starts_with("static-"), "id {id} in the copy");
+    }
+    // The copy stays hidden unless index.html's script shows it on /suche.
+    assert!(html.contains("location.pathname!==\"/suche\""));
+    assert!(html.contains("shell.setAttribute(\"data-page\",\"suche\")"));
+    let css = std::fs::read_to_string(root().join("style/app.css")).expect("app.css");
+    assert!(css.contains("#static-shell[data-page] ~ * { display: none !important; }"));
 }

@@ -1,7 +1,8 @@
 //! * [`webcrypto`](crate::browser::webcrypto) encrypts submissions for the authority (JWE with
 //!   RSA-OAEP-256 + A256GCM), hashes and makes attachment ids,
 //! * [`drafts`](crate::browser::drafts) keeps form drafts and their files encrypted in IndexedDB,
-//! * [`idb`](crate::browser::idb) turns IndexedDB's callbacks into futures.
+//! * [`idb`](crate::browser::idb) turns IndexedDB's callbacks into futures,
+//! * [`shell`](crate::browser::shell) hands over from index.html's static shell to the app.
 //!
 //! The shared bits (the window, `crypto.subtle`, random bytes, reading a
 //! JavaScript error) live here.
@@ -10,6 +11,7 @@ pub mod drafts;
 pub mod idb;
 pub mod push;
 pub mod session;
+pub mod shell;
 pub mod termine;
 pub mod webcrypto;
 

@@ -142,7 +142,7 @@ pub fn PlacePicker(
                 }
             }>
                 <label class="kern-label" for=input_id.clone()>{t!(i18n, search.place_label)}</label>
-                <div class="kern-hint" id=hint_id.clone()>{t!(i18n, search.place_hint)}</div>
+                <div class="kern-hint first-paint" id=hint_id.clone()>{t!(i18n, search.place_hint)}</div>
                 <input
                     class="kern-form-input__input"
                     id=input_id2

@@ -14,6 +14,7 @@
 
 use leptos::prelude::*;
 use leptos_router::LazyRoute;
+use wasm_bindgen::JsCast;
 
 use crate::components::page::PageHeading;
 use crate::i18n::*;
@@ -75,6 +76,30 @@ pub fn ChunkLoadFailed() -> impl IntoView {
     }
 }
 
+/// Renders nothing; once the page before it is in the document, index.html's
+/// copy of that page gives way to it (`browser::shell::release`; a no-op
+/// when there is none, as on every later navigation). It runs in the next
+/// animation frame, before that frame is drawn, so the citizen never sees
+/// both or neither.
+#[component]
+fn ShellHandOver() -> impl IntoView {
+    Effect::new(move |_| {
+        let released = web_sys::window().is_some_and(|w| {
+            let cb = wasm_bindgen::closure::Closure::once_into_js(crate::browser::shell::release);
+            w.request_animation_frame(cb.unchecked_ref()).is_ok()
+        });
+        if !released {
+            crate::browser::shell::release();
+        }
+    });
+}
+
+/// A route's page followed by [`ShellHandOver`] (one function for every
+/// route, so that the main module holds this view once).
+fn with_hand_over(page: AnyView) -> AnyView {
+    view! { {page} <ShellHandOver /> }.into_any()
+}
+
 /// One lazily loaded route: a unit struct implementing [`LazyRoute`] and the
 /// split function that renders its page, in the wasm module `$module`.
 ///
@@ -105,7 +130,7 @@ macro_rules! lazy_pages {
             }
 
             async fn view(_: Self) -> AnyView {
-                split_call!($split()).unwrap_or_else(|_| ChunkLoadFailed().into_any())
+                with_hand_over(split_call!($split()).unwrap_or_else(|_| ChunkLoadFailed().into_any()))
             }
         }
     )*};

@@ -110,7 +110,7 @@ pub fn Search() -> impl IntoView {
         >
             <div class="kern-form-input">
                 <label class="kern-label" for="suche-q">{t!(i18n, pages.search_label)}</label>
-                <div class="kern-hint" id="suche-q-hint">{t!(i18n, search.live_hint)}</div>
+                <div class="kern-hint first-paint" id="suche-q-hint">{t!(i18n, search.live_hint)}</div>
                 <div class="search-form__row">
                     <input
                         class="kern-form-input__input"
