@@ -1,6 +1,7 @@
 // A citizen's core journey in Firefox ESR and WebKit (WebKitGTK's
 // MiniBrowser) over plain WebDriver, where Playwright's own builds of these
-// browsers are not available: find the Hundesteuer in Köln, open the
+// browsers are not available: follow a link to the search, find the
+// Hundesteuer in Köln, open the
 // service and its authority, log in with a password, fill the form to the
 // review, send it (encrypted in the browser with WebCrypto), see the
 // confirmation, and find the application's message in the postbox.
@@ -49,6 +50,15 @@ describe('citizen journey over WebDriver', { concurrency: 1 }, () => {
 async function journey(page) {
   const step = stepper(page);
   const dog = `Bello ${page.browser === 'firefox' ? 'Firefox' : 'Webkit'}`;
+
+  // index.html draws the search page's upper part before any script; the
+  // app takes over once its own page has drawn (src/browser/shell.rs).
+  await step('a link to the search: the app takes over with the query', async () => {
+    await page.goto('/suche?q=Hund');
+    await page.heading('Leistungen finden');
+    await page.until('the app\'s search box holds "Hund"', () => document.getElementById('suche-q')?.value === 'Hund');
+    await page.text(/\d+ Leistungen? gefunden/);
+  });
 
   await step('the start page renders', async () => {
     await page.goto('/');
