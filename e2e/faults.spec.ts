@@ -13,7 +13,7 @@
 // Each case opens a fresh tab in it (the relay's session cookie is the
 // context's); cases that need a logged-out app use a second context.
 import type { Browser, BrowserContext, Page, Route, Request, Response } from '@playwright/test';
-import { test, expect, passwordLogin, sessionCookie, API } from './fixtures';
+import { test, expect, passwordLogin, sessionCookie, waitForApp, API } from './fixtures';
 import { SERVICES, KOELN, applyUrl, next, clerkToken, consoleOrigin, authorityView } from './apply-helpers';
 
 
@@ -323,9 +323,11 @@ async function runCall(call: Call) {
   });
 }
 
+/** Opens `url` and waits until the app has taken over from index.html's
+ *  static shell (on /suche a copy of the page with the same labels). */
 async function gotoAndWait(page: Page, url: string) {
   await page.goto(url);
-  await expect(page.locator('main h1')).toBeVisible();
+  await waitForApp(page);
 }
 
 const DETAIL = `/leistungen/${SERVICES.hund}?ort=${KOELN}`;
