@@ -4,7 +4,7 @@
 //! and the introduction, and on `/suche` the search page's upper part
 //! (heading, search field, place field). A copy of a page that is loaded on
 //! demand is marked `data-page` on `#static-shell`: the app then mounts
-//! hidden behind it (`style/shell.css`) and takes over only once the route
+//! hidden behind it (`style/app.css`) and takes over only once the route
 //! has drawn ([`release`]), so the page never stands empty and the copy's
 //! paint stays the page's largest (docs/performance.md, "A static copy of
 //! the search page"). Anything typed into the copy's fields moves into the

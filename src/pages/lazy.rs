@@ -94,8 +94,7 @@ fn ShellHandOver() -> impl IntoView {
     });
 }
 
-/// A route's page followed by [`ShellHandOver`] (one function for every
-/// route, so that the main module holds this view once).
+/// A route's page followed by [`ShellHandOver`], for every lazy route.
 fn with_hand_over(page: AnyView) -> AnyView {
     view! { {page} <ShellHandOver /> }.into_any()
 }
