@@ -10,7 +10,8 @@
 #      `--emit-relocs`, which the splitter needs),
 #   2. splits the module with `wasm-split-cli` (crate wasm_split_cli_support)
 #      into the main module and chunks loaded when a lazy route is first
-#      visited,
+#      visited, and joins small shared chunks into fewer files
+#      (tools/wasm-join),
 #   3. runs wasm-bindgen on the main module and wasm-opt -Oz on every module
 #      (scripts/wasm-opt-all.mjs) and terser on the JS, and shortens the
 #      names the main module imports from its glue (scripts/wasm-imports.mjs),
@@ -42,6 +43,10 @@ if [ "$profile" = release ]; then
     cargo build -q -p "$name" --bin "$name" --features split --target wasm32-unknown-unknown --profile wasm-release
   wasm="$target_dir/wasm32-unknown-unknown/wasm-release/$name.wasm"
   wasm-split-cli "$wasm" "$work/split" --target web --out-name "$name"
+  # The splitter makes one shared chunk per set of modules needing it (a
+  # form step waited for 118 files); tools/wasm-join joins small chunks
+  # needed by the same pages into one file and rewrites the loader to match.
+  cargo run -q -p wasm-join -- "$work/split"
   # Without the name section: wasm-opt strips it anyway, and reading the
   # splitter's name subsections made it print a warning each.
   wasm-bindgen --target web --keep-lld-exports --no-typescript --remove-name-section \
