@@ -7,6 +7,8 @@
 #
 #   scripts/bench.sh [PART...]    PART: sizes search termine load relay relay-scale browser (default: all)
 #   BENCH_BEFORE_DIST=<dir>       browser part: also measure that earlier build (first visit, every Lighthouse page)
+#   BENCH_BROWSER_GREP=<regexp>   browser part: only the benches whose title matches (e.g. Lighthouse)
+#   BENCH_LIGHTHOUSE_SAVE=<dir>   browser part: keep every Lighthouse report there (JSON), to see where the time goes
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -453,7 +455,7 @@ if want browser; then
       [[ -n "$BEFORE_BASE" ]] || fail "first visit" "before (BENCH_BEFORE_DIST)" "relay did not start"
     fi
     BENCH_BASE="http://127.0.0.1:$RELAY_PORT" BENCH_BASE_BEFORE="$BEFORE_BASE" BENCH_ROWS="$ROWS" CHROME_PATH="${CHROME_PATH:-/usr/bin/chromium}" \
-      nice -n 10 playwright test -c scripts/bench/playwright.config.ts 2>&1 | grep -av '^ROW	'
+      nice -n 10 playwright test -c scripts/bench/playwright.config.ts ${BENCH_BROWSER_GREP:+--grep "$BENCH_BROWSER_GREP"} 2>&1 | grep -av '^ROW	'
     [[ ${PIPESTATUS[0]} -eq 0 ]] || FAILED=1
     grep -q '	lighthouse mobile	' "$ROWS" || fail "lighthouse mobile" "all pages" "no result"
     grep -q '	memory	app JS heap' "$ROWS" || fail "memory" "app JS heap after journey" "no result"

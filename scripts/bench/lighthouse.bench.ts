@@ -5,7 +5,7 @@
 // stand-in with a relay in front (the app's one origin), BENCH_BASE being
 // the relay's URL.
 import { test, expect, chromium } from '@playwright/test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVICES, ERIKA, applyUrl, startWithPassword } from '../../e2e/apply-helpers';
@@ -15,6 +15,15 @@ const BASE = process.env.BENCH_BASE ?? '';
 /** An earlier build served by a second relay (BENCH_BEFORE_DIST in bench.sh): measured too, side by side. */
 const BEFORE = process.env.BENCH_BASE_BEFORE ?? '';
 const RUNS = Number(process.env.BENCH_LIGHTHOUSE_RUNS ?? '3');
+/** BENCH_LIGHTHOUSE_SAVE=<dir>: every run's report is kept there as JSON (main-thread breakdown, long tasks, …). */
+const SAVE = process.env.BENCH_LIGHTHOUSE_SAVE ?? '';
+let saved = 0;
+function keep(label: string, lhr: unknown) {
+  if (!SAVE || !lhr) return;
+  mkdirSync(SAVE, { recursive: true });
+  const name = `${String(++saved).padStart(2, '0')}-${label.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, '')}.json`;
+  writeFileSync(join(SAVE, name), JSON.stringify(lhr));
+}
 
 type Lhr = {
   runtimeError?: { code: string; message: string };
@@ -98,7 +107,9 @@ test('Lighthouse mobile: start page, search, a form step, the postbox', async ()
       for (let i = 0; i < RUNS; i++) {
         for (const { base, label } of builds) {
           try {
-            runs.get(label)!.push(figures((await lighthouse(`${base}${path}`, { ...FLAGS, port }))?.lhr as Lhr | undefined));
+            const lhr = (await lighthouse(`${base}${path}`, { ...FLAGS, port }))?.lhr;
+            keep(`${label}${path}`, lhr);
+            runs.get(label)!.push(figures(lhr as Lhr | undefined));
           } catch (e) {
             runs.get(label)!.push(figures(undefined, e));
           }
@@ -138,6 +149,7 @@ test('Lighthouse mobile: start page, search, a form step, the postbox', async ()
             const r = await lighthouse(`${base}${url}`, { ...FLAGS, disableStorageReset: true }, undefined, target);
             const shown = await target.evaluate(() => document.querySelector('main h1')?.textContent?.trim() ?? '');
             if (shown !== heading) throw new Error(`measured "${shown}" instead of "${heading}"`);
+            keep(`${build}${label}`, r?.lhr);
             runs.push(figures(r?.lhr as Lhr | undefined));
           } catch (e) {
             runs.push(figures(undefined, e));
