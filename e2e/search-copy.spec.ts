@@ -146,6 +146,34 @@ test.describe('the search page drawn before the module', () => {
     await expect.poll(() => page.evaluate(() => getComputedStyle(document.getElementById('suche-ort-q-hint')!).fontFamily)).toMatch(/^"Fira Sans"/);
   });
 
+  test('focus in the shell moves to the app: the copy\'s button, a header link', async ({ page }) => {
+    // A keyboard user tabs from the copy's search field to its button while
+    // the app loads: the focus lands on the app's button, not on the page.
+    let release = await holdModule(page);
+    await page.goto('/suche?q=hund', { waitUntil: 'commit' });
+    await expect(page.locator('#static-suche-q')).toHaveValue('hund');
+    await page.locator('#static-suche-q').focus();
+    await page.keyboard.press('Tab');
+    await expect(page.locator('#static-shell-suche button[type="submit"]')).toBeFocused();
+    release();
+    await waitForApp(page);
+    await expect(page.locator('#suche-submit')).toBeFocused();
+
+    // A link of the shell's header, on /suche (the copy stays until the
+    // page has drawn) and on a path without a copy (the shell goes when the
+    // app mounts): the app's header link to the same address.
+    for (const path of ['/suche?q=hund', '/hilfe']) {
+      await page.unrouteAll();
+      release = await holdModule(page);
+      await page.goto(path, { waitUntil: 'commit' });
+      await page.locator('#static-shell a[href="/postfach"]').focus();
+      await expect(page.locator('#static-shell a[href="/postfach"]')).toBeFocused();
+      release();
+      await waitForApp(page);
+      await expect(page.locator('header a[href="/postfach"]'), path).toBeFocused();
+    }
+  });
+
   test('the copy leaves out what the app would draw otherwise', async ({ page }) => {
     // A place remembered on this device: the app shows it, not the place field.
     await page.addInitScript(() => {

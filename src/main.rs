@@ -30,7 +30,8 @@ fn main() {
         let _ = wasm_bindgen_futures::JsFuture::from(next_task).await;
         // The shell goes now, unless it holds a copy of this page: then the
         // page takes over once it has drawn (src/browser/shell.rs).
-        buergeramt::browser::shell::before_mount();
+        let focus = buergeramt::browser::shell::before_mount();
         leptos::mount::mount_to_body(buergeramt::app::App);
+        focus.restore();
     });
 }

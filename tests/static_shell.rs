@@ -113,6 +113,10 @@ fn the_search_page_copy_matches_the_app() {
     }
     // Typed text moves to these fields of the app.
     assert!(copy.contains("data-app-id=\"suche-q\"") && search.contains("id=\"suche-q\""));
+    // Focus on the copy's button moves to the app's.
+    assert!(
+        copy.contains("data-app-id=\"suche-submit\"") && search.contains("id=\"suche-submit\"")
+    );
     assert!(
         copy.contains("data-app-id=\"suche-ort-q\"")
             && search.contains("id=\"suche-ort\"")

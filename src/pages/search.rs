@@ -126,7 +126,7 @@ pub fn Search() -> impl IntoView {
                             debouncer.call(move || send_text(v));
                         }
                     />
-                    <button type="submit" class="kern-btn kern-btn--primary">
+                    <button type="submit" class="kern-btn kern-btn--primary" id="suche-submit">
                         <span class="kern-icon kern-icon--search" aria-hidden="true"></span>
                         <span class="kern-label">{t!(i18n, pages.search_button)}</span>
                     </button>
