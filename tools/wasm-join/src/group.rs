@@ -41,9 +41,9 @@ fn change(a: &Group, b: &Group, file_cost: u64) -> i128 {
     -(file_cost as i128) * both + b.size as i128 * only_a + a.size as i128 * only_b
 }
 
-/// Groups `chunks`; deterministic (ties go to the earliest pair).
-pub fn group(chunks: &[Chunk], file_cost: u64) -> Vec<Group> {
-    let mut groups: Vec<Group> = chunks
+/// One group per chunk: the files as the splitter wrote them.
+pub fn singles(chunks: &[Chunk]) -> Vec<Group> {
+    chunks
         .iter()
         .enumerate()
         .map(|(i, c)| Group {
@@ -51,7 +51,12 @@ pub fn group(chunks: &[Chunk], file_cost: u64) -> Vec<Group> {
             needed_by: c.needed_by.clone(),
             size: c.size,
         })
-        .collect();
+        .collect()
+}
+
+/// Groups `chunks`; deterministic (ties go to the earliest pair).
+pub fn group(chunks: &[Chunk], file_cost: u64) -> Vec<Group> {
+    let mut groups = singles(chunks);
     loop {
         let mut best: Option<(usize, usize, i128)> = None;
         for i in 0..groups.len() {

@@ -38,15 +38,6 @@ fn run(dir: &Path, file_cost: u64) -> Result<()> {
         });
         files.push(bytes);
     }
-    let singles: Vec<group::Group> = chunks
-        .iter()
-        .enumerate()
-        .map(|(i, c)| group::Group {
-            members: vec![i],
-            needed_by: c.needed_by.clone(),
-            size: c.size,
-        })
-        .collect();
     let groups = group::group(&chunks, file_cost);
 
     for g in groups.iter().filter(|g| g.members.len() > 1) {
@@ -67,7 +58,7 @@ fn run(dir: &Path, file_cost: u64) -> Result<()> {
         chunks.len(),
         groups.len()
     );
-    let before = group::cost_per_module(&singles);
+    let before = group::cost_per_module(&group::singles(&chunks));
     let after = group::cost_per_module(&groups);
     for ((module, f0, b0), (_, f1, b1)) in before.iter().zip(&after) {
         eprintln!(
