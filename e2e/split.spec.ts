@@ -122,6 +122,52 @@ for (const [path, chunk, shows] of [
   });
 }
 
+// The app's first two requests, /config.json (every request waits for it)
+// and /api/v1/session (who is logged in), are preloaded by index.html's
+// inline script on every path (scripts/wasm-bundle.sh): they no longer wait
+// for the main module, and then for each other. The main module is held back
+// until both have been requested (a deadlock guard only): started by the
+// app, they could only come after it. Each is asked for once: the app's own
+// fetches take the preloaded answers over.
+test('a deep link: /config.json and the session are requested once each, before the main module has arrived', async ({ page }) => {
+  const early = [/\/config\.json$/, /\/api\/v1\/session$/];
+  const events: string[] = [];
+  const counts = [0, 0];
+  let bothRequested = () => {};
+  const requested = new Promise<void>((resolve) => (bothRequested = resolve));
+  page.on('request', (r) => {
+    early.forEach((re, i) => {
+      if (re.test(r.url()) && r.method() === 'GET') {
+        counts[i]++;
+        events.push(`${re.source} requested`);
+      }
+    });
+    if (counts.every((n) => n > 0)) bothRequested();
+  });
+  page.on('requestfinished', (r) => {
+    if (/\/app-[0-9a-f]{16}\/buergeramt_bg\.wasm$/.test(r.url())) events.push('main module arrived');
+  });
+  await page.route(/\/app-[0-9a-f]{16}\/buergeramt_bg\.wasm$/, async (route) => {
+    let guard: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([requested, new Promise((resolve) => (guard = setTimeout(resolve, 15_000)))]);
+    clearTimeout(guard);
+    await route.continue();
+  });
+  await page.goto('/konto');
+  await waitForApp(page);
+  // The app has asked who is logged in and acted on the answer: the
+  // account page offers the login only once the login has been checked.
+  await expect(page.locator('main').getByRole('button', { name: /anmelden/i }).first()).toBeVisible();
+  await expect(page.getByText('Ihre Anmeldung wird geprüft')).toHaveCount(0);
+  const arrived = events.indexOf('main module arrived');
+  expect(arrived, events.join(', ')).toBeGreaterThan(-1);
+  for (const re of early) {
+    expect(events.indexOf(`${re.source} requested`), events.join(', ')).toBeGreaterThan(-1);
+    expect(events.indexOf(`${re.source} requested`), events.join(', ')).toBeLessThan(arrived);
+  }
+  expect(counts, 'config.json and the session: one request each').toEqual([1, 1]);
+});
+
 // A part of the app needs many wasm files (an application 36, 118 before
 // tools/wasm-join joined the small shared chunks), and every request costs
 // the main thread: started in one task, 118 blocked it for 650 ms at

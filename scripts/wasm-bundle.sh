@@ -155,7 +155,17 @@ fi
 # src/browser/shell.rs) wait with all of it until that copy has been painted
 # (window.__shellPainted resolves at once where no copy is shown).
 first='var p=location.pathname;window.__copyFirst=p==="/"||p==="/suche";'
-links+="<script>$appl window.__deepLoads=function(){$deep};$first if(!__copyFirst){__appLoads();__deepLoads()}</script>"
+# The app's first two requests start with the page, on every path: every
+# request of the app waits for /config.json (src/api/config.rs), and the app
+# asks /api/v1/session who is logged in as soon as it runs
+# (src/components/session.rs); a logged-in page's own data comes after both.
+# Started by the app, they waited for the main module and then for each
+# other. The app's own fetches take these answers over (same URL, CORS, the
+# same credentials); e2e/split.spec.ts checks that each is asked for once,
+# before the main module has arrived. Reading the session is no activity
+# (relay/src/session.rs), so the early request changes nothing at the relay.
+early='["/config.json","/api/v1/session"].forEach(function(u){var l=document.createElement("link");l.rel="preload";l.as="fetch";l.crossOrigin="anonymous";l.href=u;document.head.appendChild(l)});'
+links+="<script>$early$appl window.__deepLoads=function(){$deep};$first if(!__copyFirst){__appLoads();__deepLoads()}</script>"
 fonts_json="$(node -e 'const l=require("fs").readFileSync(0,"utf8").split("\n").filter(Boolean);process.stdout.write(JSON.stringify(l))' \
   < <(cat "$root/style/generated/fonts-preload.txt" 2>/dev/null || true))"
 ROUTES_JSON="$routes_json" FONTS_JSON="$fonts_json" APP_DIR="/$dir/" node -e '
