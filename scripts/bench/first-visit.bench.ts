@@ -141,7 +141,9 @@ async function firstVisitBytes(base: string, seconds: number) {
     cdp?.close();
     chrome.kill();
     await new Promise((r) => chrome.once('exit', r).once('error', r));
-    rmSync(profile, { recursive: true, force: true });
+    // Chromium's helper processes may still write to the profile when the
+    // browser itself has exited (ENOTEMPTY): Node retries with its backoff.
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10 });
   }
 }
 
@@ -175,7 +177,7 @@ async function lighthouseSideBySide(urls: string[], runs: number) {
     }
   } finally {
     await context.close();
-    rmSync(profile, { recursive: true, force: true });
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10 });
   }
   return urls.map((url) => {
     const ok = [...(out.get(url) ?? [])].sort((a, b) => (a.categories.performance?.score ?? 0) - (b.categories.performance?.score ?? 0));

@@ -119,9 +119,14 @@ test('Lighthouse mobile: start page, search, a form step, the postbox', async ()
     }
 
     // Logged-in pages: the session is the relay's cookie in this browser, so
-    // Lighthouse runs in the logged-in tab and must not reset storage. It
-    // reloads the URL; afterwards the tab must still show the page (not a
-    // login prompt), or the run does not count.
+    // Lighthouse must not reset storage. Each run opens a fresh tab of the
+    // logged-in browser, as Lighthouse does for the anonymous pages, while
+    // the login's tab stays on the page. Run in a tab that had shown the app
+    // (or after that tab left it), each navigation began with a task of
+    // 80-100 ms (×4 in the simulation) that a plain reload without DevTools
+    // does not have (docs/performance.md "Logged-in pages in a fresh tab").
+    // Afterwards the tab must show the page (not a login prompt), or the run
+    // does not count.
     // Cookies do not tell ports apart, so the two builds' relays would
     // overwrite each other's session cookie: one build after the other.
     const step = applyUrl(SERVICES.hund, 'schritt/hunde');
@@ -142,15 +147,20 @@ test('Lighthouse mobile: start page, search, a form step, the postbox', async ()
         for (let i = 0; i < RUNS; i++) {
           try {
             if (loggedIn) throw loggedIn;
+            // The page is there for the logged-in citizen (checked once in
+            // the login's tab, so a lost login fails here, not as a score).
             await page.goto(`${base}${url}`);
             await expect(page.getByRole('heading', { level: 1 })).toHaveText(heading);
-            const target = (await browser.pages()).find((p) => p.url().startsWith(`${base}${url.split('?')[0]}`));
-            if (!target) throw new Error('the logged-in tab is not visible over the DevTools port');
-            const r = await lighthouse(`${base}${url}`, { ...FLAGS, disableStorageReset: true }, undefined, target);
-            const shown = await target.evaluate(() => document.querySelector('main h1')?.textContent?.trim() ?? '');
-            if (shown !== heading) throw new Error(`measured "${shown}" instead of "${heading}"`);
-            keep(`${build}${label}`, r?.lhr);
-            runs.push(figures(r?.lhr as Lhr | undefined));
+            const target = await browser.newPage();
+            try {
+              const r = await lighthouse(`${base}${url}`, { ...FLAGS, disableStorageReset: true }, undefined, target);
+              const shown = await target.evaluate(() => document.querySelector('main h1')?.textContent?.trim() ?? '');
+              if (shown !== heading) throw new Error(`measured "${shown}" instead of "${heading}"`);
+              keep(`${build}${label}`, r?.lhr);
+              runs.push(figures(r?.lhr as Lhr | undefined));
+            } finally {
+              await target.close();
+            }
           } catch (e) {
             runs.push(figures(undefined, e));
           }
@@ -162,6 +172,6 @@ test('Lighthouse mobile: start page, search, a form step, the postbox', async ()
   } finally {
     await browser.disconnect();
     await context.close();
-    rmSync(profile, { recursive: true, force: true });
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10 });
   }
 });
