@@ -39,7 +39,7 @@ test('the start page loads no chunk (nor the route map); a lazy route fetches it
 // fonts of the first paint do not share the line with the module. The
 // order is recorded in the page: when the promise resolves and when the
 // loader fetches the module; no time is measured.
-test('the start page fetches the main module only after its static copy has been painted, once', async ({ page }) => {
+test('the start page fetches the main module (and the config and session) only after its static copy has been painted, once', async ({ page }) => {
   const mainModule = /\/app-[0-9a-f]{16}\/buergeramt_bg\.wasm$/;
   let requests = 0;
   page.on('request', (r) => {
@@ -57,6 +57,16 @@ test('the start page fetches the main module only after its static copy has been
         p.then(() => order.push('painted'));
       },
     });
+    // The app's first two requests (preloaded by index.html) wait for the paint too.
+    new MutationObserver((records) => {
+      for (const r of records) {
+        for (const n of Array.from(r.addedNodes)) {
+          if (n instanceof HTMLLinkElement && n.rel === 'preload' && n.as === 'fetch' && /\/(config\.json|api\/v1\/session)$/.test(n.href)) {
+            order.push(`preload ${new URL(n.href).pathname}`);
+          }
+        }
+      }
+    }).observe(document, { childList: true, subtree: true });
     const fetch = window.fetch;
     window.fetch = function (input: RequestInfo | URL, init?: RequestInit) {
       if (String(input instanceof Request ? input.url : input).endsWith('/buergeramt_bg.wasm')) order.push('module fetched');
@@ -66,7 +76,12 @@ test('the start page fetches the main module only after its static copy has been
   await page.goto('/');
   await waitForApp(page);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Was möchten Sie erledigen?');
-  expect(await page.evaluate(() => (window as unknown as { __order: string[] }).__order)).toEqual(['painted', 'module fetched']);
+  expect(await page.evaluate(() => (window as unknown as { __order: string[] }).__order)).toEqual([
+    'painted',
+    'preload /config.json',
+    'preload /api/v1/session',
+    'module fetched',
+  ]);
   expect(requests, 'the main module is downloaded once').toBe(1);
   // The start page's sections below the first screen are drawn in tasks of
   // their own (src/components/deferred.rs); they are all there.

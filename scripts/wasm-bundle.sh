@@ -109,6 +109,21 @@ add_link() { # rel href integrity [as type]
   appl+="h.appendChild(l);"
 }
 appl="window.__appLoads=function(){var h=document.head,l;"
+# The app's first two requests start with its code: every request of the
+# app waits for /config.json (src/api/config.rs), and the app asks
+# /api/v1/session who is logged in as soon as it runs
+# (src/components/session.rs); a logged-in page's own data comes after both.
+# Started by the app, they waited for the main module and then for each
+# other. The app's own fetches take these answers over (same URL, CORS, the
+# same credentials); e2e/split.spec.ts checks that each is asked for once,
+# before the main module has arrived. On the start page and /suche they wait
+# for the copy's paint like the rest (started at once, they delayed that
+# paint in Lighthouse's simulation: docs/performance.md). Reading the
+# session is no activity (relay/src/session.rs), so the early request
+# changes nothing at the relay.
+for early in /config.json /api/v1/session; do
+  appl+="l=document.createElement(\"link\");l.rel=\"preload\";l.as=\"fetch\";l.crossOrigin=\"anonymous\";l.href=\"$early\";h.appendChild(l);"
+done
 add_link modulepreload "/$dir/$name.js" "$(sri "$staging/$dir/$name.js")"
 if [ -f "$staging/$dir/__wasm_split.js" ]; then
   add_link modulepreload "/$dir/__wasm_split.js" "$(sri "$staging/$dir/__wasm_split.js")"
@@ -155,17 +170,7 @@ fi
 # src/browser/shell.rs) wait with all of it until that copy has been painted
 # (window.__shellPainted resolves at once where no copy is shown).
 first='var p=location.pathname;window.__copyFirst=p==="/"||p==="/suche";'
-# The app's first two requests start with the page, on every path: every
-# request of the app waits for /config.json (src/api/config.rs), and the app
-# asks /api/v1/session who is logged in as soon as it runs
-# (src/components/session.rs); a logged-in page's own data comes after both.
-# Started by the app, they waited for the main module and then for each
-# other. The app's own fetches take these answers over (same URL, CORS, the
-# same credentials); e2e/split.spec.ts checks that each is asked for once,
-# before the main module has arrived. Reading the session is no activity
-# (relay/src/session.rs), so the early request changes nothing at the relay.
-early='["/config.json","/api/v1/session"].forEach(function(u){var l=document.createElement("link");l.rel="preload";l.as="fetch";l.crossOrigin="anonymous";l.href=u;document.head.appendChild(l)});'
-links+="<script>$early$appl window.__deepLoads=function(){$deep};$first if(!__copyFirst){__appLoads();__deepLoads()}</script>"
+links+="<script>$appl window.__deepLoads=function(){$deep};$first if(!__copyFirst){__appLoads();__deepLoads()}</script>"
 fonts_json="$(node -e 'const l=require("fs").readFileSync(0,"utf8").split("\n").filter(Boolean);process.stdout.write(JSON.stringify(l))' \
   < <(cat "$root/style/generated/fonts-preload.txt" 2>/dev/null || true))"
 ROUTES_JSON="$routes_json" FONTS_JSON="$fonts_json" APP_DIR="/$dir/" node -e '

@@ -57,9 +57,7 @@ fn apply(net: Net, base: Tuning) -> Tuning {
 /// Time limit for `/config.json` itself, per attempt.
 const CONFIG_TIMEOUT_MS: u32 = 8_000;
 
-/// Where the configuration is served. index.html preloads this very URL
-/// (scripts/wasm-bundle.sh), so the first fetch does not wait for the main
-/// module; a change here must be made there too (e2e/split.spec.ts).
+/// Where the configuration is served.
 pub const CONFIG_URL: &str = "/config.json";
 
 /// Where the one load of the configuration stands.

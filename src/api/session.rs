@@ -46,8 +46,7 @@ impl Backends {
 
     /// Who is logged in in this browser, for how long, with which
     /// attributes, and the answer as it came (the tab caches it). Not an
-    /// activity: it does not extend the session. index.html preloads this
-    /// URL (scripts/wasm-bundle.sh), and the first call takes that answer.
+    /// activity: it does not extend the session.
     pub async fn session(&self) -> Result<(SessionInfo, String), ApiError> {
         let url = self.url("session");
         let answer = exchange(&Req::get(&url).background(), true).await?;
