@@ -4,7 +4,7 @@
 // scripts/bench.sh (browser part) against a freshly started release
 // stand-in with a relay in front (the app's one origin), BENCH_BASE being
 // the relay's URL.
-import { test, expect, chromium } from '@playwright/test';
+import { test, expect, chromium, type BrowserContext } from '@playwright/test';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,15 +77,26 @@ const FLAGS = {
   // Default config: mobile form factor, simulated throttling (slow 4G, 4× CPU).
 };
 
-test('Lighthouse mobile: start page, search, a form step, the postbox', async () => {
-  test.skip(!BASE, 'BENCH_BASE not set');
-  test.setTimeout(30 * 60_000);
-  const { default: lighthouse } = await import('lighthouse');
+/** A browser of its own: Playwright drives it (the login), Lighthouse reaches it through the DevTools port. */
+type Session = {
+  context: BrowserContext;
+  browser: import('puppeteer-core').Browser;
+  port: number;
+};
+
+/**
+ * Runs `run` in a freshly started browser and closes it afterwards: every
+ * Lighthouse run gets a browser of its own, as the Lighthouse CLI does. In
+ * one browser shared by all runs, the renderer process that had held the
+ * app earlier (an earlier run, the login's tab) began each later navigation
+ * with a task of V8 walking its heap, 80-150 ms unthrottled and 4× that in
+ * the simulation, growing run by run; a plain navigation without DevTools
+ * does not have it (docs/performance.md "Logged-in pages in a fresh tab").
+ */
+async function inOwnBrowser<T>(run: (s: Session) => Promise<T>): Promise<T> {
   const puppeteer = await import('puppeteer-core');
   const port = await freePort();
   const profile = mkdtempSync(join(tmpdir(), 'buergeramt-lh-'));
-  // One browser for all: Playwright drives it (the login), Lighthouse
-  // reaches it through the DevTools port.
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
     headless: false, // --headless=new is in the flags
@@ -93,85 +104,80 @@ test('Lighthouse mobile: start page, search, a form step, the postbox', async ()
     baseURL: BASE,
     locale: 'de-DE',
   });
-  const browser = await puppeteer.default.connect({ browserURL: `http://127.0.0.1:${port}`, defaultViewport: null });
   try {
-    // The builds: this one, and the earlier one if given ("before: …" rows).
-    const builds = [
-      ...(BEFORE ? [{ base: BEFORE, label: 'before: ' }] : []),
-      { base: BASE, label: '' },
-    ];
-    // Anonymous pages: Lighthouse opens its own tab and clears the origin's
-    // storage. With two builds, their runs take turns.
-    for (const path of ['/', '/suche?q=hund']) {
-      const runs = new Map<string, Figures[]>(builds.map((b) => [b.label, []]));
-      for (let i = 0; i < RUNS; i++) {
-        for (const { base, label } of builds) {
-          try {
-            const lhr = (await lighthouse(`${base}${path}`, { ...FLAGS, port }))?.lhr;
-            keep(`${label}${path}`, lhr);
-            runs.get(label)!.push(figures(lhr as Lhr | undefined));
-          } catch (e) {
-            runs.get(label)!.push(figures(undefined, e));
-          }
+    const browser = await puppeteer.default.connect({ browserURL: `http://127.0.0.1:${port}`, defaultViewport: null });
+    try {
+      return await run({ context, browser, port });
+    } finally {
+      await browser.disconnect();
+    }
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10 });
+  }
+}
+
+test('Lighthouse mobile: start page, search, a form step, the postbox', async () => {
+  test.skip(!BASE, 'BENCH_BASE not set');
+  test.setTimeout(30 * 60_000);
+  const { default: lighthouse } = await import('lighthouse');
+  // The builds: this one, and the earlier one if given ("before: …" rows).
+  const builds = [
+    ...(BEFORE ? [{ base: BEFORE, label: 'before: ' }] : []),
+    { base: BASE, label: '' },
+  ];
+  // Anonymous pages: Lighthouse opens its own tab and clears the origin's
+  // storage. With two builds, their runs take turns.
+  for (const path of ['/', '/suche?q=hund']) {
+    const runs = new Map<string, Figures[]>(builds.map((b) => [b.label, []]));
+    for (let i = 0; i < RUNS; i++) {
+      for (const { base, label } of builds) {
+        try {
+          const lhr = await inOwnBrowser(async ({ port }) => (await lighthouse(`${base}${path}`, { ...FLAGS, port }))?.lhr);
+          keep(`${label}${path}`, lhr);
+          runs.get(label)!.push(figures(lhr as Lhr | undefined));
+        } catch (e) {
+          runs.get(label)!.push(figures(undefined, e));
         }
       }
-      for (const { label } of builds) report(`${label}${path}`, runs.get(label)!);
     }
+    for (const { label } of builds) report(`${label}${path}`, runs.get(label)!);
+  }
 
-    // Logged-in pages: the session is the relay's cookie in this browser, so
-    // Lighthouse must not reset storage. Each run opens a fresh tab of the
-    // logged-in browser, as Lighthouse does for the anonymous pages, while
-    // the login's tab stays on the page. Run in a tab that had shown the app
-    // (or after that tab left it), each navigation began with a task of
-    // 80-100 ms (×4 in the simulation) that a plain reload without DevTools
-    // does not have (docs/performance.md "Logged-in pages in a fresh tab").
-    // Afterwards the tab must show the page (not a login prompt), or the run
-    // does not count.
-    // Cookies do not tell ports apart, so the two builds' relays would
-    // overwrite each other's session cookie: one build after the other.
-    const step = applyUrl(SERVICES.hund, 'schritt/hunde');
-    for (const { base, label: build } of builds) {
-      await context.clearCookies();
-      const page = await context.newPage();
-      let loggedIn: unknown;
-      try {
-        await startWithPassword(page, SERVICES.hund, ERIKA, base);
-      } catch (e) {
-        loggedIn = e;
-      }
-      for (const [label, url, heading] of [
-        [`form step ${step.split('?')[0]}`, step, 'Hunde'],
-        ['/postfach (logged in)', '/postfach', 'Postfach'],
-      ]) {
-        const runs: Figures[] = [];
-        for (let i = 0; i < RUNS; i++) {
-          try {
-            if (loggedIn) throw loggedIn;
-            // The page is there for the logged-in citizen (checked once in
-            // the login's tab, so a lost login fails here, not as a score).
+  // Logged-in pages: the session is the relay's cookie in the run's browser,
+  // so Lighthouse must not reset storage. Each run logs in, checks that the
+  // page is there in the login's tab (a lost login fails here, not as a
+  // score), and leaves that tab on it; Lighthouse measures in a fresh tab,
+  // as it does for the anonymous pages. Afterwards that tab must show the
+  // page (not a login prompt), or the run does not count.
+  const step = applyUrl(SERVICES.hund, 'schritt/hunde');
+  const pages = [
+    [`form step ${step.split('?')[0]}`, step, 'Hunde'],
+    ['/postfach (logged in)', '/postfach', 'Postfach'],
+  ] as const;
+  for (const [label, url, heading] of pages) {
+    const runs = new Map<string, Figures[]>(builds.map((b) => [b.label, []]));
+    for (let i = 0; i < RUNS; i++) {
+      for (const { base, label: build } of builds) {
+        try {
+          const lhr = await inOwnBrowser(async ({ context, browser }) => {
+            const page = await context.newPage();
+            await startWithPassword(page, SERVICES.hund, ERIKA, base);
             await page.goto(`${base}${url}`);
             await expect(page.getByRole('heading', { level: 1 })).toHaveText(heading);
             const target = await browser.newPage();
-            try {
-              const r = await lighthouse(`${base}${url}`, { ...FLAGS, disableStorageReset: true }, undefined, target);
-              const shown = await target.evaluate(() => document.querySelector('main h1')?.textContent?.trim() ?? '');
-              if (shown !== heading) throw new Error(`measured "${shown}" instead of "${heading}"`);
-              keep(`${build}${label}`, r?.lhr);
-              runs.push(figures(r?.lhr as Lhr | undefined));
-            } finally {
-              await target.close();
-            }
-          } catch (e) {
-            runs.push(figures(undefined, e));
-          }
+            const r = await lighthouse(`${base}${url}`, { ...FLAGS, disableStorageReset: true }, undefined, target);
+            const shown = await target.evaluate(() => document.querySelector('main h1')?.textContent?.trim() ?? '');
+            if (shown !== heading) throw new Error(`measured "${shown}" instead of "${heading}"`);
+            return r?.lhr;
+          });
+          keep(`${build}${label}`, lhr);
+          runs.get(build)!.push(figures(lhr as Lhr | undefined));
+        } catch (e) {
+          runs.get(build)!.push(figures(undefined, e));
         }
-        report(`${build}${label}`, runs);
       }
-      await page.close();
     }
-  } finally {
-    await browser.disconnect();
-    await context.close();
-    rmSync(profile, { recursive: true, force: true, maxRetries: 10 });
+    for (const { label: build } of builds) report(`${build}${label}`, runs.get(build)!);
   }
 });
