@@ -91,6 +91,24 @@ test('the start page fetches the main module (and the config and session) only a
   await expect(page.getByRole('contentinfo')).toBeVisible();
 });
 
+/**
+ * Holds the main module's answer back until `until` resolves (a deadlock
+ * guard of 15 s only: the tests compare the order of events, not times) and
+ * records its arrival in `events` as "main module arrived".
+ */
+async function holdMainModule(page: import('@playwright/test').Page, until: Promise<void>, events: string[]) {
+  const mainModule = /\/app-[0-9a-f]{16}\/buergeramt_bg\.wasm$/;
+  page.on('requestfinished', (r) => {
+    if (mainModule.test(r.url())) events.push('main module arrived');
+  });
+  await page.route(mainModule, async (route) => {
+    let guard: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([until, new Promise((resolve) => (guard = setTimeout(resolve, 15_000)))]);
+    clearTimeout(guard);
+    await route.continue();
+  });
+}
+
 // A deep link's route chunks load while the main module does (index.html
 // loads routes.js on every path but `/`; it preloads the current route's wasm
 // files, scripts/route-chunks.mjs). To make the order visible on a fast local
@@ -116,15 +134,7 @@ for (const [path, chunk, shows] of [
     page.on('request', (r) => {
       if (/\/app-[0-9a-f]{16}\/buergeramt_bg\.wasm$/.test(r.url())) moduleRequests++;
     });
-    page.on('requestfinished', (r) => {
-      if (/\/app-[0-9a-f]{16}\/buergeramt_bg\.wasm$/.test(r.url())) events.push('main module arrived');
-    });
-    await page.route(/\/app-[0-9a-f]{16}\/buergeramt_bg\.wasm$/, async (route) => {
-      let guard: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([requested, new Promise((resolve) => (guard = setTimeout(resolve, 15_000)))]);
-      clearTimeout(guard);
-      await route.continue();
-    });
+    await holdMainModule(page, requested, events);
     await page.goto(path);
     await waitForApp(page);
     // The page itself: a search result, or the service's own heading.
@@ -159,15 +169,7 @@ test('a deep link: /config.json and the session are requested once each, before 
     });
     if (counts.every((n) => n > 0)) bothRequested();
   });
-  page.on('requestfinished', (r) => {
-    if (/\/app-[0-9a-f]{16}\/buergeramt_bg\.wasm$/.test(r.url())) events.push('main module arrived');
-  });
-  await page.route(/\/app-[0-9a-f]{16}\/buergeramt_bg\.wasm$/, async (route) => {
-    let guard: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([requested, new Promise((resolve) => (guard = setTimeout(resolve, 15_000)))]);
-    clearTimeout(guard);
-    await route.continue();
-  });
+  await holdMainModule(page, requested, events);
   await page.goto('/konto');
   await waitForApp(page);
   // The app has asked who is logged in and acted on the answer: the
