@@ -149,8 +149,9 @@ for (const [path, chunk, shows] of [
 
 // The app's first two requests, /config.json (every request waits for it)
 // and /api/v1/session (who is logged in), are preloaded by index.html's
-// inline script on every path (scripts/wasm-bundle.sh): they no longer wait
-// for the main module, and then for each other. The main module is held back
+// inline script (scripts/wasm-bundle.sh; at once on a deep link, after the
+// static copy's paint on / and /suche): they no longer wait for the main
+// module, and then for each other. The main module is held back
 // until both have been requested (a deadlock guard only): started by the
 // app, they could only come after it. Each is asked for once: the app's own
 // fetches take the preloaded answers over.
