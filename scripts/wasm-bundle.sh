@@ -102,10 +102,11 @@ sri() { printf 'sha384-%s' "$(openssl dgst -sha384 -binary "$1" | openssl base64
 fonts_css="$root/style/generated/fonts.css"
 fonts_name="fonts-$(sha256sum "$fonts_css" | cut -c1-16).css"
 cp "$fonts_css" "$staging/$fonts_name"
-add_link() { # rel href integrity [as type]
+add_link() { # rel href integrity [as [type]]
   appl+="l=document.createElement(\"link\");l.rel=\"$1\";l.href=\"$2\";l.crossOrigin=\"anonymous\";"
   [ -n "$3" ] && appl+="l.integrity=\"$3\";"
-  [ -n "${4:-}" ] && appl+="l.as=\"$4\";l.type=\"$5\";"
+  [ -n "${4:-}" ] && appl+="l.as=\"$4\";"
+  [ -n "${5:-}" ] && appl+="l.type=\"$5\";"
   appl+="h.appendChild(l);"
 }
 appl="window.__appLoads=function(){var h=document.head,l;"
@@ -121,9 +122,8 @@ appl="window.__appLoads=function(){var h=document.head,l;"
 # paint in Lighthouse's simulation: docs/performance.md). Reading the
 # session is no activity (relay/src/session.rs), so the early request
 # changes nothing at the relay.
-for early in /config.json /api/v1/session; do
-  appl+="l=document.createElement(\"link\");l.rel=\"preload\";l.as=\"fetch\";l.crossOrigin=\"anonymous\";l.href=\"$early\";h.appendChild(l);"
-done
+add_link preload /config.json "" fetch
+add_link preload /api/v1/session "" fetch
 add_link modulepreload "/$dir/$name.js" "$(sri "$staging/$dir/$name.js")"
 if [ -f "$staging/$dir/__wasm_split.js" ]; then
   add_link modulepreload "/$dir/__wasm_split.js" "$(sri "$staging/$dir/__wasm_split.js")"
