@@ -39,7 +39,15 @@ mkdir -p "$work/split" "$work/out"
 if [ "$profile" = release ]; then
   # erase_components: leptos type-erases views at component boundaries, which
   # makes the main module 24 KB (brotli) smaller (docs/performance.md).
-  RUSTFLAGS="${RUSTFLAGS:-} --cfg erase_components" \
+  # --remap-path-prefix: panic locations name their file; without the
+  # registry's and the target directory's absolute paths the module is smaller
+  # and the same on every machine (docs/performance.md, size row 23).
+  remap=""
+  for src in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
+    [ -d "$src" ] && remap+=" --remap-path-prefix=$src="
+  done
+  remap+=" --remap-path-prefix=$target_dir/=target/"
+  RUSTFLAGS="${RUSTFLAGS:-} --cfg erase_components$remap" \
     cargo build -q -p "$name" --bin "$name" --features split --target wasm32-unknown-unknown --profile wasm-release
   wasm="$target_dir/wasm32-unknown-unknown/wasm-release/$name.wasm"
   wasm-split-cli "$wasm" "$work/split" --target web --out-name "$name"
@@ -102,11 +110,12 @@ sri() { printf 'sha384-%s' "$(openssl dgst -sha384 -binary "$1" | openssl base64
 fonts_css="$root/style/generated/fonts.css"
 fonts_name="fonts-$(sha256sum "$fonts_css" | cut -c1-16).css"
 cp "$fonts_css" "$staging/$fonts_name"
-add_link() { # rel href integrity [as [type]]
+add_link() { # rel href integrity [as [type [more script before it is added]]]
   appl+="l=document.createElement(\"link\");l.rel=\"$1\";l.href=\"$2\";l.crossOrigin=\"anonymous\";"
   [ -n "$3" ] && appl+="l.integrity=\"$3\";"
   [ -n "${4:-}" ] && appl+="l.as=\"$4\";"
   [ -n "${5:-}" ] && appl+="l.type=\"$5\";"
+  [ -n "${6:-}" ] && appl+="$6"
   appl+="h.appendChild(l);"
 }
 appl="window.__appLoads=function(){var h=document.head,l;"
@@ -122,8 +131,12 @@ appl="window.__appLoads=function(){var h=document.head,l;"
 # paint in Lighthouse's simulation: docs/performance.md). Reading the
 # session is no activity (relay/src/session.rs), so the early request
 # changes nothing at the relay.
-add_link preload /config.json "" fetch
-add_link preload /api/v1/session "" fetch
+# There they are asked for at low priority: the simulation of Lighthouse
+# counts every high-priority request that is open when the copy's paint is
+# recorded into that paint (see "The first requests at low priority" there).
+low='if(window.__copyFirst)l.fetchPriority="low";'
+add_link preload /config.json "" fetch "" "$low"
+add_link preload /api/v1/session "" fetch "" "$low"
 add_link modulepreload "/$dir/$name.js" "$(sri "$staging/$dir/$name.js")"
 if [ -f "$staging/$dir/__wasm_split.js" ]; then
   add_link modulepreload "/$dir/__wasm_split.js" "$(sri "$staging/$dir/__wasm_split.js")"
