@@ -9,6 +9,7 @@
 #   BENCH_BEFORE_DIST=<dir>       browser part: also measure that earlier build (first visit, every Lighthouse page)
 #   BENCH_BROWSER_GREP=<regexp>   browser part: only the benches whose title matches (e.g. Lighthouse)
 #   BENCH_LIGHTHOUSE_SAVE=<dir>   browser part: keep every Lighthouse report there (JSON), to see where the time goes
+#   BENCH_LIGHTHOUSE_PAGES=/,/suche  browser part: Lighthouse on these pages only (/, /suche, form step, /postfach; all when unset)
 set -uo pipefail
 
 cd "$(dirname "$0")/.."

@@ -17,6 +17,12 @@ const BEFORE = process.env.BENCH_BASE_BEFORE ?? '';
 const RUNS = Number(process.env.BENCH_LIGHTHOUSE_RUNS ?? '3');
 /** BENCH_LIGHTHOUSE_SAVE=<dir>: every run's report is kept there as JSON (main-thread breakdown, long tasks, …). */
 const SAVE = process.env.BENCH_LIGHTHOUSE_SAVE ?? '';
+/**
+ * BENCH_LIGHTHOUSE_PAGES=/,/suche,/postfach,form step: only these pages (a
+ * label's first word; all four when unset), for a quick side-by-side look.
+ */
+const ONLY = (process.env.BENCH_LIGHTHOUSE_PAGES ?? '').split(',').filter(Boolean);
+const wanted = (label: string) => ONLY.length === 0 || ONLY.some((p) => label === p || /^[ ?]/.test(label.slice(p.length)) && label.startsWith(p));
 let saved = 0;
 function keep(label: string, lhr: unknown) {
   if (!SAVE || !lhr) return;
@@ -128,7 +134,7 @@ test('Lighthouse mobile: start page, search, a form step, the postbox', async ()
   ];
   // Anonymous pages: Lighthouse opens its own tab and clears the origin's
   // storage. With two builds, their runs take turns.
-  for (const path of ['/', '/suche?q=hund']) {
+  for (const path of ['/', '/suche?q=hund'].filter(wanted)) {
     const runs = new Map<string, Figures[]>(builds.map((b) => [b.label, []]));
     for (let i = 0; i < RUNS; i++) {
       for (const { base, label } of builds) {
@@ -155,7 +161,7 @@ test('Lighthouse mobile: start page, search, a form step, the postbox', async ()
     [`form step ${step.split('?')[0]}`, step, 'Hunde'],
     ['/postfach (logged in)', '/postfach', 'Postfach'],
   ] as const;
-  for (const [label, url, heading] of pages) {
+  for (const [label, url, heading] of pages.filter(([label]) => wanted(label))) {
     const runs = new Map<string, Figures[]>(builds.map((b) => [b.label, []]));
     for (let i = 0; i < RUNS; i++) {
       for (const { base, label: build } of builds) {
