@@ -1,6 +1,6 @@
 // Shared by the browser parts of `make bench` (*.bench.ts): result rows,
 // free ports and the Chromium flags.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /** One figure: a `ROW` line on stdout and in BENCH_ROWS (scripts/bench.sh's table). */
@@ -34,3 +34,17 @@ export const CHROME_FLAGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+/**
+ * Removes a Chromium profile directory after its browser has closed.
+ * Chromium's helper processes may still write there once the browser itself
+ * has exited (ENOTEMPTY even after Node's retries): then the directory stays
+ * in the temporary folder and the measurement, already taken, still counts.
+ */
+export function removeProfile(dir: string) {
+  try {
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10 });
+  } catch (e) {
+    console.warn(`left the profile ${dir} behind: ${String(e).split('\n')[0]}`);
+  }
+}

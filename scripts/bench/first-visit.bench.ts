@@ -6,10 +6,10 @@
 // BENCH_ROWS; one that could not be measured says so in its row.
 import { test, chromium } from '@playwright/test';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { row, freePort, CHROME_FLAGS } from './common';
+import { row, freePort, CHROME_FLAGS, removeProfile } from './common';
 
 const BASE = process.env.BENCH_BASE ?? '';
 const BASE_BEFORE = process.env.BENCH_BASE_BEFORE ?? '';
@@ -141,9 +141,7 @@ async function firstVisitBytes(base: string, seconds: number) {
     cdp?.close();
     chrome.kill();
     await new Promise((r) => chrome.once('exit', r).once('error', r));
-    // Chromium's helper processes may still write to the profile when the
-    // browser itself has exited (ENOTEMPTY): Node retries with its backoff.
-    rmSync(profile, { recursive: true, force: true, maxRetries: 10 });
+    removeProfile(profile);
   }
 }
 
@@ -177,7 +175,7 @@ async function lighthouseSideBySide(urls: string[], runs: number) {
     }
   } finally {
     await context.close();
-    rmSync(profile, { recursive: true, force: true, maxRetries: 10 });
+    removeProfile(profile);
   }
   return urls.map((url) => {
     const ok = [...(out.get(url) ?? [])].sort((a, b) => (a.categories.performance?.score ?? 0) - (b.categories.performance?.score ?? 0));

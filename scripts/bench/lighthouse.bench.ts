@@ -5,11 +5,11 @@
 // stand-in with a relay in front (the app's one origin), BENCH_BASE being
 // the relay's URL.
 import { test, expect, chromium, type BrowserContext } from '@playwright/test';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVICES, ERIKA, applyUrl, startWithPassword } from '../../e2e/apply-helpers';
-import { row, freePort, CHROME_FLAGS } from './common';
+import { row, freePort, CHROME_FLAGS, removeProfile } from './common';
 
 const BASE = process.env.BENCH_BASE ?? '';
 /** An earlier build served by a second relay (BENCH_BEFORE_DIST in bench.sh): measured too, side by side. */
@@ -119,7 +119,7 @@ async function inOwnBrowser<T>(run: (s: Session) => Promise<T>): Promise<T> {
     }
   } finally {
     await context.close();
-    rmSync(profile, { recursive: true, force: true, maxRetries: 10 });
+    removeProfile(profile);
   }
 }
 
