@@ -39,6 +39,25 @@ test('the start page loads no chunk (nor the route map); a lazy route fetches it
 // fonts of the first paint do not share the line with the module. The
 // order is recorded in the page: when the promise resolves and when the
 // loader fetches the module; no time is measured.
+/**
+ * In the page (an init script): records every preload of the app's first two
+ * requests (`/config.json`, `/api/v1/session`) that index.html adds, as
+ * "preload <path> (<its fetch priority>)", in `window.__order`.
+ */
+function recordEarlyPreloads() {
+  const w = window as unknown as { __order?: string[] };
+  const order = (w.__order ??= []);
+  new MutationObserver((records) => {
+    for (const r of records) {
+      for (const n of Array.from(r.addedNodes)) {
+        if (n instanceof HTMLLinkElement && n.rel === 'preload' && n.as === 'fetch' && /\/(config\.json|api\/v1\/session)$/.test(n.href)) {
+          order.push(`preload ${new URL(n.href).pathname} (${n.fetchPriority})`);
+        }
+      }
+    }
+  }).observe(document, { childList: true, subtree: true });
+}
+
 test('the start page fetches the main module (and the config and session) only after its static copy has been painted, once', async ({ page }) => {
   const mainModule = /\/app-[0-9a-f]{16}\/buergeramt_bg\.wasm$/;
   let requests = 0;
@@ -59,22 +78,14 @@ test('the start page fetches the main module (and the config and session) only a
         p.then(() => order.push('painted'));
       },
     });
-    // The app's first two requests (preloaded by index.html) wait for the paint too.
-    new MutationObserver((records) => {
-      for (const r of records) {
-        for (const n of Array.from(r.addedNodes)) {
-          if (n instanceof HTMLLinkElement && n.rel === 'preload' && n.as === 'fetch' && /\/(config\.json|api\/v1\/session)$/.test(n.href)) {
-            order.push(`preload ${new URL(n.href).pathname} (${n.fetchPriority})`);
-          }
-        }
-      }
-    }).observe(document, { childList: true, subtree: true });
     const fetch = window.fetch;
     window.fetch = function (input: RequestInfo | URL, init?: RequestInit) {
       if (String(input instanceof Request ? input.url : input).endsWith('/buergeramt_bg.wasm')) order.push('module fetched');
       return fetch.call(this, input, init);
     } as typeof window.fetch;
   });
+  // The app's first two requests (preloaded by index.html) wait for the paint too.
+  await page.addInitScript(recordEarlyPreloads);
   await page.goto('/');
   await waitForApp(page);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Was möchten Sie erledigen?');
@@ -82,7 +93,7 @@ test('the start page fetches the main module (and the config and session) only a
     'painted',
     // At low priority on the pages with a copy: a high-priority request
     // open at the copy's paint counts into that paint in Lighthouse's
-    // simulation (docs/performance.md, "The first requests at low priority").
+    // simulation (docs/performance.md, "Low priority for the first requests").
     'preload /config.json (low)',
     'preload /api/v1/session (low)',
     'module fetched',
@@ -177,19 +188,7 @@ test('a deep link: /config.json and the session are requested once each, before 
     if (counts.every((n) => n > 0)) bothRequested();
   });
   await holdMainModule(page, requested, events);
-  await page.addInitScript(() => {
-    const priorities: string[] = [];
-    (window as unknown as { __priorities: string[] }).__priorities = priorities;
-    new MutationObserver((records) => {
-      for (const r of records) {
-        for (const n of Array.from(r.addedNodes)) {
-          if (n instanceof HTMLLinkElement && n.rel === 'preload' && n.as === 'fetch' && /\/(config\.json|api\/v1\/session)$/.test(n.href)) {
-            priorities.push(n.fetchPriority);
-          }
-        }
-      }
-    }).observe(document, { childList: true, subtree: true });
-  });
+  await page.addInitScript(recordEarlyPreloads);
   await page.goto('/konto');
   await waitForApp(page);
   // The app has asked who is logged in and acted on the answer: the
@@ -205,7 +204,10 @@ test('a deep link: /config.json and the session are requested once each, before 
   expect(counts, 'config.json and the session: one request each').toEqual([1, 1]);
   // Where the app draws the page, nothing is painted before them: they keep
   // the browser's priority (low only on the pages with a copy).
-  expect(await page.evaluate(() => (window as unknown as { __priorities: string[] }).__priorities)).toEqual(['auto', 'auto']);
+  expect(await page.evaluate(() => (window as unknown as { __order: string[] }).__order)).toEqual([
+    'preload /config.json (auto)',
+    'preload /api/v1/session (auto)',
+  ]);
 });
 
 // A part of the app needs many wasm files (an application 36, 118 before

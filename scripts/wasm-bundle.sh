@@ -133,7 +133,8 @@ appl="window.__appLoads=function(){var h=document.head,l;"
 # changes nothing at the relay.
 # There they are asked for at low priority: the simulation of Lighthouse
 # counts every high-priority request that is open when the copy's paint is
-# recorded into that paint (see "The first requests at low priority" there).
+# recorded into that paint (docs/performance.md, "Low priority for the first
+# requests").
 low='if(window.__copyFirst)l.fetchPriority="low";'
 add_link preload /config.json "" fetch "" "$low"
 add_link preload /api/v1/session "" fetch "" "$low"

@@ -19,10 +19,12 @@ const RUNS = Number(process.env.BENCH_LIGHTHOUSE_RUNS ?? '3');
 const SAVE = process.env.BENCH_LIGHTHOUSE_SAVE ?? '';
 /**
  * BENCH_LIGHTHOUSE_PAGES=/,/suche,/postfach,form step: only these pages (a
- * label's first word; all four when unset), for a quick side-by-side look.
+ * page's label, or its part before a space or `?`; all four when unset), for
+ * a quick side-by-side look.
  */
 const ONLY = (process.env.BENCH_LIGHTHOUSE_PAGES ?? '').split(',').filter(Boolean);
-const wanted = (label: string) => ONLY.length === 0 || ONLY.some((p) => label === p || /^[ ?]/.test(label.slice(p.length)) && label.startsWith(p));
+const wanted = (label: string) =>
+  ONLY.length === 0 || ONLY.some((p) => label === p || label.startsWith(`${p} `) || label.startsWith(`${p}?`));
 let saved = 0;
 function keep(label: string, lhr: unknown) {
   if (!SAVE || !lhr) return;
