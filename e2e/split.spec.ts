@@ -33,12 +33,6 @@ test('the start page loads no chunk (nor the route map); a lazy route fetches it
   expect(fetched.length).toBe(before);
 });
 
-// The start page is drawn by index.html's static copy first; the main
-// module is fetched only once that copy has been painted
-// (window.__shellPainted, scripts/wasm-bundle.sh), so the stylesheet and the
-// fonts of the first paint do not share the line with the module. The
-// order is recorded in the page: when the promise resolves and when the
-// loader fetches the module; no time is measured.
 /**
  * In the page (an init script): records every preload of the app's first two
  * requests (`/config.json`, `/api/v1/session`) that index.html adds, as
@@ -58,6 +52,12 @@ function recordEarlyPreloads() {
   }).observe(document, { childList: true, subtree: true });
 }
 
+// The start page is drawn by index.html's static copy first; the main
+// module is fetched only once that copy has been painted
+// (window.__shellPainted, scripts/wasm-bundle.sh), so the stylesheet and the
+// fonts of the first paint do not share the line with the module. The
+// order is recorded in the page: when the promise resolves and when the
+// loader fetches the module; no time is measured.
 test('the start page fetches the main module (and the config and session) only after its static copy has been painted, once', async ({ page }) => {
   const mainModule = /\/app-[0-9a-f]{16}\/buergeramt_bg\.wasm$/;
   let requests = 0;
