@@ -42,12 +42,28 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Shell() -> impl IntoView {
     focus_heading_after_navigation();
+    // Where the app starts; see the routes below.
+    let start_page = use_location().pathname.get_untracked() == "/";
+    // Behind index.html's copy of the page (on /suche) nothing of the app is
+    // shown before its page has drawn: the header too waits a task.
+    let copy_stays = crate::browser::shell::copy_stays();
     view! {
         <SkipLink />
-        <SiteHeader />
+        <Deferred now=!copy_stays>
+            <SiteHeader />
+        </Deferred>
         <PwaNotices />
         <main id="inhalt" class="site-main kern-container" tabindex="-1">
             <LoginOutcomeNotice />
+            // Away from the start page, the page in a task after the header:
+            // the app's first render was one long task (providers, router,
+            // header and route); two shorter ones block input for less
+            // (docs/performance.md, "The search page in smaller tasks").
+            // There the page comes from a chunk, so nothing is missed
+            // meanwhile (on /suche index.html's copy stays in place until
+            // the page has drawn). The start page is drawn at once: its copy
+            // goes when the app mounts.
+            <Deferred now=start_page>
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=path!("/") view=pages::home::Home />
                 <Route path=path!("/suche") view={Lazy::<SearchRoute>::new()} />
@@ -81,6 +97,7 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/benachrichtigungen/bestaetigen") view={Lazy::<NotifyConfirmRoute>::new()} />
                 <Route path=path!("/benachrichtigungen/abbestellen") view={Lazy::<NotifyUnsubscribeRoute>::new()} />
             </Routes>
+            </Deferred>
         </main>
         <InstallOffer />
         <Deferred>

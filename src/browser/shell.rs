@@ -42,6 +42,15 @@ pub fn before_mount() -> FocusAfterMount {
     FocusAfterMount(link)
 }
 
+/// Whether index.html's copy of this page stays after the app has mounted
+/// (`data-page`) until the page has drawn ([`release`]); the app is hidden
+/// behind it until then.
+pub fn copy_stays() -> bool {
+    document()
+        .and_then(|d| d.get_element_by_id(SHELL_ID))
+        .is_some_and(|s| s.has_attribute("data-page"))
+}
+
 /// The shell's element that had the focus when the shell went.
 pub struct FocusAfterMount(Option<Element>);
 
