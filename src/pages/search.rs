@@ -9,6 +9,7 @@ use wasm_bindgen::JsCast;
 use crate::api::use_backends;
 use crate::components::authority_card::Loading;
 use crate::components::debounce::{Debouncer, LatestRequest};
+use crate::components::deferred::Deferred;
 use crate::components::error::ErrorNotice;
 use crate::components::page::PageHeading;
 use crate::components::place_picker::{load_place, PlacePicker};
@@ -136,19 +137,28 @@ pub fn Search() -> impl IntoView {
         <div class="search-layout">
             <div class="search-layout__aside">
                 <PlacePicker place=place on_choose=on_place id="suche-ort" />
-                <Filters params=params go=go />
+                // The filters and the results' column each in a task of
+                // their own: the page's first render was one long task
+                // (docs/performance.md, "The search page in smaller tasks").
+                // index.html's copy has neither, so the hand-over does not
+                // wait for them; the search itself starts at once (above).
+                <Deferred>
+                    <Filters params=params go=go />
+                </Deferred>
             </div>
             <div class="search-layout__results">
-                <p class="kern-body kern-body--bold search-status" role="status" aria-live="polite">{status}</p>
-                {move || params.with(|p| as_postcode(&p.q).map(str::to_string)).map(|plz| view! { <PostcodeHint plz=plz /> })}
-                <Transition fallback=move || view! { <Loading /> }>
-                    {move || Suspend::new(async move {
-                        match results.await {
-                            Ok(page) => view! { <Results page=page params=params go=go /> }.into_any(),
-                            Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                        }
-                    })}
-                </Transition>
+                <Deferred>
+                    <p class="kern-body kern-body--bold search-status" role="status" aria-live="polite">{status}</p>
+                    {move || params.with(|p| as_postcode(&p.q).map(str::to_string)).map(|plz| view! { <PostcodeHint plz=plz /> })}
+                    <Transition fallback=move || view! { <Loading /> }>
+                        {move || Suspend::new(async move {
+                            match results.await {
+                                Ok(page) => view! { <Results page=page params=params go=go /> }.into_any(),
+                                Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                            }
+                        })}
+                    </Transition>
+                </Deferred>
             </div>
         </div>
     }
