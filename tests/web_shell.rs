@@ -136,3 +136,43 @@ fn postbox_times_are_german_time() {
     assert_eq!(date_only("2026-11-29T23:30:00Z", false), "30.11.2026");
     assert_eq!(date_time("kein Datum", false), "kein Datum");
 }
+
+/// `<Deferred>` draws its children in a later task, not in the mount's;
+/// with `now` in the mount itself (src/app.rs defers the routes only away
+/// from the start page).
+#[wasm_bindgen_test]
+async fn deferred_draws_in_a_later_task_unless_now() {
+    use buergeramt::components::deferred::Deferred;
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let host: web_sys::HtmlElement = doc.create_element("div").unwrap().unchecked_into();
+    doc.body().unwrap().append_child(&host).unwrap();
+    let handle = leptos::mount::mount_to(host.clone(), || {
+        view! {
+            <Deferred><p class="later">"later"</p></Deferred>
+            <Deferred now=true><p class="now">"now"</p></Deferred>
+        }
+    });
+    // Right after the mount, in the same task.
+    assert!(host.query_selector("p.now").unwrap().is_some());
+    assert!(host.query_selector("p.later").unwrap().is_none());
+    next_tick().await;
+    assert!(host.query_selector("p.later").unwrap().is_some());
+    drop(handle);
+}
+
+/// The app hides behind index.html's copy only while `#static-shell` is
+/// marked `data-page` (src/browser/shell.rs).
+#[wasm_bindgen_test]
+fn copy_stays_follows_the_shell_mark() {
+    use buergeramt::browser::shell::copy_stays;
+    let doc = web_sys::window().unwrap().document().unwrap();
+    assert!(!copy_stays());
+    let shell = doc.create_element("div").unwrap();
+    shell.set_id("static-shell");
+    doc.body().unwrap().append_child(&shell).unwrap();
+    assert!(!copy_stays());
+    shell.set_attribute("data-page", "suche").unwrap();
+    assert!(copy_stays());
+    shell.remove();
+    assert!(!copy_stays());
+}
