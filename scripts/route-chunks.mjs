@@ -1,8 +1,8 @@
 // Which wasm files each route of the split bundle needs (scripts/wasm-bundle.sh).
 //
-// Reads the routes from src/app.rs (`path!(…)` with `Lazy::<XRoute>`, nested
+// Reads the routes from src/app.rs (`path!(…)` with `view={Page::X}`, nested
 // under `ParentRoute`), the wasm module of each route from
-// src/pages/lazy.rs (`XRoute => module::split_fn: …`; several routes share a
+// src/pages/lazy.rs (`X => module::split_fn: …`; several routes share a
 // module) and the files each module loads from the splitter's loader
 // (`__wasm_split.js`: the split module and the shared chunks it waits for). Writes, into the build's app
 // directory:
@@ -29,8 +29,8 @@ if (!root || !appDir || !(BATCH >= 1)) {
 /** Route pattern → split module names, parents' first. */
 function routes(appRs, lazyRs) {
   const split = new Map();
-  for (const m of lazyRs.matchAll(/(\w+Route)\s*=>\s*(\w+)\s*::\s*\w+\s*:/g)) split.set(m[1], m[2]);
-  if (split.size === 0) throw new Error('route-chunks: no `XRoute => module::split_fn:` line in src/pages/lazy.rs');
+  for (const m of lazyRs.matchAll(/^\s*(\w+)\s*=>\s*(\w+)\s*::\s*\w+\s*:/gm)) split.set(m[1], m[2]);
+  if (split.size === 0) throw new Error('route-chunks: no `X => module::split_fn:` line in src/pages/lazy.rs');
   const out = new Map();
   const parents = []; // [{ prefix, splits }]
   for (const line of appRs.split('\n')) {
@@ -38,7 +38,7 @@ function routes(appRs, lazyRs) {
       parents.pop();
       continue;
     }
-    const m = line.match(/<(ParentRoute|Route)\s+path=path!\("([^"]*)"\)\s+view=\{Lazy::<(\w+)>::new\(\)\}/);
+    const m = line.match(/<(ParentRoute|Route)\s+path=path!\("([^"]*)"\)\s+view=\{Page::(\w+)\}/);
     const plain = line.match(/<(ParentRoute|Route)\s+path=path!\("([^"]*)"\)/);
     if (!plain) continue;
     const parent = parents[parents.length - 1];

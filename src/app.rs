@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
     hooks::use_location,
-    path, Lazy,
+    path,
 };
 
 use crate::components::deferred::Deferred;
@@ -16,7 +16,7 @@ use crate::components::online::OnlineProvider;
 use crate::components::pwa::{InstallOffer, PwaNotices};
 use crate::components::session::AuthProvider;
 use crate::pages;
-use crate::pages::lazy::*;
+use crate::pages::lazy::Page;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -37,8 +37,8 @@ pub fn App() -> impl IntoView {
 }
 
 /// Every route in one place, so a newcomer sees the whole site at a glance.
-/// `Lazy::<…>` routes are loaded on demand (`pages/lazy.rs`); the start page
-/// page is part of the first load.
+/// `Page::…` routes are loaded on demand (`pages/lazy.rs`); the start page
+/// is part of the first load.
 #[component]
 fn Shell() -> impl IntoView {
     focus_heading_after_navigation();
@@ -66,36 +66,36 @@ fn Shell() -> impl IntoView {
             <Deferred now=start_page>
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=path!("/") view=pages::home::Home />
-                <Route path=path!("/suche") view={Lazy::<SearchRoute>::new()} />
-                <Route path=path!("/leistungen/:id") view={Lazy::<ServiceRoute>::new()} />
-                <Route path=path!("/lebenslagen/:slug") view={Lazy::<LifeSituationRoute>::new()} />
-                <Route path=path!("/uebersicht") view={Lazy::<OverviewRoute>::new()} />
-                <ParentRoute path=path!("/antrag/:service") view={Lazy::<ApplyShellRoute>::new()}>
-                    <Route path=path!("") view={Lazy::<ApplyStartRoute>::new()} />
-                    <Route path=path!("schritt/:step") view={Lazy::<ApplyStepRoute>::new()} />
-                    <Route path=path!("pruefen") view={Lazy::<ApplyReviewRoute>::new()} />
-                    <Route path=path!("bezahlen") view={Lazy::<ApplyPayRoute>::new()} />
-                    <Route path=path!("gesendet") view={Lazy::<ApplySentRoute>::new()} />
+                <Route path=path!("/suche") view={Page::Search} />
+                <Route path=path!("/leistungen/:id") view={Page::Service} />
+                <Route path=path!("/lebenslagen/:slug") view={Page::LifeSituation} />
+                <Route path=path!("/uebersicht") view={Page::Overview} />
+                <ParentRoute path=path!("/antrag/:service") view={Page::ApplyShell}>
+                    <Route path=path!("") view={Page::ApplyStart} />
+                    <Route path=path!("schritt/:step") view={Page::ApplyStep} />
+                    <Route path=path!("pruefen") view={Page::ApplyReview} />
+                    <Route path=path!("bezahlen") view={Page::ApplyPay} />
+                    <Route path=path!("gesendet") view={Page::ApplySent} />
                 </ParentRoute>
-                <Route path=path!("/antraege") view={Lazy::<ApplicationsRoute>::new()} />
-                <Route path=path!("/antwort/:id") view={Lazy::<ReplyRoute>::new()} />
-                <Route path=path!("/postfach") view={Lazy::<PostboxRoute>::new()} />
-                <Route path=path!("/postfach/:id") view={Lazy::<PostboxMessageRoute>::new()} />
-                <Route path=path!("/anmelden") view={Lazy::<LoginRoute>::new()} />
-                <Route path=path!("/konto") view={Lazy::<AccountRoute>::new()} />
-                <Route path=path!("/konto/vollmachten") view={Lazy::<MandatesRoute>::new()} />
-                <Route path=path!("/hilfe") view={Lazy::<HelpRoute>::new()} />
-                <Route path=path!("/glossar") view={Lazy::<GlossaryRoute>::new()} />
-                <Route path=path!("/leichte-sprache") view={Lazy::<EasyLanguageRoute>::new()} />
-                <Route path=path!("/leichte-sprache/:thema") view={Lazy::<EasyLanguageTopicRoute>::new()} />
-                <Route path=path!("/gebaerdensprache") view={Lazy::<SignLanguageRoute>::new()} />
-                <Route path=path!("/barrierefreiheit") view={Lazy::<AccessibilityRoute>::new()} />
-                <Route path=path!("/datenschutz") view={Lazy::<PrivacyRoute>::new()} />
-                <Route path=path!("/impressum") view={Lazy::<ImprintRoute>::new()} />
-                <Route path=path!("/termin/:service") view={Lazy::<TerminRoute>::new()} />
-                <Route path=path!("/termine/verwalten") view={Lazy::<TermineManageRoute>::new()} />
-                <Route path=path!("/benachrichtigungen/bestaetigen") view={Lazy::<NotifyConfirmRoute>::new()} />
-                <Route path=path!("/benachrichtigungen/abbestellen") view={Lazy::<NotifyUnsubscribeRoute>::new()} />
+                <Route path=path!("/antraege") view={Page::Applications} />
+                <Route path=path!("/antwort/:id") view={Page::Reply} />
+                <Route path=path!("/postfach") view={Page::Postbox} />
+                <Route path=path!("/postfach/:id") view={Page::PostboxMessage} />
+                <Route path=path!("/anmelden") view={Page::Login} />
+                <Route path=path!("/konto") view={Page::Account} />
+                <Route path=path!("/konto/vollmachten") view={Page::Mandates} />
+                <Route path=path!("/hilfe") view={Page::Help} />
+                <Route path=path!("/glossar") view={Page::Glossary} />
+                <Route path=path!("/leichte-sprache") view={Page::EasyLanguage} />
+                <Route path=path!("/leichte-sprache/:thema") view={Page::EasyLanguageTopic} />
+                <Route path=path!("/gebaerdensprache") view={Page::SignLanguage} />
+                <Route path=path!("/barrierefreiheit") view={Page::Accessibility} />
+                <Route path=path!("/datenschutz") view={Page::Privacy} />
+                <Route path=path!("/impressum") view={Page::Imprint} />
+                <Route path=path!("/termin/:service") view={Page::Termin} />
+                <Route path=path!("/termine/verwalten") view={Page::TermineManage} />
+                <Route path=path!("/benachrichtigungen/bestaetigen") view={Page::NotifyConfirm} />
+                <Route path=path!("/benachrichtigungen/abbestellen") view={Page::NotifyUnsubscribe} />
             </Routes>
             </Deferred>
         </main>

@@ -13,7 +13,7 @@
 //! route tries again.
 
 use leptos::prelude::*;
-use leptos_router::LazyRoute;
+use leptos_router::ChooseView;
 use wasm_bindgen::JsCast;
 
 use crate::components::page::PageHeading;
@@ -99,8 +99,14 @@ fn with_hand_over(page: AnyView) -> AnyView {
     view! { {page} <ShellHandOver /> }.into_any()
 }
 
-/// One lazily loaded route: a unit struct implementing [`LazyRoute`] and the
-/// split function that renders its page, in the wasm module `$module`.
+/// The lazily loaded pages: one variant of [`Page`] per route, and for each
+/// a split function that renders its page, in the wasm module `$module`.
+///
+/// Every lazy route has the same view type, [`Page`], so the router's
+/// choice among the routes and the loading of a page are compiled once
+/// rather than once per route (leptos_router's `Lazy<T>`, one type per
+/// route, cost the main module 0.5 KB brotli more; docs/performance.md,
+/// "One view type for every lazy route").
 ///
 /// Routes that are used together share one module (`apply`: every page of
 /// an application and the follow-up form; `help`, `legal`: the static
@@ -110,91 +116,105 @@ fn with_hand_over(page: AnyView) -> AnyView {
 /// instantiated on its own; with 14 groups it needs 118
 /// (docs/performance.md, "Fewer wasm modules").
 macro_rules! lazy_pages {
-    ($($(#[$doc:meta])* $route:ident => $module:ident :: $split:ident: $page:path;)*) => {$(
-        $(#[$doc])*
-        #[derive(Clone, Copy)]
-        pub struct $route;
-
-        #[cfg_attr(
-            feature = "split",
-            leptos::wasm_split::wasm_split($module, wasm_split_path = ::leptos::wasm_split, fallible)
-        )]
-        fn $split() -> Result<AnyView, ChunkError> {
-            Ok($page().into_any())
+    ($($(#[$doc:meta])* $route:ident => $module:ident :: $split:ident: $page:path;)*) => {
+        /// A page loaded on demand: the view of its route (`app.rs`).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Page {
+            $($(#[$doc])* $route,)*
         }
 
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                $route
+        $(
+            #[cfg_attr(
+                feature = "split",
+                leptos::wasm_split::wasm_split($module, wasm_split_path = ::leptos::wasm_split, fallible)
+            )]
+            fn $split() -> Result<AnyView, ChunkError> {
+                Ok($page().into_any())
             }
+        )*
 
-            async fn view(_: Self) -> AnyView {
-                with_hand_over(split_call!($split()).unwrap_or_else(|_| ChunkLoadFailed().into_any()))
+        /// The page's code (fetched first in the release bundle), rendered.
+        async fn load(page: Page) -> Result<AnyView, ChunkError> {
+            match page {
+                $(Page::$route => split_call!($split()),)*
             }
         }
-    )*};
+    };
+}
+
+/// Like leptos_router's `Lazy<T>`, which awaits `T::view`: the route's
+/// view once its page's code is there, or [`ChunkLoadFailed`].
+impl ChooseView for Page {
+    async fn choose(self) -> AnyView {
+        with_hand_over(
+            load(self)
+                .await
+                .unwrap_or_else(|_| ChunkLoadFailed().into_any()),
+        )
+    }
+
+    async fn preload(&self) {}
 }
 
 use super::*;
 
 lazy_pages! {
     /// `/suche`
-    SearchRoute => search::search_page: search::Search;
+    Search => search::search_page: search::Search;
     /// `/leistungen/:id`
-    ServiceRoute => service::service_page: service::Service;
+    Service => service::service_page: service::Service;
     /// `/lebenslagen/:slug`
-    LifeSituationRoute => topics::life_situation_page: life_situation::LifeSituation;
+    LifeSituation => topics::life_situation_page: life_situation::LifeSituation;
     /// `/uebersicht`
-    OverviewRoute => topics::overview_page: overview::Overview;
+    Overview => topics::overview_page: overview::Overview;
     /// `/antrag/:service` (the frame of every application page)
-    ApplyShellRoute => apply::apply_shell_page: apply::ApplyShell;
+    ApplyShell => apply::apply_shell_page: apply::ApplyShell;
     /// `/antrag/:service`
-    ApplyStartRoute => apply::apply_start_page: apply::ApplyStart;
+    ApplyStart => apply::apply_start_page: apply::ApplyStart;
     /// `/antrag/:service/schritt/:step`
-    ApplyStepRoute => apply::apply_step_page: apply_step::ApplyStep;
+    ApplyStep => apply::apply_step_page: apply_step::ApplyStep;
     /// `/antrag/:service/pruefen`
-    ApplyReviewRoute => apply::apply_review_page: apply_review::ApplyReview;
+    ApplyReview => apply::apply_review_page: apply_review::ApplyReview;
     /// `/antrag/:service/bezahlen`
-    ApplyPayRoute => apply::apply_pay_page: apply_pay::ApplyPay;
+    ApplyPay => apply::apply_pay_page: apply_pay::ApplyPay;
     /// `/antrag/:service/gesendet`
-    ApplySentRoute => apply::apply_sent_page: apply_sent::ApplySent;
+    ApplySent => apply::apply_sent_page: apply_sent::ApplySent;
     /// `/antraege`
-    ApplicationsRoute => applications::applications_page: applications::Applications;
+    Applications => applications::applications_page: applications::Applications;
     /// `/antwort/:id` (the application's submission id)
-    ReplyRoute => apply::reply_page: reply::ReplyPage;
+    Reply => apply::reply_page: reply::ReplyPage;
     /// `/postfach`
-    PostboxRoute => postbox::postbox_page: postbox::Postbox;
+    Postbox => postbox::postbox_page: postbox::Postbox;
     /// `/postfach/:id`
-    PostboxMessageRoute => postbox::postbox_message_page: postbox_message::PostboxMessage;
+    PostboxMessage => postbox::postbox_message_page: postbox_message::PostboxMessage;
     /// `/anmelden`
-    LoginRoute => login::login_page: login::Login;
-    /// `/anmelden/rueckkehr`
+    Login => login::login_page: login::Login;
     /// `/konto`
-    AccountRoute => account::account_page: account::Account;
+    Account => account::account_page: account::Account;
     /// `/konto/vollmachten`
-    MandatesRoute => account::mandates_page: mandates::Mandates;
+    Mandates => account::mandates_page: mandates::Mandates;
     /// `/hilfe`
-    HelpRoute => help::help_page: help::Help;
+    Help => help::help_page: help::Help;
     /// `/glossar`
-    GlossaryRoute => help::glossary_page: glossary::Glossary;
+    Glossary => help::glossary_page: glossary::Glossary;
     /// `/leichte-sprache`
-    EasyLanguageRoute => help::easy_language_page: easy_language::EasyLanguage;
+    EasyLanguage => help::easy_language_page: easy_language::EasyLanguage;
     /// `/leichte-sprache/:thema`
-    EasyLanguageTopicRoute => help::easy_language_topic_page: easy_language::EasyLanguageTopic;
+    EasyLanguageTopic => help::easy_language_topic_page: easy_language::EasyLanguageTopic;
     /// `/gebaerdensprache`
-    SignLanguageRoute => help::sign_language_page: sign_language::SignLanguage;
+    SignLanguage => help::sign_language_page: sign_language::SignLanguage;
     /// `/barrierefreiheit`
-    AccessibilityRoute => legal::accessibility_page: accessibility::Accessibility;
+    Accessibility => legal::accessibility_page: accessibility::Accessibility;
     /// `/datenschutz`
-    PrivacyRoute => legal::privacy_page: privacy::Privacy;
+    Privacy => legal::privacy_page: privacy::Privacy;
     /// `/impressum`
-    ImprintRoute => legal::imprint_page: imprint::Imprint;
+    Imprint => legal::imprint_page: imprint::Imprint;
     /// `/termin/:service?ort=&stelle=` (booking an appointment)
-    TerminRoute => termine::termin_page: termin::Termin;
+    Termin => termine::termin_page: termin::Termin;
     /// `/termine/verwalten#<token>` (a booking by its manage token)
-    TermineManageRoute => termine::termine_manage_page: termine_manage::TermineManage;
+    TermineManage => termine::termine_manage_page: termine_manage::TermineManage;
     /// `/benachrichtigungen/bestaetigen#<token>` (an address for notices)
-    NotifyConfirmRoute => notify::notify_confirm_page: notify_confirm::NotifyConfirm;
+    NotifyConfirm => notify::notify_confirm_page: notify_confirm::NotifyConfirm;
     /// `/benachrichtigungen/abbestellen#<token>` (no more notice mails)
-    NotifyUnsubscribeRoute => notify::notify_unsubscribe_page: notify_unsubscribe::NotifyUnsubscribe;
+    NotifyUnsubscribe => notify::notify_unsubscribe_page: notify_unsubscribe::NotifyUnsubscribe;
 }
