@@ -147,7 +147,8 @@ fn to_subscription(sub: &JsValue) -> Result<Subscription, PushError> {
         .map_err(|e| PushError::Failed(js_error_text(&e)))?
         .as_string()
         .unwrap_or_default();
-    serde_json::from_str(&text).map_err(|e| PushError::Failed(format!("subscription: {e}")))
+    crate::domain::json::from_text(&text)
+        .map_err(|e| PushError::Failed(format!("subscription: {e}")))
 }
 
 /// This browser's subscription for `vapid_key` (base64url): the existing one

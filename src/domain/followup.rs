@@ -240,7 +240,7 @@ impl ReplyDraft {
 
     /// A stored draft, if it is one of this shape.
     pub fn from_json(json: &str) -> Option<Self> {
-        serde_json::from_str::<ReplyDraft>(json)
+        super::json::from_text::<ReplyDraft>(json)
             .ok()
             .filter(|d| d.version == REPLY_DRAFT_VERSION)
     }

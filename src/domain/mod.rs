@@ -7,6 +7,7 @@ pub mod errors;
 pub mod followup;
 pub mod form;
 pub mod jose;
+pub mod json;
 pub mod jwe;
 pub mod lang;
 pub mod mandates;

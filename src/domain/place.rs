@@ -18,7 +18,7 @@ pub struct Place {
 impl Place {
     /// Reads a stored value; anything malformed is treated as "no place".
     pub fn from_storage(raw: &str) -> Option<Place> {
-        let p: Place = serde_json::from_str(raw).ok()?;
+        let p: Place = super::json::from_text(raw).ok()?;
         let name = p.name.trim();
         (is_ars(&p.ars) && !name.is_empty() && name.chars().count() <= 120).then(|| Place {
             ars: p.ars,

@@ -66,7 +66,7 @@ impl Draft {
 
     /// The stored text, or `None` for anything unreadable.
     pub fn from_text(text: &str) -> Option<Draft> {
-        serde_json::from_str(text).ok()
+        super::json::from_text(text).ok()
     }
 
     pub fn to_text(&self) -> String {

@@ -107,7 +107,7 @@ impl Draft {
     /// Reads a stored draft for `form_id`; a draft of another schema or an
     /// older shape is not used (None), never half-applied.
     pub fn from_json(json: &str, form_id: &str) -> Option<Draft> {
-        serde_json::from_str::<Draft>(json)
+        crate::domain::json::from_text::<Draft>(json)
             .ok()
             .filter(|d| d.version == DRAFT_VERSION && d.form_id == form_id)
     }
@@ -168,7 +168,7 @@ pub fn mandate_of_key(key: &str) -> Option<&str> {
 
 /// Reads any stored draft (whatever its form) for the list of drafts.
 pub fn peek(json: &str) -> Option<Draft> {
-    serde_json::from_str::<Draft>(json)
+    crate::domain::json::from_text::<Draft>(json)
         .ok()
         .filter(|d| d.version == DRAFT_VERSION)
 }

@@ -182,7 +182,8 @@ fn usize_of(v: Option<&Value>) -> Option<usize> {
 
 /// Parses schema text.
 pub fn parse_form(text: &str) -> Result<Form, SchemaError> {
-    let v: Value = serde_json::from_str(text).map_err(|e| SchemaError::Json(e.to_string()))?;
+    let v: Value =
+        crate::domain::json::from_text(text).map_err(|e| SchemaError::Json(e.to_string()))?;
     form_from_value(&v)
 }
 
