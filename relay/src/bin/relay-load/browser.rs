@@ -155,6 +155,12 @@ pub async fn register_and_login(b: &mut Browser, relay: &str, i: usize) -> anyho
         .get(&format!("{relay}/api/v1/login?level={LEVEL}&return=/"))
         .await?;
     let authorize = start.redirect("login start")?;
+    // A path of the relay's own site instead of the login service: the
+    // relay could not start a login (`?anmeldung=dienst`: the login
+    // service did not answer it) and sends the citizen back with a notice.
+    if !authorize.starts_with("http") {
+        bail!("login start: the relay could not reach the login service and sent the citizen back to {authorize}");
+    }
     let r = b.get(&authorize).await?;
     let page = absolute(&authorize, &r.redirect("authorize")?);
     let form = b
